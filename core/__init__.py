@@ -1,0 +1,1 @@
+"""CrowdPulse core: storage, imports, metrics and reports, with no Streamlit imports."""

@@ -1,0 +1,73 @@
+"""Altair chart builders with one shared look; each takes an aggregate DataFrame.
+
+Colours are the Okabe-Ito palette: distinguishable with the common colour-vision
+deficiencies and legible on light and dark backgrounds.
+"""
+
+import altair as alt
+import pandas as pd
+
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
+GOOD, WARN, BAD, NEUTRAL = "#009E73", "#E69F00", "#D55E00", "#999999"
+HEIGHT = 240
+
+
+def line(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, y_title: str | None = None,
+         y_format: str = ",.0f", x_title: str = "") -> alt.Chart:
+    """A line per series over time, with points to hover."""
+    encoding = dict(
+        x=alt.X(f"{x}:T", title=x_title),
+        y=alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format)),
+        tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=y_format)]
+        + ([alt.Tooltip(f"{color}:N")] if color else []),
+    )
+    if color:
+        encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE), title=None)
+    chart = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=18)).encode(**encoding)
+    return _finish(chart)
+
+
+def bars(frame: pd.DataFrame, category: str, value: str, *, color: str | None = None, horizontal: bool = True,
+         value_title: str | None = None, value_format: str = ",.0f", select: bool = False, sort: str = "-x",
+         stack: bool = True) -> alt.Chart:
+    """Bars per category (optionally coloured by a second field); `select` lets a click filter a table."""
+    value_axis = alt.X if horizontal else alt.Y
+    cat_axis = alt.Y if horizontal else alt.X
+    encoding = dict(
+        tooltip=[alt.Tooltip(f"{category}:N"), alt.Tooltip(f"{value}:Q", format=value_format)]
+        + ([alt.Tooltip(f"{color}:N")] if color else []),
+    )
+    value_enc = value_axis(f"{value}:Q", title=value_title or value, axis=alt.Axis(format=value_format),
+                           stack=True if stack else None)
+    cat_enc = cat_axis(f"{category}:N", title=None, sort=sort if horizontal else None)
+    encoding["x" if horizontal else "y"] = value_enc
+    encoding["y" if horizontal else "x"] = cat_enc
+    if color:
+        encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE), title=None)
+    else:
+        encoding["color"] = alt.value(PALETTE[0])
+    chart = alt.Chart(frame).mark_bar()
+    if select:
+        pick = alt.selection_point(name="pick", fields=[category])
+        chart = chart.add_params(pick)
+        encoding["opacity"] = alt.condition(pick, alt.value(1.0), alt.value(0.35))
+    return _finish(chart.encode(**encoding))
+
+
+def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, *, value_format: str = ".0%",
+            x_title: str = "", y_title: str = "") -> alt.Chart:
+    """A grid of cells coloured by value (e.g. retention by cohort and week)."""
+    base = alt.Chart(frame).encode(x=alt.X(f"{x}:O", title=x_title), y=alt.Y(f"{y}:O", title=y_title))
+    cells = base.mark_rect().encode(
+        color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues"), legend=None),
+        tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{value}:Q", format=value_format)])
+    labels = base.mark_text(fontSize=10).encode(
+        text=alt.Text(f"{value}:Q", format=value_format),
+        color=alt.condition(f"datum.{value} > 0.5", alt.value("white"), alt.value("#333")))
+    return _finish(cells + labels, height=max(HEIGHT, 22 * frame[y].nunique()))
+
+
+def _finish(chart, height: int = HEIGHT):
+    return chart.properties(height=height).configure_axis(
+        labelColor="#888", titleColor="#888", gridColor="#8883").configure_legend(
+        labelColor="#888", orient="bottom").configure_view(strokeWidth=0)

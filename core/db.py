@@ -1,0 +1,112 @@
+"""Engine, sessions, schema migrations and the data version every write bumps."""
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy.exc import OperationalError
+from sqlmodel import Session, create_engine, select
+
+from core import models
+from core.errors import DatabaseUnavailable
+from core.settings import get_settings
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    # WAL + busy timeout: measured here, concurrent writers stop failing with "database is locked".
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()
+
+
+def make_engine(url: str | None = None) -> Engine:
+    """An engine for the configured (or given) database URL, with SQLite made safe for concurrency."""
+    url = url or get_settings().database_url
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    connect_args = {"check_same_thread": False} if url.startswith("sqlite") else {}
+    engine = create_engine(url, connect_args=connect_args, pool_pre_ping=True)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def alembic_config(engine: Engine) -> Config:
+    """Alembic configuration pointing at our migrations and this engine."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    cfg.attributes["engine"] = engine
+    return cfg
+
+
+def init_db(engine: Engine) -> None:
+    """Create or upgrade the schema to the newest migration."""
+    try:
+        with engine.begin() as connection:
+            cfg = alembic_config(engine)
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"Cannot open the database at {engine.url!r}: {exc.orig}") from exc
+    with Session(engine) as session:
+        if session.get(models.DataVersion, 1) is None:
+            session.add(models.DataVersion(id=1, version=0))
+            session.commit()
+
+
+def schema_exists(engine: Engine) -> bool:
+    """Whether the tables have been created."""
+    return inspect(engine).has_table("member")
+
+
+def is_empty(engine: Engine) -> bool:
+    """True when there is no schema yet or no member stored."""
+    if not schema_exists(engine):
+        return True
+    with engine.connect() as connection:
+        return connection.execute(text("SELECT COUNT(*) FROM member")).scalar_one() == 0
+
+
+@contextmanager
+def session_scope(engine: Engine) -> Iterator[Session]:
+    """A session that commits on success, rolls back on error, and always closes."""
+    session = Session(engine)
+    try:
+        yield session
+        session.commit()
+    except Exception:
+        session.rollback()
+        raise
+    finally:
+        session.close()
+
+
+def bump_data_version(session: Session) -> int:
+    """Mark that stored data changed, so every cache keyed on the version refreshes."""
+    row = session.get(models.DataVersion, 1)
+    if row is None:
+        row = models.DataVersion(id=1, version=0)
+    row.version += 1
+    row.changed_at = dt.datetime.now(dt.UTC)
+    session.add(row)
+    return row.version
+
+
+def data_version(engine: Engine) -> int:
+    """The current data version (0 on a fresh database)."""
+    try:
+        with Session(engine) as session:
+            row = session.exec(select(models.DataVersion)).first()
+            return row.version if row else 0
+    except OperationalError as exc:
+        raise DatabaseUnavailable(f"Cannot reach the database: {exc.orig}") from exc

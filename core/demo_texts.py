@@ -1,0 +1,159 @@
+"""Phrase banks for the demo community's feedback and survey comments.
+
+Each theme has openings and details in several tones; the generator joins an
+opening, a detail and sometimes a closing, and fills {project}, {days}, {amount}
+and {hours}, so thousands of messages read like different people wrote them.
+"""
+
+OPENINGS = {
+    "payments": [
+        "Still waiting on my payout for last week.",
+        "My payment for {project} hasn't arrived yet.",
+        "Has anyone else not been paid this cycle?",
+        "The pay rate on {project} was cut again without notice.",
+        "Got my payout today, right on time, thank you!",
+        "Payoneer shows the transfer pending for {days} days now.",
+        "The bonus for the weekend sprint never showed up on my invoice.",
+        "Payments are finally faster since the switch to weekly payouts, great job.",
+        "Why is my invoice ${amount} lower than my task count says?",
+        "PayPal fees are eating a big part of my earnings.",
+    ],
+    "instructions": [
+        "The new guidelines for {project} are really confusing.",
+        "The instructions contradict the examples in the rubric.",
+        "I don't understand what counts as a 'partially helpful' answer on {project}.",
+        "The updated guideline for {project} changed the scoring scale and nobody explained why.",
+        "Thanks for the clear examples in the new {project} guide, it helps a lot.",
+        "Half the edge cases are not covered in the instructions.",
+        "Can someone clarify the rule about refusals in {project}? The doc says two different things.",
+        "The guideline video for {project} was super helpful.",
+        "I keep getting rejected because the instructions are unclear about tone.",
+    ],
+    "task_availability": [
+        "No tasks in my queue again today.",
+        "Ran out of work after {hours} hours, is more coming on {project}?",
+        "The queue has been empty for {days} days in my region.",
+        "Waiting for tasks since Monday.",
+        "Lots of tasks on {project} this week, love it.",
+        "Tasks disappear within seconds, impossible to get any.",
+        "Is {project} paused? My dashboard shows zero available tasks.",
+    ],
+    "tooling": [
+        "The upload keeps failing with a timeout error.",
+        "The labelling tool crashes when I zoom in.",
+        "My submissions are stuck in 'processing' for {hours} hours.",
+        "Page loads are very slow since the last update.",
+        "The new keyboard shortcuts in the tool are great.",
+        "Audio player freezes on long clips in {project}.",
+        "Got an error 500 three times while submitting, lost my work.",
+        "The bug where the timer resets is fixed, thanks.",
+    ],
+    "quality_feedback": [
+        "My work was rejected without any explanation.",
+        "The reviewer feedback on {project} was detailed and fair.",
+        "I got disqualified after one bad audit, that seems harsh.",
+        "Rejections went up a lot this week on {project}, not sure what I'm doing wrong.",
+        "My quality score dropped but the reviewer comments don't match my answers.",
+        "Appreciate the reviewer notes, I improved my score.",
+        "Two reviewers gave opposite feedback on the same task.",
+    ],
+    "support": [
+        "Opened a ticket {days} days ago and still no reply.",
+        "Support answered in an hour and fixed my account, amazing.",
+        "Nobody answers in the help channel on weekends.",
+        "Waiting for an answer from the support team about my account lock.",
+        "The support agent was kind and solved my payment issue.",
+        "Escalated my issue twice, no response.",
+    ],
+    "onboarding": [
+        "Finished onboarding but I can't find my first task.",
+        "The qualification test for {project} was hard but fair.",
+        "I passed the assessment {days} days ago and still have no project.",
+        "Onboarding videos were clear and short, nice.",
+        "The training module for {project} doesn't load.",
+        "Completed the training, when do I get access?",
+    ],
+    "community": [
+        "Loved the office hours yesterday, very useful.",
+        "Can we get an AMA with the {project} team?",
+        "The community event was at 3am my time, please rotate time zones.",
+        "Great webinar on {project} guidelines, thank you!",
+        "The Discord community is really welcoming.",
+        "Missed the meetup because the invite came too late.",
+    ],
+}
+
+# Closing sentences by the tone of the opening they follow.
+DETAILS = {
+    "negative": ["", "", " It's been like this for {days} days.", " This is the third time this month.",
+                 " Please look into it.", " I'm thinking about leaving if this continues.",
+                 " Other taskers in my group say the same.", " Honestly so frustrating.", " Any update?"],
+    "positive": ["", "", " Really appreciate the team.", " Keep it up!", " Thanks again.",
+                 " Made my week easier."],
+}
+
+# Words that mark an opening as good news (the rest read as complaints or questions).
+POSITIVE_MARKERS = ("thank", "great", "love", "amazing", "helpful", "nice", "welcoming", "fixed",
+                    "appreciate", "fair", "clear", "on time", "faster", "improved", "useful", "kind")
+
+# Uncategorised chatter the taxonomy does not know, so discovery has something to find.
+NEW_TOPIC = [
+    "Please add a night shift bonus for those of us in Asia.",
+    "A night shift bonus would help a lot with the late tasks.",
+    "Any plans for a night shift bonus like other platforms?",
+    "Dark mode for the task editor please, my eyes hurt.",
+    "Dark mode would make long sessions much easier.",
+]
+
+NON_ENGLISH = {
+    "es": [
+        "Las nuevas instrucciones del proyecto {project} no son claras y me rechazan todo.",
+        "Todavía no recibo mi pago de la semana pasada.",
+        "No hay tareas disponibles en mi región desde hace días.",
+        "Gracias por la sesión de preguntas, fue muy útil.",
+    ],
+    "pt": [
+        "As novas diretrizes do {project} estão muito confusas.",
+        "Ainda não recebi meu pagamento desta semana.",
+        "Não tem tarefas disponíveis faz {days} dias.",
+    ],
+    "id": [
+        "Pembayaran saya belum masuk minggu ini.",
+        "Tidak ada tugas yang tersedia hari ini.",
+    ],
+}
+
+SURVEY_COMMENTS = {
+    "promoter": [
+        "Flexible hours and interesting projects.",
+        "Payments are on time and support is friendly.",
+        "I learn a lot about AI from the {project} work.",
+        "Good community, clear guidelines most of the time.",
+        "",
+    ],
+    "passive": [
+        "Okay overall, but task availability is inconsistent.",
+        "Good work but the instructions change too often.",
+        "Fine, though support could be faster.",
+        "",
+    ],
+    "detractor": [
+        "Payments are late and the pay rate keeps dropping.",
+        "Guidelines are confusing and I get rejected without explanation.",
+        "No tasks for weeks, I can't rely on this income.",
+        "The tool crashes and I lose my work.",
+        "Support never replies to my tickets.",
+    ],
+}
+
+STAGING_ERRORS = [
+    "Upload timed out after 300 s",
+    "Checksum mismatch on media file",
+    "Storage quota exceeded for batch",
+    "Transcoding failed: unsupported codec",
+    "Worker lost heartbeat during processing",
+]
+
+ESCALATION_REASONS = ["hidden item", "unoriginal or AI-generated work", "policy violation", "other"]
+
+SUPPORT_CATEGORIES = ["payments", "account access", "task availability", "tooling bug", "qualification", "other"]

@@ -1,0 +1,33 @@
+"""One settings object, read from the environment (pages add `st.secrets` on top)."""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEFAULT_DATABASE_URL = "sqlite:///data/crowdpulse.db"
+
+
+def resolve_database_url(url: str) -> str:
+    """Make a relative SQLite path relative to the project root, not the working directory."""
+    prefix = "sqlite:///"
+    if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
+        return prefix + str(PROJECT_ROOT / url[len(prefix):])
+    return url
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration for the app and the CLI."""
+
+    database_url: str = field(default_factory=lambda: resolve_database_url(
+        os.environ.get("CROWDPULSE_DATABASE_URL", DEFAULT_DATABASE_URL)))
+    demo_seed: int = field(default_factory=lambda: int(os.environ.get("CROWDPULSE_DEMO_SEED", "7")))
+    google_credentials_file: str | None = field(
+        default_factory=lambda: os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"))
+
+
+def get_settings() -> Settings:
+    """Settings as the environment says now."""
+    return Settings()

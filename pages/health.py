@@ -1,0 +1,77 @@
+"""Health: is the community active, activating and staying — and where is it not?"""
+
+import pandas as pd
+import streamlit as st
+
+from core import charts
+from core.metrics import breakdowns, health
+from ui import data, filters, widgets
+
+st.title("Community health")
+st.caption("Active taskers have at least one submitted task that day; staff and bot accounts are excluded. "
+           "WAU and MAU count the 7 and 28 days ending on each date.")
+
+f = filters.current()
+members = data.members(f)
+days = data.member_days(f)
+if members.empty or days.empty:
+    st.info("No activity yet — import members and activity on Data.")
+    st.stop()
+
+active = health.active_users(days, members, f.start, f.end)
+latest, week_ago = active.iloc[-1], active[active["date"] <= pd.Timestamp(f.end) - pd.Timedelta(days=7)]
+previous = week_ago.iloc[-1] if len(week_ago) else None
+
+
+def delta(column: str):
+    return None if previous is None else latest[column] - previous[column]
+
+
+tiles = st.columns(5)
+widgets.kpi(tiles[0], "Daily active", latest["dau"], delta=delta("dau"), help="Members active on the last day, vs 7 days earlier.")
+widgets.kpi(tiles[1], "Weekly active", latest["wau"], delta=delta("wau"))
+widgets.kpi(tiles[2], "Monthly active", latest["mau"], delta=delta("mau"))
+widgets.kpi(tiles[3], "Active rate", latest["active_rate"], delta=delta("active_rate"), fmt="{:.1%}",
+            delta_fmt="{:+.1%}", help="MAU / onboarded members.")
+widgets.kpi(tiles[4], "Stickiness", latest["stickiness"], fmt="{:.1%}", help="Mean daily DAU/MAU over the date range.")
+
+st.subheader("Active taskers")
+long = active.melt(id_vars="date", value_vars=["dau", "wau", "mau"], var_name="measure", value_name="members")
+widgets.chart(charts.line(long, "date", "members", color="measure", y_title="active taskers"))
+
+left, right = st.columns(2)
+as_of = pd.Timestamp(f.end)
+with left:
+    st.subheader("Onboarding funnel")
+    funnel = health.onboarding_funnel(members, days, as_of)
+    labels = {"signed_up": "1 · signed up", "onboarded": "2 · onboarded", "activated_7d": "3 · first task ≤ 7 days",
+              "retained_30d": "4 · active days 30–36"}
+    funnel = funnel.assign(stage=funnel["stage"].map(labels))
+    widgets.chart(charts.bars(funnel, "stage", "members", value_title="members", sort="ascending"))
+    days_to_activate = health.time_to_activate(members, days)
+    st.caption(f"Median time from onboarding to first task: **{days_to_activate:.0f} days**. "
+               f"{funnel.iloc[2]['share_of_previous']:.0%} of onboarded taskers whose first week has passed started a task in it.")
+with right:
+    st.subheader("Where taskers stand")
+    counts = health.status_counts(days, members, as_of)
+    widgets.chart(charts.bars(counts, "status", "members", value_title="members"))
+    gone = health.churn(days, members, as_of)
+    st.caption(f"Churn: **{gone.churned:,}** of {gone.previous_active:,} taskers active in the previous 28 days "
+               f"were not active in the last 28 ({gone.rate:.1%}).")
+
+st.subheader("Retention by onboarding week")
+cohorts = health.retention_cohorts(members, days, weeks=8, as_of=as_of)
+cohorts = cohorts[cohorts["cohort_week"] >= as_of - pd.Timedelta(weeks=12)]
+if cohorts.empty:
+    st.info("No onboarding cohorts in the last 12 weeks.")
+else:
+    shown = cohorts.assign(cohort=cohorts["cohort_week"].dt.strftime("%d %b") + " (" + cohorts["cohort_size"].astype(str) + ")")
+    widgets.chart(charts.heatmap(shown, "week_number", "cohort", "share", x_title="weeks after onboarding",
+                                 y_title="onboarding week (members)"))
+
+st.subheader("By segment")
+dimension = st.segmented_control("Split by", ["region", "country", "language", "vendor"], default="region",
+                                 key="health_split")
+split = breakdowns.active_by(days, members, as_of, dimension)
+widgets.table(split, key="health_split_table", filename=f"health-by-{dimension}",
+              column_config={"active_rate": st.column_config.ProgressColumn("Active rate", format="percent", min_value=0, max_value=1)})

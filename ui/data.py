@@ -1,0 +1,151 @@
+"""Cached access to `core`: one engine per process, query results keyed on the data version."""
+
+import pandas as pd
+import streamlit as st
+from sqlalchemy import Engine, text
+
+from core import db, timeline
+
+
+@st.cache_resource(show_spinner=False)
+def engine() -> Engine:
+    """The process-wide engine for the configured database."""
+    from core.settings import get_settings
+    return db.make_engine(get_settings().database_url)
+
+
+def version() -> int:
+    """The data version now; every write bumps it, so cached results refresh."""
+    return db.data_version(engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _as_of(_version: int) -> pd.Timestamp:
+    return timeline.data_as_of(engine())
+
+
+def as_of() -> pd.Timestamp:
+    """The moment the data describes (used as 'now' for SLA clocks and 'this week')."""
+    return _as_of(version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _filter_choices(_version: int) -> dict:
+    with engine().connect() as connection:
+        projects = pd.read_sql(text("SELECT project_id, name FROM project ORDER BY project_id"), connection)
+        regions = [r for (r,) in connection.execute(text(
+            "SELECT DISTINCT region FROM member WHERE region IS NOT NULL ORDER BY region"))]
+    return {"projects": projects, "regions": regions}
+
+
+def filter_choices() -> dict:
+    """Projects (id, name) and regions that the filter bar offers."""
+    return _filter_choices(version())
+
+
+# --- queues ------------------------------------------------------------------------------------
+
+# Items created this long before the range start are still loaded: they may be open in it.
+QUEUE_LOOKBACK_DAYS = 30
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _queue_status(_version: int, start, end, projects, regions, now) -> pd.DataFrame:
+    from core.metrics import queues
+    items = queues.load_queue_items(engine(), start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
+                                    end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
+                                    projects=projects, regions=regions)
+    return queues.sla_status(items, queues.load_policies(engine()), now)
+
+
+def queue_status(filters) -> pd.DataFrame:
+    """Queue items in (and open during) the filtered range, with SLA clock, state and warn level."""
+    return _queue_status(version(), filters.start, filters.end, filters.projects, filters.regions, as_of())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _policies(_version: int) -> pd.DataFrame:
+    from core.metrics import queues
+    return queues.load_policies(engine())
+
+
+def policies() -> pd.DataFrame:
+    """SLA policies per queue and priority."""
+    return _policies(version())
+
+
+# --- launch readiness, audiences, admin ---------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _resources(_version: int) -> pd.DataFrame:
+    from core import launch
+    return launch.load_resources(engine())
+
+
+def resources() -> pd.DataFrame:
+    """Guides, FAQs and SOPs with their project's launch date."""
+    return _resources(version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _audience_base(_version: int) -> pd.DataFrame:
+    from core import audience
+    return audience.load_audience_base(engine())
+
+
+def audience_base() -> pd.DataFrame:
+    """Members a message can reach, with the fields a segment filters on."""
+    return _audience_base(version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _table_counts(_version: int) -> pd.DataFrame:
+    from core import admin
+    return admin.table_counts(engine())
+
+
+def table_counts() -> pd.DataFrame:
+    """Rows stored per entity."""
+    return _table_counts(version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _admin_frame(_version: int, name: str) -> pd.DataFrame:
+    from core import admin
+    return getattr(admin, f"load_{name}")(engine())
+
+
+def admin_frame(name: str) -> pd.DataFrame:
+    """One of the admin listings: sync_runs, people, settings."""
+    return _admin_frame(version(), name)
+
+
+# --- health --------------------------------------------------------------------------------------
+
+# Cohorts and the funnel look this far back; MAU needs 27 more days before the first shown day.
+HEALTH_LOOKBACK_DAYS = 120
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _members(_version: int, regions) -> pd.DataFrame:
+    from core.metrics import health
+    return health.load_members(engine(), regions=regions)
+
+
+def members(filters) -> pd.DataFrame:
+    """Members in the filtered regions (staff and bots flagged)."""
+    return _members(version(), filters.regions)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _member_days(_version: int, start, end, projects) -> pd.DataFrame:
+    from core.metrics import health
+    return health.load_daily_active(engine(), start=start, end=end, projects=projects)
+
+
+def member_days(filters) -> pd.DataFrame:
+    """Distinct active (member, day) pairs from far enough back for MAU, funnel and cohorts."""
+    start = min(filters.start, filters.end - pd.Timedelta(days=HEALTH_LOOKBACK_DAYS).to_pytimedelta()) \
+        - pd.Timedelta(days=27).to_pytimedelta()
+    return _member_days(version(), start, filters.end, filters.projects)

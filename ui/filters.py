@@ -1,0 +1,91 @@
+"""Global filters (date range, projects, regions): one sidebar bar, kept across pages and in the URL."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+import streamlit as st
+
+from ui import data
+
+DEFAULT_DAYS = 28
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What every page filters by."""
+
+    start: dt.date
+    end: dt.date
+    projects: tuple[str, ...]
+    regions: tuple[str, ...]
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+
+def _parse_day(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _seed_from_url(as_of: dt.date, projects: list[str], regions: list[str]) -> None:
+    """On the first run of a session, take the filters from the query string (a shared link)."""
+    if st.session_state.get("_filters_seeded"):
+        return
+    params = st.query_params
+    start = _parse_day(params.get("from")) or as_of - dt.timedelta(days=DEFAULT_DAYS - 1)
+    end = _parse_day(params.get("to")) or as_of
+    if start > end:
+        start, end = end, start
+    st.session_state["filter_range"] = (start, end)
+    st.session_state["filter_projects"] = [p for p in params.get_all("project") if p in projects]
+    st.session_state["filter_regions"] = [r for r in params.get_all("region") if r in regions]
+    st.session_state["_filters_seeded"] = True
+
+
+def sidebar_filters() -> Filters:
+    """Render the shared filter bar in the sidebar and mirror it in the URL."""
+    as_of = data.as_of().date()
+    choices = data.filter_choices()
+    project_names = dict(zip(choices["projects"]["project_id"], choices["projects"]["name"]))
+    _seed_from_url(as_of, list(project_names), choices["regions"])
+    with st.sidebar:
+        st.caption(f"Data as of {data.as_of():%a %d %b %Y, %H:%M} UTC")
+        picked = st.date_input("Date range", key="filter_range", max_value=as_of,
+                               help="Metrics use these days; 'this week' compares the last 7 days with the 7 before.")
+        st.multiselect("Projects", options=list(project_names), key="filter_projects",
+                       format_func=lambda pid: project_names.get(pid, pid), placeholder="All projects")
+        st.multiselect("Regions", options=choices["regions"], key="filter_regions", placeholder="All regions")
+    if isinstance(picked, (tuple, list)) and len(picked) == 2:
+        start, end = picked
+    else:  # the user has picked only the first day so far
+        start = end = picked[0] if isinstance(picked, (tuple, list)) and picked else as_of
+    filters = Filters(start=start, end=end, projects=tuple(st.session_state["filter_projects"]),
+                      regions=tuple(st.session_state["filter_regions"]))
+    _write_url(filters)
+    st.session_state["filters"] = filters
+    return filters
+
+
+def _write_url(filters: Filters) -> None:
+    wanted = {"from": filters.start.isoformat(), "to": filters.end.isoformat()}
+    if filters.projects:
+        wanted["project"] = list(filters.projects)
+    if filters.regions:
+        wanted["region"] = list(filters.regions)
+    # Page-specific keys (e.g. week=) stay; only the shared filter keys are rewritten.
+    current = {k: st.query_params.get_all(k) for k in ("from", "to", "project", "region")}
+    target = {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()}
+    if any(current.get(k, []) != target.get(k, []) for k in ("from", "to", "project", "region")):
+        for key in ("from", "to", "project", "region"):
+            if key in st.query_params:
+                del st.query_params[key]
+        st.query_params.update(wanted)
+
+
+def current() -> Filters:
+    """The filters the sidebar set on this run."""
+    return st.session_state["filters"]
