@@ -33,5 +33,6 @@ def select_audience(base: pd.DataFrame, *, countries=(), languages=(), regions=(
 def audience_mix(audience: pd.DataFrame, column: str) -> pd.DataFrame:
     """Recipients per value of a column (language, time zone, country), largest first, with share."""
     counts = audience[column].fillna("unknown").value_counts().rename_axis(column).reset_index(name="recipients")
+    counts = counts.sort_values(["recipients", column], ascending=[False, True], ignore_index=True)
     counts["share"] = counts["recipients"] / max(len(audience), 1)
     return counts

@@ -98,9 +98,9 @@ POSITIVE_MARKERS = ("thank", "great", "love", "amazing", "helpful", "nice", "wel
 
 # Uncategorised chatter the taxonomy does not know, so discovery has something to find.
 NEW_TOPIC = [
-    "Please add a night shift bonus for those of us in Asia.",
-    "A night shift bonus would help a lot with the late tasks.",
-    "Any plans for a night shift bonus like other platforms?",
+    "Please publish a night shift rota for those of us in Asia.",
+    "A night shift rota would help a lot with planning the late hours.",
+    "Any plans for a night shift rota like other platforms have?",
     "Dark mode for the task editor please, my eyes hurt.",
     "Dark mode would make long sessions much easier.",
 ]

@@ -1,0 +1,116 @@
+"""The demo community: deterministic, sized as promised, and telling its stories."""
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+from sqlalchemy import text
+
+from core import demo
+from core.metrics import read_frame
+
+ANCHOR = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="module")
+def builder_frames():
+    """The tiny scenario's generated frames (no database)."""
+    builder = demo._Builder(demo.SCALES["tiny"], seed=7, anchor=ANCHOR)
+    members = builder.members()
+    activity = builder.activity(members)
+    items, events = builder.queue_items(members)
+    return builder, members, activity, items, events
+
+
+def test_same_seed_and_anchor_give_the_same_community():
+    first = demo._Builder(demo.SCALES["tiny"], seed=3, anchor=ANCHOR)
+    second = demo._Builder(demo.SCALES["tiny"], seed=3, anchor=ANCHOR)
+    m1, m2 = first.members(), second.members()
+    pd.testing.assert_frame_equal(m1, m2)
+    pd.testing.assert_frame_equal(first.activity(m1), second.activity(m2))
+
+
+def test_activity_rows_are_unique_per_member_project_and_day(builder_frames):
+    _, _, activity, _, _ = builder_frames
+    assert not activity.duplicated(["member_id", "project_id", "day"]).any()
+    assert (activity["tasks_approved"] + activity["tasks_rejected"] == activity["tasks_submitted"]).all()
+
+
+def test_twelve_countries_and_eight_projects():
+    builder = demo._Builder(demo.SCALES["demo"], seed=7, anchor=ANCHOR)
+    assert builder.members()["country"].nunique() == 12
+    assert len(builder.projects()) == 8
+
+
+def _rejection_rate(rows: pd.DataFrame) -> float:
+    return rows["tasks_rejected"].sum() / rows["tasks_submitted"].sum()
+
+
+def test_latin_american_rejections_spike_on_cedar_after_its_guideline_change(builder_frames):
+    _, members, activity, _, _ = builder_frames
+    rows = activity.merge(members[["member_id", "region"]], on="member_id")
+    change = (ANCHOR - dt.timedelta(days=demo.STORIES["guideline_change_days_ago"])).date()
+    cedar_latam = rows[(rows["project_id"] == "p03") & (rows["region"] == "Latin America")]
+    before, after = cedar_latam[cedar_latam["day"] < change], cedar_latam[cedar_latam["day"] >= change]
+    assert _rejection_rate(after) > 2.5 * _rejection_rate(before)
+    elsewhere = rows[(rows["project_id"] == "p03") & (rows["region"] != "Latin America")]
+    assert _rejection_rate(elsewhere[elsewhere["day"] >= change]) < 1.5 * _rejection_rate(elsewhere[elsewhere["day"] < change])
+
+
+def test_fatigued_moderators_work_every_day_of_the_last_two_weeks_for_long_hours(builder_frames):
+    builder, _, activity, _, _ = builder_frames
+    assert len(builder._fatigued) >= 4
+    recent = activity[activity["member_id"].isin(builder._fatigued) & (activity["project_id"] == "p04")
+                      & (activity["day"] > (ANCHOR - dt.timedelta(days=7)).date())]
+    assert recent["active_minutes"].min() >= 560
+    assert recent.groupby("member_id")["day"].nunique().min() == 7
+
+
+def test_weekend_escalations_take_longer_than_weekday_ones(builder_frames):
+    _, _, _, items, _ = builder_frames
+    done = items[(items["queue"] == "escalation") & items["resolved_at"].notna()]
+    hours = (done["resolved_at"] - done["created_at"]).dt.total_seconds() / 3600
+    weekend = done["created_at"].dt.day_of_week >= 5
+    assert hours[weekend].median() > 2 * hours[~weekend & (done["created_at"].dt.day_of_week <= 3)].median()
+
+
+def test_creative_uploads_are_stuck_in_staging_with_repeated_failures(builder_frames):
+    _, _, _, items, _ = builder_frames
+    stuck = items[(items["queue"] == "staging") & (items["status"] == "failed")]
+    assert len(stuck) >= 6
+    assert set(stuck["project_id"]) == {"p05"}
+    assert stuck["retries"].min() >= 3 and stuck["last_error"].notna().all()
+
+
+def test_brightpath_cohort_mostly_never_starts(builder_frames):
+    _, members, _, _, _ = builder_frames
+    cohort = members[members["attributes"].map(lambda a: a.get("cohort") == "brightpath-batch-7")]
+    assert len(cohort) >= 10
+    assert cohort["activated_at"].isna().mean() > 0.6
+    others = members[~members["is_staff"] & ~members["is_bot"] & members["onboarded_at"].notna()
+                     & members["attributes"].map(lambda a: "cohort" not in a)]
+    assert others["activated_at"].isna().mean() < 0.35
+
+
+def test_every_queue_event_history_starts_with_open(builder_frames):
+    _, _, _, items, events = builder_frames
+    first = events.sort_values("at", kind="stable").groupby("item_id")["status"].first()
+    assert (first == "open").all()
+    assert set(first.index) == set(items["item_id"])
+
+
+def test_seeding_writes_every_table_and_scores_feedback(engine):
+    counts = demo.seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    assert counts["member"] == 418 and counts["project"] == 8
+    feedback = read_frame(engine, text("SELECT text, sentiment, language, themes FROM feedback"))
+    english = feedback[feedback["language"] == "en"]
+    assert english["sentiment"].notna().all()
+    assert feedback[feedback["language"].isin(["es", "pt", "id"])]["sentiment"].isna().all()
+    assert english["themes"].map(len).gt(0).mean() > 0.8
+
+
+def test_reseeding_replaces_rather_than_duplicates(engine):
+    demo.seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    demo.seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT COUNT(*) FROM member")).scalar_one() == 418
