@@ -4,7 +4,7 @@ import streamlit as st
 
 from ui import bootstrap, filters
 
-st.set_page_config(page_title="CrowdPulse", page_icon=":material/groups:", layout="wide")
+st.set_page_config(page_title="CrowdPulse", page_icon="data/icon.png", layout="wide")
 
 PAGES = {
     "Act": [

@@ -61,6 +61,9 @@ def cmd_metrics(args) -> int:
     """Compute one named metric and print it as a table, JSON or CSV."""
     from core.cli_metrics import compute_metric
     frame = compute_metric(_engine(), args.name, start=args.from_, end=args.to, by=args.by)
+    for column in frame.columns:  # calendar days print as YYYY-MM-DD, not as midnight timestamps
+        if frame[column].dtype.kind == "M" and getattr(frame[column].dt, "tz", None) is None:
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d")
     if args.format == "json":
         print(frame.to_json(orient="records", date_format="iso"))
     elif args.format == "csv":

@@ -45,9 +45,3 @@ def load_settings(engine: Engine) -> pd.DataFrame:
     # values are JSON of mixed types; show them as text so one column can hold them all
     return frame.assign(value=frame["value"].map(json.dumps))
 
-
-def load_projects(engine: Engine) -> pd.DataFrame:
-    """Projects with their launch and guideline-change moments."""
-    project = models.Project.__table__
-    statement = select(*(c for c in project.c if c.name != "attributes")).order_by(project.c.project_id)
-    return read_frame(engine, statement, timestamps=("launch_at", "guideline_updated_at"))

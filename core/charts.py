@@ -13,23 +13,23 @@ HEIGHT = 240
 
 
 def line(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, y_title: str | None = None,
-         y_format: str = ",.0f", x_title: str = "") -> alt.Chart:
-    """A line per series over time, with points to hover."""
+         y_format: str = ",.0f", x_title: str = "", x_type: str = "T", height: int = HEIGHT) -> alt.Chart:
+    """A line per series over time (x_type 'T') or over ordered labels (x_type 'O'), with points to hover."""
     encoding = dict(
-        x=alt.X(f"{x}:T", title=x_title),
-        y=alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format)),
-        tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=y_format)]
+        x=alt.X(f"{x}:{x_type}", title=x_title, axis=alt.Axis(labelAngle=0) if x_type == "O" else alt.Axis()),
+        y=alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False)),
+        tooltip=[alt.Tooltip(f"{x}:{x_type}"), alt.Tooltip(f"{y}:Q", format=y_format)]
         + ([alt.Tooltip(f"{color}:N")] if color else []),
     )
     if color:
         encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE), title=None)
     chart = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=18)).encode(**encoding)
-    return _finish(chart)
+    return _finish(chart, height=height)
 
 
 def bars(frame: pd.DataFrame, category: str, value: str, *, color: str | None = None, horizontal: bool = True,
          value_title: str | None = None, value_format: str = ",.0f", select: bool = False, sort: str = "-x",
-         stack: bool = True) -> alt.Chart:
+         stack: bool = True, color_order: list | None = None) -> alt.Chart:
     """Bars per category (optionally coloured by a second field); `select` lets a click filter a table."""
     value_axis = alt.X if horizontal else alt.Y
     cat_axis = alt.Y if horizontal else alt.X
@@ -39,11 +39,16 @@ def bars(frame: pd.DataFrame, category: str, value: str, *, color: str | None = 
     )
     value_enc = value_axis(f"{value}:Q", title=value_title or value, axis=alt.Axis(format=value_format),
                            stack=True if stack else None)
-    cat_enc = cat_axis(f"{category}:N", title=None, sort=sort if horizontal else None)
+    cat_enc = cat_axis(f"{category}:N", title=None, sort=sort if horizontal else None,
+                       axis=alt.Axis(labelLimit=220, labelAngle=0 if not horizontal else None))
     encoding["x" if horizontal else "y"] = value_enc
     encoding["y" if horizontal else "x"] = cat_enc
     if color:
-        encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE), title=None)
+        scale = alt.Scale(range=PALETTE, domain=color_order) if color_order else alt.Scale(range=PALETTE)
+        encoding["color"] = alt.Color(f"{color}:N", scale=scale, title=None, sort=color_order)
+        if color_order:
+            encoding["order"] = alt.Order(f"{color}_order:Q")
+            frame = frame.assign(**{f"{color}_order": frame[color].astype(str).map({v: i for i, v in enumerate(color_order)})})
     else:
         encoding["color"] = alt.value(PALETTE[0])
     chart = alt.Chart(frame).mark_bar()
@@ -57,14 +62,15 @@ def bars(frame: pd.DataFrame, category: str, value: str, *, color: str | None = 
 def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, *, value_format: str = ".0%",
             x_title: str = "", y_title: str = "") -> alt.Chart:
     """A grid of cells coloured by value (e.g. retention by cohort and week)."""
-    base = alt.Chart(frame).encode(x=alt.X(f"{x}:O", title=x_title), y=alt.Y(f"{y}:O", title=y_title))
+    base = alt.Chart(frame).encode(x=alt.X(f"{x}:O", title=x_title, axis=alt.Axis(labelAngle=0)),
+                                   y=alt.Y(f"{y}:O", title=y_title, axis=alt.Axis(labelLimit=220)))
     cells = base.mark_rect().encode(
         color=alt.Color(f"{value}:Q", scale=alt.Scale(scheme="blues"), legend=None),
         tooltip=[alt.Tooltip(f"{y}:O"), alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{value}:Q", format=value_format)])
     labels = base.mark_text(fontSize=10).encode(
         text=alt.Text(f"{value}:Q", format=value_format),
         color=alt.condition(f"datum.{value} > 0.5", alt.value("white"), alt.value("#333")))
-    return _finish(cells + labels, height=max(HEIGHT, 22 * frame[y].nunique()))
+    return _finish(cells + labels, height=max(HEIGHT, 28 * frame[y].nunique()))
 
 
 def _finish(chart, height: int = HEIGHT):

@@ -12,7 +12,7 @@ same data.  Stories planted in it (see `STORIES`):
 * Escalations created at weekends wait much longer and breach their SLA.
 * Creative uploads on Ember are stuck in staging with repeated failures.
 * A Brightpath BPO cohort onboarded about three weeks ago mostly never started a task.
-* A payout delay ten days ago turned payment feedback sharply negative.
+* A payout delay this week turned payment feedback sharply negative.
 """
 
 import datetime as dt
@@ -37,7 +37,7 @@ STORIES = {
     "stuck_project": "p05",
     "stalled_vendor": "Brightpath BPO",
     "stalled_onboarded_days_ago": (26, 19),
-    "payment_incident_days_ago": (11, 4),
+    "payment_incident_days_ago": (6, 1),
 }
 
 
@@ -232,7 +232,7 @@ class _Builder:
         propensity = rng.beta(2.2, 2.8, n).astype(np.float32)
         staff_like = members["is_staff"].to_numpy() | members["is_bot"].to_numpy()
         propensity[staff_like] = 0.8
-        day_of_week = np.asarray([(self.first_day + pd.Timedelta(days=d)).dayofweek for d in range(days)])
+        day_of_week = np.asarray([(self.first_day + pd.Timedelta(days=d)).day_of_week for d in range(days)])
         weekday_factor = np.where(day_of_week >= 5, 0.65, 1.0).astype(np.float32)
         draw = rng.random((n, days), dtype=np.float32)
         day_grid = np.arange(days)[None, :]
@@ -340,7 +340,7 @@ class _Builder:
         # Grove's launch this week floods review: recent reviews take longer.
         recent_review = (queue == "review") & np.asarray(created > self.anchor - pd.Timedelta(days=7))
         share_used = np.where(recent_review, rng.lognormal(np.log(0.8), 0.5, total), share_used)
-        weekend = (created.dt.dayofweek >= 5) | ((created.dt.dayofweek == 4) & (created.dt.hour >= 18))
+        weekend = (created.dt.day_of_week >= 5) | ((created.dt.day_of_week == 4) & (created.dt.hour >= 18))
         weekend_escalation = (queue == "escalation") & np.asarray(weekend)
         share_used = np.where(weekend_escalation, rng.lognormal(np.log(1.6), 0.35, total), share_used)
         resolution = pd.to_timedelta(resolution_target * share_used, unit="m")
@@ -400,6 +400,8 @@ class _Builder:
         })
         stuck["attributes"] = [{} for _ in range(stuck_count)]
         items = pd.concat([items, stuck], ignore_index=True)
+        for column in ("created_at", "first_response_at", "resolved_at", "due_at", "updated_at"):
+            items[column] = pd.to_datetime(items[column], utc=True)
 
         events = [items[["item_id", "created_at"]].rename(columns={"created_at": "at"}).assign(status="open")]
         responded = items[items["first_response_at"].notna()]
@@ -491,10 +493,12 @@ class _Builder:
         region = pool["region"].to_numpy()[author]
         base = rng.choice(11, size=n, p=_weights([2, 1, 1, 2, 3, 4, 6, 12, 20, 25, 24]))
         # the latest wave, after Cedar's change: Latin America scores drop
-        drop = (wave == 2) & (region == STORIES["confused_region"])
-        score = np.where(drop, np.clip(base - rng.integers(2, 6, n), 0, 10), base)
+        drop = (wave == 2) & (region == STORIES["confused_region"]) & (rng.random(n) < 0.75)
+        score = np.where(drop, np.clip(base - rng.integers(1, 5, n), 0, 10), base)
         csat = np.clip(np.round(score / 2.2 + rng.normal(0.4, 0.6, n)), 1, 5).astype(int)
         bucket = np.where(score >= 9, "promoter", np.where(score >= 7, "passive", "detractor"))
+        # people do not comment only on what matches their score: a third talk about something else
+        bucket = np.where(rng.random(n) < 0.35, rng.choice(["promoter", "passive", "detractor"], n), bucket)
         projects = {p[0]: p[1].split()[0] for p in PROJECTS}
         comments = []
         for b in bucket:

@@ -13,16 +13,25 @@ if base.empty:
     st.info("No taskers yet — import members on Data.")
     st.stop()
 
-f = filters.current()
-choices = data.filter_choices()
-names = dict(zip(choices["projects"]["project_id"], choices["projects"]["name"]))
-c1, c2, c3, c4 = st.columns(4)
-regions = c1.multiselect("Regions", sorted(base["region"].dropna().unique()), default=list(f.regions), key="comms_regions")
-countries = c2.multiselect("Countries", sorted(base["country"].dropna().unique()), key="comms_countries")
-languages = c3.multiselect("Languages", sorted(base["language"].dropna().unique()), key="comms_languages")
-projects = c4.multiselect("Worked on project", list(names), default=list(f.projects), format_func=names.get,
-                          key="comms_projects")
-chosen = audience.select_audience(base, regions=regions, countries=countries, languages=languages, projects=projects)
+handoff = st.session_state.get("comms_handoff")
+if handoff:
+    chosen = base[base["member_id"].isin(handoff["member_ids"])]
+    st.info(f"Audience from an alert: **{len(chosen):,} {handoff['label']}** · suggested template: "
+            f"{handoff['template'].replace('_', ' ')}.")
+    if st.button("Choose a different audience", key="comms_clear_handoff"):
+        del st.session_state["comms_handoff"]
+        st.rerun()
+else:
+    f = filters.current()
+    choices = data.filter_choices()
+    names = dict(zip(choices["projects"]["project_id"], choices["projects"]["name"]))
+    c1, c2, c3, c4 = st.columns(4)
+    regions = c1.multiselect("Regions", sorted(base["region"].dropna().unique()), default=list(f.regions), key="comms_regions")
+    countries = c2.multiselect("Countries", sorted(base["country"].dropna().unique()), key="comms_countries")
+    languages = c3.multiselect("Languages", sorted(base["language"].dropna().unique()), key="comms_languages")
+    projects = c4.multiselect("Worked on project", list(names), default=list(f.projects), format_func=names.get,
+                              key="comms_projects")
+    chosen = audience.select_audience(base, regions=regions, countries=countries, languages=languages, projects=projects)
 
 tiles = st.columns(3)
 widgets.kpi(tiles[0], "Recipients", len(chosen))

@@ -42,13 +42,16 @@ widgets.chart(charts.line(long, "date", "members", color="measure", y_title="act
 left, right = st.columns(2)
 as_of = pd.Timestamp(f.end)
 with left:
+    since = days["day"].min()
     st.subheader("Onboarding funnel")
-    funnel = health.onboarding_funnel(members, days, as_of)
+    st.caption(f"Taskers who signed up since {since:%d %b %Y}, the start of the activity loaded.")
+    signups = members[members["signed_up_at"] >= pd.Timestamp(since, tz="UTC")]
+    funnel = health.onboarding_funnel(signups, days, as_of)
     labels = {"signed_up": "1 · signed up", "onboarded": "2 · onboarded", "activated_7d": "3 · first task ≤ 7 days",
-              "retained_30d": "4 · active days 30–36"}
+              "retained_30d": "4 · active on days 30–36"}
     funnel = funnel.assign(stage=funnel["stage"].map(labels))
     widgets.chart(charts.bars(funnel, "stage", "members", value_title="members", sort="ascending"))
-    days_to_activate = health.time_to_activate(members, days)
+    days_to_activate = health.time_to_activate(signups, days)
     st.caption(f"Median time from onboarding to first task: **{days_to_activate:.0f} days**. "
                f"{funnel.iloc[2]['share_of_previous']:.0%} of onboarded taskers whose first week has passed started a task in it.")
 with right:
@@ -65,7 +68,7 @@ cohorts = cohorts[cohorts["cohort_week"] >= as_of - pd.Timedelta(weeks=12)]
 if cohorts.empty:
     st.info("No onboarding cohorts in the last 12 weeks.")
 else:
-    shown = cohorts.assign(cohort=cohorts["cohort_week"].dt.strftime("%d %b") + " (" + cohorts["cohort_size"].astype(str) + ")")
+    shown = cohorts.assign(cohort=cohorts["cohort_week"].dt.strftime("%Y-%m-%d") + " (" + cohorts["cohort_size"].astype(str) + ")")
     widgets.chart(charts.heatmap(shown, "week_number", "cohort", "share", x_title="weeks after onboarding",
                                  y_title="onboarding week (members)"))
 

@@ -149,3 +149,95 @@ def member_days(filters) -> pd.DataFrame:
     start = min(filters.start, filters.end - pd.Timedelta(days=HEALTH_LOOKBACK_DAYS).to_pytimedelta()) \
         - pd.Timedelta(days=27).to_pytimedelta()
     return _member_days(version(), start, filters.end, filters.projects)
+
+
+# --- workforce -----------------------------------------------------------------------------------
+
+# Fatigue compares the last 7 days with the 28 before them: 35 days of activity.
+FATIGUE_DAYS = 35
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _projects(_version: int) -> pd.DataFrame:
+    from core.metrics import workforce
+    return workforce.load_projects(engine())
+
+
+def projects() -> pd.DataFrame:
+    """Projects with launch and guideline-change moments."""
+    return _projects(version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _activity(_version: int, start, end, projects, regions) -> pd.DataFrame:
+    from core.metrics import workforce
+    return workforce.load_activity(engine(), start=start, end=end, projects=projects, regions=regions)
+
+
+def activity(filters, *, days_before: int = 0) -> pd.DataFrame:
+    """Non-staff activity rows in the filtered range, reaching `days_before` further back."""
+    start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
+    return _activity(version(), start, filters.end, filters.projects, filters.regions)
+
+
+# --- voice of the crowd --------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _messages(_version: int, start, end, projects) -> pd.DataFrame:
+    from core.metrics import feedback
+    return feedback.load_feedback(engine(), start=pd.Timestamp(start, tz="UTC"),
+                                  end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects)
+
+
+def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
+    """Channel messages in the filtered range (reaching `days_before` further back), staff excluded."""
+    start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
+    frame = _messages(version(), start, filters.end, filters.projects)
+    return frame[frame["region"].isin(filters.regions)] if filters.regions else frame
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _responses(_version: int) -> pd.DataFrame:
+    from core.metrics import feedback
+    return feedback.load_responses(engine())
+
+
+def responses(filters) -> pd.DataFrame:
+    """Survey responses of every wave (region filter applied), staff excluded."""
+    frame = _responses(version())
+    return frame[frame["region"].isin(filters.regions)] if filters.regions else frame
+
+
+def with_project_names(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with a readable `project` name column next to `project_id`."""
+    names = dict(zip(projects()["project_id"], projects()["name"]))
+    position = list(frame.columns).index("project_id") + 1 if "project_id" in frame else len(frame.columns)
+    out = frame.copy()
+    out.insert(position, "project", frame["project_id"].map(names).fillna(frame["project_id"]) if "project_id" in frame else None)
+    return out
+
+
+# --- weekly report -------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner="Building the weekly report…", max_entries=16)
+def _weekly_report(_version: int, week: str, projects, regions):
+    from core import reports
+    return reports.weekly_report_from_db(engine(), week, projects=projects, regions=regions)
+
+
+def weekly_report(week: str, filters):
+    """The weekly report for an ISO week under the project and region filters."""
+    return _weekly_report(version(), week, filters.projects, filters.regions)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _snapshots(_version: int) -> pd.DataFrame:
+    from core import reports
+    return reports.list_snapshots(engine())
+
+
+def snapshots() -> pd.DataFrame:
+    """Published weekly snapshots, newest first."""
+    return _snapshots(version())

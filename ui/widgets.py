@@ -8,10 +8,12 @@ from core.exports import to_safe_csv
 
 def kpi(column, label: str, value, *, delta=None, fmt: str = "{:,.0f}", delta_fmt: str | None = None,
         inverse: bool = False, help: str | None = None) -> None:
-    """A KPI tile with a week-over-week delta; `inverse` when lower is better."""
+    """A KPI tile with a week-over-week delta; `inverse` when lower is better; `delta` may be preformatted text."""
     shown = "—" if value is None or pd.isna(value) else fmt.format(value)
     shown_delta = None
-    if delta is not None and not pd.isna(delta):
+    if isinstance(delta, str):
+        shown_delta = None if delta == "—" else delta
+    elif delta is not None and not pd.isna(delta):
         shown_delta = (delta_fmt or fmt).format(delta)
         if delta > 0 and not shown_delta.startswith("+"):
             shown_delta = "+" + shown_delta
@@ -25,8 +27,23 @@ def table(frame: pd.DataFrame, *, key: str, filename: str, column_config: dict |
         st.info(empty)
         return
     st.dataframe(frame, hide_index=True, column_config=column_config, key=key, height=height or "auto")
+    download(frame, key=key, filename=filename)
+
+
+def download(frame: pd.DataFrame, *, key: str, filename: str) -> None:
+    """The CSV download button for a table shown some other way."""
     st.download_button("Download CSV", to_safe_csv(frame), file_name=f"{filename}.csv", mime="text/csv",
                        key=f"{key}_csv", icon=":material/download:")
+
+
+def message_button(member_ids: list[str], *, label: str, template: str, key: str, project_id: str | None = None) -> None:
+    """'Draft a message' to exactly these taskers: hands the audience to the Comms studio."""
+    if not member_ids:
+        return
+    if st.button(f"Draft a message to these {len(member_ids):,} {label}", key=key, icon=":material/edit_note:"):
+        st.session_state["comms_handoff"] = {"member_ids": list(member_ids), "label": label, "template": template,
+                                             "project_id": project_id}
+        st.switch_page("pages/comms.py")
 
 
 def clickable_chart(chart, *, key: str, field: str) -> list:

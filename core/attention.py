@@ -1,0 +1,113 @@
+"""Today's attention list: everything that needs a specialist now, ranked in one list.
+
+Each builder turns one metric's output into entries; `rank` puts them together. Severity is
+on one 0–100 scale so different kinds of trouble compare: breached before about to breach,
+before stuck, confused, tired or unhappy.
+"""
+
+import pandas as pd
+
+COLUMNS = ["severity", "kind", "title", "detail", "count", "page"]
+
+SEVERITY = {"breached": 100, "warn_90": 92, "stuck": 85, "confusion": 82, "launch": 78, "sentiment": 76,
+            "warn_75": 74, "fatigue": 70, "warn_50": 40}
+
+
+def _frame(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def _items(count: int, queue: str) -> str:
+    return f"{count:,} {queue} item{'' if count == 1 else 's'}"
+
+
+def _hours(minutes: float) -> str:
+    hours = minutes / 60
+    return f"{minutes:.0f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
+
+
+def sla_entries(status: pd.DataFrame, *, listed_elsewhere=()) -> pd.DataFrame:
+    """Per queue: open items already breached, and those at 90/75/50% of their target.
+
+    Items in `listed_elsewhere` (e.g. stuck uploads, which have an entry of their own) are left out.
+    """
+    rows = []
+    open_items = status[status["resolved_at"].isna() & ~status["item_id"].isin(list(listed_elsewhere))]
+    for queue, items in open_items.groupby("queue", sort=True):
+        breached = items[items["state"] == "breached"]
+        if len(breached):
+            overdue = -breached["time_left_minutes"].min()
+            rows.append(dict(severity=SEVERITY["breached"], kind="breached", count=len(breached), page="queues",
+                             title=f"{_items(len(breached), queue)} breached their SLA",
+                             detail=f"most overdue by {_hours(overdue)}; priorities: "
+                                    + ", ".join(f"{p} {n}" for p, n in breached["priority"].value_counts().items())))
+        waiting = items[items["state"] != "breached"]
+        for level in (90, 75, 50):
+            at_level = waiting[waiting["warn_level"] == level]
+            if len(at_level):
+                soonest = at_level["time_left_minutes"].min()
+                rows.append(dict(severity=SEVERITY[f"warn_{level}"], kind=f"≥{level}% of SLA used", count=len(at_level),
+                                 page="queues", title=f"{_items(len(at_level), queue)} at {level}% of their SLA",
+                                 detail=f"next breach in {_hours(max(soonest, 0))}"))
+    return _frame(rows)
+
+
+def stuck_entries(stuck: pd.DataFrame, project_names: dict[str, str]) -> pd.DataFrame:
+    """Staging items stuck, per project, with the most common error."""
+    rows = []
+    for project, items in stuck.groupby(stuck["project_id"].fillna("no project"), sort=True):
+        error = items["last_error"].dropna().mode()
+        rows.append(dict(severity=SEVERITY["stuck"], kind="stuck", count=len(items), page="queues",
+                         title=f"{len(items):,} uploads stuck in staging on {project_names.get(project, project)}",
+                         detail=f"up to {items['hours_stuck'].max():.0f} h without progress"
+                                + (f"; most often: {error.iloc[0]}" if len(error) else "")))
+    return _frame(rows)
+
+
+def confusion_entries(confusion: pd.DataFrame) -> pd.DataFrame:
+    """Projects whose rejections or questions jumped after a launch or guideline change."""
+    rows = [dict(severity=SEVERITY["confusion"] + min(row.severity, 8), kind="confusion", count=row.recent_tasks,
+                 page="workforce", title=f"{row.name}: confusion after {row.change_kind}",
+                 detail=row.reasons)
+            for row in confusion.itertuples()]
+    return _frame(rows)
+
+
+def fatigue_entries(fatigue: pd.DataFrame) -> pd.DataFrame:
+    """One entry for all taskers showing fatigue, naming the most common reasons."""
+    if fatigue.empty:
+        return _frame([])
+    regions = fatigue["region"].value_counts().head(2) if "region" in fatigue else pd.Series(dtype=int)
+    where = ", ".join(f"{r} {n}" for r, n in regions.items())
+    return _frame([dict(severity=SEVERITY["fatigue"], kind="fatigue", count=len(fatigue), page="workforce",
+                        title=f"{len(fatigue):,} taskers show fatigue",
+                        detail=f"e.g. {fatigue.iloc[0]['reasons']}" + (f"; most in {where}" if where else ""))])
+
+
+def sentiment_entries(drops: pd.DataFrame) -> pd.DataFrame:
+    """Themes whose net sentiment fell sharply against their baseline."""
+    rows = [dict(severity=SEVERITY["sentiment"], kind="sentiment drop", count=row.recent_count, page="feedback",
+                 title=f"Sentiment about {row.theme.replace('_', ' ')} fell {abs(row.change):.0f} points",
+                 detail=f"net {row.baseline_net:+.0f} → {row.recent_net:+.0f} over the last 7 days "
+                        f"({row.recent_count:,} messages)")
+            for row in drops.itertuples()]
+    return _frame(rows)
+
+
+def launch_entries(readiness: pd.DataFrame) -> pd.DataFrame:
+    """Launches within two weeks whose guides, FAQs or SOPs are not ready."""
+    upcoming = readiness[(readiness["days_to_launch"] >= 0) & (readiness["days_to_launch"] <= 14) & (readiness["not_ready"] > 0)]
+    rows = [dict(severity=SEVERITY["launch"], kind="launch", count=int(row.not_ready), page="launch",
+                 title=f"{row.project} launches in {row.days_to_launch:.0f} days",
+                 detail=f"{int(row.ready)} of {int(row.resources)} guides/FAQs/SOPs ready")
+            for row in upcoming.itertuples()]
+    return _frame(rows)
+
+
+def rank(*parts: pd.DataFrame) -> pd.DataFrame:
+    """All entries in one list, most severe first (then the larger count)."""
+    frames = [p for p in parts if not p.empty]
+    if not frames:
+        return _frame([])
+    combined = pd.concat(frames, ignore_index=True)
+    return combined.sort_values(["severity", "count"], ascending=[False, False], ignore_index=True)

@@ -1,0 +1,112 @@
+"""`python -m core metrics NAME`: each metric of DESIGN §6 as one DataFrame with the contract's fields."""
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from core import timeline
+from core.errors import UnknownMetric
+from core.metrics import feedback, health, queues, workforce
+
+DEFAULT_DAYS = 28
+
+
+def _day(value: str | None, default: dt.date) -> dt.date:
+    if value is None:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise UnknownMetric(f"'{value}' is not a day: write it as YYYY-MM-DD.") from exc
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
+
+
+def _status(engine, start, end, by):
+    lo, hi = _bounds(start, end)
+    items = queues.load_queue_items(engine, start=lo - pd.Timedelta(days=30), end=hi)
+    status = queues.sla_status(items, queues.load_policies(engine), min(hi, timeline.data_as_of(engine)))
+    return status[(status["due_effective"] >= lo) & (status["due_effective"] < hi)]
+
+
+def _items(engine, start, end):
+    lo, hi = _bounds(start, end)
+    return queues.load_queue_items(engine, start=lo, end=hi)
+
+
+def _member_frames(engine, start, end):
+    members = health.load_members(engine)
+    days = health.load_daily_active(engine, start=start - dt.timedelta(days=150), end=end)
+    return members, days
+
+
+def _messages(engine, start, end):
+    lo, hi = _bounds(start, end)
+    return feedback.load_feedback(engine, start=lo, end=hi)
+
+
+def _responses(engine, start, end):
+    lo, hi = _bounds(start, end)
+    frame = feedback.load_responses(engine)
+    return frame[(frame["submitted_at"] >= lo) & (frame["submitted_at"] < hi)]
+
+
+def _active(engine, start, end, by):
+    members, days = _member_frames(engine, start, end)
+    if by:
+        raise UnknownMetric("metrics active has no --by: filter the people instead.")
+    return health.active_users(days, members, start, end)
+
+
+def _funnel(engine, start, end, by):
+    members, days = _member_frames(engine, start, end)
+    signups = members[members["signed_up_at"] >= pd.Timestamp(start, tz="UTC")]
+    return health.onboarding_funnel(signups, days, end)
+
+
+def _retention(engine, start, end, by):
+    members, days = _member_frames(engine, start, end)
+    cohorts = health.retention_cohorts(members, days, as_of=end)
+    return cohorts[cohorts["cohort_week"] >= pd.Timestamp(start)]
+
+
+def _churn(engine, start, end, by):
+    members, days = _member_frames(engine, start, end)
+    result = health.churn(days, members, end)
+    return pd.DataFrame([{"previous_active": result.previous_active, "retained": result.retained,
+                          "churned": result.churned, "rate": result.rate}])
+
+
+METRICS: dict[str, Callable] = {
+    "first_response": lambda e, s, t, by: queues.response_time_summary(_items(e, s, t), "first_response", by),
+    "resolution": lambda e, s, t, by: queues.response_time_summary(_items(e, s, t), "resolution", by),
+    "sla": lambda e, s, t, by: queues.sla_compliance(_status(e, s, t, by), by),
+    "backlog": lambda e, s, t, by: queues.backlog(_items(e, s - dt.timedelta(days=30), t), _bounds(s, t)[1]),
+    "active": _active,
+    "funnel": _funnel,
+    "retention": _retention,
+    "churn": _churn,
+    "sentiment": lambda e, s, t, by: feedback.sentiment_summary(_messages(e, s, t), by),
+    "nps": lambda e, s, t, by: feedback.nps(_responses(e, s, t), by),
+    "csat": lambda e, s, t, by: feedback.csat(_responses(e, s, t), by),
+    "themes": lambda e, s, t, by: feedback.theme_summary(_messages(e, s, t)),
+    "workforce": lambda e, s, t, by: workforce.workforce_table(
+        workforce.load_activity(e, start=s, end=t), by=by or "project_id"),
+}
+
+
+def compute_metric(engine: Engine, name: str, *, start: str | None = None, end: str | None = None,
+                   by: str | None = None) -> pd.DataFrame:
+    """One named metric over [start, end] (default: the 28 days ending on the data's last day)."""
+    if name not in METRICS:
+        raise UnknownMetric(f"Unknown metric '{name}'. Known: {', '.join(sorted(METRICS))}.")
+    last = timeline.data_as_of(engine).date()
+    end_day = _day(end, last)
+    start_day = _day(start, end_day - dt.timedelta(days=DEFAULT_DAYS - 1))
+    if start_day > end_day:
+        raise UnknownMetric(f"--from {start_day} is after --to {end_day}.")
+    return METRICS[name](engine, start_day, end_day, by)

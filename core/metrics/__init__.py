@@ -1,0 +1,140 @@
+"""Community metrics: `load_*` functions run one SQL query, everything else is DataFrame in → DataFrame out.
+
+Conventions shared by the modules here:
+
+- timestamps are tz-aware UTC pandas datetimes; calendar days (`day`, `date`) are tz-naive
+  datetime64 values at midnight, meaning the UTC day;
+- loaders filter timestamps on the half-open range [start, end) and days on the closed
+  range [start, end], because a day range is named by its first and last day;
+- `by` takes a column name or a list of them; without it a function returns one row.
+"""
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Column, Engine, String, Table, type_coerce
+from sqlalchemy.sql import ColumnElement, Select
+
+from core.errors import UnknownMetric
+
+Grouping = str | Sequence[str] | None
+
+
+def read_frame(
+    engine: Engine,
+    statement: Select,
+    *,
+    timestamps: Iterable[str] = (),
+    days: Iterable[str] = (),
+    flags: Iterable[str] = (),
+) -> pd.DataFrame:
+    """Run one query and return its rows with UTC timestamps, calendar days and booleans typed."""
+    with engine.connect() as connection:
+        result = connection.execute(statement)
+        keys = list(result.keys())
+        rows = result.fetchall()
+    # Column-wise construction is several times faster than building from Row objects.
+    columns = list(zip(*rows)) if rows else [[] for _ in keys]
+    frame = pd.DataFrame({key: list(values) for key, values in zip(keys, columns)}, columns=keys)
+    for name in timestamps:
+        frame[name] = as_utc(frame[name])
+    for name in days:
+        frame[name] = as_days(frame[name])
+    for name in flags:
+        frame[name] = frame[name].fillna(False).astype(bool)
+    return frame
+
+
+def loader_columns(table: Table, *, without: Iterable[str] = ()) -> list[ColumnElement]:
+    """A table's columns for a loader's select, with dates and timestamps left for `read_frame` to parse."""
+    return [unparsed(column) if _is_temporal(column) else column for column in table.c if column.name not in without]
+
+
+def unparsed(column: Column) -> ColumnElement:
+    """A date or timestamp column as the driver returns it (SQLite text, PostgreSQL datetimes).
+
+    Parsing 300k values in one vectorised `read_frame` step is faster than
+    SQLAlchemy's per-row conversion, and accepts every ISO 8601 spelling SQLite may hold.
+    """
+    return type_coerce(column, String).label(column.name)
+
+
+def _is_temporal(column: Column) -> bool:
+    try:
+        return issubclass(column.type.python_type, dt.date)
+    except NotImplementedError:
+        return False
+
+
+def as_utc(values) -> pd.Series:
+    """Timestamps (aware datetimes or SQLite's UTC strings) as a tz-aware UTC datetime Series."""
+    series = pd.Series(values)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC")
+    elif pd.api.types.is_datetime64_dtype(series.dtype):
+        series = series.dt.tz_localize("UTC")
+    else:
+        series = pd.to_datetime(series, utc=True, format="ISO8601")
+    return series.dt.as_unit("us")
+
+
+def as_days(values) -> pd.Series:
+    """Calendar days (dates, strings or timestamps) as tz-naive datetime64 at midnight."""
+    series = pd.Series(values)
+    if isinstance(series.dtype, pd.DatetimeTZDtype):
+        series = series.dt.tz_convert("UTC").dt.tz_localize(None)
+    return pd.to_datetime(series).dt.normalize().dt.as_unit("us")
+
+
+def as_timestamp(value) -> pd.Timestamp:
+    """One moment as an aware UTC Timestamp; naive values are taken to be UTC."""
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def as_day(value) -> pd.Timestamp:
+    """One calendar day as a tz-naive midnight Timestamp (aware values are read in UTC)."""
+    stamp = pd.Timestamp(value)
+    if stamp.tzinfo is not None:
+        stamp = stamp.tz_convert("UTC").tz_localize(None)
+    return stamp.normalize()
+
+
+def as_date(value) -> dt.date:
+    """One calendar day as a `datetime.date`, for binding to SQL."""
+    return as_day(value).date()
+
+
+def period_start(timestamps: pd.Series, freq: str) -> pd.Series:
+    """The start of the UTC period (day 'D', ISO week 'W', month 'M') each timestamp falls in, tz-naive."""
+    naive = timestamps
+    if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
+        naive = timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
+    if freq == "D":
+        return naive.dt.normalize()
+    return naive.dt.to_period(freq).dt.start_time.dt.as_unit("us")
+
+
+def group_columns(frame: pd.DataFrame, by: Grouping) -> list[str]:
+    """The grouping columns as a list, checked against the frame."""
+    if by is None:
+        return []
+    columns = [by] if isinstance(by, str) else list(by)
+    missing = [name for name in columns if name not in frame.columns]
+    if missing:
+        raise UnknownMetric(f"Cannot group by {', '.join(missing)}: no such column here.")
+    return columns
+
+
+def ratio(numerator, denominator):
+    """numerator / denominator element-wise, NaN where the denominator is zero or missing."""
+    num = np.asarray(numerator, dtype="float64")
+    den = np.asarray(denominator, dtype="float64")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.where(den != 0, num / den, np.nan)
+    for operand in (numerator, denominator):
+        if isinstance(operand, pd.Series):
+            return pd.Series(values, index=operand.index)
+    return float(values) if values.ndim == 0 else values

@@ -1,0 +1,95 @@
+"""Headline figures for a week against the week before (Today's tiles and the Weekly report)."""
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from core.metrics import feedback as voice
+from core.metrics import health, queues
+
+WEEK = pd.Timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Figure:
+    """One headline number this week and last, with how to read it."""
+
+    key: str
+    label: str
+    this_week: float
+    previous_week: float
+    fmt: str
+    higher_is_better: bool
+    help: str
+
+    @property
+    def delta(self) -> float:
+        return self.this_week - self.previous_week
+
+    @property
+    def delta_fmt(self) -> str:
+        """How to print the change: percentages change by points, the rest with a sign."""
+        if "%" in self.fmt:
+            return "{:+.1f} pts"
+        return self.fmt if "+" in self.fmt else self.fmt.replace("{:", "{:+")
+
+    def format_delta(self) -> str:
+        """The change, formatted ('+1.2 pts', '+88', '−0.1 h'); '—' when unknown."""
+        if pd.isna(self.delta):
+            return "—"
+        return self.delta_fmt.format(self.delta * 100 if "%" in self.fmt else self.delta)
+
+
+def _open_at(status: pd.DataFrame, moment: pd.Timestamp) -> int:
+    created = status["created_at"] <= moment
+    still_open = status["resolved_at"].isna() | (status["resolved_at"] > moment)
+    return int((created & still_open).sum())
+
+
+def _compliance(status: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    due = status[(status["due_effective"] > start) & (status["due_effective"] <= end)
+                 & status["state"].isin(["met", "breached"])]
+    return float((due["state"] == "met").mean()) if len(due) else float("nan")
+
+
+def _median_first_response_hours(status: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    week = status[(status["created_at"] > start) & (status["created_at"] <= end)]
+    value = queues.response_time_summary(week, "first_response")["median_seconds"].iloc[0]
+    return float(value) / 3600
+
+
+def _net_sentiment(messages: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    week = messages[(messages["created_at"] > start) & (messages["created_at"] <= end)]
+    return float(voice.sentiment_summary(week)["net"].iloc[0]) if len(week) else float("nan")
+
+
+def week_figures(*, status: pd.DataFrame, member_days: pd.DataFrame, members: pd.DataFrame,
+                 messages: pd.DataFrame, week_end) -> list[Figure]:
+    """Headline figures for the 7 days ending at `week_end` and the 7 days before.
+
+    `status` is `queues.sla_status` output; `member_days` must reach 34 days before week_end.
+    """
+    end = pd.Timestamp(week_end)
+    if end.tzinfo is None:
+        end = end.tz_localize("UTC")
+    previous_end = end - WEEK
+    day = (end.tz_convert("UTC").tz_localize(None) if end.tzinfo else end).normalize()
+    previous_day = day - WEEK
+    active = health.active_users(member_days, members, previous_day, day).set_index("date")
+    return [
+        Figure("wau", "Active taskers (7d)", active.loc[day, "wau"], active.loc[previous_day, "wau"], "{:,.0f}", True,
+               "Taskers with a submitted task in the 7 days."),
+        Figure("active_rate", "Active rate", active.loc[day, "active_rate"], active.loc[previous_day, "active_rate"],
+               "{:.1%}", True, "Monthly active taskers / onboarded taskers."),
+        Figure("sla", "SLA met", _compliance(status, previous_end, end),
+               _compliance(status, previous_end - WEEK, previous_end), "{:.1%}", True,
+               "Items that met their target / items whose target came due in the week."),
+        Figure("first_response", "First response", _median_first_response_hours(status, previous_end, end),
+               _median_first_response_hours(status, previous_end - WEEK, previous_end), "{:.1f} h", False,
+               "Median time from creation to first response, items created in the week."),
+        Figure("backlog", "Open backlog", _open_at(status, end), _open_at(status, previous_end), "{:,.0f}", False,
+               "Open queue items at the end of the week."),
+        Figure("net_sentiment", "Net sentiment", _net_sentiment(messages, previous_end, end),
+               _net_sentiment(messages, previous_end - WEEK, previous_end), "{:+.0f}", True,
+               "% positive − % negative channel messages (English, scored) in the week."),
+    ]

@@ -1,0 +1,69 @@
+"""Weekly: this week against last, what went well, what is at risk, where to intervene — shareable."""
+
+import pandas as pd
+import streamlit as st
+
+from core import charts, reports
+from ui import data, filters, widgets
+
+st.title("Weekly health")
+
+f = filters.current()
+this_week = reports.iso_week_of(data.as_of())
+weeks = [this_week]
+for _ in range(11):
+    weeks.append(reports.previous_week(weeks[-1]))
+requested = st.query_params.get("week")
+if "weekly_week" not in st.session_state:
+    st.session_state["weekly_week"] = requested if requested in weeks else weeks[0]
+week = st.selectbox("ISO week", weeks, key="weekly_week",
+                    format_func=lambda w: f"{w} (this week, so far)" if w == this_week else w)
+st.query_params["week"] = week
+
+report = data.weekly_report(week, f)
+scope = ", ".join(filter(None, [", ".join(f.projects), ", ".join(f.regions)])) or "all projects and regions"
+st.caption(f"{report.start:%a %d %b} – {report.end - pd.Timedelta(days=1):%a %d %b %Y} (UTC) · {scope} · "
+           "copy the address bar to share this exact view.")
+
+for column, figure in zip(st.columns(len(report.figures)), report.figures):
+    widgets.kpi(column, figure.label, figure.this_week, delta=figure.format_delta(), fmt=figure.fmt,
+                inverse=not figure.higher_is_better, help=figure.help)
+
+left, middle, right = st.columns(3)
+for column, (title, items, icon) in zip((left, middle, right), (
+        ("Wins", report.wins, ":material/thumb_up:"), ("Risks", report.risks, ":material/warning:"),
+        ("Where to intervene", report.interventions, ":material/target:"))):
+    with column.container(border=True):
+        st.markdown(f"#### {title}")
+        for item in items or ["Nothing notable this week."]:
+            st.markdown(f"- {item}")
+
+st.subheader(f"{reports.TREND_WEEKS}-week trend")
+formats = {fig.label: fig.fmt for fig in report.figures}
+columns = st.columns(3)
+for i, (metric, rows) in enumerate(report.trend.groupby("metric", sort=False)):
+    with columns[i % 3]:
+        y_format = "+.0f" if "+" in formats[metric] else ".0%" if "%" in formats[metric] else ",.1f"
+        widgets.chart(charts.line(rows, "week", "value", y_title=metric, x_type="O", y_format=y_format, height=160))
+
+st.subheader("Share")
+markdown = reports.to_markdown(report)
+c1, c2, c3 = st.columns(3)
+c1.download_button("Markdown", markdown, file_name=f"crowdpulse-weekly-{week}.md", mime="text/markdown",
+                   icon=":material/description:", key="weekly_md")
+c2.download_button("Printable HTML", reports.to_html(report), file_name=f"crowdpulse-weekly-{week}.html",
+                   mime="text/html", icon=":material/print:", key="weekly_html")
+if c3.button("Publish as this week's snapshot", icon=":material/bookmark:", key="weekly_publish"):
+    snapshot = reports.publish_snapshot(data.engine(), report, actor="local user",
+                                        filters={"projects": list(f.projects), "regions": list(f.regions)})
+    st.success(f"Published snapshot #{snapshot} for {week}: it stays as it is now even if data changes.")
+
+with st.expander("Past snapshots"):
+    past = data.snapshots()
+    if past.empty:
+        st.info("No published weeks yet — publish this one above.")
+    else:
+        choice = st.selectbox("Snapshot", past["id"].tolist(), key="weekly_snapshot",
+                              format_func=lambda i: f"{past.set_index('id').loc[i, 'week']} — published "
+                                                    f"{past.set_index('id').loc[i, 'published_at']:%d %b %Y %H:%M}")
+        st.markdown(past.set_index("id").loc[choice, "summary_md"])
