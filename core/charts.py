@@ -40,7 +40,7 @@ def bars(frame: pd.DataFrame, category: str, value: str, *, color: str | None = 
     value_enc = value_axis(f"{value}:Q", title=value_title or value, axis=alt.Axis(format=value_format),
                            stack=True if stack else None)
     cat_enc = cat_axis(f"{category}:N", title=None, sort=sort if horizontal else None,
-                       axis=alt.Axis(labelLimit=220, labelAngle=0 if not horizontal else None))
+                       axis=alt.Axis(labelLimit=220) if horizontal else alt.Axis(labelLimit=220, labelAngle=0))
     encoding["x" if horizontal else "y"] = value_enc
     encoding["y" if horizontal else "x"] = cat_enc
     if color:

@@ -1,0 +1,23 @@
+"""AppTest helpers: run a page of the app against the session's seeded database."""
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+
+
+@pytest.fixture
+def app(seeded_engine):
+    """A function that runs app.py (optionally switched to a page, with query params) and returns the AppTest."""
+    def run(page: str | None = None, *, query: dict | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        for key, value in (query or {}).items():
+            at.query_params[key] = value
+        at.run()
+        if page:
+            at.switch_page(f"pages/{page}.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    return run
