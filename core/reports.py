@@ -89,6 +89,11 @@ def _write_summary(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> Non
         better = (figure.delta > 0) == figure.higher_is_better
         (report.wins if better else report.risks).append(f"{figure.label}: {_change_text(figure)}.")
 
+    drops = alerts.get("sentiment_drops")
+    if drops is not None:
+        for row in drops.itertuples():
+            report.risks.append(f"Sentiment about {row.theme.replace('_', ' ')} fell {abs(row.change):.0f} points "
+                                f"(net {row.baseline_net:+.0f} → {row.recent_net:+.0f}, {row.recent_count:,} messages).")
     confusion = alerts.get("confusion")
     if confusion is not None:
         for row in confusion.itertuples():
@@ -160,8 +165,34 @@ def to_markdown(report: WeeklyReport) -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_html(report: WeeklyReport, charts_html: str = "") -> str:
-    """A self-contained printable HTML page of the report; `charts_html` embeds chart markup."""
+def axis_format(fmt: str) -> str:
+    """The d3 axis format matching a figure's Python format."""
+    if "%" in fmt:
+        return ".1%"
+    if "+" in fmt:
+        return "+.0f"
+    return ",.1f" if ".1f" in fmt else ",.0f"
+
+
+def trend_charts_svg(report: WeeklyReport) -> str:
+    """The 4-week trend as inline SVG charts (no scripts, no network), for the HTML export."""
+    import vl_convert
+
+    from core import charts
+
+    formats = {f.label: f.fmt for f in report.figures}
+    parts = []
+    for metric, rows in report.trend.groupby("metric", sort=False):
+        y_format = axis_format(formats[metric])
+        chart = charts.line(rows, "week", "value", y_title=metric, x_type="O", y_format=y_format, height=140)
+        parts.append(f'<figure>{vl_convert.vegalite_to_svg(chart.properties(width=240).to_json())}</figure>')
+    return f'<h2>{TREND_WEEKS}-week trend</h2><div class="charts">{"".join(parts)}</div>'
+
+
+def to_html(report: WeeklyReport, charts_html: str | None = None) -> str:
+    """A self-contained printable HTML page of the report, with the trend charts inline as SVG."""
+    if charts_html is None:
+        charts_html = trend_charts_svg(report)
     def items(values):
         return "".join(f"<li>{html.escape(v)}</li>" for v in values) or "<li>Nothing notable.</li>"
 
@@ -172,7 +203,8 @@ def to_html(report: WeeklyReport, charts_html: str = "") -> str:
 <html lang="en"><head><meta charset="utf-8"><title>CrowdPulse weekly health {html.escape(report.week)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:900px;margin:2rem auto;color:#222}}
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}h2{{margin-top:2rem}}@media print{{body{{margin:0}}}}</style></head>
+td:first-child,th:first-child{{text-align:left}}h2{{margin-top:2rem}}
+.charts{{display:flex;flex-wrap:wrap;gap:1rem}}figure{{margin:0}}@media print{{body{{margin:0}}}}</style></head>
 <body><h1>CrowdPulse weekly health — {html.escape(report.week)}</h1>
 <p>{report.start:%a %d %b %Y} – {(report.end - pd.Timedelta(days=1)):%a %d %b %Y} (UTC)</p>
 <table><tr><th>Metric</th><th>This week</th><th>Last week</th><th>Change</th></tr>{rows}</table>
@@ -187,7 +219,7 @@ def _fmt(fmt: str, value) -> str:
 def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: pd.DataFrame,
                   members: pd.DataFrame, member_days: pd.DataFrame, start, end) -> dict[str, pd.DataFrame]:
     """The findings the summary names: confusion (with its worst region), fatigue, stalled cohorts, weekend breaches."""
-    from core.metrics import health, workforce
+    from core.metrics import feedback, health, workforce
 
     as_of = end - pd.Timedelta(microseconds=1)
     confusion = workforce.confusion_alerts(activity, projects, as_of, feedback=messages)
@@ -202,6 +234,8 @@ def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: p
         "fatigue": workforce.fatigue_alerts(activity, as_of),
         "stalled_cohorts": stalled_cohorts(recent_cohorts),
         "weekend_breaches": weekend_breaches(status, start - pd.Timedelta(days=21), end),
+        "sentiment_drops": feedback.theme_sentiment_drops(messages, min(as_of, messages["created_at"].max())
+                                                          if len(messages) else as_of),
     }
 
 

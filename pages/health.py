@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts
-from core.metrics import breakdowns, health
+from core import charts, segments
+from core.metrics import breakdowns, feedback, health, queues
 from ui import data, filters, widgets
 
 st.title("Community health")
@@ -73,8 +73,39 @@ else:
                                  y_title="onboarding week (members)"))
 
 st.subheader("By segment")
-dimension = st.segmented_control("Split by", ["region", "country", "language", "vendor"], default="region",
-                                 key="health_split")
+dimension = st.segmented_control("Split by", ["region", "country", "timezone", "language", "vendor", "tenure"],
+                                 default="region", key="health_split") or "region"
 split = breakdowns.active_by(days, members, as_of, dimension)
 widgets.table(split, key="health_split_table", filename=f"health-by-{dimension}",
               column_config={"active_rate": st.column_config.ProgressColumn("Active rate", format="percent", min_value=0, max_value=1)})
+
+left, right = st.columns(2)
+with left:
+    st.subheader("Net sentiment by week")
+    messages = data.messages(f)
+    if messages.empty:
+        st.info("No channel feedback in this range — import feedback on Data.")
+    else:
+        widgets.chart(charts.line(feedback.sentiment_trend(messages, freq="W"), "date", "net",
+                                  y_title="net sentiment (points)", y_format="+.0f"))
+with right:
+    st.subheader("Response-time SLA met, by week")
+    status = data.queue_status(f)
+    due = status[status["due_effective"] >= pd.Timestamp(f.start, tz="UTC")]
+    widgets.chart(charts.line(queues.sla_compliance_trend(due, freq="W"), "date", "compliance",
+                              y_title="items that met their SLA", y_format=".0%"))
+
+st.subheader("Who is behind the numbers")
+kind = st.selectbox("Members", list(segments.MEMBER_LISTS), format_func=segments.MEMBER_LISTS.get, key="health_members")
+people = segments.member_list(kind, members, days, as_of)
+st.caption(f"**{len(people):,}** taskers · {segments.MEMBER_LISTS[kind].lower()} as of {as_of:%d %b %Y}.")
+widgets.table(people, key="health_member_list", filename=f"members-{kind}", height=260,
+              column_config={"onboarded_at": st.column_config.DatetimeColumn("Onboarded", format="D MMM YYYY")})
+left, right = st.columns(2)
+with left:
+    widgets.message_button(people["member_id"].tolist(), label=segments.MEMBER_LISTS[kind].lower(),
+                           template="activation_nudge" if kind == "stalled_onboarders" else "re_engagement",
+                           key="health_message")
+with right:
+    widgets.save_segment_form(people["member_id"].tolist(), default_name=f"{segments.MEMBER_LISTS[kind]} ({as_of:%d %b})",
+                              key="health_segment")

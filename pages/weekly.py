@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, reports
-from ui import data, filters, widgets
+from ui import auth, data, filters, widgets
 
 st.title("Weekly health")
 
@@ -43,7 +43,7 @@ formats = {fig.label: fig.fmt for fig in report.figures}
 columns = st.columns(3)
 for i, (metric, rows) in enumerate(report.trend.groupby("metric", sort=False)):
     with columns[i % 3]:
-        y_format = "+.0f" if "+" in formats[metric] else ".0%" if "%" in formats[metric] else ",.1f"
+        y_format = reports.axis_format(formats[metric])
         widgets.chart(charts.line(rows, "week", "value", y_title=metric, x_type="O", y_format=y_format, height=160))
 
 st.subheader("Share")
@@ -54,7 +54,7 @@ c1.download_button("Markdown", markdown, file_name=f"crowdpulse-weekly-{week}.md
 c2.download_button("Printable HTML", reports.to_html(report), file_name=f"crowdpulse-weekly-{week}.html",
                    mime="text/html", icon=":material/print:", key="weekly_html")
 if c3.button("Publish as this week's snapshot", icon=":material/bookmark:", key="weekly_publish"):
-    snapshot = reports.publish_snapshot(data.engine(), report, actor="local user",
+    snapshot = reports.publish_snapshot(data.engine(), report, actor=auth.current_user().email,
                                         filters={"projects": list(f.projects), "regions": list(f.regions)})
     st.success(f"Published snapshot #{snapshot} for {week}: it stays as it is now even if data changes.")
 

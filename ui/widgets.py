@@ -61,3 +61,21 @@ def clickable_chart(chart, *, key: str, field: str) -> list:
 def chart(chart) -> None:
     """Show a chart full width."""
     st.altair_chart(chart, width="stretch")
+
+
+def save_segment_form(member_ids: list[str], *, default_name: str, key: str) -> None:
+    """Save these members as a named segment for the Comms studio."""
+    from core.comms.workflow import save_segment
+    from core.errors import CrowdPulseError
+    from ui import auth, data
+
+    with st.form(key):
+        name = st.text_input("Save as segment", value=default_name, key=f"{key}_name")
+        if st.form_submit_button(f"Save {len(member_ids):,} members", icon=":material/group_add:", disabled=not member_ids):
+            try:
+                user = auth.current_user()
+                segment_id = save_segment(data.engine(), name=name, member_ids=member_ids, actor=user.email,
+                                          role=user.role, description=f"{len(member_ids):,} members saved from a list")
+                st.success(f"Saved segment #{segment_id} '{name}': pick it as the audience in the Comms studio.")
+            except CrowdPulseError as exc:
+                st.error(str(exc))

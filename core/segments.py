@@ -1,0 +1,41 @@
+"""The people behind a number: member lists a specialist can download, message or save as a segment."""
+
+import pandas as pd
+
+from core.errors import CrowdPulseError
+from core.metrics import as_day, health
+
+MEMBER_LISTS = {
+    "stalled_onboarders": "Onboarded but no task within 7 days",
+    "churned": "Active in the previous 28 days, not in the last 28",
+    "dormant": "Active before, not in the last 28 days",
+    "new": "Onboarded and active in the last 28 days",
+}
+SHOWN_COLUMNS = ["member_id", "handle", "country", "region", "timezone", "language", "vendor", "onboarded_at"]
+
+
+def stalled_onboarders(members: pd.DataFrame, member_days: pd.DataFrame, as_of, *, within_days: int = 7) -> pd.DataFrame:
+    """Onboarded members whose first `within_days` have passed without any task yet."""
+    as_of = as_day(as_of)
+    community = health.community_members(members)
+    onboarded = pd.to_datetime(community["onboarded_at"], utc=True).dt.tz_localize(None).dt.normalize()
+    first_day = community["member_id"].map(member_days.groupby("member_id")["day"].min())
+    window_closed = onboarded + pd.Timedelta(days=within_days) <= as_of
+    # only people onboarded while activity was recorded, or a long-tenured member would look stalled
+    recorded = onboarded >= member_days["day"].min() if len(member_days) else onboarded.notna()
+    return community[onboarded.notna() & window_closed & first_day.isna() & recorded]
+
+
+def member_list(kind: str, members: pd.DataFrame, member_days: pd.DataFrame, as_of) -> pd.DataFrame:
+    """The members behind one of MEMBER_LISTS, with the columns a specialist needs."""
+    if kind == "stalled_onboarders":
+        chosen = stalled_onboarders(members, member_days, as_of)
+    elif kind == "churned":
+        chosen = health.churned_members(member_days, members, as_of)
+    elif kind in ("dormant", "new"):
+        status = health.activity_status(member_days, members, as_of)
+        chosen = status[status["status"] == kind]
+    else:
+        raise CrowdPulseError(f"Unknown member list '{kind}': choose one of {', '.join(MEMBER_LISTS)}.")
+    return chosen.reindex(columns=SHOWN_COLUMNS).sort_values("member_id", ignore_index=True)
+
