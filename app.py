@@ -28,7 +28,8 @@ PAGES = {
 }
 
 page = st.navigation(PAGES)
-bootstrap.ensure_ready()
 st.sidebar.caption("Local mode: one user, full access. Add [auth] to secrets to require sign-in.")
-filters.sidebar_filters()
-page.run()
+with bootstrap.database_guard():
+    bootstrap.ensure_ready()
+    filters.sidebar_filters()
+    page.run()

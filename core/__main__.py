@@ -88,6 +88,116 @@ def cmd_capacity(args) -> int:
     return 0
 
 
+def cmd_comms_check(args) -> int:
+    """Plain-language checks of a message file: readability figures and findings."""
+    from pathlib import Path
+
+    from core.comms.checks import check_document
+    try:
+        text = Path(args.file).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ValueError(f"cannot read {args.file}: {exc.strerror}") from exc
+    report = check_document(text, channel=args.channel)
+    if args.format == "json":
+        print(json.dumps(report.public(), ensure_ascii=False))
+    else:
+        print(f"Flesch reading ease {report.flesch_reading_ease:.1f} · grade {report.grade:.1f} "
+              f"(target ≤ {report.target_grade:.0f}) · {report.words} words in {report.sentences} sentences")
+        for finding in report.findings:
+            where = f"line {finding.line}" if finding.line else "message"
+            quoted = f" “{finding.text}”" if finding.text else ""
+            print(f"{where:>9} {finding.kind}:{quoted} → {finding.suggestion}")
+        if not report.findings:
+            print("No findings.")
+    return 0
+
+
+def cmd_import(args) -> int:
+    """Import a CSV or XLSX file into one entity (DESIGN §5)."""
+    import tempfile
+    from pathlib import Path
+
+    from core import ingest
+    from core.db import init_db
+    engine = _engine()
+    init_db(engine)
+    options = dict(mapping=ingest.parse_pairs(args.map), constants=ingest.parse_pairs(args.set, what="fixed value"),
+                   dayfirst=args.dayfirst, monthfirst=args.monthfirst, timezone=args.timezone, strict=args.strict,
+                   dry_run=args.dry_run, create_missing=not args.no_create_missing)
+    last = [-1]
+
+    def progress(fraction: float, message: str) -> None:
+        step = int(fraction * 10)
+        if args.format != "json" and sys.stderr.isatty() and step != last[0]:
+            last[0] = step
+            print(f"[{fraction:4.0%}] {message}", file=sys.stderr)
+
+    failure = None
+    try:
+        result = ingest.import_file(engine, args.entity, args.file, encoding=args.encoding, sheet=args.sheet,
+                                    progress=progress, **options)
+    except ingest.RowsRejected as exc:
+        result, failure = exc.result, exc
+    rejects_file = None
+    if result.rejected:
+        if args.rejects_out:
+            path = Path(args.rejects_out)
+        else:
+            stamp = time.strftime("%Y%m%d-%H%M%S")
+            path = Path(tempfile.gettempdir()) / f"crowdpulse-rejects-{result.entity}-{stamp}.csv"
+        path.write_bytes(ingest.rejects_csv(result))
+        rejects_file = str(path)
+    if args.format == "json":
+        print(json.dumps({"inserted": 0 if failure else result.inserted, "updated": 0 if failure else result.updated,
+                          "rejected": result.rejected, "rejects_file": rejects_file}))
+    else:
+        print(result.summary())
+        if result.hashed_ids:
+            print(f"No {ingest.entity_spec(result.entity).key[0]} column: ids are hashes of each row's values.")
+        if result.attribute_columns:
+            print(f"Kept as attributes: {', '.join(result.attribute_columns)}")
+        if result.ignored_columns:
+            print(f"Ignored columns: {', '.join(result.ignored_columns)}")
+        if rejects_file:
+            print(f"Rejected rows with reasons: {rejects_file}")
+    for warning in result.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    if failure is not None:
+        raise failure
+    return 0
+
+
+def cmd_sync_sheets(args) -> int:
+    """Sync Google Sheets sources (all enabled ones, or one by name)."""
+    from core import sheets
+    from core.db import init_db
+    engine = _engine()
+    init_db(engine)
+    client = sheets.client_from_settings(sheets.load_secrets_file())
+    outcomes = sheets.sync_all(engine, client, [args.source] if args.source else None)
+    if not outcomes:
+        print("No enabled Google Sheets sources: add one on the Data page.")
+        return 0
+    for outcome in outcomes:
+        if outcome.result is not None:
+            print(f"{outcome.name}: {outcome.result.summary()}")
+        else:
+            print(f"error: {outcome.name}: {outcome.error}", file=sys.stderr)
+    return 1 if any(o.error for o in outcomes) else 0
+
+
+def cmd_backup(args) -> int:
+    """Copy the SQLite database consistently, even while the app is running."""
+    import datetime as dt
+    from pathlib import Path
+
+    from core.db import backup_sqlite
+    from core.settings import DATA_DIR
+    out = Path(args.out) if args.out else DATA_DIR / "backups" / f"crowdpulse-{dt.datetime.now(dt.UTC):%Y%m%d-%H%M%S}.db"
+    print(f"Backed up to {backup_sqlite(_engine(), out)}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(prog="python -m core", description="CrowdPulse command line")
@@ -110,6 +220,34 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--format", choices=["table", "json", "csv"], default="table")
     metrics.set_defaults(func=cmd_metrics)
 
+    imp = sub.add_parser("import", help="import a CSV or XLSX file (see DESIGN §5 for the columns)")
+    imp.add_argument("entity", help="members, projects, activity, queue_items, feedback, survey_responses, "
+                                    "resources or events")
+    imp.add_argument("file", help="a .csv (any of , ; tab |) or .xlsx file")
+    imp.add_argument("--map", action="append", metavar="TARGET=SOURCE", help="read column TARGET from SOURCE")
+    imp.add_argument("--set", action="append", metavar="COLUMN=VALUE", help="fill COLUMN with VALUE on every row")
+    dates = imp.add_mutually_exclusive_group()
+    dates.add_argument("--dayfirst", action="store_true", help="dates like 03/04/2026 are day/month/year")
+    dates.add_argument("--monthfirst", action="store_true", help="dates like 03/04/2026 are month/day/year")
+    imp.add_argument("--timezone", help="IANA zone of times written without an offset (default UTC)")
+    imp.add_argument("--strict", action="store_true", help="import nothing if any row is rejected")
+    imp.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    imp.add_argument("--no-create-missing", action="store_true",
+                     help="reject rows naming unknown taskers or projects instead of creating them")
+    imp.add_argument("--encoding", help="text encoding of a CSV that is not UTF-8 (e.g. cp1252)")
+    imp.add_argument("--sheet", help="worksheet of an .xlsx file (default: the first)")
+    imp.add_argument("--rejects-out", help="where to write the rejected rows CSV (default: a temp file)")
+    imp.add_argument("--format", choices=["table", "json"], default="table")
+    imp.set_defaults(func=cmd_import)
+
+    sync = sub.add_parser("sync-sheets", help="sync Google Sheets sources into the database")
+    sync.add_argument("--source", help="one source by name (default: every enabled source)")
+    sync.set_defaults(func=cmd_sync_sheets)
+
+    backup = sub.add_parser("backup", help="consistent copy of the SQLite database (online backup API)")
+    backup.add_argument("--out", help="target file; default data/backups/crowdpulse-<time>.db")
+    backup.set_defaults(func=cmd_backup)
+
     cap = sub.add_parser("capacity", help="reviewers needed to meet an SLA (Erlang C)")
     cap.add_argument("--arrivals-per-hour", type=float, required=True)
     cap.add_argument("--aht-seconds", type=float, required=True)
@@ -119,6 +257,12 @@ def build_parser() -> argparse.ArgumentParser:
     cap.add_argument("--max-occupancy", type=float, default=1.0)
     cap.add_argument("--format", choices=["table", "json"], default="table")
     cap.set_defaults(func=cmd_capacity)
+
+    comms = sub.add_parser("comms-check", help="plain-language checks of a message file (readability, jargon, …)")
+    comms.add_argument("file")
+    comms.add_argument("--channel", choices=["email", "slack", "discord", "in_app"], default="email")
+    comms.add_argument("--format", choices=["table", "json"], default="table")
+    comms.set_defaults(func=cmd_comms_check)
     return parser
 
 

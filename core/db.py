@@ -110,3 +110,22 @@ def data_version(engine: Engine) -> int:
             return row.version if row else 0
     except OperationalError as exc:
         raise DatabaseUnavailable(f"Cannot reach the database: {exc.orig}") from exc
+
+
+def backup_sqlite(engine: Engine, target: Path) -> Path:
+    """A consistent copy of a SQLite database, taken with SQLite's online backup API while the app runs."""
+    import sqlite3
+
+    if engine.dialect.name != "sqlite":
+        raise DatabaseUnavailable("This backup is for SQLite; back up PostgreSQL with pg_dump (see the README).")
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    source = engine.raw_connection()
+    try:
+        destination = sqlite3.connect(target)
+        with destination:
+            source.driver_connection.backup(destination)
+        destination.close()
+    finally:
+        source.close()
+    return target

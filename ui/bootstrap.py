@@ -1,30 +1,43 @@
-"""First run: create the schema and seed the demo community when the database is empty."""
+"""First run and failure handling: seed an empty database, and explain a database that is away."""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import streamlit as st
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core import db
-from sqlalchemy.exc import OperationalError
-
 from core.errors import DatabaseUnavailable
 from core.settings import get_settings
 from ui import data
 
 
 def ensure_ready() -> None:
-    """Make sure the schema exists and holds data; show progress while seeding; stop on failure."""
+    """Make sure the schema exists and holds data; show progress while seeding the demo."""
     if st.session_state.get("_db_ready"):
         return
-    try:
-        engine = data.engine()
-        if db.is_empty(engine):
-            from core.demo import seed_demo
-            bar = st.progress(0.0, text="First run: creating the database…")
-            seed_demo(engine, scale="demo", seed=get_settings().demo_seed,
-                      progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
-            bar.empty()
-        else:
-            db.init_db(engine)
-    except (DatabaseUnavailable, OperationalError) as exc:
-        st.error(f"CrowdPulse cannot reach its database. {exc}\n\nCheck CROWDPULSE_DATABASE_URL and reload the page.")
-        st.stop()
+    engine = data.engine()
+    if db.is_empty(engine):
+        from core.demo import seed_demo
+        bar = st.progress(0.0, text="First run: creating the database…")
+        seed_demo(engine, scale="demo", seed=get_settings().demo_seed,
+                  progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+        bar.empty()
+    else:
+        db.init_db(engine)
     st.session_state["_db_ready"] = True
+
+
+@contextmanager
+def database_guard() -> Iterator[None]:
+    """Turn a lost database connection into a clear message with a retry, instead of a traceback."""
+    try:
+        yield
+    except (DatabaseUnavailable, OperationalError, DBAPIError) as exc:
+        detail = getattr(exc, "orig", None) or exc
+        st.error("CrowdPulse cannot reach its database right now, so this page cannot show current numbers. "
+                 "Nothing you saved is lost. Check that the database is running "
+                 f"(CROWDPULSE_DATABASE_URL), then try again.\n\nDetails: {str(detail).splitlines()[0][:300]}",
+                 icon=":material/cloud_off:")
+        if st.button("Try again", key="database_retry", icon=":material/refresh:"):
+            st.rerun()
