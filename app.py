@@ -1,35 +1,38 @@
-"""CrowdPulse: the router. Page config, the navigation, the shared filter bar, run the page."""
+"""CrowdPulse: the router. Page config, who is signed in, the pages their role may see, the shared filters."""
 
 import streamlit as st
 
-from ui import bootstrap, filters
+from ui import auth, bootstrap, filters
 
 st.set_page_config(page_title="CrowdPulse", page_icon="data/icon.png", layout="wide")
 
+# section → (least role, page); people see only the pages their role allows
 PAGES = {
     "Act": [
-        st.Page("pages/today.py", title="Today", icon=":material/notifications_active:", default=True),
-        st.Page("pages/queues.py", title="Queues", icon=":material/inbox:", url_path="queues"),
-        st.Page("pages/workforce.py", title="Workforce", icon=":material/engineering:", url_path="workforce"),
-        st.Page("pages/feedback.py", title="Feedback", icon=":material/forum:", url_path="feedback"),
+        ("viewer", st.Page("pages/today.py", title="Today", icon=":material/notifications_active:", default=True)),
+        ("viewer", st.Page("pages/queues.py", title="Queues", icon=":material/inbox:", url_path="queues")),
+        ("viewer", st.Page("pages/workforce.py", title="Workforce", icon=":material/engineering:", url_path="workforce")),
+        ("viewer", st.Page("pages/feedback.py", title="Feedback", icon=":material/forum:", url_path="feedback")),
     ],
     "Report": [
-        st.Page("pages/health.py", title="Health", icon=":material/monitor_heart:", url_path="health"),
-        st.Page("pages/weekly.py", title="Weekly", icon=":material/calendar_month:", url_path="weekly"),
+        ("viewer", st.Page("pages/health.py", title="Health", icon=":material/monitor_heart:", url_path="health")),
+        ("viewer", st.Page("pages/weekly.py", title="Weekly", icon=":material/calendar_month:", url_path="weekly")),
     ],
     "Communicate": [
-        st.Page("pages/comms.py", title="Comms studio", icon=":material/edit_note:", url_path="comms"),
-        st.Page("pages/launch.py", title="Launch readiness", icon=":material/rocket_launch:", url_path="launch"),
+        ("specialist", st.Page("pages/comms.py", title="Comms studio", icon=":material/edit_note:", url_path="comms")),
+        ("viewer", st.Page("pages/launch.py", title="Launch readiness", icon=":material/rocket_launch:", url_path="launch")),
     ],
     "Admin": [
-        st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data"),
-        st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings"),
+        ("specialist", st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data")),
+        ("manager", st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings")),
     ],
 }
 
-page = st.navigation(PAGES)
-st.sidebar.caption("Local mode: one user, full access. Add [auth] to secrets to require sign-in.")
 with bootstrap.database_guard():
     bootstrap.ensure_ready()
+    user = auth.sign_in()
+    allowed = {section: [page for role, page in pages if user.may(role)] for section, pages in PAGES.items()}
+    page = st.navigation({section: pages for section, pages in allowed.items() if pages})
+    auth.sidebar_badge(user)
     filters.sidebar_filters()
     page.run()

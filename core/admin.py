@@ -41,7 +41,75 @@ def load_people(engine: Engine) -> pd.DataFrame:
 def load_settings(engine: Engine) -> pd.DataFrame:
     """Named settings (alert thresholds and the like)."""
     setting = models.Setting.__table__
-    frame = read_frame(engine, select(setting.c.key, setting.c.value).order_by(setting.c.key))
+    frame = read_frame(engine, select(setting.c.key, setting.c.value, setting.c.version).order_by(setting.c.key))
     # values are JSON of mixed types; show them as text so one column can hold them all
     return frame.assign(value=frame["value"].map(json.dumps))
 
+
+
+def update_setting(engine: Engine, *, key: str, value, expected_version: int, actor: str, actor_role: str) -> int:
+    """Change a named setting if nobody changed it since `expected_version` (admins only; audited)."""
+    from core.db import bump_data_version, session_scope
+    from core.errors import StaleEdit
+    from core.people import require_role
+
+    require_role(actor_role, "admin", "change settings")
+    with session_scope(engine) as session:
+        setting = session.get(models.Setting, key)
+        if setting is None:
+            setting = models.Setting(key=key, value=None, version=0)
+        elif setting.version != expected_version:
+            raise StaleEdit(f"Someone changed '{key}' to {json.dumps(setting.value)} while you were editing. "
+                            "Reload the page to see it, then make your change again.")
+        before = {"value": setting.value}
+        setting.value, setting.version = value, setting.version + 1
+        session.add(setting)
+        session.add(models.AuditEvent(actor=actor, action="update", entity="setting", entity_id=key, before=before,
+                                      after={"value": value}))
+        bump_data_version(session)
+        return setting.version
+
+
+POLICY_FIELDS = ("first_response_minutes", "resolution_minutes", "business_hours", "timezone", "pause_statuses")
+
+
+def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_version: int, actor: str,
+                  actor_role: str) -> int:
+    """Change an SLA policy's targets or clock if nobody changed it since `expected_version` (admins only; audited)."""
+    from core.db import bump_data_version, session_scope
+    from core.errors import CrowdPulseError, StaleEdit
+    from core.people import require_role
+
+    require_role(actor_role, "admin", "change SLA policies")
+    unknown = set(changes) - set(POLICY_FIELDS)
+    if unknown:
+        raise CrowdPulseError(f"These SLA policy fields cannot be changed here: {', '.join(sorted(unknown))}.")
+    for name in ("first_response_minutes", "resolution_minutes"):
+        if name in changes and changes[name] is not None and not (0 < float(changes[name]) <= 60 * 24 * 60):
+            raise CrowdPulseError(f"{name.replace('_', ' ')} must be between 1 minute and 60 days.")
+    with session_scope(engine) as session:
+        policy = session.get(models.SlaPolicy, policy_id)
+        if policy is None:
+            raise CrowdPulseError(f"There is no SLA policy #{policy_id}.")
+        if policy.version != expected_version:
+            raise StaleEdit(f"Someone changed the {policy.queue}/{policy.priority} policy while you were editing. "
+                            "Reload the page to see their change, then make yours again.")
+        before = {name: getattr(policy, name) for name in changes}
+        for name, value in changes.items():
+            setattr(policy, name, value)
+        policy.version += 1
+        session.add(policy)
+        session.add(models.AuditEvent(actor=actor, action="update", entity="sla_policy", entity_id=str(policy_id),
+                                      before=before, after=dict(changes)))
+        bump_data_version(session)
+        return policy.version
+
+
+def load_audit(engine: Engine, *, limit: int = 2000) -> pd.DataFrame:
+    """The latest audit events: who did what, when, with before and after."""
+    event = models.AuditEvent.__table__
+    statement = select(event).order_by(event.c.at.desc(), event.c.id.desc()).limit(limit)
+    frame = read_frame(engine, statement, timestamps=("at",))
+    for column in ("before", "after"):
+        frame[column] = frame[column].map(lambda v: "" if v is None else json.dumps(v, default=str))
+    return frame

@@ -314,8 +314,13 @@ class _Builder:
     # --- queues -----------------------------------------------------------------------------
 
     def policies(self) -> pd.DataFrame:
+        # Routine support counts only office hours (Mon-Fri 08:00-18:00 UTC); urgent/high support and
+        # the other queues run round the clock, so weekend escalations still breach.
+        weekdays = {day: [8, 18] for day in ("mon", "tue", "wed", "thu", "fri")}
+        office = {("support", "normal"): weekdays, ("support", "low"): weekdays}
         return pd.DataFrame([dict(queue=q, priority=p, resolution_minutes=r, first_response_minutes=f,
-                                  business_hours=False, timezone="UTC", schedule={},
+                                  business_hours=(q, p) in office, timezone="UTC", schedule=office.get((q, p), {}),
+                                  holidays=[],
                                   pause_statuses=["waiting_on_tasker"] if q == "support" else [], version=1)
                              for q, p, r, f, _s in POLICIES])
 
@@ -615,6 +620,7 @@ def seed_demo(engine: Engine, *, scale: str = "demo", seed: int = 7, anchor: dt.
             {"key": "stuck_max_retries", "value": 3, "version": 1},
             {"key": "sentiment_drop_points", "value": 10, "version": 1},
             {"key": "demo_anchor", "value": pd.Timestamp(anchor).isoformat(), "version": 1},
+            {"key": "unknown_email_role", "value": None, "version": 1},
         ]),
     }
     counts: dict[str, int] = {}

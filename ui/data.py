@@ -52,10 +52,11 @@ QUEUE_LOOKBACK_DAYS = 30
 @st.cache_data(show_spinner=False, max_entries=16)
 def _queue_status(_version: int, start, end, projects, regions, now) -> pd.DataFrame:
     from core.metrics import queues
-    items = queues.load_queue_items(engine(), start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
-                                    end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
-                                    projects=projects, regions=regions)
-    return queues.sla_status(items, queues.load_policies(engine()), now)
+    # Business hours and pause statuses (read from each item's status history) shape the clocks.
+    return queues.load_sla_status(engine(), now,
+                                  start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
+                                  end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
+                                  projects=projects, regions=regions)
 
 
 def queue_status(filters) -> pd.DataFrame:
@@ -117,7 +118,7 @@ def _admin_frame(_version: int, name: str) -> pd.DataFrame:
 
 
 def admin_frame(name: str) -> pd.DataFrame:
-    """One of the admin listings: sync_runs, people, settings."""
+    """One of the admin listings: sync_runs, people, settings, audit."""
     return _admin_frame(version(), name)
 
 
@@ -241,3 +242,35 @@ def _snapshots(_version: int) -> pd.DataFrame:
 def snapshots() -> pd.DataFrame:
     """Published weekly snapshots, newest first."""
     return _snapshots(version())
+
+
+# --- imports and Google Sheets (issue 3) ---------------------------------------------------------
+# The version argument is named without a leading underscore on purpose: Streamlit leaves
+# underscore-prefixed arguments out of the cache key, so `_version` would never refresh.
+
+
+def sheets_secrets() -> dict:
+    """The [gcp_service_account] secret as a plain dict for core.sheets ({} when not configured)."""
+    try:
+        section = st.secrets.get("gcp_service_account")
+    except Exception:  # no secrets file at all raises, even for .get
+        return {}
+    return {"gcp_service_account": dict(section)} if section else {}
+
+
+@st.cache_resource(show_spinner=False)
+def sheets_client():
+    """The process-wide Google Sheets client (raises SheetAuthFailed when credentials are missing)."""
+    from core import sheets
+    return sheets.client_from_settings(sheets_secrets())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _sheet_sources(data_version: int) -> pd.DataFrame:
+    from core import sheets
+    return sheets.list_sources(engine())
+
+
+def sheet_sources() -> pd.DataFrame:
+    """Configured Google Sheets sources with their last sync."""
+    return _sheet_sources(version())

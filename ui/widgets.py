@@ -26,14 +26,22 @@ def table(frame: pd.DataFrame, *, key: str, filename: str, column_config: dict |
     if frame.empty:
         st.info(empty)
         return
+    frame = visible_to_user(frame)
     st.dataframe(frame, hide_index=True, column_config=column_config, key=key, height=height or "auto")
     download(frame, key=key, filename=filename)
 
 
+def visible_to_user(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as the signed-in person may see it: viewers get emails and handles masked."""
+    from core.people import mask_personal
+    from ui import auth
+    return frame if auth.current_user().may("specialist") else mask_personal(frame)
+
+
 def download(frame: pd.DataFrame, *, key: str, filename: str) -> None:
-    """The CSV download button for a table shown some other way."""
-    st.download_button("Download CSV", to_safe_csv(frame), file_name=f"{filename}.csv", mime="text/csv",
-                       key=f"{key}_csv", icon=":material/download:")
+    """The CSV download button for a table shown some other way (masked as the table is)."""
+    st.download_button("Download CSV", to_safe_csv(visible_to_user(frame)), file_name=f"{filename}.csv",
+                       mime="text/csv", key=f"{key}_csv", icon=":material/download:")
 
 
 def message_button(member_ids: list[str], *, label: str, template: str, key: str, project_id: str | None = None) -> None:
