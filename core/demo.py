@@ -620,7 +620,7 @@ def seed_demo(engine: Engine, *, scale: str = "demo", seed: int = 7, anchor: dt.
             {"key": "stuck_max_retries", "value": 3, "version": 1},
             {"key": "sentiment_drop_points", "value": 10, "version": 1},
             {"key": "demo_anchor", "value": pd.Timestamp(anchor).isoformat(), "version": 1},
-            {"key": "unknown_email_role", "value": None, "version": 1},
+            {"key": "unknown_email_role", "value": "none", "version": 1},
         ]),
     }
     counts: dict[str, int] = {}

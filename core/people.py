@@ -11,7 +11,7 @@ from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError, NotAllowed
 
 ROLES = ("viewer", "specialist", "manager", "admin")
-UNKNOWN_EMAIL_SETTING = "unknown_email_role"  # Setting key: role for signed-in emails not in the people list
+UNKNOWN_EMAIL_SETTING = "unknown_email_role"  # Setting key: role for signed-in emails not listed ("none": no access)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 

@@ -38,6 +38,7 @@ entries = attention.rank(
     attention.confusion_entries(workforce.confusion_alerts(recent, data.projects(), now, feedback=messages)),
     attention.fatigue_entries(workforce.fatigue_alerts(recent, now)),
     attention.sentiment_entries(feedback.theme_sentiment_drops(messages, now)),
+    attention.growing_theme_entries(feedback.growing_negative_themes(messages, now)),
     attention.launch_entries(launch.launch_readiness(data.resources(), now)),
 )
 
@@ -47,7 +48,7 @@ if entries.empty:
 for i, entry in enumerate(entries.head(12).itertuples()):
     with st.container(border=True):
         text, link = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(f"**{entry.title}**  \n{entry.detail}")
+        text.markdown(f"**{widgets.escape_markdown(entry.title)}**  \n{widgets.escape_markdown(entry.detail)}")
         link.page_link(PAGES[entry.page], label=f"Open {entry.page}", icon=ICONS.get(entry.kind, ":material/schedule:"))
 if len(entries) > 12:
     with st.expander(f"{len(entries) - 12} more"):

@@ -36,7 +36,7 @@ for column, (title, items, icon) in zip((left, middle, right), (
     with column.container(border=True):
         st.markdown(f"#### {title}")
         for item in items or ["Nothing notable this week."]:
-            st.markdown(f"- {item}")
+            st.markdown(f"- {widgets.escape_markdown(item)}")
 
 st.subheader(f"{reports.TREND_WEEKS}-week trend")
 formats = {fig.label: fig.fmt for fig in report.figures}
@@ -66,4 +66,4 @@ with st.expander("Past snapshots"):
         choice = st.selectbox("Snapshot", past["id"].tolist(), key="weekly_snapshot",
                               format_func=lambda i: f"{past.set_index('id').loc[i, 'week']} — published "
                                                     f"{past.set_index('id').loc[i, 'published_at']:%d %b %Y %H:%M}")
-        st.markdown(past.set_index("id").loc[choice, "summary_md"])
+        st.code(past.set_index("id").loc[choice, "summary_md"], language="markdown", wrap_lines=True)

@@ -87,3 +87,12 @@ def save_segment_form(member_ids: list[str], *, default_name: str, key: str) -> 
                 st.success(f"Saved segment #{segment_id} '{name}': pick it as the audience in the Comms studio.")
             except CrowdPulseError as exc:
                 st.error(str(exc))
+
+
+# Characters Streamlit's Markdown gives meaning to (links, emphasis, HTML, directives like :red[…], $math$).
+_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~:$&")
+
+
+def escape_markdown(text: str) -> str:
+    """User or imported text made literal inside st.markdown: no links, HTML, emphasis or colour directives."""
+    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))
