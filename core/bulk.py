@@ -10,7 +10,7 @@ import json
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Table
+from sqlalchemy import JSON, Boolean, Connection, Date, DateTime, Integer, Table
 from sqlalchemy.types import TypeDecorator
 
 # SQLAlchemy's SQLite DATETIME storage format; lexicographic order = time order.
@@ -40,6 +40,12 @@ def _format_column(series: pd.Series, column, dialect: str) -> list:
         if dialect == "sqlite":
             return [None if pd.isna(v) else int(bool(v)) for v in series.tolist()]
         return [None if pd.isna(v) else bool(v) for v in series.tolist()]
+    if isinstance(kind, Integer) and series.dtype.kind == "f":
+        # A whole-number column with blanks arrives as floats; PostgreSQL's COPY refuses "95.0" for an integer.
+        series = series.astype("Int64")
+    if isinstance(kind, Integer):
+        # a column with blanks arrives as floats (60.0); PostgreSQL's COPY refuses those for integers
+        return [None if pd.isna(v) else int(v) for v in series.tolist()]
     out = series.astype(object).where(series.notna(), None).tolist()
     return [v.item() if isinstance(v, np.generic) else v for v in out]
 

@@ -20,7 +20,7 @@ def version() -> int:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _as_of(_version: int) -> pd.Timestamp:
+def _as_of(data_version: int) -> pd.Timestamp:
     return timeline.data_as_of(engine())
 
 
@@ -30,7 +30,7 @@ def as_of() -> pd.Timestamp:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _filter_choices(_version: int) -> dict:
+def _filter_choices(data_version: int) -> dict:
     with engine().connect() as connection:
         projects = pd.read_sql(text("SELECT project_id, name FROM project ORDER BY project_id"), connection)
         regions = [r for (r,) in connection.execute(text(
@@ -50,7 +50,7 @@ QUEUE_LOOKBACK_DAYS = 30
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def _queue_status(_version: int, start, end, projects, regions, now) -> pd.DataFrame:
+def _queue_status(data_version: int, start, end, projects, regions, now) -> pd.DataFrame:
     from core.metrics import queues
     # Business hours and pause statuses (read from each item's status history) shape the clocks.
     return queues.load_sla_status(engine(), now,
@@ -65,7 +65,7 @@ def queue_status(filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _policies(_version: int) -> pd.DataFrame:
+def _policies(data_version: int) -> pd.DataFrame:
     from core.metrics import queues
     return queues.load_policies(engine())
 
@@ -79,7 +79,7 @@ def policies() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _resources(_version: int) -> pd.DataFrame:
+def _resources(data_version: int) -> pd.DataFrame:
     from core import launch
     return launch.load_resources(engine())
 
@@ -90,7 +90,7 @@ def resources() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _audience_base(_version: int) -> pd.DataFrame:
+def _audience_base(data_version: int) -> pd.DataFrame:
     from core import audience
     return audience.load_audience_base(engine())
 
@@ -101,7 +101,7 @@ def audience_base() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _table_counts(_version: int) -> pd.DataFrame:
+def _table_counts(data_version: int) -> pd.DataFrame:
     from core import admin
     return admin.table_counts(engine())
 
@@ -112,7 +112,7 @@ def table_counts() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _admin_frame(_version: int, name: str) -> pd.DataFrame:
+def _admin_frame(data_version: int, name: str) -> pd.DataFrame:
     from core import admin
     return getattr(admin, f"load_{name}")(engine())
 
@@ -129,7 +129,7 @@ HEALTH_LOOKBACK_DAYS = 120
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _members(_version: int, regions) -> pd.DataFrame:
+def _members(data_version: int, regions) -> pd.DataFrame:
     from core.metrics import health
     return health.load_members(engine(), regions=regions)
 
@@ -140,7 +140,7 @@ def members(filters) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _member_days(_version: int, start, end, projects) -> pd.DataFrame:
+def _member_days(data_version: int, start, end, projects) -> pd.DataFrame:
     from core.metrics import health
     return health.load_daily_active(engine(), start=start, end=end, projects=projects)
 
@@ -159,7 +159,7 @@ FATIGUE_DAYS = 35
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _projects(_version: int) -> pd.DataFrame:
+def _projects(data_version: int) -> pd.DataFrame:
     from core.metrics import workforce
     return workforce.load_projects(engine())
 
@@ -170,7 +170,7 @@ def projects() -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _activity(_version: int, start, end, projects, regions) -> pd.DataFrame:
+def _activity(data_version: int, start, end, projects, regions) -> pd.DataFrame:
     from core.metrics import workforce
     return workforce.load_activity(engine(), start=start, end=end, projects=projects, regions=regions)
 
@@ -185,7 +185,7 @@ def activity(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _messages(_version: int, start, end, projects) -> pd.DataFrame:
+def _messages(data_version: int, start, end, projects) -> pd.DataFrame:
     from core.metrics import feedback
     return feedback.load_feedback(engine(), start=pd.Timestamp(start, tz="UTC"),
                                   end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects)
@@ -199,7 +199,7 @@ def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _responses(_version: int) -> pd.DataFrame:
+def _responses(data_version: int) -> pd.DataFrame:
     from core.metrics import feedback
     return feedback.load_responses(engine())
 
@@ -223,7 +223,7 @@ def with_project_names(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 @st.cache_data(show_spinner="Building the weekly report…", max_entries=16)
-def _weekly_report(_version: int, week: str, projects, regions):
+def _weekly_report(data_version: int, week: str, projects, regions):
     from core import reports
     return reports.weekly_report_from_db(engine(), week, projects=projects, regions=regions)
 
@@ -234,7 +234,7 @@ def weekly_report(week: str, filters):
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
-def _snapshots(_version: int) -> pd.DataFrame:
+def _snapshots(data_version: int) -> pd.DataFrame:
     from core import reports
     return reports.list_snapshots(engine())
 
@@ -246,7 +246,7 @@ def snapshots() -> pd.DataFrame:
 
 # --- imports and Google Sheets (issue 3) ---------------------------------------------------------
 # The version argument is named without a leading underscore on purpose: Streamlit leaves
-# underscore-prefixed arguments out of the cache key, so `_version` would never refresh.
+# underscore-prefixed arguments out of the cache key, so `data_version` would never refresh.
 
 
 def sheets_secrets() -> dict:

@@ -28,3 +28,5 @@ def test_publishing_keeps_a_snapshot_that_survives(app, engine, monkeypatch):
     at.button(key="weekly_publish").click().run()
     assert any("Published snapshot" in s.value for s in at.success)
     assert len(reports.list_snapshots(engine)) == 1
+    at.run()  # the next rerun sees the write: caches are keyed on the data version every write bumps
+    assert at.selectbox(key="weekly_snapshot").options

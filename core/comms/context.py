@@ -1,0 +1,111 @@
+"""The variables a template is filled with, taken from live data as plain dicts (never ORM objects)."""
+
+import datetime as dt
+
+import pandas as pd
+from sqlalchemy import Engine, text
+
+from core.comms import timezones
+
+# What each template `needs:` entry asks the studio for.
+NEEDS = {
+    "project": "a project",
+    "deadline": "a deadline (date, time and its time zone)",
+    "event": "an event",
+    "link": "a link (guide, survey, sign-up or status page)",
+}
+
+
+def community_figures(engine: Engine, now) -> dict:
+    """Live counts for newsletters: active taskers and tasks in the last 7 days, new taskers, live projects."""
+    now = timezones.as_utc(now)
+    first_day = (now - dt.timedelta(days=7)).date()
+    with engine.connect() as connection:
+        active, tasks = connection.execute(text(
+            "SELECT COUNT(DISTINCT a.member_id), COALESCE(SUM(a.tasks_submitted), 0) FROM activity a "
+            "JOIN member m ON m.member_id = a.member_id "
+            "WHERE a.day >= :first AND a.day < :today AND a.tasks_submitted > 0 "
+            "AND m.is_staff = :no AND m.is_bot = :no"),
+            {"first": first_day, "today": now.date() + dt.timedelta(days=1), "no": False}).one()
+        new = connection.execute(text(
+            "SELECT COUNT(*) FROM member WHERE onboarded_at >= :since AND onboarded_at <= :now "
+            "AND is_staff = :no AND is_bot = :no"),
+            {"since": now - dt.timedelta(days=7), "now": now, "no": False}).scalar_one()
+        live = connection.execute(text("SELECT COUNT(*) FROM project WHERE status = 'live'")).scalar_one()
+    return {"active_taskers": int(active), "tasks_submitted": int(tasks), "new_taskers": int(new),
+            "live_projects": int(live)}
+
+
+def zone_mix(audience: pd.DataFrame) -> pd.DataFrame:
+    """Recipients per time zone (`timezone`, `recipients`), largest first; blanks count as UTC."""
+    zones = audience["timezone"].fillna("UTC") if "timezone" in audience else pd.Series(dtype=object)
+    counts = zones.value_counts().rename_axis("timezone").reset_index(name="recipients")
+    return counts.sort_values(["recipients", "timezone"], ascending=[False, True], ignore_index=True)
+
+
+def template_variables(*, audience: pd.DataFrame, audience_label: str, sender: dict, project: dict | None = None,
+                       deadline=None, event: dict | None = None, link: str | None = None,
+                       community: dict | None = None) -> dict:
+    """Plain variables for a template: audience, sender, and whichever of project/deadline/event/link are given."""
+    mix = zone_mix(audience)
+    variables: dict = {
+        "audience": {"label": audience_label, "recipients": int(len(audience)),
+                     "languages": int(audience["language"].nunique()) if "language" in audience else 0,
+                     "time_zones": int(len(mix))},
+        "sender": {"name": sender.get("name") or "The community team", "team": sender.get("team") or "Community team"},
+    }
+    if community is not None:
+        variables["community"] = dict(community)
+    if link:
+        variables["link"] = link
+    if project is not None:
+        launch = project.get("launch_at")
+        variables["project"] = {
+            "id": project.get("project_id"), "name": project.get("name"), "kind": project.get("kind"),
+            "guideline_version": project.get("guideline_version") or "new",
+            "launch": timezones.moment_context(launch, mix) if launch is not None and not pd.isna(launch) else None,
+        }
+    if deadline is not None:
+        variables["deadline"] = timezones.moment_context(deadline, mix)
+    if event is not None:
+        variables["event"] = {"id": event.get("event_id"), "title": event.get("title"),
+                              "duration_minutes": int(event.get("duration_minutes") or 60),
+                              "registrations": int(event.get("registrations") or 0),
+                              "start": timezones.moment_context(event["starts_at"], mix)}
+    return variables
+
+
+MOMENT_LABELS = {"deadline_at": "deadline", "event_starts_at": "event_start", "launch_at": "launch"}
+
+
+def draft_context(*, audience_label: str, project: dict | None = None, deadline=None, event: dict | None = None,
+                  link: str | None = None) -> dict:
+    """What to remember with a draft about how it was filled (plain JSON: ids, ISO moments, the link)."""
+    out: dict = {"audience_label": audience_label}
+    if project is not None:
+        out["project_id"] = project.get("project_id")
+        launch = project.get("launch_at")
+        if launch is not None and not pd.isna(launch):
+            out["launch_at"] = timezones.as_utc(launch).isoformat()
+    if deadline is not None:
+        out["deadline_at"] = timezones.as_utc(deadline).isoformat()
+    if event is not None:
+        out["event_id"] = event.get("event_id")
+        out["event_starts_at"] = timezones.as_utc(event["starts_at"]).isoformat()
+    if link:
+        out["link"] = link
+    return out
+
+
+def draft_moments(stored: dict, *, needs=("deadline_at", "event_starts_at", "launch_at")) -> dict:
+    """The moments a draft talks about, by label ('deadline', 'event_start', 'launch'), as aware UTC."""
+    return {MOMENT_LABELS[key]: timezones.as_utc(stored[key]) for key in needs if stored.get(key)}
+
+
+def languages_without_version(audience: pd.DataFrame, languages_present) -> pd.DataFrame:
+    """Audience languages that have no version of the message yet, with how many recipients read them."""
+    present = {str(lang).lower() for lang in languages_present}
+    counts = audience["language"].fillna("unknown").value_counts().rename_axis("language").reset_index(name="recipients")
+    missing = counts[~counts["language"].str.lower().isin(present) & (counts["language"] != "unknown")]
+    missing = missing.assign(share=missing["recipients"] / max(len(audience), 1))
+    return missing.sort_values(["recipients", "language"], ascending=[False, True], ignore_index=True)

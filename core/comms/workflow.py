@@ -1,0 +1,495 @@
+"""A draft's life: draft → in review → approved → scheduled → sent, with roles, versions and an audit trail.
+
+Every write checks the role it needs (viewer < specialist < manager < admin; only managers and
+admins approve), moves `Draft.version` forward with a compare-and-swap update so two people
+saving the same draft are detected, writes an AuditEvent and bumps the data version. An edit
+that loses the race is stored as an unapplied revision before `StaleDraft` is raised, so no
+text is ever lost. Comments are audit events with action 'comment': the review trail and the
+conversation read as one timeline.
+"""
+
+import datetime as dt
+import difflib
+import re
+from dataclasses import dataclass, field
+
+import pandas as pd
+from sqlalchemy import Engine, func, update
+from sqlmodel import Session, select
+
+from core import people
+from core.comms.errors import DraftNotFound, InvalidTransition, SegmentProblem, StaleDraft
+from core.db import bump_data_version, session_scope
+from core.models import AuditEvent, Draft, DraftRevision, Person, Segment, utcnow
+
+ROLES = people.ROLES
+STATUSES = ("draft", "in_review", "approved", "scheduled", "sent")
+STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "approved": "Approved", "scheduled": "Scheduled",
+                 "sent": "Sent"}
+# (from, to) → the least role that may make the move, and the audit action it records.
+TRANSITIONS = {
+    ("draft", "in_review"): ("specialist", "submit"),
+    ("in_review", "draft"): ("specialist", "request_changes"),
+    ("in_review", "approved"): ("manager", "approve"),
+    ("approved", "scheduled"): ("specialist", "schedule"),
+    ("scheduled", "approved"): ("specialist", "unschedule"),
+    ("approved", "sent"): ("specialist", "mark_sent"),
+    ("scheduled", "sent"): ("specialist", "mark_sent"),
+}
+PLACEHOLDER = re.compile(r"\[(?:Write|Say|Add|Name|Insert)\b[^\]\n]*\]", re.IGNORECASE)
+
+
+def role_allows(role: str | None, needed: str) -> bool:
+    """Whether a role is at least the needed one (unknown roles count as viewer)."""
+    return people.role_allows(role, needed)
+
+
+def require_role(role: str | None, needed: str, doing: str) -> None:
+    """Refuse with `NotAllowed` unless the role is at least the needed one."""
+    people.require_role(role, needed, doing)
+
+
+def role_of(engine: Engine, email: str | None) -> str:
+    """The role of a staff account by email; unknown or inactive people are viewers."""
+    return people.role_for_email(engine, email) or "viewer"
+
+
+def staff_names(engine: Engine) -> dict[str, str]:
+    """Staff names by email (to sign messages and show who acted)."""
+    with Session(engine) as session:
+        return {p.email: p.name for p in session.exec(select(Person)).all()}
+
+
+def unfilled_placeholders(text: str) -> list[str]:
+    """Template placeholders still in the text, such as '[Write the first change in one short sentence.]'."""
+    return PLACEHOLDER.findall(text or "")
+
+
+# --- reading ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Revision:
+    """One language version of the text as saved."""
+
+    number: int
+    language: str
+    subject: str
+    body: str
+    author: str | None
+    created_at: dt.datetime
+    applied: bool = True
+    base_version: int | None = None
+
+
+@dataclass(frozen=True)
+class DraftView:
+    """A draft with its newest applied revision per language."""
+
+    id: int
+    title: str
+    template: str | None
+    channel: str
+    segment_id: int | None
+    status: str
+    scheduled_at: dt.datetime | None
+    created_by: str | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    version: int
+    context: dict
+    versions: dict[str, Revision] = field(default_factory=dict)
+
+    @property
+    def languages(self) -> list[str]:
+        """Languages that have a version, English first."""
+        return sorted(self.versions, key=lambda lang: (lang != "en", lang))
+
+
+def _revision(row: DraftRevision) -> Revision:
+    return Revision(number=row.number, language=row.language, subject=row.subject, body=row.body, author=row.author,
+                    created_at=row.created_at, applied=row.applied, base_version=row.base_version)
+
+
+def get_draft(engine: Engine, draft_id: int) -> DraftView:
+    """A draft and its current text per language; `DraftNotFound` if it does not exist."""
+    with Session(engine) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is None:
+            raise DraftNotFound(f"There is no draft number {draft_id}; it may have been removed.")
+        rows = session.exec(select(DraftRevision).where(DraftRevision.draft_id == draft_id,
+                                                        DraftRevision.applied == True)  # noqa: E712
+                            .order_by(DraftRevision.number)).all()
+        versions = {row.language: _revision(row) for row in rows}  # the newest per language wins
+        return DraftView(id=draft.id, title=draft.title, template=draft.template, channel=draft.channel,
+                         segment_id=draft.segment_id, status=draft.status, scheduled_at=draft.scheduled_at,
+                         created_by=draft.created_by, created_at=draft.created_at, updated_at=draft.updated_at,
+                         version=draft.version, context=dict(draft.context or {}), versions=versions)
+
+
+def list_drafts(engine: Engine) -> pd.DataFrame:
+    """Every draft, newest change first, with its audience segment and the languages it has."""
+    with Session(engine) as session:
+        drafts = session.exec(select(Draft).order_by(Draft.updated_at.desc(), Draft.id.desc())).all()
+        segments = {s.id: s.name for s in session.exec(select(Segment)).all()}
+        languages: dict[int, set] = {}
+        for draft_id, language in session.exec(select(DraftRevision.draft_id, DraftRevision.language)
+                                               .where(DraftRevision.applied == True)).all():  # noqa: E712
+            languages.setdefault(draft_id, set()).add(language)
+    rows = [dict(id=d.id, title=d.title, status=d.status, channel=d.channel, template=d.template,
+                 audience=segments.get(d.segment_id), languages=", ".join(sorted(languages.get(d.id, ()))),
+                 version=d.version, updated_at=d.updated_at, created_by=d.created_by) for d in drafts]
+    columns = ["id", "title", "status", "channel", "template", "audience", "languages", "version", "updated_at",
+               "created_by"]
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["updated_at"] = pd.to_datetime(frame["updated_at"], utc=True)
+    return frame
+
+
+def revisions(engine: Engine, draft_id: int) -> pd.DataFrame:
+    """Every saved revision of a draft, newest first, including edits that lost a save race."""
+    with Session(engine) as session:
+        rows = session.exec(select(DraftRevision).where(DraftRevision.draft_id == draft_id)
+                            .order_by(DraftRevision.number.desc())).all()
+        records = [dict(number=r.number, language=r.language, subject=r.subject, body=r.body, author=r.author,
+                        created_at=r.created_at, applied=r.applied, base_version=r.base_version) for r in rows]
+    frame = pd.DataFrame(records, columns=["number", "language", "subject", "body", "author", "created_at", "applied",
+                                           "base_version"])
+    frame["created_at"] = pd.to_datetime(frame["created_at"], utc=True)
+    return frame
+
+
+def history(engine: Engine, draft_id: int) -> pd.DataFrame:
+    """The audit trail of a draft (saves, moves, comments, conflicts, exports), oldest first."""
+    with Session(engine) as session:
+        rows = session.exec(select(AuditEvent).where(AuditEvent.entity == "draft",
+                                                     AuditEvent.entity_id == str(draft_id))
+                            .order_by(AuditEvent.at, AuditEvent.id)).all()
+        records = [dict(at=r.at, actor=r.actor, action=r.action, detail=_detail(r), before=r.before, after=r.after)
+                   for r in rows]
+    frame = pd.DataFrame(records, columns=["at", "actor", "action", "detail", "before", "after"])
+    frame["at"] = pd.to_datetime(frame["at"], utc=True)
+    return frame
+
+
+def comments(engine: Engine, draft_id: int) -> pd.DataFrame:
+    """Comments on a draft, oldest first: when, who, on which version, what."""
+    return comment_rows(history(engine, draft_id))
+
+
+def comment_rows(trail: pd.DataFrame) -> pd.DataFrame:
+    """The comments in a draft's audit trail (as `history` returns it)."""
+    trail = trail[trail["action"] == "comment"]
+    return pd.DataFrame({"at": trail["at"], "actor": trail["actor"],
+                         "version": trail["after"].map(lambda a: (a or {}).get("version")),
+                         "text": trail["after"].map(lambda a: (a or {}).get("text", ""))}).reset_index(drop=True)
+
+
+def _detail(event: AuditEvent) -> str:
+    after, before = event.after or {}, event.before or {}
+    if event.action == "comment":
+        return after.get("text", "")
+    if event.action == "save":
+        moved = f"; status {before.get('status')} → {after.get('status')}" if before.get("status") != after.get("status") else ""
+        return f"saved the {after.get('language', 'en')} text as revision {after.get('revision')}{moved}"
+    if event.action == "conflict":
+        return (f"edit based on version {after.get('base_version')} lost to version {after.get('current_version')}; "
+                f"kept as revision {after.get('revision')}")
+    if event.action == "create":
+        return f"created from template {after.get('template') or 'blank'}"
+    if event.action == "export":
+        return f"exported as {after.get('format')}"
+    if event.action == "set_audience":
+        return f"audience changed to segment {after.get('segment_id')}"
+    if "status" in after:
+        note = f": {after['note']}" if after.get("note") else ""
+        return f"{STATUS_LABELS.get(before.get('status'), before.get('status'))} → " \
+               f"{STATUS_LABELS.get(after['status'], after['status'])}{note}"
+    return ""
+
+
+# --- writing ------------------------------------------------------------------------------------
+
+
+def _audit(session: Session, *, actor: str, action: str, draft_id: int, before=None, after=None) -> None:
+    session.add(AuditEvent(actor=actor, action=action, entity="draft", entity_id=str(draft_id), before=before,
+                           after=after))
+
+
+def _jsonable(context: dict | None) -> dict:
+    out = {}
+    for key, value in (context or {}).items():
+        out[key] = value.isoformat() if isinstance(value, (dt.datetime, pd.Timestamp)) else value
+    return out
+
+
+def create_draft(engine: Engine, *, title: str, subject: str, body: str, actor: str, role: str,
+                 channel: str = "email", template: str | None = None, segment_id: int | None = None,
+                 language: str = "en", context: dict | None = None) -> int:
+    """A new draft with its first revision; returns the draft id."""
+    require_role(role, "specialist", "write a message")
+    if not title.strip():
+        raise InvalidTransition("Give the draft a title so others can find it.")
+    with session_scope(engine) as session:
+        draft = Draft(title=title.strip(), template=template, channel=channel, segment_id=segment_id,
+                      created_by=actor, context=_jsonable(context))
+        session.add(draft)
+        session.flush()
+        session.add(DraftRevision(draft_id=draft.id, number=1, language=language, subject=subject, body=body,
+                                  author=actor, base_version=1))
+        _audit(session, actor=actor, action="create", draft_id=draft.id,
+               after={"template": template, "channel": channel, "segment_id": segment_id, "language": language,
+                      "status": "draft", "version": 1})
+        bump_data_version(session)
+        return draft.id
+
+
+def _next_number(session: Session, draft_id: int) -> int:
+    return (session.exec(select(func.max(DraftRevision.number)).where(DraftRevision.draft_id == draft_id)).one()
+            or 0) + 1
+
+
+def _last_writer(session: Session, draft_id: int) -> str | None:
+    event = session.exec(select(AuditEvent).where(AuditEvent.entity == "draft", AuditEvent.entity_id == str(draft_id),
+                                                  AuditEvent.action != "comment", AuditEvent.action != "conflict")
+                         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).first()
+    return event.actor if event else None
+
+
+def _swap_version(session: Session, draft_id: int, expected_version: int, **values) -> bool:
+    """Move the draft to the next version only if it is still at the expected one."""
+    result = session.execute(update(Draft).where(Draft.id == draft_id, Draft.version == expected_version)
+                             .values(version=Draft.version + 1, updated_at=utcnow(), **values))
+    return result.rowcount == 1
+
+
+def save_revision(engine: Engine, draft_id: int, *, expected_version: int, subject: str, body: str, actor: str,
+                  role: str, language: str = "en") -> int:
+    """Save the text of one language version; returns the draft's new version.
+
+    Saving changed text on a draft in review, approved or scheduled sends it back to draft: what
+    was approved is no longer what would be sent. If someone saved since `expected_version`,
+    the text is kept as an unapplied revision and `StaleDraft` says so.
+    """
+    require_role(role, "specialist", "edit a message")
+    conflict = None
+    with session_scope(engine) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is None:
+            raise DraftNotFound(f"There is no draft number {draft_id}; it may have been removed.")
+        if draft.status == "sent":
+            raise InvalidTransition("This message was already sent, so its text is final. Start a new draft to "
+                                    "send a correction.")
+        before = {"status": draft.status, "version": draft.version}
+        number = _next_number(session, draft_id)
+        new_status = "draft"
+        if _swap_version(session, draft_id, expected_version, status=new_status):
+            session.add(DraftRevision(draft_id=draft_id, number=number, language=language, subject=subject,
+                                      body=body, author=actor, base_version=expected_version))
+            _audit(session, actor=actor, action="save", draft_id=draft_id, before=before,
+                   after={"status": new_status, "version": expected_version + 1, "revision": number,
+                          "language": language})
+        else:
+            session.add(DraftRevision(draft_id=draft_id, number=number, language=language, subject=subject,
+                                      body=body, author=actor, applied=False, base_version=expected_version))
+            _audit(session, actor=actor, action="conflict", draft_id=draft_id,
+                   after={"base_version": expected_version, "current_version": draft.version, "revision": number,
+                          "language": language})
+            conflict = (draft.version, number, _last_writer(session, draft_id))
+        bump_data_version(session)
+    if conflict:
+        current, kept, who = conflict
+        raise StaleDraft(f"{who or 'Someone'} saved this draft (now version {current}) while you were editing "
+                         f"version {expected_version}. Your text was not applied; it is kept as revision {kept}, so "
+                         "nothing is lost. Compare it with the current text and re-apply what you need.",
+                         draft_id=draft_id, current_version=current, kept_revision=kept, saved_by=who)
+    return expected_version + 1
+
+
+def transition(engine: Engine, draft_id: int, *, to: str, expected_version: int, actor: str, role: str,
+               note: str | None = None, scheduled_at=None) -> int:
+    """Move a draft to another status if the role and the current status allow it; returns the new version."""
+    with session_scope(engine) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is None:
+            raise DraftNotFound(f"There is no draft number {draft_id}; it may have been removed.")
+        if draft.version != expected_version:  # say so before judging a status the person has not seen
+            raise StaleDraft(f"{_last_writer(session, draft_id) or 'Someone'} changed this draft (now version "
+                             f"{draft.version}) after you opened version {expected_version}. Reload it, read the "
+                             "changes, and try again.", draft_id=draft_id, current_version=draft.version)
+        rule = TRANSITIONS.get((draft.status, to))
+        if rule is None:
+            raise InvalidTransition(f"A message that is {STATUS_LABELS.get(draft.status, draft.status).lower()} "
+                                    f"cannot move to {STATUS_LABELS.get(to, to).lower()}.")
+        needed, action = rule
+        require_role(role, needed, {"approve": "approve a message", "request_changes": "send a draft back",
+                                    "submit": "send a message for review", "schedule": "schedule a message",
+                                    "unschedule": "unschedule a message",
+                                    "mark_sent": "mark a message as sent"}[action])
+        if action == "submit":
+            texts = session.exec(select(DraftRevision).where(DraftRevision.draft_id == draft_id,
+                                                             DraftRevision.applied == True)).all()  # noqa: E712
+            left = sorted({p for r in texts for p in unfilled_placeholders(r.subject + "\n" + r.body)})
+            if left:
+                raise InvalidTransition("Fill in the template's placeholders before review: " + "; ".join(left))
+        if action == "schedule" and scheduled_at is None:
+            raise InvalidTransition("Choose when to send before scheduling.")
+        before = {"status": draft.status, "version": draft.version}
+        values = {"status": to}
+        if action == "schedule":
+            values["scheduled_at"] = pd.Timestamp(scheduled_at).tz_convert("UTC").to_pydatetime() \
+                if pd.Timestamp(scheduled_at).tzinfo else pd.Timestamp(scheduled_at, tz="UTC").to_pydatetime()
+        if action == "unschedule":
+            values["scheduled_at"] = None
+        if not _swap_version(session, draft_id, expected_version, **values):
+            raise StaleDraft(f"{_last_writer(session, draft_id) or 'Someone'} changed this draft (now version "
+                             f"{draft.version}) after you opened version {expected_version}. Reload it, read the "
+                             "changes, and try again.", draft_id=draft_id, current_version=draft.version)
+        after = {"status": to, "version": expected_version + 1}
+        if note:
+            after["note"] = note
+        if "scheduled_at" in values and values["scheduled_at"] is not None:
+            after["scheduled_at"] = values["scheduled_at"].isoformat()
+        _audit(session, actor=actor, action=action, draft_id=draft_id, before=before, after=after)
+        bump_data_version(session)
+    return expected_version + 1
+
+
+def submit_for_review(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str) -> int:
+    """Draft → in review."""
+    return transition(engine, draft_id, to="in_review", expected_version=expected_version, actor=actor, role=role)
+
+
+def approve(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, note: str | None = None) -> int:
+    """In review → approved (managers and admins only)."""
+    return transition(engine, draft_id, to="approved", expected_version=expected_version, actor=actor, role=role,
+                      note=note)
+
+
+def request_changes(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, note: str) -> int:
+    """In review → draft, with what to change."""
+    return transition(engine, draft_id, to="draft", expected_version=expected_version, actor=actor, role=role,
+                      note=note)
+
+
+def schedule(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, scheduled_at) -> int:
+    """Approved → scheduled at a UTC moment."""
+    return transition(engine, draft_id, to="scheduled", expected_version=expected_version, actor=actor, role=role,
+                      scheduled_at=scheduled_at)
+
+
+def mark_sent(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, note: str | None = None) -> int:
+    """Approved or scheduled → sent (sending itself is an export to the mail tool or channel)."""
+    return transition(engine, draft_id, to="sent", expected_version=expected_version, actor=actor, role=role,
+                      note=note)
+
+
+def add_comment(engine: Engine, draft_id: int, *, text: str, actor: str, role: str) -> None:
+    """A review comment on the draft's current version."""
+    require_role(role, "specialist", "comment on a message")
+    if not text.strip():
+        raise InvalidTransition("Write the comment first.")
+    with session_scope(engine) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is None:
+            raise DraftNotFound(f"There is no draft number {draft_id}; it may have been removed.")
+        _audit(session, actor=actor, action="comment", draft_id=draft_id,
+               after={"text": text.strip(), "version": draft.version})
+        bump_data_version(session)
+
+
+def record_export(engine: Engine, draft_id: int, *, format: str, actor: str) -> None:
+    """Note in the audit trail that a draft was exported (the export is how a message is sent)."""
+    with session_scope(engine) as session:
+        _audit(session, actor=actor, action="export", draft_id=draft_id, after={"format": format})
+        bump_data_version(session)
+
+
+def set_audience(engine: Engine, draft_id: int, *, segment_id: int, expected_version: int, actor: str, role: str) -> int:
+    """Point the draft at another saved segment; returns the new version."""
+    require_role(role, "specialist", "change a message's audience")
+    with session_scope(engine) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is None:
+            raise DraftNotFound(f"There is no draft number {draft_id}; it may have been removed.")
+        if draft.status == "sent":
+            raise InvalidTransition("This message was already sent; its audience is final.")
+        before = {"segment_id": draft.segment_id, "status": draft.status, "version": draft.version}
+        # A new audience needs a new review: approval covered who receives it, too.
+        if not _swap_version(session, draft_id, expected_version, segment_id=segment_id, status="draft"):
+            raise StaleDraft(f"Someone changed this draft (now version {draft.version}) after you opened version "
+                             f"{expected_version}. Reload it and try again.", draft_id=draft_id,
+                             current_version=draft.version)
+        _audit(session, actor=actor, action="set_audience", draft_id=draft_id, before=before,
+               after={"segment_id": segment_id, "status": "draft", "version": expected_version + 1})
+        bump_data_version(session)
+    return expected_version + 1
+
+
+def revision_diff(old_subject: str, old_body: str, new_subject: str, new_body: str, *, old_label: str = "before",
+                  new_label: str = "after") -> str:
+    """A unified diff of two versions (subject as the first line), empty when they are the same."""
+    old = [f"Subject: {old_subject}"] + (old_body or "").splitlines()
+    new = [f"Subject: {new_subject}"] + (new_body or "").splitlines()
+    return "\n".join(difflib.unified_diff(old, new, fromfile=old_label, tofile=new_label, lineterm="", n=2))
+
+
+# --- segments -----------------------------------------------------------------------------------
+
+
+def save_segment(engine: Engine, *, name: str, actor: str, role: str, filters: dict | None = None,
+                 member_ids: list[str] | None = None, description: str | None = None, unique: bool = False) -> int:
+    """Save an audience as a segment (a filter or an explicit member list); returns its id.
+
+    With `unique`, a taken name gets a number appended instead of being refused (hand-offs
+    from alerts are saved this way).
+    """
+    require_role(role, "specialist", "save an audience")
+    name = (name or "").strip()
+    if not name:
+        raise SegmentProblem("Give the audience a name.")
+    if not filters and not member_ids:
+        raise SegmentProblem("Choose at least one filter or member before saving an audience.")
+    with session_scope(engine) as session:
+        taken = set(session.exec(select(Segment.name).where(Segment.name.startswith(name))).all())
+        if name in taken:
+            if not unique:
+                raise SegmentProblem(f"An audience called '{name}' already exists; choose another name.")
+            name = next(f"{name} ({i})" for i in range(2, len(taken) + 3) if f"{name} ({i})" not in taken)
+        segment = Segment(name=name, description=description, filters=dict(filters or {}),
+                          member_ids=list(member_ids or []), created_by=actor)
+        session.add(segment)
+        session.flush()
+        session.add(AuditEvent(actor=actor, action="create", entity="segment", entity_id=str(segment.id),
+                               after={"name": name, "filters": dict(filters or {}),
+                                      "members": len(member_ids or [])}))
+        bump_data_version(session)
+        return segment.id
+
+
+def segment_for_audience(engine: Engine, spec: dict, *, actor: str, role: str, today) -> int:
+    """The segment id for an audience choice: a saved one as is; a hand-off list or a filter saved now.
+
+    `spec` is {"segment_id"}, {"member_ids", "label"} (from an alert) or {"filters", "label"}.
+    """
+    if spec.get("segment_id") is not None:
+        return int(spec["segment_id"])
+    day = pd.Timestamp(today).strftime("%d %b %Y")
+    if spec.get("member_ids"):
+        return save_segment(engine, name=f"{spec['label']} · {day}", member_ids=list(spec["member_ids"]),
+                            description=spec.get("description") or "Handed over from an alert", actor=actor,
+                            role=role, unique=True)
+    return save_segment(engine, name=(spec.get("label") or "Filtered taskers")[:120], filters=spec.get("filters") or
+                        {"statuses": ["active"]}, description="Saved from the audience filters", actor=actor,
+                        role=role, unique=True)
+
+
+def list_segments(engine: Engine) -> pd.DataFrame:
+    """Saved segments, newest first: id, name, description, filters, member_ids, created_at, created_by."""
+    with Session(engine) as session:
+        rows = session.exec(select(Segment).order_by(Segment.created_at.desc(), Segment.id.desc())).all()
+        records = [dict(id=s.id, name=s.name, description=s.description, filters=dict(s.filters or {}),
+                        member_ids=list(s.member_ids or []), created_at=s.created_at, created_by=s.created_by)
+                   for s in rows]
+    return pd.DataFrame(records, columns=["id", "name", "description", "filters", "member_ids", "created_at",
+                                          "created_by"])

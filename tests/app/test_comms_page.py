@@ -1,0 +1,159 @@
+"""Comms studio: from a hand-off or a template to a checked, approved draft, with conflicts and events."""
+
+import pandas as pd
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.comms import workflow
+from core.comms.errors import NotAllowed
+from core.demo import seed_demo
+from tests.app.conftest import APP
+
+ANCHOR = pd.Timestamp("2026-11-22 09:00", tz="UTC").to_pydatetime()
+
+
+@pytest.fixture
+def studio(engine, monkeypatch):
+    """Open the Comms studio on a writable tiny demo database (optionally with session state set first)."""
+    seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+
+    def open_studio(state: dict | None = None) -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90)
+        for key, value in (state or {}).items():
+            at.session_state[key] = value
+        at.run()
+        at.switch_page("pages/comms.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    return open_studio
+
+
+def table(at: AppTest, *columns: str):
+    """The first table showing these columns (AppTest does not expose a dataframe's key)."""
+    return next(d.value for d in at.dataframe if set(columns) <= set(d.value.columns))
+
+
+def create_draft(at: AppTest) -> int:
+    """Fill the selected template and return the id of the draft it opened."""
+    at.button(key="comms_create").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    return at.selectbox(key="comms_draft_pick").value
+
+
+def test_the_studio_opens_on_a_new_draft_with_the_audience_and_its_language_mix(studio):
+    at = studio()
+    assert at.title[0].value == "Comms studio"
+    assert at.selectbox(key="comms_draft_pick").value == 0
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Recipients"] == "400" and tiles["Languages"] == "6" and tiles["Time zones"] == "12"
+    assert tiles["English as a second language"] == "36%"
+    assert table(at, "language", "recipients", "share")["recipients"].sum() == 400
+
+
+def test_a_template_is_filled_from_live_data_and_checked_side_by_side(studio):
+    at = studio()
+    at.selectbox(key="comms_new_template").set_value("guideline_update").run()
+    at.selectbox(key="comms_new_project").set_value("p03").run()
+    draft_id = create_draft(at)
+    body = at.text_area(key=f"comms_body_{draft_id}_en").value
+    assert "**Cedar GenAI Chat Rating** (version v3.0)" in body
+    assert "- Sao Paulo (UTC−3): Sun 29 Nov 2026, 14:00" in body
+    grade = next(m for m in at.metric if m.label.startswith("Grade"))
+    assert grade.label == "Grade (target ≤ 7)" and float(grade.value) <= 7  # 36% read English as a 2nd language
+    # The template's placeholders must be filled before review.
+    assert "placeholder" in at.warning[0].value
+    at.button(key="comms_submit").click().run()
+    assert "Fill in the template's placeholders" in at.error[0].value
+
+
+def test_findings_follow_the_text_and_are_highlighted_on_check(studio):
+    at = studio()
+    draft_id = create_draft(at)
+    editor = at.text_area(key=f"comms_body_{draft_id}_en")
+    editor.set_value(editor.value + "\nThe ground truth was reviewed. Join us next Friday at 5pm.\n").run()
+    findings = table(at, "kind", "where", "fix")
+    assert findings["kind"].tolist() == ["Jargon", "Passive voice", "Ambiguous date", "Time without zone"]
+    highlighted = " ".join(m.value for m in at.markdown)
+    assert ":violet-background[ground truth]" in highlighted
+    assert r":red-background[next Friday]" in highlighted
+
+
+def test_an_alert_hand_off_prefills_the_audience_and_a_fitting_template(studio, engine):
+    base = pd.read_sql("SELECT member_id FROM member WHERE is_staff = 0 AND is_bot = 0 ORDER BY member_id LIMIT 25", engine)
+    at = studio({"comms_handoff": {"member_ids": base["member_id"].tolist(), "label": "fatigued taskers",
+                                   "template": "wellbeing_check", "project_id": None}})
+    assert at.selectbox(key="comms_new_template").value == "wellbeing_check"
+    assert at.radio(key="comms_audience_source_new").value == "handoff"
+    assert {m.label: m.value for m in at.metric}["Recipients"] == "25"
+    draft_id = create_draft(at)
+    listing = workflow.list_drafts(engine)
+    assert listing.set_index("id").loc[draft_id, "audience"] == "fatigued taskers · 22 Nov 2026"
+    assert "comms_handoff" not in at.session_state
+
+
+def test_a_draft_goes_from_review_to_approved_and_unlocks_sending_exports(studio, engine):
+    at = studio()
+    draft_id = create_draft(at)
+    assert not [b for b in at.get("download_button") if b.proto.id.endswith("comms_export_eml")]
+    at.button(key="comms_submit").click().run()
+    at.text_area(key="comms_comment").set_value("Clear and kind.").run()
+    at.button(key="comms_add_comment").click().run()
+    at.button(key="comms_approve").click().run()
+    assert not at.error
+    assert workflow.get_draft(engine, draft_id).status == "approved"
+    assert table(at, "actor", "action", "detail")["action"].tolist() == ["create", "submit", "comment", "approve"]
+    assert "comms_export_eml" in " ".join(b.proto.id for b in at.get("download_button"))
+
+
+def test_a_specialist_sees_approve_disabled_and_the_core_refuses_anyway(studio, engine):
+    at = studio()
+    draft_id = create_draft(at)
+    at.button(key="comms_submit").click().run()
+    signed = AppTest.from_file(APP, default_timeout=90)
+    signed.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                              "client_id": "id", "client_secret": "secret",
+                              "server_metadata_url": "https://example.invalid/.well-known/openid-configuration"}
+    signed.user = {"is_logged_in": True, "email": "priya.cs@crowdpulse.example"}
+    signed.session_state["comms_open_next"] = draft_id
+    signed.run()
+    signed.switch_page("pages/comms.py").run()
+    assert signed.button(key="comms_approve").disabled
+    with pytest.raises(NotAllowed, match="Only a manager or above can approve"):
+        workflow.approve(engine, draft_id, expected_version=2, actor="priya.cs@crowdpulse.example", role="specialist")
+
+
+def test_two_people_saving_at_once_get_a_conflict_message_and_nothing_is_lost(studio, engine):
+    at = studio()
+    draft_id = create_draft(at)
+    # Marcus saves from another browser while this one is editing version 1.
+    workflow.save_revision(engine, draft_id, expected_version=1, subject="From Marcus", body="Marcus's text. Read it.",
+                           actor="marcus.lead@crowdpulse.example", role="manager")
+    at.text_area(key=f"comms_body_{draft_id}_en").set_value("My text. Please read the guide.").run()
+    assert "while you were editing" in at.warning[0].value
+    at.button(key="comms_save").click().run()
+    assert "kept as revision 3" in at.error[0].value and "nothing is lost" in at.error[0].value
+    assert "+My text. Please read the guide." in at.code[0].value
+    at.button(key="comms_conflict_reapply").click().run()
+    assert workflow.get_draft(engine, draft_id).versions["en"].body == "My text. Please read the guide."
+    assert workflow.history(engine, draft_id)["action"].tolist() == ["create", "save", "conflict", "save"]
+
+
+def test_announcing_an_event_opens_a_draft_with_its_local_times(studio):
+    at = studio()
+    at.selectbox(key="comms_event_pick").set_value("e010").run()
+    at.button(key="comms_announce").click().run()
+    assert at.selectbox(key="comms_new_template").value == "event_invite"
+    assert at.selectbox(key="comms_new_event").value == "e010"
+    local = table(at, "place", "local_time", "day_note")
+    assert len(local) == 12 and "Kolkata" in local["place"].tolist()
+    draft_id = create_draft(at)
+    body = at.text_area(key=f"comms_body_{draft_id}_en").value
+    assert "Launch briefing: Harbor red-teaming" in body and "(UTC+5:30)" in body
+
+
+def test_an_event_entered_by_hand_appears_in_the_list(studio):
+    at = studio()
+    at.text_input(key="comms_event_title").set_value("Office hours: payouts")
+    at.button(key="FormSubmitter:comms_event_form-Add event").click().run()
+    assert "Office hours: payouts" in table(at, "title", "days_away")["title"].tolist()

@@ -1,0 +1,257 @@
+"""Plain-language checks: each kind fires on a hand-written bad text and stays quiet on a good one."""
+
+import json
+
+import pytest
+
+from core.__main__ import main
+from core.comms import checks
+
+
+def kinds(text: str, **options) -> list[tuple[str, str]]:
+    """(kind, offending text) of every finding, in order."""
+    return [(f.kind, f.text) for f in checks.check_text(text, **options).findings]
+
+
+def only(kind: str, text: str, **options) -> list[str]:
+    """The offending texts of one kind of finding."""
+    return [t for k, t in kinds(text, **options) if k == kind]
+
+
+# --- readability ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("word, expected", [("the", 1), ("time", 1), ("table", 2), ("people", 2),
+                                            ("beautiful", 3), ("wanted", 2), ("annotation", 4), ("agreement", 3)])
+def test_syllable_heuristic_counts_vowel_groups_minus_silent_e(word, expected):
+    assert checks.syllables(word) == expected
+
+
+def test_flesch_figures_follow_the_published_formulas():
+    # 100 words, 5 sentences, 130 syllables: 206.835 - 1.015*20 - 84.6*1.3 = 76.555; 0.39*20 + 11.8*1.3 - 15.59 = 7.55
+    assert checks.flesch_reading_ease(100, 5, 130) == pytest.approx(76.555)
+    assert checks.fk_grade(100, 5, 130) == pytest.approx(7.55)
+
+
+def test_short_plain_sentences_read_easily():
+    report = checks.check_text("Read the guide. It is short. Then try five tasks.")
+    assert (report.words, report.sentences) == (10, 3)
+    assert report.flesch_reading_ease > 90 and report.grade < 3
+    assert only("readability", "Read the guide. It is short. Then try five tasks.") == []
+
+
+def test_dense_text_is_above_grade_and_names_the_hardest_sentence():
+    text = ("Annotators should systematically prioritise comprehensive evaluations of conversational responses. "
+            "Read it.")
+    findings = [f for f in checks.check_text(text).findings if f.kind == "readability"]
+    assert findings[0].text.startswith("Annotators should systematically")
+    assert "aim for 8" in findings[0].suggestion
+
+
+@pytest.mark.parametrize("share, target", [(0.0, 8), (0.24, 8), (0.25, 7), (0.49, 7), (0.5, 6), (0.9, 6)])
+def test_target_grade_drops_when_many_read_english_as_a_second_language(share, target):
+    assert checks.target_grade(share) == target
+
+
+def test_the_same_text_can_pass_for_native_readers_and_fail_for_a_mostly_second_language_audience():
+    # 15 words, 2 sentences, 24 syllables: 0.39 * 7.5 + 11.8 * 1.6 - 15.59 = 6.215
+    text = "Please finish the evaluation of each chat before the weekly deadline. Reply with any questions."
+    assert checks.check_text(text).grade == 6.2
+    assert only("readability", text, second_language_share=0.3) == []
+    assert only("readability", text, second_language_share=0.6) != []
+
+
+# --- words and phrases --------------------------------------------------------------------------
+
+
+def test_jargon_is_found_with_its_plain_replacement():
+    report = checks.check_text("Check the ground truth and the bounding boxes before the SLA runs out. Reply here.")
+    jargon = [f for f in report.findings if f.kind == "jargon"]
+    assert [f.text for f in jargon] == ["ground truth", "bounding boxes", "SLA"]
+    assert "the correct answer" in jargon[0].suggestion
+
+
+def test_acronyms_match_only_in_capitals_and_words_only_whole():
+    assert only("jargon", "The slalom and the sla file are fine. Our rubrics changed. Read them.") == ["rubrics"]
+
+
+def test_project_names_are_not_reported_as_jargon():
+    text = "Harbor Safety Red-Teaming opens soon. Read the guide."
+    assert only("jargon", text) == ["Red-Teaming"]
+    assert only("jargon", text, names=["Harbor Safety Red-Teaming"]) == []
+
+
+def test_idioms_and_slang_are_found_even_when_inflected():
+    text = "We are hitting the ground running. Give us a ballpark figure and we'll circle back. Ping us."
+    assert only("idiom", text) == ["hitting the ground running", "ballpark", "circle back", "Ping"]
+
+
+def test_plain_words_that_contain_an_idiom_word_are_not_idioms():
+    assert only("idiom", "The ball is round. Please read the guide on the base rate.") == []
+
+
+# --- sentences ----------------------------------------------------------------------------------
+
+
+def test_sentence_over_25_words_is_long_and_25_is_not():
+    words_26 = " ".join(["word"] * 25) + " end."
+    words_25 = " ".join(["word"] * 24) + " end."
+    assert len(only("long_sentence", words_26)) == 1
+    assert only("long_sentence", words_25) == []
+
+
+def test_list_items_and_headings_count_as_their_own_sentences():
+    sentences = checks.split_sentences("# Title\n\n- first item\n- second item\nOne. Two, e.g. three.")
+    assert [s.text for s in sentences] == ["Title", "first item", "second item", "One.", "Two, e.g. three."]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Your tasks were reviewed by the quality team.", ["were reviewed"]),
+    ("Payments are being processed now.", ["are being processed"]),
+    ("The guide was written last week.", ["was written"]),
+    ("We are excited to welcome you.", []),
+    ("The survey is closed.", []),
+    ("We reviewed your tasks.", []),
+    ("The car is red.", []),
+])
+def test_passive_voice_true_and_false_positives(text, expected):
+    assert only("passive", text) == expected
+
+
+def test_passive_suggestion_names_the_actor_when_there_is_a_by_phrase():
+    finding = next(f for f in checks.check_text("Your tasks were reviewed by the quality team.").findings
+                   if f.kind == "passive")
+    assert "'quality team reviewed …'" in finding.suggestion
+
+
+# --- dates and times ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Submit by 03/04 please.", ["03/04"]),
+    ("Submit by 3/4/2026 please.", ["3/4/2026"]),
+    ("We meet next Friday.", ["next Friday"]),
+    ("Finish it by Friday.", ["by Friday"]),
+    ("Reply by tomorrow or by EOD.", ["tomorrow", "EOD"]),
+    ("Submit by 25/12 please.", []),                      # only one reading: 25 December
+    ("Submit by 04/04 please.", []),                      # same either way
+    ("Guidelines v2.1 take 3-4 hours.", []),              # versions and ranges are not dates
+    ("Submit by Friday 4 December 2026.", []),
+    ("Submit by 2026-12-04.", []),
+    ("See https://example.com/a/03/04 for details.", []),  # inside a link
+])
+def test_ambiguous_dates_true_and_false_positives(text, expected):
+    assert only("ambiguous_date", text) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Join us at 5pm.", ["5pm"]),
+    ("Join us at 5:30 p.m. today.", ["5:30 p.m."]),
+    ("Join us at 17:00 sharp.", ["17:00"]),
+    ("The queue closes at midnight.", ["midnight"]),
+    ("Join us at 17:00 UTC.", []),
+    ("Join us at 5pm GMT.", []),
+    ("Join us at 9am your time.", []),
+    ("New York (UTC−5): Fri 4 Dec 2026, 12:00", []),
+    ("It starts at 10:00 CEST.", []),
+])
+def test_times_without_a_zone_true_and_false_positives(text, expected):
+    assert only("time_without_zone", text) == expected
+
+
+# --- tone, length, call to action ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Your work was terrible and awful. Read the guide.", ["Your work was terrible and awful."]),
+    ("Failure to follow the rules means removal. Read the guide.", ["Failure to"]),
+    ("You failed to read the guide. Read it now.", ["You failed"]),
+    ("We are sorry for the delay. Read the update.", []),
+    ("Payments are late because of a bank error. Read the update.", []),
+    ("Thank you for your great work! Read the guide.", []),
+])
+def test_negative_or_blaming_tone_true_and_false_positives(text, expected):
+    assert only("tone", text) == expected
+
+
+def test_email_subject_over_60_characters_or_missing_is_a_length_finding():
+    assert only("length", "Read it.", subject="x" * 61) == ["x" * 61]
+    assert only("length", "Read it.", subject="x" * 60) == []
+    assert [f.suggestion[:18] for f in checks.check_text("Read it.", subject="").findings] == ["Add a subject line"]
+
+
+@pytest.mark.parametrize("channel, size, found", [("discord", 2000, False), ("discord", 2001, True),
+                                                  ("slack", 4000, False), ("slack", 4001, True),
+                                                  ("in_app", 160, False), ("in_app", 161, True)])
+def test_channel_length_limits(channel, size, found):
+    body = "Read " + "a" * (size - 5)
+    assert bool(only("length", body, channel=channel)) is found
+
+
+def test_message_without_an_action_has_no_call_to_action():
+    assert kinds("We changed some things this week.") == [("no_call_to_action", "")]
+    assert only("no_call_to_action", "We changed some things. Please read the guide.") == []
+    assert only("no_call_to_action", "We changed things: https://example.com/guide") == []
+
+
+def test_deadline_is_required_only_when_the_message_asks_for_one():
+    text = "Please take the survey."
+    assert only("no_call_to_action", text) == []
+    assert len(only("no_call_to_action", text, expects_deadline=True)) == 1
+    assert only("no_call_to_action", "Please take the survey by Friday 4 December 2026, 17:00 UTC.",
+                expects_deadline=True) == []
+
+
+def test_other_languages_get_only_the_language_neutral_checks():
+    text = "Por favor, lean la guía antes del 03/04 a las 5pm. Fue escrito por el equipo con mucho cuidado y atención."
+    assert sorted({k for k, _ in kinds(text, language="es")}) == ["ambiguous_date", "time_without_zone"]
+
+
+def test_findings_carry_lines_and_offsets_into_the_body():
+    body = "Hello,\n\nCheck the ground truth today."
+    finding = next(f for f in checks.check_text(body).findings if f.kind == "jargon")
+    assert (finding.line, body[finding.start:finding.end]) == (3, "ground truth")
+
+
+# --- highlighting -------------------------------------------------------------------------------
+
+
+def test_highlighting_escapes_markdown_and_never_nests_directives():
+    body = "Check the ground truth [now](x) *here*."
+    report = checks.check_text(body)
+    marked = checks.highlighted_markdown(body, report.findings)
+    assert ":violet-background[ground truth]" in marked
+    assert r"\[now\]\(x\) \*here\*\." in marked
+    assert marked.count("[") - marked.count(r"\[") == marked.count(":violet-background[")
+
+
+def test_escape_markdown_neutralises_directives_latex_and_html():
+    assert checks.escape_markdown(":red[x] $y$ <b>") == r"\:red\[x\] \$y\$ \<b\>"
+
+
+# --- the CLI ------------------------------------------------------------------------------------
+
+
+def test_cli_prints_figures_and_findings_as_json_with_file_line_numbers(tmp_path, capsys):
+    draft = tmp_path / "draft.md"
+    draft.write_text("Subject: Update on 03/04\n\nHi all,\n\nThe ground truth was reviewed. Join us at 5pm.\n")
+    assert main(["comms-check", str(draft), "--format", "json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"flesch_reading_ease", "grade", "findings"}
+    assert [(f["kind"], f["text"], f["line"]) for f in out["findings"]] == [
+        ("ambiguous_date", "03/04", 1), ("jargon", "ground truth", 5), ("passive", "was reviewed", 5),
+        ("time_without_zone", "5pm", 5)]
+    assert all(set(f) == {"kind", "text", "line", "suggestion"} for f in out["findings"])
+    assert {f["kind"] for f in out["findings"]} <= set(checks.KINDS)
+
+
+def test_cli_checks_channel_length_and_reads_front_matter_subjects(tmp_path, capsys):
+    draft = tmp_path / "post.md"
+    draft.write_text("---\nsubject: Weekly news\n---\nPlease read this. " + "a" * 2100 + "\n")
+    assert main(["comms-check", str(draft), "--channel", "discord", "--format", "json"]) == 0
+    assert [f["kind"] for f in json.loads(capsys.readouterr().out)["findings"]] == ["length"]
+
+
+def test_cli_says_which_file_it_cannot_read(capsys):
+    assert main(["comms-check", "/no/such/draft.md"]) != 0
+    assert "cannot read /no/such/draft.md" in capsys.readouterr().err
