@@ -1,0 +1,37 @@
+"""Every page renders in a real Chromium without an exception, a console error or a missing title."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+PAGES = ["", "queues", "workforce", "health", "weekly", "feedback", "comms", "launch", "data",
+         "settings"]
+
+
+def assert_rendered_cleanly(app_page):
+    """No Python exception box, no console error, and a heading in the main area."""
+    page = app_page.page
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+    assert not app_page.console_errors, "console errors:\n" + "\n".join(app_page.console_errors)
+    headings = page.locator('[data-testid="stMain"]').locator("h1, h2, h3")
+    assert headings.count() > 0, "the page has no heading in its main area"
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[p or "today" for p in PAGES])
+def test_page_renders_without_errors(app_page, path):
+    app_page.open(path)
+    app_page.screenshot(path or "today")
+    assert_rendered_cleanly(app_page)
+
+
+def test_sidebar_link_takes_today_to_queues(app_page):
+    app_page.open("")
+    app_page.page.locator('[data-testid="stSidebarNav"] a[href$="/queues"]').click()
+    app_page.page.wait_for_url(re.compile(r"/queues(\?|$)"))  # the filters ride along in the query
+    app_page.page.wait_for_timeout(300)  # let the rerun start, as Streamlit's own e2e waits do
+    app_page.wait_for_app()
+    app_page.screenshot("journey-today-to-queues")
+    assert_rendered_cleanly(app_page)

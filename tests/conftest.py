@@ -1,0 +1,264 @@
+"""Shared fixtures: a fresh database per test, a seeded one per session, PostgreSQL on request.
+
+By default every database is a temporary SQLite file. With `--postgres` the same fixtures
+point at a throwaway PostgreSQL 15 server that this file starts and stops itself.
+"""
+
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+PG_VERSION = "15"
+SESSION_DATABASE = "crowdpulse_test"
+TEMPLATE_DATABASE = "crowdpulse_template"
+DATABASE_ENV = "CROWDPULSE_DATABASE_URL"
+on_ci = bool(os.environ.get("CI"))
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--postgres", action="store_true", default=False,
+        help="run the database fixtures against a throwaway PostgreSQL 15 server",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--postgres"):
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: run pytest with --postgres")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    timings = config.stash.get(_postgres_timings, None)
+    if timings:
+        terminalreporter.write_line(
+            "PostgreSQL test server: " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
+        )
+
+
+def missing_tool(reason: str):
+    """Skip on a laptop, fail on CI, where every tool must be present."""
+    if on_ci:
+        pytest.fail(f"{reason} (CI is set, so this is an error, not a skip)", pytrace=False)
+    pytest.skip(reason)
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+# ---------------------------------------------------------------- PostgreSQL server
+
+_postgres_timings = pytest.StashKey[dict]()
+
+
+def find_postgres_bin() -> Path | None:
+    """The directory holding initdb and pg_ctl, preferring PostgreSQL 15."""
+    candidates = [Path(f"/usr/lib/postgresql/{PG_VERSION}/bin")]
+    on_path = shutil.which("pg_ctl")
+    if on_path:
+        candidates.append(Path(on_path).resolve().parent)
+    for directory in candidates:
+        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
+            return directory
+    return None
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL cluster in a temporary directory, reachable over TCP as superuser `app`."""
+
+    bin_dir: Path
+    base_dir: Path
+    port: int = field(default_factory=free_port)
+    # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
+    run_as_postgres: bool = field(default_factory=lambda: os.geteuid() == 0)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.base_dir / "data"
+
+    @property
+    def log_file(self) -> Path:
+        return self.base_dir / "server.log"
+
+    def url(self, database: str) -> str:
+        """SQLAlchemy URL of one database on this server."""
+        return f"postgresql+psycopg://app@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, tool: str, *args: str) -> None:
+        command = [str(self.bin_dir / tool), *args]
+        if self.run_as_postgres:
+            command = ["runuser", "-u", "postgres", "--", *command]
+        result = subprocess.run(command, cwd=self.base_dir, capture_output=True, text=True)
+        if result.returncode != 0:
+            log = self.log_file.read_text() if self.log_file.exists() else ""
+            raise RuntimeError(
+                f"{' '.join(command)} failed ({result.returncode}):\n"
+                f"{result.stdout}{result.stderr}\n{log[-3000:]}"
+            )
+
+    def initdb(self) -> None:
+        """Create the cluster: trust auth, superuser `app`, no fsync (it is thrown away)."""
+        if self.run_as_postgres:
+            shutil.chown(self.base_dir, user="postgres", group="postgres")
+        self._run("initdb", "-D", str(self.data_dir), "-A", "trust", "-U", "app",
+                  "-E", "UTF8", "--locale=C", "--no-sync")
+
+    def start(self) -> None:
+        """Start the server on its own port and socket directory, waiting until it accepts."""
+        options = (f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1"
+                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
+        self._run("pg_ctl", "-D", str(self.data_dir), "-o", options,
+                  "-l", str(self.log_file), "-w", "-t", "60", "start")
+
+    def stop(self) -> None:
+        """Stop the server fast (disconnecting clients)."""
+        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
+
+    def execute(self, sql: str) -> None:
+        """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
+        import psycopg
+
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="app",
+                             dbname="postgres", autocommit=True) as connection:
+            connection.execute(sql)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(request):
+    """A PostgreSQL 15 server for this test session, stopped and deleted at the end."""
+    bin_dir = find_postgres_bin()
+    if bin_dir is None:
+        missing_tool(f"PostgreSQL {PG_VERSION} server binaries (initdb, pg_ctl) not found; "
+                     f"install postgresql-{PG_VERSION} to run the --postgres pass")
+    if os.geteuid() == 0:
+        try:
+            pwd.getpwnam("postgres")
+        except KeyError:
+            missing_tool("running as root but there is no `postgres` user to own the test cluster")
+
+    base_dir = Path(tempfile.mkdtemp(prefix="crowdpulse-pg-"))
+    server = PostgresServer(bin_dir=bin_dir, base_dir=base_dir)
+    timings = request.config.stash.setdefault(_postgres_timings, {})
+    started = False
+    try:
+        t0 = time.perf_counter()
+        server.initdb()
+        t1 = time.perf_counter()
+        server.start()
+        started = True
+        t2 = time.perf_counter()
+        server.execute(f"CREATE DATABASE {SESSION_DATABASE}")
+        timings.update(initdb=t1 - t0, start=t2 - t1)
+        yield server
+    finally:
+        if started:
+            t3 = time.perf_counter()
+            server.stop()
+            timings["stop"] = time.perf_counter() - t3
+        shutil.rmtree(base_dir, ignore_errors=True)
+
+
+# ---------------------------------------------------------------- databases
+
+@pytest.fixture(scope="session", autouse=True)
+def database_url(request, tmp_path_factory):
+    """The session database URL (temp SQLite, or PostgreSQL with --postgres), exported for the app."""
+    if request.config.getoption("--postgres"):
+        url = request.getfixturevalue("postgres_server").url(SESSION_DATABASE)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('session-db') / 'crowdpulse.db'}"
+    # AppTest runs the app in this process; the app reads the URL from the environment.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(DATABASE_ENV, url)
+        yield url
+
+
+@pytest.fixture(scope="session")
+def _migrated_template(request, tmp_path_factory):
+    """An empty database at the newest migration that each test's database is copied from."""
+    from core.db import init_db, make_engine
+
+    if request.config.getoption("--postgres"):
+        server = request.getfixturevalue("postgres_server")
+        server.execute(f"CREATE DATABASE {TEMPLATE_DATABASE}")
+        url = server.url(TEMPLATE_DATABASE)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('template-db') / 'template.db'}"
+    template = make_engine(url)
+    init_db(template)
+    # PostgreSQL refuses to copy a template someone is connected to; SQLite folds its WAL
+    # back into the main file when the last connection closes.
+    template.dispose()
+    return url
+
+
+@pytest.fixture
+def engine(request, _migrated_template, tmp_path):
+    """A fresh, empty, fully migrated database of its own for one test."""
+    from core.db import make_engine
+
+    if request.config.getoption("--postgres"):
+        server = request.getfixturevalue("postgres_server")
+        name = f"test_{uuid.uuid4().hex[:16]}"
+        server.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DATABASE} STRATEGY FILE_COPY")
+        test_engine = make_engine(server.url(name))
+        yield test_engine
+        test_engine.dispose()
+        server.execute(f"DROP DATABASE {name} WITH (FORCE)")
+    else:
+        path = tmp_path / "crowdpulse.db"
+        shutil.copyfile(_migrated_template[len("sqlite:///"):], path)
+        test_engine = make_engine(f"sqlite:///{path}")
+        yield test_engine
+        test_engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def seeded_engine(database_url):
+    """The session database with the tiny demo scenario (seed 7); treat it as read-only."""
+    from core.db import init_db, is_empty, make_engine
+    from core.demo import seed_demo
+
+    session_engine = make_engine(database_url)
+    init_db(session_engine)
+    if is_empty(session_engine):
+        seed_demo(session_engine, scale="tiny", seed=7)
+    yield session_engine
+    session_engine.dispose()
+
+
+# ---------------------------------------------------------------- Streamlit
+
+def _clear_streamlit_caches() -> None:
+    if "streamlit" not in sys.modules:  # pure core tests never pay for importing Streamlit
+        return
+    import streamlit as st
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def clear_streamlit_caches():
+    """Empty st.cache_data and st.cache_resource around each test (they outlive an AppTest)."""
+    _clear_streamlit_caches()
+    yield
+    _clear_streamlit_caches()
