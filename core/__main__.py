@@ -198,6 +198,23 @@ def cmd_backup(args) -> int:
     return 0
 
 
+def cmd_bench(args) -> int:
+    """Time every page, the query floors, imports, sentiment, Sheets and memory against DESIGN §9."""
+    from pathlib import Path
+
+    from core import bench
+    baseline = json.loads(Path(args.compare).read_text(encoding="utf-8")) if args.compare else None
+    result = bench.run_bench(scale=args.scale, database_url=args.database, pages=args.pages, cold=args.cold,
+                             warm=args.repeat, floor_repeat=args.floor_repeat, import_rows=args.import_rows,
+                             sentiment_texts=args.sentiment_texts, skip=args.skip or (), baseline=baseline,
+                             progress=lambda message: print(message, file=sys.stderr, flush=True))
+    print(bench.render_table(result))
+    out, markdown = bench.write_result(result, Path(args.out or f"bench-{args.scale}.json"))
+    print(f"\nWrote {out} and {markdown}")
+    missed = [c["measure"] for c in result["checks"] if c["passed"] is False]
+    return 1 if args.fail_on_miss and missed else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(prog="python -m core", description="CrowdPulse command line")
@@ -247,6 +264,22 @@ def build_parser() -> argparse.ArgumentParser:
     backup = sub.add_parser("backup", help="consistent copy of the SQLite database (online backup API)")
     backup.add_argument("--out", help="target file; default data/backups/crowdpulse-<time>.db")
     backup.set_defaults(func=cmd_backup)
+
+    bench = sub.add_parser("bench", help="measure page, import, sentiment, Sheets and memory figures (DESIGN §9)")
+    bench.add_argument("--scale", choices=["tiny", "demo", "large"], default="demo",
+                       help="demo data size; its database data/bench-SCALE.db is built once and reused")
+    bench.add_argument("--database", help="bench this database URL instead (seeded only if empty)")
+    bench.add_argument("--out", help="JSON result file (default bench-SCALE.json; a .md table is written next to it)")
+    bench.add_argument("--pages", nargs="+", metavar="PAGE", help="only these pages (file stems: today queues …)")
+    bench.add_argument("--repeat", type=int, default=5, help="warm reruns per page (median reported)")
+    bench.add_argument("--cold", type=int, default=3, help="cold runs per page, caches emptied before each")
+    bench.add_argument("--floor-repeat", type=int, default=3, help="direct calls per loader for the query floor")
+    bench.add_argument("--import-rows", type=int, default=200_000)
+    bench.add_argument("--sentiment-texts", type=int, default=100_000)
+    bench.add_argument("--skip", nargs="+", choices=["pages", "memory", "import", "sentiment", "sheets"])
+    bench.add_argument("--compare", metavar="JSON", help="an earlier result at a smaller scale: adds warm-growth checks")
+    bench.add_argument("--fail-on-miss", action="store_true", help="exit 1 when any target is missed")
+    bench.set_defaults(func=cmd_bench)
 
     cap = sub.add_parser("capacity", help="reviewers needed to meet an SLA (Erlang C)")
     cap.add_argument("--arrivals-per-hour", type=float, required=True)

@@ -245,8 +245,6 @@ def snapshots() -> pd.DataFrame:
 
 
 # --- imports and Google Sheets (issue 3) ---------------------------------------------------------
-# The version argument is named without a leading underscore on purpose: Streamlit leaves
-# underscore-prefixed arguments out of the cache key, so `data_version` would never refresh.
 
 
 def sheets_secrets() -> dict:

@@ -1,0 +1,115 @@
+"""Data page: upload a CSV, check it (dry run) with its rejected rows shown, then import it."""
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+from streamlit.testing.v1 import AppTest
+
+from core import ingest, models, sheets
+
+APP = str(Path(__file__).resolve().parents[2] / "app.py")
+WEEK = (b"User ID,Project,Date,Submitted\r\n"
+        b"m1,p1,2026-03-01,10\r\n"
+        b"m2,p1,2026-03-01,seven\r\n"
+        b"m1,p1,2026-03-02,12\r\n")
+
+
+@pytest.fixture
+def data_page(engine, monkeypatch):
+    """The Data page running on a fresh database of its own (one tasker, so no demo is seeded)."""
+    ingest.import_file(engine, "members", b"member_id\nm1\n", filename="roster.csv")
+    monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def table_with(at: AppTest, columns: list[str]):
+    """The first table showing exactly these columns (st.dataframe keys are not exposed by AppTest)."""
+    return next(d.value for d in at.dataframe if list(d.value.columns) == columns)
+
+
+def metrics(at: AppTest) -> dict[str, str]:
+    return {m.label: m.value for m in at.metric}
+
+
+def activity_rows(engine) -> list[tuple]:
+    with Session(engine) as session:
+        rows = session.exec(select(models.Activity).order_by(models.Activity.day)).all()
+    return [(a.member_id, a.day.isoformat(), a.tasks_submitted) for a in rows]
+
+
+def test_dry_run_shows_counts_and_the_rejected_row_then_import_writes(data_page, engine):
+    at = data_page
+    at.selectbox(key="data_import_entity").set_value("activity").run()
+    at.file_uploader(key="data_import_file").set_value(("week10.csv", WEEK, "text/csv")).run()
+    assert at.button(key="data_import_run").disabled  # the check comes first
+
+    at.button(key="data_import_check").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    shown = metrics(at)
+    assert (shown["New rows"], shown["Updated rows"], shown["Rejected rows"]) == ("2", "0", "1")
+    rejected = table_with(at, ["row", "column", "value", "reason"])
+    assert rejected[["row", "column", "value"]].values.tolist() == [[3, "Submitted", "seven"]]
+    assert rejected["reason"].tolist() == ["tasks_submitted is not a number (use digits, with a dot for decimals)"]
+    assert activity_rows(engine) == []  # a dry run writes nothing
+
+    at.button(key="data_import_run").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.success[0].value.startswith("Imported week10.csv: 3 rows read: 2 new, 0 updated, 1 rejected.")
+    assert activity_rows(engine) == [("m1", "2026-03-01", 10), ("m1", "2026-03-02", 12)]
+    assert metrics(at)["Activity"] == "2"  # the stored counts refreshed
+
+
+def test_the_mapping_editor_is_prefilled_and_a_missing_column_is_explained(data_page):
+    at = data_page
+    at.selectbox(key="data_import_entity").set_value("activity").run()
+    at.file_uploader(key="data_import_file").set_value(("x.csv", b"Worker ID,Submitted\nm1,3\n", "text/csv")).run()
+    editor = at.data_editor[0].value
+    assert dict(zip(editor["column"], editor["source"]))["member_id"] == "Worker ID"
+    assert dict(zip(editor["column"], editor["source"]))["tasks_submitted"] == "Submitted"
+    at.button(key="data_import_check").click().run()
+    assert at.error[0].value.startswith("Daily activity: required columns project_id, day are missing. "
+                                        "Columns found: Worker ID, Submitted.")
+
+
+def test_a_saved_sheets_source_is_listed_with_its_last_outcome(data_page, engine):
+    sheets.save_source(engine, name="Pulse", spreadsheet="1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+                       worksheet="Form Responses 1", entity="survey_responses")
+    at = data_page
+    at.run()
+    listed = next(d.value for d in at.dataframe if "last_summary" in d.value.columns)
+    assert listed[["name", "worksheet", "last_summary"]].values.tolist() == [["Pulse", "Form Responses 1",
+                                                                              "never synced"]]
+    assert at.warning == []
+    # without credentials the page says where to put them and cannot sync
+    assert any("gcp_service_account" in i.value for i in at.info)
+    assert at.button(key="data_sync_now").disabled
+
+
+def test_adding_a_source_from_the_form_parses_the_key_out_of_the_url(data_page, engine):
+    at = data_page
+    at.text_input(key="data_sheet_name").input("Pulse")
+    at.text_input(key="data_sheet_url").input(
+        "https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit#gid=0")
+    at.selectbox(key="data_sheet_entity").set_value("survey_responses")
+    at.text_area(key="data_sheet_fixed").input("survey_id=pulse-1")
+    at.button[[b.label for b in at.button].index("Save source")].click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    saved = sheets.get_source(engine, "Pulse")
+    assert (saved.spreadsheet_key, saved.constants) == ("1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789", {"survey_id": "pulse-1"})
+
+
+def test_a_failed_last_sync_is_spelled_out(data_page, engine):
+    sheets.save_source(engine, name="Pulse", spreadsheet="1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789",
+                       worksheet="Form Responses 1", entity="survey_responses")
+    ingest.record_run(engine, None, source="sheet:Pulse", entity="survey_responses",
+                      error="Spreadsheet 'Pulse survey' has no worksheet named 'Form Responses 1'; it has: 'Answers'.")
+    at = data_page
+    at.run()
+    assert [w.value for w in at.warning] == [
+        "Last sync of Pulse failed: Spreadsheet 'Pulse survey' has no worksheet named 'Form Responses 1'; it has: "
+        "'Answers'."]
