@@ -40,3 +40,9 @@ def test_launch_readiness_counts_ready_resources_per_launch_in_the_horizon():
     summary = launch.launch_readiness(frame, NOW)
     assert summary[["project_id", "resources", "ready", "not_ready", "days_to_launch"]].to_dict("records") == [
         {"project_id": "p1", "resources": 2, "ready": 1, "not_ready": 1, "days_to_launch": 5.0}]
+
+
+def test_no_resources_give_an_empty_readiness_not_an_error():
+    empty = _resources().iloc[0:0]
+    assert launch.resource_staleness(empty, NOW).empty
+    assert launch.launch_readiness(empty, NOW).empty
