@@ -94,12 +94,38 @@ def sentiment_entries(drops: pd.DataFrame) -> pd.DataFrame:
     return _frame(rows)
 
 
+# Issue 6: a theme that suddenly draws many more complaints ranks just below a sentiment drop.
+GROWING_THEME_SEVERITY = SEVERITY["sentiment"] - 1
+
+
+def growing_theme_entries(growth: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
+    """Themes whose negative mentions this week grew fast against their usual weekly count (labels: key → name)."""
+    from core.themes import theme_labels
+    labels = labels or theme_labels()
+    rows = [dict(severity=GROWING_THEME_SEVERITY, kind="negative theme", count=int(row.recent_negative),
+                 page="feedback",
+                 title=f"Complaints about {labels.get(row.theme, row.theme.replace('_', ' ')).lower()} are "
+                       f"{row.growth:.1f}× the usual",
+                 detail=f"{row.recent_negative:,} negative messages in the last 7 days against about "
+                        f"{row.usual_negative:.0f} in a usual week")
+            for row in growth.itertuples()]
+    return _frame(rows)
+
+
+# Issue 7: Today lists launches that are not ready within a week.
+LAUNCH_WINDOW_DAYS = 7
+
+
 def launch_entries(readiness: pd.DataFrame) -> pd.DataFrame:
-    """Launches within two weeks whose guides, FAQs or SOPs are not ready."""
-    upcoming = readiness[(readiness["days_to_launch"] >= 0) & (readiness["days_to_launch"] <= 14) & (readiness["not_ready"] > 0)]
+    """Launches within 7 days whose guides, FAQs or SOPs are not ready (or missing)."""
+    gaps = readiness["not_ready"] + (readiness["missing_count"] if "missing_count" in readiness else 0)
+    # Whole days, as the entry's title says them: a launch "in 7 days" is within the window.
+    days = readiness["days_to_launch"].round(0)
+    upcoming = readiness[(readiness["days_to_launch"] >= 0) & (days <= LAUNCH_WINDOW_DAYS) & (gaps > 0)]
     rows = [dict(severity=SEVERITY["launch"], kind="launch", count=int(row.not_ready), page="launch",
                  title=f"{row.project} launches in {row.days_to_launch:.0f} days",
-                 detail=f"{int(row.ready)} of {int(row.resources)} guides/FAQs/SOPs ready")
+                 detail=f"{int(row.ready)} of {int(row.resources)} guides/FAQs/SOPs ready"
+                        + (f"; missing: {row.missing}" if getattr(row, "missing", "") else ""))
             for row in upcoming.itertuples()]
     return _frame(rows)
 

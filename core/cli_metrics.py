@@ -28,8 +28,7 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 def _status(engine, start, end, by):
     lo, hi = _bounds(start, end)
-    items = queues.load_queue_items(engine, start=lo - pd.Timedelta(days=30), end=hi)
-    status = queues.sla_status(items, queues.load_policies(engine), min(hi, timeline.data_as_of(engine)))
+    status = queues.load_sla_status(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
     return status[(status["due_effective"] >= lo) & (status["due_effective"] < hi)]
 
 
@@ -85,7 +84,8 @@ METRICS: dict[str, Callable] = {
     "first_response": lambda e, s, t, by: queues.response_time_summary(_items(e, s, t), "first_response", by),
     "resolution": lambda e, s, t, by: queues.response_time_summary(_items(e, s, t), "resolution", by),
     "sla": lambda e, s, t, by: queues.sla_compliance(_status(e, s, t, by), by),
-    "backlog": lambda e, s, t, by: queues.backlog(_items(e, s - dt.timedelta(days=30), t), _bounds(s, t)[1]),
+    "backlog": lambda e, s, t, by: queues.backlog(_items(e, s - dt.timedelta(days=30), t),
+                                                 min(_bounds(s, t)[1], timeline.data_as_of(e)), by=by or "queue"),
     "active": _active,
     "funnel": _funnel,
     "retention": _retention,
@@ -93,7 +93,7 @@ METRICS: dict[str, Callable] = {
     "sentiment": lambda e, s, t, by: feedback.sentiment_summary(_messages(e, s, t), by),
     "nps": lambda e, s, t, by: feedback.nps(_responses(e, s, t), by),
     "csat": lambda e, s, t, by: feedback.csat(_responses(e, s, t), by),
-    "themes": lambda e, s, t, by: feedback.theme_summary(_messages(e, s, t)),
+    "themes": lambda e, s, t, by: feedback.theme_summary(_messages(e, s, t), by),
     "workforce": lambda e, s, t, by: workforce.workforce_table(
         workforce.load_activity(e, start=s, end=t), by=by or "project_id"),
 }

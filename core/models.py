@@ -103,6 +103,8 @@ class SlaPolicy(SQLModel, table=True):
     # {"mon": [9, 17], ...}: local opening and closing hour per weekday
     schedule: dict = _json_dict()
     pause_statuses: list = _json_list()
+    # ["2026-12-25", ...]: local days the business-hours clock does not run
+    holidays: list = _json_list()
     version: int = 1
 
 
@@ -138,7 +140,11 @@ class QueueItem(SQLModel, table=True):
 class QueueEvent(SQLModel, table=True):
     """Append-only status history of a queue item; SLA clocks are computed from it."""
 
-    __table_args__ = (Index("ix_queue_event_item_at", "item_id", "at"),)
+    __table_args__ = (
+        Index("ix_queue_event_item_at", "item_id", "at"),
+        # SLA pauses are looked up by status first (which items ever waited on the tasker).
+        Index("ix_queue_event_status_item", "status", "item_id"),
+    )
 
     id: Optional[int] = Field(default=None, primary_key=True)
     item_id: str = Field(foreign_key="queueitem.item_id")
@@ -210,6 +216,9 @@ class SurveyResponse(SQLModel, table=True):
     sentiment: Optional[float] = None
     themes: list = _json_list()
     attributes: dict = _json_dict()
+    sentiment_override: Optional[float] = None
+    themes_override: Optional[list] = Field(default=None, sa_type=JSON)
+    version: int = 1
 
 
 # --- knowledge and comms -----------------------------------------------------------------------
@@ -226,6 +235,7 @@ class Resource(SQLModel, table=True):
     status: str = "draft"
     last_reviewed_at: Optional[dt.datetime] = None
     review_every_days: int = 90
+    url: Optional[str] = None
 
 
 class Segment(SQLModel, table=True):
@@ -254,6 +264,9 @@ class Draft(SQLModel, table=True):
     created_at: dt.datetime = Field(default_factory=utcnow)
     updated_at: dt.datetime = Field(default_factory=utcnow)
     version: int = 1
+    # What the template was filled with (project_id, deadline_at, event_id, audience label), so
+    # exports can give each recipient their local deadline or event start.
+    context: dict = _json_dict()
 
 
 class DraftRevision(SQLModel, table=True):
@@ -267,6 +280,9 @@ class DraftRevision(SQLModel, table=True):
     body: str = ""
     author: Optional[str] = None
     created_at: dt.datetime = Field(default_factory=utcnow)
+    # False for an edit that lost a save race: kept so nothing is lost, shown to re-apply.
+    applied: bool = True
+    base_version: Optional[int] = None
 
 
 class AuditEvent(SQLModel, table=True):

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from core.errors import CrowdPulseError
 from core.sentiment import SCORED_LANGUAGES, detect_language
 
 
@@ -125,6 +126,15 @@ TAXONOMY: list[Theme] = [
 
 OWNER_TEAMS = ("ops", "quality", "learning", "payments", "tooling")
 
+# The Comms studio template to draft from when writing to the taskers behind a theme.
+THEME_TEMPLATES = {"instructions": "guideline_update", "quality_feedback": "guideline_update",
+                   "onboarding": "guideline_update", "community": "event_invite"}
+
+
+def template_for(theme: str) -> str:
+    """The message template that answers taskers unhappy about a theme (an incident notice unless named)."""
+    return THEME_TEMPLATES.get(theme, "incident_notice")
+
 
 # --- matching --------------------------------------------------------------------------------
 
@@ -193,6 +203,55 @@ def match_themes_many(texts: Iterable[Any], taxonomy: Sequence[Theme] = TAXONOMY
 def theme_by_key(key: str, taxonomy: Sequence[Theme] = TAXONOMY) -> Theme | None:
     """The theme with this key, or None."""
     return next((t for t in taxonomy if t.key == key), None)
+
+
+# --- themes the team adopts ------------------------------------------------------------------
+
+
+class InvalidTheme(CrowdPulseError):
+    """A theme to adopt has no usable name, phrases or owner, or clashes with an existing one."""
+
+
+def theme_key(name: str) -> str:
+    """A stable key for a theme name: lower-case words joined by underscores ("Night shift" → "night_shift")."""
+    return "_".join(re.findall(r"[a-z0-9]+", _normalise(name)))
+
+
+def adopted_theme(name: str, phrases: Iterable[str], owner: str,
+                  taxonomy: Sequence[Theme] = TAXONOMY) -> Theme:
+    """A new theme named by the team, checked against the taxonomy it joins."""
+    key = theme_key(name)
+    if not key:
+        raise InvalidTheme("Give the theme a name with at least one letter or digit.")
+    if theme_by_key(key, taxonomy) is not None:
+        raise InvalidTheme(f"There is already a theme called '{key.replace('_', ' ')}'; pick another name.")
+    cleaned = list(dict.fromkeys(p for p in (" ".join(_normalise(p).split()) for p in phrases) if len(p) >= 3))
+    if not cleaned:
+        raise InvalidTheme("List at least one phrase of three or more characters that signals the theme.")
+    if owner not in OWNER_TEAMS:
+        raise InvalidTheme(f"The owner must be one of: {', '.join(OWNER_TEAMS)}.")
+    return Theme(key=key, label=" ".join(name.split()), owner=owner, phrases=tuple(cleaned))
+
+
+def theme_as_dict(theme: Theme) -> dict:
+    """A theme as plain JSON-ready values (how adopted themes are stored)."""
+    return {"key": theme.key, "label": theme.label, "owner": theme.owner, "phrases": list(theme.phrases)}
+
+
+def taxonomy_with(adopted: Iterable[dict]) -> list[Theme]:
+    """The starting taxonomy followed by the team's adopted themes (stored as dicts)."""
+    extra = [Theme(key=t["key"], label=t["label"], owner=t["owner"], phrases=tuple(t["phrases"])) for t in adopted]
+    return [*TAXONOMY, *extra]
+
+
+def theme_labels(taxonomy: Sequence[Theme] = TAXONOMY) -> dict[str, str]:
+    """Readable label per theme key."""
+    return {t.key: t.label for t in taxonomy}
+
+
+def theme_owners(taxonomy: Sequence[Theme] = TAXONOMY) -> dict[str, str]:
+    """Owning team per theme key (ops, quality, learning, payments, tooling)."""
+    return {t.key: t.owner for t in taxonomy}
 
 
 # --- discovery -------------------------------------------------------------------------------
@@ -344,7 +403,7 @@ def _length_penalty(text: str) -> int:
 
 
 def representative_quotes(texts: Sequence[Any], sentiments: Sequence[Any], k: int = 3) -> list[str]:
-    """Up to k distinct, readable texts whose sentiment is closest to the group's median."""
+    """Up to k varied, readable texts whose sentiment is closest to the group's median."""
     values = [_as_float(s) for s in sentiments]
     scored = [v for v in values if not math.isnan(v)]
     median = statistics.median(scored) if scored else 0.0
@@ -358,17 +417,40 @@ def representative_quotes(texts: Sequence[Any], sentiments: Sequence[Any], k: in
         candidates.append((readable, round(distance, 3), position, text))
     candidates.sort()
     quotes: list[str] = []
+    chosen_words: list[set[str]] = []
+    similar: list[str] = []
     seen: set[str] = set()
     for *_, text in candidates:
-        # Near-identical copies (case, punctuation, spacing) count as one quote.
-        key = re.sub(r"[\W_]+", " ", text.lower()).strip()
+        # Copies that differ only in case, punctuation, spacing or numbers ("pending for 9 days"
+        # vs "for 3 days") are one quote; a quote sharing most of its words with one already
+        # chosen is kept back, so three quotes show three different things people say.
+        key = _quote_key(text)
         if key in seen:
             continue
         seen.add(key)
+        words = {w for w in key.split() if len(w) > 2 and w not in STOP_WORDS}
+        if any(_word_overlap(words, other) >= QUOTE_OVERLAP for other in chosen_words):
+            similar.append(text)
+            continue
         quotes.append(text)
+        chosen_words.append(words)
         if len(quotes) == k:
-            break
-    return quotes
+            return quotes
+    return quotes + similar[: k - len(quotes)]
+
+
+# Two quotes say the same thing when this share of the shorter one's content words is in the
+# other ("The new guidelines for Cedar are confusing" / "... for Beacon are confusing": 2 of 3).
+QUOTE_OVERLAP = 0.6
+_NOT_A_WORD = re.compile(r"[\W\d_]+")
+
+
+def _quote_key(text: str) -> str:
+    return _NOT_A_WORD.sub(" ", text.lower()).strip()
+
+
+def _word_overlap(a: set[str], b: set[str]) -> float:
+    return len(a & b) / min(len(a), len(b)) if a and b else float(a == b)
 
 
 def _as_float(value: Any) -> float:

@@ -3,18 +3,36 @@
 Sentiment is the stored VADER compound score (a human override wins); positive ≥ 0.05,
 negative ≤ −0.05; net sentiment = % positive − % negative. NPS = % promoters (9–10) − %
 detractors (0–6); CSAT = share of 4–5 among answered 1–5 ratings. Blank answers never count.
+
+Theme impact (how `top_issues` ranks what to fix first) multiplies volume, negativity and the
+drag on NPS:
+
+    impact = mentions × negative share × (1 + max(NPS impact, 0) / 100)
+
+that is, negative mentions, weighted up by how many NPS points respondents who mention the
+theme are below everyone else (an NPS impact of +50 points weighs ×1.5). A theme that lifts
+NPS, or that fewer than `MIN_SURVEY_MENTIONS` survey comments mention (too noisy to trust),
+gets weight 1: its negative mentions alone rank it.
 """
+
+import json
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, false, func, not_, select
+from sqlalchemy import Engine, String, false, func, not_, select, type_coerce
 
 from core.metrics import Grouping, as_timestamp, group_columns, loader_columns, period_start, ratio, read_frame
-from core.models import Feedback, Member, SurveyResponse
+from core.models import Activity, Feedback, Member, Survey, SurveyResponse
 
 POSITIVE_AT = 0.05
 NEGATIVE_AT = -0.05
 Z_95 = 1.96
+# Below this many survey comments mentioning a theme, its NPS impact is shown but not used to rank.
+MIN_SURVEY_MENTIONS = 10
+TRIAGE_STATUSES = ("new", "assigned", "handled")
+SENTIMENT_LABELS = ("positive", "neutral", "negative", "not scored")
+# Columns a survey or a theme can be broken down by (when the frame has them).
+SEGMENTS = ("region", "country", "language", "vendor", "tenure_band", "project_id", "channel")
 
 
 def load_feedback(
@@ -24,10 +42,12 @@ def load_feedback(
     message, member = Feedback.__table__, Member.__table__
     statement = (
         select(
-            *loader_columns(message, without=["language"]),
+            *loader_columns(message, without=["language", *THEME_COLUMNS]),
+            *_raw_theme_columns(message),
             func.coalesce(message.c.language, member.c.language).label("language"),
             member.c.country,
             member.c.region,
+            *_member_segments(member),
         )
         .select_from(message.outerjoin(member, message.c.member_id == member.c.member_id))
         .order_by(message.c.created_at, message.c.feedback_id)
@@ -46,10 +66,45 @@ def load_feedback(
         statement = statement.where(message.c.project_id.in_(list(projects)))
     if channels:
         statement = statement.where(message.c.channel.in_(list(channels)))
-    frame = read_frame(engine, statement, timestamps=("created_at",), flags=("author_is_staff",))
+    frame = _parse_theme_lists(read_frame(engine, statement, timestamps=("created_at",), flags=("author_is_staff",)))
     for score in ("sentiment", "sentiment_override"):
         frame[score] = pd.to_numeric(frame[score]).astype("float64")
+    frame["vendor"] = frame["vendor"].fillna("direct")  # a blank vendor means a direct tasker (DESIGN §5)
     return frame
+
+
+THEME_COLUMNS = ("themes", "themes_override")
+
+
+def _raw_theme_columns(table) -> list:
+    # Theme lists come back as JSON text and are parsed in `_parse_theme_lists`: SQLAlchemy would
+    # json.loads every row (about 2 s for 90k messages), yet a few dozen distinct lists cover them all.
+    return [type_coerce(table.c[name], String).label(name) for name in THEME_COLUMNS]
+
+
+def _parse_theme_lists(frame: pd.DataFrame) -> pd.DataFrame:
+    """Theme columns as Python lists (None stays None), each distinct JSON text parsed once.
+
+    Rows with the same themes share one list object: treat the lists as read-only.
+    """
+    for name in THEME_COLUMNS:
+        parsed: dict = {}
+
+        def as_list(value, parsed=parsed):
+            if not isinstance(value, str):  # PostgreSQL drivers hand back JSON already parsed
+                return value
+            if value not in parsed:
+                parsed[value] = json.loads(value)
+            return parsed[value]
+
+        frame[name] = pd.Series([as_list(v) for v in frame[name]], index=frame.index, dtype="object")
+    frame["themes"] = frame["themes"].map(lambda found: [] if found is None else found)
+    return frame
+
+
+def _member_segments(member) -> list:
+    # Read in SQL: parsing 300k JSON attribute documents in Python costs about a second.
+    return [member.c.vendor, member.c.attributes["tenure_band"].as_string().label("tenure_band")]
 
 
 def load_responses(engine: Engine, *, survey_id=None, include_staff: bool = False) -> pd.DataFrame:
@@ -57,10 +112,13 @@ def load_responses(engine: Engine, *, survey_id=None, include_staff: bool = Fals
     response, member = SurveyResponse.__table__, Member.__table__
     statement = (
         select(
-            *loader_columns(response, without=["language", "attributes"]),
+            *loader_columns(response, without=["language", "attributes", *THEME_COLUMNS]),
+            *_raw_theme_columns(response),
+            type_coerce(response.c.attributes, String).label("attributes"),
             func.coalesce(response.c.language, member.c.language).label("language"),
             member.c.country,
             member.c.region,
+            *_member_segments(member),
         )
         .select_from(response.outerjoin(member, response.c.member_id == member.c.member_id))
         .order_by(response.c.submitted_at, response.c.response_id)
@@ -71,11 +129,67 @@ def load_responses(engine: Engine, *, survey_id=None, include_staff: bool = Fals
         )
     if survey_id is not None:
         statement = statement.where(response.c.survey_id == survey_id)
-    frame = read_frame(engine, statement, timestamps=("submitted_at",))
+    frame = _parse_theme_lists(read_frame(engine, statement, timestamps=("submitted_at",)))
     for answer in ("score", "csat"):
         frame[answer] = pd.to_numeric(frame[answer]).astype("Int64")
-    frame["sentiment"] = pd.to_numeric(frame["sentiment"]).astype("float64")
+    for score in ("sentiment", "sentiment_override"):
+        frame[score] = pd.to_numeric(frame[score]).astype("float64")
+    frame["vendor"] = frame["vendor"].fillna("direct")
+    return _with_attributes(frame)
+
+
+def _with_attributes(frame: pd.DataFrame) -> pd.DataFrame:
+    """Extra import columns kept as attributes become columns of their own, so they can be segments."""
+    parsed: dict = {}
+
+    def as_dict(value):
+        if not isinstance(value, str):  # PostgreSQL drivers hand back JSON already parsed
+            return value or {}
+        if value not in parsed:
+            parsed[value] = json.loads(value) or {}
+        return parsed[value]
+
+    attributes = frame.pop("attributes").map(as_dict)
+    if attributes.empty or not attributes.map(bool).any():
+        return frame
+    extra = pd.DataFrame(list(attributes), index=frame.index)
+    extra = extra[[c for c in extra.columns if c not in frame.columns]]
+    return frame.join(extra)
+
+
+def load_surveys(engine: Engine) -> pd.DataFrame:
+    """Survey waves, oldest first: survey_id, title, kind, sent_at, audience_size."""
+    survey = Survey.__table__
+    statement = select(*loader_columns(survey)).order_by(survey.c.sent_at, survey.c.survey_id)
+    frame = read_frame(engine, statement, timestamps=("sent_at",))
+    frame["audience_size"] = pd.to_numeric(frame["audience_size"]).astype("Float64")
     return frame
+
+
+def load_survey_population(engine: Engine) -> pd.DataFrame:
+    """Activated non-staff taskers with the attributes segments use: who a survey can reach."""
+    member = Member.__table__
+    statement = (
+        select(member.c.member_id, member.c.region, member.c.country, member.c.language, *_member_segments(member))
+        .where(not_(member.c.is_staff), not_(member.c.is_bot), member.c.activated_at.is_not(None))
+        .order_by(member.c.member_id)
+    )
+    frame = read_frame(engine, statement)
+    frame["vendor"] = frame["vendor"].fillna("direct")
+    return frame
+
+
+def load_main_projects(engine: Engine) -> pd.DataFrame:
+    """Each tasker's main project (most tasks submitted), to break survey answers down by project."""
+    activity = Activity.__table__
+    tasks = func.sum(activity.c.tasks_submitted).label("tasks")
+    statement = select(activity.c.member_id, activity.c.project_id, tasks).group_by(
+        activity.c.member_id, activity.c.project_id)
+    frame = read_frame(engine, statement)
+    if frame.empty:
+        return pd.DataFrame(columns=["member_id", "project_id"])
+    frame = frame.sort_values(["member_id", "tasks", "project_id"], ascending=[True, False, True])
+    return frame.drop_duplicates("member_id")[["member_id", "project_id"]].reset_index(drop=True)
 
 
 def effective_sentiment(frame: pd.DataFrame) -> pd.Series:
@@ -148,17 +262,37 @@ def csat(responses: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
     return table[[*keys, "csat", "responses", "margin_of_error"]]
 
 
-def theme_summary(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per theme: messages mentioning it, their share of all messages, mean sentiment and negative share."""
-    mentions = pd.DataFrame({"theme": effective_themes(frame), "sentiment": effective_sentiment(frame)})
-    mentions = _one_row_per_mention(mentions)
+def theme_summary(frame: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
+    """Per theme (and group): messages mentioning it, their share of the group's messages, mean sentiment, negative share."""
+    keys = group_columns(frame, by)
+    mentions = theme_mentions(frame, keys)
     mentions["negative"] = (mentions["sentiment"] <= NEGATIVE_AT).astype("float64").where(mentions["sentiment"].notna())
-    table = mentions.groupby("theme").agg(
+    table = mentions.groupby([*keys, "theme"], dropna=False, sort=False).agg(
         count=("message", "size"), mean_sentiment=("sentiment", "mean"), negative_share=("negative", "mean")
-    )
-    table["share"] = ratio(table["count"], np.full(len(table), len(frame)))
-    table = table.reset_index()[["theme", "count", "share", "mean_sentiment", "negative_share"]]
-    return table.sort_values(["count", "theme"], ascending=[False, True], ignore_index=True)
+    ).reset_index()
+    if keys:
+        totals = frame.groupby(keys, dropna=False).size().rename("messages").reset_index()
+        table = table.merge(totals, on=keys, how="left")
+    else:
+        table["messages"] = len(frame)
+    table["share"] = ratio(table["count"], table["messages"])
+    table = table[[*keys, "theme", "count", "share", "mean_sentiment", "negative_share"]]
+    return table.sort_values([*keys, "count", "theme"], ascending=[*([True] * len(keys)), False, True],
+                             ignore_index=True)
+
+
+def theme_mentions(frame: pd.DataFrame, columns: Grouping = None) -> pd.DataFrame:
+    """One row per (message, theme) with the effective sentiment; `message` is the row's index label in `frame`."""
+    keep = group_columns(frame, columns)
+    mentions = pd.DataFrame({"theme": effective_themes(frame), "sentiment": effective_sentiment(frame)})
+    for column in keep:
+        mentions[column] = frame[column]
+    return _one_row_per_mention(mentions)
+
+
+def theme_messages(frame: pd.DataFrame, theme: str) -> pd.DataFrame:
+    """The messages (or responses) whose effective themes include `theme`."""
+    return frame[effective_themes(frame).map(lambda found: theme in (found or ()))]
 
 
 def theme_nps_impact(responses: pd.DataFrame) -> pd.DataFrame:
@@ -237,3 +371,300 @@ def theme_sentiment_drops(frame: pd.DataFrame, as_of, *, recent_days: int = 7, b
     result["change"] = result["recent_net"] - result["baseline_net"]
     result = result[(result["recent_count"] >= min_recent) & (result["change"] <= -min_drop_points)]
     return result.reset_index()[empty.columns].sort_values("change", ignore_index=True)
+
+
+def sentiment_labels(frame: pd.DataFrame) -> pd.Series:
+    """'positive', 'neutral', 'negative' or 'not scored' per row, from the effective sentiment."""
+    compound = effective_sentiment(frame)
+    labels = np.select([compound >= POSITIVE_AT, compound <= NEGATIVE_AT, compound.notna()],
+                       ["positive", "negative", "neutral"], default="not scored")
+    return pd.Series(labels, index=frame.index, dtype="object")
+
+
+# --- surveys -----------------------------------------------------------------------------------
+
+
+def survey_scorecard(responses: pd.DataFrame, surveys: pd.DataFrame, *, by: Grouping = None,
+                     population: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per survey wave (and segment), oldest wave first: responses, audience, response rate, NPS and CSAT with margins.
+
+    Response rate = respondents (distinct taskers; an anonymous answer counts as one) ÷ audience.
+    A survey stores only its total audience size, so by a segment the audience is estimated: the
+    total split in proportion to the segment's share of `population` (activated taskers); without
+    a population, or for a segment column it lacks, the audience is left blank. `nps_change` is
+    the change from the same segment's NPS in the previous wave.
+    """
+    segments = group_columns(responses, by)
+    keys = ["survey_id", *segments]
+    answers = responses.copy()
+    answers["survey_id"] = answers["survey_id"].astype("object")  # an empty frame's columns come back as floats
+    for column in segments:
+        answers[column] = answers[column].astype("object").where(answers[column].notna(), "unknown")
+    answers["respondent"] = answers["member_id"].where(answers["member_id"].notna(),
+                                                       "anon:" + answers["response_id"].astype(str))
+    counts = answers.groupby(keys, sort=False).agg(responses=("response_id", "size"),
+                                                   respondents=("respondent", "nunique")).reset_index()
+    scores = nps(answers, by=keys).rename(columns={"responses": "nps_responses", "margin_of_error": "nps_margin"})
+    ratings = csat(answers, by=keys).rename(columns={"responses": "csat_responses", "margin_of_error": "csat_margin"})
+    waves = surveys[["survey_id", "title", "sent_at", "audience_size"]].astype({"survey_id": "object"})
+    base = waves if not segments else waves.merge(counts[keys], on="survey_id", how="inner")
+    table = (base.merge(counts, on=keys, how="left").merge(scores, on=keys, how="left")
+             .merge(ratings, on=keys, how="left"))
+    # Responses to a survey the survey table does not know still count (imported before their survey).
+    orphans = counts[~counts["survey_id"].isin(waves["survey_id"])]
+    if len(orphans):
+        table = pd.concat([table, orphans.merge(scores, on=keys, how="left").merge(ratings, on=keys, how="left")],
+                          ignore_index=True)
+    for column in ("responses", "respondents", "nps_responses", "promoters", "passives", "detractors", "csat_responses"):
+        table[column] = table[column].fillna(0).astype("int64")
+    audience = pd.to_numeric(table["audience_size"]).astype("float64")
+    if segments:
+        audience = audience * _population_share(table, population, segments)
+    table["audience"] = audience
+    table["response_rate"] = ratio(table["respondents"], audience.where(audience > 0))
+    first_answer = answers.groupby("survey_id")["submitted_at"].min()
+    if len(first_answer):
+        table["sent_at"] = table["sent_at"].fillna(table["survey_id"].map(first_answer))
+    table = table.sort_values(["sent_at", "survey_id", *segments], ignore_index=True)
+    table["nps_change"] = table.groupby(segments, sort=False)["nps"].diff() if segments else table["nps"].diff()
+    return table[[*keys, "title", "sent_at", "responses", "respondents", "audience", "response_rate", "nps",
+                  "nps_margin", "nps_change", "promoters", "passives", "detractors", "nps_responses", "csat",
+                  "csat_margin", "csat_responses"]]
+
+
+def _population_share(table: pd.DataFrame, population: pd.DataFrame | None, segments: list[str]) -> pd.Series:
+    if population is None or population.empty or any(c not in population for c in segments):
+        return pd.Series(np.nan, index=table.index)
+    people = population[segments].astype("object").where(population[segments].notna(), "unknown")
+    share = people.value_counts(normalize=True, dropna=False).rename("share").reset_index()
+    return table[segments].merge(share, on=segments, how="left")["share"].fillna(0.0).set_axis(table.index)
+
+
+# --- themes ------------------------------------------------------------------------------------
+
+
+def _weeks_ago(moments: pd.Series, as_of: pd.Timestamp) -> pd.Series:
+    return ((as_of - moments) / pd.Timedelta(days=7)).apply(np.floor)
+
+
+def _whole_weeks(frame: pd.DataFrame, as_of: pd.Timestamp, weeks: int | None) -> int:
+    if weeks is not None:
+        return weeks
+    oldest = frame["created_at"].min() if len(frame) else as_of
+    return max(1, int((as_of - oldest) / pd.Timedelta(days=7)))
+
+
+def _week_end(as_of: pd.Timestamp, weeks_ago: pd.Series) -> pd.Series:
+    return (as_of - pd.to_timedelta(7 * weeks_ago, unit="D")).dt.tz_localize(None).dt.normalize()
+
+
+def sentiment_by_week(frame: pd.DataFrame, as_of, *, weeks: int | None = None) -> pd.DataFrame:
+    """`sentiment_summary` per 7-day window ending at `as_of` (whole windows only, so no half-empty last week)."""
+    as_of = as_timestamp(as_of)
+    weeks = _whole_weeks(frame, as_of, weeks)
+    weeks_ago = _weeks_ago(frame["created_at"], as_of)
+    inside = frame[(weeks_ago >= 0) & (weeks_ago < weeks)]
+    dated = inside.assign(week_end=_week_end(as_of, weeks_ago[inside.index].astype("int64")))
+    return _sentiment_table(dated, ["week_end"])
+
+
+def theme_sentiment_mix(frame: pd.DataFrame) -> pd.DataFrame:
+    """Mentions per theme and sentiment label ('positive', 'neutral', 'negative', 'not scored')."""
+    mentions = pd.DataFrame({"theme": effective_themes(frame), "sentiment": sentiment_labels(frame)})
+    mentions = _one_row_per_mention(mentions)
+    table = mentions.groupby(["theme", "sentiment"]).size().rename("count").reset_index()
+    return table.sort_values(["theme", "sentiment"], ignore_index=True)
+
+
+def theme_trend(frame: pd.DataFrame, as_of, *, weeks: int | None = None) -> pd.DataFrame:
+    """Mentions per theme in 7-day windows ending at `as_of` (only whole windows): week_end, theme, count, negative."""
+    as_of = as_timestamp(as_of)
+    mentions = theme_mentions(frame, ["created_at"])
+    weeks = _whole_weeks(frame, as_of, weeks)
+    weeks_ago = _weeks_ago(mentions["created_at"], as_of)
+    mentions = mentions[(weeks_ago >= 0) & (weeks_ago < weeks)].assign(weeks_ago=weeks_ago.astype("int64"))
+    mentions["negative"] = (mentions["sentiment"] <= NEGATIVE_AT).astype("int64")
+    table = mentions.groupby(["weeks_ago", "theme"]).agg(count=("message", "size"), negative=("negative", "sum"))
+    themes = sorted(mentions["theme"].unique())
+    grid = pd.MultiIndex.from_product([range(weeks), themes], names=["weeks_ago", "theme"])
+    table = table.reindex(grid, fill_value=0).reset_index()
+    table["week_end"] = _week_end(as_of, table["weeks_ago"])
+    table = table.sort_values(["week_end", "theme"], ignore_index=True)
+    return table[["week_end", "theme", "count", "negative"]].astype({"count": "int64", "negative": "int64"})
+
+
+def theme_segments(frame: pd.DataFrame, by: Grouping = ("region", "project_id"), *, min_mentions: int = 5,
+                   min_lift: float = 1.25) -> pd.DataFrame:
+    """Segments over-represented among a theme's mentions: lift = share of the theme's mentions ÷ share of all messages.
+
+    Only segments with at least `min_mentions` mentions and a lift of `min_lift` or more are
+    listed, the strongest lift first within each theme.
+    """
+    columns = ["theme", "dimension", "segment", "mentions", "share_of_mentions", "share_of_messages", "lift"]
+    dimensions = group_columns(frame, by)
+    mentions = theme_mentions(frame, dimensions)
+    if mentions.empty:
+        return pd.DataFrame(columns=columns)
+    parts = []
+    for dimension in dimensions:
+        segment_of_message = frame[dimension].astype("object")
+        overall = segment_of_message.value_counts(normalize=True).rename("share_of_messages")
+        counts = mentions.groupby(["theme", dimension]).size().rename("mentions").reset_index()
+        counts["share_of_mentions"] = counts["mentions"] / counts.groupby("theme")["mentions"].transform("sum")
+        counts = counts.merge(overall, left_on=dimension, right_index=True, how="left")
+        parts.append(counts.rename(columns={dimension: "segment"}).assign(dimension=dimension))
+    if not parts:
+        return pd.DataFrame(columns=columns)
+    table = pd.concat(parts, ignore_index=True)
+    table["lift"] = ratio(table["share_of_mentions"], table["share_of_messages"])
+    table = table[(table["mentions"] >= min_mentions) & (table["lift"] >= min_lift)]
+    return table.sort_values(["theme", "lift", "mentions"], ascending=[True, False, False], ignore_index=True)[columns]
+
+
+def theme_scorecard(messages: pd.DataFrame, responses: pd.DataFrame | None, as_of, *,
+                    weeks: int | None = None) -> pd.DataFrame:
+    """Per theme: volume, share, sentiment, negative mentions, NPS impact, last 7 days vs the 7 before, weekly counts, impact.
+
+    `impact` follows the module docstring; the biggest first.
+    """
+    table = theme_summary(messages)
+    table["negative"] = (table["count"] * table["negative_share"].fillna(0)).round().astype("int64")
+    trend = theme_trend(messages, as_of, weeks=weeks)
+    weekly = trend.groupby("theme")["count"].agg(list).rename("weekly")
+    last_two = trend.pivot_table(index="theme", columns="week_end", values="count", aggfunc="sum").iloc[:, -2:]
+    table = table.merge(weekly, left_on="theme", right_index=True, how="left")
+    table["last_7_days"] = table["theme"].map(last_two.iloc[:, -1]).fillna(0).astype("int64") if last_two.shape[1] else 0
+    table["previous_7_days"] = (table["theme"].map(last_two.iloc[:, 0]).fillna(0).astype("int64")
+                                if last_two.shape[1] == 2 else 0)
+    table["change"] = ratio(table["last_7_days"] - table["previous_7_days"], table["previous_7_days"])
+    impact = (theme_nps_impact(responses) if responses is not None and responses["score"].notna().any()
+              else pd.DataFrame(columns=["theme", "responses", "nps", "nps_impact"]))
+    impact = impact.rename(columns={"responses": "nps_responses", "nps": "theme_nps"})
+    table = table.merge(impact, on="theme", how="left")
+    table["nps_responses"] = pd.to_numeric(table["nps_responses"]).fillna(0).astype("int64")
+    table["nps_impact"] = pd.to_numeric(table["nps_impact"]).astype("float64")
+    table["weekly"] = table["weekly"].map(lambda counts: counts if isinstance(counts, list) else [])
+    table["impact"] = table["negative"] * impact_weight(table["nps_impact"], table["nps_responses"])
+    columns = ["theme", "count", "share", "mean_sentiment", "negative_share", "negative", "nps_impact", "nps_responses",
+               "last_7_days", "previous_7_days", "change", "weekly", "impact"]
+    return table.sort_values(["impact", "count", "theme"], ascending=[False, False, True], ignore_index=True)[columns]
+
+
+def impact_weight(nps_impact: pd.Series, nps_responses: pd.Series) -> pd.Series:
+    """1 + max(NPS impact, 0) / 100 where enough survey comments mention the theme, else 1."""
+    trusted = (nps_responses >= MIN_SURVEY_MENTIONS) & nps_impact.notna()
+    return 1 + nps_impact.clip(lower=0).where(trusted, 0.0) / 100
+
+
+def growing_negative_themes(frame: pd.DataFrame, as_of, *, recent_days: int = 7, baseline_days: int = 28,
+                            min_recent: int = 15, min_growth: float = 1.5, since=None) -> pd.DataFrame:
+    """Themes whose negative mentions in the last `recent_days` grew at least `min_growth`× their usual rate.
+
+    Usual = negative mentions in the `baseline_days` before, scaled to a `recent_days` window
+    (at least one, so a theme new this week needs `min_recent` mentions, not one). When the
+    frame starts later (`since`, default its first message), only the days it covers count.
+    Columns: theme, recent_negative, usual_negative, growth; the fastest growth first.
+    """
+    columns = ["theme", "recent_negative", "usual_negative", "growth"]
+    as_of = as_timestamp(as_of)
+    recent_start = as_of - pd.Timedelta(days=recent_days)
+    baseline_start = recent_start - pd.Timedelta(days=baseline_days)
+    first = as_timestamp(since) if since is not None else (frame["created_at"].min() if len(frame) else as_of)
+    covered_days = (recent_start - max(baseline_start, first)) / pd.Timedelta(days=1)
+    if covered_days < 1:
+        return pd.DataFrame(columns=columns)
+    mentions = theme_mentions(frame, ["created_at"])
+    mentions = mentions[(mentions["sentiment"] <= NEGATIVE_AT) & (mentions["created_at"] > baseline_start)
+                        & (mentions["created_at"] <= as_of)]
+    if mentions.empty:
+        return pd.DataFrame(columns=columns)
+    recent = mentions["created_at"] > recent_start
+    counts = pd.DataFrame({"recent_negative": mentions[recent].groupby("theme").size(),
+                           "baseline": mentions[~recent].groupby("theme").size()}).fillna(0)
+    counts["usual_negative"] = counts["baseline"] * recent_days / covered_days
+    counts["growth"] = counts["recent_negative"] / counts["usual_negative"].clip(lower=1)
+    counts = counts[(counts["recent_negative"] >= min_recent) & (counts["growth"] >= min_growth)]
+    counts["recent_negative"] = counts["recent_negative"].astype("int64")
+    table = counts.rename_axis("theme").reset_index()[columns]
+    return table.sort_values(["growth", "theme"], ascending=[False, True], ignore_index=True)
+
+
+# --- inbox -------------------------------------------------------------------------------------
+
+
+def inbox(frame: pd.DataFrame, *, statuses=None, themes=None, sentiments=None, channels=None, projects=None,
+          limit: int | None = 500, labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, int]:
+    """Messages to triage, newest first, filtered by status, theme (any of), sentiment label, channel and project.
+
+    Returns at most `limit` rows (a browser table of 300k messages helps nobody) and how many matched;
+    `theme_names` lists each row's themes by their `labels`.
+    """
+    keep = pd.Series(True, index=frame.index)
+    if statuses:
+        keep &= frame["triage_status"].isin(list(statuses))
+    if channels:
+        keep &= frame["channel"].isin(list(channels))
+    if projects:
+        keep &= frame["project_id"].isin(list(projects))
+    sentiment = sentiment_labels(frame)
+    if sentiments:
+        keep &= sentiment.isin(list(sentiments))
+    found = effective_themes(frame)
+    if themes:
+        wanted = set(themes)
+        keep &= found.map(lambda listed: bool(wanted.intersection(listed or ())))
+    matched = frame[keep]
+    rows = matched.sort_values(["created_at", "feedback_id"], ascending=False)
+    if limit is not None:
+        rows = rows.head(limit)
+    out = pd.DataFrame({
+        "feedback_id": rows["feedback_id"], "created_at": rows["created_at"], "channel": rows["channel"],
+        "project_id": rows["project_id"], "region": rows["region"], "sentiment": effective_sentiment(rows),
+        "sentiment_label": sentiment[rows.index], "themes": found[rows.index],
+        "overridden": rows["sentiment_override"].notna() | rows["themes_override"].notna(),
+        "triage_status": rows["triage_status"], "assignee": rows["assignee"],
+        "linked_item_id": rows["linked_item_id"], "version": rows["version"], "text": rows["text"],
+    })
+    names = labels or {}
+    out.insert(out.columns.get_loc("themes") + 1, "theme_names",
+               out["themes"].map(lambda keys: ", ".join(names.get(k, k) for k in keys or [])))
+    return out.reset_index(drop=True), int(keep.sum())
+
+
+# --- naming and segments -----------------------------------------------------------------------
+
+
+def with_theme_names(frame: pd.DataFrame, labels: dict[str, str], owners: dict[str, str]) -> pd.DataFrame:
+    """The frame with readable `label` and owning team `owner` columns right after `theme`."""
+    out = frame.copy()
+    at = list(out.columns).index("theme") + 1
+    out.insert(at, "label", out["theme"].map(labels).fillna(out["theme"].str.replace("_", " ")))
+    out.insert(at + 1, "owner", out["theme"].map(owners).fillna("ops"))
+    return out
+
+
+# Response columns that are answers, scores or bookkeeping, never a segment.
+_NOT_SEGMENTS = {"response_id", "survey_id", "member_id", "submitted_at", "score", "csat", "comment", "sentiment",
+                 "themes", "sentiment_override", "themes_override", "version", "title", "sent_at"}
+
+
+def survey_segment_columns(responses: pd.DataFrame) -> list[str]:
+    """Columns survey answers can be broken down by: the standard segments present, then imported attributes."""
+    standard = [c for c in SEGMENTS if c in responses.columns]
+    extra = sorted(c for c in responses.columns if c not in _NOT_SEGMENTS and c not in SEGMENTS)
+    return standard + extra
+
+
+def with_main_project(frame: pd.DataFrame, main_projects: pd.DataFrame) -> pd.DataFrame:
+    """The frame (rows with a member_id) with the member's main project as `project_id`."""
+    lookup = main_projects.set_index("member_id")["project_id"] if len(main_projects) else pd.Series(dtype="object")
+    return frame.assign(project_id=frame["member_id"].map(lookup))
+
+
+def theme_week_series(trend: pd.DataFrame, theme: str) -> pd.DataFrame:
+    """One theme's rows of `theme_trend` as two series for a chart: 'all mentions' and 'negative'."""
+    rows = trend[trend["theme"] == theme]
+    return pd.concat([
+        pd.DataFrame({"week_end": rows["week_end"], "series": "all mentions", "count": rows["count"]}),
+        pd.DataFrame({"week_end": rows["week_end"], "series": "negative", "count": rows["negative"]}),
+    ], ignore_index=True)

@@ -3,12 +3,20 @@ import pytest
 from core.themes import (
     OWNER_TEAMS,
     TAXONOMY,
+    InvalidTheme,
     Theme,
+    adopted_theme,
     discover_themes,
     match_themes,
     match_themes_many,
     representative_quotes,
+    taxonomy_with,
+    template_for,
+    theme_as_dict,
     theme_by_key,
+    theme_key,
+    theme_labels,
+    theme_owners,
 )
 
 
@@ -172,3 +180,80 @@ def test_representative_quotes_skip_missing_texts_and_handle_unscored_ones():
     quotes = representative_quotes(texts, [None, 0.0, None], k=3)
 
     assert quotes == ["Hola, ¿cuándo pagan el bono de este mes?"]
+
+
+def test_representative_quotes_treat_texts_differing_only_in_numbers_as_one():
+    texts = [
+        "Payoneer shows the transfer pending for 9 days now.",
+        "Payoneer shows the transfer pending for 3 days now!",
+        "Payoneer shows the transfer pending for 11 days now.",
+        "The pay rate on Beacon was cut again without notice.",
+    ]
+
+    quotes = representative_quotes(texts, [-0.3, -0.3, -0.3, -0.4], k=3)
+
+    assert quotes == ["Payoneer shows the transfer pending for 9 days now.",
+                      "The pay rate on Beacon was cut again without notice."]
+
+
+def test_representative_quotes_prefer_texts_that_say_different_things():
+    texts = [
+        "The new guidelines for Cedar are really confusing. Any update?",
+        "The new guidelines for Beacon are really confusing. Any update?",
+        "I keep getting rejected because the rubric is unclear about tone.",
+        "Half the edge cases are not covered in the instructions.",
+    ]
+
+    quotes = representative_quotes(texts, [-0.4, -0.4, -0.4, -0.4], k=3)
+
+    assert quotes == [
+        "The new guidelines for Cedar are really confusing. Any update?",
+        "I keep getting rejected because the rubric is unclear about tone.",
+        "Half the edge cases are not covered in the instructions.",
+    ]
+
+
+def test_similar_quotes_fill_in_when_there_is_nothing_more_varied():
+    texts = ["The new guidelines for Cedar are really confusing.", "The new guidelines for Beacon are really confusing."]
+
+    assert representative_quotes(texts, [-0.4, -0.4], k=3) == texts
+
+
+@pytest.mark.parametrize(
+    ("name", "key"), [("Night shift", "night_shift"), ("  Dark-mode  editor ", "dark_mode_editor"), ("Q&A", "q_a")]
+)
+def test_theme_keys_are_lower_case_words_joined_by_underscores(name, key):
+    assert theme_key(name) == key
+
+
+def test_an_adopted_theme_is_matched_like_the_starting_ones():
+    theme = adopted_theme("Night shift", ["Night shift rota", " night   shift rota ", "late hours", "x"], "ops")
+
+    assert theme == Theme("night_shift", "Night shift", "ops", ("night shift rota", "late hours"))
+    taxonomy = taxonomy_with([theme_as_dict(theme)])
+    assert [t.key for t in taxonomy][-1] == "night_shift"
+    assert match_themes("A night-shift rota would help with the late hours", taxonomy) == ["night_shift"]
+    assert theme_labels(taxonomy)["night_shift"] == "Night shift" and theme_owners(taxonomy)["night_shift"] == "ops"
+
+
+@pytest.mark.parametrize(
+    ("name", "phrases", "owner", "complaint"),
+    [
+        ("!!!", ["late hours"], "ops", "name"),
+        ("Payments", ["late hours"], "ops", "already a theme"),
+        ("Night shift", ["", "ab"], "ops", "phrase"),
+        ("Night shift", ["late hours"], "marketing", "owner"),
+    ],
+)
+def test_a_theme_without_a_usable_name_phrase_or_owner_is_refused(name, phrases, owner, complaint):
+    with pytest.raises(InvalidTheme, match=complaint):
+        adopted_theme(name, phrases, owner)
+
+
+@pytest.mark.parametrize(
+    ("theme", "template"),
+    [("instructions", "guideline_update"), ("community", "event_invite"), ("payments", "incident_notice"),
+     ("night_shift", "incident_notice")],
+)
+def test_each_theme_suggests_a_message_template(theme, template):
+    assert template_for(theme) == template

@@ -1,0 +1,476 @@
+"""Cached views of the voice of the crowd for the Feedback page, keyed on the data version.
+
+Everything heavy (theme scorecards, discovery, survey breakdowns, the report) is computed once
+per data version and filter set and kept as small aggregates, so a warm rerun only redraws.
+"""
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.filters import Filters
+
+# Discovery reads the newest texts only: recurring new topics show up in any recent sample, and
+# reading 300k texts would cost seconds on a cold run.
+DISCOVERY_TEXTS = 20_000
+# Rows sent to the browser for one list (a table of 300k messages helps nobody).
+LIST_ROWS = 500
+
+
+def actor() -> dict:
+    """Who is making a change, as keyword arguments for `core.feedback_actions`: actor and actor_role."""
+    from ui import auth
+    user = auth.current_user()
+    return {"actor": user.email, "actor_role": user.role}
+
+
+def may_edit() -> bool:
+    """Whether the person may correct, triage and adopt (specialist or above)."""
+    from core import feedback_actions
+    from ui import auth
+    return auth.current_user().may(feedback_actions.EDITOR_ROLE)
+
+
+def _filters(start, end, projects, regions) -> Filters:
+    return Filters(start=start, end=end, projects=projects, regions=regions)
+
+
+def _args(f: Filters) -> tuple:
+    return f.start, f.end, f.projects, f.regions
+
+
+@st.cache_resource(show_spinner="Reading feedback…", max_entries=2)
+def _frames(data_version: int, start, end, projects, regions) -> tuple[pd.DataFrame, pd.DataFrame]:
+    # Held as shared objects rather than copied per call: every view below reads the same ~100k
+    # messages, and unpickling them for each would cost seconds on a cold run. Read-only by contract.
+    f = _filters(start, end, projects, regions)
+    return data.messages(f), data.responses(f)
+
+
+def as_of(f: Filters) -> pd.Timestamp:
+    """The end of the filtered range, or the data's 'now' when that comes first."""
+    end = pd.Timestamp(f.end, tz="UTC") + pd.Timedelta(days=1)
+    return min(end, data.as_of())
+
+
+def _weeks(start, now: pd.Timestamp) -> int:
+    """Whole 7-day windows between the range start and `now` (28 days → 4)."""
+    return max(1, round((now - pd.Timestamp(start, tz="UTC")) / pd.Timedelta(days=7)))
+
+
+# --- taxonomy, surveys, people ---------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _taxonomy(data_version: int) -> list:
+    from core import feedback_actions
+    return feedback_actions.current_taxonomy(data.engine())
+
+
+def taxonomy() -> list:
+    """The starting themes plus those the team adopted."""
+    return _taxonomy(data.version())
+
+
+def theme_names() -> tuple[dict, dict]:
+    """(label per theme key, owning team per theme key)."""
+    from core import themes
+    current = taxonomy()
+    return themes.theme_labels(current), themes.theme_owners(current)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _adopted(data_version: int) -> list:
+    from core import feedback_actions
+    return feedback_actions.adopted_themes(data.engine())
+
+
+def adopted() -> list[dict]:
+    """Themes the team adopted (key, label, owner, phrases)."""
+    return _adopted(data.version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _surveys(data_version: int) -> pd.DataFrame:
+    from core.metrics import feedback
+    return feedback.load_surveys(data.engine())
+
+
+def surveys() -> pd.DataFrame:
+    """Survey waves, oldest first."""
+    return _surveys(data.version())
+
+
+def people() -> list[str]:
+    """Staff emails a message can be assigned to."""
+    staff = data.admin_frame("people")
+    if staff.empty or "email" not in staff:
+        return []
+    active = staff[staff["active"]] if "active" in staff else staff
+    return sorted(active["email"].dropna().tolist())
+
+
+# --- overview and themes ----------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _overview(data_version: int, start, end, projects, regions, now) -> dict:
+    from core.metrics import feedback
+    messages, responses = _frames(data_version, start, end, projects, regions)
+    labels, owners = theme_names()
+    weeks = _weeks(start, now)
+    scorecard = feedback.with_theme_names(feedback.theme_scorecard(messages, responses, now, weeks=weeks),
+                                          labels, owners)
+    waves = feedback.survey_scorecard(responses, surveys())
+    unscored = messages.loc[messages["sentiment"].isna(), "language"].value_counts()
+    return {
+        "messages": len(messages),
+        "new_messages": int((messages["triage_status"] == "new").sum()),
+        "summary": feedback.sentiment_summary(messages).iloc[0].to_dict(),
+        "trend": feedback.sentiment_by_week(messages, now, weeks=weeks),
+        "by_channel": feedback.sentiment_summary(messages, by="channel"),
+        "scorecard": scorecard,
+        "mix": feedback.with_theme_names(feedback.theme_sentiment_mix(messages), labels, owners),
+        "theme_trend": feedback.with_theme_names(feedback.theme_trend(messages, now, weeks=weeks), labels, owners),
+        "segments": feedback.theme_segments(messages, ["region", "project_id", "channel"]),
+        "waves": waves[waves["responses"] > 0].reset_index(drop=True),
+        "unscored": unscored,
+    }
+
+
+def overview(f: Filters) -> dict:
+    """Headline figures, the theme scorecard, weekly trends and survey waves for the filters."""
+    return _overview(data.version(), *_args(f), as_of(f))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _theme_detail(data_version: int, start, end, projects, regions, theme: str) -> dict:
+    from core import feedback_report, themes
+    from core.metrics import feedback
+    messages, _ = _frames(data_version, start, end, projects, regions)
+    mentions = feedback.theme_messages(messages, theme)
+    table = data.with_project_names(mentions.sort_values("created_at", ascending=False).head(LIST_ROWS))
+    unhappy = mentions[feedback.effective_sentiment(mentions) <= feedback.NEGATIVE_AT]
+    return {
+        "count": len(mentions),
+        "unhappy_authors": sorted(unhappy["member_id"].dropna().unique().tolist()),
+        "quotes": feedback_report.issue_quotes(messages, theme) if len(mentions) else [],
+        "all_quotes": themes.representative_quotes(
+            mentions["text"].tolist(), feedback.effective_sentiment(mentions).tolist()),
+        "table": table.assign(sentiment=feedback.effective_sentiment(table), label=feedback.sentiment_labels(table))[
+            ["created_at", "channel", "project", "region", "label", "sentiment", "text"]],
+    }
+
+
+def theme_detail(f: Filters, theme: str) -> dict:
+    """For one theme: how many messages, who wrote the negative ones, quotes and the newest mentions."""
+    return _theme_detail(data.version(), *_args(f), theme)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _discovered(data_version: int, start, end, projects, regions) -> pd.DataFrame:
+    from core import themes
+    from core.metrics import feedback
+    messages, _ = _frames(data_version, start, end, projects, regions)
+    recent = messages[messages["language"].isin(["en", "und"])].tail(DISCOVERY_TEXTS)
+    found = themes.discover_themes(recent["text"].tolist(), feedback.effective_themes(recent).tolist(),
+                                   taxonomy=taxonomy())
+    return found
+
+
+def discovered(f: Filters) -> pd.DataFrame:
+    """Recurring phrases no theme covers (candidates the team can name and adopt)."""
+    return _discovered(data.version(), *_args(f))
+
+
+# --- surveys -----------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _population(data_version: int, with_projects: bool) -> pd.DataFrame:
+    from core.metrics import feedback
+    population = feedback.load_survey_population(data.engine())
+    return feedback.with_main_project(population, _main_projects(data_version)) if with_projects else population
+
+
+@st.cache_data(show_spinner="Finding each tasker's main project…", max_entries=2)
+def _main_projects(data_version: int) -> pd.DataFrame:
+    from core.metrics import feedback
+    return feedback.load_main_projects(data.engine())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _segment_choices(data_version: int, start, end, projects, regions) -> list[str]:
+    from core.metrics import feedback
+    _, responses = _frames(data_version, start, end, projects, regions)
+    return feedback.survey_segment_columns(responses.head(0).assign(project_id=None))
+
+
+def segment_choices(f: Filters) -> list[str]:
+    """Columns survey answers can be broken down by (project = each respondent's main project)."""
+    return _segment_choices(data.version(), *_args(f))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _survey_segments(data_version: int, start, end, projects, regions, by: str) -> pd.DataFrame:
+    from core.metrics import feedback
+    _, responses = _frames(data_version, start, end, projects, regions)
+    with_projects = by == "project_id"
+    if with_projects:
+        responses = feedback.with_main_project(responses, _main_projects(data_version))
+    return feedback.survey_scorecard(responses, surveys(), by=by, population=_population(data_version, with_projects))
+
+
+def survey_segments(f: Filters, by: str) -> pd.DataFrame:
+    """Each wave broken down by one segment: NPS and CSAT with margins, estimated response rate, change."""
+    return _survey_segments(data.version(), *_args(f), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _theme_nps(data_version: int, start, end, projects, regions) -> pd.DataFrame:
+    from core.metrics import feedback
+    labels, owners = theme_names()
+    impact = feedback.theme_nps_impact(_frames(data_version, start, end, projects, regions)[1])
+    return feedback.with_theme_names(impact, labels, owners)
+
+
+def theme_nps(f: Filters) -> pd.DataFrame:
+    """NPS impact of each theme mentioned in survey comments."""
+    return _theme_nps(data.version(), *_args(f))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _comments(data_version: int, start, end, projects, regions, survey_id: str) -> pd.DataFrame:
+    from core.metrics import feedback
+    _, answers = _frames(data_version, start, end, projects, regions)
+    answers = answers[(answers["survey_id"] == survey_id) & answers["comment"].notna()]
+    answers = answers.sort_values("submitted_at", ascending=False).head(LIST_ROWS)
+    return pd.DataFrame({
+        "response_id": answers["response_id"], "submitted_at": answers["submitted_at"], "score": answers["score"],
+        "csat": answers["csat"], "region": answers["region"], "sentiment": feedback.effective_sentiment(answers),
+        "label": feedback.sentiment_labels(answers), "themes": feedback.effective_themes(answers),
+        "overridden": answers["sentiment_override"].notna() | answers["themes_override"].notna(),
+        "version": answers["version"], "comment": answers["comment"],
+    }).reset_index(drop=True)
+
+
+def comments(f: Filters, survey_id: str) -> pd.DataFrame:
+    """The newest commented answers of one wave with their effective sentiment and themes."""
+    return _comments(data.version(), *_args(f), survey_id)
+
+
+# --- inbox and report --------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _inbox(data_version: int, start, end, projects, regions, statuses, themes, sentiments, channels,
+           inbox_projects) -> tuple[pd.DataFrame, int]:
+    from core.metrics import feedback
+    messages, _ = _frames(data_version, start, end, projects, regions)
+    rows, total = feedback.inbox(messages, statuses=statuses, themes=themes, sentiments=sentiments,
+                                 channels=channels, projects=inbox_projects, limit=LIST_ROWS, labels=theme_names()[0])
+    return data.with_project_names(rows), total
+
+
+def inbox(f: Filters, *, statuses=(), themes=(), sentiments=(), channels=(), projects=()) -> tuple[pd.DataFrame, int]:
+    """Messages to triage (newest first, at most LIST_ROWS) and how many match the inbox filters."""
+    return _inbox(data.version(), *_args(f), tuple(statuses), tuple(themes), tuple(sentiments), tuple(channels),
+                  tuple(projects))
+
+
+@st.cache_data(show_spinner="Writing the report…", max_entries=8)
+def _report(data_version: int, start, end, projects, regions, now) -> tuple:
+    from core import feedback_report
+    messages, responses = _frames(data_version, start, end, projects, regions)
+    project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
+    report = feedback_report.build_feedback_report(
+        messages, responses, surveys(), start=start, end=end, as_of=now, taxonomy=taxonomy(),
+        names={"project_id": project_names}, weeks=_weeks(start, now))
+    return report, feedback_report.report_markdown(report), feedback_report.report_html(report)
+
+
+def report(f: Filters) -> tuple:
+    """(FeedbackReport, its Markdown, its HTML) for the filters."""
+    return _report(data.version(), *_args(f), as_of(f))
+
+
+# --- forms the page shares ---------------------------------------------------------------------
+
+
+def show_notice() -> None:
+    """Show the outcome of the change made on the previous run, once."""
+    if notice := st.session_state.pop("feedback_notice", None):
+        st.success(notice)
+
+
+def announce(message: str) -> None:
+    """Rerun so every table picks up the change, then say what happened."""
+    st.session_state["feedback_notice"] = message
+    st.rerun()
+
+
+def correction_form(*, key: str, entity: str, entity_id: str, version: int, text: str, label: str,
+                    theme_keys: list[str]) -> None:
+    """The form that corrects one text's sentiment and themes (or puts the computed values back).
+
+    Widget keys end with the text's id, so picking another text shows that text's values.
+    """
+    from core import feedback_actions, feedback_report
+    from core.errors import CrowdPulseError
+    labels, _ = theme_names()
+    choices = list(feedback_actions.LABEL_SCORES)
+    with st.form(f"{key}_{entity_id}"):
+        st.markdown("**Correct the sentiment or themes** — every metric uses your correction")
+        st.markdown(f"> {feedback_report.markdown_escape(text)}")
+        mood, found = st.columns([1, 2])
+        picked = mood.selectbox("Sentiment", choices, index=choices.index(label) if label in choices else 1,
+                                key=f"{key}_sentiment_{entity_id}")
+        chosen = found.multiselect("Themes", list(labels), default=[k for k in theme_keys if k in labels],
+                                   format_func=lambda k: labels.get(k, k), key=f"{key}_themes_{entity_id}")
+        save, reset = st.columns(2)
+        editable = may_edit()
+        changes = None
+        if save.form_submit_button("Save correction", icon=":material/save:", disabled=not editable):
+            changes = {"sentiment": feedback_actions.sentiment_for_label(picked), "themes_set": chosen}
+        if reset.form_submit_button("Back to computed values", icon=":material/undo:", disabled=not editable):
+            changes = {"sentiment": None, "themes_set": None}
+        if not editable:
+            st.caption("Viewers can read feedback; a specialist or above can correct it.")
+    if changes is not None:
+        try:
+            feedback_actions.override_scores(data.engine(), entity=entity, entity_id=entity_id,
+                                             expected_version=version, **actor(), **changes)
+        except CrowdPulseError as error:
+            st.error(str(error))
+        else:
+            announce(f"Saved the correction of {entity_id}; every metric now uses it.")
+
+
+KEEP, NOBODY = "(leave as is)", "(nobody)"
+
+
+def triage_form(selected: pd.DataFrame) -> None:
+    """Assign, set the status of, or link to a queue item the selected inbox messages."""
+    from core import feedback_actions
+    from core.errors import CrowdPulseError
+    from core.metrics import feedback
+    versions = dict(zip(selected["feedback_id"], selected["version"].astype(int)))
+    plural = "s" if len(versions) > 1 else ""
+    editable = may_edit()
+    with st.form("feedback_triage"):
+        st.markdown(f"**Triage {len(versions):,} selected message{plural}**")
+        who, what, link_to = st.columns(3)
+        assignee = who.selectbox("Assign to", [KEEP, NOBODY, *people()], key="feedback_triage_assignee")
+        status = what.selectbox("Status", [KEEP, *feedback.TRIAGE_STATUSES], key="feedback_triage_status")
+        link = link_to.text_input("Link to queue item", key="feedback_triage_link", placeholder="e.g. q0012345",
+                                  help="The id of a review, escalation, staging or support item on the Queues page.")
+        submitted = st.form_submit_button("Save", icon=":material/save:", disabled=not editable)
+        if not editable:
+            st.caption("Viewers can read feedback; a specialist or above can triage it.")
+    if not submitted:
+        return
+    unchanged = feedback_actions.UNCHANGED
+    try:
+        feedback_actions.triage_messages(
+            data.engine(), versions=versions, **actor(), status=unchanged if status == KEEP else status,
+            assignee={KEEP: unchanged, NOBODY: None}.get(assignee, assignee), linked_item_id=link.strip() or unchanged)
+    except CrowdPulseError as error:
+        st.error(str(error))
+    else:
+        for field in ("feedback_triage_assignee", "feedback_triage_status", "feedback_triage_link"):
+            st.session_state.pop(field, None)  # the next selection starts from "leave as is"
+        announce(f"Saved triage of {len(versions):,} message{plural}.")
+
+
+def rising_callouts(report) -> None:
+    """A warning for each theme whose complaints grew fast this week, whatever its rank."""
+    from core import feedback_report
+    for rising in report.rising:
+        st.warning("Rising fast — " + feedback_report.markdown_escape(feedback_report.rising_text(rising)),
+                   icon=":material/trending_up:")
+
+
+def issue_card(issue, *, brief: bool = False) -> None:
+    """One top issue in a bordered box: figures, owner, affected segments and quotes (one quote when brief)."""
+    from core import feedback_report
+    escape = feedback_report.markdown_escape
+    with st.container(border=True):
+        st.markdown(f"**{issue.rank}. {escape(issue.label)}** · owner: **{issue.owner}**"
+                    + ("" if brief else f" · impact {issue.impact:,.0f}"))
+        figures = (f"{issue.mentions:,} mentions ({issue.share:.0%}), {issue.negative_share:.0%} negative · "
+                   f"last 7 days {issue.last_7_days:,} vs {issue.previous_7_days:,} ({issue.trend})")
+        if brief:
+            impact = "" if issue.nps_impact is None else f" · NPS impact {feedback_report.signed(issue.nps_impact)}"
+            st.caption(figures + impact)
+        else:
+            st.markdown(f"{figures}  \nNPS impact {escape(feedback_report.nps_text(issue))}")
+            if issue.segments:
+                st.markdown("Affected: " + "; ".join(f"{escape(s.name)} {escape(s.figures)}" for s in issue.segments))
+        for quote in issue.quotes[:1] if brief else issue.quotes:
+            st.markdown(f"> {escape(quote)}")
+
+
+def adopt_form(found: pd.DataFrame) -> None:
+    """Pick a discovered topic, name it, check its phrases and owner, and adopt it into the taxonomy."""
+    from core import feedback_actions, themes
+    from core.errors import CrowdPulseError
+    if found.empty:
+        return
+    candidates = dict(zip(found["candidate"], found["keywords"]))
+
+    def prefill() -> None:
+        chosen = st.session_state["feedback_adopt_candidate"]
+        st.session_state["feedback_adopt_name"] = chosen.capitalize()
+        # Single words seen alongside ("plans", "asia") would tag far too much: offer phrases only.
+        phrases = [k for k in candidates.get(chosen, []) if " " in k] or [chosen]
+        st.session_state["feedback_adopt_phrases"] = "\n".join(phrases)
+
+    if st.session_state.get("feedback_adopt_candidate") not in candidates:
+        st.session_state["feedback_adopt_candidate"] = found.iloc[0]["candidate"]
+        prefill()
+    st.selectbox("Adopt a topic", list(candidates), key="feedback_adopt_candidate", on_change=prefill,
+                 help="Name it, check its phrases and pick the team that owns it: every stored message and "
+                      "survey comment with one of the phrases is tagged with it.")
+    with st.form("feedback_adopt"):
+        name_col, owner_col = st.columns([2, 1])
+        name_col.text_input("Theme name", key="feedback_adopt_name")
+        owner_col.selectbox("Owner", list(themes.OWNER_TEAMS), key="feedback_adopt_owner")
+        st.text_area("Phrases that signal it (one per line)", key="feedback_adopt_phrases", height=110)
+        submitted = st.form_submit_button("Adopt into the taxonomy", icon=":material/add_circle:",
+                                          disabled=not may_edit())
+    if not submitted:
+        return
+    try:
+        result = feedback_actions.adopt_theme(
+            data.engine(), name=st.session_state["feedback_adopt_name"],
+            phrases=st.session_state["feedback_adopt_phrases"].splitlines(),
+            owner=st.session_state["feedback_adopt_owner"], **actor())
+    except CrowdPulseError as error:
+        st.error(str(error))
+    else:
+        announce(f"Adopted '{result.theme.label}': tagged {result.messages:,} messages and "
+                 f"{result.responses:,} survey comments.")
+
+
+def adopted_list() -> None:
+    """The themes the team adopted, each with a button to retire it."""
+    from core import feedback_actions, feedback_report
+    from core.errors import CrowdPulseError
+    escape = feedback_report.markdown_escape
+    themes_adopted = adopted()
+    if not themes_adopted:
+        return
+    with st.expander(f"Adopted themes ({len(themes_adopted)})"):
+        for theme in themes_adopted:
+            text, action = st.columns([5, 1], vertical_alignment="center")
+            text.markdown(f"**{escape(theme['label'])}** · owner {theme['owner']} · "
+                          f"phrases: {escape(', '.join(theme['phrases']))}")
+            if action.button("Retire", key=f"feedback_retire_{theme['key']}", icon=":material/delete:",
+                             disabled=not may_edit()):
+                try:
+                    result = feedback_actions.retire_theme(data.engine(), key=theme["key"], **actor())
+                except CrowdPulseError as error:
+                    st.error(str(error))
+                else:
+                    announce(f"Retired '{result.theme.label}': removed from {result.messages:,} messages "
+                             f"and {result.responses:,} survey comments.")
