@@ -1266,6 +1266,7 @@ class _Importer:
         self.rejects: list[pd.DataFrame] = []
         self.preview: list[pd.DataFrame] = []
         self.unmatched_emails = 0
+        self._themes: list | None = None
         # Rows this import inserted without staging: days (activity) or the whole table, when they
         # held nothing before the import. In-file duplicates are already gone, so these cannot clash.
         self.fresh_days: set = set()
@@ -1524,6 +1525,15 @@ class _Importer:
             self.fresh_table = self.conn.execute(select(table.c[self.spec.key[0]]).limit(1)).first() is None
         return self.fresh_table
 
+    def _taxonomy(self) -> list:
+        """The starting themes plus those the team adopted (read once per import)."""
+        if self._themes is None:
+            from core import themes
+            from core.feedback_actions import CUSTOM_THEMES_KEY
+            adopted = self.conn.execute(select(models.Setting.value).where(models.Setting.key == CUSTOM_THEMES_KEY)).scalar()
+            self._themes = themes.taxonomy_with(adopted or [])
+        return self._themes
+
     def _score(self, frame: pd.DataFrame) -> None:
         """Sentiment, language and themes for texts that are new or changed; stored ones are reused."""
         from core import sentiment, themes
@@ -1549,7 +1559,7 @@ class _Importer:
         if todo and not self.dry_run:
             values = [texts[i] for i in todo]
             scores, languages = sentiment.score_texts(values)
-            matched = themes.match_themes_many(values)
+            matched = themes.match_themes_many(values, self._taxonomy())
             for j, i in enumerate(todo):
                 compound[i] = None if np.isnan(scores[j]) else float(scores[j])
                 language[i], found[i] = languages[j], matched[j]

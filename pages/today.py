@@ -11,7 +11,7 @@ PAGES = {"queues": "pages/queues.py", "workforce": "pages/workforce.py", "feedba
          "launch": "pages/launch.py"}
 ICONS = {"breached": ":material/error:", "stuck": ":material/hourglass_disabled:", "confusion": ":material/help:",
          "fatigue": ":material/battery_alert:", "sentiment drop": ":material/sentiment_dissatisfied:",
-         "launch": ":material/rocket_launch:"}
+         "launch": ":material/rocket_launch:", "negative theme": ":material/trending_up:"}
 
 f = filters.current()
 now = data.as_of()

@@ -471,3 +471,14 @@ def test_a_nul_character_rejects_its_row_instead_of_failing_the_database(engine)
     result = load(engine, "members", "member_id,handle\nm1,a\x00b\nm2,ok\n")
     assert rejects(result) == [(2, "handle", "handle contains a NUL character (byte 0)")]
     assert result.inserted == 1
+
+
+def test_imported_feedback_is_tagged_with_themes_the_team_adopted(engine):
+    from core import feedback_actions
+    feedback_actions.adopt_theme(engine, name="Night shift rota", phrases=["night shift rota"], owner="ops",
+                                 actor="ana", actor_role="admin")
+    csv = b"feedback_id,channel,created_at,text\nf1,slack,2026-11-01T10:00:00Z,Please publish a night shift rota soon\n"
+    ingest.import_file(engine, "feedback", csv, filename="feedback.csv")
+    with Session(engine) as session:
+        stored = session.get(models.Feedback, "f1")
+    assert any("night" in theme for theme in stored.themes), stored.themes
