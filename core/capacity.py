@@ -5,11 +5,18 @@ service level = 1 − C(m, A)·e^(−(m − A)·T / AHT), ASA = C(m, A)·AHT / (
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+
+import pandas as pd
 
 from core.errors import CrowdPulseError
+from core.metrics import as_timestamp
 
 MAX_AGENTS = 1_000_000
+HOURS_PER_WEEK = 168
+DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Used when a queue has no recorded handling time: a typical quick review.
+DEFAULT_AHT_SECONDS = 600.0
 
 
 class CapacityInputError(CrowdPulseError, ValueError):
@@ -127,3 +134,80 @@ def _check_inputs(arrivals_per_hour, aht_seconds, target, within_seconds, shrink
         problems.append("maximum occupancy must be above 0 and at most 1 (e.g. 0.85)")
     if problems:
         raise CapacityInputError("Cannot plan capacity: " + "; ".join(problems) + ".")
+
+
+# --- planning from history ---------------------------------------------------------------------
+
+
+def arrivals_by_hour_of_week(items: pd.DataFrame, now, *, weeks: int = 4) -> pd.DataFrame:
+    """Mean items arriving in each of the 168 UTC hours of the week over the `weeks` before now.
+
+    A window of whole weeks holds every hour of the week exactly `weeks` times, so the mean is
+    the count divided by `weeks`. Columns: hour_of_week (0 = Monday 00:00), day, hour, label,
+    arrivals (count in the window), arrivals_per_hour.
+    """
+    if weeks < 1:
+        raise CapacityInputError("Cannot plan capacity: use at least one week of history.")
+    end = as_timestamp(now)
+    created = items["created_at"]
+    recent = created[(created >= end - pd.Timedelta(weeks=weeks)) & (created < end)]
+    slot = recent.dt.day_of_week * 24 + recent.dt.hour
+    counts = slot.value_counts().reindex(range(HOURS_PER_WEEK), fill_value=0).sort_index()
+    hours = pd.Series(range(HOURS_PER_WEEK))
+    return pd.DataFrame({
+        "hour_of_week": hours,
+        "day": [DAY_NAMES[h // 24] for h in hours],
+        "hour": hours % 24,
+        "label": [f"{DAY_NAMES[h // 24]} {h % 24:02d}:00" for h in hours],
+        "arrivals": counts.to_numpy().astype("int64"),
+        "arrivals_per_hour": counts.to_numpy() / weeks,
+    })
+
+
+def staffing_by_hour_of_week(arrivals: pd.DataFrame, aht_seconds: float, target: float, within_seconds: float, *,
+                             shrinkage: float = 0.0, max_occupancy: float = 1.0) -> pd.DataFrame:
+    """For each hour in `arrivals` (from `arrivals_by_hour_of_week`): the Erlang C plan for its arrival rate."""
+    plans = [asdict(erlang_c_agents(rate, aht_seconds, target, within_seconds, shrinkage=shrinkage,
+                                    max_occupancy=max_occupancy))
+             for rate in arrivals["arrivals_per_hour"]]
+    planned = pd.DataFrame(plans, index=arrivals.index,
+                           columns=["agents", "scheduled", "service_level", "occupancy", "asa_seconds"])
+    return arrivals.join(planned)
+
+
+def reviewers_needed(plan: pd.DataFrame) -> pd.DataFrame:
+    """A `staffing_by_hour_of_week` plan in long form for a chart: hour_of_week, label, who, reviewers."""
+    long = plan.melt(id_vars=["hour_of_week", "label"], value_vars=["agents", "scheduled"], var_name="who",
+                     value_name="reviewers")
+    return long.assign(who=long["who"].map({"agents": "on the queue", "scheduled": "to schedule"}))
+
+
+def staffing_levels(arrivals_per_hour: float, aht_seconds: float, target: float, within_seconds: float, *,
+                    agents: int, shrinkage: float = 0.0, max_occupancy: float = 1.0, below: int = 2,
+                    above: int = 3) -> pd.DataFrame:
+    """What each staffing level from agents − below to agents + above gives: service level, occupancy, wait.
+
+    Levels that cannot keep up with the traffic (agents ≤ Erlangs) show a 0 service level, full
+    occupancy and no finite wait (`keeps_up` False). A level meets the target when it keeps up,
+    reaches the service level and stays within the occupancy cap.
+    """
+    _check_inputs(arrivals_per_hour, aht_seconds, target, within_seconds, shrinkage, max_occupancy)
+    traffic = offered_traffic(arrivals_per_hour, aht_seconds)
+    rows = []
+    for level in range(max(1, agents - below), max(1, agents + above) + 1):
+        keeps_up = level > traffic
+        reached = service_level(level, arrivals_per_hour, aht_seconds, within_seconds)
+        wait = average_speed_of_answer(level, arrivals_per_hour, aht_seconds)
+        occupancy = min(traffic / level, 1.0)
+        within_cap = occupancy <= max_occupancy + 1e-9
+        rows.append({
+            "agents": level,
+            "scheduled": math.ceil(round(level / (1 - shrinkage), 9)),
+            "service_level": reached,
+            "occupancy": occupancy,
+            "asa_seconds": wait if math.isfinite(wait) else float("nan"),
+            "keeps_up": keeps_up,
+            "within_cap": within_cap,
+            "meets_target": keeps_up and reached >= target and within_cap,
+        })
+    return pd.DataFrame(rows)

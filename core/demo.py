@@ -322,7 +322,7 @@ class _Builder:
                                   business_hours=(q, p) in office, timezone="UTC", schedule=office.get((q, p), {}),
                                   holidays=[],
                                   pause_statuses=["waiting_on_tasker"] if q == "support" else [], version=1)
-                             for q, p, r, f, _s in POLICIES])
+                             for q, p, r, f, _s in POLICIES]).astype({"first_response_minutes": "Int64"})
 
     def queue_items(self, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
         rng = self.rng

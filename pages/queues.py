@@ -1,165 +1,250 @@
 """Queues: what will breach next, what is stuck, and how each queue is doing against its SLA."""
 
-import pandas as pd
 import streamlit as st
 
-from core import charts
+from core import charts, queue_actions
+from core.errors import CrowdPulseError
 from core.metrics import queues
 from ui import data, filters, widgets
+from ui import queues as queue_data
+
+DIMENSIONS = {"queue": "queue", "project_id": "project", "priority": "priority"}
 
 st.title("Queues")
-st.caption("Review, escalation, staging and support against their SLA targets. "
-           "Clocks run on calendar time from each item's creation; an item's own due date wins.")
+st.caption("Review, escalation, staging and support against their SLA targets. Each policy's clock runs on calendar "
+           "time or on its business hours, and stops while an item waits on the tasker; an item's own due date wins.")
 
 f = filters.current()
-status = data.queue_status(f)
-if status.empty:
+choices = queue_data.choices(f)
+if not choices["items"]:
     st.info("No queue items yet — import queue items on Data.")
     st.stop()
 
 left, right = st.columns(2)
-picked_queues = left.multiselect("Queues", sorted(status["queue"].unique()), key="queues_queue", placeholder="All queues")
-picked_priorities = right.multiselect("Priorities", sorted(status["priority"].dropna().unique()), key="queues_priority",
+picked_queues = left.multiselect("Queues", choices["queues"], key="queues_queue", placeholder="All queues")
+picked_priorities = right.multiselect("Priorities", choices["priorities"], key="queues_priority",
                                       placeholder="All priorities")
-if picked_queues:
-    status = status[status["queue"].isin(picked_queues)]
-if picked_priorities:
-    status = status[status["priority"].isin(picked_priorities)]
-
-now = data.as_of()
-in_range = status["due_effective"].between(pd.Timestamp(f.start, tz="UTC"), pd.Timestamp(f.end, tz="UTC") + pd.Timedelta(days=1))
-compliance = queues.sla_compliance(status[in_range]).iloc[0]
-is_open = status["resolved_at"].isna()
-created_in_range = status["created_at"] >= pd.Timestamp(f.start, tz="UTC")
-times = queues.response_times(status[created_in_range]).set_index("metric")
+view = queue_data.overview(f, picked_queues, picked_priorities)
+may_act = queue_data.may_act()
 
 tiles = st.columns(6)
-widgets.kpi(tiles[0], "Open backlog", int(is_open.sum()))
-widgets.kpi(tiles[1], "Breached (open)", int((is_open & (status["state"] == "breached")).sum()))
-widgets.kpi(tiles[2], "At risk", int((status["state"] == "at_risk").sum()),
-            help="Open items that have used at least 75% of their SLA target.")
-widgets.kpi(tiles[3], "SLA met", compliance["compliance"], fmt="{:.1%}",
-            help=f"{int(compliance['met']):,} met of {int(compliance['count']):,} items due in the date range")
-widgets.kpi(tiles[4], "First response", times.loc["first_response", "median_seconds"] / 3600, fmt="{:.1f} h",
-            help="Median, items created in the date range.")
-widgets.kpi(tiles[5], "Resolution p90", times.loc["resolution", "p90_seconds"] / 3600, fmt="{:.1f} h")
+widgets.kpi(tiles[0], "Open backlog", view.open_items)
+widgets.kpi(tiles[1], "Breached", view.breached_items,
+            help="Open items past their first-response or resolution target (still open).")
+widgets.kpi(tiles[2], "At risk", view.at_risk_items,
+            help="Open items that have used at least 75% of their resolution target (paused clocks excluded).")
+widgets.kpi(tiles[3], "Resolution met", view.resolution["compliance"], fmt="{:.1%}",
+            help=f"{int(view.resolution['met']):,} met of {int(view.resolution['count']):,} items due in the "
+                 "date range")
+widgets.kpi(tiles[4], "Response met", view.first_response["compliance"], fmt="{:.1%}",
+            help=f"First response: {int(view.first_response['met']):,} met of {int(view.first_response['count']):,} "
+                 "first responses due in the date range")
+widgets.kpi(tiles[5], "Median reply", view.median_first_response_hours, fmt="{:.1f} h",
+            help="Median first-response time of items created in the date range; p90 and resolution times "
+                 "are in the breakdown below.")
 
-risk = data.with_project_names(queues.breach_risk(status))
-breached = data.with_project_names(queues.breached_open(status))
-risk_columns = ["item_id", "queue", "priority", "project", "status", "warn_level", "used_share", "time_left_minutes",
-                "created_at", "due_effective", "assignee"]
+# --- what breaches next ---------------------------------------------------------------------------
+
+st.subheader("What breaches next")
+risk = data.with_project_names(view.risk)
+breached = data.with_project_names(view.breached)
+paused = data.with_project_names(view.paused)
+risk_columns = ["item_id", "target", "warn_level", "used_share", "hours_left", "due_effective", "queue", "priority",
+                "project", "status", "clock", "assignee", "created_at"]
 risk_config = {
-    "used_share": st.column_config.NumberColumn("Target used", format="percent"),
-    "time_left_minutes": st.column_config.NumberColumn("Minutes left", format="%d"),
-    "overdue_minutes": st.column_config.NumberColumn("Minutes overdue", format="%d"),
+    "item_id": "Item", "queue": "Queue", "priority": "Priority", "project_id": "Project ID", "project": "Project",
+    "status": "Status", "assignee": "Assignee", "member_id": "Tasker", "escalation_reason": "Reason",
+    "last_error": "Last error", "retries": "Retries", "stuck_reason": "Why stuck", "state": "SLA state",
+    "target": st.column_config.TextColumn("Target"),
+    "used_share": st.column_config.ProgressColumn("Target used", format="percent", min_value=0, max_value=1),
+    "hours_left": st.column_config.NumberColumn("Hours left", format="%.1f",
+                                                help="Calendar hours until the due moment"),
+    "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
     "warn_level": st.column_config.NumberColumn("Warning", format="%d%%"),
     "created_at": st.column_config.DatetimeColumn("Created (UTC)", format="D MMM HH:mm"),
-    "due_effective": st.column_config.DatetimeColumn("Due (UTC)", format="D MMM HH:mm"),
+    "due_effective": st.column_config.DatetimeColumn("Due (UTC)", format="ddd D MMM HH:mm"),
+    "clock": st.column_config.TextColumn("Clock"),
 }
-soon_tab, late_tab = st.tabs([f"About to breach ({len(risk):,})", f"Breached, still open ({len(breached):,})"])
+soon_tab, late_tab, paused_tab, warn_tab = st.tabs([
+    f"About to breach ({len(risk):,})", f"Breached, still open ({len(breached):,})",
+    f"Paused, waiting on the tasker ({len(paused):,})", "Warnings by queue, project, priority"])
 with soon_tab:
-    widgets.table(risk.reindex(columns=risk_columns), key="queues_risk", filename="breach-risk", column_config=risk_config,
-                  empty="Nothing open has used half of its SLA target.", height=320)
+    st.caption("Open first-response and resolution clocks past 50% of their target, soonest due first.")
+    widgets.table(risk.reindex(columns=risk_columns), key="queues_risk", filename="breach-risk",
+                  column_config=risk_config, empty="Nothing open has used half of its SLA target.", height=320)
 with late_tab:
-    late_columns = [c if c != "time_left_minutes" else "overdue_minutes" for c in risk_columns if c != "warn_level"]
+    late_columns = ["item_id", "target", "hours_overdue", "due_effective", "queue", "priority", "project", "status",
+                    "clock", "assignee", "created_at"]
     widgets.table(breached.reindex(columns=late_columns), key="queues_breached", filename="breached-open",
                   column_config=risk_config, empty="No open item is past its SLA.", height=320)
+with paused_tab:
+    st.caption("These clocks are stopped by a pause status of their policy; "
+               "the due time assumes the tasker answers now.")
+    widgets.table(paused.reindex(columns=["item_id", "queue", "priority", "project", "status", "clock_minutes",
+                                          "time_left_minutes", "due_effective", "assignee"]),
+                  key="queues_paused", filename="paused-items", empty="No clock is paused right now.",
+                  column_config={**risk_config,
+                                 "clock_minutes": st.column_config.NumberColumn("Minutes counted", format="%.0f"),
+                                 "time_left_minutes": st.column_config.NumberColumn("Minutes left", format="%.0f")})
+with warn_tab:
+    dimension = st.segmented_control("By", ["queue", "project_id", "priority"], default="queue",
+                                     format_func=DIMENSIONS.get, key="queues_warn_by") or "queue"
+    widgets.table(queue_data.warnings(f, picked_queues, picked_priorities, dimension), key="queues_warnings",
+                  filename=f"warnings-by-{dimension}", empty="No warnings.",
+                  column_config=risk_config)
 
-left, right = st.columns(2)
-picked_queues = left.multiselect("Queues", sorted(status["queue"].unique()), key="queues_queue", placeholder="All queues")
-picked_priorities = right.multiselect("Priorities", sorted(status["priority"].dropna().unique()), key="queues_priority",
-                                      placeholder="All priorities")
-if picked_queues:
-    status = status[status["queue"].isin(picked_queues)]
-if picked_priorities:
-    status = status[status["priority"].isin(picked_priorities)]
-
-now = data.as_of()
-in_range = status["due_effective"].between(pd.Timestamp(f.start, tz="UTC"), pd.Timestamp(f.end, tz="UTC") + pd.Timedelta(days=1))
-compliance = queues.sla_compliance(status[in_range]).iloc[0]
-is_open = status["resolved_at"].isna()
-created_in_range = status["created_at"] >= pd.Timestamp(f.start, tz="UTC")
-times = queues.response_times(status[created_in_range]).set_index("metric")
-
-tiles = st.columns(6)
-widgets.kpi(tiles[0], "Open backlog", int(is_open.sum()))
-widgets.kpi(tiles[1], "Breached (open)", int((is_open & (status["state"] == "breached")).sum()))
-widgets.kpi(tiles[2], "At risk", int((status["state"] == "at_risk").sum()),
-            help="Open items that have used at least 75% of their SLA target.")
-widgets.kpi(tiles[3], "SLA met", compliance["compliance"], fmt="{:.1%}",
-            help=f"{int(compliance['met']):,} met of {int(compliance['count']):,} items due in the date range")
-widgets.kpi(tiles[4], "First response", times.loc["first_response", "median_seconds"] / 3600, fmt="{:.1f} h",
-            help="Median, items created in the date range.")
-widgets.kpi(tiles[5], "Resolution p90", times.loc["resolution", "p90_seconds"] / 3600, fmt="{:.1f} h")
-
-st.subheader("About to breach")
-risk = queues.breach_risk(status)
-breached = queues.breached_open(status)
-risk_view = pd.concat([breached.assign(when="breached"), risk.assign(when="at risk")], ignore_index=True)
-risk_columns = ["item_id", "queue", "priority", "project_id", "status", "when", "warn_level", "used_share",
-                "time_left_minutes", "created_at", "due_effective", "assignee"]
-widgets.table(risk_view.reindex(columns=risk_columns), key="queues_risk", filename="breach-risk",
-              empty="Nothing open has used half of its SLA target.",
-              column_config={
-                  "used_share": st.column_config.ProgressColumn("Target used", format="percent", min_value=0, max_value=1),
-                  "time_left_minutes": st.column_config.NumberColumn("Minutes left", format="%d"),
-                  "warn_level": st.column_config.NumberColumn("Warning %", format="%d%%"),
-                  "created_at": st.column_config.DatetimeColumn("Created (UTC)", format="D MMM HH:mm"),
-                  "due_effective": st.column_config.DatetimeColumn("Due (UTC)", format="D MMM HH:mm"),
-              })
+# --- backlog and compliance -----------------------------------------------------------------------
 
 left, right = st.columns(2)
 with left:
     st.subheader("Backlog by age")
-    ages = queues.backlog(status, now)
     picked = widgets.clickable_chart(
-        charts.bars(ages, "queue", "count", color="bucket", value_title="open items", select=True, sort="-x",
+        charts.bars(view.ages, "queue", "count", color="bucket", value_title="open items", select=True, sort="-x",
                     color_order=list(queues.BACKLOG_BUCKETS)),
         key="queues_backlog", field="queue")
     if picked:
         st.caption(f"Open items in {', '.join(picked)}")
-        widgets.table(data.with_project_names(status[is_open & status["queue"].isin(picked)]).reindex(
-                          columns=risk_columns[:5] + ["created_at", "assignee"]),
-                      key="queues_backlog_items", filename="backlog-items")
+        widgets.table(queue_data.open_items(f, picked_queues, picked_priorities, picked).reindex(
+                          columns=["item_id", "queue", "priority", "project", "status", "state", "created_at",
+                                   "due_effective", "assignee"]),
+                      key="queues_backlog_items", filename="backlog-items", column_config=risk_config)
+    else:
+        st.caption("Click a bar to list its open items.")
 with right:
-    st.subheader("SLA compliance by day")
-    trend = queues.sla_compliance_trend(status[in_range], by="queue")
-    widgets.chart(charts.line(trend, "date", "compliance", color="queue", y_title="compliance", y_format=".0%"))
+    st.subheader("SLA met by day")
+    target = st.segmented_control("Target", ["resolution", "first_response"], default="resolution",
+                                  format_func=queues.TARGET_LABELS.get, key="queues_trend_target") or "resolution"
+    trend = queue_data.compliance_trend(f, picked_queues, picked_priorities, target)
+    if trend.empty:
+        st.info("No target came due in this date range.")
+    else:
+        widgets.chart(charts.line(trend, "date", "compliance", color="queue", y_title="met", y_format=".0%"))
 
-st.subheader("Open items per day")
-trend = queues.backlog_trend(status, f.start, f.end)
-widgets.chart(charts.line(trend, "date", "open_count", color="queue", y_title="open at end of day"))
+st.subheader("Open items at the end of each day")
+widgets.chart(charts.line(view.open_by_day, "date", "open_count", color="queue", y_title="open items"))
 
+# --- breakdowns -----------------------------------------------------------------------------------
+
+st.subheader("By queue, project and priority")
+st.caption("Open, breached and at-risk items now; SLA met for targets due in the date range; response-time median "
+           "and p90 (TAT) in hours for items created in the date range.")
+breakdown_by = st.segmented_control("Per", ["queue", "project_id", "priority"], default="project_id",
+                                    format_func=DIMENSIONS.get, key="queues_breakdown_by") or "project_id"
+hours = st.column_config.NumberColumn
+widgets.table(queue_data.breakdown(f, picked_queues, picked_priorities, breakdown_by), key="queues_breakdown",
+              filename=f"queues-by-{breakdown_by}", column_config={**risk_config,
+                  "open": hours("Open", format="%d"), "breached_open": hours("Breached", format="%d"),
+                  "at_risk": hours("At risk", format="%d"), "due": hours("Due in range", format="%d"),
+                  "compliance": st.column_config.ProgressColumn("Resolution met", format="percent", min_value=0,
+                                                                max_value=1),
+                  "response_compliance": st.column_config.ProgressColumn("First response met", format="percent",
+                                                                         min_value=0, max_value=1),
+                  "first_response_median_hours": hours("First response median (h)", format="%.1f"),
+                  "first_response_p90_hours": hours("First response p90 (h)", format="%.1f"),
+                  "resolution_median_hours": hours("Resolution median (h)", format="%.1f"),
+                  "resolution_p90_hours": hours("Resolution p90 (h)", format="%.1f")})
+
+# --- staging ----------------------------------------------------------------------------------------
+
+
+def request_retries(versions: dict[str, int]) -> None:
+    """Button callback: ask for retries of these stuck items and say how it went after the rerun."""
+    try:
+        done, refused = queue_actions.request_retries(data.engine(), versions=versions,
+                                                      note=st.session_state.get("queues_retry_note") or None,
+                                                      **queue_data.actor())
+    except CrowdPulseError as problem:
+        st.session_state["queues_flash"] = [("error", str(problem))]
+        return
+    flash = [("error", message) for message in refused.values()]
+    if len(done) == 1:
+        flash.insert(0, ("success", f"Retry requested for {done[0].item_id} (retry {done[0].retries})."))
+    elif done:
+        flash.insert(0, ("success", f"Retry requested for {len(done)} items: {', '.join(r.item_id for r in done)}."))
+    st.session_state["queues_flash"] = flash
+    st.session_state["queues_retry_items"] = [i for i in st.session_state["queues_retry_items"] if i in refused]
+
+
+st.subheader("Stuck in staging")
+for kind, message in st.session_state.pop("queues_flash", []):
+    (st.success if kind == "success" else st.error)(message)
+limits = queue_data.stuck_thresholds()
+stuck = data.with_project_names(view.stuck)
+st.caption(f"Open staging items with no progress for {limits['stuck_after_hours']:.0f} h or "
+           f"{limits['stuck_max_retries']} or more retries (thresholds on Settings).")
+widgets.table(stuck.reindex(columns=["item_id", "project", "status", "hours_stuck", "retries", "last_error",
+                                     "stuck_reason", "member_id", "created_at"]),
+              key="queues_stuck", filename="stuck-staging", empty="No staging item is stuck.",
+              column_config={**risk_config, "hours_stuck": st.column_config.NumberColumn("Hours stuck", format="%.0f")})
+if not stuck.empty:
+    by_id = stuck.set_index("item_id")
+    chosen = st.multiselect(
+        "Items to retry", by_id.index.tolist(), key="queues_retry_items",
+        placeholder="Pick stuck items to ask the pipeline to retry",
+        format_func=lambda i: f"{i} · {by_id.at[i, 'project']} · {by_id.at[i, 'retries']} retries · "
+                              f"{by_id.at[i, 'last_error'] or 'no error recorded'}")
+    st.text_input("Note for the retry (optional)", key="queues_retry_note",
+                  placeholder="e.g. storage bucket permissions fixed")
+    versions = {item_id: int(by_id.at[item_id, "version"]) for item_id in chosen}
+    if len(chosen) > 1:
+        st.button(f"Request retry for all {len(chosen)} selected", key="queues_retry_all", type="primary",
+                  icon=":material/replay:", on_click=request_retries, args=(versions,), disabled=not may_act)
+    for item_id in chosen:
+        text, button = st.columns([5, 1], vertical_alignment="center")
+        text.markdown(f"**{item_id}** · {by_id.at[item_id, 'hours_stuck']:.0f} h without progress · "
+                      f"{by_id.at[item_id, 'retries']} retries · "
+                      f"last error: {by_id.at[item_id, 'last_error'] or '—'}")
+        button.button("Request retry", key=f"queues_retry_{item_id}", icon=":material/replay:",
+                      on_click=request_retries, args=({item_id: versions[item_id]},),
+                      disabled=not may_act, help=None if may_act else "Specialists and above can request retries.")
+
+# --- escalation ---------------------------------------------------------------------------------------
+
+st.subheader("Escalations")
 left, right = st.columns(2)
 with left:
-    st.subheader("Response times by queue")
-    by_queue = queues.response_times(status[created_in_range], by="queue")
-    by_queue = by_queue.assign(median_hours=by_queue["median_seconds"] / 3600, p90_hours=by_queue["p90_seconds"] / 3600)
-    widgets.table(by_queue[["queue", "metric", "median_hours", "p90_hours", "count"]], key="queues_times",
-                  filename="response-times", column_config={
-                      "median_hours": st.column_config.NumberColumn("Median (h)", format="%.1f"),
-                      "p90_hours": st.column_config.NumberColumn("p90 (h)", format="%.1f")})
-with right:
-    st.subheader("Compliance by queue and priority")
-    widgets.table(queues.sla_compliance(status[in_range], by=["queue", "priority"]), key="queues_by_priority",
-                  filename="sla-by-priority", column_config={
-                      "compliance": st.column_config.ProgressColumn("Compliance", format="percent", min_value=0, max_value=1)})
-
-left, right = st.columns(2)
-with left:
-    st.subheader("Stuck in staging")
-    stuck = data.with_project_names(queues.stuck_items(status, now))
-    widgets.table(stuck.reindex(columns=["item_id", "project", "status", "hours_stuck", "retries", "last_error", "stuck_reason"]),
-                  key="queues_stuck", filename="stuck-staging", empty="No staging item is stuck.",
-                  column_config={"hours_stuck": st.column_config.NumberColumn("Hours stuck", format="%.0f")})
-with right:
-    st.subheader("Escalation reasons")
-    reasons = queues.escalation_reasons(status[created_in_range])
+    st.caption("Escalations created in the date range, by reason and the team that owns them")
+    reasons = view.escalation_reasons
     if reasons.empty:
         st.info("No escalations in this range.")
     else:
-        widgets.chart(charts.bars(reasons, "escalation_reason", "count", value_title="escalations"))
+        widgets.chart(charts.bars(reasons, "escalation_reason", "count", color="owner_team", value_title="escalations"))
+with right:
+    st.caption("Open escalations, soonest due first")
+    escalations = data.with_project_names(view.open_escalations)
+    widgets.table(escalations.reindex(columns=["item_id", "escalation_reason", "owner_team", "member_id", "project",
+                                               "state", "hours_left", "due_effective"]),
+                  key="queues_escalations", filename="open-escalations", empty="No escalation is open.",
+                  column_config={**risk_config, "owner_team": st.column_config.TextColumn("Owner team")}, height=300)
 
-st.subheader("Compliance by project")
-widgets.table(data.with_project_names(queues.sla_compliance(status[in_range], by="project_id")), key="queues_by_project", filename="sla-by-project",
-              column_config={"compliance": st.column_config.ProgressColumn("Compliance", format="percent", min_value=0, max_value=1)})
+with st.expander("Record an enforcement action (warn, ban, takedown)", icon=":material/gavel:"):
+    with st.form("queues_enforcement", clear_on_submit=True):
+        options = [None, *escalations["item_id"].tolist()]
+        members = dict(zip(escalations["item_id"], escalations["member_id"]))
+        item = st.selectbox("Escalated item", options, key="queues_enforce_item",
+                            format_func=lambda i: "— none —" if i is None else f"{i} · tasker {members.get(i)}")
+        member = st.text_input("Tasker ID", key="queues_enforce_member",
+                               help="Leave empty to act on the tasker of the escalated item.")
+        action = st.radio("Action", queue_actions.ENFORCEMENT_ACTIONS, horizontal=True, key="queues_enforce_action",
+                          format_func=str.capitalize)
+        reason = st.text_area("Why", key="queues_enforce_reason",
+                              placeholder="What happened and which rule it breaks; this stays on the tasker's record.")
+        st.caption("Warnings and takedowns: specialists and above. Bans: managers and above.")
+        if st.form_submit_button("Record action", icon=":material/gavel:", disabled=not may_act):
+            member_id = member.strip() or members.get(item)
+            try:
+                if not member_id:
+                    raise queue_actions.QueueActionRefused("Pick an escalated item or type the tasker ID.")
+                queue_actions.record_enforcement(data.engine(), member_id=member_id, action=action, reason=reason,
+                                                 item_id=item, **queue_data.actor())
+                st.success(f"Recorded: {action} for {member_id}.")
+            except CrowdPulseError as problem:
+                st.error(str(problem))
+
+st.caption("Recent enforcement actions")
+widgets.table(queue_data.enforcements(), key="queues_enforcements", filename="enforcement-actions",
+              empty="No warning, ban or takedown recorded yet.",
+              column_config={**risk_config,
+                             "at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY HH:mm"),
+                             "action": "Action", "handle": "Handle", "country": "Country", "reason": "Why",
+                             "actor": "By", "item_id": "Item"})

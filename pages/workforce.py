@@ -1,59 +1,69 @@
-"""Workforce: who is tiring, which project confuses people, and how each tasker, project and vendor performs."""
+"""Workforce: who is tiring, which project confuses people, how each tasker, project and vendor performs,
+and how many reviewers a queue needs."""
 
-import pandas as pd
 import streamlit as st
 
-from core import charts
-from core.capacity import erlang_c_agents
-from core.metrics import drilldown, workforce
+from core import capacity, charts
+from core.errors import CrowdPulseError
+from core.metrics import workforce
 from ui import data, filters, widgets
+from ui import queues as queue_data
 
 st.title("Workforce")
 st.caption("Quality = approved / reviewed · AHT = handle time per task · productivity = tasks per active hour · "
            "occupancy = handle time / active time · skip rate = skipped / (submitted + skipped).")
 
 f = filters.current()
-as_of = pd.Timestamp(f.end)
-recent = data.activity(f, days_before=data.FATIGUE_DAYS)
-if recent.empty:
+summary = queue_data.workforce_summary(f)
+if not summary["rows"]:
     st.info("No activity yet — import activity on Data.")
     st.stop()
-
-fatigue = workforce.fatigue_alerts(recent, as_of)
-confusion = workforce.confusion_alerts(recent, data.projects(), as_of)
+fatigue, totals = summary["fatigue"], summary["totals"]
+confusion = queue_data.confusion(f)
 
 tiles = st.columns(4)
-in_range = recent[recent["day"] >= pd.Timestamp(f.start)]
-totals = workforce.workforce_table(in_range, by=None).iloc[0]
 widgets.kpi(tiles[0], "Quality", totals["quality"], fmt="{:.1%}", help="Approved / reviewed tasks in the date range.")
-widgets.kpi(tiles[1], "AHT", totals["aht_seconds"], fmt="{:.0f} s")
-widgets.kpi(tiles[2], "Taskers showing fatigue", len(fatigue), help="Last 7 days against their own previous 28.")
+widgets.kpi(tiles[1], "AHT", totals["aht_seconds"], fmt="{:.0f} s", help="Handle seconds per submitted task.")
+widgets.kpi(tiles[2], "Taskers showing fatigue", len(fatigue),
+            help="Last 7 days against their own previous 28, at least two signals.")
 widgets.kpi(tiles[3], "Projects showing confusion", len(confusion),
             help="Rejections or questions up after a launch or guideline change.")
 
 fatigue_tab, confusion_tab, table_tab, capacity_tab = st.tabs(
-    ["Fatigue", "Confusion", "Taskers, projects, vendors", "Capacity planner"])
+    [f"Fatigue ({len(fatigue)})", f"Confusion ({len(confusion)})", "Taskers, projects, vendors", "Capacity planner"])
+
+percent = st.column_config.NumberColumn
 
 with fatigue_tab:
     if fatigue.empty:
         st.success("No tasker's last week drifts from their own baseline.")
     else:
-        st.write(f"**{len(fatigue)} taskers** worked differently in the last 7 days than in their previous 28.")
+        st.write(f"**{len(fatigue)} taskers** worked differently in the last 7 days than in their previous 28: "
+                 "quality down, handle time up, long days or long streaks (two signals or more).")
         event = st.dataframe(
             fatigue, hide_index=True, key="workforce_fatigue", on_select="rerun", selection_mode="single-row",
-            column_config={"baseline_quality": st.column_config.NumberColumn("Quality before", format="percent"),
-                           "recent_quality": st.column_config.NumberColumn("Quality now", format="percent"),
-                           "baseline_aht": st.column_config.NumberColumn("AHT before (s)", format="%.0f"),
-                           "recent_aht": st.column_config.NumberColumn("AHT now (s)", format="%.0f"),
-                           "recent_daily_hours": st.column_config.NumberColumn("Hours/day", format="%.1f"),
-                           "severity": st.column_config.NumberColumn(format="%.1f")})
+            column_config={"member_id": "Tasker", "region": "Region", "country": "Country", "vendor": "Vendor",
+                           "recent_tasks": "Tasks (7 days)", "reasons": "Why flagged",
+                           "baseline_quality": percent("Quality before", format="percent"),
+                           "recent_quality": percent("Quality now", format="percent"),
+                           "baseline_aht": percent("AHT before (s)", format="%.0f"),
+                           "recent_aht": percent("AHT now (s)", format="%.0f"),
+                           "recent_daily_hours": percent("Hours/day", format="%.1f"),
+                           "streak_days": percent("Days in a row", format="%d"),
+                           "severity": percent(format="%.1f")})
         widgets.download(fatigue, key="workforce_fatigue", filename="fatigue-alerts")
         rows = event.selection.rows if event else []
-        member = fatigue.iloc[rows[0]]["member_id"] if rows else fatigue.iloc[0]["member_id"]
-        st.caption(f"Evidence for **{member}** (select a row to change): daily hours and quality over 35 days")
-        daily = drilldown.member_daily(recent, member)
-        widgets.chart(charts.line(daily.melt(id_vars="day", value_vars=["hours", "quality"], var_name="measure"),
-                                  "day", "value", color="measure", y_title="hours · quality share", y_format=".1f"))
+        chosen = fatigue.iloc[rows[0] if rows else 0]
+        st.markdown(f"**Evidence for {chosen['member_id']}** (select a row to change): {chosen['reasons']}")
+        daily = queue_data.member_daily(f, chosen["member_id"])
+        hours_chart, quality_chart = st.columns(2)
+        with hours_chart:
+            st.caption("Active hours per day (dashed: the 9-hour threshold)")
+            widgets.chart(charts.line_with_rule(daily, "day", "hours", rule=9, rule_label="9 hours a day",
+                                                y_title="hours", y_format=".1f"))
+        with quality_chart:
+            st.caption("Quality per day: approved share of reviewed tasks")
+            widgets.chart(charts.line(daily, "day", "quality", y_title="quality", y_format=".0%", height=180))
         widgets.message_button(fatigue["member_id"].tolist(), label="fatigued taskers", template="wellbeing_check",
                                key="workforce_fatigue_message")
 
@@ -62,56 +72,151 @@ with confusion_tab:
         st.success("No recent launch or guideline change shows rising rejections or questions.")
     else:
         widgets.table(confusion.drop(columns=["flagged"]), key="workforce_confusion", filename="confusion-alerts",
-                      column_config={"change_at": st.column_config.DatetimeColumn("Changed", format="D MMM YYYY"),
-                                     "baseline_rejection_rate": st.column_config.NumberColumn("Rejections before", format="percent"),
-                                     "recent_rejection_rate": st.column_config.NumberColumn("Rejections after", format="percent"),
-                                     "severity": st.column_config.NumberColumn(format="%.1f")})
+                      column_config={"project_id": "Project ID", "name": "Project", "change_kind": "Change",
+                                     "baseline_source": "Compared with", "recent_tasks": "Tasks after",
+                                     "reasons": "Why flagged",
+                                     "change_at": st.column_config.DatetimeColumn("Changed", format="D MMM YYYY"),
+                                     "baseline_rejection_rate": percent("Rejections before", format="percent"),
+                                     "recent_rejection_rate": percent("Rejections after", format="percent"),
+                                     "rejection_ratio": percent("× rejections", format="%.1f"),
+                                     "baseline_questions_per_100": percent("Questions/100 before", format="%.1f"),
+                                     "recent_questions_per_100": percent("Questions/100 after", format="%.1f"),
+                                     "questions_ratio": percent("× questions", format="%.1f"),
+                                     "baseline_negative_share": percent("Negative feedback before", format="percent"),
+                                     "recent_negative_share": percent("Negative feedback after", format="percent"),
+                                     "severity": percent(format="%.1f")})
         names = dict(zip(confusion["project_id"], confusion["name"]))
         project = st.selectbox("Project", list(names), format_func=names.get, key="workforce_confusion_project")
-        change_at = confusion.set_index("project_id").loc[project, "change_at"]
-        left, right = st.columns(2)
-        with left:
-            st.caption("Who is affected: after the change vs the 28 days before, by region")
-            regions = workforce.confusion_by_region(recent, project, change_at, as_of=as_of)
-            widgets.table(regions, key="workforce_confusion_regions", filename=f"confusion-{project}-regions",
-                          column_config={"baseline_rejection_rate": st.column_config.NumberColumn("Rejections before", format="percent"),
-                                         "recent_rejection_rate": st.column_config.NumberColumn("Rejections after", format="percent")})
-        with right:
-            st.caption("Daily rejection rate")
-            trend = workforce.daily_project_trend(recent, project)
-            widgets.chart(charts.line(trend, "day", "rejection_rate", y_title="rejection rate", y_format=".0%"))
-        worst = regions.iloc[0]["region"] if len(regions) else None
-        affected = drilldown.members_on_project(recent, project, since=change_at, region=worst)
-        widgets.message_button(affected, label=f"{names[project]} taskers in {worst}", template="guideline_update",
-                               key="workforce_confusion_message", project_id=project)
+        alert = confusion.set_index("project_id").loc[project]
+        st.markdown(f"**Evidence for {names[project]}** since its {alert['change_kind']} on "
+                    f"{alert['change_at']:%d %b %Y}: {alert['reasons']}")
+        detail = queue_data.confusion_detail(f, project, alert["change_at"])
+        regions, trend = detail["regions"], detail["trend"]
+        rejections_chart, questions_chart = st.columns(2)
+        with rejections_chart:
+            st.caption("Daily rejection rate (dashed: the rate before the change)")
+            widgets.chart(charts.line_with_rule(trend, "date", "rejection_rate", rule=alert["baseline_rejection_rate"],
+                                                rule_label="before the change", y_title="rejected",
+                                                y_format=".0%"))
+        with questions_chart:
+            st.caption("Questions per 100 tasks per day (dashed: before the change)")
+            widgets.chart(charts.line_with_rule(trend, "date", "questions_per_100",
+                                                rule=alert["baseline_questions_per_100"],
+                                                rule_label="before the change", y_title="questions per 100",
+                                                y_format=".1f"))
+        st.caption("Who is affected: the 14 days after the change against the 28 before, by region")
+        widgets.table(regions, key="workforce_confusion_regions", filename=f"confusion-{project}-regions",
+                      column_config={"region": "Region",
+                                     "baseline_rejection_rate": percent("Rejections before", format="percent"),
+                                     "recent_rejection_rate": percent("Rejections after", format="percent"),
+                                     "rejection_ratio": percent("× rejections", format="%.1f"),
+                                     "questions_ratio": percent("× questions", format="%.1f"),
+                                     "baseline_questions_per_100": percent("Questions/100 before", format="%.2f"),
+                                     "recent_questions_per_100": percent("Questions/100 after", format="%.2f"),
+                                     "recent_tasks": percent("Tasks after", format="%d"),
+                                     "recent_members": percent("Taskers after", format="%d"),
+                                     "affected": st.column_config.CheckboxColumn("Affected")})
+        flagged = regions.loc[regions["affected"], "region"].tolist()
+        audience = st.multiselect("Regions to message", regions["region"].tolist(), default=flagged,
+                                  key=f"workforce_confusion_regions_{project}",
+                                  help="Preset to the regions whose rejections or questions rose past the alert's "
+                                       "thresholds.")
+        affected = queue_data.affected(f, project, alert["change_at"], audience)
+        widgets.message_button(affected, label=f"{names[project]} taskers in {', '.join(audience) or 'no region'}",
+                               template="guideline_update", key="workforce_confusion_message", project_id=project)
 
 with table_tab:
-    dimension = st.segmented_control("Per", ["member_id", "project_id", "vendor"], default="project_id",
-                                     format_func={"member_id": "tasker", "project_id": "project", "vendor": "vendor"}.get,
-                                     key="workforce_dimension") or "project_id"
-    frame = in_range.assign(vendor=in_range["vendor"].fillna("direct")) if dimension == "vendor" else in_range
-    widgets.table(workforce.workforce_table(frame, by=dimension), key="workforce_table", filename=f"workforce-by-{dimension}",
-                  column_config={"quality": st.column_config.NumberColumn(format="percent"),
-                                 "occupancy": st.column_config.NumberColumn(format="percent"),
-                                 "skip_rate": st.column_config.NumberColumn(format="percent"),
-                                 "too_fast_rate": st.column_config.NumberColumn(format="percent"),
-                                 "aht_seconds": st.column_config.NumberColumn("AHT (s)", format="%.0f"),
-                                 "productivity": st.column_config.NumberColumn("Tasks/hour", format="%.1f"),
+    left, middle, right = st.columns([2, 2, 1])
+    with left:
+        dimension = st.segmented_control("Per", ["member_id", "project_id", "vendor"], default="project_id",
+                                         format_func={"member_id": "tasker", "project_id": "project",
+                                                      "vendor": "vendor (BPO, agency or direct)"}.get,
+                                         key="workforce_dimension") or "project_id"
+    search = middle.text_input("Find", key="workforce_search", placeholder="tasker, project or vendor contains…")
+    least = right.number_input("At least tasks", min_value=0, value=0, step=50, key="workforce_min_tasks")
+    table = workforce.matching_rows(queue_data.workforce_table(f, dimension), search, min_submitted=least)
+    st.caption(f"{len(table):,} rows in the date range; click a column header to sort.")
+    widgets.table(table, key="workforce_table", filename=f"workforce-by-{dimension}",
+                  column_config={"member_id": "Tasker", "project_id": "Project ID", "project": "Project",
+                                 "vendor": "Vendor", "submitted": "Submitted", "approved": "Approved",
+                                 "rejected": "Rejected", "skipped": "Skipped", "too_fast": "Too fast (n)",
+                                 "questions": "Questions", "members": "Taskers", "active_days": "Active days",
+                                 "quality": percent("Quality", format="percent"),
+                                 "occupancy": percent("Occupancy", format="percent"),
+                                 "skip_rate": percent("Skip rate", format="percent"),
+                                 "too_fast_rate": percent("Too fast (share)", format="percent"),
+                                 "aht_seconds": percent("AHT (s)", format="%.0f"),
+                                 "productivity": percent("Tasks/hour", format="%.1f"),
                                  "handle_seconds": None, "active_minutes": None})
 
 with capacity_tab:
-    st.write("How many reviewers does a queue need to answer a share of items within a time (Erlang C)?")
-    c1, c2, c3 = st.columns(3)
-    arrivals = c1.number_input("Items arriving per hour", min_value=0.1, value=20.0, step=1.0, key="capacity_arrivals")
-    aht = c2.number_input("Handling time per item (minutes)", min_value=0.5, value=12.0, step=0.5, key="capacity_aht")
+    st.write("How many reviewers does a queue need, hour by hour, to answer its target share of items in time "
+             "(Erlang C, with shrinkage and an occupancy cap)?")
+    queue_names = sorted(data.policies()["queue"].unique()) or ["review"]
+    c1, c2, c3, c4 = st.columns(4)
+    queue = c1.selectbox("Queue", queue_names, key="capacity_queue",
+                         index=queue_names.index("review") if "review" in queue_names else 0)
+    recorded = queue_data.handle_seconds(queue)
+    derived = len(recorded) >= 20
+    default_aht = float(recorded.median()) / 60 if derived else capacity.DEFAULT_AHT_SECONDS / 60
+    aht = c2.number_input("Handling time per item (minutes)", min_value=0.5, value=round(default_aht, 1), step=0.5,
+                          key=f"capacity_aht_{queue}")
     target = c3.slider("Target: share answered in time", 0.5, 0.99, 0.9, key="capacity_target")
-    c4, c5, c6 = st.columns(3)
-    within = c4.number_input("…within (minutes)", min_value=1.0, value=60.0, step=5.0, key="capacity_within")
+    within = c4.number_input("…within (hours)", min_value=0.05, value=4.0, step=0.5, key="capacity_within")
+    c5, c6, _ = st.columns([1, 1, 2])
     shrinkage = c5.slider("Shrinkage (breaks, meetings, absence)", 0.0, 0.6, 0.3, key="capacity_shrinkage")
     occupancy = c6.slider("Maximum occupancy", 0.5, 1.0, 0.85, key="capacity_occupancy")
-    plan = erlang_c_agents(arrivals, aht * 60, target, within * 60, shrinkage=shrinkage, max_occupancy=occupancy)
+    st.caption(f"Handling time: median of {len(recorded):,} recorded items in the last 4 weeks." if derived else
+               f"Handling time: no handling time is recorded on {queue} items (import a handle_seconds column with "
+               f"queue items to derive it), so the default {capacity.DEFAULT_AHT_SECONDS / 60:.0f} minutes is "
+               "used — enter yours. Pickup-to-resolution time is not used: it includes waiting.")
+
+    arrivals = queue_data.arrivals(queue)
+    try:
+        plan = queue_data.staffing_plan(queue, aht * 60, target, within * 3600, shrinkage=shrinkage,
+                                        max_occupancy=occupancy)
+    except CrowdPulseError as problem:
+        st.error(str(problem))
+        st.stop()
+    peak = plan.loc[plan["scheduled"].idxmax()]
     out = st.columns(4)
-    widgets.kpi(out[0], "Reviewers on task", plan.agents)
-    widgets.kpi(out[1], "Reviewers to schedule", plan.scheduled, help="On-task reviewers divided by (1 − shrinkage).")
-    widgets.kpi(out[2], "Service level", plan.service_level, fmt="{:.1%}")
-    widgets.kpi(out[3], "Average wait", plan.asa_seconds / 60, fmt="{:.1f} min")
+    widgets.kpi(out[0], "Arrivals per week", arrivals["arrivals"].sum() / queue_data.CAPACITY_WEEKS,
+                help="Mean over the last 4 weeks.")
+    widgets.kpi(out[1], "Peak reviewers to schedule", int(peak["scheduled"]),
+                help=f"{peak['label']} UTC: {int(peak['agents'])} on the queue, divided by (1 − shrinkage).")
+    widgets.kpi(out[2], "Reviewer-hours per week", plan["scheduled"].sum(),
+                help="Scheduled reviewers summed over the 168 hours of the week.")
+    widgets.kpi(out[3], "Hours needing nobody", int((plan["agents"] == 0).sum()), help="Hours with no arrivals.")
+
+    left, right = st.columns(2)
+    with left:
+        st.caption(f"Items arriving per hour of the week ({queue}, mean of the last 4 weeks, UTC) — "
+                   "click an hour to see its staffing options")
+        picked = widgets.clickable_chart(charts.week_hours(arrivals, "arrivals_per_hour", y_title="items per hour",
+                                                           select=True, height=200),
+                                         key="capacity_arrivals_chart", field="hour_of_week")
+    with right:
+        st.caption("Reviewers needed per hour of the week: on the queue and to schedule")
+        widgets.chart(charts.week_hours(capacity.reviewers_needed(plan), "reviewers", color="who",
+                                        y_title="reviewers", y_format=",.0f", step=True, height=200))
+        st.caption("The whole week's plan, hour by hour:")
+        widgets.download(plan, key="capacity_plan", filename=f"staffing-plan-{queue}")
+    hour = int(picked[0]) if picked else int(peak["hour_of_week"])
+    chosen = plan.set_index("hour_of_week").loc[hour]
+    st.markdown(f"**{chosen['label']} UTC** · {chosen['arrivals_per_hour']:.2f} items per hour · "
+                f"{int(chosen['agents'])} on the queue meet the target "
+                f"({'peak hour' if not picked else 'picked on the chart'}). What each staffing level gives "
+                "(meeting the target = answering in time and staying within the occupancy cap):")
+    levels = capacity.staffing_levels(chosen["arrivals_per_hour"], aht * 60, target, within * 3600,
+                                      agents=max(int(chosen["agents"]), 1), shrinkage=shrinkage,
+                                      max_occupancy=occupancy)
+    widgets.table(levels, key="capacity_levels", filename=f"staffing-options-{queue}-{hour}", column_config={
+        "agents": percent("On the queue", format="%d"),
+        "scheduled": percent("To schedule", format="%d"),
+        "service_level": st.column_config.ProgressColumn("Answered in time", format="percent", min_value=0,
+                                                         max_value=1),
+        "occupancy": percent("Occupancy", format="percent"),
+        "asa_seconds": percent("Average wait (s)", format="%.0f"),
+        "keeps_up": st.column_config.CheckboxColumn("Keeps up"),
+        "within_cap": st.column_config.CheckboxColumn("Within occupancy cap"),
+        "meets_target": st.column_config.CheckboxColumn("Meets target")})

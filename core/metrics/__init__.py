@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 from sqlalchemy import Column, Engine, String, Table, type_coerce
+from sqlalchemy.types import TypeDecorator
 from sqlalchemy.sql import ColumnElement, Select
 
 from core.errors import UnknownMetric
@@ -62,8 +63,10 @@ def unparsed(column: Column) -> ColumnElement:
 
 
 def _is_temporal(column: Column) -> bool:
+    # SQLModel's UTCDateTime decorator reports python_type `object`: look at what it wraps.
+    kind = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
     try:
-        return issubclass(column.type.python_type, dt.date)
+        return issubclass(kind.python_type, dt.date)
     except NotImplementedError:
         return False
 

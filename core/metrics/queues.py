@@ -1,14 +1,29 @@
 """Queue metrics: SLA clocks and compliance, breach risk, response times, backlog, stuck and escalated items.
 
-SLA clocks run on calendar time in this version: business-hours policies and paused statuses
-(`SlaPolicy.business_hours`, `schedule`, `pause_statuses`) are not applied yet.
+SLA clocks. An item has up to two targets from the policy of its queue and priority: first
+response and resolution. A calendar policy's clock always runs; a business-hours policy's clock
+runs only inside its weekly `schedule` ({"mon": [9, 17], ...}: local hours in the policy's
+`timezone`) and never on its `holidays` (local days). Time spent in one of the policy's
+`pause_statuses` (e.g. waiting_on_tasker) does not count; those spells come from the append-only
+queue_event history (`load_pauses`), never from a counter kept on the item. An item's own due_at
+wins over its policy: it is a fixed moment agreed with someone, so that clock is plain calendar
+time. A resolution also counts as the first response when none was recorded.
+
+Everything is vectorised. A business-hours policy becomes a running count of open minutes over
+time (`BusinessClock`) and items are placed on it with `searchsorted`; when no policy uses
+business hours or pauses no clock is built and no event is read (the calendar fast path).
 """
+
+import math
+import zoneinfo
+from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, String, func, select, type_coerce
 
-from core.errors import UnknownMetric
+from core.errors import CrowdPulseError, UnknownMetric
 from core.metrics import (
     Grouping,
     as_day,
@@ -19,18 +34,35 @@ from core.metrics import (
     ratio,
     read_frame,
 )
-from core.models import Member, QueueItem, SlaPolicy
+from core.models import Member, QueueEvent, QueueItem, Setting, SlaPolicy
 
 ITEM_TIMESTAMPS = ("created_at", "first_response_at", "resolved_at", "due_at", "updated_at")
 AT_RISK_SHARE = 0.75
 WARN_LEVELS = (90, 75, 50)
-SLA_STATES = ("breached", "at_risk", "open", "met", "no_target")
+SLA_STATES = ("breached", "at_risk", "paused", "open", "met", "no_target")
 RESPONSE_KINDS = {"first_response": "first_response_at", "resolution": "resolved_at"}
+# Column prefix of each SLA target in `sla_status` output.
+TARGETS = {"resolution": "", "first_response": "response_"}
+TARGET_LABELS = {"resolution": "resolution", "first_response": "first response"}
 BACKLOG_BUCKETS = ("<4h", "4–24h", "1–3d", "3–7d", ">7d")
 BACKLOG_BUCKET_HOURS = (0, 4, 24, 72, 168, np.inf)
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# What a business-hours policy with no schedule filled in runs on.
+DEFAULT_SCHEDULE = {day: [9, 17] for day in WEEKDAYS[:5]}
+STUCK_DEFAULTS = {"stuck_after_hours": 24.0, "stuck_max_retries": 3}
+MINUTE_US = 60_000_000
+# Clocks are float minutes: an item resolved exactly at its due moment has met its target.
+EPSILON_MINUTES = 1e-6
 
 
-def load_queue_items(engine: Engine, *, start=None, end=None, projects=None, regions=None) -> pd.DataFrame:
+class SlaPolicyInvalid(CrowdPulseError, ValueError):
+    """An SLA policy whose time zone, schedule or holidays cannot be read."""
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def load_queue_items(engine: Engine, *, start=None, end=None, projects=None, regions=None, queue=None) -> pd.DataFrame:
     """Queue items created in [start, end) with their member's region and country (empty filters mean all)."""
     item, member = QueueItem.__table__, Member.__table__
     statement = (
@@ -38,14 +70,9 @@ def load_queue_items(engine: Engine, *, start=None, end=None, projects=None, reg
         .select_from(item.outerjoin(member, item.c.member_id == member.c.member_id))
         .order_by(item.c.created_at, item.c.item_id)
     )
-    if start is not None:
-        statement = statement.where(item.c.created_at >= as_timestamp(start).to_pydatetime())
-    if end is not None:
-        statement = statement.where(item.c.created_at < as_timestamp(end).to_pydatetime())
-    if projects:
-        statement = statement.where(item.c.project_id.in_(list(projects)))
-    if regions:
-        statement = statement.where(member.c.region.in_(list(regions)))
+    statement = _scoped(statement, item, member, start=start, end=end, projects=projects, regions=regions)
+    if queue is not None:
+        statement = statement.where(item.c.queue == queue)
     return read_frame(engine, statement, timestamps=ITEM_TIMESTAMPS)
 
 
@@ -56,45 +83,417 @@ def load_policies(engine: Engine) -> pd.DataFrame:
     return read_frame(engine, statement, flags=("business_hours",))
 
 
-def sla_status(items: pd.DataFrame, policies: pd.DataFrame, now) -> pd.DataFrame:
-    """Items with their SLA target, due time, clock, share of target used, time left, state and warn level."""
-    now = as_timestamp(now)
-    targets = policies.reindex(columns=["queue", "priority", "resolution_minutes"]).drop_duplicates(["queue", "priority"])
-    targets = targets.astype({"queue": items["queue"].dtype, "priority": items["priority"].dtype})
-    status = items.merge(targets, on=["queue", "priority"], how="left")
-    status.index = items.index
+def load_pauses(engine: Engine, policies: pd.DataFrame, *, start=None, end=None, projects=None,
+                regions=None) -> pd.DataFrame:
+    """Spells items spent in a pause status of any policy: item_id, status, paused_from, paused_until (NaT = still).
 
-    created, own_due = status["created_at"], status["due_at"]
-    policy_minutes = pd.to_numeric(status.pop("resolution_minutes"), errors="coerce").astype("float64")
-    has_own_due = own_due.notna()
-    status["target_minutes"] = ((own_due - created).dt.total_seconds() / 60).where(has_own_due, policy_minutes)
-    status["due_effective"] = own_due.where(has_own_due, created + pd.to_timedelta(policy_minutes, unit="min"))
+    Items are scoped like `load_queue_items`. A spell ends at the item's next status event; only
+    items that ever entered a pause status are read, through the (status, item_id) index.
+    """
+    statuses = pause_statuses(policies)
+    if not statuses:
+        return _empty_pauses()
+    event, item, member = QueueEvent.__table__, QueueItem.__table__, Member.__table__
+    paused_items = select(event.c.item_id).where(event.c.status.in_(statuses)).distinct()
+    following = func.lead(event.c.at).over(partition_by=event.c.item_id, order_by=(event.c.at, event.c.id))
+    history = select(
+        event.c.item_id,
+        event.c.status,
+        type_coerce(event.c.at, String).label("paused_from"),
+        type_coerce(following, String).label("paused_until"),
+    ).where(event.c.item_id.in_(paused_items)).subquery()
+    # The few paused items are scoped afterwards by joining their rows, not by listing every item in scope.
+    statement = (
+        select(history.c.item_id, history.c.status, history.c.paused_from, history.c.paused_until)
+        .select_from(history.join(item, item.c.item_id == history.c.item_id)
+                     .outerjoin(member, item.c.member_id == member.c.member_id))
+        .where(history.c.status.in_(statuses))
+        .order_by(history.c.item_id, history.c.paused_from)
+    )
+    statement = _scoped(statement, item, member, start=start, end=end, projects=projects, regions=regions)
+    return read_frame(engine, statement, timestamps=("paused_from", "paused_until"))
 
-    is_open = status["resolved_at"].isna()
-    clock_end = status["resolved_at"].where(~is_open, now)
-    status["clock_minutes"] = (clock_end - created).dt.total_seconds() / 60
+
+def load_sla_status(engine: Engine, now, *, start=None, end=None, projects=None, regions=None) -> pd.DataFrame:
+    """Items created in [start, end) with both SLA clocks at `now`, pauses read from their status history."""
+    scope = dict(start=start, end=end, projects=projects, regions=regions)
+    items = load_queue_items(engine, **scope)
+    policies = load_policies(engine)
+    return sla_status(items, policies, now, pauses=load_pauses(engine, policies, **scope))
+
+
+def load_handle_seconds(engine: Engine, queue: str, *, start=None, end=None) -> pd.Series:
+    """Handling seconds recorded on items of one queue created in [start, end) (an imported `handle_seconds` column).
+
+    Pickup-to-resolution time is not used instead: it includes waiting and would overstate the
+    work an item takes several-fold.
+    """
+    item = QueueItem.__table__
+    recorded = item.c.attributes["handle_seconds"].as_float()
+    statement = select(recorded.label("handle_seconds")).where(item.c.queue == queue, recorded.is_not(None))
+    statement = _scoped(statement, item, None, start=start, end=end, projects=None, regions=None)
+    seconds = read_frame(engine, statement)["handle_seconds"].astype("float64")
+    return seconds[seconds > 0].reset_index(drop=True)
+
+
+def load_stuck_thresholds(engine: Engine) -> dict:
+    """The stuck-item thresholds from settings (hours without progress, retries), with defaults."""
+    setting = Setting.__table__
+    with engine.connect() as connection:
+        stored = dict(connection.execute(select(setting.c.key, setting.c.value)
+                                         .where(setting.c.key.in_(list(STUCK_DEFAULTS)))).all())
+    return {key: type(default)(stored.get(key) if stored.get(key) is not None else default)
+            for key, default in STUCK_DEFAULTS.items()}
+
+
+def _scoped(statement, item, member, *, start, end, projects, regions):
+    if start is not None:
+        statement = statement.where(item.c.created_at >= as_timestamp(start).to_pydatetime())
+    if end is not None:
+        statement = statement.where(item.c.created_at < as_timestamp(end).to_pydatetime())
+    if projects:
+        statement = statement.where(item.c.project_id.in_(list(projects)))
+    if regions:
+        statement = statement.where(member.c.region.in_(list(regions)))
+    return statement
+
+
+def _empty_pauses() -> pd.DataFrame:
+    stamps = pd.Series(dtype="datetime64[us, UTC]")
+    return pd.DataFrame({"item_id": pd.Series(dtype="str"), "status": pd.Series(dtype="str"),
+                         "paused_from": stamps, "paused_until": stamps.copy()})
+
+
+def pause_statuses(policies: pd.DataFrame) -> list[str]:
+    """Every status that pauses some policy's clock, sorted."""
+    if "pause_statuses" not in policies:
+        return []
+    return sorted({status for listed in policies["pause_statuses"] if isinstance(listed, list) for status in listed})
+
+
+# --- business hours ------------------------------------------------------------------------------
+
+
+class BusinessClock:
+    """A weekly schedule in a time zone as a running count of open minutes over time.
+
+    Moments are float minutes since the Unix epoch (UTC). `minutes(t)` is the open time from
+    the clock's first day up to t; `moment(m)` is the first moment that count reaches m.
+    """
+
+    def __init__(self, schedule: Mapping | None, timezone: str, holidays=(), *, first, last, name: str = "policy"):
+        self.name = name
+        self.spans = _weekly_spans(schedule, name) or _weekly_spans(DEFAULT_SCHEDULE, name)
+        try:
+            self.zone = zoneinfo.ZoneInfo(timezone or "UTC")
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+            raise SlaPolicyInvalid(f"The SLA policy {name} has an unknown time zone {timezone!r}: "
+                                   "use an IANA name such as Europe/Berlin.") from exc
+        self.holidays = _holiday_days(holidays, name)
+        self.weekly_minutes = sum((close - open_) * 60 for spans in self.spans.values() for open_, close in spans)
+        self.first_day = self._local_day(first) - pd.Timedelta(days=1)
+        self._build(self._local_day(last) + pd.Timedelta(days=8))
+
+    def covering(self, moment: float, minutes_after: float) -> "BusinessClock":
+        """This clock, extended until `minutes_after` open minutes past `moment` are inside it."""
+        needed = self.minutes(np.array([moment]))[0] + minutes_after
+        weeks = 1
+        while self.cumulative_end[-1] < needed and weeks < 2 ** 12:
+            weeks *= 2
+            extra = needed - self.cumulative_end[-1]
+            self._build(self.last_day + pd.Timedelta(weeks=weeks + math.ceil(extra / self.weekly_minutes)))
+        return self
+
+    def minutes(self, moments: np.ndarray) -> np.ndarray:
+        """Open minutes from the clock's start to each moment (NaN stays NaN)."""
+        index = np.searchsorted(self.starts, moments, side="right") - 1
+        safe = np.clip(index, 0, None)
+        inside = np.clip(moments - self.starts[safe], 0, self.lengths[safe])
+        counted = np.where(index < 0, 0.0, self.cumulative[safe] + inside)
+        return np.where(np.isnan(moments), np.nan, counted)
+
+    def moment(self, minutes: np.ndarray) -> np.ndarray:
+        """The first moment the open-minute count reaches each value (NaN beyond the clock's end)."""
+        index = np.searchsorted(self.cumulative_end, minutes, side="left")
+        safe = np.clip(index, 0, len(self.starts) - 1)
+        found = self.starts[safe] + np.clip(minutes - self.cumulative[safe], 0, None)
+        return np.where(np.isnan(minutes) | (index >= len(self.starts)), np.nan, found)
+
+    def _local_day(self, moment: float) -> pd.Timestamp:
+        return pd.Timestamp(moment * MINUTE_US, unit="us", tz="UTC").tz_convert(self.zone).tz_localize(None).normalize()
+
+    def _build(self, last_day: pd.Timestamp) -> None:
+        self.last_day = last_day
+        days = pd.date_range(self.first_day, last_day, freq="D")
+        days = days[~days.isin(self.holidays)]
+        opens, closes = [], []
+        for weekday, spans in self.spans.items():
+            on_day = days[days.day_of_week == weekday]
+            for open_hour, close_hour in spans:
+                opens.append(on_day + pd.to_timedelta(open_hour, unit="h"))
+                closes.append(on_day + pd.to_timedelta(close_hour, unit="h"))
+        starts = np.sort(np.concatenate([self._utc_minutes(chunk) for chunk in opens]))
+        ends = np.sort(np.concatenate([self._utc_minutes(chunk) for chunk in closes]))
+        # Overlapping spans (or DST folds) must not count the same minute twice.
+        previous_end = np.concatenate([[-np.inf], np.maximum.accumulate(ends)[:-1]])
+        self.starts = np.maximum(starts, previous_end)
+        self.lengths = np.clip(ends - self.starts, 0, None)
+        self.cumulative = np.concatenate([[0.0], np.cumsum(self.lengths)[:-1]])
+        self.cumulative_end = self.cumulative + self.lengths
+
+    def _utc_minutes(self, local: pd.DatetimeIndex) -> np.ndarray:
+        aware = local.tz_localize(self.zone, ambiguous=np.ones(len(local), dtype=bool), nonexistent="shift_forward")
+        return aware.tz_convert("UTC").as_unit("us").asi8.astype("float64") / MINUTE_US
+
+
+def _weekly_spans(schedule: Mapping | None, name: str) -> dict[int, list[tuple[float, float]]]:
+    spans: dict[int, list[tuple[float, float]]] = {}
+    for key, value in (schedule or {}).items():
+        weekday = str(key).strip().lower()[:3]
+        if weekday not in WEEKDAYS:
+            raise SlaPolicyInvalid(f"The SLA policy {name} has a schedule day {key!r}: use mon, tue, … sun.")
+        pairs = value if value and isinstance(value[0], (list, tuple)) else [value] if value else []
+        for pair in pairs:
+            try:
+                open_hour, close_hour = (_hour(part) for part in pair)
+            except (TypeError, ValueError) as exc:
+                raise SlaPolicyInvalid(f"The SLA policy {name} has opening hours {pair!r} on {weekday}: "
+                                       "write them as [9, 17] or ['09:00', '17:30'].") from exc
+            if 0 <= open_hour < close_hour <= 24:
+                spans.setdefault(WEEKDAYS.index(weekday), []).append((open_hour, close_hour))
+    return spans
+
+
+def _hour(value) -> float:
+    if isinstance(value, str) and ":" in value:
+        hours, minutes = value.split(":", 1)
+        return int(hours) + int(minutes) / 60
+    return float(value)
+
+
+def _holiday_days(holidays, name: str) -> pd.DatetimeIndex:
+    try:
+        return pd.DatetimeIndex(pd.to_datetime(list(holidays or []), format="ISO8601")).normalize()
+    except (TypeError, ValueError) as exc:
+        raise SlaPolicyInvalid(f"The SLA policy {name} has a holiday that is not a day (YYYY-MM-DD).") from exc
+
+
+# --- SLA clocks ----------------------------------------------------------------------------------
+
+
+def sla_status(items: pd.DataFrame, policies: pd.DataFrame, now, pauses: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Items with both SLA clocks: target, due moment, minutes counted, share used, time left, state and warn level.
+
+    Resolution columns: target_minutes, due_effective, clock_minutes, used_share,
+    time_left_minutes (clock minutes), due_in_minutes (calendar minutes to the due moment), state,
+    warn_level, plus `paused` (clock stopped by a pause status now) and `clock` (calendar,
+    business hours or own due date). First response: the same with a `response_` prefix
+    (response_due for the due moment). `pauses` is `load_pauses` output; without it no clock pauses.
+    """
+    now_minutes = _minutes_of(as_timestamp(now))
+    rules = _policy_rules(policies)
+    rule = _rule_of(items, rules)
+    clocks = _business_clocks(rules, rule, items, now_minutes)
+    created = _minutes(items["created_at"])
+    resolved = _minutes(items["resolved_at"])
+    responded = np.fmin(_minutes(items["first_response_at"]), resolved)
+    spells = _pause_spells(pauses, items, rules, rule, now_minutes)
+    own_due = _minutes(items["due_at"])
+
+    columns: dict[str, object] = {}
+    for target, prefix in TARGETS.items():
+        minutes_column = "resolution_minutes" if target == "resolution" else "first_response_minutes"
+        policy_target = np.append(rules[minutes_column].to_numpy(dtype="float64"), np.nan)[rule]
+        stop = resolved if target == "resolution" else responded
+        clock = _clock(created, stop, policy_target, rule, clocks, spells, now_minutes)
+        if target == "resolution":
+            clock = _with_own_due(clock, created, stop, own_due, now_minutes)
+        columns.update(_target_columns(clock, prefix, now_minutes))
+    has_own_due = ~np.isnan(own_due)
+    business = np.append(rules["business_hours"].to_numpy(dtype=bool), False)[rule]
+    columns["clock"] = np.where(has_own_due, "own due date", np.where(business, "business hours", "calendar"))
+    return items.assign(**{name: pd.Series(values, index=items.index) for name, values in columns.items()})
+
+
+def _policy_rules(policies: pd.DataFrame) -> pd.DataFrame:
+    defaults = {"first_response_minutes": np.nan, "resolution_minutes": np.nan, "business_hours": False,
+                "timezone": "UTC", "schedule": None, "holidays": None, "pause_statuses": None}
+    rules = policies.drop_duplicates(["queue", "priority"]).reset_index(drop=True)
+    for name, default in defaults.items():
+        if name not in rules:
+            rules[name] = default
+    for name in ("first_response_minutes", "resolution_minutes"):
+        rules[name] = pd.to_numeric(rules[name], errors="coerce").astype("float64")
+    rules["business_hours"] = rules["business_hours"].fillna(False).astype(bool)
+    return rules
+
+
+def _rule_of(items: pd.DataFrame, rules: pd.DataFrame) -> np.ndarray:
+    """Each item's policy row number, or len(rules) (a row of NaN targets) where none matches."""
+    keys = pd.MultiIndex.from_arrays([rules["queue"].astype("str"), rules["priority"].astype("str")])
+    wanted = pd.MultiIndex.from_arrays([items["queue"].astype("str"), items["priority"].astype("str")])
+    rule = keys.get_indexer(wanted) if len(keys) else np.full(len(items), -1)
+    return np.where(rule < 0, len(rules), rule)
+
+
+def _business_clocks(rules, rule, items, now_minutes) -> dict[int, BusinessClock]:
+    clocks = {}
+    for number in np.flatnonzero(rules["business_hours"].to_numpy(dtype=bool)):
+        mine = rule == number
+        if not mine.any():
+            continue
+        policy = rules.iloc[number]
+        created = _minutes(items["created_at"])[mine]
+        last = np.nanmax([now_minutes, *(np.nanmax(_minutes(items[c])[mine], initial=-np.inf)
+                                         for c in ("created_at", "first_response_at", "resolved_at"))])
+        longest = np.nanmax([policy["resolution_minutes"], policy["first_response_minutes"], 0.0])
+        clock = BusinessClock(policy["schedule"], policy["timezone"], policy["holidays"],
+                              first=np.nanmin(created), last=last, name=f"{policy['queue']}/{policy['priority']}")
+        clocks[int(number)] = clock.covering(last, longest)
+    return clocks
+
+
+def _on_axis(moments: np.ndarray, rule: np.ndarray, clocks: dict[int, BusinessClock]) -> np.ndarray:
+    """Moments as positions on each item's clock: calendar minutes, or open minutes for business hours."""
+    placed = moments.astype("float64", copy=True)
+    for number, clock in clocks.items():
+        mine = rule == number
+        placed[mine] = clock.minutes(moments[mine])
+    return placed
+
+
+def _off_axis(positions: np.ndarray, rule: np.ndarray, clocks: dict[int, BusinessClock]) -> np.ndarray:
+    moments = positions.astype("float64", copy=True)
+    for number, clock in clocks.items():
+        mine = rule == number
+        moments[mine] = clock.moment(positions[mine])
+    return moments
+
+
+def _pause_spells(pauses, items, rules, rule, now_minutes) -> pd.DataFrame | None:
+    """Pause spells that apply to each item's own policy, as item positions and moments (open spells end now)."""
+    if pauses is None or pauses.empty:
+        return None
+    allowed = rules[["pause_statuses"]].assign(number=np.arange(len(rules))).explode("pause_statuses").dropna()
+    allowed = set(zip(allowed["number"].astype("int64"), allowed["pause_statuses"].astype("str")))
+    if not allowed:
+        return None
+    position = pd.Series(np.arange(len(items)), index=items["item_id"].to_numpy())
+    position = position[~position.index.duplicated()]
+    where = position.reindex(pauses["item_id"].to_numpy()).to_numpy()
+    spells = pd.DataFrame({"position": where, "status": pauses["status"].astype("str").to_numpy(),
+                           "start": _minutes(pauses["paused_from"]), "end": _minutes(pauses["paused_until"])})
+    spells = spells[~np.isnan(spells["position"])]
+    spells["position"] = spells["position"].astype("int64")
+    spells["rule"] = rule[spells["position"].to_numpy()]
+    keep = [(r, s) in allowed for r, s in zip(spells["rule"], spells["status"])]
+    spells = spells[keep]
+    spells["still"] = np.isnan(spells["end"].to_numpy())
+    spells["end"] = np.fmin(spells["end"].fillna(now_minutes), now_minutes)
+    return spells.sort_values(["position", "start"], kind="stable", ignore_index=True)
+
+
+def _clock(created, stop, target, rule, clocks, spells, now_minutes) -> dict[str, np.ndarray]:
+    """One target's clock: minutes used, due moment and whether a pause stops it now."""
+    end = np.where(np.isnan(stop), now_minutes, stop)
+    start_pos, end_pos = _on_axis(created, rule, clocks), _on_axis(end, rule, clocks)
+    paused_total = np.zeros(len(created))
+    paused_before_due = np.zeros(len(created))
+    paused_now = np.zeros(len(created), dtype=bool)
+    if spells is not None and len(spells):
+        item = spells["position"].to_numpy()
+        spell_rule = spells["rule"].to_numpy()
+        # Only the part of a spell inside the running clock counts: after creation, before the stop.
+        begin = np.fmax(spells["start"].to_numpy(), created[item])
+        finish = np.fmin(spells["end"].to_numpy(), end[item])
+        begin_pos = _on_axis(begin, spell_rule, clocks)
+        length = np.where(finish > begin, _on_axis(finish, spell_rule, clocks) - begin_pos, 0.0)
+        length = np.clip(np.nan_to_num(length), 0, None)
+        # Minutes the clock had run when each spell began: spells in order, earlier ones subtracted.
+        earlier = pd.Series(length).groupby(item).cumsum().to_numpy() - length
+        ran_before = begin_pos - start_pos[item] - earlier
+        before_due = ran_before < target[item]
+        paused_total = np.bincount(item, weights=length, minlength=len(created))
+        paused_before_due = np.bincount(item, weights=np.where(before_due, length, 0.0), minlength=len(created))
+        running = np.isnan(stop)
+        paused_now[item[spells["still"].to_numpy() & running[item]]] = True
+    used = end_pos - start_pos - paused_total
+    due = _off_axis(start_pos + target + paused_before_due, rule, clocks)
+    return {"target": target, "used": used, "due": due, "stopped": ~np.isnan(stop), "paused": paused_now}
+
+
+def _with_own_due(clock: dict, created, stop, own_due, now_minutes) -> dict:
+    has = ~np.isnan(own_due)
+    end = np.where(np.isnan(stop), now_minutes, stop)
+    return {
+        "target": np.where(has, own_due - created, clock["target"]),
+        "used": np.where(has, end - created, clock["used"]),
+        "due": np.where(has, own_due, clock["due"]),
+        "stopped": clock["stopped"],
+        "paused": clock["paused"] & ~has,
+    }
+
+
+def _target_columns(clock: dict, prefix: str, now_minutes: float) -> dict[str, object]:
+    target, used, stopped = clock["target"], clock["used"], clock["stopped"]
+    has_target = ~np.isnan(target)
     with np.errstate(divide="ignore", invalid="ignore"):
-        status["used_share"] = status["clock_minutes"] / status["target_minutes"]
-    status["time_left_minutes"] = status["target_minutes"] - status["clock_minutes"]
-
-    has_target = status["target_minutes"].notna()
-    late = clock_end > status["due_effective"]
-    used = status["used_share"]
-    status["state"] = np.select(
-        [~has_target, ~is_open & ~late, late, used >= AT_RISK_SHARE],
-        ["no_target", "met", "breached", "at_risk"],
+        share = used / target
+    late = used > target + EPSILON_MINUTES
+    paused = clock["paused"] & ~late
+    state = np.select(
+        [~has_target, stopped & ~late, late, paused, share >= AT_RISK_SHARE],
+        ["no_target", "met", "breached", "paused", "at_risk"],
         default="open",
     )
-    warn = [is_open & has_target & (used >= level / 100) for level in WARN_LEVELS]
-    status["warn_level"] = np.select(warn, WARN_LEVELS, default=0).astype("int64")
-    return status
+    warned = ~stopped & has_target & ~paused
+    warn = np.select([warned & (share >= level / 100) for level in WARN_LEVELS], WARN_LEVELS, default=0)
+    due = "due_effective" if prefix == "" else f"{prefix}due"
+    columns = {
+        f"{prefix}target_minutes": target,
+        due: _moments(clock["due"]),
+        f"{prefix}clock_minutes": used,
+        f"{prefix}used_share": share,
+        f"{prefix}time_left_minutes": target - used,
+        f"{prefix}due_in_minutes": clock["due"] - now_minutes,
+        f"{prefix}state": state,
+        f"{prefix}warn_level": warn.astype("int64"),
+    }
+    if prefix == "":
+        columns["paused"] = paused & ~stopped
+    return columns
 
 
-def sla_compliance(status: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
+def _minutes(timestamps: pd.Series) -> np.ndarray:
+    values = timestamps.dt.tz_convert("UTC").dt.as_unit("us")
+    return np.where(values.isna(), np.nan, values.to_numpy(dtype="datetime64[us]").astype("int64") / MINUTE_US)
+
+
+def _minutes_of(moment: pd.Timestamp) -> float:
+    return moment.value / (MINUTE_US * 1000)  # Timestamp.value is nanoseconds whatever the unit
+
+
+def _moments(minutes: np.ndarray) -> pd.DatetimeIndex:
+    micros = np.where(np.isnan(minutes), np.iinfo("int64").min, np.round(np.nan_to_num(minutes) * MINUTE_US))
+    return pd.DatetimeIndex(micros.astype("int64").view("datetime64[us]")).tz_localize("UTC")
+
+
+# --- SLA summaries -------------------------------------------------------------------------------
+
+
+def _target_prefix(target: str) -> str:
+    if target not in TARGETS:
+        raise UnknownMetric(f"Unknown SLA target {target!r}: use one of {', '.join(TARGETS)}.")
+    return TARGETS[target]
+
+
+def sla_compliance(status: pd.DataFrame, by: Grouping = None, *, target: str = "resolution") -> pd.DataFrame:
     """Compliance = met / items whose target came due, with met, breached, at-risk and due counts."""
+    prefix = _target_prefix(target)
     keys = group_columns(status, by)
+    state = status[f"{prefix}state"]
     flags = pd.DataFrame(
-        {state: (status["state"] == state).astype("int64") for state in ("met", "breached", "at_risk")},
+        {name: (state == name).astype("int64") for name in ("met", "breached", "at_risk")},
         index=status.index,
     )
     if keys:
@@ -106,15 +505,19 @@ def sla_compliance(status: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
     return counts[[*keys, "compliance", "met", "breached", "at_risk", "count"]]
 
 
-def sla_compliance_trend(status: pd.DataFrame, freq: str = "D", by: Grouping = None) -> pd.DataFrame:
+def sla_compliance_trend(status: pd.DataFrame, freq: str = "D", by: Grouping = None, *,
+                         target: str = "resolution") -> pd.DataFrame:
     """Compliance per period of the due time, over items whose target came due (met or breached)."""
+    prefix = _target_prefix(target)
     keys = group_columns(status, by)
-    decided = status[status["state"].isin(["met", "breached"])]
+    state = status[f"{prefix}state"]
+    decided = status[state.isin(["met", "breached"])]
+    due = decided["due_effective" if prefix == "" else f"{prefix}due"]
     frame = pd.DataFrame(
         {
-            "date": period_start(decided["due_effective"], freq),
-            "met": (decided["state"] == "met").astype("int64"),
-            "breached": (decided["state"] == "breached").astype("int64"),
+            "date": period_start(due, freq),
+            "met": (state[decided.index] == "met").astype("int64"),
+            "breached": (state[decided.index] == "breached").astype("int64"),
         }
     ).join(decided[keys])
     trend = frame.groupby(["date", *keys], dropna=False, sort=True)[["met", "breached"]].sum().reset_index()
@@ -123,19 +526,155 @@ def sla_compliance_trend(status: pd.DataFrame, freq: str = "D", by: Grouping = N
     return trend[["date", *keys, "compliance", "met", "breached", "count"]]
 
 
-def breach_risk(status: pd.DataFrame, limit: int | None = None) -> pd.DataFrame:
-    """Open items not yet breached that used at least half their target, least time left first."""
-    at_risk = status[
-        status["resolved_at"].isna() & status["state"].isin(["open", "at_risk"]) & (status["warn_level"] >= 50)
-    ].sort_values("time_left_minutes", kind="stable")
+def target_view(status: pd.DataFrame, target: str) -> pd.DataFrame:
+    """The status with one target's clock under the resolution column names, and a `target` label column."""
+    prefix = _target_prefix(target)
+    view = status
+    if prefix:
+        names = ["target_minutes", "clock_minutes", "used_share", "time_left_minutes", "due_in_minutes", "state",
+                 "warn_level"]
+        view = status.assign(**{name: status[f"{prefix}{name}"] for name in names},
+                             due_effective=status[f"{prefix}due"])
+    return view.assign(target=TARGET_LABELS[target], hours_left=view["due_in_minutes"] / 60)
+
+
+def breach_risk(status: pd.DataFrame, limit: int | None = None, *, targets=("resolution",)) -> pd.DataFrame:
+    """Open clocks not yet breached that used at least half their target, soonest due first.
+
+    With several `targets` an item can appear once per target (its `target` column says which).
+    Paused clocks are left out: nothing breaches while the clock is stopped.
+    """
+    parts = []
+    for target in targets:
+        view = target_view(status, target)
+        parts.append(view[view["state"].isin(["open", "at_risk"]) & (view["warn_level"] >= 50)])
+    at_risk = pd.concat(parts, ignore_index=len(parts) > 1) if len(parts) > 1 else parts[0]
+    at_risk = at_risk.sort_values(["due_in_minutes", "time_left_minutes"], kind="stable")
     return at_risk if limit is None else at_risk.head(limit)
 
 
-def breached_open(status: pd.DataFrame) -> pd.DataFrame:
-    """Open items already past due, most overdue first, with `overdue_minutes`."""
-    breached = status[status["resolved_at"].isna() & (status["state"] == "breached")]
-    breached = breached.assign(overdue_minutes=-breached["time_left_minutes"])
+def breached_open(status: pd.DataFrame, *, targets=("resolution",)) -> pd.DataFrame:
+    """Open clocks already past due, most overdue first, with `overdue_minutes` (calendar time since due)."""
+    parts = []
+    for target in targets:
+        view = target_view(status, target)
+        still_running = view["resolved_at"].isna() if target == "resolution" else \
+            view["first_response_at"].isna() & view["resolved_at"].isna()
+        parts.append(view[still_running & (view["state"] == "breached")])
+    breached = pd.concat(parts, ignore_index=len(parts) > 1) if len(parts) > 1 else parts[0]
+    breached = breached.assign(overdue_minutes=-breached["due_in_minutes"], hours_overdue=-breached["hours_left"])
     return breached.sort_values("overdue_minutes", ascending=False, kind="stable")
+
+
+def warning_counts(status: pd.DataFrame, by: Grouping, *, targets=("first_response", "resolution")) -> pd.DataFrame:
+    """Open clocks per group at each warning: ≥50%, ≥75%, ≥90% of target used (not yet breached) and breached."""
+    keys = group_columns(status, by)
+    risk = breach_risk(status, targets=targets)
+    late = breached_open(status, targets=targets)
+    level = pd.concat([risk["warn_level"].map({50: "≥50%", 75: "≥75%", 90: "≥90%"}),
+                       pd.Series("breached", index=late.index)], ignore_index=True)
+    frame = pd.concat([risk[keys], late[keys]], ignore_index=True).assign(level=level)
+    columns = ["≥50%", "≥75%", "≥90%", "breached"]
+    if frame.empty:
+        return pd.DataFrame(columns=[*keys, *columns, "total"])
+    table = frame.groupby([*keys, "level"], dropna=False).size().unstack("level", fill_value=0)
+    table = table.reindex(columns=columns, fill_value=0).astype("int64")
+    table["total"] = table.sum(axis=1)
+    table.columns.name = None
+    return table.reset_index().sort_values(["breached", "≥90%", "total"], ascending=False, ignore_index=True)
+
+
+def queue_breakdown(status: pd.DataFrame, by: Grouping, *, start, end) -> pd.DataFrame:
+    """Per group: open, breached and at-risk items now; SLA met (resolution, first response) for targets due
+    in [start, end); median and p90 first-response and resolution hours for items created in [start, end)."""
+    keys = group_columns(status, by)
+    start, end = as_timestamp(start), as_timestamp(end)
+    is_open = status["resolved_at"].isna()
+    now_counts = pd.DataFrame({
+        "open": is_open.astype("int64"),
+        "breached_open": (is_open & (status["state"] == "breached")).astype("int64"),
+        "at_risk": (status["state"] == "at_risk").astype("int64"),
+    }, index=status.index).join(status[keys]).groupby(keys, dropna=False, sort=True).sum()
+    due = status["due_effective"].between(start, end, inclusive="left")
+    response_due = status["response_due"].between(start, end, inclusive="left")
+    met = sla_compliance(status[due], keys).set_index(keys)
+    response_met = sla_compliance(status[response_due], keys, target="first_response").set_index(keys)
+    created = status[status["created_at"].between(start, end, inclusive="left")]
+    times = [(response_time_summary(created, kind, keys).set_index(keys)[["median_seconds", "p90_seconds"]] / 3600)
+             .rename(columns=lambda name: f"{kind}_{name.replace('_seconds', '_hours')}") for kind in RESPONSE_KINDS]
+    table = now_counts.join([met[["compliance", "count"]].rename(columns={"count": "due"}),
+                             response_met[["compliance"]].rename(columns={"compliance": "response_compliance"}),
+                             *times], how="left")
+    table["due"] = table["due"].fillna(0).astype("int64")
+    return table.reset_index().sort_values(["open", *keys], ascending=[False, *[True] * len(keys)], ignore_index=True)
+
+
+# What the overview keeps of each list: enough to act on an item, small enough to cache and export.
+_LISTED = ["item_id", "queue", "priority", "project_id", "member_id", "status", "assignee", "created_at"]
+OVERVIEW_COLUMNS = {
+    "risk": ["target", "warn_level", "used_share", "hours_left", "due_effective", "clock", *_LISTED],
+    "breached": ["target", "hours_overdue", "overdue_minutes", "due_effective", "clock", *_LISTED],
+    "paused": ["clock_minutes", "time_left_minutes", "due_effective", "clock", *_LISTED],
+    "stuck": ["hours_stuck", "retries", "last_error", "stuck_reason", "version", *_LISTED],
+    "open_escalations": ["escalation_reason", "owner_team", "state", "hours_left", "due_effective", *_LISTED],
+}
+
+
+@dataclass(frozen=True)
+class QueueOverview:
+    """Everything the Queues page shows for one filtered set of items, computed once per data version."""
+
+    open_items: int
+    breached_items: int
+    at_risk_items: int
+    resolution: dict
+    first_response: dict
+    median_first_response_hours: float
+    risk: pd.DataFrame
+    breached: pd.DataFrame
+    paused: pd.DataFrame
+    ages: pd.DataFrame
+    open_by_day: pd.DataFrame
+    stuck: pd.DataFrame
+    escalation_reasons: pd.DataFrame
+    open_escalations: pd.DataFrame
+
+
+def queue_overview(status: pd.DataFrame, now, *, start, end, stuck_after_hours: float = 24,
+                   max_retries: int = 3) -> QueueOverview:
+    """The Queues page in one call: headline counts, what breaches next, backlog, stuck and escalated items.
+
+    Compliance counts targets due in [start, end); response times and escalation reasons count
+    items created in [start, end); everything else is the state at `now`.
+    """
+    start, end = as_timestamp(start), as_timestamp(end)
+    both = ("first_response", "resolution")
+    created = status[status["created_at"].between(start, end, inclusive="left")]
+    due = status[status["due_effective"].between(start, end, inclusive="left")]
+    response_due = status[status["response_due"].between(start, end, inclusive="left")]
+    breached = breached_open(status, targets=both)
+    last_day = (end - pd.Timedelta(microseconds=1)).tz_convert("UTC").tz_localize(None)
+    return QueueOverview(
+        open_items=int(status["resolved_at"].isna().sum()),
+        breached_items=int(breached["item_id"].nunique()),
+        at_risk_items=int((status["state"] == "at_risk").sum()),
+        resolution=sla_compliance(due).iloc[0].to_dict(),
+        first_response=sla_compliance(response_due, target="first_response").iloc[0].to_dict(),
+        median_first_response_hours=float(response_time_summary(created, "first_response")["median_seconds"].iloc[0])
+        / 3600,
+        risk=breach_risk(status, targets=both)[OVERVIEW_COLUMNS["risk"]],
+        breached=breached[OVERVIEW_COLUMNS["breached"]],
+        paused=status.loc[status["paused"], OVERVIEW_COLUMNS["paused"]],
+        ages=backlog(status, now),
+        open_by_day=backlog_trend(status, start.tz_convert("UTC").tz_localize(None), last_day),
+        stuck=stuck_items(status, now, stuck_after_hours=stuck_after_hours,
+                          max_retries=max_retries)[OVERVIEW_COLUMNS["stuck"]],
+        escalation_reasons=escalation_reasons(created, by="owner_team"),
+        open_escalations=open_escalations(status)[OVERVIEW_COLUMNS["open_escalations"]],
+    )
+
+
+# --- response times, backlog ---------------------------------------------------------------------
 
 
 def response_time_summary(items: pd.DataFrame, kind: str, by: Grouping = None) -> pd.DataFrame:
@@ -169,10 +708,11 @@ def response_times(items: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
     return combined[[*keys, "metric", "median_seconds", "p90_seconds", "count"]]
 
 
-def backlog(items: pd.DataFrame, now) -> pd.DataFrame:
-    """Open items per queue and age bucket (<4h, 4–24h, 1–3d, 3–7d, >7d), zero-filled."""
+def backlog(items: pd.DataFrame, now, by: str = "queue") -> pd.DataFrame:
+    """Open items per queue (or `by`, e.g. priority) and age bucket (<4h, 4–24h, 1–3d, 3–7d, >7d), zero-filled."""
     now = as_timestamp(now)
-    open_items = items[items["resolved_at"].isna()]
+    (by,) = group_columns(items, by)
+    open_items = items[items["resolved_at"].isna() & (items["created_at"] <= now)]
     age_hours = ((now - open_items["created_at"]).dt.total_seconds() / 3600).clip(lower=0)
     buckets = pd.Categorical(
         pd.cut(age_hours, bins=BACKLOG_BUCKET_HOURS, right=False, labels=BACKLOG_BUCKETS),
@@ -180,13 +720,14 @@ def backlog(items: pd.DataFrame, now) -> pd.DataFrame:
         ordered=True,
     )
     counts = (
-        pd.DataFrame({"queue": open_items["queue"].to_numpy(), "bucket": buckets})
-        .groupby(["queue", "bucket"], observed=True)
+        pd.DataFrame({by: open_items[by].to_numpy(), "bucket": buckets})
+        .groupby([by, "bucket"], observed=True)
         .size()
     )
     grid = pd.MultiIndex.from_product(
-        [sorted(items["queue"].dropna().unique()), pd.CategoricalIndex(BACKLOG_BUCKETS, categories=BACKLOG_BUCKETS, ordered=True)],
-        names=["queue", "bucket"],
+        [sorted(items[by].dropna().unique()),
+         pd.CategoricalIndex(BACKLOG_BUCKETS, categories=BACKLOG_BUCKETS, ordered=True)],
+        names=[by, "bucket"],
     )
     table = counts.reindex(grid, fill_value=0).rename("count").reset_index()
     table["count"] = table["count"].astype("int64")
@@ -213,6 +754,9 @@ def backlog_trend(items: pd.DataFrame, start, end) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True).sort_values(["date", "queue"], ignore_index=True)
 
 
+# --- staging and escalation ----------------------------------------------------------------------
+
+
 def stuck_items(
     items: pd.DataFrame, now, *, stuck_after_hours: float = 24, max_retries: int = 3, queue: str = "staging"
 ) -> pd.DataFrame:
@@ -223,25 +767,35 @@ def stuck_items(
     hours = (now - last_touch).dt.total_seconds() / 3600
     idle = hours > stuck_after_hours
     retried = staging["retries"] >= max_retries
-    stuck = staging.assign(hours_stuck=hours)[idle | retried]
+    stuck = staging.assign(hours_stuck=hours.clip(lower=0))[idle | retried]
     idle, retried = idle[idle | retried], retried[idle | retried]
     reason = np.where(idle & retried, "idle and retried", np.where(idle, "idle", "retried"))
     stuck = stuck.assign(stuck_reason=reason)
     return stuck.sort_values("hours_stuck", ascending=False, kind="stable")
 
 
-def escalation_reasons(items: pd.DataFrame) -> pd.DataFrame:
-    """Escalation-queue items per reason: count, still open, share; most frequent first."""
+def escalation_reasons(items: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
+    """Escalation-queue items per reason (and `by`, e.g. owner_team): count, still open, share; most frequent first."""
     escalated = items[items["queue"] == "escalation"]
+    keys = group_columns(escalated, by)
     frame = pd.DataFrame(
         {
             "escalation_reason": escalated["escalation_reason"].fillna("unspecified"),
+            **{key: escalated[key].fillna("unassigned") for key in keys},
             "open": escalated["resolved_at"].isna().astype("int64"),
         }
     )
-    table = frame.groupby("escalation_reason").agg(count=("open", "size"), open=("open", "sum")).reset_index()
+    table = frame.groupby(["escalation_reason", *keys]).agg(count=("open", "size"), open=("open", "sum")).reset_index()
     table["share"] = ratio(table["count"], table["count"].sum()) if len(table) else pd.Series(dtype="float64")
-    return table.sort_values(["count", "escalation_reason"], ascending=[False, True], ignore_index=True)
+    return table.sort_values(["count", "escalation_reason", *keys], ascending=[False, True, *[True] * len(keys)],
+                             ignore_index=True)
+
+
+def open_escalations(status: pd.DataFrame) -> pd.DataFrame:
+    """Open escalation items with reason, owning team and SLA clock, soonest due first."""
+    escalated = status[(status["queue"] == "escalation") & status["resolved_at"].isna()]
+    escalated = escalated.assign(hours_left=escalated["due_in_minutes"] / 60)
+    return escalated.sort_values(["due_in_minutes", "created_at"], kind="stable", na_position="last")
 
 
 def _naive_utc(timestamps: pd.Series) -> np.ndarray:

@@ -7,7 +7,7 @@ skipped). Activity frames come from `load_activity`: one row per member × proje
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, not_, select
+from sqlalchemy import Engine, String, func, not_, select, type_coerce
 
 from core.metrics import Grouping, as_date, as_day, as_timestamp, group_columns, loader_columns, ratio, read_frame
 from core.metrics.feedback import NEGATIVE_AT, effective_sentiment
@@ -27,6 +27,7 @@ DAY = pd.Timedelta(days=1)
 # Shares computed as differences of floats land a hair under round thresholds (0.9 - 0.8 < 0.1).
 TOLERANCE = 1e-9
 SEVERITY_RATIO_CAP = 10.0
+DIRECT = "direct"
 
 
 def load_activity(engine: Engine, *, start, end, projects=None, regions=None) -> pd.DataFrame:
@@ -50,6 +51,27 @@ def load_activity(engine: Engine, *, start, end, projects=None, regions=None) ->
     return read_frame(engine, statement, days=("day",))
 
 
+def load_project_days(engine: Engine, *, start, end, projects=None, regions=None) -> pd.DataFrame:
+    """Non-staff activity summed per project and day for days start..end: enough for `confusion_alerts`."""
+    activity, member = Activity.__table__, Member.__table__
+    sums = [func.sum(activity.c[name]).label(name) for name in COUNTS]
+    statement = (
+        select(activity.c.project_id, type_coerce(activity.c.day, String).label("day"), *sums)
+        .select_from(activity.join(member, activity.c.member_id == member.c.member_id))
+        .where(activity.c.day >= as_date(start), activity.c.day <= as_date(end), not_(member.c.is_staff),
+               not_(member.c.is_bot))
+        .group_by(activity.c.project_id, activity.c.day)
+        .order_by(activity.c.day, activity.c.project_id)
+    )
+    if projects:
+        statement = statement.where(activity.c.project_id.in_(list(projects)))
+    if regions:
+        statement = statement.where(member.c.region.in_(list(regions)))
+    frame = read_frame(engine, statement, days=("day",))
+    return frame.astype({name: "float64" if name in ("handle_seconds", "active_minutes") else "int64"
+                         for name in COUNTS})
+
+
 def load_projects(engine: Engine) -> pd.DataFrame:
     """Every project with its launch and latest guideline change (UTC), for `confusion_alerts`."""
     project = Project.__table__
@@ -61,6 +83,8 @@ def workforce_table(activity: pd.DataFrame, by: Grouping = "member_id") -> pd.Da
     """Per member, project, vendor (or any column): volumes, quality, AHT, productivity, occupancy, skip and too-fast rates."""
     keys = group_columns(activity, by)
     frame = activity.rename(columns=COUNTS)
+    if "vendor" in keys:  # a blank vendor means the tasker works for us directly
+        frame["vendor"] = frame["vendor"].fillna(DIRECT)
     frame["worked"] = frame["submitted"] > 0
     totals = _grouped(frame, keys).agg(
         **{name: (name, "sum") for name in COUNTS.values()},
@@ -79,6 +103,15 @@ def workforce_table(activity: pd.DataFrame, by: Grouping = "member_id") -> pd.Da
     if "member_id" in keys:
         table = table.drop(columns="members")
     return table.sort_values(["submitted", *keys], ascending=[False, *[True] * len(keys)], ignore_index=True)
+
+
+def matching_rows(table: pd.DataFrame, text: str = "", *, min_submitted: int = 0) -> pd.DataFrame:
+    """Rows of a workforce table with at least `min_submitted` tasks whose text columns contain `text` (any case)."""
+    keep = table["submitted"] >= min_submitted
+    if text:
+        words = table.select_dtypes(exclude="number").astype("str").agg(" ".join, axis=1)
+        keep &= words.str.contains(text, case=False, regex=False)
+    return table[keep]
 
 
 def fatigue_alerts(
@@ -155,6 +188,8 @@ def fatigue_alerts(
     if segment:
         alerts = alerts.merge(activity.drop_duplicates("member_id", keep="last")[["member_id", *segment]],
                               on="member_id", how="left")
+        if "vendor" in segment:
+            alerts["vendor"] = alerts["vendor"].fillna(DIRECT)
     columns = ["member_id", *segment, "baseline_quality", "recent_quality", "baseline_aht", "recent_aht",
                "recent_daily_hours", "streak_days", "recent_tasks", "reasons", "severity"]
     return alerts[columns].sort_values(["severity", "member_id"], ascending=[False, True], ignore_index=True)
@@ -172,14 +207,21 @@ def confusion_alerts(
     rejection_ratio: float = 1.5,
     questions_ratio: float = 2.0,
     min_tasks: int = 50,
+    min_baseline_days: int = 7,
+    min_questions: int = 10,
     include_unflagged: bool = False,
 ) -> pd.DataFrame:
     """Projects launched or given new guidelines in the last `lookback_days` whose rejections or questions jumped.
 
     Compares the `window_days` from the change (up to as_of) with the `baseline_days` before it;
-    a launch with no earlier reviewed work of its own is compared with the rest of the crowd
-    (`baseline_source` 'crowd'). Flags rejection rate ≥ 1.5× or questions per 100 tasks ≥ 2×
-    with at least `min_tasks` recent tasks; negative feedback shares are reported alongside.
+    a change with fewer than `min_tasks` earlier tasks or `min_baseline_days` earlier days of its own
+    (a launch, or a guideline fix soon after one) is compared with a typical other project over
+    the same days (`baseline_source` 'crowd': the median project of the same kind, else of all) —
+    unless the project launched before the baseline, when its own history was simply not passed
+    in ('too little history', not flagged). Flags rejection rate
+    ≥ 1.5× or questions per 100 tasks ≥ 2× with at least `min_tasks` recent tasks; the questions
+    signal also needs `min_questions` recent questions, since a handful more is noise. Negative
+    feedback shares are reported alongside.
     """
     as_of_day = as_day(as_of)
     changes = _recent_changes(projects, as_of_day, lookback_days)
@@ -187,9 +229,25 @@ def confusion_alerts(
     sums = _window_sums(frame, changes["change_day"], ["project_id"], as_of_day, window_days, baseline_days)
     table = changes.join(sums, how="left").fillna({column: 0 for column in sums.columns})
 
-    table["baseline_source"] = np.where(table["reviewed_baseline"] > 0, "own", "crowd")
-    for project_id in table.index[table["baseline_source"] == "crowd"]:
-        crowd = _crowd_baseline(frame, project_id, table.at[project_id, "change_day"], baseline_days)
+    # A few days of work before the change (a launch followed by a quick guideline fix) is too thin to
+    # compare with: zero questions in it would make any question an infinite rise.
+    own = ((table["reviewed_baseline"] > 0) & (table["submitted_baseline"] >= min_tasks)
+           & (table["days_baseline"] >= min_baseline_days))
+    # Only a project with no history of its own (launched inside the baseline) borrows the crowd's: an
+    # older project without baseline rows here was simply not loaded that far back.
+    launch_at = projects.set_index("project_id")["launch_at"].dt.tz_convert("UTC").dt.tz_localize(None)
+    launched = _lookup(table.index.to_series(), launch_at)
+    established = launched.notna() & (launched < table["change_day"] - baseline_days * DAY)
+    table["baseline_source"] = np.select([own, established], ["own", "too little history"], default="crowd")
+    measures = ["approved", "rejected", "submitted", "questions", "reviewed"]
+    table = table.astype({f"{name}_baseline": "float64" for name in measures})
+    kinds = projects.set_index("project_id")["kind"] if "kind" in projects else pd.Series(dtype="str")
+    for project_id in table.index[table["baseline_source"] != "own"]:
+        crowd = {name: np.nan for name in measures}
+        if table.at[project_id, "baseline_source"] == "crowd":
+            peers = kinds.index[(kinds == kinds.get(project_id)) & (kinds.index != project_id)].tolist()
+            crowd = _crowd_baseline(frame, project_id, table.at[project_id, "change_day"], baseline_days, min_tasks,
+                                    peers=peers)
         for name, value in crowd.items():
             table.at[project_id, f"{name}_baseline"] = value
     table = table.join(_confusion_rates(table))
@@ -201,9 +259,10 @@ def confusion_alerts(
         table["baseline_negative_share"] = negative["baseline"].reindex(table.index)
         table["recent_negative_share"] = negative["recent"].reindex(table.index)
 
-    enough = table["submitted_recent"] >= min_tasks
+    enough = (table["submitted_recent"] >= min_tasks) & (table["baseline_source"] != "too little history")
     rejections_up = enough & (table["rejection_ratio"] >= rejection_ratio - TOLERANCE)
-    questions_up = enough & (table["questions_ratio"] >= questions_ratio - TOLERANCE)
+    questions_up = (enough & (table["questions_ratio"] >= questions_ratio - TOLERANCE)
+                    & (table["questions_recent"] >= min_questions))
     table["flagged"] = rejections_up | questions_up
     table["severity"] = (
         (table["rejection_ratio"].clip(upper=SEVERITY_RATIO_CAP) / rejection_ratio).where(rejections_up, 0.0)
@@ -228,9 +287,14 @@ def confusion_alerts(
 
 def confusion_by_region(
     activity: pd.DataFrame, project_id: str, change_at, *, by: str = "region", as_of=None,
-    window_days: int = 14, baseline_days: int = 28,
+    window_days: int = 14, baseline_days: int = 28, rejection_ratio: float = 1.5, questions_ratio: float = 2.0,
+    min_questions: int = 10,
 ) -> pd.DataFrame:
-    """One project's rejection and question rates after a change against before, per region (or `by`), worst first."""
+    """One project's rejection and question rates after a change against before, per region (or `by`), worst first.
+
+    `affected` marks the regions whose rejections or questions rose past the same ratios (and
+    question count) the project alert uses.
+    """
     change_day = as_day(change_at)
     as_of_day = as_day(as_of) if as_of is not None else change_day + (window_days - 1) * DAY
     frame = activity[activity["project_id"] == project_id].rename(columns=COUNTS)
@@ -242,10 +306,22 @@ def confusion_by_region(
     members = recent.groupby(by)["member_id"].nunique()
     table["recent_tasks"] = table["submitted_recent"].astype("int64")
     table["recent_members"] = table[by].map(members).fillna(0).astype("int64")
-    columns = [by, *CONFUSION_RATES, "recent_tasks", "recent_members"]
+    questions_up = (table["questions_ratio"] >= questions_ratio - TOLERANCE) & (table["questions_recent"] >= min_questions)
+    table["affected"] = ((table["rejection_ratio"] >= rejection_ratio - TOLERANCE) | questions_up) \
+        & (table["recent_tasks"] > 0)
+    columns = [by, *CONFUSION_RATES, "recent_tasks", "recent_members", "affected"]
     return table[columns].sort_values(
         ["recent_rejection_rate", "recent_tasks"], ascending=[False, False], na_position="last", ignore_index=True
     )
+
+
+def affected_members(activity: pd.DataFrame, project_id: str, since, *, by: str = "region", values=None) -> list[str]:
+    """Taskers who worked on a project on or after `since`, in the given regions (or values of `by`), sorted."""
+    rows = activity[(activity["project_id"] == project_id) & (activity["day"] >= as_day(since))
+                    & (activity["tasks_submitted"] > 0)]
+    if values is not None:
+        rows = rows[rows[by].fillna("Unknown").isin(list(values))]
+    return sorted(rows["member_id"].unique().tolist())
 
 
 def daily_project_trend(activity: pd.DataFrame, project_id: str) -> pd.DataFrame:
@@ -365,14 +441,33 @@ def _window_sums(frame, change_days: pd.Series, keys, as_of_day, window_days, ba
     sums.columns = [f"{measure}_{period}" for measure, period in sums.columns]
     for period in ("baseline", "recent"):
         sums[f"reviewed_{period}"] = sums[f"approved_{period}"] + sums[f"rejected_{period}"]
+    worked = windowed[windowed["submitted"] > 0]
+    days = worked.groupby([*keys, "period"], dropna=False)["day"].nunique().unstack("period", fill_value=0)
+    days = days.reindex(index=sums.index, columns=["baseline", "recent"], fill_value=0)
+    sums["days_baseline"], sums["days_recent"] = days["baseline"].to_numpy(), days["recent"].to_numpy()
     return sums
 
 
-def _crowd_baseline(frame, project_id, change_day, baseline_days) -> dict:
+def _crowd_baseline(frame, project_id, change_day, baseline_days, min_tasks, peers=()) -> dict:
+    """Counts with the rates of a typical other project: the median project of the same kind (else of all).
+
+    Pooling every task would let the biggest, fastest project set the bar (per-task rates differ
+    by project speed and difficulty), so a slow or hard new project would always look confused.
+    """
     others = frame[(frame["project_id"] != project_id) & (frame["day"] < change_day)
                    & (frame["day"] >= change_day - baseline_days * DAY)]
-    totals = others[["approved", "rejected", "submitted", "questions"]].sum()
-    return {**totals.to_dict(), "reviewed": totals["approved"] + totals["rejected"]}
+    per_project = others.groupby("project_id")[["approved", "rejected", "submitted", "questions"]].sum()
+    per_project = per_project[per_project["submitted"] >= min_tasks]
+    if per_project.index.isin(list(peers)).any():
+        per_project = per_project[per_project.index.isin(list(peers))]
+    if per_project.empty:
+        return {"approved": 0, "rejected": 0, "submitted": 0, "questions": 0, "reviewed": 0}
+    rejection = ratio(per_project["rejected"], per_project["approved"] + per_project["rejected"]).median()
+    questions = ratio(per_project["questions"], per_project["submitted"]).median()
+    # Counts of a notional 10,000 tasks at those rates, so the rates come out of `_confusion_rates` unchanged.
+    scale = 10_000
+    return {"approved": scale * (1 - rejection), "rejected": scale * rejection, "submitted": scale,
+            "questions": scale * questions, "reviewed": scale}
 
 
 def _confusion_rates(sums: pd.DataFrame) -> pd.DataFrame:
@@ -384,7 +479,8 @@ def _confusion_rates(sums: pd.DataFrame) -> pd.DataFrame:
         before, after = rates[f"baseline_{measure}"], rates[f"recent_{measure}"]
         # From a zero baseline any rise is unbounded; no change at all stays NaN.
         with np.errstate(divide="ignore", invalid="ignore"):
-            rates[column] = np.where(before > 0, after / before, np.where(after > 0, np.inf, np.nan))
+            rates[column] = np.where(np.isnan(before), np.nan,
+                                     np.where(before > 0, after / before, np.where(after > 0, np.inf, np.nan)))
     return rates[list(CONFUSION_RATES)]
 
 

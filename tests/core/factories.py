@@ -76,6 +76,9 @@ def make_policy(**overrides) -> dict:
         "resolution_minutes": 480,
         "business_hours": False,
         "timezone": "UTC",
+        "schedule": {},
+        "pause_statuses": [],
+        "holidays": [],
     }
     return row | overrides
 

@@ -4,14 +4,19 @@ import math
 import pandas as pd
 import pytest
 
-from core import models
+from core import demo, models, timeline
+from core.db import session_scope
+from core.metrics.feedback import load_feedback
 from core.metrics.workforce import (
+    affected_members,
     confusion_alerts,
     confusion_by_region,
     daily_project_trend,
     fatigue_alerts,
     load_activity,
+    load_project_days,
     load_projects,
+    matching_rows,
     workforce_table,
 )
 from tests.core.factories import (
@@ -180,7 +185,8 @@ def confusion_activity():
 
 
 def test_confusion_alerts_flag_rising_rejections_and_questions_after_a_change(changed_projects, confusion_activity):
-    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF)
+    # One day of p1 work before its change, and 4 questions after it, are enough for this hand-computed case.
+    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, min_baseline_days=1, min_questions=1)
     assert alerts["project_id"].tolist() == ["p1", "p2"]
     p1, p2 = alerts.iloc[0], alerts.iloc[1]
     assert (p1["change_kind"], p1["baseline_source"]) == ("guideline update v2", "own")
@@ -196,6 +202,41 @@ def test_confusion_alerts_flag_rising_rejections_and_questions_after_a_change(ch
     assert (p2["baseline_rejection_rate"], p2["recent_rejection_rate"]) == pytest.approx((0.05, 0.1))
     assert p2["reasons"] == "rejections 5% → 10%"
     assert p2["severity"] == pytest.approx(2 / 1.5)
+
+
+def test_a_handful_more_questions_is_not_a_signal(changed_projects, confusion_activity):
+    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, min_baseline_days=1)
+    assert alerts.set_index("project_id").loc["p1", "reasons"] == "rejections 5% → 20%"
+
+
+def test_a_baseline_of_too_few_days_is_replaced_by_the_crowd(changed_projects, confusion_activity):
+    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, include_unflagged=True).set_index("project_id")
+    # p1 worked one day in the 28 before its change: the rest of the crowd (p3's 5% rejections) stands in.
+    assert alerts.loc["p1", "baseline_source"] == "crowd"
+    assert alerts.loc["p1", "baseline_rejection_rate"] == pytest.approx(0.05)
+
+
+def test_an_older_project_without_baseline_rows_is_not_judged_against_the_crowd(confusion_activity):
+    catalogue = projects(make_project(project_id="p1", launch_at="2026-01-10 09:00",
+                                      guideline_updated_at="2026-11-16 09:00", guideline_version="v2"),
+                         make_project(project_id="p3"))
+    alerts = confusion_alerts(confusion_activity[confusion_activity["day"] >= day("2026-11-10")], catalogue, AS_OF,
+                              include_unflagged=True).set_index("project_id")
+    assert alerts.loc["p1", "baseline_source"] == "too little history"
+    assert not alerts.loc["p1", "flagged"] and math.isnan(alerts.loc["p1", "baseline_rejection_rate"])
+
+
+def test_a_launch_is_compared_with_projects_of_its_own_kind():
+    catalogue = projects(make_project(project_id="new", kind="genai", launch_at="2026-11-20 09:00"),
+                         make_project(project_id="old", kind="genai"), make_project(project_id="fast", kind="labelling"))
+    rows = activity(
+        make_activity(project_id="old", day="2026-11-10", tasks_submitted=100, tasks_approved=90, tasks_rejected=10),
+        make_activity(project_id="fast", day="2026-11-10", tasks_submitted=1000, tasks_approved=990, tasks_rejected=10),
+        make_activity(project_id="new", day="2026-11-21", tasks_submitted=100, tasks_approved=88, tasks_rejected=12),
+    )
+    alert = confusion_alerts(rows, catalogue, AS_OF, include_unflagged=True).set_index("project_id").loc["new"]
+    assert (alert["baseline_source"], alert["baseline_rejection_rate"]) == ("crowd", pytest.approx(0.1))
+    assert not alert["flagged"]
 
 
 def test_confusion_alerts_need_enough_recent_tasks(changed_projects, confusion_activity):
@@ -280,3 +321,82 @@ def test_load_activity_joins_member_segments_and_leaves_out_staff(engine):
     assert catalogue["guideline_updated_at"].tolist()[1] == pd.Timestamp("2026-11-02 09:00", tz="UTC")
     assert confusion_alerts(rows, catalogue, "2026-11-03", min_tasks=1, include_unflagged=True
                             )["change_kind"].tolist() == ["guideline update v2"]
+
+
+def test_matching_rows_filters_by_text_in_any_label_and_by_volume(two_taskers):
+    table = workforce_table(two_taskers.assign(vendor=["Acme BPO", "Acme BPO", None, None]), by="vendor")
+    assert table["vendor"].tolist() == ["Acme BPO", "direct"]
+    assert matching_rows(table, "acme")["vendor"].tolist() == ["Acme BPO"]
+    assert matching_rows(table, min_submitted=31)["vendor"].tolist() == []
+    assert matching_rows(table, "DIRECT", min_submitted=30)["vendor"].tolist() == ["direct"]
+
+
+def test_affected_members_are_the_taskers_on_the_project_since_the_change_in_those_regions():
+    rows = activity(
+        make_activity(member_id="a1", region="APAC", day="2026-11-20"),
+        make_activity(member_id="a2", region="APAC", day="2026-11-10"),
+        make_activity(member_id="e1", region="EMEA", day="2026-11-21"),
+        make_activity(member_id="u1", region=None, day="2026-11-21"),
+        make_activity(member_id="s1", region="APAC", day="2026-11-21", tasks_submitted=0),
+        make_activity(member_id="p2", region="APAC", day="2026-11-21", project_id="p2"),
+    )
+    since = pd.Timestamp("2026-11-16 09:00", tz="UTC")
+    assert affected_members(rows, "p1", since) == ["a1", "e1", "u1"]
+    assert affected_members(rows, "p1", since, values=["APAC", "Unknown"]) == ["a1", "u1"]
+
+
+def test_load_project_days_sums_non_staff_work_per_project_and_day(engine):
+    def act(member_id, project_id, on, submitted, rejected=0, questions=0):
+        return models.Activity(member_id=member_id, project_id=project_id, day=dt.date.fromisoformat(on),
+                               tasks_submitted=submitted, tasks_approved=submitted - rejected, tasks_rejected=rejected,
+                               questions=questions, handle_seconds=30.0 * submitted)
+
+    stored(
+        engine,
+        models.Member(member_id="m1", region="EMEA"), models.Member(member_id="m2", region="APAC"),
+        models.Member(member_id="s", is_staff=True),
+        models.Project(project_id="p1", name="One"), models.Project(project_id="p2", name="Two"),
+        act("m1", "p1", "2026-11-01", 10, 1, 2), act("m2", "p1", "2026-11-01", 20, 4), act("s", "p1", "2026-11-01", 99),
+        act("m1", "p2", "2026-11-02", 5), act("m1", "p1", "2026-11-03", 7),
+    )
+    days = load_project_days(engine, start="2026-11-01", end="2026-11-02")
+    assert days[["project_id", "tasks_submitted", "tasks_rejected", "questions", "handle_seconds"]].values.tolist() == [
+        ["p1", 30, 5, 2, 900.0],
+        ["p2", 5, 0, 0, 150.0],
+    ]
+    assert days["day"].tolist() == [day("2026-11-01"), day("2026-11-02")]
+    assert load_project_days(engine, start="2026-11-01", end="2026-11-03", regions=["APAC"]
+                             )["tasks_submitted"].tolist() == [20]
+
+
+# --- the demo's stories, found by the alerts ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_activity(seeded_engine):
+    """The seeded tiny demo's last 90 days of activity, its projects, feedback and 'now'."""
+    now = timeline.data_as_of(seeded_engine)
+    return (now, load_activity(seeded_engine, start=now - pd.Timedelta(days=90), end=now),
+            load_projects(seeded_engine), load_feedback(seeded_engine, start=now - pd.Timedelta(days=90), end=now))
+
+
+def test_demo_fatigued_moderators_are_exactly_the_fatigue_alerts(seeded_engine, demo_activity):
+    now, rows, _, _ = demo_activity
+    with session_scope(seeded_engine) as session:
+        anchor = session.get(models.Setting, "demo_anchor").value
+    builder = demo._Builder(demo.SCALES["tiny"], seed=7, anchor=pd.Timestamp(anchor).to_pydatetime())
+    builder.activity(builder.members())
+    alerts = fatigue_alerts(rows, now)
+    assert sorted(alerts["member_id"]) == sorted(builder._fatigued)
+    assert alerts["reasons"].str.contains("days in a row").all()
+
+
+def test_demo_confused_project_is_cedar_with_latin_america_the_affected_region(demo_activity):
+    now, rows, catalogue, messages = demo_activity
+    alerts = confusion_alerts(rows, catalogue, now, feedback=messages)
+    assert alerts["project_id"].tolist() == ["p03"]
+    cedar = alerts.iloc[0]
+    assert (cedar["change_kind"], cedar["baseline_source"]) == ("guideline update v3.0", "own")
+    assert cedar["recent_rejection_rate"] > 1.5 * cedar["baseline_rejection_rate"]
+    regions = confusion_by_region(rows, "p03", cedar["change_at"], as_of=now)
+    assert regions.loc[regions["affected"], "region"].tolist() == ["Latin America"]

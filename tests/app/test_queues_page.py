@@ -1,0 +1,165 @@
+"""Queues: breach lists, business-hours clocks, stuck uploads with "Request retry", escalations and enforcement."""
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+from streamlit.testing.v1 import AppTest
+
+from core import demo, models
+from core.db import session_scope
+from core.queue_actions import request_retry
+from tests.app.conftest import APP
+
+# A Wednesday noon when the tiny demo has open escalations and support items waiting on the tasker.
+ANCHOR = dt.datetime(2026, 11, 18, 12, tzinfo=dt.UTC)
+
+
+# AppTest does not expose a dataframe's key: each table is recognised by columns only it shows.
+TABLES = {
+    "queues_risk": {"target", "hours_left", "warn_level"},
+    "queues_breakdown": {"first_response_median_hours"},
+    "queues_stuck": {"stuck_reason", "last_error"},
+    "queues_escalations": {"escalation_reason", "owner_team", "hours_left"},
+    "queues_enforcements": {"actor", "reason", "action"},
+    "queues_paused": {"clock_minutes", "time_left_minutes"},
+}
+
+
+def frame(at: AppTest, key: str):
+    """The DataFrame of the table with this key."""
+    return next(element.value for element in at.dataframe if TABLES[key] <= set(element.value.columns))
+
+
+@pytest.fixture
+def writable(engine, monkeypatch):
+    """The app pointed at a fresh tiny demo of its own, so a test may write to it."""
+    demo.seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+
+    def run() -> AppTest:
+        at = AppTest.from_file(APP, default_timeout=90).run()
+        at.switch_page("pages/queues.py").run()
+        assert not at.exception, [e.value for e in at.exception]
+        return at
+    return run
+
+
+def test_queues_shows_the_headline_tiles_and_what_breaches_next(app):
+    at = app("queues")
+    assert [m.label for m in at.metric] == ["Open backlog", "Breached", "At risk", "Resolution met", "Response met",
+                                           "Median reply"]
+    assert all(m.value not in ("", "—") for m in at.metric)
+    labels = [tab.label for tab in at.tabs]
+    assert labels[0].startswith("About to breach (") and labels[2].startswith("Paused, waiting on the tasker (")
+    risk = frame(at, "queues_risk")
+    assert set(risk["target"]) <= {"first response", "resolution"}
+    assert risk["hours_left"].is_monotonic_increasing
+    assert (risk["warn_level"] >= 50).all()
+
+
+def test_breakdown_per_priority_has_percentiles_for_first_response_and_resolution(app):
+    at = app("queues")
+    at.segmented_control(key="queues_breakdown_by").set_value("priority").run()
+    breakdown = frame(at, "queues_breakdown")
+    assert set(breakdown["priority"]) == {"urgent", "high", "normal", "low"}
+    assert breakdown[["first_response_median_hours", "resolution_p90_hours"]].notna().all().all()
+
+
+def test_picking_the_escalation_queue_narrows_every_number(app):
+    at = app("queues")
+    everything = int(at.metric[0].value.replace(",", ""))
+    at.multiselect(key="queues_queue").set_value(["escalation"]).run()
+    escalations = int(at.metric[0].value.replace(",", ""))
+    assert 0 < escalations < everything
+    assert frame(at, "queues_breakdown")["open"].sum() == escalations
+
+
+def test_stuck_ember_uploads_are_listed_with_their_last_error(app):
+    at = app("queues")
+    stuck = frame(at, "queues_stuck")
+    assert len(stuck) >= 6 and set(stuck["project"]) == {"Ember Creative Review"}
+    assert stuck["last_error"].notna().all()
+
+
+def test_support_items_waiting_on_the_tasker_are_listed_as_paused(writable):
+    at = writable()
+    paused = frame(at, "queues_paused")
+    assert len(paused) and set(paused["status"]) == {"waiting_on_tasker"} and set(paused["queue"]) == {"support"}
+    assert not set(paused["item_id"]) & set(frame(at, "queues_risk")["item_id"])
+
+
+def test_request_retry_counts_the_retry_and_leaves_an_audit_event(writable, engine):
+    at = writable()
+    stuck = frame(at, "queues_stuck")
+    item_id = stuck["item_id"].iloc[0]
+    retries = int(stuck["retries"].iloc[0])
+    at.multiselect(key="queues_retry_items").set_value([item_id]).run()
+    at.text_input(key="queues_retry_note").set_value("storage permissions fixed").run()
+    at.button(key=f"queues_retry_{item_id}").click().run()
+
+    assert not at.exception and not at.error
+    assert f"Retry requested for {item_id} (retry {retries + 1})" in at.success[0].value
+    assert at.multiselect(key="queues_retry_items").value == []
+    with session_scope(engine) as session:
+        item = session.get(models.QueueItem, item_id)
+        assert (item.retries, item.status, item.version) == (retries + 1, "retry_requested", 2)
+        audit = session.exec(select(models.AuditEvent).where(models.AuditEvent.entity_id == item_id)).scalars().one()
+        assert (audit.action, audit.actor) == ("request_retry", "local user")
+        event = session.exec(select(models.QueueEvent).where(models.QueueEvent.item_id == item_id)
+                             .order_by(models.QueueEvent.at.desc())).scalars().first()
+        assert (event.status, event.note) == ("retry_requested", "storage permissions fixed")
+    assert frame(at, "queues_stuck").set_index("item_id").at[item_id, "retries"] == retries + 1
+
+
+def test_a_retry_someone_else_already_made_is_refused_with_who_did_it(writable):
+    at = writable()
+    item_id = frame(at, "queues_stuck")["item_id"].iloc[0]
+    at.multiselect(key="queues_retry_items").set_value([item_id]).run()
+    request_retry(at_engine(), item_id=item_id, expected_version=1, actor="joy.support@crowdpulse.example",
+                  actor_role="specialist")
+    at.button(key=f"queues_retry_{item_id}").click().run()
+    assert "changed by someone else" in at.error[0].value
+    assert "joy.support@crowdpulse.example" in at.error[0].value
+
+
+def at_engine():
+    """The engine the app under test writes to (the `writable` fixture's database)."""
+    from core.db import make_engine
+    return make_engine()
+
+
+def test_an_enforcement_action_is_recorded_and_listed(writable, engine):
+    at = writable()
+    item_id = frame(at, "queues_escalations")["item_id"].iloc[0]
+    at.selectbox(key="queues_enforce_item").set_value(item_id)
+    at.radio(key="queues_enforce_action").set_value("takedown")
+    at.text_area(key="queues_enforce_reason").set_value("Submission copied from a public dataset")
+    at.button(key="FormSubmitter:queues_enforcement-Record action").click().run()
+
+    assert not at.error, [e.value for e in at.error]
+    assert at.success[0].value.startswith("Recorded: takedown for m")
+    recent = frame(at, "queues_enforcements")
+    assert recent[["action", "item_id", "actor"]].values.tolist()[0] == ["takedown", item_id, "local user"]
+    with session_scope(engine) as session:
+        assert session.exec(select(models.AuditEvent.action)).scalars().all() == ["enforcement_takedown"]
+
+
+def test_an_enforcement_without_a_reason_is_refused_in_plain_words(writable):
+    at = writable()
+    at.text_input(key="queues_enforce_member").set_value("m000001")
+    at.text_area(key="queues_enforce_reason").set_value("spam")
+    at.button(key="FormSubmitter:queues_enforcement-Record action").click().run()
+    assert "Write why" in at.error[0].value
+
+
+def test_retry_all_selected_items_at_once(writable, engine):
+    at = writable()
+    chosen = frame(at, "queues_stuck")["item_id"].iloc[:2].tolist()
+    at.multiselect(key="queues_retry_items").set_value(chosen).run()
+    at.button(key="queues_retry_all").click().run()
+    assert at.success[0].value == f"Retry requested for 2 items: {', '.join(chosen)}."
+    with session_scope(engine) as session:
+        actions = session.exec(select(models.AuditEvent.entity_id).where(models.AuditEvent.action == "request_retry")
+                               ).scalars().all()
+    assert sorted(actions) == sorted(chosen)

@@ -1,0 +1,88 @@
+"""Workforce: fatigue and confusion alerts with their evidence and audience, the table, the capacity planner."""
+
+import json
+
+from streamlit.testing.v1 import AppTest
+
+# AppTest does not expose a dataframe's key: each table is recognised by columns only it shows.
+TABLES = {
+    "workforce_fatigue": {"recent_daily_hours", "streak_days"},
+    "workforce_confusion": {"change_kind", "baseline_source"},
+    "workforce_confusion_regions": {"region", "affected"},
+    "workforce_table": {"aht_seconds", "too_fast_rate"},
+    "capacity_levels": {"keeps_up", "meets_target"},
+}
+
+
+def frame(at: AppTest, key: str):
+    """The DataFrame of the table with this key."""
+    return next(element.value for element in at.dataframe if TABLES[key] <= set(element.value.columns))
+
+
+def test_workforce_shows_tiles_and_the_fatigued_moderators(app):
+    at = app("workforce")
+    assert [m.label for m in at.metric][:4] == ["Quality", "AHT", "Taskers showing fatigue",
+                                               "Projects showing confusion"]
+    fatigue = frame(at, "workforce_fatigue")
+    assert len(fatigue) >= 4 and int(at.metric[2].value) == len(fatigue)
+    assert fatigue["reasons"].str.contains("days in a row").all()
+
+
+def y_fields(spec: dict) -> set[str]:
+    """The quantitative fields a chart (or any of its layers) puts on its y axis."""
+    fields = {spec.get("encoding", {}).get("y", {}).get("field")} - {None}
+    return fields.union(*(y_fields(layer) for layer in spec.get("layer", [])))
+
+
+def test_fatigue_evidence_is_two_charts_hours_and_quality_on_their_own_axes(app):
+    at = app("workforce")
+    charts = [y_fields(json.loads(chart.proto.spec)) for chart in at.get("vega_lite_chart")]
+    # hours with the 9-hour threshold rule in one chart, the 0–1 quality share alone in another
+    assert {"hours", "rule"} in charts and {"quality"} in charts
+    assert any(m.value.startswith("**Evidence for m") for m in at.markdown)
+
+
+def test_fatigue_message_hands_exactly_the_fatigued_taskers_to_the_comms_studio(app):
+    at = app("workforce")
+    fatigue = frame(at, "workforce_fatigue")
+    at.button(key="workforce_fatigue_message").click().run()
+    handoff = at.session_state["comms_handoff"]
+    assert handoff["member_ids"] == fatigue["member_id"].tolist()
+    assert handoff["template"] == "wellbeing_check"
+
+
+def test_confusion_names_cedar_and_presets_the_audience_to_latin_america(app):
+    at = app("workforce")
+    confusion = frame(at, "workforce_confusion")
+    assert confusion["project_id"].tolist() == ["p03"]
+    regions = frame(at, "workforce_confusion_regions")
+    assert regions.loc[regions["affected"], "region"].tolist() == ["Latin America"]
+    audience = next(m for m in at.multiselect if m.key.startswith("workforce_confusion_regions_"))
+    assert audience.value == ["Latin America"]
+    button = at.button(key="workforce_confusion_message")
+    assert "Cedar GenAI Chat Rating taskers in Latin America" in button.label
+    audience.set_value(["Latin America", "Europe"]).run()
+    assert "in Latin America, Europe" in at.button(key="workforce_confusion_message").label
+
+
+def test_the_table_per_vendor_calls_blank_vendors_direct_and_filters_by_text(app):
+    at = app("workforce")
+    at.segmented_control(key="workforce_dimension").set_value("vendor").run()
+    assert "direct" in frame(at, "workforce_table")["vendor"].tolist()
+    at.text_input(key="workforce_search").set_value("bright").run()
+    assert frame(at, "workforce_table")["vendor"].tolist() == ["Brightpath BPO"]
+
+
+def test_capacity_planner_shows_staffing_levels_around_the_plan(app):
+    at = app("workforce")
+    at.selectbox(key="capacity_queue").set_value("support").run()
+    assert not at.exception
+    labels = [m.label for m in at.metric]
+    assert labels[4:] == ["Arrivals per week", "Peak reviewers to schedule", "Reviewer-hours per week",
+                          "Hours needing nobody"]
+    levels = frame(at, "capacity_levels")
+    assert len(levels) >= 4 and levels["agents"].is_monotonic_increasing
+    assert levels["meets_target"].any()
+    assert any("default 10 minutes" in c.value for c in at.caption)
+    at.number_input(key="capacity_aht_support").set_value(60.0).run()
+    assert int(at.metric[5].value) > 0

@@ -1,0 +1,280 @@
+"""Cached data the Queues and Workforce pages need beyond `ui.data`, and who is acting on this session."""
+
+import pandas as pd
+import streamlit as st
+
+from ui import data
+from ui.data import as_of, engine, version
+
+# The capacity planner averages this many whole weeks of arrivals.
+CAPACITY_WEEKS = 4
+# Confusion compares 14 days after a change (up to 60 days ago) with the 28 days before it.
+CONFUSION_DAYS = 90
+
+
+# --- the Queues page ----------------------------------------------------------------------------
+# The filtered status frame is held once per data version (cache_resource: shared, never copied);
+# what the page shows is derived from it and cached small (cache_data), so a warm rerun only
+# unpickles a few small tables. Treat the shared frame as read-only.
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _status_view(data_version: int, filters, queues: tuple, priorities: tuple) -> pd.DataFrame:
+    status = data.queue_status(filters)
+    if queues:
+        status = status[status["queue"].isin(list(queues))]
+    if priorities:
+        status = status[status["priority"].isin(list(priorities))]
+    return status
+
+
+def status_view(filters, queues=(), priorities=()) -> pd.DataFrame:
+    """Queue items with their SLA clocks under the global filters and the page's queue and priority picks."""
+    return _status_view(version(), filters, tuple(queues), tuple(priorities))
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _choices(data_version: int, filters) -> dict:
+    status = status_view(filters)
+    return {"queues": sorted(status["queue"].dropna().unique()),
+            "priorities": sorted(status["priority"].dropna().unique()), "items": len(status)}
+
+
+def choices(filters) -> dict:
+    """Queues and priorities present under the global filters, and how many items there are."""
+    return _choices(version(), filters)
+
+
+def _window(filters) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Timestamp(filters.start, tz="UTC"), pd.Timestamp(filters.end, tz="UTC") + pd.Timedelta(days=1)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _overview(data_version: int, filters, queues: tuple, priorities: tuple):
+    from core.metrics import queues as metrics
+    start, end = _window(filters)
+    limits = stuck_thresholds()
+    return metrics.queue_overview(status_view(filters, queues, priorities), as_of(), start=start, end=end,
+                                  stuck_after_hours=limits["stuck_after_hours"],
+                                  max_retries=limits["stuck_max_retries"])
+
+
+def overview(filters, queues=(), priorities=()):
+    """The Queues page's headline numbers and tables (`core.metrics.queues.QueueOverview`)."""
+    return _overview(version(), filters, tuple(queues), tuple(priorities))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _open_items(data_version: int, filters, queues: tuple, priorities: tuple, picked: tuple) -> pd.DataFrame:
+    status = status_view(filters, queues, priorities)
+    return data.with_project_names(status[status["resolved_at"].isna() & status["queue"].isin(list(picked))])
+
+
+def open_items(filters, queues, priorities, picked) -> pd.DataFrame:
+    """Open items of the picked queues (a click on the backlog chart), with project names."""
+    return _open_items(version(), filters, tuple(queues), tuple(priorities), tuple(picked))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _breakdown(data_version: int, filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
+    from core.metrics import queues as metrics
+    start, end = _window(filters)
+    table = metrics.queue_breakdown(status_view(filters, queues, priorities), by, start=start, end=end)
+    return data.with_project_names(table) if by == "project_id" else table
+
+
+def breakdown(filters, queues, priorities, by: str) -> pd.DataFrame:
+    """Open, breached, at-risk, SLA met and response-time percentiles per queue, project or priority."""
+    return _breakdown(version(), filters, tuple(queues), tuple(priorities), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _warnings(data_version: int, filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
+    from core.metrics import queues as metrics
+    table = metrics.warning_counts(status_view(filters, queues, priorities), by)
+    return data.with_project_names(table) if by == "project_id" else table
+
+
+def warnings(filters, queues, priorities, by: str) -> pd.DataFrame:
+    """Open clocks at 50/75/90% of their target and breached, per queue, project or priority."""
+    return _warnings(version(), filters, tuple(queues), tuple(priorities), by)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _compliance_trend(data_version: int, filters, queues: tuple, priorities: tuple, target: str) -> pd.DataFrame:
+    from core.metrics import queues as metrics
+    start, end = _window(filters)
+    status = status_view(filters, queues, priorities)
+    due = status["due_effective" if target == "resolution" else "response_due"]
+    return metrics.sla_compliance_trend(status[due.between(start, end, inclusive="left")], by="queue", target=target)
+
+
+def compliance_trend(filters, queues, priorities, target: str) -> pd.DataFrame:
+    """SLA met per day and queue for one target (resolution or first_response), targets due in the date range."""
+    return _compliance_trend(version(), filters, tuple(queues), tuple(priorities), target)
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _enforcements(data_version: int) -> pd.DataFrame:
+    from core import queue_actions
+    return queue_actions.load_enforcements(engine())
+
+
+def enforcements() -> pd.DataFrame:
+    """The latest warnings, bans and takedowns, newest first."""
+    return _enforcements(version())
+
+
+@st.cache_data(show_spinner=False, max_entries=4)
+def _stuck_thresholds(data_version: int) -> dict:
+    from core.metrics import queues
+    return queues.load_stuck_thresholds(engine())
+
+
+def stuck_thresholds() -> dict:
+    """Hours without progress and retries after which a staging item counts as stuck."""
+    return _stuck_thresholds(version())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _arrivals(data_version: int, queue: str, now: pd.Timestamp, weeks: int) -> pd.DataFrame:
+    from core import capacity
+    from core.metrics import queues
+    items = queues.load_queue_items(engine(), queue=queue, start=now - pd.Timedelta(weeks=weeks), end=now)
+    return capacity.arrivals_by_hour_of_week(items, now, weeks=weeks)
+
+
+def arrivals(queue: str) -> pd.DataFrame:
+    """Mean arrivals in each hour of the week for one queue over the last four weeks."""
+    return _arrivals(version(), queue, as_of(), CAPACITY_WEEKS)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _handle_seconds(data_version: int, queue: str, now: pd.Timestamp, weeks: int) -> pd.Series:
+    from core.metrics import queues
+    return queues.load_handle_seconds(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
+
+
+def handle_seconds(queue: str) -> pd.Series:
+    """Handling seconds recorded on the queue's items over the last four weeks (empty when none are recorded)."""
+    return _handle_seconds(version(), queue, as_of(), CAPACITY_WEEKS)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _project_days(data_version: int, filters) -> pd.DataFrame:
+    from core.metrics import workforce
+    return workforce.load_project_days(engine(), start=filters.end - pd.Timedelta(days=CONFUSION_DAYS).to_pytimedelta(),
+                                       end=filters.end, projects=filters.projects, regions=filters.regions)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _project_activity(data_version: int, filters, project_id: str) -> pd.DataFrame:
+    from core.metrics import workforce
+    return workforce.load_activity(engine(), start=filters.end - pd.Timedelta(days=CONFUSION_DAYS).to_pytimedelta(),
+                                   end=filters.end, projects=[project_id], regions=filters.regions)
+
+
+def actor() -> dict:
+    """Who is acting, as keyword arguments for `core.queue_actions`: actor and actor_role."""
+    from ui import auth
+    user = auth.current_user()
+    return {"actor": user.email, "actor_role": user.role}
+
+
+def may_act() -> bool:
+    """Whether the person may retry items and record enforcement (specialist or above)."""
+    from ui import auth
+    return auth.current_user().may("specialist")
+
+
+# --- the Workforce page -------------------------------------------------------------------------
+# Alerts and tables are cached small; the activity rows behind them are unpickled only on a miss.
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _workforce_summary(data_version: int, filters) -> dict:
+    from core.metrics import workforce
+    recent = data.activity(filters, days_before=data.FATIGUE_DAYS)
+    in_range = recent[recent["day"] >= pd.Timestamp(filters.start)]
+    return {"rows": len(recent), "totals": workforce.workforce_table(in_range, by=None).iloc[0].to_dict(),
+            "fatigue": workforce.fatigue_alerts(recent, pd.Timestamp(filters.end))}
+
+
+def workforce_summary(filters) -> dict:
+    """Activity rows loaded, totals over the date range, and the fatigue alerts at its last day."""
+    return _workforce_summary(version(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _member_daily(data_version: int, filters, member_id: str) -> pd.DataFrame:
+    from core.metrics import drilldown
+    return drilldown.member_daily(data.activity(filters, days_before=data.FATIGUE_DAYS), member_id)
+
+
+def member_daily(filters, member_id: str) -> pd.DataFrame:
+    """One tasker's hours, tasks, quality and AHT per day over the fatigue window."""
+    return _member_daily(version(), filters, member_id)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _confusion(data_version: int, filters) -> pd.DataFrame:
+    from core.metrics import workforce
+    return workforce.confusion_alerts(_project_days(data_version, filters), data.projects(), pd.Timestamp(filters.end),
+                                      feedback=data.messages(filters, days_before=CONFUSION_DAYS))
+
+
+def confusion(filters) -> pd.DataFrame:
+    """Projects confused after a launch or guideline change (90 days of per-project totals), with feedback shares."""
+    return _confusion(version(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _confusion_detail(data_version: int, filters, project_id: str, change_at: pd.Timestamp) -> dict:
+    from core.metrics import workforce
+    rows = _project_activity(data_version, filters, project_id)
+    return {"regions": workforce.confusion_by_region(rows, project_id, change_at, as_of=pd.Timestamp(filters.end)),
+            "trend": workforce.daily_project_trend(_project_days(data_version, filters), project_id)}
+
+
+def confusion_detail(filters, project_id: str, change_at) -> dict:
+    """One confused project's rates per region (`regions`) and per day (`trend`)."""
+    return _confusion_detail(version(), filters, project_id, pd.Timestamp(change_at))
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _affected(data_version: int, filters, project_id: str, change_at: pd.Timestamp, regions: tuple) -> list[str]:
+    from core.metrics import workforce
+    return workforce.affected_members(_project_activity(data_version, filters, project_id), project_id, change_at,
+                                      values=list(regions))
+
+
+def affected(filters, project_id: str, change_at, regions) -> list[str]:
+    """Taskers who worked on the project since its change, in the given regions."""
+    return _affected(version(), filters, project_id, pd.Timestamp(change_at), tuple(regions))
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _workforce_table(data_version: int, filters, by: str) -> pd.DataFrame:
+    from core.metrics import workforce
+    recent = data.activity(filters, days_before=data.FATIGUE_DAYS)
+    table = workforce.workforce_table(recent[recent["day"] >= pd.Timestamp(filters.start)], by=by)
+    return data.with_project_names(table) if by == "project_id" else table
+
+
+def workforce_table(filters, by: str) -> pd.DataFrame:
+    """Quality, AHT, productivity, occupancy, skip and too-fast rates per tasker, project or vendor."""
+    return _workforce_table(version(), filters, by)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _staffing_plan(data_version: int, queue: str, aht_seconds: float, target: float, within_seconds: float,
+                   shrinkage: float, max_occupancy: float) -> pd.DataFrame:
+    from core import capacity
+    return capacity.staffing_by_hour_of_week(arrivals(queue), aht_seconds, target, within_seconds,
+                                             shrinkage=shrinkage, max_occupancy=max_occupancy)
+
+
+def staffing_plan(queue: str, aht_seconds: float, target: float, within_seconds: float, *, shrinkage: float,
+                  max_occupancy: float) -> pd.DataFrame:
+    """Reviewers needed in each hour of the week for the queue's recent arrivals (Erlang C)."""
+    return _staffing_plan(version(), queue, aht_seconds, target, within_seconds, shrinkage, max_occupancy)
