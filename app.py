@@ -9,22 +9,22 @@ st.set_page_config(page_title="CrowdPulse", page_icon="data/icon.png", layout="w
 # section → (least role, page); people see only the pages their role allows
 PAGES = {
     "Act": [
-        ("viewer", st.Page("pages/today.py", title="Today", icon=":material/notifications_active:", default=True)),
-        ("viewer", st.Page("pages/queues.py", title="Queues", icon=":material/inbox:", url_path="queues")),
-        ("viewer", st.Page("pages/workforce.py", title="Workforce", icon=":material/engineering:", url_path="workforce")),
-        ("viewer", st.Page("pages/feedback.py", title="Feedback", icon=":material/forum:", url_path="feedback")),
+        ("viewer", st.Page("app_pages/today.py", title="Today", icon=":material/notifications_active:", default=True)),
+        ("viewer", st.Page("app_pages/queues.py", title="Queues", icon=":material/inbox:", url_path="queues")),
+        ("viewer", st.Page("app_pages/workforce.py", title="Workforce", icon=":material/engineering:", url_path="workforce")),
+        ("viewer", st.Page("app_pages/feedback.py", title="Feedback", icon=":material/forum:", url_path="feedback")),
     ],
     "Report": [
-        ("viewer", st.Page("pages/health.py", title="Health", icon=":material/monitor_heart:", url_path="health")),
-        ("viewer", st.Page("pages/weekly.py", title="Weekly", icon=":material/calendar_month:", url_path="weekly")),
+        ("viewer", st.Page("app_pages/health.py", title="Health", icon=":material/monitor_heart:", url_path="health")),
+        ("viewer", st.Page("app_pages/weekly.py", title="Weekly", icon=":material/calendar_month:", url_path="weekly")),
     ],
     "Communicate": [
-        ("specialist", st.Page("pages/comms.py", title="Comms studio", icon=":material/edit_note:", url_path="comms")),
-        ("viewer", st.Page("pages/launch.py", title="Launch readiness", icon=":material/rocket_launch:", url_path="launch")),
+        ("specialist", st.Page("app_pages/comms.py", title="Comms studio", icon=":material/edit_note:", url_path="comms")),
+        ("viewer", st.Page("app_pages/launch.py", title="Launch readiness", icon=":material/rocket_launch:", url_path="launch")),
     ],
     "Admin": [
-        ("specialist", st.Page("pages/data.py", title="Data", icon=":material/database:", url_path="data")),
-        ("manager", st.Page("pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings")),
+        ("specialist", st.Page("app_pages/data.py", title="Data", icon=":material/database:", url_path="data")),
+        ("manager", st.Page("app_pages/settings.py", title="Settings", icon=":material/settings:", url_path="settings")),
     ],
 }
 

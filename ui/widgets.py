@@ -51,7 +51,7 @@ def message_button(member_ids: list[str], *, label: str, template: str, key: str
     if st.button(f"Draft a message to these {len(member_ids):,} {label}", key=key, icon=":material/edit_note:"):
         st.session_state["comms_handoff"] = {"member_ids": list(member_ids), "label": label, "template": template,
                                              "project_id": project_id}
-        st.switch_page("pages/comms.py")
+        st.switch_page("app_pages/comms.py")
 
 
 def clickable_chart(chart, *, key: str, field: str) -> list:

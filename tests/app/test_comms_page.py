@@ -23,7 +23,7 @@ def studio(engine, monkeypatch):
         for key, value in (state or {}).items():
             at.session_state[key] = value
         at.run()
-        at.switch_page("pages/comms.py").run()
+        at.switch_page("app_pages/comms.py").run()
         assert not at.exception, [e.value for e in at.exception]
         return at
     return open_studio
@@ -117,7 +117,7 @@ def test_a_specialist_sees_approve_disabled_and_the_core_refuses_anyway(studio, 
     signed.user = {"is_logged_in": True, "email": "priya.cs@crowdpulse.example"}
     signed.session_state["comms_open_next"] = draft_id
     signed.run()
-    signed.switch_page("pages/comms.py").run()
+    signed.switch_page("app_pages/comms.py").run()
     assert signed.button(key="comms_approve").disabled
     with pytest.raises(NotAllowed, match="Only a manager or above can approve"):
         workflow.approve(engine, draft_id, expected_version=2, actor="priya.cs@crowdpulse.example", role="specialist")

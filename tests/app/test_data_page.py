@@ -22,7 +22,7 @@ def data_page(engine, monkeypatch):
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("pages/data.py").run()
+    at.switch_page("app_pages/data.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 

@@ -34,7 +34,7 @@ def writable(engine, monkeypatch):
 
 def open_feedback(**session) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page("pages/feedback.py").run()
+    at.switch_page("app_pages/feedback.py").run()
     for key, value in session.items():
         at.session_state[key] = value
     if session:
@@ -156,7 +156,7 @@ def test_a_viewer_can_read_but_not_triage(seeded_engine):
                           "server_metadata_url": "https://example.invalid/.well-known/openid-configuration"}
     at.user = {"is_logged_in": True, "email": "sam.viewer@crowdpulse.example"}
     at.run()
-    at.switch_page("pages/feedback.py").run()
+    at.switch_page("app_pages/feedback.py").run()
     at.session_state["feedback_inbox"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     assert not at.exception

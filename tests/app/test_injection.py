@@ -60,7 +60,7 @@ def test_pages_render_hostile_data_as_text(hostile_app, page):
     from tests.app.conftest import APP
     at = AppTest.from_file(APP, default_timeout=90).run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     for element in at.markdown:  # anything hostile that reaches Markdown arrives escaped
         assert not UNESCAPED.search(element.value), element.value

@@ -16,7 +16,7 @@ def launch_page(engine, monkeypatch) -> AppTest:
     seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page("pages/launch.py").run()
+    at.switch_page("app_pages/launch.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -37,13 +37,13 @@ def test_draft_the_launch_announcement_hands_the_project_and_its_audience_to_the
     assert (handoff["template"], handoff["project_id"], handoff["label"]) == \
         ("project_launch", "p08", "taskers on other moderation projects")
     assert len(handoff["member_ids"]) > 0
-    launch_page.switch_page("pages/comms.py").run()
+    launch_page.switch_page("app_pages/comms.py").run()
     assert launch_page.selectbox(key="comms_new_template").value == "project_launch"
     assert launch_page.selectbox(key="comms_new_project").value == "p08"
 
 
 def test_today_lists_the_launch_that_is_not_ready_within_7_days(launch_page):
-    launch_page.switch_page("pages/today.py").run()
+    launch_page.switch_page("app_pages/today.py").run()
     listed = [m.value for m in launch_page.markdown] + [
         title for d in launch_page.dataframe if "title" in d.value.columns for title in d.value["title"]]
     assert any("Harbor Safety Red-Teaming launches in 7 days" in text.replace("\\", "") for text in listed)

@@ -38,6 +38,6 @@ def test_a_shared_link_opens_with_its_filters(app):
 
 def test_filters_persist_when_moving_to_another_page(app):
     at = app(query={"region": "Latin America"})
-    at.switch_page("pages/health.py").run()
+    at.switch_page("app_pages/health.py").run()
     split = next(frame.value for frame in at.dataframe if "region" in frame.value.columns)
     assert split["region"].tolist() == ["Latin America"]

@@ -39,7 +39,7 @@ def writable(engine, monkeypatch):
 
     def run() -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90).run()
-        at.switch_page("pages/queues.py").run()
+        at.switch_page("app_pages/queues.py").run()
         assert not at.exception, [e.value for e in at.exception]
         return at
     return run

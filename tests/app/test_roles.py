@@ -17,7 +17,7 @@ def signed_in(email: str | None, page: str | None = None) -> AppTest:
     at.user = {"is_logged_in": True, "email": email} if email else {"is_logged_in": False}
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"app_pages/{page}.py").run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -39,12 +39,12 @@ def test_a_viewer_sees_today_but_no_page_above_their_role(seeded_engine, page):
     at = signed_in("sam.viewer@crowdpulse.example")
     assert at.title[0].value == "Today"
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        at.switch_page(f"pages/{page}.py")
+        at.switch_page(f"app_pages/{page}.py")
 
 
 def test_a_specialist_reaches_the_comms_studio_but_not_settings(seeded_engine):
     with pytest.raises(ValueError, match="Could not find a navigation page"):
-        signed_in("priya.cs@crowdpulse.example").switch_page("pages/settings.py")
+        signed_in("priya.cs@crowdpulse.example").switch_page("app_pages/settings.py")
     assert signed_in("priya.cs@crowdpulse.example", "comms").title[0].value == "Comms studio"
 
 

@@ -20,6 +20,15 @@ def assert_rendered_cleanly(app_page):
     assert headings.count() > 0, "the page has no heading in its main area"
 
 
+def test_a_deep_link_on_a_fresh_server_goes_through_the_router(app_page):
+    # First in this module on purpose: the served app has not run st.navigation yet. With a folder
+    # named pages/ Streamlit 1.67 would run that page file alone, skipping sign-in and filters.
+    app_page.open("settings")
+    sidebar = app_page.page.locator('[data-testid="stSidebar"]').inner_text()
+    assert "Date range" in sidebar and "Today" in sidebar
+    assert_rendered_cleanly(app_page)
+
+
 @pytest.mark.parametrize("path", PAGES, ids=[p or "today" for p in PAGES])
 def test_page_renders_without_errors(app_page, path):
     app_page.open(path)

@@ -43,7 +43,7 @@ else:
                 members, label = launch.launch_audience(data.audience_base(), projects, row.project_id)
                 st.session_state["comms_handoff"] = {"member_ids": members, "label": label,
                                                      "template": "project_launch", "project_id": row.project_id}
-                st.switch_page("pages/comms.py")
+                st.switch_page("app_pages/comms.py")
 
 st.subheader("Needs attention")
 problems = staleness[~staleness["ready"]]

@@ -7,8 +7,8 @@ from core import attention, launch, overview
 from core.metrics import feedback, queues, workforce
 from ui import data, filters, widgets
 
-PAGES = {"queues": "pages/queues.py", "workforce": "pages/workforce.py", "feedback": "pages/feedback.py",
-         "launch": "pages/launch.py"}
+PAGES = {"queues": "app_pages/queues.py", "workforce": "app_pages/workforce.py", "feedback": "app_pages/feedback.py",
+         "launch": "app_pages/launch.py"}
 ICONS = {"breached": ":material/error:", "stuck": ":material/hourglass_disabled:", "confusion": ":material/help:",
          "fatigue": ":material/battery_alert:", "sentiment drop": ":material/sentiment_dissatisfied:",
          "launch": ":material/rocket_launch:", "negative theme": ":material/trending_up:"}
