@@ -47,16 +47,28 @@ for i, (metric, rows) in enumerate(report.trend.groupby("metric", sort=False)):
         widgets.chart(charts.line(rows, "week", "value", y_title=metric, x_type="O", y_format=y_format, height=160))
 
 st.subheader("Share")
-markdown = reports.to_markdown(report)
-c1, c2, c3 = st.columns(3)
+markdown, printable = data.weekly_exports(week, f)
+c1, c2, c3, c4 = st.columns(4)
 c1.download_button("Markdown", markdown, file_name=f"crowdpulse-weekly-{week}.md", mime="text/markdown",
                    icon=":material/description:", key="weekly_md")
-c2.download_button("Printable HTML", reports.to_html(report), file_name=f"crowdpulse-weekly-{week}.html",
+c2.download_button("Printable HTML", printable, file_name=f"crowdpulse-weekly-{week}.html",
                    mime="text/html", icon=":material/print:", key="weekly_html")
 if c3.button("Publish as this week's snapshot", icon=":material/bookmark:", key="weekly_publish"):
     snapshot = reports.publish_snapshot(data.engine(), report, actor=auth.current_user().email,
                                         filters={"projects": list(f.projects), "regions": list(f.regions)})
     st.success(f"Published snapshot #{snapshot} for {week}: it stays as it is now even if data changes.")
+target = reports.configured_sheet(data.engine())
+if c4.button("Add to the Google Sheet", icon=":material/table_view:", key="weekly_sheet", disabled=target is None,
+             help="Appends this week's figures as rows. Set the sheet on Settings (weekly_report_sheet)."
+             if target is None else f"Appends to {target['worksheet']} in {target['spreadsheet']}"):
+    from core import sheets
+    from core.errors import CrowdPulseError
+    try:
+        written = reports.write_to_sheet(sheets.client_from_settings(data.sheets_secrets()), report,
+                                         spreadsheet=target["spreadsheet"], worksheet=target["worksheet"], scope=scope)
+        st.success(f"Added {written} rows for {week} to {target['worksheet']}.")
+    except CrowdPulseError as exc:
+        st.error(str(exc))
 
 with st.expander("Past snapshots"):
     past = data.snapshots()

@@ -215,6 +215,23 @@ def cmd_bench(args) -> int:
     return 1 if args.fail_on_miss and missed else 0
 
 
+def cmd_report(args) -> int:
+    """Write the weekly health report for an ISO week as Markdown or HTML."""
+    from pathlib import Path
+
+    from core import reports, timeline
+    engine = _engine()
+    week = args.week or reports.iso_week_of(timeline.data_as_of(engine))
+    report = reports.weekly_report_from_db(engine, week)
+    text = reports.to_markdown(report) if args.format == "md" else reports.to_html(report)
+    if args.out:
+        Path(args.out).write_text(text, encoding="utf-8")
+        print(f"Wrote the {week} report to {args.out}")
+    else:
+        print(text, end="")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(prog="python -m core", description="CrowdPulse command line")
@@ -260,6 +277,13 @@ def build_parser() -> argparse.ArgumentParser:
     sync = sub.add_parser("sync-sheets", help="sync Google Sheets sources into the database")
     sync.add_argument("--source", help="one source by name (default: every enabled source)")
     sync.set_defaults(func=cmd_sync_sheets)
+
+    report = sub.add_parser("report", help="the weekly health report")
+    report.add_argument("kind", choices=["weekly"])
+    report.add_argument("--week", help="ISO week like 2026-W47; default: the week of the latest data")
+    report.add_argument("--format", choices=["md", "html"], default="md")
+    report.add_argument("--out", help="file to write; default: print")
+    report.set_defaults(func=cmd_report)
 
     backup = sub.add_parser("backup", help="consistent copy of the SQLite database (online backup API)")
     backup.add_argument("--out", help="target file; default data/backups/crowdpulse-<time>.db")

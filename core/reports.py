@@ -292,3 +292,31 @@ def list_snapshots(engine) -> pd.DataFrame:
     statement = select(table.c.id, table.c.week, table.c.filters, table.c.published_at, table.c.published_by,
                        table.c.summary_md).order_by(table.c.published_at.desc())
     return read_frame(engine, statement, timestamps=("published_at",))
+
+
+WEEKLY_SHEET_SETTING = "weekly_report_sheet"  # Setting: {"spreadsheet": URL or key, "worksheet": name}
+
+
+def sheet_rows(report: WeeklyReport, *, scope: str) -> pd.DataFrame:
+    """The week's headline figures as one row per metric, for appending to a shared Google Sheet."""
+    return pd.DataFrame([{"week": report.week, "scope": scope, "metric": f.label,
+                          "this_week": None if pd.isna(f.this_week) else round(float(f.this_week), 4),
+                          "previous_week": None if pd.isna(f.previous_week) else round(float(f.previous_week), 4),
+                          "change": f.format_delta()} for f in report.figures])
+
+
+def write_to_sheet(client, report: WeeklyReport, *, spreadsheet: str, worksheet: str, scope: str) -> int:
+    """Append the week's figures to a worksheet in one call; returns the rows written."""
+    from core import sheets
+    return sheets.append_rows(client, sheets.spreadsheet_key(spreadsheet), worksheet, sheet_rows(report, scope=scope))
+
+
+def configured_sheet(engine) -> dict | None:
+    """Where weekly figures go ({'spreadsheet', 'worksheet'}), or None when not set on Settings."""
+    from sqlmodel import Session
+
+    from core import models
+    with Session(engine) as session:
+        setting = session.get(models.Setting, WEEKLY_SHEET_SETTING)
+    value = setting.value if setting is not None else None
+    return value if isinstance(value, dict) and value.get("spreadsheet") and value.get("worksheet") else None

@@ -233,6 +233,18 @@ def weekly_report(week: str, filters):
     return _weekly_report(version(), week, filters.projects, filters.regions)
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _weekly_exports(data_version: int, week: str, projects, regions) -> tuple[str, str]:
+    from core import reports
+    report = _weekly_report(data_version, week, projects, regions)
+    return reports.to_markdown(report), reports.to_html(report)
+
+
+def weekly_exports(week: str, filters) -> tuple[str, str]:
+    """The weekly report as Markdown and as printable HTML with its charts (built once per data version)."""
+    return _weekly_exports(version(), week, filters.projects, filters.regions)
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def _snapshots(data_version: int) -> pd.DataFrame:
     from core import reports

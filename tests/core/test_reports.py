@@ -70,3 +70,27 @@ def test_stalled_cohort_is_the_one_far_below_the_median():
     stalled = reports.stalled_cohorts(cohorts)
     assert stalled["cohort_week"].tolist() == [pd.Timestamp("2026-10-19")]
     assert stalled["share"].tolist() == [0.2]
+
+
+def test_weekly_figures_go_to_the_sheet_in_one_append_call(demo_report):
+    import json
+
+    from tests.core.test_sheets import ReplaySheets, client_for
+    adapter = ReplaySheets(append=[(200, {"updates": {"updatedRows": 6}})])
+    written = reports.write_to_sheet(client_for(adapter), demo_report[0], scope="all projects and regions",
+                                     spreadsheet="https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit",
+                                     worksheet="Weekly")
+    assert written == 6 and adapter.count("append") == 1 and len(adapter.requests) == 1
+    rows = json.loads(adapter.requests[0].body)["values"]
+    assert [row[:3] for row in rows][:2] == [["2026-W47", "all projects and regions", "Active taskers (7d)"],
+                                             ["2026-W47", "all projects and regions", "Active rate"]]
+
+
+def test_report_cli_writes_markdown_for_the_asked_week(demo_report, tmp_path, monkeypatch, capsys):
+    from core.__main__ import main
+    monkeypatch.setenv("CROWDPULSE_DATABASE_URL", demo_report[1].url.render_as_string(hide_password=False))
+    out = tmp_path / "w.md"
+    assert main(["report", "weekly", "--week", "2026-W46", "--out", str(out)]) == 0
+    assert out.read_text().startswith("# CrowdPulse weekly health — 2026-W46")
+    assert main(["report", "weekly", "--week", "2026-46"]) == 2
+    assert "like 2026-W47" in capsys.readouterr().err
