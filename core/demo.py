@@ -13,6 +13,7 @@ same data.  Stories planted in it (see `STORIES`):
 * Creative uploads on Ember are stuck in staging with repeated failures.
 * A Brightpath BPO cohort onboarded about three weeks ago mostly never started a task.
 * A payout delay this week turned payment feedback sharply negative.
+* Requests for a night-shift rota and a dark mode, which no theme covers, grew over the last month.
 """
 
 import datetime as dt
@@ -470,7 +471,8 @@ class _Builder:
         for i in np.where(foreign)[0]:
             bank = demo_texts.NON_ENGLISH[language[i]]
             texts[i] = bank[rng.integers(len(bank))]
-        for i in np.where(rng.random(n) < 0.03)[0]:
+        # an emerging topic the taxonomy lacks: rare until a month ago, then common enough to discover
+        for i in np.where(rng.random(n) < np.where(days_ago < 30, 0.08, 0.01))[0]:
             texts[i] = demo_texts.NEW_TOPIC[rng.integers(len(demo_texts.NEW_TOPIC))]
         texts = [t.format(project=projects[p], days=int(d) + 2, amount=int(a), hours=int(h))
                  for t, p, d, a, h in zip(texts, project, rng.integers(1, 12, n), rng.integers(5, 80, n), rng.integers(2, 30, n))]

@@ -4,6 +4,7 @@ By default every database is a temporary SQLite file. With `--postgres` the same
 point at a throwaway PostgreSQL 15 server that this file starts and stops itself.
 """
 
+import datetime as dt
 import os
 import pwd
 import shutil
@@ -23,6 +24,7 @@ SESSION_DATABASE = "crowdpulse_test"
 TEMPLATE_DATABASE = "crowdpulse_template"
 DATABASE_ENV = "CROWDPULSE_DATABASE_URL"
 on_ci = bool(os.environ.get("CI"))
+DEMO_ANCHOR = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 
 
 def pytest_addoption(parser):
@@ -240,7 +242,8 @@ def seeded_engine(database_url):
     session_engine = make_engine(database_url)
     init_db(session_engine)
     if is_empty(session_engine):
-        seed_demo(session_engine, scale="tiny", seed=7)
+        # a fixed anchor: the same community in every run, whatever the day (default: this hour)
+        seed_demo(session_engine, scale="tiny", seed=7, anchor=DEMO_ANCHOR)
     yield session_engine
     session_engine.dispose()
 

@@ -46,12 +46,24 @@ def _seed_from_url(as_of: dt.date, projects: list[str], regions: list[str]) -> N
     st.session_state["_filters_seeded"] = True
 
 
+def _keep_range_within(as_of: dt.date) -> None:
+    """After data changes (a new import, a reset) keep the chosen days possible: none after the last day of data."""
+    chosen = st.session_state.get("filter_range")
+    if not isinstance(chosen, (tuple, list)) or not chosen:
+        return
+    if any(day > as_of for day in chosen):
+        length = (chosen[-1] - chosen[0]).days if len(chosen) == 2 else DEFAULT_DAYS - 1
+        end = min(chosen[-1], as_of)
+        st.session_state["filter_range"] = (min(chosen[0], end - dt.timedelta(days=length)), end)
+
+
 def sidebar_filters() -> Filters:
     """Render the shared filter bar in the sidebar and mirror it in the URL."""
     as_of = data.as_of().date()
     choices = data.filter_choices()
     project_names = dict(zip(choices["projects"]["project_id"], choices["projects"]["name"]))
     _seed_from_url(as_of, list(project_names), choices["regions"])
+    _keep_range_within(as_of)
     with st.sidebar:
         st.caption(f"Data as of {data.as_of():%a %d %b %Y, %H:%M} UTC")
         picked = st.date_input("Date range", key="filter_range", max_value=as_of,
