@@ -77,7 +77,7 @@ def week_figures(*, status: pd.DataFrame, member_days: pd.DataFrame, members: pd
     previous_day = day - WEEK
     active = health.active_users(member_days, members, previous_day, day).set_index("date")
     return [
-        Figure("wau", "Active taskers (7d)", active.loc[day, "wau"], active.loc[previous_day, "wau"], "{:,.0f}", True,
+        Figure("wau", "Weekly active", active.loc[day, "wau"], active.loc[previous_day, "wau"], "{:,.0f}", True,
                "Taskers with a submitted task in the 7 days."),
         Figure("active_rate", "Active rate", active.loc[day, "active_rate"], active.loc[previous_day, "active_rate"],
                "{:.1%}", True, "Monthly active taskers / onboarded taskers."),

@@ -4,7 +4,7 @@
 def test_today_shows_six_headline_tiles_with_deltas(app):
     at = app()
     labels = [m.label for m in at.metric]
-    assert labels == ["Active taskers (7d)", "Active rate", "SLA met", "First response", "Open backlog", "Net sentiment"]
+    assert labels == ["Weekly active", "Active rate", "SLA met", "First response", "Open backlog", "Net sentiment"]
     assert all(m.value not in ("", "—") for m in at.metric)
 
 

@@ -13,7 +13,7 @@ def test_week_from_the_url_is_the_week_shown(app, seeded_engine):
 
 def test_weekly_shows_headline_figures_and_the_written_summary(app):
     at = app("weekly")
-    assert [m.label for m in at.metric][:3] == ["Active taskers (7d)", "Active rate", "SLA met"]
+    assert [m.label for m in at.metric][:3] == ["Weekly active", "Active rate", "SLA met"]
     headings = [m.value for m in at.markdown if m.value.startswith("####")]
     assert headings == ["#### Wins", "#### Risks", "#### Where to intervene"]
 

@@ -82,7 +82,7 @@ def test_weekly_figures_go_to_the_sheet_in_one_append_call(demo_report):
                                      worksheet="Weekly")
     assert written == 6 and adapter.count("append") == 1 and len(adapter.requests) == 1
     rows = json.loads(adapter.requests[0].body)["values"]
-    assert [row[:3] for row in rows][:2] == [["2026-W47", "all projects and regions", "Active taskers (7d)"],
+    assert [row[:3] for row in rows][:2] == [["2026-W47", "all projects and regions", "Weekly active"],
                                              ["2026-W47", "all projects and regions", "Active rate"]]
 
 
