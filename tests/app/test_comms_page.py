@@ -80,7 +80,7 @@ def test_findings_follow_the_text_and_are_highlighted_on_check(studio):
 
 
 def test_an_alert_hand_off_prefills_the_audience_and_a_fitting_template(studio, engine):
-    base = pd.read_sql("SELECT member_id FROM member WHERE is_staff = 0 AND is_bot = 0 ORDER BY member_id LIMIT 25", engine)
+    base = pd.read_sql("SELECT member_id FROM member WHERE NOT is_staff AND NOT is_bot ORDER BY member_id LIMIT 25", engine)
     at = studio({"comms_handoff": {"member_ids": base["member_id"].tolist(), "label": "fatigued taskers",
                                    "template": "wellbeing_check", "project_id": None}})
     assert at.selectbox(key="comms_new_template").value == "wellbeing_check"

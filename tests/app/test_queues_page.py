@@ -66,13 +66,13 @@ def test_breakdown_per_priority_has_percentiles_for_first_response_and_resolutio
     assert breakdown[["first_response_median_hours", "resolution_p90_hours"]].notna().all().all()
 
 
-def test_picking_the_escalation_queue_narrows_every_number(app):
+def test_picking_the_support_queue_narrows_every_number(app):
     at = app("queues")
     everything = int(at.metric[0].value.replace(",", ""))
-    at.multiselect(key="queues_queue").set_value(["escalation"]).run()
-    escalations = int(at.metric[0].value.replace(",", ""))
-    assert 0 < escalations < everything
-    assert frame(at, "queues_breakdown")["open"].sum() == escalations
+    at.multiselect(key="queues_queue").set_value(["support"]).run()
+    support = int(at.metric[0].value.replace(",", ""))
+    assert 0 < support < everything
+    assert frame(at, "queues_breakdown")["open"].sum() == support
 
 
 def test_stuck_ember_uploads_are_listed_with_their_last_error(app):
