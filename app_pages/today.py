@@ -1,6 +1,5 @@
 """Today: what needs me now?"""
 
-import pandas as pd
 import streamlit as st
 
 from core import attention, launch, overview

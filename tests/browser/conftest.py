@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import free_port, missing_tool
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
 # From RECIPES.md: these let the distribution's Chromium run headless in a container.
@@ -23,23 +25,6 @@ CHROMIUM_ARGS = [
 # https://github.com/streamlit/streamlit/issues/7074
 BASE_PATH_PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
-on_ci = bool(os.environ.get("CI"))
-
-
-def missing_tool(reason: str):
-    """Skip on a laptop, fail on CI, where the browser must be present."""
-    if on_ci:
-        pytest.fail(f"{reason} (CI is set, so this is an error, not a skip)", pytrace=False)
-    pytest.skip(reason)
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="session")
