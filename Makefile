@@ -7,6 +7,8 @@ PORT   ?= 8501
 # Two workers fit the 2-core CI machine; `make test XDIST=` runs in one process.
 XDIST  ?= -n auto --dist loadfile
 BENCH_SCALE ?= demo
+# e.g. `make bench BENCH_SCALE=large BENCH_ARGS="--cold 2 --compare bench-demo.json"`
+BENCH_ARGS ?=
 
 .PHONY: run test test-sqlite test-postgres test-browser bench clean distclean
 
@@ -39,7 +41,7 @@ test-browser: $(VENV)/.stamp-dev
 	$(PY) -m pytest tests/browser
 
 bench: $(VENV)/.stamp-run
-	$(PY) -m core bench --scale $(BENCH_SCALE)
+	$(PY) -m core bench --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf .pytest_cache tests/browser/screenshots bench_results bench-*.json bench-*.md

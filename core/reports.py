@@ -269,7 +269,9 @@ def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str)
     from core.db import bump_data_version, session_scope
 
     figures = {"figures": report.figures_frame().to_dict("records"),
-               "trend": report.trend.assign(value=report.trend["value"].astype(float)).to_dict("records")}
+               # JSON has no NaN (PostgreSQL refuses it): a figure with no data is stored as null
+               "trend": [{**row, "value": None if pd.isna(row["value"]) else float(row["value"])}
+                         for row in report.trend.to_dict("records")]}
     with session_scope(engine) as session:
         snapshot = models.WeeklySnapshot(week=report.week, filters=filters, figures=figures,
                                          summary_md=to_markdown(report), published_by=actor)

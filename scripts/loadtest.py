@@ -1,0 +1,311 @@
+"""Load test: N real Streamlit sessions rerunning a page at once over /_stcore/stream.
+
+A plain HTTP GET never runs the script, so each simulated user opens the app's websocket,
+sends the `rerun_script` BackMsg the browser sends (a protobuf `ClientState` naming the page),
+and waits for the `script_finished` ForwardMsg. Per page and per N it reports the first load
+of a new session and the steady-state rerun latency (p50/p95), reruns per second, and the
+bytes one run sends to the browser.
+
+    python scripts/loadtest.py --url http://127.0.0.1:8650 --pages today queues --clients 1 10 25
+    python scripts/loadtest.py --serve --port 8650 --database sqlite:////tmp/large.db --out load.json
+
+Loopback only, at most 50 sessions, and a hard deadline: this is a measuring tool, not a
+stress weapon. With --serve it starts `streamlit run` itself and stops it at the end.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlparse
+
+from streamlit.proto.BackMsg_pb2 import BackMsg
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
+from websockets.asyncio.client import connect
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+MAX_CLIENTS = 50
+# ForwardMsg.script_finished values that end a run; FINISHED_EARLY_FOR_RERUN means another follows.
+FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
+            ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
+
+
+def router_pages(app: Path = PROJECT_ROOT / "app.py") -> dict[str, str]:
+    """Page file stem → the URL path the browser asks for ("" for the default page)."""
+    pages = {}
+    for match in re.finditer(r'st\.Page\(\s*"[\w/]*?(\w+)\.py"([^)]*)\)', app.read_text(encoding="utf-8")):
+        stem, options = match.groups()
+        url_path = re.search(r'url_path="([^"]*)"', options)
+        pages[stem] = "" if "default=True" in options else (url_path.group(1) if url_path else stem)
+    return pages
+
+
+def percentile(values: list[float], share: float) -> float | None:
+    """Linear-interpolated percentile (as pandas' quantile), None for no values."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    position = (len(ordered) - 1) * share
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+@dataclass
+class Run:
+    """One script run as the client saw it."""
+
+    ms: float
+    bytes: int
+    messages: int
+    errors: list[str] = field(default_factory=list)
+
+
+class Session:
+    """One browser-like session on the app's websocket."""
+
+    def __init__(self, base_url: str, url_path: str):
+        parsed = urlparse(base_url)
+        self.base_url = base_url.rstrip("/")
+        self.ws_url = f"ws://{parsed.netloc}/_stcore/stream"
+        self.url_path = url_path
+        self.page_script_hash = ""
+        self.connection = None
+        self.elements: list = []  # the Element protos of the last run, for callers that read the page
+
+    async def open(self, timeout: float) -> None:
+        """Connect as the frontend does (subprotocol 'streamlit'); no Origin header is loopback-safe."""
+        self.connection = await connect(self.ws_url, subprotocols=["streamlit"], max_size=None,
+                                        open_timeout=timeout, ping_interval=None, compression=None)
+
+    async def close(self) -> None:
+        """Leave the session."""
+        if self.connection is not None:
+            await self.connection.close()
+
+    def _rerun_message(self, widgets: list | None = None) -> bytes:
+        message = BackMsg()
+        state = message.rerun_script
+        state.query_string = ""
+        state.page_name = self.url_path
+        state.page_script_hash = self.page_script_hash
+        state.widget_states.SetInParent()
+        for widget in widgets or []:
+            state.widget_states.widgets.append(widget)
+        state.context_info.timezone = "UTC"
+        state.context_info.timezone_offset = 0
+        state.context_info.locale = "en-US"
+        state.context_info.url = f"{self.base_url}/{self.url_path}"
+        return message.SerializeToString()
+
+    async def run(self, timeout: float, widgets: list | None = None) -> Run:
+        """Ask for a rerun (optionally with widget states, e.g. a button's trigger) and wait for script_finished."""
+        started = time.perf_counter()
+        await self.connection.send(self._rerun_message(widgets))
+        size = count = 0
+        errors: list[str] = []
+        self.elements = []
+
+        async def until_finished() -> None:
+            nonlocal size, count
+            while True:
+                frame = await self.connection.recv()
+                size += len(frame)
+                count += 1
+                message = ForwardMsg()
+                message.ParseFromString(frame)
+                kind = message.WhichOneof("type")
+                if kind == "navigation":
+                    # The page the router chose; new_session still names the main script here.
+                    self.page_script_hash = message.navigation.page_script_hash
+                elif kind == "page_not_found":
+                    errors.append(f"page not found: {message.page_not_found.page_name!r}")
+                elif kind == "delta" and message.delta.WhichOneof("type") == "new_element":
+                    element = message.delta.new_element
+                    self.elements.append(element)
+                    if element.WhichOneof("type") == "exception":
+                        errors.append(f"{element.exception.type}: {element.exception.message[:200]}")
+                elif kind == "script_finished" and message.script_finished in FINISHED:
+                    return
+
+        await asyncio.wait_for(until_finished(), timeout)
+        return Run((time.perf_counter() - started) * 1000, size, count, errors)
+
+
+async def measure(base_url: str, url_path: str, clients: int, reruns: int, timeout: float, *,
+                  stagger: bool = False) -> dict:
+    """N sessions open the page together (or one after another), then each reruns it `reruns` times back to back."""
+    sessions = [Session(base_url, url_path) for _ in range(clients)]
+    await asyncio.gather(*(s.open(timeout) for s in sessions))
+    try:
+        started = time.perf_counter()
+        if stagger:
+            first = [await s.run(timeout) for s in sessions]
+        else:
+            first = await asyncio.gather(*(s.run(timeout) for s in sessions))
+
+        async def keep_rerunning(session: Session) -> list[Run]:
+            return [await session.run(timeout) for _ in range(reruns)]
+
+        rerun_started = time.perf_counter()
+        later = [run for runs in await asyncio.gather(*(keep_rerunning(s) for s in sessions)) for run in runs]
+        rerun_seconds = time.perf_counter() - rerun_started
+        total_seconds = time.perf_counter() - started
+    finally:
+        await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
+    errors = sorted({e for run in [*first, *later] for e in run.errors})
+
+    def summary(runs: list[Run]) -> dict:
+        times = [r.ms for r in runs]
+        return {"runs": len(runs), "p50_ms": _round(percentile(times, 0.5)), "p95_ms": _round(percentile(times, 0.95)),
+                "max_ms": _round(max(times) if times else None),
+                "bytes_median": int(percentile([r.bytes for r in runs], 0.5) or 0)}
+
+    return {"clients": clients, "first_load": summary(first), "rerun": summary(later),
+            "reruns_per_s": round(len(later) / rerun_seconds, 2) if later and rerun_seconds else None,
+            "seconds": round(total_seconds, 1), "errors": errors}
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def wait_until_healthy(base_url: str, timeout: float, server: subprocess.Popen | None = None) -> None:
+    """Poll /_stcore/health until the server answers."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server is not None and server.poll() is not None:
+            raise SystemExit(f"streamlit exited with status {server.returncode}")
+        try:
+            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise SystemExit(f"{base_url} is not healthy after {timeout:.0f} s")
+
+
+def start_server(port: int, database: str | None, log_path: Path) -> subprocess.Popen:
+    """`streamlit run app.py` on a loopback port, as a child of this script."""
+    env = dict(os.environ)
+    if database:
+        env["CROWDPULSE_DATABASE_URL"] = database
+    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.address", "127.0.0.1", "--server.port", str(port),
+               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
+    with open(log_path, "w") as log:
+        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    """Stop the child server, by its own pid."""
+    server.terminate()
+    try:
+        server.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
+def render(results: list[dict]) -> str:
+    """A plain table: page × clients → first load and rerun p50/p95."""
+    header = ["page", "N", "first load p50", "first load p95", "rerun p50", "rerun p95", "reruns/s", "KB/run",
+              "errors"]
+    rows = [header]
+    for r in results:
+        rows.append([r["page"], str(r["clients"]), _ms(r["first_load"]["p50_ms"]), _ms(r["first_load"]["p95_ms"]),
+                     _ms(r["rerun"]["p50_ms"]), _ms(r["rerun"]["p95_ms"]), str(r["reruns_per_s"] or "—"),
+                     f"{r['rerun']['bytes_median'] / 1024:,.0f}", "; ".join(r["errors"])[:80] or "—"])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "—"
+    return f"{value / 1000:.2f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+async def run_all(base_url: str, pages: dict[str, str], clients: list[int], reruns: int, timeout: float,
+                  deadline: float, stagger: bool = False) -> tuple[list[dict], dict]:
+    """Every page at every N, after one warming visit per page (reported separately)."""
+    results, warming = [], {}
+    ends_at = time.monotonic() + deadline
+    for stem, url_path in pages.items():
+        # The first visit after start fills the caches (a cold server); the measured runs are warm.
+        warming[stem] = (await measure(base_url, url_path, 1, 0, timeout))["first_load"]["p50_ms"]
+        print(f"{stem}: first visit on a fresh server {_ms(warming[stem])}", file=sys.stderr, flush=True)
+        for n in clients:
+            if time.monotonic() > ends_at:
+                print(f"deadline reached; skipping {stem} at N={n} and later", file=sys.stderr)
+                return results, warming
+            outcome = await measure(base_url, url_path, n, reruns, timeout, stagger=stagger)
+            outcome["page"] = stem
+            results.append(outcome)
+            print(f"{stem} N={n}: rerun p50 {_ms(outcome['rerun']['p50_ms'])} p95 {_ms(outcome['rerun']['p95_ms'])}",
+                  file=sys.stderr, flush=True)
+    return results, warming
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse the options, optionally start the server, measure, print and save."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--url", help="a running app, e.g. http://127.0.0.1:8650 (loopback only)")
+    parser.add_argument("--serve", action="store_true", help="start `streamlit run app.py` on --port first")
+    parser.add_argument("--port", type=int, default=8650)
+    parser.add_argument("--database", help="CROWDPULSE_DATABASE_URL for the server started with --serve")
+    parser.add_argument("--pages", nargs="+", help="page file stems (default: today queues workforce feedback health)")
+    parser.add_argument("--clients", nargs="+", type=int, default=[1, 10, 25])
+    parser.add_argument("--reruns", type=int, default=3, help="reruns per session after its first load")
+    parser.add_argument("--timeout", type=float, default=300, help="seconds one run may take")
+    parser.add_argument("--deadline", type=float, default=1800, help="seconds for the whole test")
+    parser.add_argument("--stagger", action="store_true",
+                        help="open the N sessions one after another; only the reruns overlap")
+    parser.add_argument("--out", help="write the figures as JSON here")
+    args = parser.parse_args(argv)
+
+    if any(n < 1 or n > MAX_CLIENTS for n in args.clients):
+        parser.error(f"--clients must be between 1 and {MAX_CLIENTS}")
+    base_url = args.url or f"http://127.0.0.1:{args.port}"
+    if urlparse(base_url).hostname not in LOOPBACK:
+        parser.error("loopback only: point --url at 127.0.0.1 or localhost")
+    known = router_pages()
+    stems = args.pages or ["today", "queues", "workforce", "feedback", "health"]
+    unknown = [s for s in stems if s not in known]
+    if unknown:
+        parser.error(f"unknown page(s) {', '.join(unknown)}; the app has {', '.join(known)}")
+
+    server = None
+    if args.serve:
+        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"crowdpulse-loadtest-{args.port}.log"
+        server = start_server(args.port, args.database, log_path)
+        print(f"started streamlit (pid {server.pid}, log {log_path})", file=sys.stderr)
+    try:
+        wait_until_healthy(base_url, 120, server)
+        started = time.time()
+        results, warming = asyncio.run(run_all(base_url, {s: known[s] for s in stems}, args.clients, args.reruns,
+                                               args.timeout, args.deadline, args.stagger))
+    finally:
+        if server is not None:
+            stop_server(server)
+    print(render(results))
+    if args.out:
+        Path(args.out).write_text(json.dumps({
+            "url": base_url, "database": args.database, "started_at": started, "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(), "reruns_per_session": args.reruns, "staggered_first_loads": args.stagger,
+            "first_visit_fresh_server_ms": warming, "results": results}, indent=2), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
