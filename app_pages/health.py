@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, segments
-from core.metrics import breakdowns, feedback, health, queues
+from core.metrics import feedback, queues
 from ui import data, filters, widgets
 
 st.title("Community health")
@@ -18,7 +18,8 @@ if members.empty or days.empty:
     st.info("No activity yet — import members and activity on Data.")
     st.stop()
 
-active = health.active_users(days, members, f.start, f.end)
+overview = data.health(f)
+active = overview["active"]
 latest, week_ago = active.iloc[-1], active[active["date"] <= pd.Timestamp(f.end) - pd.Timedelta(days=7)]
 previous = week_ago.iloc[-1] if len(week_ago) else None
 
@@ -42,28 +43,26 @@ widgets.chart(charts.line(long, "date", "members", color="measure", y_title="act
 left, right = st.columns(2)
 as_of = pd.Timestamp(f.end)
 with left:
-    since = days["day"].min()
     st.subheader("Onboarding funnel")
-    st.caption(f"Taskers who signed up since {since:%d %b %Y}, the start of the activity loaded.")
-    signups = members[members["signed_up_at"] >= pd.Timestamp(since, tz="UTC")]
-    funnel = health.onboarding_funnel(signups, days, as_of)
+    st.caption(f"Taskers who signed up since {overview['since']:%d %b %Y}, the start of the activity loaded.")
+    funnel = overview["funnel"]
     labels = {"signed_up": "1 · signed up", "onboarded": "2 · onboarded", "activated_7d": "3 · first task ≤ 7 days",
               "retained_30d": "4 · active on days 30–36"}
     funnel = funnel.assign(stage=funnel["stage"].map(labels))
     widgets.chart(charts.bars(funnel, "stage", "members", value_title="members", sort="ascending"))
-    days_to_activate = health.time_to_activate(signups, days)
+    days_to_activate = overview["days_to_activate"]
     st.caption(f"Median time from onboarding to first task: **{days_to_activate:.0f} days**. "
                f"{funnel.iloc[2]['share_of_previous']:.0%} of onboarded taskers whose first week has passed started a task in it.")
 with right:
     st.subheader("Where taskers stand")
-    counts = health.status_counts(days, members, as_of)
+    counts = overview["status_counts"]
     widgets.chart(charts.bars(counts, "status", "members", value_title="members"))
-    gone = health.churn(days, members, as_of)
+    gone = overview["churn"]
     st.caption(f"Churn: **{gone.churned:,}** of {gone.previous_active:,} taskers active in the previous 28 days "
                f"were not active in the last 28 ({gone.rate:.1%}).")
 
 st.subheader("Retention by onboarding week")
-cohorts = health.retention_cohorts(members, days, weeks=8, as_of=as_of)
+cohorts = overview["cohorts"]
 cohorts = cohorts[cohorts["cohort_week"] >= as_of - pd.Timedelta(weeks=12)]
 if cohorts.empty:
     st.info("No onboarding cohorts in the last 12 weeks.")
@@ -75,7 +74,7 @@ else:
 st.subheader("By segment")
 dimension = st.segmented_control("Split by", ["region", "country", "timezone", "language", "vendor", "tenure"],
                                  default="region", key="health_split") or "region"
-split = breakdowns.active_by(days, members, as_of, dimension)
+split = data.health_split(f, dimension)
 widgets.table(split, key="health_split_table", filename=f"health-by-{dimension}",
               column_config={"active_rate": st.column_config.ProgressColumn("Active rate", format="percent", min_value=0, max_value=1)})
 
@@ -97,7 +96,7 @@ with right:
 
 st.subheader("Who is behind the numbers")
 kind = st.selectbox("Members", list(segments.MEMBER_LISTS), format_func=segments.MEMBER_LISTS.get, key="health_members")
-people = segments.member_list(kind, members, days, as_of)
+people = data.member_list(f, kind)
 st.caption(f"**{len(people):,}** taskers · {segments.MEMBER_LISTS[kind].lower()} as of {as_of:%d %b %Y}.")
 widgets.table(people, key="health_member_list", filename=f"members-{kind}", height=260,
               column_config={"onboarded_at": st.column_config.DatetimeColumn("Onboarded", format="D MMM YYYY")})

@@ -2,8 +2,6 @@
 
 import streamlit as st
 
-from core import attention, launch, overview
-from core.metrics import feedback, queues, workforce
 from ui import data, filters, widgets
 
 PAGES = {"queues": "app_pages/queues.py", "workforce": "app_pages/workforce.py", "feedback": "app_pages/feedback.py",
@@ -18,28 +16,10 @@ st.title("Today")
 st.caption(f"What needs you now, most urgent first · data as of {now:%a %d %b, %H:%M} UTC · "
            "tiles compare the last 7 days with the 7 before.")
 
-status = data.queue_status(f)
-messages = data.messages(f, days_before=35)
-member_days = data.member_days(f)
-recent = data.activity(f, days_before=data.FATIGUE_DAYS)
-
-figures = overview.week_figures(status=status, member_days=member_days, members=data.members(f), messages=messages,
-                                week_end=now)
+figures, entries = data.today(f)
 for column, figure in zip(st.columns(len(figures)), figures):
     widgets.kpi(column, figure.label, figure.this_week, delta=figure.format_delta(), fmt=figure.fmt,
                 inverse=not figure.higher_is_better, help=figure.help)
-
-project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
-stuck = queues.stuck_items(status, now)
-entries = attention.rank(
-    attention.sla_entries(status, listed_elsewhere=stuck["item_id"]),
-    attention.stuck_entries(stuck, project_names),
-    attention.confusion_entries(workforce.confusion_alerts(recent, data.projects(), now, feedback=messages)),
-    attention.fatigue_entries(workforce.fatigue_alerts(recent, now)),
-    attention.sentiment_entries(feedback.theme_sentiment_drops(messages, now)),
-    attention.growing_theme_entries(feedback.growing_negative_themes(messages, now)),
-    attention.launch_entries(launch.launch_readiness(data.resources(), now)),
-)
 
 st.subheader(f"Needs attention ({len(entries)})")
 if entries.empty:

@@ -137,3 +137,22 @@ def rank(*parts: pd.DataFrame) -> pd.DataFrame:
         return _frame([])
     combined = pd.concat(frames, ignore_index=True)
     return combined.sort_values(["severity", "count"], ascending=[False, False], ignore_index=True)
+
+
+def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.DataFrame, projects: pd.DataFrame,
+                  resources: pd.DataFrame, now) -> pd.DataFrame:
+    """Everything that needs a specialist now, from the metric inputs, ranked in one list."""
+    from core import launch
+    from core.metrics import feedback, queues, workforce
+
+    project_names = dict(zip(projects["project_id"], projects["name"]))
+    stuck = queues.stuck_items(status, now)
+    return rank(
+        sla_entries(status, listed_elsewhere=stuck["item_id"]),
+        stuck_entries(stuck, project_names),
+        confusion_entries(workforce.confusion_alerts(activity, projects, now, feedback=messages)),
+        fatigue_entries(workforce.fatigue_alerts(activity, now)),
+        sentiment_entries(feedback.theme_sentiment_drops(messages, now)),
+        growing_theme_entries(feedback.growing_negative_themes(messages, now)),
+        launch_entries(launch.launch_readiness(resources, now)),
+    )

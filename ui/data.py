@@ -284,3 +284,60 @@ def _sheet_sources(data_version: int) -> pd.DataFrame:
 def sheet_sources() -> pd.DataFrame:
     """Configured Google Sheets sources with their last sync."""
     return _sheet_sources(version())
+
+
+# --- Today -----------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _today(data_version: int, filters, now) -> tuple:
+    from core import attention, overview
+    status = queue_status(filters)
+    said = messages(filters, days_before=35)
+    figures = overview.week_figures(status=status, member_days=member_days(filters), members=members(filters),
+                                    messages=said, week_end=now)
+    entries = attention.today_entries(status=status, messages=said,
+                                      activity=activity(filters, days_before=FATIGUE_DAYS), projects=projects(),
+                                      resources=resources(), now=now)
+    return figures, entries
+
+
+def today(filters) -> tuple:
+    """Today's headline figures and ranked attention list, computed once per data version and filters."""
+    return _today(version(), filters, as_of())
+
+
+# --- Health ----------------------------------------------------------------------------------------
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _health(data_version: int, filters) -> dict:
+    from core.metrics import health
+    return health.health_overview(members(filters), member_days(filters), filters.start, filters.end)
+
+
+def health(filters) -> dict:
+    """The Health page's activity figures (see core.metrics.health.health_overview), once per data version."""
+    return _health(version(), filters)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _health_split(data_version: int, filters, dimension: str) -> pd.DataFrame:
+    from core.metrics import breakdowns
+    return breakdowns.active_by(member_days(filters), members(filters), pd.Timestamp(filters.end), dimension)
+
+
+def health_split(filters, dimension: str) -> pd.DataFrame:
+    """Members, WAU, MAU and active rate per value of a member attribute."""
+    return _health_split(version(), filters, dimension)
+
+
+@st.cache_data(show_spinner=False, max_entries=32)
+def _member_list(data_version: int, filters, kind: str) -> pd.DataFrame:
+    from core import segments
+    return segments.member_list(kind, members(filters), member_days(filters), pd.Timestamp(filters.end))
+
+
+def member_list(filters, kind: str) -> pd.DataFrame:
+    """The members behind one of core.segments.MEMBER_LISTS."""
+    return _member_list(version(), filters, kind)

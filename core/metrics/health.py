@@ -307,3 +307,23 @@ def _naive(timestamps: pd.Series) -> pd.Series:
 
 def _week_start(days: pd.Series) -> pd.Series:
     return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
+
+
+def health_overview(members: pd.DataFrame, member_days: pd.DataFrame, start, end) -> dict:
+    """Everything the Health page shows from activity: active users, funnel of recent sign-ups, statuses, churn, cohorts.
+
+    The funnel and time to activate cover members who signed up since the first loaded day, so
+    long-tenured members (whose first task predates the data) do not look slow to activate.
+    """
+    since = member_days["day"].min()
+    signups = members[members["signed_up_at"] >= pd.Timestamp(since, tz="UTC")]
+    as_of = as_day(end)
+    return {
+        "active": active_users(member_days, members, start, end),
+        "since": since,
+        "funnel": onboarding_funnel(signups, member_days, as_of),
+        "days_to_activate": time_to_activate(signups, member_days),
+        "status_counts": status_counts(member_days, members, as_of),
+        "churn": churn(member_days, members, as_of),
+        "cohorts": retention_cohorts(members, member_days, weeks=8, as_of=as_of),
+    }
