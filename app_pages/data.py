@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core import ingest, sheets
+from core import ingest, people, sheets
 from core.errors import CrowdPulseError, SheetAuthFailed
-from ui import data, widgets
+from ui import auth, data, widgets
 
 NOT_MAPPED = "— not in the file —"
 DATE_ORDERS = {"reject": "Reject them as ambiguous", "dayfirst": "Day first (3 April)",
@@ -125,7 +125,9 @@ def import_section() -> None:
                   icon=":material/upload:", help=None if ready else "Run the check first."):
         bar = st.progress(0.0, text="Importing…")
         try:
-            result = ingest.import_file(data.engine(), entity, upload, filename=upload.name,
+            user = auth.current_user()
+            people.require_role(user.role, "specialist", "import data")
+            result = ingest.import_file(data.engine(), entity, upload, filename=upload.name, actor=user.email,
                                         progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
                                         **options)
             st.session_state["data_import_done"] = result
@@ -264,6 +266,8 @@ with st.form("data_reset"):
     if st.form_submit_button("Reset demo data", type="secondary"):
         if not confirm:
             st.warning("Tick the box to confirm the reset.")
+        elif not auth.current_user().may("admin"):
+            st.error("Only an admin can reset the data: it deletes everything stored.")
         else:
             from core.demo import seed_demo
             bar = st.progress(0.0, text="Resetting…")

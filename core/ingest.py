@@ -1617,7 +1617,7 @@ def _run(engine: Engine, entity: str, open_reader: Callable[[], TableReader], *,
          mapping: Mapping[str, str | None] | None = None, constants: Mapping[str, Any] | None = None,
          suggest: bool = True, dayfirst: bool = False, monthfirst: bool = False, timezone: str | None = None,
          strict: bool = False, dry_run: bool = False, create_missing: bool = True, record: bool = True,
-         progress: Progress | None = None) -> ImportResult:
+         progress: Progress | None = None, actor: str = "command line") -> ImportResult:
     started = time.perf_counter()
     started_at = models.utcnow()
     spec = entity_spec(entity)
@@ -1639,7 +1639,7 @@ def _run(engine: Engine, entity: str, open_reader: Callable[[], TableReader], *,
         try:
             _write(engine, spec, plan, reader, result, source=source, started_at=started_at, dayfirst=dayfirst,
                    monthfirst=monthfirst, timezone=timezone, create_missing=create_missing, dry_run=dry_run,
-                   strict=strict, record=record, report=report, started=started)
+                   strict=strict, record=record, report=report, started=started, actor=actor)
         finally:
             reader.close()
         if strict and result.rejected and not dry_run:
@@ -1659,7 +1659,8 @@ def _run(engine: Engine, entity: str, open_reader: Callable[[], TableReader], *,
 
 def _write(engine: Engine, spec: Entity, plan: Plan, reader: TableReader, result: ImportResult, *, source: str,
            started_at: dt.datetime, dayfirst: bool, monthfirst: bool, timezone: str | None, create_missing: bool,
-           dry_run: bool, strict: bool, record: bool, report: Progress, started: float) -> None:
+           dry_run: bool, strict: bool, record: bool, report: Progress, started: float,
+           actor: str = "command line") -> None:
     """Everything written in one transaction: kept, or rolled back for a dry run or a strict failure."""
     with engine.connect() as conn:
         transaction = conn.begin()
@@ -1681,6 +1682,9 @@ def _write(engine: Engine, spec: Entity, plan: Plan, reader: TableReader, result
                 run = _run_record(result, source, started_at, ok=True) if record else None
                 if run is not None:
                     session.add(run)
+                session.add(models.AuditEvent(actor=actor, action="import", entity=spec.name, entity_id=source,
+                                              after={"inserted": result.inserted, "updated": result.updated,
+                                                     "rejected": result.rejected}))
                 session.flush()
                 result.run_id = run.id if run is not None else None
             transaction.commit()

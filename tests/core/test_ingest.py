@@ -482,3 +482,12 @@ def test_imported_feedback_is_tagged_with_themes_the_team_adopted(engine):
     with Session(engine) as session:
         stored = session.get(models.Feedback, "f1")
     assert any("night" in theme for theme in stored.themes), stored.themes
+
+
+def test_an_import_is_audited_with_who_and_the_counts(engine):
+    csv = b"member_id,country\nm1,BR\nm2,MX\n"
+    ingest.import_file(engine, "members", csv, filename="roster.csv", actor="priya@example.com")
+    with Session(engine) as session:
+        event = session.exec(select(models.AuditEvent).where(models.AuditEvent.action == "import")).one()
+    assert (event.actor, event.entity, event.entity_id) == ("priya@example.com", "members", "file:roster.csv")
+    assert event.after == {"inserted": 2, "updated": 0, "rejected": 0}
