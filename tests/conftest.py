@@ -65,6 +65,24 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def wait_until_healthy(base: str, server: subprocess.Popen, log_path: Path, timeout: float = 60.0) -> None:
+    """Poll a `streamlit run` server's /_stcore/health until it answers; fail with its log if it dies or hangs."""
+    import urllib.request
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"streamlit exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
+        try:
+            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            pass
+        time.sleep(0.25)
+    pytest.fail(f"streamlit not healthy after {timeout:.0f}s:\n{log_path.read_text()[-3000:]}")
+
+
 # ---------------------------------------------------------------- PostgreSQL server
 
 _postgres_timings = pytest.StashKey[dict]()

@@ -13,13 +13,13 @@ import os
 import secrets
 import subprocess
 import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+from tests.conftest import free_port, wait_until_healthy
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -35,15 +35,6 @@ def _load_client():
 
 
 loadtest = _load_client()
-
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture
@@ -70,20 +61,6 @@ def shared_database(engine):
     return engine.url.render_as_string(hide_password=False)
 
 
-def _wait_until_healthy(base: str, server: subprocess.Popen, log: Path, timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    pytest.fail(f"streamlit not healthy after {timeout:.0f}s:\n{log.read_text()[-3000:]}")
-
-
 @pytest.fixture
 def two_servers(shared_database, tmp_path):
     """Base URLs of two `streamlit run` replicas on one database and one cookie secret."""
@@ -104,7 +81,7 @@ def two_servers(shared_database, tmp_path):
                                                  stderr=subprocess.STDOUT), log))
             bases.append(f"http://127.0.0.1:{port}")
         for (server, log), base in zip(servers, bases):
-            _wait_until_healthy(base, server, log)
+            wait_until_healthy(base, server, log, timeout=90)
         yield bases
     finally:
         for server, _log in servers:

@@ -4,14 +4,12 @@ import os
 import re
 import subprocess
 import sys
-import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port, missing_tool
+from tests.conftest import free_port, missing_tool, wait_until_healthy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -59,7 +57,7 @@ def app_url(app_database, tmp_path_factory):
                                   stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until_healthy(base, server, log_path)
+        wait_until_healthy(base, server, log_path)
         yield base
     finally:
         server.terminate()
@@ -68,21 +66,6 @@ def app_url(app_database, tmp_path_factory):
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
-
-
-def _wait_until_healthy(base: str, server: subprocess.Popen, log_path: Path, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"streamlit exited with {server.returncode}:\n{log_path.read_text()[-3000:]}")
-        try:
-            with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            pass
-        time.sleep(0.25)
-    pytest.fail(f"streamlit not healthy after {timeout:.0f}s:\n{log_path.read_text()[-3000:]}")
 
 
 @pytest.fixture(scope="session")
