@@ -327,9 +327,12 @@ def transition(engine: Engine, draft_id: int, *, to: str, expected_version: int,
                                     "unschedule": "unschedule a message",
                                     "mark_sent": "mark a message as sent"}[action])
         if action == "submit":
-            texts = session.exec(select(DraftRevision).where(DraftRevision.draft_id == draft_id,
-                                                             DraftRevision.applied == True)).all()  # noqa: E712
-            left = sorted({p for r in texts for p in unfilled_placeholders(r.subject + "\n" + r.body)})
+            applied = session.exec(select(DraftRevision).where(DraftRevision.draft_id == draft_id,
+                                                                DraftRevision.applied == True)  # noqa: E712
+                                    .order_by(DraftRevision.number)).all()
+            # only the current text of each language counts: earlier revisions were replaced
+            current = {r.language: r for r in applied}
+            left = sorted({p for r in current.values() for p in unfilled_placeholders(r.subject + "\n" + r.body)})
             if left:
                 raise InvalidTransition("Fill in the template's placeholders before review: " + "; ".join(left))
         if action == "schedule" and scheduled_at is None:

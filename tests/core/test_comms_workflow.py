@@ -201,3 +201,16 @@ def test_a_conflict_is_stored_in_one_transaction_with_its_audit_event(engine):
     with Session(engine) as session:
         kept = session.exec(select(DraftRevision).where(DraftRevision.applied == False)).all()  # noqa: E712
     assert [r.body for r in kept] == ["second"]
+
+
+def test_a_draft_whose_placeholders_were_filled_in_a_later_revision_goes_to_review(engine):
+    from core.comms import workflow
+    draft_id = workflow.create_draft(engine, title="Update", subject="Guideline update",
+                                     body="What changes:\n[Write the first change in one short sentence.]",
+                                     actor="priya", role="specialist")
+    version = workflow.get_draft(engine, draft_id).version
+    version = workflow.save_revision(engine, draft_id, expected_version=version, subject="Guideline update",
+                                     body="What changes:\nRate only the final answer.", actor="priya",
+                                     role="specialist")
+    workflow.submit_for_review(engine, draft_id, expected_version=version, actor="priya", role="specialist")
+    assert workflow.get_draft(engine, draft_id).status == "in_review"
