@@ -51,8 +51,8 @@ if "comms_open_next" in st.session_state:
     st.session_state["comms_draft_pick"] = st.session_state.pop("comms_open_next")
 
 listing = comms.drafts()
-labels = {0: "New draft"} | {int(r.id): f"#{r.id} · {r.title} · {workflow.STATUS_LABELS[r.status]}"
-                             for r in listing.itertuples()}
+# the status stays out of the labels: a label that changes on approval would reset the picker to "New draft"
+labels = {0: "New draft"} | {int(r.id): f"#{r.id} · {r.title}" for r in listing.itertuples()}
 if st.session_state.get("comms_draft_pick") not in labels:
     st.session_state["comms_draft_pick"] = 0
 pick, steps = st.columns([2, 3], vertical_alignment="bottom")
