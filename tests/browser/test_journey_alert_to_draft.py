@@ -1,0 +1,85 @@
+"""A specialist's path: an alert on Today → the affected taskers → a drafted message, reviewed and approved."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+ALERT = "confusion after guideline update"
+PLACEHOLDER = re.compile(r"\[(?:Write|Say|Add|Name|Insert)\b[^\]\n]*\]", re.IGNORECASE)
+
+
+def click(app_page, locator) -> None:
+    """Click and wait for Streamlit to finish the rerun it starts."""
+    locator.click()
+    app_page.page.wait_for_timeout(300)  # let the rerun start, as Streamlit's own e2e waits do
+    app_page.wait_for_app()
+
+
+def test_confusion_alert_becomes_an_approved_draft(app_page):
+    page = app_page.page
+
+    # 1. Today: the attention list names the confusion alert with a link to Workforce.
+    app_page.open("")
+    entry = page.locator('[data-testid="stHorizontalBlock"]').filter(has_text=ALERT).last
+    entry.wait_for()
+    app_page.screenshot("journey-1-today")
+    click(app_page, entry.get_by_text("Open workforce"))
+
+    # 2. Workforce: the confusion tab offers a message to exactly the affected taskers.
+    click(app_page, page.get_by_role("tab", name=re.compile(r"^Confusion")))
+    hand_off = page.locator(".st-key-workforce_confusion_message button")
+    hand_off.wait_for()
+    audience_label = re.search(r"Draft a message to these [\d,]+ (.+)", hand_off.inner_text()).group(1).strip()
+    assert "Latin America" in audience_label
+    app_page.screenshot("journey-2-workforce-confusion")
+    click(app_page, hand_off)
+
+    # 3. Comms studio: the alert's audience is pre-filled; create the draft from the suggested template.
+    notice = page.locator('[data-testid="stMain"] [data-testid="stMarkdown"]').filter(
+        has_text=re.compile(r"^Audience:")).first
+    notice.wait_for()
+    assert audience_label in notice.inner_text(), notice.inner_text()
+    create = page.locator(".st-key-comms_create button")
+    assert create.is_enabled(), "the create button is disabled: the handed-off audience is empty"
+    app_page.screenshot("journey-3-comms-new-draft")
+    click(app_page, create)
+
+    # 4. The draft is open in the editor; fill any placeholders the template left and save.
+    body = page.locator('[class*="st-key-comms_body_"] textarea')
+    body.wait_for()
+    text = body.input_value()
+    if PLACEHOLDER.findall(text):
+        body.fill(PLACEHOLDER.sub("The examples in section 2 now show where the label goes.", text))
+        body.press("Control+Enter")  # commit the text area's value to the app
+        page.wait_for_timeout(300)
+        app_page.wait_for_app()
+        save = page.locator(".st-key-comms_save button")
+        assert save.is_enabled(), "Save stays disabled after editing the body"
+        click(app_page, save)
+        assert not PLACEHOLDER.findall(page.locator('[class*="st-key-comms_body_"] textarea').input_value())
+    app_page.screenshot("journey-4-comms-written")
+
+    # 5. Review: send for review, then approve (local single-user mode is an admin).
+    click(app_page, page.get_by_role("tab", name="Review", exact=True))
+    click(app_page, page.locator(".st-key-comms_submit button"))
+    refused = page.locator('[data-testid="stAlert"]').filter(has_text="before review")
+    assert refused.count() == 0, f"Send for review was refused: {refused.first.inner_text()}"
+    approve = page.locator(".st-key-comms_approve button")
+    approve.wait_for()
+    click(app_page, approve)
+
+    # 6. The same draft stays open and its step bar shows it approved.
+    picked = page.locator(".st-key-comms_draft_pick").evaluate("e => e.textContent + ' ' + "
+                                                               "[...e.querySelectorAll('input')].map(i => i.value).join(' ')")
+    assert "#" in picked and "New draft" not in picked, picked
+    steps = page.locator('[data-testid="stMain"] [data-testid="stMarkdown"]').filter(
+        has_text=re.compile(r"Draft → In review → Approved → Scheduled → Sent")).first
+    steps.wait_for()
+    assert steps.locator("strong").inner_text() == "Approved", steps.inner_html()  # only the current step is bold
+    app_page.screenshot("journey-5-comms-approved")
+
+    exceptions = page.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+    assert not app_page.console_errors, "console errors:\n" + "\n".join(app_page.console_errors)
