@@ -276,10 +276,12 @@ def replay_floor(url: str, calls: list[LoaderCall], *, repeat: int) -> list[dict
                      "in_page_ms": round(call.ms, 1), "rows": call.rows, "writes": call.writes, "floor_ms": None}
             if not call.writes:
                 function = _resolve(call.name)
+                args = call.args[1:] if call.args else ()  # the page's engine, whether positional or named, is replaced
+                kwargs = {k: v for k, v in call.kwargs.items() if k != "engine"}
                 times = []
                 for _ in range(repeat):
                     started = time.perf_counter()
-                    function(engine, *call.args[1:], **call.kwargs)
+                    function(engine, *args, **kwargs)
                     times.append((time.perf_counter() - started) * 1000)
                 entry["floor_ms"] = round(_median(times), 1)
             rows.append(entry)

@@ -85,6 +85,9 @@ def visit(browser, base_url: str, url_path: str, *, timeout_ms: int, viewport: d
         page.wait_for_function(RENDERED, timeout=timeout_ms, polling=50)
         rendered_ms = (time.perf_counter() - started[0]) * 1000
         charts = page.evaluate("document.querySelectorAll('.vega-embed').length")
+        # a page that failed still "renders": its exception box must not pass for a fast page
+        errors = page.evaluate("""[...document.querySelectorAll('[data-testid="stException"]')]
+                                  .map(e => e.innerText.split('\\n')[0].slice(0, 200))""")
         if screenshot is not None:
             page.wait_for_timeout(1500)
             screenshot.parent.mkdir(parents=True, exist_ok=True)
@@ -94,7 +97,7 @@ def visit(browser, base_url: str, url_path: str, *, timeout_ms: int, viewport: d
     return {"rendered_ms": round(rendered_ms, 1), "script_finished_ms": _round(frames["script_finished_ms"]),
             "websocket_bytes": frames["bytes"], "websocket_frames": frames["frames"],
             "websocket_sent_bytes": frames["sent_bytes"], "http_bytes": assets["bytes"],
-            "http_requests": assets["requests"], "charts": charts}
+            "http_requests": assets["requests"], "charts": charts, "errors": errors}
 
 
 def _round(value: float | None) -> float | None:
@@ -170,11 +173,13 @@ def main(argv: list[str] | None = None) -> int:
             stop_server(server)
 
     header = ["page", "first visit (server cold)", "rendered (median)", "script finished (median)",
-              "websocket KB", "static KB (1st visit)", "charts"]
+              "websocket KB", "static KB (1st visit)", "charts", "errors"]
     rows = [header] + [[r["page"], _ms(r["first_visit"]["rendered_ms"]), _ms(r["rendered_ms_median"]),
                         _ms(r["script_finished_ms_median"]),
                         f"{(r['websocket_bytes_median'] or r['first_visit']['websocket_bytes']) / 1024:,.0f}",
-                        f"{r['first_visit']['http_bytes'] / 1024:,.0f}", str(r["first_visit"]["charts"])]
+                        f"{r['first_visit']['http_bytes'] / 1024:,.0f}", str(r["first_visit"]["charts"]),
+                        "; ".join(sorted({e for v in [r["first_visit"], *r["visits"]] for e in v["errors"]}))[:80]
+                        or "—"]
                        for r in results]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     lines = ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows]

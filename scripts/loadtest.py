@@ -195,6 +195,12 @@ def wait_until_healthy(base_url: str, timeout: float, server: subprocess.Popen |
 
 def start_server(port: int, database: str | None, log_path: Path) -> subprocess.Popen:
     """`streamlit run app.py` on a loopback port, as a child of this script."""
+    import socket
+
+    with socket.socket() as probe:
+        # Another server on the port would answer the health check and be measured instead.
+        if probe.connect_ex(("127.0.0.1", port)) == 0:
+            raise SystemExit(f"port {port} is already in use: stop that server or pick another --port")
     env = dict(os.environ)
     if database:
         env["CROWDPULSE_DATABASE_URL"] = database
