@@ -24,8 +24,16 @@ def ensure_ready() -> None:
                   progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
         bar.empty()
     else:
-        db.init_db(engine)
+        _migrate_once(engine.url.render_as_string(hide_password=False))
     st.session_state["_db_ready"] = True
+
+
+@st.cache_resource(show_spinner=False)
+def _migrate_once(url: str) -> bool:
+    # Once per process, not per session: Alembic's context is not thread-safe, and sessions
+    # arriving together used to crash upgrading the schema at the same moment.
+    db.init_db(data.engine())
+    return True
 
 
 @contextmanager
