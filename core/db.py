@@ -62,6 +62,9 @@ def init_db(engine: Engine) -> None:
         if session.get(models.DataVersion, 1) is None:
             session.add(models.DataVersion(id=1, version=0))
             session.commit()
+    from core import rollups  # the roll-up modules import core.metrics, which imports this module
+
+    rollups.ensure_built(engine)
 
 
 def schema_exists(engine: Engine) -> bool:

@@ -26,6 +26,7 @@ from sqlalchemy import Engine, delete
 
 from core import demo_texts, models
 from core.bulk import bulk_insert
+from core import rollups
 from core.db import bump_data_version, init_db, session_scope
 
 DAYS = 120
@@ -634,6 +635,8 @@ def seed_demo(engine: Engine, *, scale: str = "demo", seed: int = 7, anchor: dt.
             frame = tables[model]
             report(0.6 + 0.38 * i / len(TABLE_ORDER), f"Saving {model.__tablename__} ({len(frame):,} rows)")
             counts[model.__tablename__] = bulk_insert(connection, model.__table__, frame)
+        report(0.98, "Building the roll-up tables")
+        rollups.refresh_all(connection)
     with session_scope(engine) as session:
         bump_data_version(session)
     report(1.0, "Demo community ready")

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Engine, bindparam, null, select, update
 from sqlmodel import Session
 
-from core import people, themes
+from core import people, rollups, themes
 from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError
 from core.metrics.feedback import TRIAGE_STATUSES
@@ -103,6 +103,7 @@ def adopt_theme(engine: Engine, *, name: str, phrases: Iterable[str], owner: str
         session.add(AuditEvent(actor=actor, action="adopt_theme", entity="theme", entity_id=theme.key, before=None,
                                after={**themes.theme_as_dict(theme), "tagged_messages": counts["feedback"],
                                       "tagged_responses": counts["survey_response"]}))
+        _refresh_rollups(session)
         bump_data_version(session)
     return Retagged(theme, counts["feedback"], counts["survey_response"])
 
@@ -121,6 +122,7 @@ def retire_theme(engine: Engine, *, key: str, actor: str, actor_role: str) -> Re
         session.add(AuditEvent(actor=actor, action="retire_theme", entity="theme", entity_id=key, before=found,
                                after={"untagged_messages": counts["feedback"],
                                       "untagged_responses": counts["survey_response"]}))
+        _refresh_rollups(session)
         bump_data_version(session)
     return Retagged(theme, counts["feedback"], counts["survey_response"])
 
@@ -198,6 +200,7 @@ def override_scores(engine: Engine, *, entity: str, entity_id: str, expected_ver
         session.add(AuditEvent(actor=actor, action="override_" + "_and_".join(
             field.removesuffix("_override") for field in changes), entity=entity, entity_id=entity_id,
             before=before, after=changes))
+        _refresh_rollups(session, entity, [entity_id])
         bump_data_version(session)
     return new_version
 
@@ -256,6 +259,16 @@ def triage_messages(engine: Engine, *, versions: Mapping[str, int], actor: str, 
 
 
 # --- shared --------------------------------------------------------------------------------------
+
+
+ROLLUP_ENTITIES = {"feedback": "feedback", "survey_response": "survey_responses"}
+
+
+def _refresh_rollups(session: Session, entity: str | None = None, ids: list[str] | None = None) -> None:
+    """Bring the roll-ups over feedback texts up to date (both kinds when `entity` is None)."""
+    session.flush()
+    for kind in ([entity] if entity else list(ROLLUP_ENTITIES)):
+        rollups.refresh(session.connection(), ROLLUP_ENTITIES[kind], ids=ids)
 
 
 def _kind(entity: str) -> _Kind:

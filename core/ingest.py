@@ -36,6 +36,7 @@ from sqlmodel import Session
 
 from core import models
 from core.bulk import bulk_insert
+from core import rollups
 from core.db import bump_data_version
 from core.errors import ImportRejected
 
@@ -1677,6 +1678,7 @@ def _write(engine: Engine, spec: Entity, plan: Plan, reader: TableReader, result
             if dry_run or (strict and result.rejected):
                 transaction.rollback()
                 return
+            rollups.refresh(conn, spec.name)
             with Session(bind=conn) as session:
                 bump_data_version(session)
                 run = _run_record(result, source, started_at, ok=True) if record else None

@@ -379,3 +379,12 @@ class DataVersion(SQLModel, table=True):
     id: int = Field(default=1, primary_key=True)
     version: int = 0
     changed_at: dt.datetime = Field(default_factory=utcnow)
+
+
+# --- derived data ------------------------------------------------------------------------------
+class RollupState(SQLModel, table=True):
+    """Which roll-up definitions (`core.rollups`) a database was built with."""
+
+    name: str = Field(primary_key=True)
+    version: int
+    built_at: dt.datetime = Field(default_factory=utcnow)

@@ -14,7 +14,7 @@ import pandas as pd
 from sqlalchemy import Engine, select, update
 from sqlmodel import select as model_select
 
-from core import people
+from core import people, rollups
 from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError, NotAllowed
 from core.metrics import read_frame
@@ -75,6 +75,8 @@ def request_retry(engine: Engine, *, item_id: str, expected_version: int, actor:
         session.add(QueueEvent(item_id=item_id, at=moment, status=RETRY_STATUS, actor=actor, note=note))
         session.add(AuditEvent(at=moment, actor=actor, action="request_retry", entity="queue_item",
                                entity_id=item_id, before=before, after=after))
+        session.flush()
+        rollups.refresh(session.connection(), "queue_items", ids=[item_id])
         bump_data_version(session)
     return RetryRequested(item_id=item_id, retries=after["retries"], version=after["version"], at=moment)
 

@@ -1,0 +1,79 @@
+"""Roll-up tables: aggregates derived from the stored data, kept in step with it.
+
+Pages at the `large` scale cannot afford to read millions of raw rows, so each area keeps small
+derived tables (per member, per day, per item) that its loaders read instead. They hold nothing
+that cannot be rebuilt from the source tables:
+
+* every write that changes source rows calls `refresh(connection, entity, ids=…, since=…)`
+  inside its own transaction, so a failed import leaves the roll-ups as they were too;
+* `ensure_built(engine)` (run after migrations) rebuilds any area whose roll-up definition
+  changed (its `VERSION`) or that was never built, e.g. a database created before roll-ups.
+
+An area module defines `NAME`, `VERSION`, `ENTITIES` (the import entity names it depends on,
+see `core.ingest.ENTITIES`), `rebuild(connection)` and `refresh(connection, *, ids, since)`.
+"""
+
+import datetime as dt
+import importlib
+import logging
+import time
+from collections.abc import Callable, Iterable
+from types import ModuleType
+
+from sqlalchemy import Connection, Engine, delete, insert, select
+
+from core import models
+
+log = logging.getLogger(__name__)
+
+AREAS = ("core.rollups.activity", "core.rollups.workforce", "core.rollups.queues", "core.rollups.feedback")
+
+
+def areas() -> list[ModuleType]:
+    """The area modules, imported on first use."""
+    return [importlib.import_module(name) for name in AREAS]
+
+
+def refresh(connection: Connection, entity: str, *, ids: Iterable[str] | None = None,
+            since: dt.date | None = None) -> None:
+    """Bring every roll-up that depends on `entity` up to date after a write.
+
+    `ids` names the changed rows (item ids, member ids… as the area documents) and `since` the
+    earliest day a change touched; with neither, the depending areas rebuild in full.
+    """
+    ids = None if ids is None else list(ids)
+    for area in areas():
+        if entity in area.ENTITIES:
+            started = time.perf_counter()
+            area.refresh(connection, ids=ids, since=since)
+            log.info("roll-up %s refreshed for %s in %.2f s", area.NAME, entity, time.perf_counter() - started)
+
+
+def refresh_all(connection: Connection, progress: Callable[[str], None] = lambda _message: None) -> None:
+    """Rebuild every area in full and record the definitions built (after a bulk load)."""
+    for area in areas():
+        progress(f"Building the {area.NAME} roll-ups")
+        area.rebuild(connection)
+        _record(connection, area)
+
+
+def ensure_built(engine: Engine, progress: Callable[[str], None] = lambda _message: None) -> list[str]:
+    """Rebuild the areas never built or built by an older definition; returns their names."""
+    state = models.RollupState.__table__
+    with engine.connect() as connection:
+        built = dict(connection.execute(select(state.c.name, state.c.version)).all())
+    stale = [area for area in areas() if built.get(area.NAME) != area.VERSION]
+    for area in stale:
+        progress(f"Building the {area.NAME} roll-ups")
+        started = time.perf_counter()
+        with engine.begin() as connection:
+            area.rebuild(connection)
+            _record(connection, area)
+        log.info("roll-up %s built in %.1f s", area.NAME, time.perf_counter() - started)
+    return [area.NAME for area in stale]
+
+
+def _record(connection: Connection, area: ModuleType) -> None:
+    state = models.RollupState.__table__
+    connection.execute(delete(state).where(state.c.name == area.NAME))
+    connection.execute(insert(state).values(name=area.NAME, version=area.VERSION, built_at=models.utcnow()))
