@@ -9,8 +9,13 @@ that cannot be rebuilt from the source tables:
 * `ensure_built(engine)` (run after migrations) rebuilds any area whose roll-up definition
   changed (its `VERSION`) or that was never built, e.g. a database created before roll-ups.
 
-An area module defines `NAME`, `VERSION`, `ENTITIES` (the import entity names it depends on,
-see `core.ingest.ENTITIES`), `rebuild(connection)` and `refresh(connection, *, ids, since)`.
+Roll-up tables are disposable, so they live outside the Alembic schema: each area declares them
+on its own `METADATA`, and a full build drops and recreates them before filling them. Changing
+a roll-up's shape means bumping the area's `VERSION`, nothing more.
+
+An area module defines `NAME`, `VERSION`, `METADATA`, `ENTITIES` (the import entity names it
+depends on, see `core.ingest.ENTITIES`), `rebuild(connection)` (fills its freshly created, empty
+tables) and `refresh(connection, *, ids, since)` (updates them in place).
 """
 
 import datetime as dt
@@ -53,8 +58,7 @@ def refresh_all(connection: Connection, progress: Callable[[str], None] = lambda
     """Rebuild every area in full and record the definitions built (after a bulk load)."""
     for area in areas():
         progress(f"Building the {area.NAME} roll-ups")
-        area.rebuild(connection)
-        _record(connection, area)
+        _build(connection, area)
 
 
 def ensure_built(engine: Engine, progress: Callable[[str], None] = lambda _message: None) -> list[str]:
@@ -67,13 +71,16 @@ def ensure_built(engine: Engine, progress: Callable[[str], None] = lambda _messa
         progress(f"Building the {area.NAME} roll-ups")
         started = time.perf_counter()
         with engine.begin() as connection:
-            area.rebuild(connection)
-            _record(connection, area)
+            _build(connection, area)
         log.info("roll-up %s built in %.1f s", area.NAME, time.perf_counter() - started)
     return [area.NAME for area in stale]
 
 
-def _record(connection: Connection, area: ModuleType) -> None:
+def _build(connection: Connection, area: ModuleType) -> None:
+    """Drop, recreate and fill an area's tables, and record the definition built."""
+    area.METADATA.drop_all(connection)
+    area.METADATA.create_all(connection)
+    area.rebuild(connection)
     state = models.RollupState.__table__
     connection.execute(delete(state).where(state.c.name == area.NAME))
     connection.execute(insert(state).values(name=area.NAME, version=area.VERSION, built_at=models.utcnow()))

@@ -2,17 +2,20 @@
 
 import datetime as dt
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, MetaData
 
 NAME = "feedback"
 VERSION = 0
 ENTITIES: frozenset[str] = frozenset()
+METADATA = MetaData()  # this area's roll-up tables
 
 
 def rebuild(connection: Connection) -> None:
-    """Recompute this area's roll-up tables from the source tables."""
+    """Fill this area's (freshly created, empty) roll-up tables from the source tables."""
 
 
 def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | None) -> None:
     """Bring this area's roll-ups up to date after a write to one of ENTITIES."""
+    for table in reversed(METADATA.sorted_tables):
+        connection.execute(table.delete())
     rebuild(connection)
