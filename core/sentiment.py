@@ -10,7 +10,10 @@ import math
 import multiprocessing
 import os
 import re
-from collections.abc import Iterable
+import sys
+import types
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -294,8 +297,27 @@ def _pool_results(texts: list[str], workers: int) -> list[tuple[float | None, st
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload(["core.sentiment"])
     chunks = [texts[i : i + POOL_CHUNK] for i in range(0, len(texts), POOL_CHUNK)]
-    with context.Pool(workers, initializer=_warm_worker) as pool:
+    with _bare_main():
+        pool = context.Pool(workers, initializer=_warm_worker)
+    with pool:
         return [r for chunk in pool.map(_analyse_chunk, chunks) for r in chunk]
+
+
+@contextmanager
+def _bare_main() -> Iterator[None]:
+    """Start workers without re-running the parent's `__main__`.
+
+    A new worker imports the parent's main script first. Under `streamlit run` that is the app
+    itself, so each worker would run the whole app (sign-in, queries, seeding) before scoring.
+    A main module with no file and no spec gives the workers nothing to import.
+    """
+    main = sys.modules.get("__main__")
+    sys.modules["__main__"] = types.ModuleType("__main__")
+    try:
+        yield
+    finally:
+        if main is not None:
+            sys.modules["__main__"] = main
 
 
 def score_texts(texts: Iterable[Any], *, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:

@@ -1,4 +1,6 @@
 import math
+import sys
+import types
 
 import numpy as np
 import pytest
@@ -192,3 +194,21 @@ def test_large_batch_in_worker_processes_matches_the_serial_result(monkeypatch):
     np.testing.assert_array_equal(pooled_compound, serial_compound)
     assert pooled_language.tolist() == serial_language.tolist()
     assert pooled_language[-1] == "fr"
+
+
+def test_worker_processes_do_not_run_the_parents_main_script(monkeypatch, tmp_path):
+    # Under `streamlit run`, __main__ is the app: a worker that imported it would run the whole app.
+    marker = tmp_path / "main-ran"
+    script = tmp_path / "app_like.py"
+    script.write_text(f"open({str(marker)!r}, 'w').write('ran')\n")
+    fake_main = types.ModuleType("__main__")
+    fake_main.__file__ = str(script)
+    monkeypatch.setitem(sys.modules, "__main__", fake_main)
+    monkeypatch.setattr(sentiment, "POOL_MIN_TEXTS", 10)
+    sentiment.clear_cache()
+
+    compound, _language = score_texts([f"Task {i} went well, thanks" for i in range(12)], workers=2)
+
+    assert len(compound) == 12
+    assert not marker.exists()
+    assert sys.modules["__main__"] is fake_main
