@@ -36,16 +36,36 @@ def _migrate_once(url: str) -> bool:
     return True
 
 
+# What drivers say when the server or file is not there (SQLite, psycopg), as opposed to a query
+# the database refused (a missing table, a constraint): those are not "cannot reach".
+UNREACHABLE_HINTS = ("unable to open database", "could not connect", "connection refused", "connection to server",
+                     "server closed the connection", "terminating connection", "the database system is",
+                     "could not translate host name", "timeout expired", "connection timed out")
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether a database error means the database is away, rather than a query it refused."""
+    if isinstance(exc, DatabaseUnavailable) or getattr(exc, "connection_invalidated", False):
+        return True
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(hint in text for hint in UNREACHABLE_HINTS)
+
+
 @contextmanager
 def database_guard() -> Iterator[None]:
-    """Turn a lost database connection into a clear message with a retry, instead of a traceback."""
+    """Turn a database error into a clear message with a retry, instead of a traceback."""
     try:
         yield
     except (DatabaseUnavailable, OperationalError, DBAPIError) as exc:
-        detail = getattr(exc, "orig", None) or exc
-        st.error("CrowdPulse cannot reach its database right now, so this page cannot show current numbers. "
-                 "Nothing you saved is lost. Check that the database is running "
-                 f"(CROWDPULSE_DATABASE_URL), then try again.\n\nDetails: {str(detail).splitlines()[0][:300]}",
-                 icon=":material/cloud_off:")
+        detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
+        if is_unreachable(exc):
+            st.error("CrowdPulse cannot reach its database right now, so this page cannot show current numbers. "
+                     "Nothing you saved is lost. Check that the database is running "
+                     f"(CROWDPULSE_DATABASE_URL), then try again.\n\nDetails: {detail}",
+                     icon=":material/cloud_off:")
+        else:
+            st.error("The database refused a query this page needs, so it cannot show its numbers. Nothing you "
+                     "saved is lost. Trying again will not help until this is fixed: please send these details "
+                     f"to whoever runs CrowdPulse.\n\nDetails: {detail}", icon=":material/error:")
         if st.button("Try again", key="database_retry", icon=":material/refresh:"):
             st.rerun()

@@ -35,3 +35,26 @@ def test_a_vanished_database_shows_a_message_and_the_page_recovers(seeded_engine
     st.cache_resource.clear()
     back = AppTest.from_file(APP, default_timeout=90).run()
     assert not back.exception and not back.error and back.title[0].value == "Today"
+
+
+def test_a_query_the_database_refuses_is_not_called_unreachable(seeded_engine, tmp_path, monkeypatch):
+    if seeded_engine.dialect.name != "sqlite":
+        import pytest
+        pytest.skip("the broken schema is made on a SQLite copy")
+    import sqlite3
+
+    import streamlit as st
+
+    path = tmp_path / "broken.db"
+    shutil.copy(seeded_engine.url.database, path)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE queueevent")  # a schema problem, not a database that is away
+    monkeypatch.setenv("CROWDPULSE_DATABASE_URL", f"sqlite:///{path}")
+    st.cache_data.clear()
+    st.cache_resource.clear()
+
+    at = AppTest.from_file(APP, default_timeout=90).run()
+
+    assert not at.exception
+    assert any("refused a query" in e.value and "queueevent" in e.value for e in at.error)
+    assert not any("cannot reach" in e.value for e in at.error)
