@@ -1253,6 +1253,11 @@ class _Seen:
             self.rows.append(rows[order])
 
 
+# The day column whose earliest value an import reports to the roll-ups (`core.rollups.refresh`).
+ROLLUP_DAY_COLUMNS = {"activity": "day", "queue_items": "created_at", "feedback": "created_at",
+                      "survey_responses": "submitted_at", "members": "signed_up_at"}
+
+
 class _Importer:
     """One import run over a table: converts chunks and writes them through one connection."""
 
@@ -1263,6 +1268,8 @@ class _Importer:
         self.create_missing, self.dry_run = create_missing, dry_run
         self.table = spec.model.__table__
         self.seen = _Seen()
+        self.touched: set[str] = set()  # the written rows' first key (member, item, message…), for roll-ups
+        self.earliest: dt.date | None = None  # the earliest day among the written rows
         self.created: dict[str, set[str]] = {"member": set(), "project": set(), "survey": set()}
         self.rejects: list[pd.DataFrame] = []
         self.preview: list[pd.DataFrame] = []
@@ -1488,6 +1495,7 @@ class _Importer:
                 values = pd.Series([default] * len(frame), index=frame.index, dtype=object)
             stage[name] = values
         stage["_row"] = frame.index.to_numpy()
+        self._note_touched(frame)
         shown = sum(len(p) for p in self.preview)
         preview_rows = frame.index.to_numpy()[: max(PREVIEW_ROWS - shown, 0)]
         if self._cannot_overlap(frame):
@@ -1568,6 +1576,15 @@ class _Importer:
         frame["sentiment"] = pd.Series(compound, index=frame.index, dtype=object)
         frame["language"] = pd.Series(language, index=frame.index, dtype=object)
         frame["themes"] = pd.Series(found, index=frame.index, dtype=object)
+
+    def _note_touched(self, frame: pd.DataFrame) -> None:
+        self.touched.update(frame[self.spec.key[0]].astype(str))
+        column = ROLLUP_DAY_COLUMNS.get(self.spec.name)
+        if column in frame.columns:
+            days = pd.to_datetime(frame[column], utc=True, errors="coerce").dropna()
+            if len(days):
+                first = days.min().date()
+                self.earliest = first if self.earliest is None else min(self.earliest, first)
 
     def finish(self) -> None:
         self.stage.drop()
@@ -1678,7 +1695,7 @@ def _write(engine: Engine, spec: Entity, plan: Plan, reader: TableReader, result
             if dry_run or (strict and result.rejected):
                 transaction.rollback()
                 return
-            rollups.refresh(conn, spec.name)
+            rollups.refresh(conn, spec.name, ids=sorted(importer.touched), since=importer.earliest)
             with Session(bind=conn) as session:
                 bump_data_version(session)
                 run = _run_record(result, source, started_at, ok=True) if record else None

@@ -43,8 +43,11 @@ def refresh(connection: Connection, entity: str, *, ids: Iterable[str] | None = 
             since: dt.date | None = None) -> None:
     """Bring every roll-up that depends on `entity` up to date after a write.
 
-    `ids` names the changed rows (item ids, member ids… as the area documents) and `since` the
-    earliest day a change touched; with neither, the depending areas rebuild in full.
+    `ids` names the changed rows by the first column of the entity's key (member_id for members and
+    activity, item_id, feedback_id, response_id…) and `since` is the earliest day among the written
+    rows (activity day, created day…; `core.ingest.ROLLUP_DAY_COLUMNS`). A row updated in place may
+    have had another day before, so an area that refreshes by day should also look at `ids`.
+    With neither, the depending areas must rebuild in full.
     """
     ids = None if ids is None else list(ids)
     for area in areas():
