@@ -34,5 +34,5 @@ with bootstrap.database_guard():
     allowed = {section: [page for role, page in pages if user.may(role)] for section, pages in PAGES.items()}
     page = st.navigation({section: pages for section, pages in allowed.items() if pages})
     auth.sidebar_badge(user)
-    filters.sidebar_filters()
+    filters.sidebar_filters(page.url_path)
     page.run()

@@ -57,13 +57,27 @@ def _keep_range_within(as_of: dt.date) -> None:
         st.session_state["filter_range"] = (min(chosen[0], end - dt.timedelta(days=length)), end)
 
 
-def sidebar_filters() -> Filters:
-    """Render the shared filter bar in the sidebar and mirror it in the URL."""
+def _complete_half_range(page: str | None) -> None:
+    """A range left with only its first day picked when the user moved to another page becomes that day.
+
+    Mid-selection the date box holds one day (the filters already use it as a one-day range); on
+    the next page it would keep showing a single date with no way to tell what is applied.
+    """
+    previous = st.session_state.get("_filters_page")
+    st.session_state["_filters_page"] = page
+    chosen = st.session_state.get("filter_range")
+    if page != previous and isinstance(chosen, (tuple, list)) and len(chosen) == 1:
+        st.session_state["filter_range"] = (chosen[0], chosen[0])
+
+
+def sidebar_filters(page: str | None = None) -> Filters:
+    """Render the shared filter bar in the sidebar (on `page`) and mirror it in the URL."""
     as_of = data.as_of().date()
     choices = data.filter_choices()
     project_names = dict(zip(choices["projects"]["project_id"], choices["projects"]["name"]))
     _seed_from_url(as_of, list(project_names), choices["regions"])
     _keep_range_within(as_of)
+    _complete_half_range(page)
     with st.sidebar:
         st.caption(f"Data as of {data.as_of():%a %d %b %Y, %H:%M} UTC")
         picked = st.date_input("Date range", key="filter_range", max_value=as_of,

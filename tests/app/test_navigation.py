@@ -41,3 +41,21 @@ def test_filters_persist_when_moving_to_another_page(app):
     at.switch_page("app_pages/health.py").run()
     split = next(frame.value for frame in at.dataframe if "region" in frame.value.columns)
     assert split["region"].tolist() == ["Latin America"]
+
+
+@pytest.mark.parametrize(("last_page", "shown"), [("queues", ["2026-10-05", "2026-10-05"]), ("", ["2026-10-05"])])
+def test_a_half_picked_range_becomes_that_day_after_moving_page(seeded_engine, last_page, shown):
+    # Picking the first day of a range and then opening another page used to leave one date in the box.
+    import datetime as dt
+
+    from streamlit.testing.v1 import AppTest
+
+    from tests.app.conftest import APP
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.session_state["_filters_seeded"] = True
+    at.session_state["filter_range"] = (dt.date(2026, 10, 5),)
+    at.session_state["_filters_page"] = last_page  # "" is Today's path: still on the same page, mid-selection
+    at.run()
+    assert [str(d) for d in at.date_input(key="filter_range").value] == shown
+    params = {key: value if isinstance(value, list) else [value] for key, value in at.query_params.items()}
+    assert params["from"] == params["to"] == ["2026-10-05"]
