@@ -300,7 +300,8 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--floor-repeat", type=int, default=3, help="direct calls per loader for the query floor")
     bench.add_argument("--import-rows", type=int, default=200_000)
     bench.add_argument("--sentiment-texts", type=int, default=100_000)
-    bench.add_argument("--skip", nargs="+", choices=["pages", "memory", "import", "sentiment", "sheets"])
+    bench.add_argument("--skip", nargs="+", choices=["pages", "memory", "import", "sentiment", "sheets"],
+                       help="parts not to measure (import also skips the roll-up rebuild timing)")
     bench.add_argument("--compare", metavar="JSON", help="an earlier result at a smaller scale: adds warm-growth checks")
     bench.add_argument("--fail-on-miss", action="store_true", help="exit 1 when any target is missed")
     bench.set_defaults(func=cmd_bench)

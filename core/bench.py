@@ -603,6 +603,28 @@ def measure_import(url: str, *, rows: int, progress: Callable[[str], None] = lam
             "rows_per_s": round(result.rows_read / seconds) if seconds else None, "into": scratch_kind}
 
 
+def measure_rollups(url: str) -> dict:
+    """Seconds to rebuild each area's roll-up tables in full, in a transaction that is then rolled back."""
+    from core import rollups
+    from core.db import make_engine
+
+    engine = make_engine(url)
+    seconds: dict[str, float] = {}
+    try:
+        with engine.connect() as connection:
+            transaction = connection.begin()
+            try:
+                for area in rollups.areas():
+                    started = time.perf_counter()
+                    rollups._build(connection, area)
+                    seconds[area.NAME] = round(time.perf_counter() - started, 2)
+            finally:
+                transaction.rollback()
+    finally:
+        engine.dispose()
+    return {"seconds": seconds, "total_s": round(sum(seconds.values()), 2)}
+
+
 SENTIMENT_OPENERS = ["thanks for", "really love", "so annoyed about", "not happy with", "great job on", "confused by",
                      "still waiting on", "happy about", "frustrated with", "quick question about",
                      "big thanks for", "disappointed by", "excited about", "worried about", "grateful for",
@@ -806,6 +828,10 @@ def other_checks(result: dict) -> list[Check]:
                             TARGETS["sentiment_texts_per_s"], at_most=False,
                             note=f"{figures['texts']:,} distinct texts (~{figures['mean_words']} words), "
                                  f"{figures['workers']} workers"))
+    if result.get("rollups"):
+        figures = result["rollups"]
+        checks.append(Check("roll-ups: full rebuild, all areas", figures["total_s"], "s", None,
+                            note=", ".join(f"{name} {value} s" for name, value in figures["seconds"].items())))
     if result.get("sheets"):
         figures = result["sheets"]
         checks.append(Check("Sheets: batched value reads per worksheet", figures["values_calls_per_worksheet"],
@@ -876,6 +902,8 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
     if "import" not in skip:
         progress(f"Importing {import_rows:,} activity rows…")
         result["import"] = measure_import(url, rows=import_rows, progress=progress)
+        progress("Rebuilding every roll-up table (then rolling back)…")
+        result["rollups"] = measure_rollups(url)
     if "sheets" not in skip:
         progress("Syncing replayed Google Sheets…")
         result["sheets"] = measure_sheets()

@@ -71,10 +71,11 @@ def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, 
     assert page["loader_calls_warm"] == 0  # the warm rerun is served from the caches
     assert result["import"]["rows"] == 300 and result["import"]["rejected"] == 0
     assert result["sentiment"]["texts"] == 200
+    assert set(result["rollups"]["seconds"]) == {"activity", "workforce", "queues", "feedback"}
     measures = [check["measure"] for check in result["checks"]]
     assert measures[:2] == ["launch: warm rerun", "launch: cold run"]
     assert {"import: activity rows/s", "sentiment: short texts/s",
-            "Sheets: batched value reads per worksheet"} <= set(measures)
+            "Sheets: batched value reads per worksheet", "roll-ups: full rebuild, all areas"} <= set(measures)
     assert all(check["verdict"] for check in result["checks"])
 
     out, markdown = bench.write_result(result, tmp_path / "bench-tiny.json")
