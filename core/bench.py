@@ -375,11 +375,23 @@ class _PageDriver:
             return driver._real_navigation(pages, **kwargs)
 
         st.navigation = navigation
+        # AppTest compiles the scripts afresh on every run (a new ScriptCache each time, ~50 ms of
+        # AST rewriting here); a server compiles each script once. Share one cache, as a server does.
+        from streamlit.runtime.scriptrunner.script_cache import ScriptCache
+        from streamlit.testing.v1 import app_test, local_script_runner
+
+        shared = ScriptCache()
+        self._script_cache_owners = (app_test, local_script_runner)
+        for module in self._script_cache_owners:
+            module.ScriptCache = lambda: shared
 
     def close(self) -> None:
         import streamlit as st
+        from streamlit.runtime.scriptrunner.script_cache import ScriptCache
 
         st.navigation = self._real_navigation
+        for module in self._script_cache_owners:
+            module.ScriptCache = ScriptCache
         if self._real_main is not None:
             sys.modules["__main__"] = self._real_main
 

@@ -94,8 +94,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
+# Writes this process has made (any thread): lets a reader that memoises the version notice them.
+_local_writes = 0
+
+
+def local_writes() -> int:
+    """How many times this process has bumped the data version."""
+    return _local_writes
+
+
 def bump_data_version(session: Session) -> int:
     """Mark that stored data changed, so every cache keyed on the version refreshes."""
+    global _local_writes
+    _local_writes += 1
     row = session.get(models.DataVersion, 1)
     if row is None:
         row = models.DataVersion(id=1, version=0)

@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine, text
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import db, timeline
 
@@ -15,8 +16,22 @@ def engine() -> Engine:
 
 
 def version() -> int:
-    """The data version now; every write bumps it, so cached results refresh."""
-    return db.data_version(engine())
+    """The data version now; every write bumps it, so cached results refresh.
+
+    Read once per script run (a page calls this for every cached accessor): the run's `cursors`
+    dict is new on each rerun, and a write made by this process in the meantime forces a re-read.
+    Another server's write is therefore seen on the next rerun, as before.
+    """
+    ctx = get_script_run_ctx(suppress_warning=True)
+    run = getattr(ctx, "cursors", None)
+    memo = getattr(ctx, "_crowdpulse_version", None)
+    if run is not None and memo is not None and memo[0] is run and memo[1] == db.local_writes():
+        return memo[2]
+    writes = db.local_writes()
+    value = db.data_version(engine())
+    if run is not None:
+        ctx._crowdpulse_version = (run, writes, value)
+    return value
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -210,9 +225,15 @@ def responses(filters) -> pd.DataFrame:
     return frame[frame["region"].isin(filters.regions)] if filters.regions else frame
 
 
+@st.cache_data(show_spinner=False, max_entries=4)
+def _project_names(data_version: int) -> dict[str, str]:
+    listed = _projects(data_version)
+    return dict(zip(listed["project_id"], listed["name"]))
+
+
 def with_project_names(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with a readable `project` name column next to `project_id`."""
-    names = dict(zip(projects()["project_id"], projects()["name"]))
+    names = _project_names(version())
     position = list(frame.columns).index("project_id") + 1 if "project_id" in frame else len(frame.columns)
     out = frame.copy()
     out.insert(position, "project", frame["project_id"].map(names).fillna(frame["project_id"]) if "project_id" in frame else None)

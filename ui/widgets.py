@@ -39,8 +39,12 @@ def visible_to_user(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def download(frame: pd.DataFrame, *, key: str, filename: str) -> None:
-    """The CSV download button for a table shown some other way (masked as the table is)."""
-    st.download_button("Download CSV", to_safe_csv(visible_to_user(frame)), file_name=f"{filename}.csv",
+    """The CSV download button for a table shown some other way (masked as the table is).
+
+    The file is written only when someone clicks (it used to be rebuilt for every table on every rerun).
+    """
+    shown = visible_to_user(frame)  # decided here: the deferred writer runs outside the page's session
+    st.download_button("Download CSV", lambda: to_safe_csv(shown), file_name=f"{filename}.csv",
                        mime="text/csv", key=f"{key}_csv", icon=":material/download:")
 
 
@@ -54,9 +58,24 @@ def message_button(member_ids: list[str], *, label: str, template: str, key: str
         st.switch_page("app_pages/comms.py")
 
 
+def vega_lite_spec(chart) -> dict:
+    """The chart's Vega-Lite spec with its (aggregate) data inline, without schema validation.
+
+    `st.altair_chart` validates every chart against the Vega-Lite JSON schema on every rerun: about
+    15 ms a chart, most of a warm page's time. Our charts come from `core.charts`, whose output the
+    tests validate once; a rerun need not do it again. The theme is switched off and Altair's
+    globals are held the way Streamlit holds them, so concurrent sessions do not mix settings.
+    """
+    import altair as alt
+    from streamlit.elements.vega_charts import _altair_globals_lock
+
+    with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable("default", max_rows=None):
+        return chart.to_dict(validate=False)
+
+
 def clickable_chart(chart, *, key: str, field: str) -> list:
     """Show a chart whose bars can be clicked; returns the picked values of `field`."""
-    event = st.altair_chart(chart, on_select="rerun", key=key, width="stretch")
+    event = st.vega_lite_chart(spec=vega_lite_spec(chart), on_select="rerun", key=key, width="stretch")
     picked = []
     selection = getattr(event, "selection", None) or {}
     for points in selection.values():
@@ -68,7 +87,7 @@ def clickable_chart(chart, *, key: str, field: str) -> list:
 
 def chart(chart) -> None:
     """Show a chart full width."""
-    st.altair_chart(chart, width="stretch")
+    st.vega_lite_chart(spec=vega_lite_spec(chart), width="stretch")
 
 
 def save_segment_form(member_ids: list[str], *, default_name: str, key: str) -> None:

@@ -44,3 +44,17 @@ def test_sidebar_link_takes_today_to_queues(app_page):
     app_page.wait_for_app()
     app_page.screenshot("journey-today-to-queues")
     assert_rendered_cleanly(app_page)
+
+
+def test_charts_are_drawn_full_width(app_page):
+    # Charts go to the browser as plain Vega-Lite specs with their aggregates inline (ui.widgets).
+    app_page.open("queues")
+    page = app_page.page
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.first.wait_for(state="visible", timeout=30_000)
+    drawn = page.locator('[data-testid="stVegaLiteChart"] canvas, [data-testid="stVegaLiteChart"] svg.marks')
+    drawn.first.wait_for(state="visible", timeout=30_000)
+    assert charts.count() >= 3 and drawn.count() >= 3
+    box = drawn.first.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 100
+    assert_rendered_cleanly(app_page)
