@@ -15,11 +15,13 @@ a roll-up's shape means bumping the area's `VERSION`, nothing more.
 
 An area module defines `NAME`, `VERSION`, `METADATA`, `ENTITIES` (the import entity names it
 depends on, see `core.ingest.ENTITIES`), `rebuild(connection)` (fills its freshly created, empty
-tables) and `refresh(connection, *, ids, since)` (updates them in place).
+tables) and `refresh(connection, *, ids, since)` (updates them in place); a `refresh` that also
+takes `entity` is told which entity was written (its ids mean different things per entity).
 """
 
 import datetime as dt
 import importlib
+import inspect
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -53,36 +55,50 @@ def refresh(connection: Connection, entity: str, *, ids: Iterable[str] | None = 
     for area in areas():
         if entity in area.ENTITIES:
             started = time.perf_counter()
-            area.refresh(connection, ids=ids, since=since)
+            named = {"entity": entity} if "entity" in inspect.signature(area.refresh).parameters else {}
+            area.refresh(connection, ids=ids, since=since, **named)
             log.info("roll-up %s refreshed for %s in %.2f s", area.NAME, entity, time.perf_counter() - started)
 
 
 def refresh_all(connection: Connection, progress: Callable[[str], None] = lambda _message: None) -> None:
     """Rebuild every area in full and record the definitions built (after a bulk load)."""
+    built = _recorded(connection)
     for area in areas():
         progress(f"Building the {area.NAME} roll-ups")
-        _build(connection, area)
+        _build(connection, area, recreate=built.get(area.NAME) != area.VERSION)
 
 
 def ensure_built(engine: Engine, progress: Callable[[str], None] = lambda _message: None) -> list[str]:
     """Rebuild the areas never built or built by an older definition; returns their names."""
-    state = models.RollupState.__table__
     with engine.connect() as connection:
-        built = dict(connection.execute(select(state.c.name, state.c.version)).all())
+        built = _recorded(connection)
     stale = [area for area in areas() if built.get(area.NAME) != area.VERSION]
     for area in stale:
         progress(f"Building the {area.NAME} roll-ups")
         started = time.perf_counter()
         with engine.begin() as connection:
-            _build(connection, area)
+            _build(connection, area, recreate=True)
         log.info("roll-up %s built in %.1f s", area.NAME, time.perf_counter() - started)
     return [area.NAME for area in stale]
 
 
-def _build(connection: Connection, area: ModuleType) -> None:
-    """Drop, recreate and fill an area's tables, and record the definition built."""
-    area.METADATA.drop_all(connection)
-    area.METADATA.create_all(connection)
+def _recorded(connection: Connection) -> dict[str, int]:
+    state = models.RollupState.__table__
+    return dict(connection.execute(select(state.c.name, state.c.version)).all())
+
+
+def _build(connection: Connection, area: ModuleType, *, recreate: bool = False) -> None:
+    """Fill an area's tables afresh and record the definition built.
+
+    Tables are dropped and recreated only for a new definition (`recreate`). Otherwise their rows
+    are deleted: pysqlite runs DDL outside the transaction (it begins one at the first DML), so
+    only a DML-only rebuild is undone with the rest of a failed or rolled-back transaction.
+    """
+    if recreate:
+        area.METADATA.drop_all(connection)
+    area.METADATA.create_all(connection)  # creates only what is missing
+    for table in reversed(area.METADATA.sorted_tables):
+        connection.execute(table.delete())
     area.rebuild(connection)
     state = models.RollupState.__table__
     connection.execute(delete(state).where(state.c.name == area.NAME))

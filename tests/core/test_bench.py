@@ -62,6 +62,7 @@ def test_generated_activity_rows_never_repeat_a_member_project_day(seeded_engine
 
 def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, tmp_path):
     url = seeded_engine.url.render_as_string(hide_password=False)
+    rollup_rows = _rollup_counts(seeded_engine)
     result = bench.run_bench(scale="tiny", database_url=url, pages=["launch"], cold=1, warm=1, floor_repeat=1,
                              import_rows=300, sentiment_texts=200, skip=["memory"])
     (page,) = result["pages"]
@@ -72,6 +73,8 @@ def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, 
     assert result["import"]["rows"] == 300 and result["import"]["rejected"] == 0
     assert result["sentiment"]["texts"] == 200
     assert set(result["rollups"]["seconds"]) == {"activity", "workforce", "queues", "feedback"}
+    # timing a rebuild is rolled back, and on SQLite too (pysqlite runs DDL outside transactions)
+    assert _rollup_counts(seeded_engine) == rollup_rows and sum(rollup_rows.values()) > 0
     measures = [check["measure"] for check in result["checks"]]
     assert measures[:2] == ["launch: warm rerun", "launch: cold run"]
     assert {"import: activity rows/s", "sentiment: short texts/s",
@@ -83,3 +86,13 @@ def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, 
     table = markdown.read_text()
     assert "| page | cold | warm | query floor |" in table and "| launch |" in table
     assert "import: activity rows/s" in bench.render_table(result)
+
+
+def _rollup_counts(engine) -> dict[str, int]:
+    from sqlalchemy import func, select
+
+    from core import rollups
+
+    with engine.connect() as connection:
+        return {table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
+                for area in rollups.areas() for table in area.METADATA.sorted_tables}
