@@ -14,15 +14,16 @@ MEMBER_LISTS = {
 SHOWN_COLUMNS = ["member_id", "handle", "country", "region", "timezone", "language", "vendor", "onboarded_at"]
 
 
-def stalled_onboarders(members: pd.DataFrame, member_days: pd.DataFrame, as_of, *, within_days: int = 7) -> pd.DataFrame:
+def stalled_onboarders(members: pd.DataFrame, member_days, as_of, *, within_days: int = 7) -> pd.DataFrame:
     """Onboarded members whose first `within_days` have passed without any task yet."""
     as_of = as_day(as_of)
     community = health.community_members(members)
     onboarded = pd.to_datetime(community["onboarded_at"], utc=True).dt.tz_localize(None).dt.normalize()
-    first_day = community["member_id"].map(member_days.groupby("member_id")["day"].min())
+    days = health.active_days(member_days)
+    first_day = health.first_active_days(days, community)
     window_closed = onboarded + pd.Timedelta(days=within_days) <= as_of
     # only people onboarded while activity was recorded, or a long-tenured member would look stalled
-    recorded = onboarded >= member_days["day"].min() if len(member_days) else onboarded.notna()
+    recorded = onboarded >= days.first_active_day() if not days.empty else onboarded.notna()
     return community[onboarded.notna() & window_closed & first_day.isna() & recorded]
 
 

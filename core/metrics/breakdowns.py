@@ -2,7 +2,7 @@
 
 import pandas as pd
 
-from core.metrics import health
+from core.metrics import as_day, health, ratio
 
 # What a blank value means, per attribute.
 BLANK_LABELS = {"vendor": "direct"}
@@ -18,17 +18,24 @@ def tenure_band(signed_up_at: pd.Series, as_of) -> pd.Series:
     return bands
 
 
-def active_by(member_days: pd.DataFrame, members: pd.DataFrame, as_of, column: str) -> pd.DataFrame:
-    """Per value of `column` (or tenure): community members, WAU, MAU and active rate on as_of, largest MAU first."""
-    community = health.community_members(members)
+def active_by(member_days, members: pd.DataFrame, as_of, column: str) -> pd.DataFrame:
+    """Per value of `column` (or tenure): community members, WAU, MAU and active rate on as_of, largest MAU first.
+
+    `member_days` is `health.ActiveDays` or a frame of (member_id, day) pairs reaching 27 days before as_of.
+    """
+    crowd = health.Crowd(members, member_days)
+    community = crowd.members
     if column == "tenure":
         community = community.assign(tenure=tenure_band(community["signed_up_at"], as_of))
-    groups = community[column].fillna(BLANK_LABELS.get(column, "unknown"))
-    rows = []
-    for value, group in community.groupby(groups):
-        days = member_days[member_days["member_id"].isin(group["member_id"])]
-        latest = health.active_users(days, group, as_of, as_of).iloc[-1]
-        rows.append({column: value, "members": len(group), "wau": int(latest["wau"]), "mau": int(latest["mau"]),
-                     "active_rate": latest["active_rate"]})
-    frame = pd.DataFrame(rows, columns=[column, "members", "wau", "mau", "active_rate"])
+    onboarded = pd.to_datetime(community["onboarded_at"], utc=True) < pd.Timestamp(as_day(as_of), tz="UTC") + health.DAY
+    counts = pd.DataFrame({
+        column: community[column].fillna(BLANK_LABELS.get(column, "unknown")),
+        "members": 1,
+        "wau": crowd.active_within(as_of, 7),
+        "mau": crowd.active_within(as_of, health.MONTH_DAYS),
+        "onboarded": onboarded,
+    }).groupby(column, sort=False).sum()
+    frame = pd.DataFrame({column: counts.index.to_numpy(), "members": counts["members"].to_numpy("int64"),
+                          "wau": counts["wau"].to_numpy("int64"), "mau": counts["mau"].to_numpy("int64"),
+                          "active_rate": ratio(counts["mau"].to_numpy(), counts["onboarded"].to_numpy())})
     return frame.sort_values(["mau", column], ascending=[False, True], ignore_index=True)

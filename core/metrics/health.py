@@ -1,19 +1,24 @@
 """Community health: active users, activity status, onboarding funnel, retention cohorts and churn.
 
 A member is active on a day with at least one submitted task (summed across projects); staff
-and bot accounts never count. `member_days` frames hold distinct (member_id, day) pairs, as
-`load_daily_active` returns them.
+and bot accounts never count. Every function takes the active days either as `ActiveDays` (what
+`load_active_days` reads from the activity roll-up: a members × days yes/no matrix) or as a
+frame of distinct (member_id, day) pairs, as `load_daily_active` returns them; both give the
+same numbers, computed on the matrix.
 """
 
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, not_, select
+from sqlalchemy import Engine, func, not_, or_, select
 
-from core.metrics import as_date, as_day, loader_columns, ratio, read_frame, unparsed
+from core.metrics import as_date, as_day, as_utc, loader_columns, ratio, read_frame, unparsed
 from core.models import Activity, Member
+from core.rollups import activity as rollup
 
 MEMBER_TIMESTAMPS = ("signed_up_at", "onboarded_at", "activated_at")
 ACTIVITY_STATUSES = ("new", "returning", "dormant", "never_active")
@@ -22,6 +27,11 @@ ACTIVATION_DAYS = 7
 RETENTION_WINDOW = (30, 36)  # days after onboarding, both included
 MONTH_DAYS = 28
 DAY = pd.Timedelta(days=1)
+# What every community metric reads of a member (see `load_community`); splits and member lists add details.
+CROWD_COLUMNS = ("member_id", "region", "signed_up_at", "onboarded_at")
+MEMBER_DETAILS = ("handle", "country", "region", "timezone", "language", "vendor")
+# Members looked up by id at a time (under SQLite's 32,766 bound parameters); past this, one scan is cheaper.
+ID_BATCH = 20_000
 
 
 def load_members(engine: Engine, *, regions=None) -> pd.DataFrame:
@@ -33,9 +43,56 @@ def load_members(engine: Engine, *, regions=None) -> pd.DataFrame:
     return read_frame(engine, statement, timestamps=MEMBER_TIMESTAMPS, flags=("is_staff", "is_bot"))
 
 
+def load_community(engine: Engine, *, regions=None, columns=()) -> pd.DataFrame:
+    """Non-staff, non-bot members (in the regions), ordered by id: id, region, sign-up and onboarding
+    times, plus the detail `columns` asked for (country, handle…).
+
+    Reading every member's details costs more than all the health metrics together at scale, so
+    pages read what they need: a split adds its attribute, a member list its members' details
+    (`with_member_details`).
+    """
+    names = [*CROWD_COLUMNS, *(column for column in columns if column not in CROWD_COLUMNS)]
+    return _community(engine, names, regions=regions)
+
+
+def with_member_details(engine: Engine, frame: pd.DataFrame, columns) -> pd.DataFrame:
+    """The frame (rows of community members) with the detail `columns` read and filled in for its members."""
+    columns = [column for column in columns if column in MEMBER_DETAILS]
+    if not columns or not len(frame):
+        return frame
+    # A few members are looked up by id; for many, one pass over all of them is cheaper.
+    member_ids = frame["member_id"] if len(frame) <= ID_BATCH else None
+    details = _community(engine, ["member_id", *columns], member_ids=member_ids).set_index("member_id")
+    filled = frame.copy()
+    for column in columns:
+        filled[column] = details[column].reindex(frame["member_id"]).to_numpy()
+    return filled
+
+
+def _community(engine: Engine, names: list[str], *, regions=None, member_ids=None) -> pd.DataFrame:
+    member = Member.__table__
+    statement = (
+        select(*(member.c[name] for name in names))
+        .where(not_(member.c.is_staff), not_(member.c.is_bot))
+        .order_by(member.c.member_id)
+    )
+    if regions:
+        statement = statement.where(member.c.region.in_(list(regions)))
+    if member_ids is None:
+        rows = _read_rows(engine, statement)
+    else:
+        ids = sorted({str(member_id) for member_id in member_ids})
+        batches = [_read_rows(engine, statement.where(member.c.member_id.in_(ids[start:start + ID_BATCH])))
+                   for start in range(0, len(ids), ID_BATCH)]
+        rows = np.concatenate(batches) if batches else np.empty((0, len(names)), dtype=object)
+    return pd.DataFrame({name: as_utc(rows[:, index]) if name.endswith("_at") else pd.Series(rows[:, index], dtype="str")
+                         for index, name in enumerate(names)})
+
+
 def load_daily_active(engine: Engine, *, start, end, projects=None) -> pd.DataFrame:
     """Distinct non-staff (member_id, day) pairs with ≥ 1 submitted task, days start..end included.
 
+    Reads the raw activity rows; `load_active_days` gives the same days from the roll-up, fast.
     For `active_users` from day S, load from S − 27 days so the first MAU window is complete;
     the funnel and cohorts need days back to the earliest onboarding they show.
     """
@@ -58,167 +115,398 @@ def load_daily_active(engine: Engine, *, start, end, projects=None) -> pd.DataFr
     return read_frame(engine, statement, days=("day",))
 
 
-def active_users(member_days: pd.DataFrame, members: pd.DataFrame, start, end) -> pd.DataFrame:
+@dataclass(frozen=True, eq=False)
+class ActiveDays:
+    """Which members were active on which days: one row per member, one column per day from `first_day`."""
+
+    member_ids: np.ndarray  # unique member ids, one per row
+    first_day: pd.Timestamp  # tz-naive midnight, the day of column 0
+    active: np.ndarray  # bool, members × days
+
+    @classmethod
+    def from_pairs(cls, member_days: pd.DataFrame) -> "ActiveDays":
+        """The matrix of a frame of (member_id, day) pairs, spanning its first to its last day."""
+        if not len(member_days):
+            return cls(np.array([], dtype=object), pd.Timestamp("1970-01-01"), np.zeros((0, 0), dtype=bool))
+        days = pd.to_datetime(member_days["day"])
+        first_day = as_day(days.min())
+        columns = ((days - first_day) // DAY).to_numpy(dtype="int64")
+        rows, member_ids = pd.factorize(member_days["member_id"])
+        active = np.zeros((len(member_ids), int(columns.max()) + 1), dtype=bool)
+        active[rows, columns] = True
+        return cls(np.asarray(member_ids, dtype=object), first_day, active)
+
+    @property
+    def days(self) -> pd.DatetimeIndex:
+        """The day of each column."""
+        return pd.date_range(self.first_day, periods=self.active.shape[1], freq="D").as_unit("us")
+
+    @property
+    def empty(self) -> bool:
+        """True when nobody was active on any day."""
+        return not self.active.any()
+
+    def first_active_day(self) -> pd.Timestamp:
+        """The first day anyone was active (NaT when nobody was)."""
+        used = np.flatnonzero(self.active.any(axis=0))
+        return self.first_day + int(used[0]) * DAY if len(used) else pd.NaT
+
+    def last_active_day(self) -> pd.Timestamp:
+        """The last day anyone was active (NaT when nobody was)."""
+        used = np.flatnonzero(self.active.any(axis=0))
+        return self.first_day + int(used[-1]) * DAY if len(used) else pd.NaT
+
+    def pairs(self) -> pd.DataFrame:
+        """The distinct (member_id, day) pairs, ordered like `load_daily_active` returns them."""
+        columns, rows = np.nonzero(self.active.T)
+        frame = pd.DataFrame({"member_id": self.member_ids[rows], "day": self.first_day + pd.to_timedelta(columns, "D")})
+        frame["day"] = frame["day"].astype("datetime64[us]")
+        return frame.sort_values(["day", "member_id"], ignore_index=True)
+
+    def rows_of(self, member_ids) -> np.ndarray:
+        """Each member's row number, −1 for members never active here."""
+        return self._index.get_indexer(pd.Index(member_ids))
+
+    def column_of(self, days) -> np.ndarray:
+        """Each day's column number (may fall outside the matrix; NaT gives NaN)."""
+        offsets = (pd.to_datetime(pd.Series(days)) - self.first_day) / DAY
+        return offsets.to_numpy(dtype="float64")
+
+    def active_between(self, rows, first, last) -> np.ndarray:
+        """Whether each row was active on a day from column `first` to column `last` (both included).
+
+        Arguments broadcast like numpy arrays: one range for every row, one per row, or rows as a
+        column against k ranges (rows × k). Row −1 (absent) and NaN columns (never) give False.
+        """
+        first, last = np.asarray(first, dtype="float64"), np.asarray(last, dtype="float64")
+        never = np.isnan(first) | np.isnan(last)
+        days = self.active.shape[1]
+        first = np.clip(np.nan_to_num(first), 0, days).astype("int64")
+        after = np.clip(np.nan_to_num(last) + 1, 0, days).astype("int64")
+        counts = self._cumulative[rows, after] - self._cumulative[rows, first]
+        return (counts > 0) & ~never
+
+    def first_active_column(self, rows) -> np.ndarray:
+        """Per row, the first column it was active in (NaN for none)."""
+        return self._first_columns[rows]
+
+    def last_active_column(self, rows, *, upto: int) -> np.ndarray:
+        """Per row, the last column up to `upto` (included) it was active in (NaN for none)."""
+        stop = int(np.clip(upto + 1, 0, self.active.shape[1]))
+        if stop == 0 or not len(self.member_ids):
+            return np.full(len(rows), np.nan)
+        active = self.active[:, :stop][np.clip(rows, 0, None)]
+        found = active.any(axis=1) & (np.asarray(rows) >= 0)
+        return np.where(found, stop - 1 - active[:, ::-1].argmax(axis=1), np.nan)
+
+    @cached_property
+    def _index(self) -> pd.Index:
+        return pd.Index(self.member_ids)
+
+    @cached_property
+    def _cumulative(self) -> np.ndarray:
+        # Active days before each column, with an all-zero last row for row −1 (absent) to read.
+        members, days = self.active.shape
+        cumulative = np.zeros((members + 1, days + 1), dtype=np.int16 if days < 32_000 else np.int32)
+        np.cumsum(self.active, axis=1, out=cumulative[:members, 1:])
+        return cumulative
+
+    @cached_property
+    def _first_columns(self) -> np.ndarray:
+        # Per row, then NaN for row −1 (absent).
+        found = self.active.any(axis=1)
+        first = self.active.argmax(axis=1) if self.active.shape[1] else np.zeros(len(found), dtype="int64")
+        return np.append(np.where(found, first, np.nan), np.nan)
+
+    def day_of(self, columns: np.ndarray) -> np.ndarray:
+        """The day of each column number (NaT for NaN) as datetime64[us]."""
+        columns = np.asarray(columns, dtype="float64")
+        origin = self.first_day.to_datetime64().astype("datetime64[us]")
+        days = origin + np.nan_to_num(columns).astype("int64") * np.timedelta64(1, "D")
+        return np.where(np.isnan(columns), np.datetime64("NaT", "us"), days)
+
+
+def load_active_days(engine: Engine, *, start, end, projects=None) -> ActiveDays:
+    """Which non-staff members were active on each day start..end (included), from the activity roll-up.
+
+    The same days as `load_daily_active` over the same range and projects, read as one small
+    bitmap row per member (and project) instead of the raw activity rows.
+    """
+    start, end = as_date(start), as_date(end)
+    first_block, last_block = rollup.block_of(start), rollup.block_of(end)
+    member = Member.__table__
+    table = rollup.project_member_days if projects else rollup.member_days
+    statement = (
+        select(table.c.member_id, table.c.block, *(table.c[name] for name in rollup.WORD_COLUMNS))
+        .where(table.c.block >= first_block, table.c.block <= last_block,
+               table.c.member_id.not_in(select(member.c.member_id).where(or_(member.c.is_staff, member.c.is_bot))))
+    )
+    if projects:
+        statement = statement.where(table.c.project_id.in_(list(projects)))
+    rows = _read_rows(engine, statement)
+    blocks = last_block - first_block + 1
+    origin = rollup.EPOCH + dt.timedelta(days=first_block * rollup.BLOCK_DAYS)
+    first_column, days = (start - origin).days, (end - start).days + 1
+    if not len(rows):
+        return ActiveDays(np.array([], dtype=object), pd.Timestamp(start), np.zeros((0, days), dtype=bool))
+    members, member_ids = pd.factorize(rows[:, 0])
+    words = rows[:, 2:].astype(np.int64)
+    slots = members * blocks + (rows[:, 1].astype(np.int64) - first_block)
+    if projects:  # one row per project: OR a member's projects together
+        order = np.argsort(slots, kind="stable")
+        slots, words = slots[order], words[order]
+        starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]])
+        slots, words = slots[starts], np.bitwise_or.reduceat(words, starts, axis=0)
+    bits = np.unpackbits(words.astype("<i8").view(np.uint8).reshape(len(words), -1), axis=1, bitorder="little")
+    bits = bits.reshape(len(words), rollup.WORDS, 64)[:, :, : rollup.WORD_BITS].reshape(len(words), rollup.BLOCK_DAYS)
+    matrix = np.zeros((len(member_ids) * blocks, rollup.BLOCK_DAYS), dtype=bool)
+    matrix[slots] = bits
+    active = matrix.reshape(len(member_ids), blocks * rollup.BLOCK_DAYS)[:, first_column : first_column + days]
+    return ActiveDays(np.asarray(member_ids, dtype=object), pd.Timestamp(start), np.ascontiguousarray(active))
+
+
+def _read_rows(engine: Engine, statement) -> np.ndarray:
+    """Run a select on the driver's own cursor and return its rows as a 2-D object array.
+
+    SQLAlchemy's per-row processing costs more than the query itself for the 100k-row reads
+    here; their binds are plain strings and integers, which need no conversion on the way in.
+    """
+    with engine.connect() as connection:
+        compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        params = compiled.params
+        if compiled.positional:
+            params = tuple(params[name] for name in compiled.positiontup)
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(str(compiled), params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    return np.array(rows, dtype=object) if rows else np.empty((0, len(statement.selected_columns)), dtype=object)
+
+
+def active_days(member_days: "pd.DataFrame | ActiveDays") -> ActiveDays:
+    """The days as `ActiveDays`, whether given as such or as (member_id, day) pairs."""
+    return member_days if isinstance(member_days, ActiveDays) else ActiveDays.from_pairs(member_days)
+
+
+class Crowd:
+    """Community members (not staff, not bots) with their active days: what every health metric reads.
+
+    Finding each member's row in the days is the costly step at scale, so a crowd does it once
+    and its subsets (`where`) keep the rows; the module's functions each build one.
+    """
+
+    def __init__(self, members: pd.DataFrame, member_days, *, _rows: np.ndarray | None = None):
+        self.members = community_members(members) if _rows is None else members
+        self.days = active_days(member_days)
+        self.rows = self.days.rows_of(self.members["member_id"].to_numpy(dtype=object)) if _rows is None else _rows
+
+    def where(self, keep) -> "Crowd":
+        """The crowd of the members where `keep` (a boolean Series or array aligned with `members`) holds."""
+        keep = np.asarray(keep, dtype=bool)
+        return Crowd(self.members[keep], self.days, _rows=self.rows[keep])
+
+    def column(self, day) -> int:
+        """The column number of a day in the active days."""
+        return int((as_day(day) - self.days.first_day) // DAY)
+
+    def onboarded_day(self) -> pd.Series:
+        """Per member: the UTC day of onboarding (NaT for none)."""
+        return _naive(self.members["onboarded_at"]).dt.normalize()
+
+    def signed_up_by(self, as_of: pd.Timestamp) -> "Crowd":
+        """Members who had signed up (or, without a sign-up time, onboarded) by the end of as_of."""
+        joined = _naive(self.members["signed_up_at"]).fillna(_naive(self.members["onboarded_at"]))
+        return self.where(joined.isna() | (joined < as_of + DAY))
+
+    def active_within(self, as_of, window_days: int) -> np.ndarray:
+        """Per member: active in the `window_days` ending as_of."""
+        last = self.column(as_of)
+        return self.days.active_between(self.rows, last - window_days + 1, last)
+
+    def first_active_days(self) -> pd.Series:
+        """Per member (indexed like `members`): the first active day in the data, NaT for none."""
+        return pd.Series(self.days.day_of(self.days.first_active_column(self.rows)), index=self.members.index)
+
+    def active_users(self, start, end) -> pd.DataFrame:
+        """See `active_users`."""
+        dates = pd.date_range(as_day(start), as_day(end), freq="D")
+        rows = self.rows[self.rows >= 0]
+        last = np.arange(len(dates)) + self.column(dates[0])
+
+        def distinct_active(window: int) -> np.ndarray:
+            return self.days.active_between(rows[:, None], last - window + 1, last).sum(axis=0)
+
+        dau, wau, mau = distinct_active(1), distinct_active(7), distinct_active(MONTH_DAYS)
+        onboarded = np.sort(_naive(self.members["onboarded_at"]).dropna().to_numpy(dtype="datetime64[us]"))
+        onboarded_by_date = np.searchsorted(onboarded, (dates + DAY).to_numpy(dtype="datetime64[us]"), side="left")
+        daily_stickiness = ratio(dau, mau)
+        stickiness = float(np.nanmean(daily_stickiness)) if np.isfinite(daily_stickiness).any() else np.nan
+        return pd.DataFrame(
+            {
+                "date": dates.as_unit("us"),
+                "dau": dau.astype("int64"),
+                "wau": wau.astype("int64"),
+                "mau": mau.astype("int64"),
+                "stickiness": stickiness,
+                "active_rate": ratio(mau, onboarded_by_date),
+            }
+        )
+
+    def activity_status(self, as_of) -> pd.DataFrame:
+        """See `activity_status`."""
+        as_of = as_day(as_of)
+        window_start = as_of - (MONTH_DAYS - 1) * DAY
+        crowd = self.signed_up_by(as_of)
+        frame = crowd.members.copy()
+        frame["last_active_day"] = crowd.days.day_of(crowd.days.last_active_column(crowd.rows, upto=crowd.column(as_of)))
+        onboarded_day = crowd.onboarded_day()
+        active_recently = frame["last_active_day"] >= window_start
+        onboarded_recently = (onboarded_day >= window_start) & (onboarded_day <= as_of)
+        status = np.select(
+            [active_recently & onboarded_recently, active_recently, frame["last_active_day"].notna()],
+            ["new", "returning", "dormant"],
+            default="never_active",
+        )
+        frame["status"] = pd.Categorical(status, categories=ACTIVITY_STATUSES, ordered=True)
+        return frame.reset_index(drop=True)
+
+    def status_counts(self, as_of) -> pd.DataFrame:
+        """See `status_counts`."""
+        statuses = self.activity_status(as_of)["status"]
+        counts = statuses.value_counts().reindex(list(ACTIVITY_STATUSES), fill_value=0).astype("int64")
+        table = pd.DataFrame({"status": list(ACTIVITY_STATUSES), "members": counts.to_numpy()})
+        table["share"] = ratio(table["members"], table["members"].sum())
+        return table
+
+    def onboarding_funnel(self, as_of) -> pd.DataFrame:
+        """See `onboarding_funnel`."""
+        as_of = as_day(as_of)
+        crowd = self.signed_up_by(as_of)
+        onboarded_day = crowd.onboarded_day()
+        onboarded = onboarded_day.notna() & (onboarded_day <= as_of)
+
+        days, until = crowd.days, crowd.column(as_of)
+        first_column = days.first_active_column(crowd.rows)
+        first_day = pd.Series(days.day_of(np.where(first_column <= until, first_column, np.nan)), index=onboarded_day.index)
+        activated = onboarded & ((first_day - onboarded_day) <= ACTIVATION_DAYS * DAY)
+        activation_closed = onboarded_day + ACTIVATION_DAYS * DAY <= as_of
+
+        onboarded_column = days.column_of(onboarded_day)
+        in_window = days.active_between(crowd.rows, onboarded_column + RETENTION_WINDOW[0],
+                                        np.minimum(onboarded_column + RETENTION_WINDOW[1], until))
+        retained = activated & in_window
+        retention_closed = onboarded_day + RETENTION_WINDOW[1] * DAY <= as_of
+
+        signed_up = len(crowd.members)
+        reached = [signed_up, int(onboarded.sum()), int(activated.sum()), int(retained.sum())]
+        eligible = [
+            signed_up,
+            signed_up,
+            int((onboarded & (activated | activation_closed)).sum()),
+            int((activated & (retained | retention_closed)).sum()),
+        ]
+        funnel = pd.DataFrame({"stage": list(FUNNEL_STAGES), "members": reached, "eligible": eligible})
+        funnel["share_of_previous"] = ratio(funnel["members"], funnel["eligible"])
+        funnel["share_of_signed_up"] = ratio(funnel["members"], signed_up)
+        return funnel
+
+    def time_to_activate(self) -> float:
+        """See `time_to_activate`."""
+        waits = ((self.first_active_days() - self.onboarded_day()) // DAY).dropna().clip(lower=0)
+        return float(waits.median()) if len(waits) else float("nan")
+
+    def retention_cohorts(self, weeks: int = 8, *, as_of=None) -> pd.DataFrame:
+        """See `retention_cohorts`."""
+        onboarded_day = self.onboarded_day()
+        if as_of is None:
+            as_of = self.days.last_active_day() if not self.days.empty else onboarded_day.max()
+        as_of = as_day(as_of) if pd.notna(as_of) else pd.Timestamp.min
+        cohort_week = _week_start(onboarded_day)
+        kept = (cohort_week.notna() & (onboarded_day <= as_of)).to_numpy()
+        cohort_week = cohort_week[kept]
+
+        starts = self.days.column_of(cohort_week)[:, None] + 7 * np.arange(weeks + 1)[None, :]
+        active_in = self.days.active_between(self.rows[kept][:, None], starts, starts + 6)  # members × week numbers
+
+        size = cohort_week.groupby(cohort_week).size()
+        codes = size.index.get_indexer(cohort_week)
+        active = np.column_stack([np.bincount(codes, weights=active_in[:, week], minlength=len(size))
+                                  for week in range(weeks + 1)]).astype("int64")
+        grid = pd.MultiIndex.from_product([size.index, range(weeks + 1)], names=["cohort_week", "week_number"])
+        table = grid.to_frame(index=False)
+        table["cohort_size"] = table["cohort_week"].map(size).astype("int64")
+        table["active"] = active.reshape(-1)
+        table["share"] = ratio(table["active"], table["cohort_size"])
+        week_ends = table["cohort_week"] + table["week_number"] * pd.Timedelta(weeks=1) + 6 * DAY
+        table = table[week_ends <= as_of].reset_index(drop=True)
+        table["cohort_week"] = table["cohort_week"].astype("datetime64[us]")
+        table["week_number"] = table["week_number"].astype("int64")
+        return table
+
+    def window_members(self, as_of, window_days: int = MONTH_DAYS) -> tuple[np.ndarray, np.ndarray]:
+        """Per member: active in the window before the latest `window_days` ending as_of, and in the latest."""
+        as_of = as_day(as_of)
+        return self.active_within(as_of - window_days * DAY, window_days), self.active_within(as_of, window_days)
+
+
+def active_users(member_days, members: pd.DataFrame, start, end) -> pd.DataFrame:
     """Per day start..end: DAU, WAU (7 days), MAU (28 days), stickiness and active rate of onboarded members.
 
     `stickiness` is the mean of daily DAU/MAU over the whole period, repeated on every row;
-    `member_days` must reach back to start − 27 days for the first MAU to be complete.
+    the days must reach back to start − 27 days for the first MAU to be complete.
     """
-    dates = pd.date_range(as_day(start), as_day(end), freq="D")
-    community = community_members(members)
-    origin = dates[0] - (MONTH_DAYS - 1) * DAY
-    days = _community_days(member_days, community)
-    days = days[(days["day"] >= origin) & (days["day"] <= dates[-1])]
-
-    positions = ((days["day"] - origin) // DAY).to_numpy(dtype="int64")
-    codes = pd.factorize(days["member_id"])[0]
-    order = np.lexsort((positions, codes))
-    positions, codes = positions[order], codes[order]
-    span = len(dates) + MONTH_DAYS
-    next_positions = np.full(len(positions), span, dtype="int64")
-    same_member = codes[1:] == codes[:-1]
-    next_positions[:-1][same_member] = positions[1:][same_member]
-
-    def distinct_active(window: int) -> np.ndarray:
-        # Each active day counts for the windows in which it is the member's latest active day.
-        stops = np.minimum(positions + window, next_positions)
-        changes = np.bincount(positions, minlength=span + 1) - np.bincount(stops, minlength=span + 1)
-        return np.cumsum(changes)[MONTH_DAYS - 1 : MONTH_DAYS - 1 + len(dates)]
-
-    dau, wau, mau = distinct_active(1), distinct_active(7), distinct_active(MONTH_DAYS)
-    onboarded = np.sort(_naive(community["onboarded_at"]).dropna().to_numpy(dtype="datetime64[us]"))
-    onboarded_by_date = np.searchsorted(onboarded, (dates + DAY).to_numpy(dtype="datetime64[us]"), side="left")
-    daily_stickiness = ratio(dau, mau)
-    stickiness = float(np.nanmean(daily_stickiness)) if np.isfinite(daily_stickiness).any() else np.nan
-    return pd.DataFrame(
-        {
-            "date": dates.as_unit("us"),
-            "dau": dau.astype("int64"),
-            "wau": wau.astype("int64"),
-            "mau": mau.astype("int64"),
-            "stickiness": stickiness,
-            "active_rate": ratio(mau, onboarded_by_date),
-        }
-    )
+    return Crowd(members, member_days).active_users(start, end)
 
 
-def activity_status(member_days: pd.DataFrame, members: pd.DataFrame, as_of) -> pd.DataFrame:
+def active_within(member_days, members: pd.DataFrame, as_of, window_days: int) -> pd.Series:
+    """Per community member (indexed like `members`): active in the `window_days` ending as_of."""
+    crowd = Crowd(members, member_days)
+    return pd.Series(crowd.active_within(as_of, window_days), index=crowd.members.index)
+
+
+def activity_status(member_days, members: pd.DataFrame, as_of) -> pd.DataFrame:
     """Each signed-up member as new, returning, dormant or never_active over the 28 days ending as_of.
 
     new = onboarded in those 28 days and active in them; returning = active in them, onboarded
     earlier (or never); dormant = active before but not in them; never_active = no task yet.
     """
-    as_of = as_day(as_of)
-    window_start = as_of - (MONTH_DAYS - 1) * DAY
-    community = _signed_up_by(community_members(members), as_of)
-    days = _community_days(member_days, community)
-    last_active = days[days["day"] <= as_of].groupby("member_id")["day"].max()
-
-    frame = community.copy()
-    frame["last_active_day"] = last_active.reindex(frame["member_id"]).to_numpy()
-    frame["last_active_day"] = frame["last_active_day"].astype("datetime64[us]")
-    onboarded_day = _naive(frame["onboarded_at"]).dt.normalize()
-    active_recently = frame["last_active_day"] >= window_start
-    onboarded_recently = (onboarded_day >= window_start) & (onboarded_day <= as_of)
-    status = np.select(
-        [active_recently & onboarded_recently, active_recently, frame["last_active_day"].notna()],
-        ["new", "returning", "dormant"],
-        default="never_active",
-    )
-    frame["status"] = pd.Categorical(status, categories=ACTIVITY_STATUSES, ordered=True)
-    return frame.reset_index(drop=True)
+    return Crowd(members, member_days).activity_status(as_of)
 
 
-def status_counts(member_days: pd.DataFrame, members: pd.DataFrame, as_of) -> pd.DataFrame:
+def status_counts(member_days, members: pd.DataFrame, as_of) -> pd.DataFrame:
     """Members per activity status (new, returning, dormant, never_active) with their share."""
-    statuses = activity_status(member_days, members, as_of)["status"]
-    counts = statuses.value_counts().reindex(list(ACTIVITY_STATUSES), fill_value=0).astype("int64")
-    table = pd.DataFrame({"status": list(ACTIVITY_STATUSES), "members": counts.to_numpy()})
-    table["share"] = ratio(table["members"], table["members"].sum())
-    return table
+    return Crowd(members, member_days).status_counts(as_of)
 
 
-def onboarding_funnel(members: pd.DataFrame, member_days: pd.DataFrame, as_of) -> pd.DataFrame:
+def onboarding_funnel(members: pd.DataFrame, member_days, as_of) -> pd.DataFrame:
     """Signed up → onboarded → activated (first task ≤ 7 days after onboarding) → retained (active on days 30–36).
 
     Each stage's `share_of_previous` divides by `eligible`: members of the previous stage whose
     window for this stage has closed by as_of or who already reached it, so members onboarded
     yesterday do not count as failures to activate. `share_of_signed_up` divides by all signups.
     """
-    as_of = as_day(as_of)
-    community = _signed_up_by(community_members(members), as_of)
-    onboarded_day = _naive(community["onboarded_at"]).dt.normalize()
-    onboarded = onboarded_day.notna() & (onboarded_day <= as_of)
-
-    days = _community_days(member_days, community)
-    days = days[days["day"] <= as_of]
-    first_day = _first_active_day(community, days)
-    activated = onboarded & ((first_day - onboarded_day) <= ACTIVATION_DAYS * DAY)
-    activation_closed = onboarded_day + ACTIVATION_DAYS * DAY <= as_of
-
-    offsets = days.merge(
-        pd.DataFrame({"member_id": community["member_id"], "onboarded_day": onboarded_day}), on="member_id"
-    )
-    offset_days = (offsets["day"] - offsets["onboarded_day"]) // DAY
-    in_window = offset_days.between(*RETENTION_WINDOW)
-    retained_ids = set(offsets.loc[in_window, "member_id"])
-    retained = activated & community["member_id"].isin(retained_ids)
-    retention_closed = onboarded_day + RETENTION_WINDOW[1] * DAY <= as_of
-
-    signed_up = len(community)
-    reached = [signed_up, int(onboarded.sum()), int(activated.sum()), int(retained.sum())]
-    eligible = [
-        signed_up,
-        signed_up,
-        int((onboarded & (activated | activation_closed)).sum()),
-        int((activated & (retained | retention_closed)).sum()),
-    ]
-    funnel = pd.DataFrame({"stage": list(FUNNEL_STAGES), "members": reached, "eligible": eligible})
-    funnel["share_of_previous"] = ratio(funnel["members"], funnel["eligible"])
-    funnel["share_of_signed_up"] = ratio(funnel["members"], signed_up)
-    return funnel
+    return Crowd(members, member_days).onboarding_funnel(as_of)
 
 
-def time_to_activate(members: pd.DataFrame, member_days: pd.DataFrame) -> float:
+def first_active_days(member_days, members: pd.DataFrame) -> pd.Series:
+    """Each community member's first active day in the data (NaT for none), indexed like `members`."""
+    return Crowd(members, member_days).first_active_days()
+
+
+def time_to_activate(members: pd.DataFrame, member_days) -> float:
     """Median whole days from onboarding to first active day, over onboarded members who have one."""
-    community = community_members(members)
-    onboarded_day = _naive(community["onboarded_at"]).dt.normalize()
-    days = _community_days(member_days, community)
-    first_day = _first_active_day(community, days)
-    waits = ((first_day - onboarded_day) // DAY).dropna().clip(lower=0)
-    return float(waits.median()) if len(waits) else float("nan")
+    return Crowd(members, member_days).time_to_activate()
 
 
-def retention_cohorts(members: pd.DataFrame, member_days: pd.DataFrame, weeks: int = 8, *, as_of=None) -> pd.DataFrame:
+def retention_cohorts(members: pd.DataFrame, member_days, weeks: int = 8, *, as_of=None) -> pd.DataFrame:
     """Long-form cohort table: onboarding ISO week, week number 0..weeks, cohort size, active members, share.
 
     Week N is the Nth calendar week (Monday–Sunday) after the cohort's week; only weeks that have
-    ended by as_of (default: the last day in member_days) appear, so recent cells are not understated.
+    ended by as_of (default: the last active day in the data) appear, so recent cells are not understated.
     """
-    community = community_members(members)
-    onboarded_day = _naive(community["onboarded_at"]).dt.normalize()
-    if as_of is None:
-        as_of = member_days["day"].max() if len(member_days) else onboarded_day.max()
-    as_of = as_day(as_of) if pd.notna(as_of) else pd.Timestamp.min
-    cohorts = pd.DataFrame({"member_id": community["member_id"], "cohort_week": _week_start(onboarded_day)})
-    cohorts = cohorts[cohorts["cohort_week"].notna() & (onboarded_day <= as_of)]
-
-    days = _community_days(member_days, community).merge(cohorts, on="member_id")
-    days["week_number"] = (_week_start(days["day"]) - days["cohort_week"]) // pd.Timedelta(weeks=1)
-    days = days[days["week_number"].between(0, weeks)].drop_duplicates(["member_id", "week_number"])
-    active = days.groupby(["cohort_week", "week_number"]).size()
-
-    size = cohorts.groupby("cohort_week").size()
-    grid = pd.MultiIndex.from_product([size.index, range(weeks + 1)], names=["cohort_week", "week_number"])
-    table = grid.to_frame(index=False)
-    table["cohort_size"] = table["cohort_week"].map(size).astype("int64")
-    table["active"] = active.reindex(grid, fill_value=0).to_numpy().astype("int64")
-    table["share"] = ratio(table["active"], table["cohort_size"])
-    week_ends = table["cohort_week"] + table["week_number"] * pd.Timedelta(weeks=1) + 6 * DAY
-    table = table[week_ends <= as_of].reset_index(drop=True)
-    table["cohort_week"] = table["cohort_week"].astype("datetime64[us]")
-    table["week_number"] = table["week_number"].astype("int64")
-    return table
+    return Crowd(members, member_days).retention_cohorts(weeks, as_of=as_of)
 
 
 @dataclass(frozen=True)
@@ -230,24 +518,25 @@ class Churn:
     churned: int
     rate: float
 
+    @classmethod
+    def of(cls, crowd: Crowd, as_of, window_days: int = MONTH_DAYS) -> "Churn":
+        """The churn of a crowd over the two windows ending as_of."""
+        previous, latest = crowd.window_members(as_of, window_days)
+        churned, previous_active = int((previous & ~latest).sum()), int(previous.sum())
+        return cls(previous_active=previous_active, retained=int((previous & latest).sum()), churned=churned,
+                   rate=ratio(churned, previous_active))
 
-def churn(member_days: pd.DataFrame, members: pd.DataFrame, as_of, window_days: int = MONTH_DAYS) -> Churn:
+
+def churn(member_days, members: pd.DataFrame, as_of, window_days: int = MONTH_DAYS) -> Churn:
     """Churn: members active in the window before the latest `window_days` ending as_of but not in it."""
-    previous, latest = _window_members(member_days, members, as_of, window_days)
-    churned = len(previous - latest)
-    return Churn(
-        previous_active=len(previous),
-        retained=len(previous & latest),
-        churned=churned,
-        rate=ratio(churned, len(previous)),
-    )
+    return Churn.of(Crowd(members, member_days), as_of, window_days)
 
 
-def churned_members(member_days: pd.DataFrame, members: pd.DataFrame, as_of, window_days: int = MONTH_DAYS) -> pd.DataFrame:
+def churned_members(member_days, members: pd.DataFrame, as_of, window_days: int = MONTH_DAYS) -> pd.DataFrame:
     """The members behind `churn`: active in the previous window, silent in the latest one."""
-    previous, latest = _window_members(member_days, members, as_of, window_days)
-    gone = community_members(members)
-    return gone[gone["member_id"].isin(previous - latest)].reset_index(drop=True)
+    crowd = Crowd(members, member_days)
+    previous, latest = crowd.window_members(as_of, window_days)
+    return crowd.members[previous & ~latest].reset_index(drop=True)
 
 
 def week_over_week(this_week: Mapping[str, float], previous_week: Mapping[str, float]) -> pd.DataFrame:
@@ -274,31 +563,6 @@ def community_members(members: pd.DataFrame) -> pd.DataFrame:
     return members[keep]
 
 
-def _signed_up_by(community: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
-    joined = _naive(community["signed_up_at"]).fillna(_naive(community["onboarded_at"]))
-    return community[joined.isna() | (joined < as_of + DAY)]
-
-
-def _community_days(member_days: pd.DataFrame, community: pd.DataFrame) -> pd.DataFrame:
-    days = member_days[["member_id", "day"]]
-    return days[days["member_id"].isin(community["member_id"])].drop_duplicates()
-
-
-def _window_members(member_days, members, as_of, window_days) -> tuple[set, set]:
-    as_of = as_day(as_of)
-    latest_start = as_of - (window_days - 1) * DAY
-    previous_start = latest_start - window_days * DAY
-    days = _community_days(member_days, community_members(members))
-    latest = set(days.loc[(days["day"] >= latest_start) & (days["day"] <= as_of), "member_id"])
-    previous = set(days.loc[(days["day"] >= previous_start) & (days["day"] < latest_start), "member_id"])
-    return previous, latest
-
-
-def _first_active_day(community: pd.DataFrame, days: pd.DataFrame) -> pd.Series:
-    first = days.groupby("member_id")["day"].min()
-    return pd.Series(first.reindex(community["member_id"]).to_numpy(), index=community.index).astype("datetime64[us]")
-
-
 def _naive(timestamps: pd.Series) -> pd.Series:
     if isinstance(timestamps.dtype, pd.DatetimeTZDtype):
         return timestamps.dt.tz_convert("UTC").dt.tz_localize(None)
@@ -309,21 +573,22 @@ def _week_start(days: pd.Series) -> pd.Series:
     return days - pd.to_timedelta(days.dt.day_of_week, unit="D")
 
 
-def health_overview(members: pd.DataFrame, member_days: pd.DataFrame, start, end) -> dict:
+def health_overview(members: pd.DataFrame, member_days, start, end) -> dict:
     """Everything the Health page shows from activity: active users, funnel of recent sign-ups, statuses, churn, cohorts.
 
-    The funnel and time to activate cover members who signed up since the first loaded day, so
-    long-tenured members (whose first task predates the data) do not look slow to activate.
+    The funnel and time to activate cover members who signed up since the first active day in
+    the data, so long-tenured members (whose first task predates the data) do not look slow to activate.
     """
-    since = member_days["day"].min()
-    signups = members[members["signed_up_at"] >= pd.Timestamp(since, tz="UTC")]
+    crowd = Crowd(members, member_days)
+    since = crowd.days.first_active_day()
+    signups = crowd.where(crowd.members["signed_up_at"] >= pd.Timestamp(since, tz="UTC"))
     as_of = as_day(end)
     return {
-        "active": active_users(member_days, members, start, end),
+        "active": crowd.active_users(start, end),
         "since": since,
-        "funnel": onboarding_funnel(signups, member_days, as_of),
-        "days_to_activate": time_to_activate(signups, member_days),
-        "status_counts": status_counts(member_days, members, as_of),
-        "churn": churn(member_days, members, as_of),
-        "cohorts": retention_cohorts(members, member_days, weeks=8, as_of=as_of),
+        "funnel": signups.onboarding_funnel(as_of),
+        "days_to_activate": signups.time_to_activate(),
+        "status_counts": crowd.status_counts(as_of),
+        "churn": Churn.of(crowd, as_of),
+        "cohorts": crowd.retention_cohorts(weeks=8, as_of=as_of),
     }
