@@ -5,11 +5,15 @@ tasks per active hour; occupancy = handle time / active time; skip rate = skippe
 skipped). Activity frames come from `load_activity`: one row per member × project × UTC day.
 """
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, String, func, not_, select, type_coerce
+from sqlalchemy import (BigInteger, Engine, String, and_, case, cast, exc, false, func, literal, literal_column, not_,
+                        or_, select, type_coerce)
 
-from core.metrics import Grouping, as_date, as_day, as_timestamp, group_columns, loader_columns, ratio, read_frame
+from core.metrics import (Grouping, as_date, as_day, as_days, as_timestamp, group_columns, loader_columns, ratio,
+                          read_frame)
 from core.metrics.feedback import NEGATIVE_AT, effective_sentiment
 from core.models import Activity, Member, Project
 
@@ -94,6 +98,11 @@ def workforce_table(activity: pd.DataFrame, by: Grouping = "member_id") -> pd.Da
     active_days = _grouped(worked, keys)["day"].nunique() if keys else pd.Series([worked["day"].nunique()])
     totals["active_days"] = active_days.reindex(totals.index, fill_value=0).astype("int64")
     table = totals.reset_index() if keys else totals.reset_index(drop=True)
+    return _with_rates(table, keys)
+
+
+def _with_rates(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per-group sums with the rates added, sorted by volume (see `workforce_table`)."""
     table["quality"] = ratio(table["approved"], table["approved"] + table["rejected"])
     table["aht_seconds"] = ratio(table["handle_seconds"], table["submitted"])
     table["productivity"] = ratio(table["submitted"], table["active_minutes"] / 60)
@@ -101,7 +110,7 @@ def workforce_table(activity: pd.DataFrame, by: Grouping = "member_id") -> pd.Da
     table["skip_rate"] = ratio(table["skipped"], table["submitted"] + table["skipped"])
     table["too_fast_rate"] = ratio(table["too_fast"], table["submitted"])
     if "member_id" in keys:
-        table = table.drop(columns="members")
+        table = table.drop(columns="members", errors="ignore")
     return table.sort_values(["submitted", *keys], ascending=[False, *[True] * len(keys)], ignore_index=True)
 
 
@@ -145,16 +154,32 @@ def fatigue_alerts(
 
     recent = _member_totals(daily[daily["day"] >= as_of - 6 * DAY])
     baseline = _member_totals(daily[(daily["day"] >= as_of - 34 * DAY) & (daily["day"] <= as_of - 7 * DAY)])
-    table = recent.join(baseline, suffixes=("_recent", "_baseline"), how="left")
+    totals = pd.DataFrame({"days_recent": recent["days"], "days_baseline": baseline["days"].reindex(recent.index),
+                           "active_minutes_recent": recent["active_minutes"],
+                           "submitted_recent": recent["submitted"]})
+    segment = [name for name in ("region", "country", "vendor") if name in activity.columns]
+    segments = activity.drop_duplicates("member_id", keep="last")[["member_id", *segment]] if segment else None
+    return _fatigue_verdicts(totals, _like_for_like(frame, as_of), _current_streaks(daily, as_of), segments,
+                             min_baseline_days=min_baseline_days, min_recent_tasks=min_recent_tasks,
+                             quality_drop=quality_drop, aht_rise=aht_rise, max_daily_hours=max_daily_hours,
+                             max_streak_days=max_streak_days, min_signals=min_signals)
+
+
+def _fatigue_verdicts(totals: pd.DataFrame, matched: pd.DataFrame, streaks: pd.Series, segments: pd.DataFrame | None,
+                      *, min_baseline_days, min_recent_tasks, quality_drop, aht_rise, max_daily_hours,
+                      max_streak_days, min_signals) -> pd.DataFrame:
+    """The alerts from per-member window totals (indexed by the members active in the last 7 days), the
+    like-for-like rates (`_matched`), current streaks and the members' segments."""
+    table = totals
     enough_baseline = table["days_baseline"].fillna(0) >= min_baseline_days
 
-    matched = _like_for_like(frame, as_of).reindex(table.index)
+    matched = matched.reindex(table.index)
     table["baseline_quality"] = matched["baseline_quality"].where(enough_baseline)
     table["recent_quality"] = matched["recent_quality"].where(matched["reviewed"] >= min_recent_tasks)
     table["baseline_aht"] = matched["baseline_aht"].where(enough_baseline)
     table["recent_aht"] = matched["recent_aht"].where(matched["submitted"] >= min_recent_tasks)
     table["recent_daily_hours"] = table["active_minutes_recent"] / 60 / table["days_recent"]
-    table["streak_days"] = _current_streaks(daily, as_of).reindex(table.index, fill_value=0).astype("int64")
+    table["streak_days"] = streaks.reindex(table.index, fill_value=0).astype("int64")
     table["recent_tasks"] = table["submitted_recent"].astype("int64")
 
     drop = table["baseline_quality"] - table["recent_quality"]
@@ -183,11 +208,10 @@ def fatigue_alerts(
             (flags["streak"], alerts["streak_days"].astype("str") + " days in a row"),
         ]
     )
-    alerts = alerts.reset_index()
-    segment = [name for name in ("region", "country", "vendor") if name in activity.columns]
+    alerts = alerts.rename_axis("member_id").reset_index()
+    segment = [] if segments is None else [name for name in segments.columns if name != "member_id"]
     if segment:
-        alerts = alerts.merge(activity.drop_duplicates("member_id", keep="last")[["member_id", *segment]],
-                              on="member_id", how="left")
+        alerts = alerts.merge(segments, on="member_id", how="left")
         if "vendor" in segment:
             alerts["vendor"] = alerts["vendor"].fillna(DIRECT)
     columns = ["member_id", *segment, "baseline_quality", "recent_quality", "baseline_aht", "recent_aht",
@@ -221,7 +245,8 @@ def confusion_alerts(
     in ('too little history', not flagged). Flags rejection rate
     ≥ 1.5× or questions per 100 tasks ≥ 2× with at least `min_tasks` recent tasks; the questions
     signal also needs `min_questions` recent questions, since a handful more is noise. Negative
-    feedback shares are reported alongside.
+    feedback shares are reported alongside (`feedback`: messages, or `load_negative_feedback`'s daily counts).
+    `activity` may be raw rows or `load_project_days`' per project-day sums: the result is the same.
     """
     as_of_day = as_day(as_of)
     changes = _recent_changes(projects, as_of_day, lookback_days)
@@ -255,7 +280,8 @@ def confusion_alerts(
     table["baseline_negative_share"] = np.nan
     table["recent_negative_share"] = np.nan
     if feedback is not None and len(feedback):
-        negative = _negative_shares(feedback, table["change_day"], as_of_day, window_days, baseline_days)
+        shares = _negative_shares if "created_at" in feedback else _negative_shares_from_counts
+        negative = shares(feedback, table["change_day"], as_of_day, window_days, baseline_days)
         table["baseline_negative_share"] = negative["baseline"].reindex(table.index)
         table["recent_negative_share"] = negative["recent"].reindex(table.index)
 
@@ -288,12 +314,14 @@ def confusion_alerts(
 def confusion_by_region(
     activity: pd.DataFrame, project_id: str, change_at, *, by: str = "region", as_of=None,
     window_days: int = 14, baseline_days: int = 28, rejection_ratio: float = 1.5, questions_ratio: float = 2.0,
-    min_questions: int = 10,
+    min_questions: int = 10, recent_members: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """One project's rejection and question rates after a change against before, per region (or `by`), worst first.
 
     `affected` marks the regions whose rejections or questions rose past the same ratios (and
-    question count) the project alert uses.
+    question count) the project alert uses. `activity` may be raw rows or per-day sums with a
+    `by` column (`load_project_day_totals(by_region=True)`); then the taskers of the recent
+    window come counted per `by` value as `recent_members` (`load_recent_members`).
     """
     change_day = as_day(change_at)
     as_of_day = as_day(as_of) if as_of is not None else change_day + (window_days - 1) * DAY
@@ -302,8 +330,13 @@ def confusion_by_region(
     change_days = pd.Series([change_day], index=pd.Index([project_id], name="project_id"))
     sums = _window_sums(frame, change_days, ["project_id", by], as_of_day, window_days, baseline_days)
     table = sums.join(_confusion_rates(sums)).reset_index()
-    recent = frame[((frame["day"] - change_day) // DAY).between(0, window_days - 1) & (frame["day"] <= as_of_day)]
-    members = recent.groupby(by)["member_id"].nunique()
+    if recent_members is not None:
+        members = recent_members
+    elif "member_id" in frame:
+        recent = frame[((frame["day"] - change_day) // DAY).between(0, window_days - 1) & (frame["day"] <= as_of_day)]
+        members = recent.groupby(by)["member_id"].nunique()
+    else:
+        members = pd.Series(dtype="int64")
     table["recent_tasks"] = table["submitted_recent"].astype("int64")
     table["recent_members"] = table[by].map(members).fillna(0).astype("int64")
     questions_up = (table["questions_ratio"] >= questions_ratio - TOLERANCE) & (table["questions_recent"] >= min_questions)
@@ -371,7 +404,11 @@ def _like_for_like(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     recent = frame[frame["day"] >= as_of - 6 * DAY].groupby(["member_id", "project_id"])[measures].sum()
     base_rows = frame[(frame["day"] >= as_of - 34 * DAY) & (frame["day"] <= as_of - 7 * DAY)]
     base = base_rows.groupby(["member_id", "project_id"])[measures].sum()
-    pairs = recent.join(base, suffixes=("", "_base"), how="inner")
+    return _matched(recent.join(base, suffixes=("", "_base"), how="inner"))
+
+
+def _matched(pairs: pd.DataFrame) -> pd.DataFrame:
+    """Per member, from (member, project) pairs worked in both windows: recent sums and `_base` sums."""
     reviewed = pairs["approved"] + pairs["rejected"]
     base_quality = ratio(pairs["approved_base"], pairs["approved_base"] + pairs["rejected_base"])
     base_aht = ratio(pairs["handle_seconds_base"], pairs["submitted_base"])
@@ -501,6 +538,19 @@ def _negative_shares(feedback, change_days, as_of_day, window_days, baseline_day
     return shares.reindex(columns=["baseline", "recent"])
 
 
+def _negative_shares_from_counts(counts, change_days, as_of_day, window_days, baseline_days) -> pd.DataFrame:
+    """`_negative_shares` from scored and negative messages per project and day."""
+    frame = counts[counts["project_id"].isin(change_days.index)]
+    offset = (frame["day"] - _lookup(frame["project_id"], change_days)) // DAY
+    recent = (offset >= 0) & (offset < window_days) & (frame["day"] <= as_of_day)
+    period = np.select([recent, (offset < 0) & (offset >= -baseline_days)], ["recent", "baseline"], default="")
+    windowed = frame.assign(period=period)[period != ""]
+    sums = windowed.groupby(["project_id", "period"])[["negative", "scored"]].sum()
+    sums = sums[sums["scored"] > 0]
+    shares = (sums["negative"] / sums["scored"]).unstack("period")
+    return shares.reindex(columns=["baseline", "recent"])
+
+
 def _lookup(keys: pd.Series, values: pd.Series) -> pd.Series:
     # Series.map with an empty datetime mapping fails in pandas 3.1; reindex keeps the dtype.
     return pd.Series(values.reindex(keys).to_numpy(), index=keys.index)
@@ -521,3 +571,379 @@ def _percent(shares: pd.Series) -> pd.Series:
 
 def _whole(values: pd.Series) -> pd.Series:
     return values.round().astype("Float64").astype("str").str.replace(r"\.0$", "", regex=True)
+
+
+# --- read from the roll-ups (core.rollups.workforce) -------------------------------------------------
+# The functions above take raw activity rows; these give them (or their results) from the roll-up
+# tables and SQL aggregates, so pages never read the millions of activity rows at `large`.
+
+
+def _tables():
+    from core.rollups import workforce as rollup
+    return rollup
+
+
+def _region_filter(column, regions):
+    return [column.in_(list(regions))] if regions else []
+
+
+def load_project_day_totals(engine: Engine, *, start, end, projects=None, regions=None,
+                            by_region: bool = False) -> pd.DataFrame:
+    """`load_project_days` from the roll-up (per region too with `by_region`: enough for `confusion_by_region`)."""
+    table = _tables().project_day
+    keys = [table.c.project_id, table.c.day] + ([table.c.region] if by_region else [])
+    statement = (
+        select(table.c.project_id, type_coerce(table.c.day, String).label("day"),
+               *([table.c.region] if by_region else []),
+               *(func.sum(table.c[name]).label(name) for name in COUNTS))
+        .where(table.c.day >= as_date(start), table.c.day <= as_date(end),
+               *_region_filter(table.c.region, regions))
+        .group_by(*keys)
+        .order_by(table.c.day, table.c.project_id, *([table.c.region] if by_region else []))
+    )
+    if projects:
+        statement = statement.where(table.c.project_id.in_(list(projects)))
+    frame = read_frame(engine, statement, days=("day",))
+    return frame.astype({name: "float64" if name in ("handle_seconds", "active_minutes") else "int64"
+                         for name in COUNTS})
+
+
+def load_negative_feedback(engine: Engine, *, start, end, projects=None, regions=None) -> pd.DataFrame:
+    """Scored and negative community messages per project and UTC day start..end, for `confusion_alerts`' feedback."""
+    from core.rollups import feedback as feedback_rollup
+    message = feedback_rollup.messages
+    day = _utc_day(engine, message.c.created_at)
+    statement = (
+        select(message.c.project_id, day.label("day"), func.count(message.c.score).label("scored"),
+               func.sum(case((message.c.score <= NEGATIVE_AT, 1), else_=0)).label("negative"))
+        .where(message.c.created_at >= as_timestamp(as_day(start)).to_pydatetime(),
+               message.c.created_at < as_timestamp(as_day(end) + DAY).to_pydatetime(),
+               message.c.project_id.is_not(None), *_region_filter(message.c.region, regions))
+        .group_by(message.c.project_id, day)
+    )
+    if projects:
+        statement = statement.where(message.c.project_id.in_(list(projects)))
+    frame = read_frame(engine, statement, days=("day",))
+    return frame.astype({"scored": "int64", "negative": "int64"})
+
+
+def _utc_day(engine: Engine, moment):
+    if engine.dialect.name == "sqlite":  # stored as ISO text in UTC
+        return func.substr(moment, 1, 10)
+    return type_coerce(func.date(func.timezone("UTC", moment)), String)
+
+
+def load_workforce_table(engine: Engine, *, start, end, by: Grouping = "project_id", projects=None,
+                         regions=None, members: bool = True) -> pd.DataFrame:
+    """`workforce_table` over days start..end, from the roll-ups (per project, vendor, tasker or in total).
+
+    `members=False` leaves out the distinct taskers per project or vendor (the costliest part).
+    """
+    keys = [] if by is None else [by] if isinstance(by, str) else list(by)
+    if keys == ["member_id"]:
+        return _member_table(engine, start, end, projects, regions)
+    if keys not in ([], ["project_id"], ["vendor"]):
+        return workforce_table(load_activity(engine, start=start, end=end, projects=projects, regions=regions), by)
+    rollup = _tables()
+    table = rollup.project_day
+    group = [] if not keys else [table.c.project_id] if keys == ["project_id"] else [
+        func.coalesce(table.c.vendor, DIRECT)]
+    conditions = [table.c.day >= as_date(start), table.c.day <= as_date(end), *_region_filter(table.c.region, regions)]
+    if projects:
+        conditions.append(table.c.project_id.in_(list(projects)))
+    per_day = (select(*(column.label(key) for column, key in zip(group, keys)), table.c.day,
+                      *(func.sum(table.c[name]).label(name) for name in COUNTS))
+               .where(*conditions).group_by(*group, table.c.day).subquery())
+    day_keys = [per_day.c[key] for key in keys]
+    statement = (select(*day_keys, *(func.sum(per_day.c[name]).label(name) for name in COUNTS),
+                        func.count(case((per_day.c.tasks_submitted > 0, 1))).label("active_days"))
+                 .group_by(*day_keys))
+    sums = read_frame(engine, statement)
+    if not members:
+        return _table_from_sums(sums.rename(columns=COUNTS), keys).drop(columns="members")
+    taskers = _distinct_members(engine, start, end, keys, projects, regions)
+    if keys:
+        sums = sums.merge(taskers, on=keys, how="left")
+    else:
+        sums["members"] = taskers["members"].iloc[0] if len(taskers) else 0
+    return _table_from_sums(sums.rename(columns=COUNTS), keys)
+
+
+def _distinct_members(engine: Engine, start, end, keys: list[str], projects, regions) -> pd.DataFrame:
+    """Distinct taskers with any activity row in start..end per project or vendor (or in all), from the bitmaps."""
+    table = _tables().presence
+    in_range = _presence_in_range(table.c.seen, start, end)
+    group = {"project_id": table.c.project_id, "vendor": func.coalesce(table.c.vendor, DIRECT)}
+    columns = [group[key].label(key) for key in keys]
+    statement = (select(*columns, func.count(func.distinct(table.c.member_id)).label("members"))
+                 .where(*(in_range if in_range is not None else [false()]), *_region_filter(table.c.region, regions)))
+    if projects:
+        statement = statement.where(table.c.project_id.in_(list(projects)))
+    if keys:
+        statement = statement.group_by(*(group[key] for key in keys))
+    return read_frame(engine, statement)
+
+
+def _member_table(engine: Engine, start, end, projects, regions) -> pd.DataFrame:
+    """Per tasker: one SQL GROUP BY over the range's activity (joined to members only to drop staff)."""
+    activity, member = Activity.__table__, Member.__table__
+    statement = (
+        select(activity.c.member_id, *(func.sum(activity.c[name]).label(name) for name in COUNTS),
+               func.count(func.distinct(case((activity.c.tasks_submitted > 0, activity.c.day)))).label("active_days"))
+        .select_from(activity.join(member, activity.c.member_id == member.c.member_id))
+        .where(activity.c.day >= as_date(start), activity.c.day <= as_date(end), not_(member.c.is_staff),
+               not_(member.c.is_bot), *_region_filter(member.c.region, regions))
+        .group_by(activity.c.member_id)
+    )
+    if projects:
+        statement = statement.where(activity.c.project_id.in_(list(projects)))
+    return _table_from_sums(read_frame(engine, statement).rename(columns=COUNTS), ["member_id"])
+
+
+def _table_from_sums(sums: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """A `workforce_table` from per-group sums, `members` and `active_days` (same columns, types and order)."""
+    types = {name: "float64" if name in ("handle_seconds", "active_minutes") else "int64" for name in COUNTS.values()}
+    if not len(sums) and not keys:
+        sums = pd.DataFrame([{name: 0 for name in [*COUNTS.values(), "members", "active_days"]}])
+    table = sums.astype({**types, "active_days": "int64",
+                         **({"members": "int64"} if "members" in sums else {})})
+    if "members" not in table and "member_id" not in keys:
+        table["members"] = 0
+    columns = [*keys, *COUNTS.values(), *(["members"] if "member_id" not in keys else []), "active_days"]
+    return _with_rates(table[columns], keys)
+
+
+def load_fatigue_alerts(engine: Engine, as_of, *, window_start, last_day=None, projects=None,
+                        regions=None) -> pd.DataFrame:
+    """`fatigue_alerts` at as_of over activity of days window_start..last_day (default as_of).
+
+    Without a project filter the alerts of all regions are kept in `core.rollups.workforce`'s
+    fatigue table (the default view from a rebuild, any other from its first use) and filtered
+    by region on reading; with one, they are aggregated in SQL each time.
+    """
+    rollup = _tables()
+    day, first = as_date(as_of), as_date(window_start)
+    if projects or (last_day is not None and as_date(last_day) < day):
+        with engine.connect() as connection:
+            return fatigue_alerts_from_sql(connection, day, window_start=first, last_day=last_day, projects=projects,
+                                           regions=regions)
+    run, table = rollup.fatigue_run, rollup.fatigue
+    with engine.connect() as connection:
+        generation = rollup.current_generation(connection)
+        stored = connection.execute(select(run.c.as_of).where(run.c.as_of == day, run.c.window_start == first,
+                                                              run.c.generation == generation)).first()
+        if stored is None:
+            alerts = fatigue_alerts_from_sql(connection, day, window_start=first)
+    if stored is None:
+        if generation is not None:
+            try:
+                with engine.begin() as connection:
+                    rollup.store_fatigue(connection, day, first, generation, alerts)
+            except exc.DBAPIError:  # another session stored it first, or the database is read-only
+                pass
+        return alerts[alerts["region"].isin(list(regions))].reset_index(drop=True) if regions else alerts
+    statement = (select(*(table.c[name] for name in FATIGUE_COLUMNS))
+                 .where(table.c.as_of == day, table.c.window_start == first, *_region_filter(table.c.region, regions)))
+    alerts = read_frame(engine, statement)
+    alerts = alerts.astype({"streak_days": "int64", "recent_tasks": "int64", "severity": "float64",
+                            **{name: "float64" for name in FATIGUE_RATES},
+                            **{name: "str" for name in ("member_id", *SEGMENTS, "reasons")}})
+    alerts["vendor"] = alerts["vendor"].fillna(DIRECT)
+    return alerts.sort_values(["severity", "member_id"], ascending=[False, True], ignore_index=True)
+
+
+FATIGUE_COLUMNS = ["member_id", "region", "country", "vendor", "baseline_quality", "recent_quality", "baseline_aht",
+                   "recent_aht", "recent_daily_hours", "streak_days", "recent_tasks", "reasons", "severity"]
+FATIGUE_RATES = ("baseline_quality", "recent_quality", "baseline_aht", "recent_aht", "recent_daily_hours")
+# Days a member's activity bitmap covers back from as_of (bits 0..61 of a 64-bit integer).
+MASK_DAYS = 62
+
+
+def fatigue_alerts_from_sql(connection, as_of, *, window_start, last_day=None, projects=None, regions=None,
+                            **thresholds) -> pd.DataFrame:
+    """`fatigue_alerts` of the non-staff activity of days window_start..last_day (default as_of), aggregated in SQL
+    per member and project."""
+    activity, member = Activity.__table__, Member.__table__
+    from core.rollups.workforce import day_number, day_number_sql
+    day, first = as_date(as_of), as_date(window_start)
+    recent = activity.c.day >= day - dt.timedelta(days=6)
+    base = and_(activity.c.day >= day - dt.timedelta(days=34), activity.c.day <= day - dt.timedelta(days=7))
+    kept = or_(activity.c.tasks_submitted > 0, activity.c.active_minutes > 0)
+    back = literal(day_number(day)) - day_number_sql(connection, activity.c.day)
+    bit = cast(literal_column("1"), BigInteger).op("<<")(back)
+    in_mask = activity.c.day >= max(first, day - dt.timedelta(days=MASK_DAYS - 1))
+
+    def total(name, when):
+        return func.sum(case((when, activity.c[name]), else_=literal_column("0")))
+
+    # SQLite: reading the window in key order (member, project, day) groups without sorting, about twice as
+    # fast as the day index plus a sort; a day wrapped in an expression keeps the planner off the day index.
+    scanned_day = func.coalesce(activity.c.day, activity.c.day) if connection.dialect.name == "sqlite" \
+        else activity.c.day
+    # Staff and bots are few: leaving them out costs less than listing every counted member.
+    counted = activity.c.member_id.in_(select(member.c.member_id).where(
+        member.c.region.in_(list(regions)), not_(member.c.is_staff), not_(member.c.is_bot))) if regions else \
+        activity.c.member_id.not_in(select(member.c.member_id).where(or_(member.c.is_staff, member.c.is_bot)))
+    sums = (
+        select(activity.c.member_id, activity.c.project_id,
+               func.sum(case((recent, 1), else_=0)).label("recent_rows"),
+               func.sum(case((base, 1), else_=0)).label("base_rows"),
+               *(total(name, recent).label(key) for name, key in PAIR_MEASURES.items()),
+               total("active_minutes", recent).label("active_minutes"),
+               *(total(name, base).label(f"{key}_base") for name, key in PAIR_MEASURES.items()),
+               cast(func.sum(case((and_(kept, in_mask), bit), else_=literal_column("0"))), BigInteger).label("mask"))
+        .where(scanned_day >= first, scanned_day <= min(day, as_date(last_day) if last_day else day),
+               counted)
+        .group_by(activity.c.member_id, activity.c.project_id)
+    )
+    if projects:
+        sums = sums.where(activity.c.project_id.in_(list(projects)))
+    result = connection.execute(sums)
+    keys = list(result.keys())
+    rows = result.fetchall()
+    pairs = pd.DataFrame({key: list(values) for key, values in zip(keys, zip(*rows))} if rows else
+                         {key: [] for key in keys})
+    pairs = pairs.astype({"recent_rows": "int64", "base_rows": "int64", "mask": "int64",
+                          **{key: "float64" if key == "handle_seconds" else "int64" for key in PAIR_MEASURES.values()},
+                          **{f"{key}_base": "float64" if key == "handle_seconds" else "int64"
+                             for key in PAIR_MEASURES.values()}, "active_minutes": "float64"})
+    return _fatigue_from_pairs(pairs, pd.Timestamp(day), first, connection=connection, projects=projects,
+                               regions=regions, **thresholds)
+
+
+PAIR_MEASURES = {"tasks_approved": "approved", "tasks_rejected": "rejected", "tasks_submitted": "submitted",
+                 "handle_seconds": "handle_seconds"}
+FATIGUE_DEFAULTS = dict(min_baseline_days=10, min_recent_tasks=20, quality_drop=0.10, aht_rise=0.25,
+                        max_daily_hours=9.0, max_streak_days=12, min_signals=2)
+
+
+def _fatigue_from_pairs(pairs: pd.DataFrame, as_of: pd.Timestamp, window_start: dt.date, *, connection, projects,
+                        regions, **thresholds) -> pd.DataFrame:
+    """The alerts from per (member, project) window sums and day bitmaps (bit k = as_of − k days)."""
+    pairs = pairs.sort_values(["member_id", "project_id"], ignore_index=True)
+    starts = np.flatnonzero(pairs["member_id"].ne(pairs["member_id"].shift()).to_numpy()) if len(pairs) else \
+        np.array([], dtype="int64")
+    members = pairs["member_id"].to_numpy()[starts]
+    mask = np.bitwise_or.reduceat(pairs["mask"].to_numpy(), starts) if len(starts) else np.array([], dtype="int64")
+    recent_bits, base_bits = (1 << 7) - 1, ((1 << 35) - 1) ^ ((1 << 7) - 1)
+    per_member = pd.DataFrame({
+        "days_recent": np.bitwise_count(mask & recent_bits).astype("int64"),
+        "days_baseline": np.bitwise_count(mask & base_bits).astype("int64"),
+        "mask": mask,
+    }, index=pd.Index(members, name="member_id"))
+    sums = pairs.groupby("member_id", sort=True)[["active_minutes", "submitted", "recent_rows"]].sum()
+    per_member["active_minutes_recent"] = sums["active_minutes"]
+    per_member["submitted_recent"] = sums["submitted"]
+    active = per_member[per_member["days_recent"] > 0]
+    # Like `fatigue_alerts`: a member without baseline days has NaN there (a left join), not 0.
+    totals = pd.DataFrame({"days_recent": active["days_recent"],
+                           "days_baseline": active["days_baseline"].where(active["days_baseline"] > 0),
+                           "active_minutes_recent": active["active_minutes_recent"],
+                           "submitted_recent": active["submitted_recent"]})
+    both = pairs[(pairs["recent_rows"] > 0) & (pairs["base_rows"] > 0)].set_index(["member_id", "project_id"])
+    matched = _matched(both[[*PAIR_MEASURES.values(), *(f"{key}_base" for key in PAIR_MEASURES.values())]])
+    streaks = _streaks_from_masks(active["mask"], as_of, window_start, connection=connection, projects=projects,
+                                  regions=regions)
+    alerts = _fatigue_verdicts(totals, matched, streaks, None, **{**FATIGUE_DEFAULTS, **thresholds})
+    segments = _member_segments(connection, alerts["member_id"].tolist())
+    alerts = alerts.astype({"member_id": "str"}).merge(segments, on="member_id", how="left")
+    alerts["vendor"] = alerts["vendor"].fillna(DIRECT)
+    return alerts[["member_id", *SEGMENTS, *alerts.columns.drop(["member_id", *SEGMENTS])]]
+
+
+SEGMENTS = ["region", "country", "vendor"]
+
+
+def _member_segments(connection, members: list[str]) -> pd.DataFrame:
+    """Region, country and vendor of the given members (looked up after aggregating: alerts name few)."""
+    member = Member.__table__
+    rows = []
+    for start in range(0, len(members), 5_000):
+        rows += connection.execute(select(member.c.member_id, *(member.c[name] for name in SEGMENTS))
+                                   .where(member.c.member_id.in_(members[start:start + 5_000]))).fetchall()
+    columns = list(zip(*rows)) if rows else [[] for _ in range(len(SEGMENTS) + 1)]
+    return pd.DataFrame({name: pd.Series(list(values), dtype="str")
+                         for name, values in zip(["member_id", *SEGMENTS], columns)})
+
+
+def _streaks_from_masks(masks: pd.Series, as_of: pd.Timestamp, window_start: dt.date, *, connection, projects,
+                        regions) -> pd.Series:
+    """The current run of active days (ending on as_of or the day before) from each member's day bitmap."""
+    values = masks.to_numpy(dtype="int64")
+    skip = np.where(values & 1, 0, np.where(values & 2, 1, -1))
+    shifted = np.where(skip >= 0, values >> np.maximum(skip, 0), 0)
+    runs = np.bitwise_count(shifted ^ (shifted + 1)).astype("int64") - 1
+    streaks = pd.Series(np.where(skip >= 0, runs, 0), index=masks.index, dtype="int64")
+    # A run reaching the bitmap's first day may go on before it when the window is longer.
+    covered = (as_of.date() - window_start).days + 1
+    longer = streaks.index[(skip >= 0) & (runs + skip >= MASK_DAYS)] if covered > MASK_DAYS else []
+    if len(longer):
+        streaks.loc[longer] = _streaks_from_rows(connection, list(longer), as_of, window_start, projects, regions)
+    return streaks
+
+
+def _streaks_from_rows(connection, members: list[str], as_of, window_start, projects, regions) -> pd.Series:
+    activity = Activity.__table__
+    statement = (select(activity.c.member_id, type_coerce(activity.c.day, String).label("day"))
+                 .where(activity.c.member_id.in_(members), activity.c.day >= window_start,
+                        activity.c.day <= as_date(as_of),
+                        or_(activity.c.tasks_submitted > 0, activity.c.active_minutes > 0)).distinct())
+    if projects:
+        statement = statement.where(activity.c.project_id.in_(list(projects)))
+    rows = pd.DataFrame(connection.execute(statement).fetchall(), columns=["member_id", "day"])
+    rows["day"] = as_days(rows["day"])
+    return _current_streaks(rows.drop_duplicates(), as_day(as_of)).reindex(members, fill_value=0)
+
+
+def load_member_daily(engine: Engine, member_id: str, *, start, end, projects=None) -> pd.DataFrame:
+    """One tasker's activity rows for days start..end (for `core.metrics.drilldown.member_daily`)."""
+    activity = Activity.__table__
+    statement = (select(*loader_columns(activity)).where(activity.c.member_id == member_id,
+                                                         activity.c.day >= as_date(start),
+                                                         activity.c.day <= as_date(end))
+                 .order_by(activity.c.day, activity.c.project_id))
+    if projects:
+        statement = statement.where(activity.c.project_id.in_(list(projects)))
+    return read_frame(engine, statement, days=("day",))
+
+
+def load_recent_members(engine: Engine, project_id: str, *, start, end, regions=None) -> pd.Series:
+    """How many distinct taskers had a row on a project in days start..end, per region ('Unknown': none)."""
+    table = _tables().presence
+    region = func.coalesce(table.c.region, "Unknown")
+    in_range = _presence_in_range(table.c.seen, start, end)
+    if in_range is None:
+        return pd.Series(dtype="int64", name="member_id").rename_axis("region")
+    statement = (select(region.label("region"), func.count(func.distinct(table.c.member_id)).label("members"))
+                 .where(table.c.project_id == project_id, *in_range, *_region_filter(table.c.region, regions))
+                 .group_by(region))
+    counts = read_frame(engine, statement)
+    return pd.Series(counts["members"].astype("int64").to_numpy(), index=pd.Index(counts["region"], name="region"),
+                     name="member_id")
+
+
+def _presence_in_range(bits, start, end) -> list | None:
+    """Conditions keeping presence rows with a bit set in days start..end (None: an empty range)."""
+    rollup = _tables()
+    masks = rollup.range_masks(as_date(start), as_date(end))
+    if not masks:
+        return None
+    block = rollup.presence.c.block
+    return [block.between(min(masks), max(masks)),
+            or_(*((block == number) & (bits.op("&")(mask) != 0) for number, mask in masks.items()))]
+
+
+def load_affected_members(engine: Engine, project_id: str, since, *, end, regions=None, values=None,
+                          by: str = "region") -> list[str]:
+    """`affected_members` from the bitmaps: taskers who submitted on the project in since..end, in those regions."""
+    table = _tables().presence
+    in_range = _presence_in_range(table.c.worked, since, end)
+    if in_range is None:
+        return []
+    conditions = [table.c.project_id == project_id, *in_range, *_region_filter(table.c.region, regions)]
+    if values is not None:
+        named = [value for value in values if value != "Unknown"]
+        conditions.append(or_(table.c[by].in_(named), *([table.c[by].is_(None)] if "Unknown" in values else [])))
+    statement = select(table.c.member_id).where(*conditions).distinct().order_by(table.c.member_id)
+    with engine.connect() as connection:
+        return [member_id for (member_id,) in connection.execute(statement)]
