@@ -76,6 +76,7 @@ POLICY_FIELDS = ("first_response_minutes", "resolution_minutes", "business_hours
 def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_version: int, actor: str,
                   actor_role: str) -> int:
     """Change an SLA policy's targets or clock if nobody changed it since `expected_version` (admins only; audited)."""
+    from core import rollups
     from core.db import bump_data_version, session_scope
     from core.errors import CrowdPulseError, StaleEdit
     from core.people import require_role
@@ -101,6 +102,9 @@ def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_ver
         session.add(policy)
         session.add(models.AuditEvent(actor=actor, action="update", entity="sla_policy", entity_id=str(policy_id),
                                       before=before, after=dict(changes)))
+        session.flush()
+        # Settled items' clocks were computed under the old policy: recompute them in this transaction.
+        rollups.refresh(session.connection(), "sla_policies")
         bump_data_version(session)
         return policy.version
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, String, func, select, type_coerce
+from sqlalchemy import Engine, Float, Integer, Numeric, String, func, select, type_coerce
 
 from core.errors import CrowdPulseError, UnknownMetric
 from core.metrics import (
@@ -386,8 +386,8 @@ def _pause_spells(pauses, items, rules, rule, now_minutes) -> pd.DataFrame | Non
     spells = spells[~np.isnan(spells["position"])]
     spells["position"] = spells["position"].astype("int64")
     spells["rule"] = rule[spells["position"].to_numpy()]
-    keep = [(r, s) in allowed for r, s in zip(spells["rule"], spells["status"])]
-    spells = spells[keep]
+    keep = np.array([(r, s) in allowed for r, s in zip(spells["rule"], spells["status"])], dtype=bool)
+    spells = spells[keep]  # a boolean array: an empty list would select no columns instead of no rows
     spells["still"] = np.isnan(spells["end"].to_numpy())
     spells["end"] = np.fmin(spells["end"].fillna(now_minutes), now_minutes)
     return spells.sort_values(["position", "start"], kind="stable", ignore_index=True)
@@ -597,9 +597,16 @@ def queue_breakdown(status: pd.DataFrame, by: Grouping, *, start, end) -> pd.Dat
     }, index=status.index).join(status[keys]).groupby(keys, dropna=False, sort=True).sum()
     due = status["due_effective"].between(start, end, inclusive="left")
     response_due = status["response_due"].between(start, end, inclusive="left")
-    met = sla_compliance(status[due], keys).set_index(keys)
-    response_met = sla_compliance(status[response_due], keys, target="first_response").set_index(keys)
+    met = sla_compliance(status[due], keys)
+    response_met = sla_compliance(status[response_due], keys, target="first_response")
     created = status[status["created_at"].between(start, end, inclusive="left")]
+    return _breakdown_table(now_counts, met, response_met, created, keys)
+
+
+def _breakdown_table(now_counts: pd.DataFrame, met: pd.DataFrame, response_met: pd.DataFrame, created: pd.DataFrame,
+                     keys: list[str]) -> pd.DataFrame:
+    """`queue_breakdown` from its parts: counts now (indexed by keys), compliance per target, items created."""
+    met, response_met = met.set_index(keys), response_met.set_index(keys)
     times = [(response_time_summary(created, kind, keys).set_index(keys)[["median_seconds", "p90_seconds"]] / 3600)
              .rename(columns=lambda name: f"{kind}_{name.replace('_seconds', '_hours')}") for kind in RESPONSE_KINDS]
     table = now_counts.join([met[["compliance", "count"]].rename(columns={"count": "due"}),
@@ -682,7 +689,9 @@ def response_time_summary(items: pd.DataFrame, kind: str, by: Grouping = None) -
     if kind not in RESPONSE_KINDS:
         raise UnknownMetric(f"Unknown response time {kind!r}: use one of {', '.join(RESPONSE_KINDS)}.")
     keys = group_columns(items, by)
-    seconds = (items[RESPONSE_KINDS[kind]] - items["created_at"]).dt.total_seconds()
+    # Roll-up reads carry the durations already (`QueueFacts.durations`), computed the same way.
+    seconds = items[f"{kind}_seconds"] if f"{kind}_seconds" in items else \
+        (items[RESPONSE_KINDS[kind]] - items["created_at"]).dt.total_seconds()
     frame = items[keys].assign(seconds=seconds)
     frame = frame[frame["seconds"].notna()]
     if not keys:
@@ -708,8 +717,12 @@ def response_times(items: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
     return combined[[*keys, "metric", "median_seconds", "p90_seconds", "count"]]
 
 
-def backlog(items: pd.DataFrame, now, by: str = "queue") -> pd.DataFrame:
-    """Open items per queue (or `by`, e.g. priority) and age bucket (<4h, 4–24h, 1–3d, 3–7d, >7d), zero-filled."""
+def backlog(items: pd.DataFrame, now, by: str = "queue", *, values=None) -> pd.DataFrame:
+    """Open items per queue (or `by`, e.g. priority) and age bucket (<4h, 4–24h, 1–3d, 3–7d, >7d), zero-filled.
+
+    The rows are every value of `by` among `items`, or `values` when given (e.g. every queue in
+    scope while `items` holds only the open ones).
+    """
     now = as_timestamp(now)
     (by,) = group_columns(items, by)
     open_items = items[items["resolved_at"].isna() & (items["created_at"] <= now)]
@@ -725,7 +738,7 @@ def backlog(items: pd.DataFrame, now, by: str = "queue") -> pd.DataFrame:
         .size()
     )
     grid = pd.MultiIndex.from_product(
-        [sorted(items[by].dropna().unique()),
+        [sorted(items[by].dropna().unique()) if values is None else sorted(values),
          pd.CategoricalIndex(BACKLOG_BUCKETS, categories=BACKLOG_BUCKETS, ordered=True)],
         names=[by, "bucket"],
     )
@@ -786,6 +799,11 @@ def escalation_reasons(items: pd.DataFrame, by: Grouping = None) -> pd.DataFrame
         }
     )
     table = frame.groupby(["escalation_reason", *keys]).agg(count=("open", "size"), open=("open", "sum")).reset_index()
+    return _escalation_shares(table, keys)
+
+
+def _escalation_shares(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Per-reason counts with each reason's share, most frequent first."""
     table["share"] = ratio(table["count"], table["count"].sum()) if len(table) else pd.Series(dtype="float64")
     return table.sort_values(["count", "escalation_reason", *keys], ascending=[False, True, *[True] * len(keys)],
                              ignore_index=True)
@@ -800,3 +818,494 @@ def open_escalations(status: pd.DataFrame) -> pd.DataFrame:
 
 def _naive_utc(timestamps: pd.Series) -> np.ndarray:
     return timestamps.dt.tz_convert("UTC").dt.tz_localize(None).to_numpy(dtype="datetime64[us]")
+
+
+# --- from the clock roll-up ----------------------------------------------------------------------
+# Resolved items' clocks are stored once per item (`core.rollups.queues`) and aggregated in SQL;
+# only the items whose clocks still run at `now` are computed here, from their status history.
+# Every function below gives what its counterpart above gives on `load_sla_status` output.
+
+DAY_US = 86_400_000_000
+DECIDED = ("met", "breached")
+# The groupings `QueueFacts.decided` understands besides the clock table's own columns.
+DUE_GROUPS = ("day", "week", "weekend")
+# The item columns the clock roll-up can group by.
+CLOCK_GROUPS = ("queue", "priority", "project_id")
+
+
+def _clock_table():
+    from core.rollups import queues as rollup
+    return rollup.clock
+
+
+def _micros_of(moment) -> int:
+    return as_timestamp(moment).value // 1000  # Timestamp.value is nanoseconds whatever the unit
+
+
+def _micros_series(timestamps: pd.Series) -> np.ndarray:
+    """Aware timestamps as float microseconds since the epoch (NaN for NaT), exact below 2**53."""
+    values = timestamps.dt.tz_convert("UTC").dt.as_unit("us")
+    return np.where(values.isna(), np.nan, values.to_numpy(dtype="datetime64[us]").astype("int64").astype("float64"))
+
+
+def _in_window(micros, low, high, closed: str):
+    """The window [low, high) when closed='left', (low, high] when 'right' (None = unbounded): a boolean mask
+    for an array of microseconds, or the list of SQL conditions for a column."""
+    inside = np.ones(len(micros), dtype=bool) if isinstance(micros, np.ndarray) else None
+    conditions = []
+    if low is not None:
+        conditions.append(micros >= low if closed == "left" else micros > low)
+    if high is not None:
+        conditions.append(micros < high if closed == "left" else micros <= high)
+    if inside is None:
+        return conditions
+    for condition in conditions:
+        inside &= condition
+    return inside
+
+
+def _days(numbers) -> pd.Series:
+    """UTC day numbers (days since 1970-01-01) as tz-naive midnight timestamps."""
+    values = np.asarray(numbers, dtype="int64") * DAY_US
+    return pd.Series(values.astype("datetime64[us]"))
+
+
+def load_live_status(engine: Engine, now, *, start=None, end=None, projects=None, regions=None) -> pd.DataFrame:
+    """`load_sla_status` for only the items whose clocks still run at `now`: open ones, and resolved ones
+    whose clock was paused and that `now` precedes. Found through the clock roll-up's index."""
+    from sqlalchemy import and_, or_
+
+    clock = _clock_table()
+    item, member = QueueItem.__table__, Member.__table__
+    now_us = _micros_of(now)
+    live = or_(clock.c.resolved_us.is_(None), and_(clock.c.pausable, clock.c.resolved_us > now_us))
+    ids = select(clock.c.item_id).where(live, *_clock_scope(clock, start=start, end=end, projects=projects))
+    statement = (
+        select(*loader_columns(item, without=["attributes"]), member.c.region, member.c.country)
+        .select_from(item.outerjoin(member, item.c.member_id == member.c.member_id))
+        .where(item.c.item_id.in_(ids))
+        .order_by(item.c.created_at, item.c.item_id)
+    )
+    if regions:
+        statement = statement.where(member.c.region.in_(list(regions)))
+    items = read_frame(engine, statement, timestamps=ITEM_TIMESTAMPS)
+    policies = load_policies(engine)
+    pauses = load_pauses(engine, policies, start=start, end=end, projects=projects, regions=regions)
+    return sla_status(items, policies, now, pauses=pauses)
+
+
+def _clock_scope(clock, *, start=None, end=None, projects=None, regions=None, queues=None, priorities=None,
+                 created_index: bool = True) -> list:
+    # `created_us + 0` is the same bound that no index can serve: SQLite, which keeps no statistics here,
+    # then takes the narrower index the query offers instead of the creation range.
+    created = clock.c.created_us if created_index else clock.c.created_us + 0
+    conditions = []
+    if start is not None:
+        conditions.append(created >= _micros_of(start))
+    if end is not None:
+        conditions.append(created < _micros_of(end))
+    for column, values in (("project_id", projects), ("queue", queues), ("priority", priorities)):
+        if values:
+            conditions.append(clock.c[column].in_(list(values)))
+    if regions:
+        member = Member.__table__
+        conditions.append(clock.c.member_id.in_(select(member.c.member_id).where(member.c.region.in_(list(regions)))))
+    return conditions
+
+
+class QueueFacts:
+    """The SLA facts of the queue items in a scope at `now`, read from the clock roll-up.
+
+    The scope is like `load_sla_status`'s (created in [start, end), projects, regions) and may be
+    narrowed to some queues and priorities. Resolved items count from SQL aggregates; `live` is
+    `load_live_status` output (the open items, with both clocks) and is added in where it counts.
+    Reads are memoised, so one object answers repeated questions (a weekly trend) cheaply.
+    """
+
+    def __init__(self, engine: Engine, now, *, start=None, end=None, projects=None, regions=None, queues=None,
+                 priorities=None, live: pd.DataFrame | None = None):
+        from core.rollups import queues as rollup
+
+        rollup.ensure_current(engine)
+        self.engine, self.now = engine, as_timestamp(now)
+        self.now_us = _micros_of(self.now)
+        self.scope = dict(start=None if start is None else as_timestamp(start),
+                          end=None if end is None else as_timestamp(end),
+                          projects=tuple(projects or ()), regions=tuple(regions or ()))
+        self.queues, self.priorities = tuple(queues or ()), tuple(priorities or ())
+        self._live = live
+        self._memo: dict = {}
+
+    @property
+    def live(self) -> pd.DataFrame:
+        """`load_live_status` of the scope: the items whose clocks still run at `now` (read on first use)."""
+        if "live" not in self._memo:
+            live = self._live if self._live is not None else load_live_status(self.engine, self.now, **self.scope)
+            if self.queues:
+                live = live[live["queue"].isin(list(self.queues))]
+            if self.priorities:
+                live = live[live["priority"].isin(list(self.priorities))]
+            self._memo["live"] = live
+        return self._memo["live"]
+
+    def narrowed(self, queues=(), priorities=()) -> "QueueFacts":
+        """The same facts for only some queues and priorities (the live items are not read again)."""
+        if not queues and not priorities:
+            return self
+        return QueueFacts(self.engine, self.now, **self.scope, queues=queues, priorities=priorities, live=self.live)
+
+    # -- SQL ------------------------------------------------------------------------------------------
+
+    def _where(self, clock, *, created_index: bool = True) -> list:
+        return _clock_scope(clock, **self.scope, queues=self.queues, priorities=self.priorities,
+                            created_index=created_index)
+
+    def _settled(self, clock):
+        """Resolved items whose clocks `now` cannot change (the rest are in `live`)."""
+        from sqlalchemy import and_, or_
+        return and_(clock.c.resolved_us.is_not(None), or_(~clock.c.pausable, clock.c.resolved_us <= self.now_us))
+
+    def _read(self, key, statement) -> pd.DataFrame:
+        if key not in self._memo:
+            self._memo[key] = _fetch(self.engine, statement)
+        return self._memo[key]
+
+    # -- what the pages ask -----------------------------------------------------------------------------
+
+    def _day_scope(self) -> tuple | None:
+        """The scope as creation days [first, stop) when the per-day tables can answer for it (whole days, no
+        region filter: regions belong to members, which those tables do not split by); else None."""
+        if self.scope["regions"]:
+            return None
+        bounds = []
+        for moment in (self.scope["start"], self.scope["end"]):
+            micros = None if moment is None else _micros_of(moment)
+            if micros is not None and micros % DAY_US:
+                return None
+            bounds.append(None if micros is None else micros // DAY_US)
+        return tuple(bounds)
+
+    def _day_where(self, table, days: tuple) -> list:
+        conditions = [] if days[0] is None else [table.c.created_day >= days[0]]
+        conditions += [] if days[1] is None else [table.c.created_day < days[1]]
+        for column, values in (("project_id", self.scope["projects"]), ("queue", self.queues),
+                               ("priority", self.priorities)):
+            if values:
+                conditions.append(table.c[column].in_(list(values)))
+        return conditions
+
+    def _flow(self) -> pd.DataFrame:
+        """Items in scope per queue, priority, project_id, creation day and resolution day (NaN while open)."""
+        from sqlalchemy import func
+
+        from core.rollups import queues as rollup
+        days = self._day_scope()
+        if days is not None:
+            table = rollup.flow
+            columns = [*[table.c[key] for key in CLOCK_GROUPS], table.c.created_day, table.c.resolved_day, table.c["items"]]
+            return self._read("flow", select(*columns).where(*self._day_where(table, days)))
+        clock = _clock_table()
+        groups = [*[clock.c[key] for key in CLOCK_GROUPS], clock.c.created_day, clock.c.resolved_day]
+        return self._read("flow", select(*groups, func.count().label("items"))
+                          .where(*self._where(clock)).group_by(*groups))
+
+    def values(self, column: str) -> list:
+        """The distinct values of queue, priority or project_id among the items in scope, sorted."""
+        return sorted(self._flow()[column].dropna().unique())
+
+    def counts(self) -> pd.DataFrame:
+        """Items in scope per queue and priority."""
+        flow = self._flow()
+        return flow.groupby(["queue", "priority"], sort=True)["items"].sum().astype("int64").reset_index()
+
+    def decided(self, target: str = "resolution", *, due_from=None, due_to=None, closed: str = "left",
+                by: Grouping = None) -> pd.DataFrame:
+        """Met and breached clocks of one target due in the window, per `by` (queue, priority, project_id,
+        or the due moment's UTC `day`, ISO `week` or `weekend`): [by…], met, breached."""
+        prefix = _target_prefix(target)
+        keys = [by] if isinstance(by, str) else list(by or [])
+        unknown = [key for key in keys if key not in (*CLOCK_GROUPS, *DUE_GROUPS)]
+        if unknown:
+            raise UnknownMetric(f"Cannot group SLA clocks by {', '.join(unknown)}: use queue, priority, project_id, "
+                                "day, week or weekend.")
+        low = None if due_from is None else _micros_of(due_from)
+        high = None if due_to is None else _micros_of(due_to)
+        # One read per window at the finest grain (queue, priority, project, due day); coarser ones are sums.
+        fine = self._decided_by_day(prefix, low, high, closed)
+        fine = fine.assign(week=_day_group("week", fine["day"].to_numpy()),
+                           weekend=_day_group("weekend", fine["day"].to_numpy()))
+        if keys:
+            both = fine.groupby(keys, dropna=False, sort=True)[["met", "breached"]].sum().reset_index()
+        else:
+            both = fine[["met", "breached"]].sum().to_frame().T
+        both[["met", "breached"]] = both[["met", "breached"]].astype("int64")
+        for key in keys:
+            if key in ("day", "week"):
+                both[key] = _days(both[key].to_numpy())
+            elif key == "weekend":
+                both[key] = both[key].astype(bool)
+        return both
+
+    def _decided_by_day(self, prefix: str, low, high, closed: str) -> pd.DataFrame:
+        """Met and breached clocks due in the window per queue, priority, project_id and due day (settled + live)."""
+        from sqlalchemy import case, func
+
+        from core.rollups import queues as rollup
+
+        clock = _clock_table()
+        due, day, state = clock.c[f"{prefix}due_us"], clock.c[f"{prefix}due_day"], clock.c[f"{prefix}state"]
+        groups = [clock.c.queue, clock.c.priority, clock.c.project_id, day.label("day")]
+
+        def item_by_item(start, stop, *extra):
+            """Settled clocks due in [start, stop), read per item (None: unbounded)."""
+            # Without statistics SQLite would walk the whole creation range; a due window or the few paused
+            # clocks are far narrower, so the creation bounds are kept away from the planner's index choice.
+            narrow = start is not None or stop is not None or bool(extra)
+            statement = (
+                select(*groups, func.sum(case((state == "met", 1), else_=0)).label("met"),
+                       func.sum(case((state == "breached", 1), else_=0)).label("breached"))
+                .where(*self._where(clock, created_index=not narrow), self._settled(clock), state.in_(DECIDED),
+                       *extra, *_in_window(due, start, stop, "left"))
+                .group_by(*groups)
+            )
+            return self._read(("decided items", prefix, start, stop, len(extra)), statement)
+
+        # As a half-open window [first, stop) of microseconds.
+        first = low if closed == "left" or low is None else low + 1
+        stop = high if closed == "left" or high is None else high + 1
+        days = self._day_scope()
+        whole_first = None if first is None else -(-first // DAY_US) * DAY_US
+        whole_stop = None if stop is None else stop // DAY_US * DAY_US
+        if days is None or (whole_first is not None and whole_stop is not None and whole_first >= whole_stop):
+            settled = item_by_item(first, stop)
+        else:
+            # Whole due days from the per-day table (paused clocks item by item), the partial days at the ends item by item.
+            table = rollup.sla_day
+            keys = [table.c.queue, table.c.priority, table.c.project_id, table.c.due_day.label("day")]
+            window = [] if whole_first is None else [table.c.due_day >= whole_first // DAY_US]
+            window += [] if whole_stop is None else [table.c.due_day < whole_stop // DAY_US]
+            counted = (select(*keys, func.sum(table.c.met).label("met"), func.sum(table.c.breached).label("breached"))
+                       .where(table.c.target == target_name(prefix), *window, *self._day_where(table, days))
+                       .group_by(*keys))
+            parts = [self._read(("decided days", prefix, whole_first, whole_stop), counted),
+                     item_by_item(whole_first, whole_stop, clock.c.pausable)]
+            if first is not None and first < whole_first:
+                parts.append(item_by_item(first, whole_first))
+            if stop is not None and whole_stop < stop:
+                parts.append(item_by_item(whole_stop, stop))
+            settled = pd.concat(parts, ignore_index=True)
+        live = self.live
+        due_micros = _micros_series(live["due_effective" if prefix == "" else f"{prefix}due"])
+        live_state = live[f"{prefix}state"].to_numpy()
+        chosen = _in_window(due_micros, low, high, closed) & np.isin(live_state, DECIDED)
+        running = pd.DataFrame({key: live.loc[chosen, key].to_numpy() for key in CLOCK_GROUPS})
+        running["day"] = np.floor(due_micros[chosen] / DAY_US)
+        running["met"] = (live_state[chosen] == "met").astype("int64")
+        running["breached"] = (live_state[chosen] == "breached").astype("int64")
+        settled = settled.fillna({"met": 0, "breached": 0}).astype({"met": "int64", "breached": "int64"})
+        both = pd.concat([settled, running], ignore_index=True) if len(running) else settled.copy()
+        both["day"] = both["day"].astype("float64").astype("int64") if len(both) else both["day"].astype("int64")
+        return both
+
+    def compliance(self, target: str = "resolution", *, due_from=None, due_to=None, closed: str = "left",
+                   by: Grouping = None) -> pd.DataFrame:
+        """`sla_compliance` of the clocks due in the window: [by…], compliance, met, breached, at_risk, count."""
+        prefix = _target_prefix(target)
+        keys = [by] if isinstance(by, str) else list(by or [])
+        decided = self.decided(target, due_from=due_from, due_to=due_to, closed=closed, by=keys)
+        live = self.live
+        due_micros = _micros_series(live["due_effective" if prefix == "" else f"{prefix}due"])
+        window = live[_in_window(due_micros, None if due_from is None else _micros_of(due_from),
+                                 None if due_to is None else _micros_of(due_to), closed)]
+        # Groups with a clock due but not decided yet (open, at risk, paused) show, as `sla_compliance` shows them.
+        at_risk = sla_compliance(window, keys or None, target=target)[[*keys, "at_risk"]]
+        if keys:
+            counts = decided.merge(at_risk, on=keys, how="outer").sort_values(keys, ignore_index=True)
+        else:
+            counts = decided.assign(at_risk=at_risk["at_risk"].to_numpy())
+        counts = counts.fillna({"met": 0, "breached": 0, "at_risk": 0})
+        counts[["met", "breached", "at_risk"]] = counts[["met", "breached", "at_risk"]].astype("int64")
+        counts["count"] = counts["met"] + counts["breached"]
+        counts["compliance"] = ratio(counts["met"], counts["count"])
+        return counts[[*keys, "compliance", "met", "breached", "at_risk", "count"]]
+
+    def compliance_trend(self, target: str = "resolution", *, freq: str = "D", due_from=None, due_to=None,
+                         by: Grouping = None) -> pd.DataFrame:
+        """`sla_compliance_trend` of the clocks due in [due_from, due_to): date, [by…], compliance, met, breached, count."""
+        keys = [by] if isinstance(by, str) else list(by or [])
+        period = {"D": "day", "W": "week"}.get(freq)
+        if period is None:
+            raise UnknownMetric(f"Unknown trend frequency {freq!r}: use D or W.")
+        trend = self.decided(target, due_from=due_from, due_to=due_to, by=[period, *keys]).rename(columns={period: "date"})
+        trend = trend.sort_values(["date", *keys], ignore_index=True)
+        trend["count"] = trend["met"] + trend["breached"]
+        trend["compliance"] = ratio(trend["met"], trend["count"])
+        return trend[["date", *keys, "compliance", "met", "breached", "count"]]
+
+    def durations(self, *, created_from=None, created_to=None, closed: str = "left", by: Grouping = None,
+                  kinds=tuple(RESPONSE_KINDS)) -> pd.DataFrame:
+        """Items created in the window: [by…], then `{kind}_seconds` for each of `kinds` (first_response,
+        resolution), as `response_time_summary` reads them. Only the columns asked for are read: at a quarter
+        of a million items each one costs."""
+        keys = [by] if isinstance(by, str) else list(by or [])
+        clock = _clock_table()
+        low = None if created_from is None else _micros_of(created_from)
+        high = None if created_to is None else _micros_of(created_to)
+        seconds = {"first_response": clock.c.response_seconds, "resolution": clock.c.resolution_seconds}
+        statement = (select(*[clock.c[key] for key in keys], *[seconds[kind].label(f"{kind}_seconds") for kind in kinds])
+                     .where(*self._where(clock), *_in_window(clock.c.created_us, low, high, closed)))
+        frame = self._read(("durations", low, high, closed, tuple(keys), tuple(kinds)), statement)
+        return frame.astype({f"{kind}_seconds": "float64" for kind in kinds})
+
+    def open_at(self, moment) -> int:
+        """Items in scope created by `moment` and not resolved by then."""
+        from sqlalchemy import func
+        clock = _clock_table()
+        at = _micros_of(moment)
+        total = 0
+        # Two index reads (still open; resolved after the moment) instead of one scan of everything created.
+        for unresolved in (clock.c.resolved_us.is_(None), clock.c.resolved_us > at):
+            statement = select(func.count().label("n")).where(*self._where(clock, created_index=False), unresolved,
+                                                              clock.c.created_us + 0 <= at)
+            total += int(self._read(("open_at", at, str(unresolved)), statement).iloc[0, 0])
+        return total
+
+    def open_by_day(self, start, end) -> pd.DataFrame:
+        """`backlog_trend`: open items per queue at the end of each UTC day from start to end (both included)."""
+        flow = self._flow()
+        resolved = flow[flow["resolved_day"].notna()]
+        moves = pd.concat([flow[["queue", "created_day", "items"]].rename(columns={"created_day": "day"}).assign(added=1),
+                           resolved[["queue", "resolved_day", "items"]].rename(columns={"resolved_day": "day"})
+                           .assign(added=-1)], ignore_index=True)
+        moves["day"] = moves["day"].astype("int64")
+        days = pd.date_range(as_day(start), as_day(end), freq="D")
+        numbers = (days.to_numpy(dtype="datetime64[us]").astype("int64") // DAY_US)
+        frames = []
+        for queue, group in moves.groupby("queue", sort=True):
+            change = (group["added"].astype("int64") * group["items"].astype("int64")).groupby(group["day"]).sum()
+            change = change.sort_index()
+            running = np.cumsum(change.to_numpy())
+            # Open at the end of day d = items created up to d − items resolved up to d.
+            position = np.searchsorted(change.index.to_numpy(dtype="int64"), numbers, side="right") - 1
+            open_count = np.where(position >= 0, running[np.clip(position, 0, None)], 0)
+            frames.append(pd.DataFrame({"date": days, "queue": queue, "open_count": open_count.astype("int64")}))
+        if not frames:
+            return pd.DataFrame({"date": pd.Series(dtype="datetime64[us]"), "queue": pd.Series(dtype="str"),
+                                 "open_count": pd.Series(dtype="int64")})
+        trend = pd.concat(frames, ignore_index=True).sort_values(["date", "queue"], ignore_index=True)
+        trend["date"] = trend["date"].astype("datetime64[us]")
+        return trend
+
+    def escalation_reasons(self, *, created_from=None, created_to=None, by: Grouping = None) -> pd.DataFrame:
+        """`escalation_reasons` of the escalation items created in [created_from, created_to)."""
+        from sqlalchemy import case, func
+        keys = [by] if isinstance(by, str) else list(by or [])
+        clock = _clock_table()
+        low = None if created_from is None else _micros_of(created_from)
+        high = None if created_to is None else _micros_of(created_to)
+        reason = func.coalesce(clock.c.escalation_reason, "unspecified").label("escalation_reason")
+        groups = [reason, *[func.coalesce(clock.c[key], "unassigned").label(key) for key in keys]]
+        statement = (select(*groups, func.count().label("count"),
+                            func.sum(case((clock.c.resolved_us.is_(None), 1), else_=0)).label("open"))
+                     .where(*self._where(clock), clock.c.queue == "escalation",
+                            *_in_window(clock.c.created_us, low, high, "left"))
+                     .group_by(*groups))
+        table = self._read(("escalations", low, high, tuple(keys)), statement).copy()
+        table = table.sort_values(["escalation_reason", *keys], ignore_index=True)
+        table[["count", "open"]] = table[["count", "open"]].astype("int64")
+        return _escalation_shares(table, keys)
+
+
+def _fetch(engine: Engine, statement) -> pd.DataFrame:
+    """Run a select through the driver's own cursor: a quarter of a million rows in a fraction of the time
+    SQLAlchemy's row objects take. Numeric columns come back as float64 (NaN for NULL), others as objects."""
+    with engine.connect() as connection:
+        compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
+        params = compiled.construct_params()
+        if compiled.positional:
+            params = tuple(params[name] for name in compiled.positiontup)
+        names = [column.key for column in statement.selected_columns]
+        numeric = [isinstance(column.type, (Integer, Float, Numeric)) for column in statement.selected_columns]
+        cursor = connection.connection.cursor()
+        try:
+            cursor.execute(str(compiled), params)
+            rows = cursor.fetchall()
+        finally:
+            cursor.close()
+    if not rows:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in names})
+    table = np.array(rows, dtype=object)
+    frame = {}
+    for number, name in enumerate(names):
+        frame[name] = table[:, number].astype("float64") if numeric[number] else table[:, number]
+    return pd.DataFrame(frame)
+
+
+def target_name(prefix: str) -> str:
+    """The target whose `sla_status` columns carry this prefix."""
+    return next(name for name, known in TARGETS.items() if known == prefix)
+
+
+def _day_group(key: str, days: np.ndarray) -> np.ndarray:
+    """A UTC day number's ISO week (its Monday's day number) or whether it is a weekend (0/1)."""
+    numbers = days.astype("int64")
+    if key == "week":
+        return numbers - (numbers + 3) % 7  # 1970-01-01 was a Thursday: Monday = 0
+    return ((numbers + 3) % 7 >= 5).astype("int64")
+
+
+def queue_overview_from(facts: QueueFacts, now, *, start, end, stuck_after_hours: float = 24,
+                        max_retries: int = 3) -> QueueOverview:
+    """`queue_overview` from the clock roll-up (`facts` scoped like the status it would take)."""
+    start, end = as_timestamp(start), as_timestamp(end)
+    both = ("first_response", "resolution")
+    live = facts.live
+    breached = breached_open(live, targets=both)
+    created = facts.durations(created_from=start, created_to=end, kinds=("first_response",))
+    last_day = (end - pd.Timedelta(microseconds=1)).tz_convert("UTC").tz_localize(None)
+    return QueueOverview(
+        open_items=int(live["resolved_at"].isna().sum()),
+        breached_items=int(breached["item_id"].nunique()),
+        at_risk_items=int((live["state"] == "at_risk").sum()),
+        resolution=facts.compliance(due_from=start, due_to=end).iloc[0].to_dict(),
+        first_response=facts.compliance("first_response", due_from=start, due_to=end).iloc[0].to_dict(),
+        median_first_response_hours=float(response_time_summary(created, "first_response")["median_seconds"].iloc[0])
+        / 3600,
+        risk=breach_risk(live, targets=both)[OVERVIEW_COLUMNS["risk"]],
+        breached=breached[OVERVIEW_COLUMNS["breached"]],
+        paused=live.loc[live["paused"], OVERVIEW_COLUMNS["paused"]],
+        ages=backlog(live, now, values=facts.values("queue")),
+        open_by_day=facts.open_by_day(start.tz_convert("UTC").tz_localize(None), last_day),
+        stuck=stuck_items(live, now, stuck_after_hours=stuck_after_hours,
+                          max_retries=max_retries)[OVERVIEW_COLUMNS["stuck"]],
+        escalation_reasons=facts.escalation_reasons(created_from=start, created_to=end, by="owner_team"),
+        open_escalations=open_escalations(live)[OVERVIEW_COLUMNS["open_escalations"]],
+    )
+
+
+def queue_breakdown_from(facts: QueueFacts, by: str, *, start, end) -> pd.DataFrame:
+    """`queue_breakdown` from the clock roll-up: per queue, priority or project_id."""
+    keys = [by]
+    start, end = as_timestamp(start), as_timestamp(end)
+    live = facts.live
+    is_open = live["resolved_at"].isna()
+    now_counts = pd.DataFrame({
+        "open": is_open.astype("int64"),
+        "breached_open": (is_open & (live["state"] == "breached")).astype("int64"),
+        "at_risk": (live["state"] == "at_risk").astype("int64"),
+    }, index=live.index).join(live[keys]).groupby(keys, dropna=False, sort=True).sum()
+    every = pd.Index(facts.values(by), name=by)
+    now_counts = now_counts.reindex(every, fill_value=0).astype("int64")
+    met = facts.compliance(due_from=start, due_to=end, by=keys)
+    response_met = facts.compliance("first_response", due_from=start, due_to=end, by=keys)
+    created = facts.durations(created_from=start, created_to=end, by=keys)
+    return _breakdown_table(now_counts, met, response_met, created, keys)
+
+
+def load_arrivals(engine: Engine, queue: str, *, start=None, end=None) -> pd.DataFrame:
+    """When each item of one queue created in [start, end) arrived (`created_at`), read from the clock roll-up."""
+    clock = _clock_table()
+    statement = select(clock.c.created_us).where(clock.c.queue == queue,
+                                                 *_clock_scope(clock, start=start, end=end))
+    micros = _fetch(engine, statement)["created_us"].to_numpy(dtype="float64").astype("int64")
+    return pd.DataFrame({"created_at": pd.Series(micros.astype("datetime64[us]")).dt.tz_localize("UTC")})

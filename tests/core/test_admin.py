@@ -50,3 +50,12 @@ def test_settings_keep_their_json_type_and_version(engine):
     assert frame[["key", "value", "version"]].values.tolist() == [["stuck_after_hours", "12", 1]]
     with pytest.raises(StaleEdit):
         admin.update_setting(engine, key="stuck_after_hours", value=6, expected_version=0, actor="b", actor_role="admin")
+
+
+def test_a_policy_edit_recomputes_the_settled_clocks_in_the_same_write(engine, policy_id):
+    from core.rollups import queues as queue_rollup
+
+    admin.update_policy(engine, policy_id=policy_id, changes={"resolution_minutes": 600}, expected_version=1,
+                        actor="ana", actor_role="admin")
+    with engine.connect() as connection:
+        assert queue_rollup.is_current(connection)  # readers need no rebuild of their own
