@@ -254,6 +254,7 @@ def triage_messages(engine: Engine, *, versions: Mapping[str, int], actor: str, 
             shown = ", ".join(stale[:5]) + (f" and {len(stale) - 5} more" if len(stale) > 5 else "")
             raise StaleFeedback(f"Someone else changed {shown} after you opened the inbox, so nothing was saved. "
                                 "Reload to see their change, then try again.")
+        _refresh_rollups(session, "feedback", list(new_versions))  # the roll-up counts untriaged messages
         bump_data_version(session)
     return new_versions
 

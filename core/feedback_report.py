@@ -87,17 +87,25 @@ def build_feedback_report(messages: pd.DataFrame, responses: pd.DataFrame, surve
                           as_of, taxonomy: Sequence[themes.Theme] = themes.TAXONOMY,
                           names: Mapping[str, Mapping[str, str]] | None = None, top: int = 5,
                           segments_by=("region", "project_id"), weeks: int | None = None,
-                          min_segment_mentions: int = 5) -> FeedbackReport:
+                          min_segment_mentions: int = 5, scorecard: pd.DataFrame | None = None,
+                          affected: pd.DataFrame | None = None) -> FeedbackReport:
     """The `top` themes by impact in the messages of [start, end], each with figures, quotes, segments and owner.
 
     `names` maps a segment column to readable names of its values (e.g. project_id → project name).
     `rising` lists themes whose negative mentions grew fast this week, whatever their rank.
+    `scorecard` and `affected` may be given when already computed (`theme_scorecard` with the same
+    `as_of` and `weeks`; `theme_segments` by at least `segments_by`).
     """
     names = names or {}
     labels, owners = themes.theme_labels(taxonomy), themes.theme_owners(taxonomy)
-    scorecard = feedback.theme_scorecard(messages, responses, as_of, weeks=weeks)
-    affected = feedback.theme_segments(messages, [c for c in segments_by if c in messages],
-                                       min_mentions=min_segment_mentions)
+    if scorecard is None:
+        scorecard = feedback.theme_scorecard(messages, responses, as_of, weeks=weeks)
+    columns = feedback.SCOPE_SEGMENTS if isinstance(messages, feedback.MessageScope) else messages.columns
+    segments_by = [c for c in segments_by if c in columns]
+    if affected is None:
+        affected = feedback.theme_segments(messages, segments_by, min_mentions=min_segment_mentions)
+    else:
+        affected = affected[affected["dimension"].isin(segments_by)]
     issues = []
     for rank, row in enumerate(scorecard[scorecard["negative"] > 0].head(top).itertuples(), start=1):
         issues.append(ReportIssue(
@@ -110,13 +118,14 @@ def build_feedback_report(messages: pd.DataFrame, responses: pd.DataFrame, surve
             quotes=tuple(issue_quotes(messages, row.theme)),
             segments=tuple(affected_segments(affected[affected["theme"] == row.theme], names)),
         ))
-    summary = feedback.sentiment_summary(messages).iloc[0] if len(messages) else None
+    count = feedback.message_count(messages)
+    summary = feedback.sentiment_summary(messages).iloc[0] if count else None
     rising = [{"theme": row.theme, "label": labels.get(row.theme, row.theme.replace("_", " ")),
                "owner": owners.get(row.theme, "ops"), "recent_negative": int(row.recent_negative),
                "usual_negative": float(row.usual_negative), "growth": float(row.growth)}
               for row in feedback.growing_negative_themes(messages, as_of, since=start).itertuples()]
     return FeedbackReport(start=pd.Timestamp(start).date(), end=pd.Timestamp(end).date(),
-                          generated_at=as_timestamp(as_of), messages=len(messages),
+                          generated_at=as_timestamp(as_of), messages=count,
                           net_sentiment=None if summary is None or pd.isna(summary["net"]) else float(summary["net"]),
                           survey=_latest_survey(responses, surveys), issues=issues, rising=rising)
 
@@ -129,6 +138,8 @@ def rising_text(rising: dict) -> str:
 
 def issue_quotes(messages: pd.DataFrame, theme: str, k: int = 3) -> list[str]:
     """Representative quotes for a theme as an issue: drawn from its negative mentions when there are enough."""
+    if isinstance(messages, feedback.MessageScope):
+        return messages.quotes(theme, k=k, negative_first=True)
     mentions = feedback.theme_messages(messages, theme)
     negative = mentions[feedback.effective_sentiment(mentions) <= feedback.NEGATIVE_AT]
     pool = negative if len(negative) >= k else mentions

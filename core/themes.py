@@ -402,11 +402,16 @@ def _length_penalty(text: str) -> int:
 # --- quotes ----------------------------------------------------------------------------------
 
 
-def representative_quotes(texts: Sequence[Any], sentiments: Sequence[Any], k: int = 3) -> list[str]:
-    """Up to k varied, readable texts whose sentiment is closest to the group's median."""
+def representative_quotes(texts: Sequence[Any], sentiments: Sequence[Any], k: int = 3,
+                          median: float | None = None, fill_with_similar: bool = True) -> list[str]:
+    """Up to k varied, readable texts whose sentiment is closest to the group's median (given, or of `sentiments`).
+
+    Short of k different ones, texts similar to a chosen one fill the rest (unless `fill_with_similar` is off).
+    """
     values = [_as_float(s) for s in sentiments]
-    scored = [v for v in values if not math.isnan(v)]
-    median = statistics.median(scored) if scored else 0.0
+    if median is None:
+        scored = [v for v in values if not math.isnan(v)]
+        median = statistics.median(scored) if scored else 0.0
     candidates = []
     for position, (text, value) in enumerate(zip(texts, values)):
         text = "" if _is_missing(text) else str(text).strip()
@@ -436,7 +441,7 @@ def representative_quotes(texts: Sequence[Any], sentiments: Sequence[Any], k: in
         chosen_words.append(words)
         if len(quotes) == k:
             return quotes
-    return quotes + similar[: k - len(quotes)]
+    return quotes + similar[: k - len(quotes)] if fill_with_similar else quotes
 
 
 # Two quotes say the same thing when this share of the shorter one's content words is in the

@@ -39,12 +39,13 @@ def _args(f: Filters) -> tuple:
     return f.start, f.end, f.projects, f.regions
 
 
-@st.cache_resource(show_spinner="Reading feedback…", max_entries=2)
-def _frames(data_version: int, start, end, projects, regions) -> tuple[pd.DataFrame, pd.DataFrame]:
-    # Held as shared objects rather than copied per call: every view below reads the same ~100k
-    # messages, and unpickling them for each would cost seconds on a cold run. Read-only by contract.
+@st.cache_resource(show_spinner=False, max_entries=2)
+def _frames(data_version: int, start, end, projects, regions) -> tuple:
+    # Messages are a roll-up scope that every view aggregates in SQL (texts are read only for the
+    # quotes and lists shown); survey responses are few enough to hold (comments included),
+    # as one shared object rather than copied per call. Read-only by contract.
     f = _filters(start, end, projects, regions)
-    return data.messages(f), data.responses(f)
+    return data.message_scope(f), data.responses(f)
 
 
 def as_of(f: Filters) -> pd.Timestamp:
@@ -119,19 +120,20 @@ def _overview(data_version: int, start, end, projects, regions, now) -> dict:
     messages, responses = _frames(data_version, start, end, projects, regions)
     labels, owners = theme_names()
     weeks = _weeks(start, now)
-    scorecard = feedback.with_theme_names(feedback.theme_scorecard(messages, responses, now, weeks=weeks),
+    trend = feedback.theme_trend(messages, now, weeks=weeks)
+    scorecard = feedback.with_theme_names(feedback.theme_scorecard(messages, responses, now, weeks=weeks, trend=trend),
                                           labels, owners)
     waves = feedback.survey_scorecard(responses, surveys())
-    unscored = messages.loc[messages["sentiment"].isna(), "language"].value_counts()
+    unscored = messages.unscored_languages()
     return {
-        "messages": len(messages),
-        "new_messages": int((messages["triage_status"] == "new").sum()),
+        "messages": messages.count(),
+        "new_messages": messages.new_count(),
         "summary": feedback.sentiment_summary(messages).iloc[0].to_dict(),
         "trend": feedback.sentiment_by_week(messages, now, weeks=weeks),
         "by_channel": feedback.sentiment_summary(messages, by="channel"),
         "scorecard": scorecard,
         "mix": feedback.with_theme_names(feedback.theme_sentiment_mix(messages), labels, owners),
-        "theme_trend": feedback.with_theme_names(feedback.theme_trend(messages, now, weeks=weeks), labels, owners),
+        "theme_trend": feedback.with_theme_names(trend, labels, owners),
         "segments": feedback.theme_segments(messages, ["region", "project_id", "channel"]),
         "waves": waves[waves["responses"] > 0].reset_index(drop=True),
         "unscored": unscored,
@@ -145,25 +147,20 @@ def overview(f: Filters) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _theme_detail(data_version: int, start, end, projects, regions, theme: str) -> dict:
-    from core import feedback_report, themes
     from core.metrics import feedback
     messages, _ = _frames(data_version, start, end, projects, regions)
-    mentions = feedback.theme_messages(messages, theme)
-    table = data.with_project_names(mentions.sort_values("created_at", ascending=False).head(LIST_ROWS))
-    unhappy = mentions[feedback.effective_sentiment(mentions) <= feedback.NEGATIVE_AT]
+    table = data.with_project_names(messages.theme_messages(theme, LIST_ROWS))
     return {
-        "count": len(mentions),
-        "unhappy_authors": sorted(unhappy["member_id"].dropna().unique().tolist()),
-        "quotes": feedback_report.issue_quotes(messages, theme) if len(mentions) else [],
-        "all_quotes": themes.representative_quotes(
-            mentions["text"].tolist(), feedback.effective_sentiment(mentions).tolist()),
-        "table": table.assign(sentiment=feedback.effective_sentiment(table), label=feedback.sentiment_labels(table))[
+        "count": messages.theme_count(theme),
+        "unhappy_authors": messages.unhappy_authors(theme),
+        "all_quotes": messages.quotes(theme),
+        "table": table.assign(label=feedback.sentiment_labels(table))[
             ["created_at", "channel", "project", "region", "label", "sentiment", "text"]],
     }
 
 
 def theme_detail(f: Filters, theme: str) -> dict:
-    """For one theme: how many messages, who wrote the negative ones, quotes and the newest mentions."""
+    """For one theme: how many messages, who wrote the negative ones, representative quotes and the newest mentions."""
     return _theme_detail(data.version(), *_args(f), theme)
 
 
@@ -172,7 +169,8 @@ def _discovered(data_version: int, start, end, projects, regions) -> pd.DataFram
     from core import themes
     from core.metrics import feedback
     messages, _ = _frames(data_version, start, end, projects, regions)
-    recent = messages[messages["language"].isin(["en", "und"])].tail(DISCOVERY_TEXTS)
+    newest, _ = messages.listing(languages=["en", "und"], limit=DISCOVERY_TEXTS)
+    recent = newest.iloc[::-1]  # oldest first, as they were written
     found = themes.discover_themes(recent["text"].tolist(), feedback.effective_themes(recent).tolist(),
                                    taxonomy=taxonomy())
     return found
@@ -186,11 +184,12 @@ def discovered(f: Filters) -> pd.DataFrame:
 # --- surveys -----------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _population(data_version: int, with_projects: bool) -> pd.DataFrame:
+@st.cache_data(show_spinner=False, max_entries=8)
+def _population(data_version: int, by: str) -> pd.DataFrame:
     from core.metrics import feedback
-    population = feedback.load_survey_population(data.engine())
-    return feedback.with_main_project(population, _main_projects(data_version)) if with_projects else population
+    if by != "project_id":  # counted per value in SQL
+        return feedback.load_survey_population(data.engine(), by=by)
+    return feedback.with_main_project(feedback.load_survey_population(data.engine()), _main_projects(data_version))
 
 
 @st.cache_data(show_spinner="Finding each tasker's main project…", max_entries=2)
@@ -218,7 +217,7 @@ def _survey_segments(data_version: int, start, end, projects, regions, by: str) 
     with_projects = by == "project_id"
     if with_projects:
         responses = feedback.with_main_project(responses, _main_projects(data_version))
-    return feedback.survey_scorecard(responses, surveys(), by=by, population=_population(data_version, with_projects))
+    return feedback.survey_scorecard(responses, surveys(), by=by, population=_population(data_version, by))
 
 
 def survey_segments(f: Filters, by: str) -> pd.DataFrame:
@@ -267,8 +266,9 @@ def _inbox(data_version: int, start, end, projects, regions, statuses, themes, s
            inbox_projects) -> tuple[pd.DataFrame, int]:
     from core.metrics import feedback
     messages, _ = _frames(data_version, start, end, projects, regions)
-    rows, total = feedback.inbox(messages, statuses=statuses, themes=themes, sentiments=sentiments,
-                                 channels=channels, projects=inbox_projects, limit=LIST_ROWS, labels=theme_names()[0])
+    rows, total = feedback.inbox_from(messages, statuses=statuses, themes=themes, sentiments=sentiments,
+                                      channels=channels, projects=inbox_projects, limit=LIST_ROWS,
+                                      labels=theme_names()[0])
     return data.with_project_names(rows), total
 
 
@@ -283,9 +283,11 @@ def _report(data_version: int, start, end, projects, regions, now) -> tuple:
     from core import feedback_report
     messages, responses = _frames(data_version, start, end, projects, regions)
     project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
+    seen = _overview(data_version, start, end, projects, regions, now)  # its scorecard and segments are the report's
     report = feedback_report.build_feedback_report(
         messages, responses, surveys(), start=start, end=end, as_of=now, taxonomy=taxonomy(),
-        names={"project_id": project_names}, weeks=_weeks(start, now))
+        names={"project_id": project_names}, weeks=_weeks(start, now), scorecard=seen["scorecard"],
+        affected=seen["segments"])
     return report, feedback_report.report_markdown(report), feedback_report.report_html(report)
 
 

@@ -16,10 +16,12 @@ gets weight 1: its negative mentions alone rank it.
 """
 
 import json
+import statistics
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, String, false, func, not_, select, type_coerce
+from sqlalchemy import Engine, String, case, false, func, not_, select, type_coerce
 
 from core.metrics import Grouping, as_timestamp, group_columns, loader_columns, period_start, ratio, read_frame
 from core.models import Activity, Feedback, Member, Survey, SurveyResponse
@@ -76,6 +78,19 @@ def load_feedback(
 THEME_COLUMNS = ("themes", "themes_override")
 
 
+def load_message_scores(scope: "MessageScope") -> pd.DataFrame:
+    """The scope's messages without text or themes, from the roll-up: feedback_id, created_at, channel, project_id,
+    member_id, region, country, language, vendor, tenure_band and the effective `sentiment`."""
+    table = _rollup().messages
+    statement = (select(table.c.feedback_id, table.c.created_at, table.c.channel, table.c.project_id,
+                        table.c.member_id, table.c.region, table.c.country, table.c.language, table.c.vendor,
+                        table.c.tenure_band, table.c.score.label("sentiment"))
+                 .where(*scope._where(table)).order_by(table.c.created_at, table.c.feedback_id))
+    frame = read_frame(scope.engine, statement, timestamps=("created_at",))
+    frame["sentiment"] = pd.to_numeric(frame["sentiment"]).astype("float64")
+    return frame
+
+
 def _raw_theme_columns(table) -> list:
     # Theme lists come back as JSON text and are parsed in `_parse_theme_lists`: SQLAlchemy would
     # json.loads every row (about 2 s for 90k messages), yet a few dozen distinct lists cover them all.
@@ -107,12 +122,14 @@ def _member_segments(member) -> list:
     return [member.c.vendor, member.c.attributes["tenure_band"].as_string().label("tenure_band")]
 
 
-def load_responses(engine: Engine, *, survey_id=None, include_staff: bool = False) -> pd.DataFrame:
-    """Survey responses (one survey or all) with the respondent's country, region and language."""
+def load_responses(engine: Engine, *, survey_id=None, include_staff: bool = False,
+                   with_comments: bool = True) -> pd.DataFrame:
+    """Survey responses (one survey or all) with the respondent's country, region and language (and comments)."""
     response, member = SurveyResponse.__table__, Member.__table__
     statement = (
         select(
-            *loader_columns(response, without=["language", "attributes", *THEME_COLUMNS]),
+            *loader_columns(response, without=["language", "attributes", *THEME_COLUMNS,
+                                               *([] if with_comments else ["comment"])]),
             *_raw_theme_columns(response),
             type_coerce(response.c.attributes, String).label("attributes"),
             func.coalesce(response.c.language, member.c.language).label("language"),
@@ -166,12 +183,25 @@ def load_surveys(engine: Engine) -> pd.DataFrame:
     return frame
 
 
-def load_survey_population(engine: Engine) -> pd.DataFrame:
-    """Activated non-staff taskers with the attributes segments use: who a survey can reach."""
+def load_survey_population(engine: Engine, *, by: str | None = None) -> pd.DataFrame:
+    """Activated non-staff taskers with the attributes segments use: who a survey can reach.
+
+    With `by` (a segment), counted in SQL instead: one row per value with its `members`; a segment
+    the members do not have gives no column (so its audience stays blank).
+    """
     member = Member.__table__
+    who = [not_(member.c.is_staff), not_(member.c.is_bot), member.c.activated_at.is_not(None)]
+    if by is not None:
+        segments = {"region": member.c.region, "country": member.c.country, "language": member.c.language,
+                    "vendor": func.coalesce(member.c.vendor, "direct"),
+                    "tenure_band": member.c.attributes["tenure_band"].as_string()}
+        if by not in segments:
+            return pd.DataFrame({"members": pd.Series(dtype="int64")})
+        value = segments[by].label(by)
+        return read_frame(engine, select(value, func.count().label("members")).where(*who).group_by(value))
     statement = (
         select(member.c.member_id, member.c.region, member.c.country, member.c.language, *_member_segments(member))
-        .where(not_(member.c.is_staff), not_(member.c.is_bot), member.c.activated_at.is_not(None))
+        .where(*who)
         .order_by(member.c.member_id)
     )
     frame = read_frame(engine, statement)
@@ -211,12 +241,16 @@ def effective_themes(frame: pd.DataFrame) -> pd.Series:
 
 def sentiment_summary(frame: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
     """Mean compound, positive and negative shares, net sentiment (points) and count of scored messages."""
+    if isinstance(frame, MessageScope):
+        return frame.sentiment(by)
     keys = group_columns(frame, by)
     return _sentiment_table(frame, keys)
 
 
 def sentiment_trend(frame: pd.DataFrame, freq: str = "W", by: Grouping = None) -> pd.DataFrame:
     """`sentiment_summary` per period ('D', ISO week 'W', month 'M') of created_at (or submitted_at)."""
+    if isinstance(frame, MessageScope):
+        return frame.sentiment_by_period(freq, by)
     keys = group_columns(frame, by)
     moment = "created_at" if "created_at" in frame else "submitted_at"
     dated = frame.assign(date=period_start(frame[moment], freq))
@@ -264,6 +298,8 @@ def csat(responses: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
 
 def theme_summary(frame: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
     """Per theme (and group): messages mentioning it, their share of the group's messages, mean sentiment, negative share."""
+    if isinstance(frame, MessageScope):
+        return frame.theme_summary(by)
     keys = group_columns(frame, by)
     mentions = theme_mentions(frame, keys)
     mentions["negative"] = (mentions["sentiment"] <= NEGATIVE_AT).astype("float64").where(mentions["sentiment"].notna())
@@ -331,6 +367,11 @@ def _sentiment_table(frame: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                 "count": [len(scored)],
             }
         )
+    return _sentiment_shares(table, keys)
+
+
+def _sentiment_shares(table: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Shares and net sentiment from counts of scored, positive and negative messages (and the mean)."""
     table["positive_share"] = ratio(table["positive"], table["count"])
     table["negative_share"] = ratio(table["negative"], table["count"])
     table["net"] = 100 * (table["positive_share"] - table["negative_share"])
@@ -356,11 +397,16 @@ def theme_sentiment_drops(frame: pd.DataFrame, as_of, *, recent_days: int = 7, b
     as_of = as_timestamp(as_of)
     recent_start = as_of - pd.Timedelta(days=recent_days)
     baseline_start = recent_start - pd.Timedelta(days=baseline_days)
-    window = np.where(frame["created_at"] > recent_start, "recent",
-                      np.where(frame["created_at"] > baseline_start, "baseline", None))
-    scoped = frame.assign(window=window, theme=effective_themes(frame))
-    scoped = scoped[scoped["window"].notna() & (scoped["created_at"] <= as_of)].explode("theme").dropna(subset=["theme"])
-    table = _sentiment_table(scoped, ["theme", "window"]).pivot(index="theme", columns="window", values=["net", "count"])
+    if isinstance(frame, MessageScope):
+        table = frame.theme_window_sentiment(as_of, recent_start, baseline_start)
+    else:
+        window = np.where(frame["created_at"] > recent_start, "recent",
+                          np.where(frame["created_at"] > baseline_start, "baseline", None))
+        scoped = frame.assign(window=window, theme=effective_themes(frame))
+        scoped = scoped[scoped["window"].notna() & (scoped["created_at"] <= as_of)].explode("theme").dropna(
+            subset=["theme"])
+        table = _sentiment_table(scoped, ["theme", "window"])
+    table = table.pivot(index="theme", columns="window", values=["net", "count"])
     empty = pd.DataFrame(columns=["theme", "baseline_net", "recent_net", "change", "recent_count"])
     if table.empty or ("net", "recent") not in table or ("net", "baseline") not in table:
         return empty
@@ -436,7 +482,11 @@ def _population_share(table: pd.DataFrame, population: pd.DataFrame | None, segm
     if population is None or population.empty or any(c not in population for c in segments):
         return pd.Series(np.nan, index=table.index)
     people = population[segments].astype("object").where(population[segments].notna(), "unknown")
-    share = people.value_counts(normalize=True, dropna=False).rename("share").reset_index()
+    if "members" in population:  # counted per segment value (`load_survey_population(by=…)`)
+        counts = population["members"].groupby([people[c] for c in segments]).sum()
+        share = (counts / counts.sum()).rename("share").reset_index()
+    else:
+        share = people.value_counts(normalize=True, dropna=False).rename("share").reset_index()
     return table[segments].merge(share, on=segments, how="left")["share"].fillna(0.0).set_axis(table.index)
 
 
@@ -460,6 +510,8 @@ def _week_end(as_of: pd.Timestamp, weeks_ago: pd.Series) -> pd.Series:
 
 def sentiment_by_week(frame: pd.DataFrame, as_of, *, weeks: int | None = None) -> pd.DataFrame:
     """`sentiment_summary` per 7-day window ending at `as_of` (whole windows only, so no half-empty last week)."""
+    if isinstance(frame, MessageScope):
+        return frame.sentiment_by_week(as_of, weeks)
     as_of = as_timestamp(as_of)
     weeks = _whole_weeks(frame, as_of, weeks)
     weeks_ago = _weeks_ago(frame["created_at"], as_of)
@@ -470,6 +522,8 @@ def sentiment_by_week(frame: pd.DataFrame, as_of, *, weeks: int | None = None) -
 
 def theme_sentiment_mix(frame: pd.DataFrame) -> pd.DataFrame:
     """Mentions per theme and sentiment label ('positive', 'neutral', 'negative', 'not scored')."""
+    if isinstance(frame, MessageScope):
+        return frame.theme_mix()
     mentions = pd.DataFrame({"theme": effective_themes(frame), "sentiment": sentiment_labels(frame)})
     mentions = _one_row_per_mention(mentions)
     table = mentions.groupby(["theme", "sentiment"]).size().rename("count").reset_index()
@@ -479,13 +533,22 @@ def theme_sentiment_mix(frame: pd.DataFrame) -> pd.DataFrame:
 def theme_trend(frame: pd.DataFrame, as_of, *, weeks: int | None = None) -> pd.DataFrame:
     """Mentions per theme in 7-day windows ending at `as_of` (only whole windows): week_end, theme, count, negative."""
     as_of = as_timestamp(as_of)
-    mentions = theme_mentions(frame, ["created_at"])
-    weeks = _whole_weeks(frame, as_of, weeks)
-    weeks_ago = _weeks_ago(mentions["created_at"], as_of)
-    mentions = mentions[(weeks_ago >= 0) & (weeks_ago < weeks)].assign(weeks_ago=weeks_ago.astype("int64"))
-    mentions["negative"] = (mentions["sentiment"] <= NEGATIVE_AT).astype("int64")
-    table = mentions.groupby(["weeks_ago", "theme"]).agg(count=("message", "size"), negative=("negative", "sum"))
-    themes = sorted(mentions["theme"].unique())
+    if isinstance(frame, MessageScope):
+        weeks = frame.whole_weeks(as_of, weeks)
+        table = frame.theme_weeks(as_of, weeks)
+    else:
+        mentions = theme_mentions(frame, ["created_at"])
+        weeks = _whole_weeks(frame, as_of, weeks)
+        weeks_ago = _weeks_ago(mentions["created_at"], as_of)
+        mentions = mentions[(weeks_ago >= 0) & (weeks_ago < weeks)].assign(weeks_ago=weeks_ago.astype("int64"))
+        mentions["negative"] = (mentions["sentiment"] <= NEGATIVE_AT).astype("int64")
+        table = mentions.groupby(["weeks_ago", "theme"]).agg(count=("message", "size"), negative=("negative", "sum"))
+    return _theme_grid(table, as_of, weeks)
+
+
+def _theme_grid(table: pd.DataFrame, as_of: pd.Timestamp, weeks: int) -> pd.DataFrame:
+    """Counts per (weeks_ago, theme) on the full grid of windows × themes seen, oldest window first."""
+    themes = sorted(table.index.get_level_values("theme").unique())
     grid = pd.MultiIndex.from_product([range(weeks), themes], names=["weeks_ago", "theme"])
     table = table.reindex(grid, fill_value=0).reset_index()
     table["week_end"] = _week_end(as_of, table["weeks_ago"])
@@ -501,15 +564,23 @@ def theme_segments(frame: pd.DataFrame, by: Grouping = ("region", "project_id"),
     listed, the strongest lift first within each theme.
     """
     columns = ["theme", "dimension", "segment", "mentions", "share_of_mentions", "share_of_messages", "lift"]
-    dimensions = group_columns(frame, by)
-    mentions = theme_mentions(frame, dimensions)
+    if isinstance(frame, MessageScope):
+        dimensions = list(by) if isinstance(by, (list, tuple)) else [by]
+        messages, mentions = frame.segment_counts(dimensions)
+    else:
+        dimensions = group_columns(frame, by)
+        messages = frame[dimensions].assign(messages=1)
+        mentions = theme_mentions(frame, dimensions).assign(mentions=1)
     if mentions.empty:
         return pd.DataFrame(columns=columns)
     parts = []
     for dimension in dimensions:
-        segment_of_message = frame[dimension].astype("object")
-        overall = segment_of_message.value_counts(normalize=True).rename("share_of_messages")
-        counts = mentions.groupby(["theme", dimension]).size().rename("mentions").reset_index()
+        # Missing segments are left out of both shares (as value_counts and groupby leave them out).
+        per_segment = messages.groupby(dimension)["messages"].sum()
+        overall = (per_segment / per_segment.sum()).rename("share_of_messages")
+        overall.index = overall.index.astype("object")
+        counts = mentions.groupby(["theme", dimension])["mentions"].sum().rename("mentions").reset_index()
+        counts = counts[counts["mentions"] > 0]
         counts["share_of_mentions"] = counts["mentions"] / counts.groupby("theme")["mentions"].transform("sum")
         counts = counts.merge(overall, left_on=dimension, right_index=True, how="left")
         parts.append(counts.rename(columns={dimension: "segment"}).assign(dimension=dimension))
@@ -522,14 +593,16 @@ def theme_segments(frame: pd.DataFrame, by: Grouping = ("region", "project_id"),
 
 
 def theme_scorecard(messages: pd.DataFrame, responses: pd.DataFrame | None, as_of, *,
-                    weeks: int | None = None) -> pd.DataFrame:
+                    weeks: int | None = None, trend: pd.DataFrame | None = None) -> pd.DataFrame:
     """Per theme: volume, share, sentiment, negative mentions, NPS impact, last 7 days vs the 7 before, weekly counts, impact.
 
-    `impact` follows the module docstring; the biggest first.
+    `impact` follows the module docstring; the biggest first. `trend` is `theme_trend(messages,
+    as_of, weeks=weeks)` when already computed.
     """
     table = theme_summary(messages)
     table["negative"] = (table["count"] * table["negative_share"].fillna(0)).round().astype("int64")
-    trend = theme_trend(messages, as_of, weeks=weeks)
+    if trend is None:
+        trend = theme_trend(messages, as_of, weeks=weeks)
     weekly = trend.groupby("theme")["count"].agg(list).rename("weekly")
     last_two = trend.pivot_table(index="theme", columns="week_end", values="count", aggfunc="sum").iloc[:, -2:]
     table = table.merge(weekly, left_on="theme", right_index=True, how="left")
@@ -569,18 +642,26 @@ def growing_negative_themes(frame: pd.DataFrame, as_of, *, recent_days: int = 7,
     as_of = as_timestamp(as_of)
     recent_start = as_of - pd.Timedelta(days=recent_days)
     baseline_start = recent_start - pd.Timedelta(days=baseline_days)
-    first = as_timestamp(since) if since is not None else (frame["created_at"].min() if len(frame) else as_of)
+    if since is not None:
+        first = as_timestamp(since)
+    elif isinstance(frame, MessageScope):
+        first = frame.first_created_at() or as_of
+    else:
+        first = frame["created_at"].min() if len(frame) else as_of
     covered_days = (recent_start - max(baseline_start, first)) / pd.Timedelta(days=1)
     if covered_days < 1:
         return pd.DataFrame(columns=columns)
-    mentions = theme_mentions(frame, ["created_at"])
-    mentions = mentions[(mentions["sentiment"] <= NEGATIVE_AT) & (mentions["created_at"] > baseline_start)
-                        & (mentions["created_at"] <= as_of)]
-    if mentions.empty:
+    if isinstance(frame, MessageScope):
+        counts = frame.negative_mentions(as_of, recent_start, baseline_start)
+    else:
+        mentions = theme_mentions(frame, ["created_at"])
+        mentions = mentions[(mentions["sentiment"] <= NEGATIVE_AT) & (mentions["created_at"] > baseline_start)
+                            & (mentions["created_at"] <= as_of)]
+        recent = mentions["created_at"] > recent_start
+        counts = pd.DataFrame({"recent_negative": mentions[recent].groupby("theme").size(),
+                               "baseline": mentions[~recent].groupby("theme").size()}).fillna(0)
+    if counts.empty:
         return pd.DataFrame(columns=columns)
-    recent = mentions["created_at"] > recent_start
-    counts = pd.DataFrame({"recent_negative": mentions[recent].groupby("theme").size(),
-                           "baseline": mentions[~recent].groupby("theme").size()}).fillna(0)
     counts["usual_negative"] = counts["baseline"] * recent_days / covered_days
     counts["growth"] = counts["recent_negative"] / counts["usual_negative"].clip(lower=1)
     counts = counts[(counts["recent_negative"] >= min_recent) & (counts["growth"] >= min_growth)]
@@ -668,3 +749,387 @@ def theme_week_series(trend: pd.DataFrame, theme: str) -> pd.DataFrame:
         pd.DataFrame({"week_end": rows["week_end"], "series": "all mentions", "count": rows["count"]}),
         pd.DataFrame({"week_end": rows["week_end"], "series": "negative", "count": rows["negative"]}),
     ], ignore_index=True)
+
+
+# --- from the roll-up (core.rollups.feedback) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MessageScope:
+    """Community messages created in [start, end) (and in (after, through] when set) for some projects, regions and
+    channels, aggregated in SQL from the feedback roll-up rather than loaded row by row.
+
+    Every metric above that takes a message frame also takes a scope and returns the same table.
+    """
+
+    engine: Engine
+    start: pd.Timestamp | None = None
+    end: pd.Timestamp | None = None
+    projects: tuple | None = None
+    regions: tuple | None = None
+    channels: tuple | None = None
+    after: pd.Timestamp | None = None
+    through: pd.Timestamp | None = None
+
+    def window(self, after, through) -> "MessageScope":
+        """The messages of this scope created in (after, through]."""
+        return replace(self, after=as_timestamp(after), through=as_timestamp(through))
+
+    # -- plumbing
+
+    def _where(self, table) -> list:
+        c = table.c
+        conditions = []
+        for column, bound, keep in (("start", self.start, lambda x, b: x >= b), ("end", self.end, lambda x, b: x < b),
+                                    ("after", self.after, lambda x, b: x > b),
+                                    ("through", self.through, lambda x, b: x <= b)):
+            if bound is not None:
+                conditions.append(keep(c.created_at, as_timestamp(bound).to_pydatetime()))
+        for column, wanted in (("project_id", self.projects), ("region", self.regions), ("channel", self.channels)):
+            if wanted:
+                conditions.append(c[column].in_(list(wanted)))
+        return conditions
+
+    def _read(self, statement, **kwargs) -> pd.DataFrame:
+        return read_rollup(self.engine, statement, **kwargs)
+
+    def _scalar(self, statement):
+        frame = read_rollup(self.engine, statement)
+        return frame.iat[0, 0] if len(frame) else None
+
+    def _keys(self, by: Grouping, table) -> list[str]:
+        return group_columns(pd.DataFrame(columns=[c.name for c in table.c]), by)
+
+    # -- counts
+
+    def count(self) -> int:
+        """How many messages."""
+        table = _rollup().messages
+        return int(self._scalar(select(func.count()).select_from(table).where(*self._where(table))))
+
+    def new_count(self) -> int:
+        """How many messages nobody has triaged yet."""
+        table = _rollup().messages
+        return int(self._scalar(select(func.count()).select_from(table)
+                                .where(*self._where(table), table.c.triage_status == "new")))
+
+    def first_created_at(self) -> pd.Timestamp | None:
+        """When the first message was created (None without messages)."""
+        table = _rollup().messages
+        first = self._scalar(select(func.min(table.c.created_at)).where(*self._where(table)))
+        return None if first is None else as_timestamp(first)
+
+    def last_created_at(self) -> pd.Timestamp | None:
+        """When the last message was created (None without messages)."""
+        table = _rollup().messages
+        last = self._scalar(select(func.max(table.c.created_at)).where(*self._where(table)))
+        return None if last is None else as_timestamp(last)
+
+    def unscored_languages(self) -> pd.Series:
+        """Messages not scored (another language), per language, most first."""
+        table = _rollup().messages
+        statement = (select(table.c.language, func.count().label("count"))
+                     .where(*self._where(table), table.c.sentiment.is_(None), table.c.language.is_not(None))
+                     .group_by(table.c.language))
+        frame = self._read(statement).sort_values(["count", "language"], ascending=[False, True])
+        return frame.set_index("language")["count"].astype("int64")
+
+    # -- sentiment
+
+    def _sentiment(self, table, keys: list, extra=(), labels: list[str] = ()) -> pd.DataFrame:
+        score = table.c.score
+        statement = (select(*keys, func.count(score).label("count"), func.sum(score).label("total"),
+                            func.sum(case((score >= POSITIVE_AT, 1), else_=0)).label("positive"),
+                            func.sum(case((score <= NEGATIVE_AT, 1), else_=0)).label("negative"))
+                     .where(*self._where(table), score.is_not(None), *extra))
+        if keys:
+            statement = statement.group_by(*keys)
+        table = self._read(statement)
+        names = list(labels) or [k.name for k in keys]
+        table.columns = [*names, *table.columns[len(names):]]
+        for column in ("count", "positive", "negative"):
+            table[column] = pd.to_numeric(table[column]).fillna(0).astype("int64")
+        table["mean_compound"] = ratio(pd.to_numeric(table["total"]).astype("float64"), table["count"])
+        if names:
+            table = table.sort_values(names, na_position="last", ignore_index=True)
+        return _sentiment_shares(table, names)
+
+    def sentiment(self, by: Grouping = None) -> pd.DataFrame:
+        """`sentiment_summary` of the scope."""
+        table = _rollup().messages
+        return self._sentiment(table, [table.c[k] for k in self._keys(by, table)])
+
+    def whole_weeks(self, as_of: pd.Timestamp, weeks: int | None) -> int:
+        """`weeks`, else the whole 7-day windows since the first message."""
+        if weeks is not None:
+            return weeks
+        oldest = self.first_created_at() or as_of
+        return max(1, int((as_of - oldest) / pd.Timedelta(days=7)))
+
+    def _weeks_ago(self, table, as_of: pd.Timestamp, weeks: int):
+        """(window number, conditions): 0 for (as_of − 7 days, as_of], 1 for the 7 days before…"""
+        moment = table.c.created_at
+        edges = [(as_of - pd.Timedelta(days=7 * (k + 1))).to_pydatetime() for k in range(weeks)]
+        number = case(*[(moment > edge, k) for k, edge in enumerate(edges)], else_=None)
+        return number, [moment <= as_of.to_pydatetime(), moment > edges[-1]]
+
+    def sentiment_by_week(self, as_of, weeks: int | None) -> pd.DataFrame:
+        """`sentiment_by_week` of the scope."""
+        as_of = as_timestamp(as_of)
+        weeks = self.whole_weeks(as_of, weeks)
+        table = _rollup().messages
+        number, inside = self._weeks_ago(table, as_of, weeks)
+        frame = self._sentiment(table, [number.label("weeks_ago")], inside)
+        frame.insert(0, "week_end", _week_end(as_of, frame.pop("weeks_ago").astype("int64")))
+        return frame.sort_values("week_end", ignore_index=True)
+
+    def sentiment_by_period(self, freq: str, by: Grouping = None) -> pd.DataFrame:
+        """`sentiment_trend` of the scope: per UTC day, ISO week or month of creation."""
+        table = _rollup().messages
+        keys = self._keys(by, table)
+        bounds = self._read(select(func.min(table.c.created_at).label("first"),
+                                   func.max(table.c.created_at).label("last")).where(*self._where(table)),
+                            timestamps=("first", "last"))
+        if bounds["first"].isna().all():
+            return pd.DataFrame(columns=["date", *keys, "mean_compound", "positive_share", "negative_share", "net",
+                                         "count"])
+        first, last = bounds["first"].iloc[0], bounds["last"].iloc[0]
+        starts = pd.Series(pd.period_range(period_start(pd.Series([first]), freq).iloc[0],
+                                           period_start(pd.Series([last]), freq).iloc[0],
+                                           freq={"M": "M", "W": "W", "D": "D"}[freq]).start_time).dt.as_unit("us")
+        moment = table.c.created_at
+        number = case(*[(moment >= start.tz_localize("UTC").to_pydatetime(), n)
+                        for n, start in reversed(list(enumerate(starts)))], else_=None)
+        frame = self._sentiment(table, [number.label("period"), *[table.c[k] for k in keys]])
+        frame.insert(0, "date", starts.iloc[frame.pop("period").astype("int64")].to_numpy())
+        return frame.sort_values(["date", *keys], na_position="last", ignore_index=True)
+
+    # -- themes
+
+    def theme_summary(self, by: Grouping = None) -> pd.DataFrame:
+        """`theme_summary` of the scope (grouped by channel, project_id or region)."""
+        rollup = _rollup()
+        table = rollup.mentions
+        keys = self._keys(by, table)
+        score = table.c.score
+        statement = (select(*[table.c[k] for k in keys], table.c.theme, func.count().label("count"),
+                            func.count(score).label("scored"), func.sum(score).label("total"),
+                            func.sum(case((score <= NEGATIVE_AT, 1), else_=0)).label("negative"))
+                     .where(*self._where(table)).group_by(*[table.c[k] for k in keys], table.c.theme))
+        frame = self._read(statement)
+        for column in ("count", "scored", "negative"):
+            frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
+        frame["mean_sentiment"] = ratio(pd.to_numeric(frame["total"]).astype("float64"), frame["scored"])
+        frame["negative_share"] = ratio(frame["negative"], frame["scored"])
+        messages = rollup.messages
+        if keys:
+            totals = self._read(select(*[messages.c[k] for k in keys], func.count().label("messages"))
+                                .where(*self._where(messages)).group_by(*[messages.c[k] for k in keys]))
+            frame = frame.merge(totals, on=keys, how="left")
+        else:
+            frame["messages"] = self.count()
+        frame["share"] = ratio(frame["count"], frame["messages"])
+        frame = frame[[*keys, "theme", "count", "share", "mean_sentiment", "negative_share"]]
+        return frame.sort_values([*keys, "count", "theme"], ascending=[*([True] * len(keys)), False, True],
+                                 ignore_index=True)
+
+    def theme_mix(self) -> pd.DataFrame:
+        """`theme_sentiment_mix` of the scope."""
+        table = _rollup().mentions
+        label = _label(table.c.score).label("sentiment")
+        frame = self._read(select(table.c.theme, label, func.count().label("count"))
+                           .where(*self._where(table)).group_by(table.c.theme, label))
+        frame["count"] = frame["count"].astype("int64")
+        return frame.sort_values(["theme", "sentiment"], ignore_index=True)
+
+    def theme_weeks(self, as_of: pd.Timestamp, weeks: int) -> pd.DataFrame:
+        """Mentions and negative mentions per (weeks_ago, theme), windows as in `sentiment_by_week`."""
+        table = _rollup().mentions
+        number, inside = self._weeks_ago(table, as_of, weeks)
+        frame = self._read(select(number.label("weeks_ago"), table.c.theme, func.count().label("count"),
+                                  func.sum(case((table.c.score <= NEGATIVE_AT, 1), else_=0)).label("negative"))
+                           .where(*self._where(table), *inside).group_by(number, table.c.theme))
+        frame = frame.astype({"weeks_ago": "int64", "count": "int64", "negative": "int64"})
+        return frame.set_index(["weeks_ago", "theme"])
+
+    def segment_counts(self, dimensions: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """(messages per combination of `dimensions`, mentions per theme and combination)."""
+        rollup = _rollup()
+        messages, mentions = rollup.messages, rollup.mentions
+        self._keys(dimensions, mentions)
+        per_message = self._read(select(*[messages.c[d] for d in dimensions], func.count().label("messages"))
+                                 .where(*self._where(messages)).group_by(*[messages.c[d] for d in dimensions]))
+        per_mention = self._read(select(mentions.c.theme, *[mentions.c[d] for d in dimensions],
+                                        func.count().label("mentions"))
+                                 .where(*self._where(mentions))
+                                 .group_by(mentions.c.theme, *[mentions.c[d] for d in dimensions]))
+        return per_message, per_mention
+
+    def negative_mentions(self, as_of, recent_start, baseline_start) -> pd.DataFrame:
+        """Negative mentions per theme in (recent_start, as_of] ('recent_negative') and the window before ('baseline')."""
+        table = _rollup().mentions
+        moment = table.c.created_at
+        recent = case((moment > as_timestamp(recent_start).to_pydatetime(), 1), else_=0).label("recent")
+        frame = self._read(select(table.c.theme, recent, func.count().label("count"))
+                           .where(*self._where(table), table.c.score <= NEGATIVE_AT,
+                                  moment > as_timestamp(baseline_start).to_pydatetime(),
+                                  moment <= as_timestamp(as_of).to_pydatetime())
+                           .group_by(table.c.theme, recent))
+        counts = frame.pivot(index="theme", columns="recent", values="count").reindex(columns=[1, 0])
+        return counts.set_axis(["recent_negative", "baseline"], axis=1).fillna(0)
+
+    def theme_window_sentiment(self, as_of, recent_start, baseline_start) -> pd.DataFrame:
+        """Sentiment per theme in (recent_start, as_of] ('recent') and the window before ('baseline')."""
+        table = _rollup().mentions
+        moment = table.c.created_at
+        window = case((moment > as_timestamp(recent_start).to_pydatetime(), "recent"), else_="baseline")
+        return self._sentiment(table, [table.c.theme, window], [moment > as_timestamp(baseline_start).to_pydatetime(),
+                                                                  moment <= as_timestamp(as_of).to_pydatetime()],
+                               labels=["theme", "window"])
+
+    # -- texts, fetched on demand
+
+    def _theme_where(self, theme: str, negative: bool = False) -> list:
+        table = _rollup().mentions
+        return [*self._where(table), table.c.theme == theme, *([table.c.score <= NEGATIVE_AT] if negative else [])]
+
+    def theme_count(self, theme: str, *, negative: bool = False) -> int:
+        """Messages mentioning `theme` (only the negative ones when asked)."""
+        table = _rollup().mentions
+        return int(self._scalar(select(func.count()).select_from(table).where(*self._theme_where(theme, negative))))
+
+    def unhappy_authors(self, theme: str) -> list[str]:
+        """Who wrote the negative messages mentioning `theme`, sorted."""
+        table = _rollup().mentions
+        frame = self._read(select(table.c.member_id).distinct()
+                           .where(*self._theme_where(theme, True), table.c.member_id.is_not(None)))
+        return sorted(frame["member_id"].tolist())
+
+    def quotes(self, theme: str, *, k: int = 3, negative_first: bool = False) -> list[str]:
+        """`themes.representative_quotes` of the messages mentioning `theme` (its negative ones first when there
+        are at least k), reading only as many texts as the choice needs."""
+        from core import themes
+        table, message = _rollup().mentions, Feedback.__table__
+        negative = negative_first and self.theme_count(theme, negative=True) >= k
+        where = self._theme_where(theme, negative)
+        texts = (select(message.c.text, table.c.score, table.c.created_at, table.c.feedback_id)
+                 .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id)).where(*where))
+        if self.theme_count(theme, negative=negative) <= QUOTE_TEXTS_READ_WHOLE:
+            rows = self._read(texts.order_by(table.c.created_at, table.c.feedback_id))
+            return themes.representative_quotes(rows["text"].tolist(), rows["score"].tolist(), k=k)
+        scores = self._read(select(table.c.score).where(*where))["score"]
+        scored = pd.to_numeric(scores).dropna().tolist()
+        median = statistics.median(scored) if scored else 0.0
+        distance = func.coalesce(func.abs(table.c.score - median), 2.0)
+        texts = texts.add_columns(distance.label("distance"))
+        limit = QUOTE_CANDIDATES
+        while limit < len(scores):
+            # Candidates are taken readable first, closest to the median first: once the texts read reach
+            # past the distance of the last one the choice used, the rest could not change it. Only
+            # texts long enough to be readable qualify (the raw length bounds the stripped one).
+            nearest = (select(table.c.feedback_id).where(*where, table.c.text_length >= 40)
+                       .order_by(distance, table.c.created_at, table.c.feedback_id).limit(limit))
+            rows = self._read(texts.where(table.c.feedback_id.in_(nearest)))
+            rows = rows.sort_values(["distance", "created_at", "feedback_id"], ignore_index=True)
+            if len(rows) < limit:
+                break
+            reach = float(rows["distance"].iloc[-1])
+            stripped = rows["text"].str.strip()
+            complete = rows[stripped.str.len().between(40, 240) & (rows["distance"].round(3) + 0.0006 < reach)]
+            complete = complete.sort_values(["created_at", "feedback_id"])  # the order the texts were written in
+            chosen = themes.representative_quotes(complete["text"].tolist(), complete["score"].tolist(), k=k,
+                                                  median=median, fill_with_similar=False)
+            if len(chosen) == k:
+                return chosen
+            limit *= 4
+        rows = self._read(texts.order_by(table.c.created_at, table.c.feedback_id))
+        return themes.representative_quotes(rows["text"].tolist(), rows["score"].tolist(), k=k)
+
+    def theme_messages(self, theme: str, limit: int) -> pd.DataFrame:
+        """The newest `limit` messages mentioning `theme` with their text (created_at, channel, project_id, region,
+        sentiment, text)."""
+        table, message = _rollup().mentions, Feedback.__table__
+        statement = (select(table.c.feedback_id, table.c.created_at, table.c.channel, table.c.project_id,
+                            table.c.region, table.c.member_id, table.c.score.label("sentiment"), message.c.text)
+                     .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id))
+                     .where(*self._theme_where(theme))
+                     .order_by(table.c.created_at.desc(), table.c.feedback_id.desc()).limit(limit))
+        return self._read(statement, timestamps=("created_at",))
+
+    def listing(self, *, statuses=None, themes=None, sentiments=None, channels=None, projects=None,
+                languages=None, limit: int | None = None, newest_first: bool = True) -> tuple[pd.DataFrame, int]:
+        """Messages with their text and triage fields (shaped like `load_feedback`), newest first, and how many match."""
+        rollup = _rollup()
+        table, message = rollup.messages, Feedback.__table__
+        where = self._where(table)
+        if statuses:
+            where.append(table.c.triage_status.in_(list(statuses)))
+        if channels:
+            where.append(table.c.channel.in_(list(channels)))
+        if projects:
+            where.append(table.c.project_id.in_(list(projects)))
+        if languages:
+            where.append(table.c.language.in_(list(languages)))
+        if sentiments:
+            where.append(_label(table.c.score).in_(list(sentiments)))
+        if themes:
+            where.append(table.c.feedback_id.in_(select(rollup.mentions.c.feedback_id)
+                                                 .where(rollup.mentions.c.theme.in_(list(themes)))))
+        joined = table.join(message, message.c.feedback_id == table.c.feedback_id)
+        total = int(self._scalar(select(func.count()).select_from(table).where(*where)))
+        order = [table.c.created_at.desc(), table.c.feedback_id.desc()] if newest_first else \
+            [table.c.created_at, table.c.feedback_id]
+        statement = (select(table.c.feedback_id, table.c.channel, table.c.member_id, table.c.project_id,
+                            table.c.created_at, message.c.text, message.c.sentiment, message.c.sentiment_override,
+                            message.c.triage_status, message.c.assignee, message.c.linked_item_id, message.c.version,
+                            *_raw_theme_columns(message), table.c.language, table.c.country, table.c.region,
+                            table.c.vendor, table.c.tenure_band)
+                     .select_from(joined).where(*where).order_by(*order))
+        if limit is not None:
+            statement = statement.limit(limit)
+        frame = _parse_theme_lists(self._read(statement, timestamps=("created_at",)))
+        for score in ("sentiment", "sentiment_override"):
+            frame[score] = pd.to_numeric(frame[score]).astype("float64")
+        return frame, total
+
+
+# Up to this many texts, picking quotes reads them all at once (cheaper than narrowing them down).
+QUOTE_TEXTS_READ_WHOLE = 20_000
+# Texts read at first when picking quotes from the roll-up (4× more each time that is not enough):
+# templated complaints are alike, so the choice often needs a couple of thousand candidates.
+QUOTE_CANDIDATES = 2_000
+# Columns a `MessageScope` can break theme mentions, and messages, down by.
+SCOPE_SEGMENTS = ("region", "project_id", "channel")
+MESSAGE_SEGMENTS = ("region", "project_id", "channel", "country", "language", "vendor", "tenure_band", "member_id")
+
+
+def read_rollup(engine: Engine, statement, *, timestamps=()) -> pd.DataFrame:
+    """One query over the feedback roll-up (by a `MessageScope`) as a frame."""
+    frame = read_frame(engine, statement, timestamps=timestamps)
+    # No rows: typeless columns, as a frame of no messages has (not floats, which break merges).
+    return frame.astype("object") if frame.empty else frame
+
+
+def _label(score):
+    """The sentiment label of an effective score, in SQL (as `sentiment_labels`)."""
+    return case((score.is_(None), "not scored"), (score >= POSITIVE_AT, "positive"), (score <= NEGATIVE_AT, "negative"),
+                else_="neutral")
+
+
+def _rollup():
+    from core.rollups import feedback as rollup  # core.rollups imports core.metrics
+    return rollup
+
+
+def message_count(frame) -> int:
+    """How many messages a frame or scope holds."""
+    return frame.count() if isinstance(frame, MessageScope) else len(frame)
+
+
+def inbox_from(scope: MessageScope, *, statuses=None, themes=None, sentiments=None, channels=None, projects=None,
+               limit: int | None = 500, labels: dict[str, str] | None = None) -> tuple[pd.DataFrame, int]:
+    """`inbox` read page-wise from the roll-up: only the listed messages' texts are read."""
+    rows, total = scope.listing(statuses=statuses, themes=themes, sentiments=sentiments, channels=channels,
+                                projects=projects, limit=limit)
+    listed, _ = inbox(rows, limit=None, labels=labels)
+    return listed, total
