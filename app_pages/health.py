@@ -4,7 +4,6 @@ import pandas as pd
 import streamlit as st
 
 from core import charts, segments
-from core.metrics import feedback, queues
 from ui import data, filters, widgets
 
 st.title("Community health")
@@ -12,13 +11,11 @@ st.caption("Active taskers have at least one submitted task that day; staff and 
            "WAU and MAU count the 7 and 28 days ending on each date.")
 
 f = filters.current()
-members = data.members(f)
-days = data.member_days(f)
-if members.empty or days.empty:
+overview = data.health(f)
+if overview is None:
     st.info("No activity yet — import members and activity on Data.")
     st.stop()
 
-overview = data.health(f)
 active = overview["active"]
 latest, week_ago = active.iloc[-1], active[active["date"] <= pd.Timestamp(f.end) - pd.Timedelta(days=7)]
 previous = week_ago.iloc[-1] if len(week_ago) else None
@@ -81,17 +78,14 @@ widgets.table(split, key="health_split_table", filename=f"health-by-{dimension}"
 left, right = st.columns(2)
 with left:
     st.subheader("Net sentiment by week")
-    messages = data.messages(f)
-    if messages.empty:
+    trend = data.sentiment_trend(f, freq="W")
+    if trend is None:
         st.info("No channel feedback in this range — import feedback on Data.")
     else:
-        widgets.chart(charts.line(feedback.sentiment_trend(messages, freq="W"), "date", "net",
-                                  y_title="net sentiment (points)", y_format="+.0f"))
+        widgets.chart(charts.line(trend, "date", "net", y_title="net sentiment (points)", y_format="+.0f"))
 with right:
     st.subheader("Response-time SLA met, by week")
-    status = data.queue_status(f)
-    due = status[status["due_effective"] >= pd.Timestamp(f.start, tz="UTC")]
-    widgets.chart(charts.line(queues.sla_compliance_trend(due, freq="W"), "date", "compliance",
+    widgets.chart(charts.line(data.sla_trend(f, freq="W"), "date", "compliance",
                               y_title="items that met their SLA", y_format=".0%"))
 
 st.subheader("Who is behind the numbers")

@@ -26,10 +26,38 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
 
 
-def _status(engine, start, end, by):
+def _facts(engine, start, end, by):
+    """The clock roll-up's SLA facts for items created from 30 days before start, or None when `by` is a column
+    it does not hold (then the raw items are read)."""
+    if by is not None and by not in queues.CLOCK_GROUPS:
+        return None
     lo, hi = _bounds(start, end)
+    return queues.QueueFacts(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
+
+
+def _sla(engine, start, end, by):
+    lo, hi = _bounds(start, end)
+    facts = _facts(engine, start, end, by)
+    if facts is not None:
+        return facts.compliance(due_from=lo, due_to=hi, by=by)
     status = queues.load_sla_status(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
-    return status[(status["due_effective"] >= lo) & (status["due_effective"] < hi)]
+    return queues.sla_compliance(status[(status["due_effective"] >= lo) & (status["due_effective"] < hi)], by)
+
+
+def _response(engine, start, end, by, kind):
+    lo, hi = _bounds(start, end)
+    facts = _facts(engine, start, end, by)
+    items = facts.durations(created_from=lo, created_to=hi, by=by, kinds=(kind,)) if facts is not None \
+        else _items(engine, start, end)
+    return queues.response_time_summary(items, kind, by)
+
+
+def _backlog(engine, start, end, by):
+    facts = _facts(engine, start, end, by)
+    now = min(_bounds(start, end)[1], timeline.data_as_of(engine))
+    if facts is not None:
+        return queues.backlog(facts.live, now, by=by or "queue", values=facts.values(by or "queue"))
+    return queues.backlog(_items(engine, start - dt.timedelta(days=30), end), now, by=by or "queue")
 
 
 def _items(engine, start, end):
@@ -38,13 +66,16 @@ def _items(engine, start, end):
 
 
 def _member_frames(engine, start, end):
-    members = health.load_members(engine)
-    days = health.load_daily_active(engine, start=start - dt.timedelta(days=150), end=end)
+    members = health.load_community(engine)
+    days = health.load_active_days(engine, start=start - dt.timedelta(days=150), end=end)
     return members, days
 
 
-def _messages(engine, start, end):
+def _messages(engine, start, end, by=None, available=()):
+    # The roll-up aggregates in SQL; a breakdown by a column it lacks reads the rows instead.
     lo, hi = _bounds(start, end)
+    if by is None or by in available:
+        return feedback.MessageScope(engine, start=lo, end=hi)
     return feedback.load_feedback(engine, start=lo, end=hi)
 
 
@@ -81,21 +112,19 @@ def _churn(engine, start, end, by):
 
 
 METRICS: dict[str, Callable] = {
-    "first_response": lambda e, s, t, by: queues.response_time_summary(_items(e, s, t), "first_response", by),
-    "resolution": lambda e, s, t, by: queues.response_time_summary(_items(e, s, t), "resolution", by),
-    "sla": lambda e, s, t, by: queues.sla_compliance(_status(e, s, t, by), by),
-    "backlog": lambda e, s, t, by: queues.backlog(_items(e, s - dt.timedelta(days=30), t),
-                                                 min(_bounds(s, t)[1], timeline.data_as_of(e)), by=by or "queue"),
+    "first_response": lambda e, s, t, by: _response(e, s, t, by, "first_response"),
+    "resolution": lambda e, s, t, by: _response(e, s, t, by, "resolution"),
+    "sla": _sla,
+    "backlog": _backlog,
     "active": _active,
     "funnel": _funnel,
     "retention": _retention,
     "churn": _churn,
-    "sentiment": lambda e, s, t, by: feedback.sentiment_summary(_messages(e, s, t), by),
+    "sentiment": lambda e, s, t, by: feedback.sentiment_summary(_messages(e, s, t, by, feedback.MESSAGE_SEGMENTS), by),
     "nps": lambda e, s, t, by: feedback.nps(_responses(e, s, t), by),
     "csat": lambda e, s, t, by: feedback.csat(_responses(e, s, t), by),
-    "themes": lambda e, s, t, by: feedback.theme_summary(_messages(e, s, t), by),
-    "workforce": lambda e, s, t, by: workforce.workforce_table(
-        workforce.load_activity(e, start=s, end=t), by=by or "project_id"),
+    "themes": lambda e, s, t, by: feedback.theme_summary(_messages(e, s, t, by, feedback.SCOPE_SEGMENTS), by),
+    "workforce": lambda e, s, t, by: workforce.load_workforce_table(e, start=s, end=t, by=by or "project_id"),
 }
 
 

@@ -41,33 +41,46 @@ class Figure:
 
 
 def _open_at(status: pd.DataFrame, moment: pd.Timestamp) -> int:
+    if isinstance(status, queues.QueueFacts):  # the clock roll-up, aggregated in SQL
+        return status.open_at(moment)
     created = status["created_at"] <= moment
     still_open = status["resolved_at"].isna() | (status["resolved_at"] > moment)
     return int((created & still_open).sum())
 
 
 def _compliance(status: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    if isinstance(status, queues.QueueFacts):
+        counts = status.decided(due_from=start, due_to=end, closed="right").iloc[0]
+        decided = int(counts["met"]) + int(counts["breached"])
+        return int(counts["met"]) / decided if decided else float("nan")
     due = status[(status["due_effective"] > start) & (status["due_effective"] <= end)
                  & status["state"].isin(["met", "breached"])]
     return float((due["state"] == "met").mean()) if len(due) else float("nan")
 
 
 def _median_first_response_hours(status: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
-    week = status[(status["created_at"] > start) & (status["created_at"] <= end)]
+    if isinstance(status, queues.QueueFacts):
+        week = status.durations(created_from=start, created_to=end, closed="right", kinds=("first_response",))
+    else:
+        week = status[(status["created_at"] > start) & (status["created_at"] <= end)]
     value = queues.response_time_summary(week, "first_response")["median_seconds"].iloc[0]
     return float(value) / 3600
 
 
-def _net_sentiment(messages: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
-    week = messages[(messages["created_at"] > start) & (messages["created_at"] <= end)]
-    return float(voice.sentiment_summary(week)["net"].iloc[0]) if len(week) else float("nan")
+def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    # `messages` is a message frame or a `voice.MessageScope` (aggregated in SQL).
+    if isinstance(messages, voice.MessageScope):
+        week = messages.window(start, end)
+    else:
+        week = messages[(messages["created_at"] > start) & (messages["created_at"] <= end)]
+    return float(voice.sentiment_summary(week)["net"].iloc[0]) if voice.message_count(week) else float("nan")
 
 
 def week_figures(*, status: pd.DataFrame, member_days: pd.DataFrame, members: pd.DataFrame,
                  messages: pd.DataFrame, week_end) -> list[Figure]:
     """Headline figures for the 7 days ending at `week_end` and the 7 days before.
 
-    `status` is `queues.sla_status` output; `member_days` must reach 34 days before week_end.
+    `status` is `queues.sla_status` output or a `queues.QueueFacts`; `member_days` must reach 34 days before week_end.
     """
     end = pd.Timestamp(week_end)
     if end.tzinfo is None:

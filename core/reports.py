@@ -122,17 +122,30 @@ def _write_summary(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> Non
 
 
 def weekend_breaches(status: pd.DataFrame, start, end, *, gap: float = 0.15) -> pd.DataFrame:
-    """Queues whose items due on Saturday or Sunday met their SLA clearly less often than on weekdays."""
-    due = status[(status["due_effective"] >= start) & (status["due_effective"] < end) & status["state"].isin(["met", "breached"])]
-    due = due.assign(weekend=due["due_effective"].dt.day_of_week >= 5, met=due["state"] == "met")
+    """Queues whose items due on Saturday or Sunday met their SLA clearly less often than on weekdays.
+
+    `status` is `queues.sla_status` output or a `queues.QueueFacts` (the clock roll-up, counted in SQL).
+    """
+    from core.metrics import queues
+    if isinstance(status, queues.QueueFacts):
+        counts = status.decided(due_from=start, due_to=end, by=["queue", "weekend"])
+    else:
+        due = status[(status["due_effective"] >= start) & (status["due_effective"] < end)
+                     & status["state"].isin(["met", "breached"])]
+        counts = due.assign(weekend=due["due_effective"].dt.day_of_week >= 5, met=(due["state"] == "met").astype(int),
+                            breached=(due["state"] == "breached").astype(int)) \
+            .groupby(["queue", "weekend"])[["met", "breached"]].sum().reset_index()
     rows = []
-    for queue, items in due.groupby("queue", sort=True):
-        weekend, weekday = items[items["weekend"]], items[~items["weekend"]]
-        if len(weekend) < 5 or len(weekday) < 5:
+    for queue, items in counts.groupby("queue", sort=True):
+        weekend = items.loc[items["weekend"].astype(bool), ["met", "breached"]].sum()
+        weekday = items.loc[~items["weekend"].astype(bool), ["met", "breached"]].sum()
+        weekend_due, weekday_due = int(weekend.sum()), int(weekday.sum())
+        if weekend_due < 5 or weekday_due < 5:
             continue
-        if weekday["met"].mean() - weekend["met"].mean() >= gap:
-            rows.append({"queue": queue, "weekend_compliance": weekend["met"].mean(),
-                         "weekday_compliance": weekday["met"].mean(), "weekend_breached": int((~weekend["met"]).sum())})
+        weekend_met, weekday_met = int(weekend["met"]) / weekend_due, int(weekday["met"]) / weekday_due
+        if weekday_met - weekend_met >= gap:
+            rows.append({"queue": queue, "weekend_compliance": weekend_met, "weekday_compliance": weekday_met,
+                         "weekend_breached": int(weekend["breached"])})
     return pd.DataFrame(rows, columns=["queue", "weekend_compliance", "weekday_compliance", "weekend_breached"])
 
 
@@ -217,12 +230,19 @@ def _fmt(fmt: str, value) -> str:
 
 
 def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: pd.DataFrame,
-                  members: pd.DataFrame, member_days: pd.DataFrame, start, end) -> dict[str, pd.DataFrame]:
-    """The findings the summary names: confusion (with its worst region), fatigue, stalled cohorts, weekend breaches."""
-    from core.metrics import feedback, health, workforce
+                  members: pd.DataFrame, member_days: pd.DataFrame, start, end, voice=None,
+                  fatigue: pd.DataFrame | None = None,
+                  negative_feedback: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+    """The findings the summary names: confusion (with its worst region), fatigue, stalled cohorts, weekend breaches.
+
+    `activity` may be raw rows or per project-day (and region) sums when `fatigue` is given;
+    `negative_feedback` (per project-day counts) stands in for `messages` in the confusion alerts.
+    """
+    from core.metrics import health, workforce
 
     as_of = end - pd.Timedelta(microseconds=1)
-    confusion = workforce.confusion_alerts(activity, projects, as_of, feedback=messages)
+    confusion = workforce.confusion_alerts(activity, projects, as_of,
+                                           feedback=messages if negative_feedback is None else negative_feedback)
     if len(confusion) and "region" in activity:
         worst = [workforce.confusion_by_region(activity, row.project_id, row.change_at, as_of=as_of)["region"].iloc[0]
                  for row in confusion.itertuples()]
@@ -231,12 +251,21 @@ def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: p
     recent_cohorts = cohorts[cohorts["cohort_week"] >= (start - pd.Timedelta(weeks=8)).tz_localize(None)]
     return {
         "confusion": confusion,
-        "fatigue": workforce.fatigue_alerts(activity, as_of),
+        "fatigue": workforce.fatigue_alerts(activity, as_of) if fatigue is None else fatigue,
         "stalled_cohorts": stalled_cohorts(recent_cohorts),
         "weekend_breaches": weekend_breaches(status, start - pd.Timedelta(days=21), end),
-        "sentiment_drops": feedback.theme_sentiment_drops(messages, min(as_of, messages["created_at"].max())
-                                                          if len(messages) else as_of),
+        "sentiment_drops": _sentiment_drops(messages if voice is None else voice, as_of),
     }
+
+
+def _sentiment_drops(messages, as_of) -> pd.DataFrame:
+    # `messages` is a message frame or a `feedback.MessageScope` (aggregated in SQL).
+    from core.metrics import feedback
+    if isinstance(messages, feedback.MessageScope):
+        last = messages.last_created_at()
+    else:
+        last = messages["created_at"].max() if len(messages) else None
+    return feedback.theme_sentiment_drops(messages, as_of if last is None else min(as_of, last))
 
 
 def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> WeeklyReport:
@@ -246,20 +275,26 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> 
     start, end = parse_iso_week(week)
     first_day = (start - pd.Timedelta(days=7 * TREND_WEEKS + 34)).date()
     last_day = (end - pd.Timedelta(days=1)).date()
-    items = queues.load_queue_items(engine, start=start - pd.Timedelta(days=7 * TREND_WEEKS + 30), end=end,
-                                    projects=projects, regions=regions)
-    status = queues.sla_status(items, queues.load_policies(engine), min(end, pd.Timestamp.now(tz="UTC")))
-    members = health.load_members(engine, regions=regions)
-    member_days = health.load_daily_active(engine, start=first_day, end=last_day, projects=projects)
-    member_days = member_days[member_days["member_id"].isin(members["member_id"])]
-    messages = feedback.load_feedback(engine, start=start - pd.Timedelta(days=35), end=end, projects=projects)
-    if regions:
-        messages = messages[messages["region"].isin(regions)]
-    activity = workforce.load_activity(engine, start=(end - pd.Timedelta(days=36)).date(), end=last_day,
-                                       projects=projects, regions=regions)
-    alerts = gather_alerts(activity=activity, projects=workforce.load_projects(engine), messages=messages, status=status,
-                           members=members, member_days=member_days, start=start, end=end)
-    return build_weekly_report(week, status=status, member_days=member_days, members=members, messages=messages,
+    # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
+    status = queues.QueueFacts(engine, min(end, pd.Timestamp.now(tz="UTC")),
+                               start=start - pd.Timedelta(days=7 * TREND_WEEKS + 30), end=end,
+                               projects=projects, regions=regions)
+    members = health.load_community(engine, regions=regions)
+    member_days = health.load_active_days(engine, start=first_day, end=last_day, projects=projects)
+    voice = feedback.MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,
+                                  projects=tuple(projects) if projects else None,
+                                  regions=tuple(regions) if regions else None)
+    window_start = (end - pd.Timedelta(days=36)).date()
+    activity = workforce.load_project_day_totals(engine, start=window_start, end=last_day, projects=projects,
+                                                 regions=regions, by_region=True)
+    fatigue = workforce.load_fatigue_alerts(engine, last_day, window_start=window_start, projects=projects,
+                                            regions=regions)
+    negative = workforce.load_negative_feedback(engine, start=(start - pd.Timedelta(days=35)).date(), end=last_day,
+                                                projects=projects, regions=regions)
+    alerts = gather_alerts(activity=activity, projects=workforce.load_projects(engine), messages=voice, status=status,
+                           members=members, member_days=member_days, start=start, end=end, voice=voice,
+                           fatigue=fatigue, negative_feedback=negative)
+    return build_weekly_report(week, status=status, member_days=member_days, members=members, messages=voice,
                                alerts=alerts)
 
 

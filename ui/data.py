@@ -64,19 +64,34 @@ def filter_choices() -> dict:
 QUEUE_LOOKBACK_DAYS = 30
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _queue_status(data_version: int, start, end, projects, regions, now) -> pd.DataFrame:
+# Held once per data version and shared (cache_resource): the open items' clocks plus memoised SQL
+# aggregates of the resolved ones (core.rollups.queues). Treat it as read-only.
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _queue_facts(data_version: int, start, end, projects, regions, now):
     from core.metrics import queues
     # Business hours and pause statuses (read from each item's status history) shape the clocks.
-    return queues.load_sla_status(engine(), now,
-                                  start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
-                                  end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
-                                  projects=projects, regions=regions)
+    return queues.QueueFacts(engine(), now, start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
+                             end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects, regions=regions)
+
+
+def queue_facts(filters):
+    """SLA facts (core.metrics.queues.QueueFacts) of the queue items in (and open during) the filtered range."""
+    return _queue_facts(version(), filters.start, filters.end, filters.projects, filters.regions, as_of())
 
 
 def queue_status(filters) -> pd.DataFrame:
-    """Queue items in (and open during) the filtered range, with SLA clock, state and warn level."""
-    return _queue_status(version(), filters.start, filters.end, filters.projects, filters.regions, as_of())
+    """The filtered range's items whose clocks still run (the open ones), with SLA clock, state and warn level."""
+    return queue_facts(filters).live
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _sla_trend(data_version: int, filters, freq: str) -> pd.DataFrame:
+    return queue_facts(filters).compliance_trend(freq=freq, due_from=pd.Timestamp(filters.start, tz="UTC"))
+
+
+def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
+    """Resolution SLA met per period for the clocks due since the range start (date, compliance, met, breached, count)."""
+    return _sla_trend(version(), filters, freq)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -146,23 +161,26 @@ HEALTH_LOOKBACK_DAYS = 120
 @st.cache_data(show_spinner=False, max_entries=8)
 def _members(data_version: int, regions) -> pd.DataFrame:
     from core.metrics import health
-    return health.load_members(engine(), regions=regions)
+    return health.load_community(engine(), regions=regions)
 
 
 def members(filters) -> pd.DataFrame:
-    """Members in the filtered regions (staff and bots flagged)."""
+    """Community members (no staff, no bots) in the filtered regions: id, region, sign-up and onboarding times."""
     return _members(version(), filters.regions)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _member_days(data_version: int, start, end, projects) -> pd.DataFrame:
+def _member_days(data_version: int, start, end, projects):
     from core.metrics import health
-    return health.load_daily_active(engine(), start=start, end=end, projects=projects)
+    return health.load_active_days(engine(), start=start, end=end, projects=projects)
 
 
-def member_days(filters) -> pd.DataFrame:
-    """Distinct active (member, day) pairs from far enough back for MAU, funnel and cohorts."""
-    start = min(filters.start, filters.end - pd.Timedelta(days=HEALTH_LOOKBACK_DAYS).to_pytimedelta()) \
+def member_days(filters, *, lookback_days: int = HEALTH_LOOKBACK_DAYS):
+    """Who was active on which day (`health.ActiveDays`), from far enough back for MAU, funnel and cohorts.
+
+    `lookback_days` (+ 27 for the first MAU window) before the range end: the week's figures need 7.
+    """
+    start = min(filters.start, filters.end - pd.Timedelta(days=lookback_days).to_pytimedelta()) \
         - pd.Timedelta(days=27).to_pytimedelta()
     return _member_days(version(), start, filters.end, filters.projects)
 
@@ -191,26 +209,99 @@ def _activity(data_version: int, start, end, projects, regions) -> pd.DataFrame:
 
 
 def activity(filters, *, days_before: int = 0) -> pd.DataFrame:
-    """Non-staff activity rows in the filtered range, reaching `days_before` further back."""
+    """Non-staff activity rows in the filtered range, reaching `days_before` further back (millions at scale:
+    prefer the aggregates below)."""
     start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
     return _activity(version(), start, filters.end, filters.projects, filters.regions)
+
+
+def _reaching_back(filters, days_before: int):
+    return min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _project_days(data_version: int, start, end, projects, regions) -> pd.DataFrame:
+    from core.metrics import workforce
+    return workforce.load_project_day_totals(engine(), start=start, end=end, projects=projects, regions=regions)
+
+
+def project_days(filters, *, days_before: int = 0) -> pd.DataFrame:
+    """Non-staff activity summed per project and day over the filtered range, reaching `days_before` further back."""
+    return _project_days(version(), _reaching_back(filters, days_before), filters.end, filters.projects,
+                         filters.regions)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _negative_feedback(data_version: int, start, end, projects, regions) -> pd.DataFrame:
+    from core.metrics import workforce
+    return workforce.load_negative_feedback(engine(), start=start, end=end, projects=projects, regions=regions)
+
+
+def negative_feedback(filters, *, days_before: int = 0) -> pd.DataFrame:
+    """Scored and negative messages per project and day, like `messages(filters, days_before=…)`, for confusion."""
+    return _negative_feedback(version(), _reaching_back(filters, days_before), filters.end, filters.projects,
+                              filters.regions)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _fatigue(data_version: int, as_of, start, end, projects, regions) -> pd.DataFrame:
+    from core.metrics import workforce
+    return workforce.load_fatigue_alerts(engine(), as_of, window_start=start, last_day=end, projects=projects,
+                                         regions=regions)
+
+
+def fatigue(filters, as_of=None) -> pd.DataFrame:
+    """Fatigue alerts at `as_of` (default the range's last day) over the filtered activity, FATIGUE_DAYS back."""
+    day = pd.Timestamp(as_of if as_of is not None else filters.end)
+    day = (day.tz_convert("UTC").tz_localize(None) if day.tzinfo else day).normalize().date()
+    return _fatigue(version(), day, _reaching_back(filters, FATIGUE_DAYS), filters.end, filters.projects,
+                    filters.regions)
 
 
 # --- voice of the crowd --------------------------------------------------------------------------
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _messages(data_version: int, start, end, projects) -> pd.DataFrame:
+def _messages(data_version: int, start, end, projects, regions) -> pd.DataFrame:
     from core.metrics import feedback
-    return feedback.load_feedback(engine(), start=pd.Timestamp(start, tz="UTC"),
-                                  end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects)
+    return feedback.load_message_scores(message_scope_for(start, end, projects, regions))
 
 
 def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
-    """Channel messages in the filtered range (reaching `days_before` further back), staff excluded."""
+    """Channel messages in the filtered range (reaching `days_before` further back), staff excluded.
+
+    Without text or themes (see `core.metrics.feedback.load_message_scores`): for per-message
+    sentiment; theme and text views read `message_scope` instead.
+    """
     start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
-    frame = _messages(version(), start, filters.end, filters.projects)
-    return frame[frame["region"].isin(filters.regions)] if filters.regions else frame
+    return _messages(version(), start, filters.end, filters.projects, filters.regions)
+
+
+def message_scope_for(start, end, projects, regions):
+    """The roll-up scope of the messages created from day `start` through day `end`."""
+    from core.metrics import feedback
+    return feedback.MessageScope(engine(), start=pd.Timestamp(start, tz="UTC"),
+                                 end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
+                                 projects=tuple(projects) if projects else None,
+                                 regions=tuple(regions) if regions else None)
+
+
+def message_scope(filters, *, days_before: int = 0):
+    """The messages of `messages(filters, days_before=…)` as a scope the feedback metrics aggregate in SQL."""
+    start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
+    return message_scope_for(start, filters.end, filters.projects, filters.regions)
+
+
+@st.cache_data(show_spinner=False, max_entries=8)
+def _sentiment_trend(data_version: int, start, end, projects, regions, freq: str) -> pd.DataFrame:
+    from core.metrics import feedback
+    scope = message_scope_for(start, end, projects, regions)
+    return feedback.sentiment_trend(scope, freq=freq) if scope.count() else None
+
+
+def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:
+    """Net sentiment per period of the filtered messages (None without any message)."""
+    return _sentiment_trend(version(), filters.start, filters.end, filters.projects, filters.regions, freq)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
@@ -313,12 +404,14 @@ def sheet_sources() -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _today(data_version: int, filters, now) -> tuple:
     from core import attention, overview
-    status = queue_status(filters)
-    said = messages(filters, days_before=35)
-    figures = overview.week_figures(status=status, member_days=member_days(filters), members=members(filters),
-                                    messages=said, week_end=now)
-    entries = attention.today_entries(status=status, messages=said,
-                                      activity=activity(filters, days_before=FATIGUE_DAYS), projects=projects(),
+    status = queue_facts(filters)
+    said = message_scope(filters, days_before=35)
+    figures = overview.week_figures(status=status, member_days=member_days(filters, lookback_days=7),
+                                    members=members(filters), messages=said, week_end=now)
+    entries = attention.today_entries(status=status.live, messages=said, voice=said,
+                                      activity=project_days(filters, days_before=FATIGUE_DAYS), projects=projects(),
+                                      fatigue=fatigue(filters, now),
+                                      negative_feedback=negative_feedback(filters, days_before=FATIGUE_DAYS),
                                       resources=resources(), now=now)
     return figures, entries
 
@@ -332,20 +425,27 @@ def today(filters) -> tuple:
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _health(data_version: int, filters) -> dict:
+def _health(data_version: int, filters) -> dict | None:
     from core.metrics import health
-    return health.health_overview(members(filters), member_days(filters), filters.start, filters.end)
+    crowd, days = members(filters), member_days(filters)
+    if crowd.empty or days.empty:
+        return None
+    return health.health_overview(crowd, days, filters.start, filters.end)
 
 
-def health(filters) -> dict:
-    """The Health page's activity figures (see core.metrics.health.health_overview), once per data version."""
+def health(filters) -> dict | None:
+    """The Health page's activity figures (see core.metrics.health.health_overview), None without activity."""
     return _health(version(), filters)
 
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _health_split(data_version: int, filters, dimension: str) -> pd.DataFrame:
     from core.metrics import breakdowns
-    return breakdowns.active_by(member_days(filters), members(filters), pd.Timestamp(filters.end), dimension)
+    from core.metrics import health
+    crowd = members(filters)
+    if dimension not in crowd and dimension != "tenure":
+        crowd = health.with_member_details(engine(), crowd, [dimension])
+    return breakdowns.active_by(member_days(filters), crowd, pd.Timestamp(filters.end), dimension)
 
 
 def health_split(filters, dimension: str) -> pd.DataFrame:
@@ -356,7 +456,9 @@ def health_split(filters, dimension: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _member_list(data_version: int, filters, kind: str) -> pd.DataFrame:
     from core import segments
-    return segments.member_list(kind, members(filters), member_days(filters), pd.Timestamp(filters.end))
+    from core.metrics import health
+    chosen = segments.member_list(kind, members(filters), member_days(filters), pd.Timestamp(filters.end))
+    return health.with_member_details(engine(), chosen, health.MEMBER_DETAILS)
 
 
 def member_list(filters, kind: str) -> pd.DataFrame:

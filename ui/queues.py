@@ -13,31 +13,27 @@ CONFUSION_DAYS = 90
 
 
 # --- the Queues page ----------------------------------------------------------------------------
-# The filtered status frame is held once per data version (cache_resource: shared, never copied);
-# what the page shows is derived from it and cached small (cache_data), so a warm rerun only
-# unpickles a few small tables. Treat the shared frame as read-only.
+# The SLA facts are held once per data version (cache_resource: shared, never copied): the open
+# items' clocks plus memoised SQL aggregates of the resolved ones (core.rollups.queues). What the
+# page shows is derived from them and cached small (cache_data), so a warm rerun only unpickles a
+# few small tables. Treat the shared facts as read-only.
 
 
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _status_view(data_version: int, filters, queues: tuple, priorities: tuple) -> pd.DataFrame:
-    status = data.queue_status(filters)
-    if queues:
-        status = status[status["queue"].isin(list(queues))]
-    if priorities:
-        status = status[status["priority"].isin(list(priorities))]
-    return status
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _facts(data_version: int, filters, queues: tuple, priorities: tuple):
+    return data.queue_facts(filters).narrowed(queues, priorities)
 
 
-def status_view(filters, queues=(), priorities=()) -> pd.DataFrame:
-    """Queue items with their SLA clocks under the global filters and the page's queue and priority picks."""
-    return _status_view(version(), filters, tuple(queues), tuple(priorities))
+def facts(filters, queues=(), priorities=()):
+    """SLA facts (`core.metrics.queues.QueueFacts`) under the global filters and the page's queue and priority picks."""
+    return _facts(version(), filters, tuple(queues), tuple(priorities))
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _choices(data_version: int, filters) -> dict:
-    status = status_view(filters)
-    return {"queues": sorted(status["queue"].dropna().unique()),
-            "priorities": sorted(status["priority"].dropna().unique()), "items": len(status)}
+    counts = facts(filters).counts()
+    return {"queues": sorted(counts["queue"].dropna().unique()),
+            "priorities": sorted(counts["priority"].dropna().unique()), "items": int(counts["items"].sum())}
 
 
 def choices(filters) -> dict:
@@ -54,9 +50,9 @@ def _overview(data_version: int, filters, queues: tuple, priorities: tuple):
     from core.metrics import queues as metrics
     start, end = _window(filters)
     limits = stuck_thresholds()
-    return metrics.queue_overview(status_view(filters, queues, priorities), as_of(), start=start, end=end,
-                                  stuck_after_hours=limits["stuck_after_hours"],
-                                  max_retries=limits["stuck_max_retries"])
+    return metrics.queue_overview_from(facts(filters, queues, priorities), as_of(), start=start, end=end,
+                                       stuck_after_hours=limits["stuck_after_hours"],
+                                       max_retries=limits["stuck_max_retries"])
 
 
 def overview(filters, queues=(), priorities=()):
@@ -66,8 +62,8 @@ def overview(filters, queues=(), priorities=()):
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _open_items(data_version: int, filters, queues: tuple, priorities: tuple, picked: tuple) -> pd.DataFrame:
-    status = status_view(filters, queues, priorities)
-    return data.with_project_names(status[status["resolved_at"].isna() & status["queue"].isin(list(picked))])
+    live = facts(filters, queues, priorities).live
+    return data.with_project_names(live[live["resolved_at"].isna() & live["queue"].isin(list(picked))])
 
 
 def open_items(filters, queues, priorities, picked) -> pd.DataFrame:
@@ -79,7 +75,7 @@ def open_items(filters, queues, priorities, picked) -> pd.DataFrame:
 def _breakdown(data_version: int, filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
     from core.metrics import queues as metrics
     start, end = _window(filters)
-    table = metrics.queue_breakdown(status_view(filters, queues, priorities), by, start=start, end=end)
+    table = metrics.queue_breakdown_from(facts(filters, queues, priorities), by, start=start, end=end)
     return data.with_project_names(table) if by == "project_id" else table
 
 
@@ -91,7 +87,7 @@ def breakdown(filters, queues, priorities, by: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _warnings(data_version: int, filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
     from core.metrics import queues as metrics
-    table = metrics.warning_counts(status_view(filters, queues, priorities), by)
+    table = metrics.warning_counts(facts(filters, queues, priorities).live, by)
     return data.with_project_names(table) if by == "project_id" else table
 
 
@@ -102,11 +98,8 @@ def warnings(filters, queues, priorities, by: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _compliance_trend(data_version: int, filters, queues: tuple, priorities: tuple, target: str) -> pd.DataFrame:
-    from core.metrics import queues as metrics
     start, end = _window(filters)
-    status = status_view(filters, queues, priorities)
-    due = status["due_effective" if target == "resolution" else "response_due"]
-    return metrics.sla_compliance_trend(status[due.between(start, end, inclusive="left")], by="queue", target=target)
+    return facts(filters, queues, priorities).compliance_trend(target, due_from=start, due_to=end, by="queue")
 
 
 def compliance_trend(filters, queues, priorities, target: str) -> pd.DataFrame:
@@ -140,7 +133,7 @@ def stuck_thresholds() -> dict:
 def _arrivals(data_version: int, queue: str, now: pd.Timestamp, weeks: int) -> pd.DataFrame:
     from core import capacity
     from core.metrics import queues
-    items = queues.load_queue_items(engine(), queue=queue, start=now - pd.Timedelta(weeks=weeks), end=now)
+    items = queues.load_arrivals(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
     return capacity.arrivals_by_hour_of_week(items, now, weeks=weeks)
 
 
@@ -160,18 +153,22 @@ def handle_seconds(queue: str) -> pd.Series:
     return _handle_seconds(version(), queue, as_of(), CAPACITY_WEEKS)
 
 
+def _confusion_start(filters):
+    return filters.end - pd.Timedelta(days=CONFUSION_DAYS).to_pytimedelta()
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _project_days(data_version: int, filters) -> pd.DataFrame:
     from core.metrics import workforce
-    return workforce.load_project_days(engine(), start=filters.end - pd.Timedelta(days=CONFUSION_DAYS).to_pytimedelta(),
-                                       end=filters.end, projects=filters.projects, regions=filters.regions)
+    return workforce.load_project_day_totals(engine(), start=_confusion_start(filters), end=filters.end,
+                                             projects=filters.projects, regions=filters.regions)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
-def _project_activity(data_version: int, filters, project_id: str) -> pd.DataFrame:
+def _project_regions(data_version: int, filters, project_id: str) -> pd.DataFrame:
     from core.metrics import workforce
-    return workforce.load_activity(engine(), start=filters.end - pd.Timedelta(days=CONFUSION_DAYS).to_pytimedelta(),
-                                   end=filters.end, projects=[project_id], regions=filters.regions)
+    return workforce.load_project_day_totals(engine(), start=_confusion_start(filters), end=filters.end,
+                                             projects=[project_id], regions=filters.regions, by_region=True)
 
 
 def actor() -> dict:
@@ -188,16 +185,22 @@ def may_act() -> bool:
 
 
 # --- the Workforce page -------------------------------------------------------------------------
-# Alerts and tables are cached small; the activity rows behind them are unpickled only on a miss.
+# Everything here reads the workforce roll-ups (`core.rollups.workforce`) or small SQL aggregates;
+# activity rows are read only for one tasker's evidence.
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _workforce_summary(data_version: int, filters) -> dict:
+    return {"rows": len(data.project_days(filters, days_before=data.FATIGUE_DAYS)),
+            "totals": _workforce_totals(data_version, filters),
+            "fatigue": data.fatigue(filters)}
+
+
+def _workforce_totals(data_version: int, filters) -> dict:
     from core.metrics import workforce
-    recent = data.activity(filters, days_before=data.FATIGUE_DAYS)
-    in_range = recent[recent["day"] >= pd.Timestamp(filters.start)]
-    return {"rows": len(recent), "totals": workforce.workforce_table(in_range, by=None).iloc[0].to_dict(),
-            "fatigue": workforce.fatigue_alerts(recent, pd.Timestamp(filters.end))}
+    return workforce.load_workforce_table(engine(), start=filters.start, end=filters.end, by=None,
+                                          projects=filters.projects, regions=filters.regions,
+                                          members=False).iloc[0].to_dict()
 
 
 def workforce_summary(filters) -> dict:
@@ -207,8 +210,10 @@ def workforce_summary(filters) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _member_daily(data_version: int, filters, member_id: str) -> pd.DataFrame:
-    from core.metrics import drilldown
-    return drilldown.member_daily(data.activity(filters, days_before=data.FATIGUE_DAYS), member_id)
+    from core.metrics import drilldown, workforce
+    rows = workforce.load_member_daily(engine(), member_id, start=data._reaching_back(filters, data.FATIGUE_DAYS),
+                                       end=filters.end, projects=filters.projects)
+    return drilldown.member_daily(rows, member_id)
 
 
 def member_daily(filters, member_id: str) -> pd.DataFrame:
@@ -220,7 +225,7 @@ def member_daily(filters, member_id: str) -> pd.DataFrame:
 def _confusion(data_version: int, filters) -> pd.DataFrame:
     from core.metrics import workforce
     return workforce.confusion_alerts(_project_days(data_version, filters), data.projects(), pd.Timestamp(filters.end),
-                                      feedback=data.messages(filters, days_before=CONFUSION_DAYS))
+                                      feedback=data.negative_feedback(filters, days_before=CONFUSION_DAYS))
 
 
 def confusion(filters) -> pd.DataFrame:
@@ -230,9 +235,13 @@ def confusion(filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _confusion_detail(data_version: int, filters, project_id: str, change_at: pd.Timestamp) -> dict:
-    from core.metrics import workforce
-    rows = _project_activity(data_version, filters, project_id)
-    return {"regions": workforce.confusion_by_region(rows, project_id, change_at, as_of=pd.Timestamp(filters.end)),
+    from core.metrics import as_date, workforce
+    first = max(as_date(change_at), _confusion_start(filters))
+    last = min(first + pd.Timedelta(days=13).to_pytimedelta(), filters.end)
+    members = workforce.load_recent_members(engine(), project_id, start=first, end=last, regions=filters.regions)
+    return {"regions": workforce.confusion_by_region(_project_regions(data_version, filters, project_id), project_id,
+                                                     change_at, as_of=pd.Timestamp(filters.end),
+                                                     recent_members=members),
             "trend": workforce.daily_project_trend(_project_days(data_version, filters), project_id)}
 
 
@@ -243,9 +252,10 @@ def confusion_detail(filters, project_id: str, change_at) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _affected(data_version: int, filters, project_id: str, change_at: pd.Timestamp, regions: tuple) -> list[str]:
-    from core.metrics import workforce
-    return workforce.affected_members(_project_activity(data_version, filters, project_id), project_id, change_at,
-                                      values=list(regions))
+    from core.metrics import as_date, workforce
+    since = max(as_date(change_at), _confusion_start(filters))
+    return workforce.load_affected_members(engine(), project_id, since, end=filters.end, regions=filters.regions,
+                                           values=list(regions))
 
 
 def affected(filters, project_id: str, change_at, regions) -> list[str]:
@@ -256,8 +266,8 @@ def affected(filters, project_id: str, change_at, regions) -> list[str]:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _workforce_table(data_version: int, filters, by: str) -> pd.DataFrame:
     from core.metrics import workforce
-    recent = data.activity(filters, days_before=data.FATIGUE_DAYS)
-    table = workforce.workforce_table(recent[recent["day"] >= pd.Timestamp(filters.start)], by=by)
+    table = workforce.load_workforce_table(engine(), start=filters.start, end=filters.end, by=by,
+                                           projects=filters.projects, regions=filters.regions)
     return data.with_project_names(table) if by == "project_id" else table
 
 
