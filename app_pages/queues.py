@@ -178,11 +178,13 @@ widgets.table(stuck.reindex(columns=["item_id", "project", "status", "hours_stuc
               column_config={**risk_config, "hours_stuck": st.column_config.NumberColumn("Hours stuck", format="%.0f")})
 if not stuck.empty:
     by_id = stuck.set_index("item_id")
+    # One label per stuck item, built once: at scale there are thousands of options.
+    retry_labels = {item: f"{item} · {project} · {retries} retries · {error or 'no error recorded'}"
+                    for item, project, retries, error in zip(stuck["item_id"], stuck["project"], stuck["retries"],
+                                                             stuck["last_error"])}
     chosen = st.multiselect(
-        "Items to retry", by_id.index.tolist(), key="queues_retry_items",
-        placeholder="Pick stuck items to ask the pipeline to retry",
-        format_func=lambda i: f"{i} · {by_id.at[i, 'project']} · {by_id.at[i, 'retries']} retries · "
-                              f"{by_id.at[i, 'last_error'] or 'no error recorded'}")
+        "Items to retry", list(retry_labels), key="queues_retry_items",
+        placeholder="Pick stuck items to ask the pipeline to retry", format_func=retry_labels.get)
     st.text_input("Note for the retry (optional)", key="queues_retry_note",
                   placeholder="e.g. storage bucket permissions fixed")
     versions = {item_id: int(by_id.at[item_id, "version"]) for item_id in chosen}

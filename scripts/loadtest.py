@@ -4,7 +4,8 @@ A plain HTTP GET never runs the script, so each simulated user opens the app's w
 sends the `rerun_script` BackMsg the browser sends (a protobuf `ClientState` naming the page),
 and waits for the `script_finished` ForwardMsg. Per page and per N it reports the first load
 of a new session and the steady-state rerun latency (p50/p95), reruns per second, and the
-bytes one run sends to the browser.
+bytes one run sends to the browser. Like the browser, each session names the big elements it
+already holds (`cached_message_hashes`), so unchanged charts and tables are not sent again.
 
     python scripts/loadtest.py --url http://127.0.0.1:8650 --pages today queues --clients 1 10 25
     python scripts/loadtest.py --serve --port 8650 --database sqlite:////tmp/large.db --out load.json
@@ -80,6 +81,9 @@ class Session:
         self.page_script_hash = ""
         self.connection = None
         self.elements: list = []  # the Element protos of the last run, for callers that read the page
+        # Like the browser's ForwardMsg cache: big elements already received are named by hash on the
+        # next rerun, and the server sends a reference instead of the element again.
+        self.cached_hashes: set[str] = set()
 
     async def open(self, timeout: float) -> None:
         """Connect as the frontend does (subprotocol 'streamlit'); no Origin header is loopback-safe."""
@@ -98,6 +102,7 @@ class Session:
         state.page_name = self.url_path
         state.page_script_hash = self.page_script_hash
         state.widget_states.SetInParent()
+        state.cached_message_hashes.extend(sorted(self.cached_hashes))
         for widget in widgets or []:
             state.widget_states.widgets.append(widget)
         state.context_info.timezone = "UTC"
@@ -122,6 +127,8 @@ class Session:
                 count += 1
                 message = ForwardMsg()
                 message.ParseFromString(frame)
+                if message.metadata.cacheable and message.hash:
+                    self.cached_hashes.add(message.hash)
                 kind = message.WhichOneof("type")
                 if kind == "navigation":
                     # The page the router chose; new_session still names the main script here.

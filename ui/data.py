@@ -316,14 +316,24 @@ def responses(filters) -> pd.DataFrame:
     return frame[frame["region"].isin(filters.regions)] if filters.regions else frame
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _project_names(data_version: int) -> dict[str, str]:
+def response_scope(filters):
+    """The responses of `responses(filters)` as a scope the survey metrics count in SQL (no rows read)."""
+    from core.metrics import feedback
+    return feedback.ResponseScope(engine(), regions=tuple(filters.regions) if filters.regions else None)
+
+
+# A Series (not a dict) held as a resource: mapping through it reuses its index's hash table,
+# where mapping through a dict builds one on every call.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _project_names(data_version: int) -> pd.Series:
     listed = _projects(data_version)
-    return dict(zip(listed["project_id"], listed["name"]))
+    return pd.Series(listed["name"].to_numpy(), index=pd.Index(listed["project_id"]))
 
 
 def with_project_names(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame with a readable `project` name column next to `project_id`."""
+    """The frame with a readable `project` name column next to `project_id` (unchanged if it has one already)."""
+    if "project" in frame.columns:
+        return frame
     names = _project_names(version())
     position = list(frame.columns).index("project_id") + 1 if "project_id" in frame else len(frame.columns)
     out = frame.copy()

@@ -1,5 +1,7 @@
 """Cached data the Queues and Workforce pages need beyond `ui.data`, and who is acting on this session."""
 
+import dataclasses
+
 import pandas as pd
 import streamlit as st
 
@@ -45,14 +47,19 @@ def _window(filters) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(filters.start, tz="UTC"), pd.Timestamp(filters.end, tz="UTC") + pd.Timedelta(days=1)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
+# A resource, not a data cache: sessions share the object instead of unpickling ~4k rows on every
+# rerun. Its frames are read-only (the page only reindexes and filters them).
+@st.cache_resource(show_spinner=False, max_entries=16)
 def _overview(data_version: int, filters, queues: tuple, priorities: tuple):
     from core.metrics import queues as metrics
     start, end = _window(filters)
     limits = stuck_thresholds()
-    return metrics.queue_overview_from(facts(filters, queues, priorities), as_of(), start=start, end=end,
+    view = metrics.queue_overview_from(facts(filters, queues, priorities), as_of(), start=start, end=end,
                                        stuck_after_hours=limits["stuck_after_hours"],
                                        max_retries=limits["stuck_max_retries"])
+    named = {name: data.with_project_names(getattr(view, name))
+             for name in ("risk", "breached", "paused", "stuck", "open_escalations")}
+    return dataclasses.replace(view, **named)
 
 
 def overview(filters, queues=(), priorities=()):

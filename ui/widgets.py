@@ -1,5 +1,7 @@
 """Widgets every page shares: KPI tiles, tables with CSV download, clickable charts, empty states."""
 
+import hashlib
+
 import pandas as pd
 import streamlit as st
 
@@ -20,14 +22,23 @@ def kpi(column, label: str, value, *, delta=None, fmt: str = "{:,.0f}", delta_fm
     column.metric(label, shown, shown_delta, delta_color="inverse" if inverse else "normal", help=help, border=True)
 
 
+# Rows a table shows in the page; the CSV download always has every row. Lists come sorted by
+# what needs attention first, and at the large scale some hold thousands of rows: sending them all
+# to the browser on every rerun cost more than the rest of the page.
+SHOWN_ROWS = 250
+
+
 def table(frame: pd.DataFrame, *, key: str, filename: str, column_config: dict | None = None,
           height: int | None = None, empty: str = "Nothing to show for these filters.") -> None:
-    """A data table with its CSV download (formula-like cells neutralised)."""
+    """A data table (its first SHOWN_ROWS rows) with a CSV download of all of it (formula-like cells neutralised)."""
     if frame.empty:
         st.info(empty)
         return
     frame = visible_to_user(frame)
-    st.dataframe(frame, hide_index=True, column_config=column_config, key=key, height=height or "auto")
+    shown = frame if len(frame) <= SHOWN_ROWS else frame.head(SHOWN_ROWS)
+    st.dataframe(shown, hide_index=True, column_config=column_config, key=key, height=height or "auto")
+    if len(shown) < len(frame):
+        st.caption(f"Showing the first {len(shown):,} of {len(frame):,} rows; the CSV download has them all.")
     download(frame, key=key, filename=filename)
 
 
@@ -59,18 +70,51 @@ def message_button(member_ids: list[str], *, label: str, template: str, key: str
 
 
 def vega_lite_spec(chart) -> dict:
-    """The chart's Vega-Lite spec with its (aggregate) data inline, without schema validation.
+    """The chart's Vega-Lite spec, unvalidated, with each data frame left as a named dataset.
 
     `st.altair_chart` validates every chart against the Vega-Lite JSON schema on every rerun: about
     15 ms a chart, most of a warm page's time. Our charts come from `core.charts`, whose output the
-    tests validate once; a rerun need not do it again. The theme is switched off and Altair's
-    globals are held the way Streamlit holds them, so concurrent sessions do not mix settings.
+    tests validate once; a rerun need not do it again. The frames stay frames under `datasets`,
+    which `st.vega_lite_chart` sends as Arrow (no JSON round trip); a dataset is named by its
+    content, so an unchanged chart is the same message and the browser's cache can answer it.
+    The theme is switched off and Altair's globals are held the way Streamlit holds them, so
+    concurrent sessions do not mix settings.
     """
     import altair as alt
     from streamlit.elements.vega_charts import _altair_globals_lock
 
-    with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable("default", max_rows=None):
-        return chart.to_dict(validate=False)
+    frames: dict[str, pd.DataFrame] = {}
+    with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable(_FRAME_TRANSFORMER,
+                                                                                      frames=frames):
+        spec = chart.to_dict(validate=False)
+    if frames:
+        spec["datasets"] = {**spec.get("datasets", {}), **frames}
+    return spec
+
+
+_FRAME_TRANSFORMER = "crowdpulse_frames"
+
+
+def _named_frame(data, frames: dict):
+    """Altair data transformer: keep a frame as a named dataset (named by its content)."""
+    if not isinstance(data, pd.DataFrame):
+        return data
+    try:
+        content = pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes()
+    except TypeError:  # unhashable cells (lists): a name unique to this run instead
+        content = str(id(data)).encode()
+    name = "data-" + hashlib.blake2b(content + "|".join(map(str, data.columns)).encode(), digest_size=10).hexdigest()
+    frames[name] = data
+    return {"name": name}
+
+
+def _register_transformer() -> None:
+    import altair as alt
+
+    alt.data_transformers.register(_FRAME_TRANSFORMER, _named_frame)
+
+
+_register_transformer()
 
 
 def clickable_chart(chart, *, key: str, field: str) -> list:
