@@ -1,7 +1,5 @@
 """Widgets every page shares: KPI tiles, tables with CSV download, clickable charts, empty states."""
 
-import hashlib
-
 import pandas as pd
 import streamlit as st
 
@@ -75,20 +73,20 @@ def vega_lite_spec(chart) -> dict:
     `st.altair_chart` validates every chart against the Vega-Lite JSON schema on every rerun: about
     15 ms a chart, most of a warm page's time. Our charts come from `core.charts`, whose output the
     tests validate once; a rerun need not do it again. The frames stay frames under `datasets`,
-    which `st.vega_lite_chart` sends as Arrow (no JSON round trip); a dataset is named by its
-    content, so an unchanged chart is the same message and the browser's cache can answer it.
-    The theme is switched off and Altair's globals are held the way Streamlit holds them, so
+    which `st.vega_lite_chart` sends as Arrow (no JSON round trip). Datasets are named by their
+    place in the chart, so an unchanged chart is the same message and the browser's cache answers
+    it. The theme is switched off and Altair's globals are held the way Streamlit holds them, so
     concurrent sessions do not mix settings.
     """
     import altair as alt
     from streamlit.elements.vega_charts import _altair_globals_lock
 
-    frames: dict[str, pd.DataFrame] = {}
+    frames: dict[int, tuple[str, pd.DataFrame]] = {}
     with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable(_FRAME_TRANSFORMER,
                                                                                       frames=frames):
         spec = chart.to_dict(validate=False)
     if frames:
-        spec["datasets"] = {**spec.get("datasets", {}), **frames}
+        spec["datasets"] = {**spec.get("datasets", {}), **dict(frames.values())}
     return spec
 
 
@@ -96,16 +94,13 @@ _FRAME_TRANSFORMER = "crowdpulse_frames"
 
 
 def _named_frame(data, frames: dict):
-    """Altair data transformer: keep a frame as a named dataset (named by its content)."""
+    """Altair data transformer: keep a frame as a dataset named by its order in the chart (a frame used
+    by several layers is one dataset)."""
     if not isinstance(data, pd.DataFrame):
         return data
-    try:
-        content = pd.util.hash_pandas_object(data, index=False).to_numpy().tobytes()
-    except TypeError:  # unhashable cells (lists): a name unique to this run instead
-        content = str(id(data)).encode()
-    name = "data-" + hashlib.blake2b(content + "|".join(map(str, data.columns)).encode(), digest_size=10).hexdigest()
-    frames[name] = data
-    return {"name": name}
+    if id(data) not in frames:
+        frames[id(data)] = (f"data-{len(frames)}", data)
+    return {"name": frames[id(data)][0]}
 
 
 def _register_transformer() -> None:
