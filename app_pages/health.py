@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, segments
-from ui import data, filters, widgets
+from core import segments
+from ui import charts, data, filters, widgets
 
 st.title("Community health")
 st.caption("Active taskers have at least one submitted task that day; staff and bot accounts are excluded. "

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from core import charts, queue_actions
+from core import queue_actions
 from core.errors import CrowdPulseError
 from core.metrics import queues
-from ui import data, filters, widgets
+from ui import charts, data, filters, widgets
 from ui import queues as queue_data
 
 DIMENSIONS = {"queue": "queue", "project_id": "project", "priority": "priority"}

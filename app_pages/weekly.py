@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, reports
-from ui import auth, data, filters, widgets
+from core import reports
+from ui import auth, charts, data, filters, widgets
 
 st.title("Weekly health")
 

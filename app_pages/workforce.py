@@ -3,10 +3,10 @@ and how many reviewers a queue needs."""
 
 import streamlit as st
 
-from core import capacity, charts
+from core import capacity
 from core.errors import CrowdPulseError
 from core.metrics import workforce
-from ui import data, filters, widgets
+from ui import charts, data, filters, widgets
 from ui import queues as queue_data
 
 st.title("Workforce")

@@ -114,7 +114,7 @@ _register_transformer()
 
 def clickable_chart(chart, *, key: str, field: str) -> list:
     """Show a chart whose bars can be clicked; returns the picked values of `field`."""
-    event = st.vega_lite_chart(spec=vega_lite_spec(chart), on_select="rerun", key=key, width="stretch")
+    event = st.vega_lite_chart(spec=_spec(chart), on_select="rerun", key=key, width="stretch")
     picked = []
     selection = getattr(event, "selection", None) or {}
     for points in selection.values():
@@ -125,8 +125,13 @@ def clickable_chart(chart, *, key: str, field: str) -> list:
 
 
 def chart(chart) -> None:
-    """Show a chart full width."""
-    st.vega_lite_chart(spec=vega_lite_spec(chart), width="stretch")
+    """Show a chart (Altair, or a spec from `ui.charts`) full width."""
+    st.vega_lite_chart(spec=_spec(chart), width="stretch")
+
+
+def _spec(chart) -> dict:
+    # A spec from ui.charts is shared between sessions: hand Streamlit its own top-level copy.
+    return dict(chart) if isinstance(chart, dict) else vega_lite_spec(chart)
 
 
 def save_segment_form(member_ids: list[str], *, default_name: str, key: str) -> None:
