@@ -1,30 +1,41 @@
 """Audiences for messages: which taskers a filter selects, and what they read and where they live."""
 
-import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, not_, select
 
-from core.metrics import read_frame
+from core.metrics import read_frame, unparsed
+from core.models import Member
 
 # Keys a saved segment's `filters` may hold, with the select_audience argument each feeds.
 FILTER_KEYS = ("countries", "languages", "regions", "projects", "vendors", "statuses", "timezones",
                "min_tenure_days", "max_tenure_days")
+# Joins a member's project ids in SQL; a control character no imported id is expected to hold.
+_SEPARATOR = "\x1f"
 
 
 def load_audience_base(engine: Engine) -> pd.DataFrame:
-    """Non-staff, non-bot members with what a segment can filter on, including their projects."""
-    members = read_frame(engine, text(
-        "SELECT member_id, handle, email, country, region, timezone, language, vendor, status, onboarded_at "
-        "FROM member WHERE is_staff = :no AND is_bot = :no").bindparams(no=False), timestamps=("onboarded_at",))
-    # Ordered by member then project, the distinct pairs come out of the (member, project, day)
-    # primary key without a sort; each member's tuple is then one slice (no per-member groupby call).
-    worked = read_frame(engine, text("SELECT DISTINCT member_id, project_id FROM activity "
-                                     "ORDER BY member_id, project_id"))
-    ids, projects = worked["member_id"].to_numpy(), worked["project_id"].tolist()
-    starts = np.flatnonzero(np.r_[True, ids[1:] != ids[:-1]]) if len(ids) else np.array([], dtype=int)
-    ends = np.r_[starts[1:], len(ids)]
-    lists = dict(zip(ids[starts], (tuple(sorted(projects[a:b])) for a, b in zip(starts, ends))))
-    return members.assign(projects=[lists.get(m, ()) for m in members["member_id"]])
+    """Non-staff, non-bot members with what a segment can filter on, including the projects they worked on.
+
+    A member worked on a project when they submitted at least one task on it on some day: read
+    from the activity roll-up's per-project presence bitmaps (`core.rollups.activity`, a row per
+    member, project and block of days with a bit set), so the 3M activity rows are not scanned.
+    """
+    from core.rollups import activity  # core.rollups imports core.metrics
+    member, worked = Member.__table__, activity.project_member_days
+    join = func.string_agg if engine.dialect.name == "postgresql" else func.group_concat
+    # One list per member, straight from the bitmaps' primary key; a member spanning two blocks
+    # lists a project twice, which the few distinct lists below fold away.
+    projects = (select(join(worked.c.project_id, _SEPARATOR)).where(worked.c.member_id == member.c.member_id)
+                .scalar_subquery().label("projects"))
+    statement = select(member.c.member_id, member.c.handle, member.c.email, member.c.country, member.c.region,
+                       member.c.timezone, member.c.language, member.c.vendor, member.c.status,
+                       unparsed(member.c.onboarded_at), projects).where(not_(member.c.is_staff),
+                                                                        not_(member.c.is_bot))
+    frame = read_frame(engine, statement, timestamps=("onboarded_at",))
+    listed = frame.pop("projects")
+    # A few hundred distinct lists cover 100k members: each becomes a sorted tuple once, shared.
+    tuples = {value: tuple(sorted(set(value.split(_SEPARATOR)))) for value in listed.dropna().unique()}
+    return frame.assign(projects=[tuples.get(value, ()) for value in listed.astype("object")])
 
 
 def select_audience(base: pd.DataFrame, *, countries=(), languages=(), regions=(), projects=(), vendors=(),

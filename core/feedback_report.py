@@ -88,13 +88,14 @@ def build_feedback_report(messages: pd.DataFrame, responses: pd.DataFrame, surve
                           names: Mapping[str, Mapping[str, str]] | None = None, top: int = 5,
                           segments_by=("region", "project_id"), weeks: int | None = None,
                           min_segment_mentions: int = 5, scorecard: pd.DataFrame | None = None,
-                          affected: pd.DataFrame | None = None) -> FeedbackReport:
+                          affected: pd.DataFrame | None = None, waves: pd.DataFrame | None = None) -> FeedbackReport:
     """The `top` themes by impact in the messages of [start, end], each with figures, quotes, segments and owner.
 
     `names` maps a segment column to readable names of its values (e.g. project_id → project name).
     `rising` lists themes whose negative mentions grew fast this week, whatever their rank.
-    `scorecard` and `affected` may be given when already computed (`theme_scorecard` with the same
-    `as_of` and `weeks`; `theme_segments` by at least `segments_by`).
+    `scorecard`, `affected` and `waves` may be given when already computed (`theme_scorecard` with
+    the same `as_of` and `weeks`; `theme_segments` by at least `segments_by`; `survey_scorecard`
+    of the responses). `responses` is a frame or a `feedback.ResponseScope`.
     """
     names = names or {}
     labels, owners = themes.theme_labels(taxonomy), themes.theme_owners(taxonomy)
@@ -127,7 +128,7 @@ def build_feedback_report(messages: pd.DataFrame, responses: pd.DataFrame, surve
     return FeedbackReport(start=pd.Timestamp(start).date(), end=pd.Timestamp(end).date(),
                           generated_at=as_timestamp(as_of), messages=count,
                           net_sentiment=None if summary is None or pd.isna(summary["net"]) else float(summary["net"]),
-                          survey=_latest_survey(responses, surveys), issues=issues, rising=rising)
+                          survey=_latest_survey(responses, surveys, waves), issues=issues, rising=rising)
 
 
 def rising_text(rising: dict) -> str:
@@ -156,10 +157,11 @@ def affected_segments(rows: pd.DataFrame, names: Mapping[str, Mapping[str, str]]
             for row in rows.head(limit).itertuples()]
 
 
-def _latest_survey(responses: pd.DataFrame, surveys: pd.DataFrame) -> dict | None:
-    if responses is None or responses.empty:
+def _latest_survey(responses, surveys: pd.DataFrame, waves: pd.DataFrame | None = None) -> dict | None:
+    if responses is None or not feedback.response_count(responses):
         return None
-    waves = feedback.survey_scorecard(responses, surveys)
+    if waves is None:
+        waves = feedback.survey_scorecard(responses, surveys)
     waves = waves[waves["responses"] > 0]
     if waves.empty:
         return None

@@ -303,7 +303,11 @@ def discover_themes(
     top: int = 15,
     taxonomy: Sequence[Theme] = TAXONOMY,
 ) -> pd.DataFrame:
-    """Candidate new themes: recurring phrases in texts that no known theme covers."""
+    """Candidate new themes: recurring phrases in texts that no known theme covers.
+
+    `known_themes_lists` gives each text's themes (only whether it has any counts: a flag will do);
+    without it the texts are matched against `taxonomy`.
+    """
     columns = ["candidate", "keywords", "count", "example"]
     raw = ["" if _is_missing(t) else str(t).strip() for t in texts]
     lowered = [_normalise(t) for t in raw]
@@ -425,7 +429,11 @@ def representative_quotes(texts: Sequence[Any], sentiments: Sequence[Any], k: in
     chosen_words: list[set[str]] = []
     similar: list[str] = []
     seen: set[str] = set()
+    seen_texts: set[str] = set()  # feedback repeats itself: an exact copy needs no key
     for *_, text in candidates:
+        if text in seen_texts:
+            continue
+        seen_texts.add(text)
         # Copies that differ only in case, punctuation, spacing or numbers ("pending for 9 days"
         # vs "for 3 days") are one quote; a quote sharing most of its words with one already
         # chosen is kept back, so three quotes show three different things people say.

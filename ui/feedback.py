@@ -41,11 +41,11 @@ def _args(f: Filters) -> tuple:
 
 @st.cache_resource(show_spinner=False, max_entries=2)
 def _frames(data_version: int, start, end, projects, regions) -> tuple:
-    # Messages are a roll-up scope that every view aggregates in SQL (texts are read only for the
-    # quotes and lists shown); survey responses are few enough to hold (comments included),
-    # as one shared object rather than copied per call. Read-only by contract.
+    # Messages and survey responses are roll-up scopes that every view aggregates in SQL (texts are
+    # read only for the quotes and lists shown); the response rows are loaded only for a breakdown
+    # the roll-up cannot give (an imported attribute, each respondent's main project).
     f = _filters(start, end, projects, regions)
-    return data.message_scope(f), data.responses(f)
+    return data.message_scope(f), data.response_scope(f)
 
 
 def as_of(f: Filters) -> pd.Timestamp:
@@ -167,13 +167,9 @@ def theme_detail(f: Filters, theme: str) -> dict:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _discovered(data_version: int, start, end, projects, regions) -> pd.DataFrame:
     from core import themes
-    from core.metrics import feedback
     messages, _ = _frames(data_version, start, end, projects, regions)
-    newest, _ = messages.listing(languages=["en", "und"], limit=DISCOVERY_TEXTS)
-    recent = newest.iloc[::-1]  # oldest first, as they were written
-    found = themes.discover_themes(recent["text"].tolist(), feedback.effective_themes(recent).tolist(),
-                                   taxonomy=taxonomy())
-    return found
+    recent = messages.newest_texts(languages=["en", "und"], limit=DISCOVERY_TEXTS)  # oldest first, as written
+    return themes.discover_themes(recent["text"].tolist(), recent["themed"].tolist(), taxonomy=taxonomy())
 
 
 def discovered(f: Filters) -> pd.DataFrame:
@@ -202,7 +198,7 @@ def _main_projects(data_version: int) -> pd.DataFrame:
 def _segment_choices(data_version: int, start, end, projects, regions) -> list[str]:
     from core.metrics import feedback
     _, responses = _frames(data_version, start, end, projects, regions)
-    return feedback.survey_segment_columns(responses.head(0).assign(project_id=None))
+    return feedback.survey_segment_columns(pd.DataFrame(columns=responses.columns()).assign(project_id=None))
 
 
 def segment_choices(f: Filters) -> list[str]:
@@ -214,8 +210,9 @@ def segment_choices(f: Filters) -> list[str]:
 def _survey_segments(data_version: int, start, end, projects, regions, by: str) -> pd.DataFrame:
     from core.metrics import feedback
     _, responses = _frames(data_version, start, end, projects, regions)
-    with_projects = by == "project_id"
-    if with_projects:
+    if by not in feedback.ResponseScope.SEGMENTS:  # only the rows know imported attributes and main projects
+        responses = data.responses(_filters(start, end, projects, regions))
+    if by == "project_id":
         responses = feedback.with_main_project(responses, _main_projects(data_version))
     return feedback.survey_scorecard(responses, surveys(), by=by, population=_population(data_version, by))
 
@@ -242,15 +239,7 @@ def theme_nps(f: Filters) -> pd.DataFrame:
 def _comments(data_version: int, start, end, projects, regions, survey_id: str) -> pd.DataFrame:
     from core.metrics import feedback
     _, answers = _frames(data_version, start, end, projects, regions)
-    answers = answers[(answers["survey_id"] == survey_id) & answers["comment"].notna()]
-    answers = answers.sort_values("submitted_at", ascending=False).head(LIST_ROWS)
-    return pd.DataFrame({
-        "response_id": answers["response_id"], "submitted_at": answers["submitted_at"], "score": answers["score"],
-        "csat": answers["csat"], "region": answers["region"], "sentiment": feedback.effective_sentiment(answers),
-        "label": feedback.sentiment_labels(answers), "themes": feedback.effective_themes(answers),
-        "overridden": answers["sentiment_override"].notna() | answers["themes_override"].notna(),
-        "version": answers["version"], "comment": answers["comment"],
-    }).reset_index(drop=True)
+    return feedback.survey_comments(answers, survey_id, limit=LIST_ROWS)
 
 
 def comments(f: Filters, survey_id: str) -> pd.DataFrame:
@@ -287,7 +276,7 @@ def _report(data_version: int, start, end, projects, regions, now) -> tuple:
     report = feedback_report.build_feedback_report(
         messages, responses, surveys(), start=start, end=end, as_of=now, taxonomy=taxonomy(),
         names={"project_id": project_names}, weeks=_weeks(start, now), scorecard=seen["scorecard"],
-        affected=seen["segments"])
+        affected=seen["segments"], waves=seen["waves"])
     return report, feedback_report.report_markdown(report), feedback_report.report_html(report)
 
 

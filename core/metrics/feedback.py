@@ -21,9 +21,12 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, String, case, false, func, not_, select, type_coerce
+from sqlalchemy import (Engine, String, Text, and_, case, cast, distinct, false, func, not_, or_, select,
+                        type_coerce)
 
-from core.metrics import Grouping, as_timestamp, group_columns, loader_columns, period_start, ratio, read_frame
+from core.errors import UnknownMetric
+from core.metrics import (Grouping, as_timestamp, group_columns, loader_columns, period_start, ratio, read_frame,
+                          unparsed)
 from core.models import Activity, Feedback, Member, Survey, SurveyResponse
 
 POSITIVE_AT = 0.05
@@ -272,12 +275,22 @@ def nps(responses: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
         index=scored.index,
     )
     table = _sum_by(flags.join(scored[keys]), keys)
-    promoters = ratio(table["promoters"], table["responses"])
-    detractors = ratio(table["detractors"], table["responses"])
-    table["nps"] = 100 * (promoters - detractors)
-    spread = (promoters + detractors - (promoters - detractors) ** 2) / table["responses"].where(table["responses"] > 0)
-    table["margin_of_error"] = Z_95 * 100 * np.sqrt(spread)
+    table["nps"], table["margin_of_error"] = _nps_figures(table["promoters"], table["detractors"], table["responses"])
     return table[[*keys, "nps", "promoters", "passives", "detractors", "responses", "margin_of_error"]]
+
+
+def _nps_figures(promoters: pd.Series, detractors: pd.Series, responses: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(NPS in points, its 95% margin of error in points) from counts; NaN without responses."""
+    promoter_share = ratio(promoters, responses)
+    detractor_share = ratio(detractors, responses)
+    spread = (promoter_share + detractor_share - (promoter_share - detractor_share) ** 2) / responses.where(responses > 0)
+    return 100 * (promoter_share - detractor_share), Z_95 * 100 * np.sqrt(spread)
+
+
+def _csat_figures(satisfied: pd.Series, responses: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """(CSAT share, its 95% margin of error as a share) from counts; NaN without ratings."""
+    share = ratio(satisfied, responses)
+    return share, Z_95 * np.sqrt(share * (1 - share) / responses.where(responses > 0))
 
 
 def csat(responses: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
@@ -290,9 +303,7 @@ def csat(responses: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
         index=answered.index,
     )
     table = _sum_by(flags.join(answered[keys]), keys)
-    share = ratio(table["satisfied"], table["responses"])
-    table["csat"] = share
-    table["margin_of_error"] = Z_95 * np.sqrt(share * (1 - share) / table["responses"].where(table["responses"] > 0))
+    table["csat"], table["margin_of_error"] = _csat_figures(table["satisfied"], table["responses"])
     return table[[*keys, "csat", "responses", "margin_of_error"]]
 
 
@@ -333,11 +344,14 @@ def theme_messages(frame: pd.DataFrame, theme: str) -> pd.DataFrame:
 
 def theme_nps_impact(responses: pd.DataFrame) -> pd.DataFrame:
     """Per theme: responses mentioning it, their NPS, and impact = NPS of all − NPS of those (biggest drag first)."""
-    scored = responses[responses["score"].notna()]
-    overall = nps(scored)["nps"].iloc[0]
-    mentions = pd.DataFrame({"theme": effective_themes(scored), "score": scored["score"]})
-    mentions = _one_row_per_mention(mentions)
-    table = nps(mentions, by="theme")[["theme", "responses", "nps"]]
+    if isinstance(responses, ResponseScope):
+        overall, table = responses.theme_nps()
+    else:
+        scored = responses[responses["score"].notna()]
+        overall = nps(scored)["nps"].iloc[0]
+        mentions = pd.DataFrame({"theme": effective_themes(scored), "score": scored["score"]})
+        mentions = _one_row_per_mention(mentions)
+        table = nps(mentions, by="theme")[["theme", "responses", "nps"]]
     table["nps_impact"] = overall - table["nps"]
     return table.sort_values(["nps_impact", "theme"], ascending=[False, True], ignore_index=True)
 
@@ -440,7 +454,42 @@ def survey_scorecard(responses: pd.DataFrame, surveys: pd.DataFrame, *, by: Grou
     a population, or for a segment column it lacks, the audience is left blank. `nps_change` is
     the change from the same segment's NPS in the previous wave.
     """
-    segments = group_columns(responses, by)
+    if isinstance(responses, ResponseScope):
+        segments = [by] if isinstance(by, str) else list(by or [])
+        counts, first_answer = responses.wave_counts(segments)
+    else:
+        segments = group_columns(responses, by)
+        counts, first_answer = _wave_counts(responses, segments)
+    keys = ["survey_id", *segments]
+    counts["nps"], counts["nps_margin"] = _nps_figures(counts["promoters"], counts["detractors"],
+                                                       counts["nps_responses"])
+    counts["csat"], counts["csat_margin"] = _csat_figures(counts["satisfied"], counts["csat_responses"])
+    counts = counts.drop(columns="satisfied")
+    waves = surveys[["survey_id", "title", "sent_at", "audience_size"]].astype({"survey_id": "object"})
+    base = waves if not segments else waves.merge(counts[keys], on="survey_id", how="inner")
+    table = base.merge(counts, on=keys, how="left")
+    # Responses to a survey the survey table does not know still count (imported before their survey).
+    orphans = counts[~counts["survey_id"].isin(waves["survey_id"])]
+    if len(orphans):
+        table = pd.concat([table, orphans], ignore_index=True)
+    for column in ("responses", "respondents", "nps_responses", "promoters", "passives", "detractors", "csat_responses"):
+        table[column] = table[column].fillna(0).astype("int64")
+    audience = pd.to_numeric(table["audience_size"]).astype("float64")
+    if segments:
+        audience = audience * _population_share(table, population, segments)
+    table["audience"] = audience
+    table["response_rate"] = ratio(table["respondents"], audience.where(audience > 0))
+    if len(first_answer):
+        table["sent_at"] = table["sent_at"].fillna(table["survey_id"].map(first_answer))
+    table = table.sort_values(["sent_at", "survey_id", *segments], ignore_index=True)
+    table["nps_change"] = table.groupby(segments, sort=False)["nps"].diff() if segments else table["nps"].diff()
+    return table[[*keys, "title", "sent_at", "responses", "respondents", "audience", "response_rate", "nps",
+                  "nps_margin", "nps_change", "promoters", "passives", "detractors", "nps_responses", "csat",
+                  "csat_margin", "csat_responses"]]
+
+
+def _wave_counts(responses: pd.DataFrame, segments: list[str]) -> tuple[pd.DataFrame, pd.Series]:
+    """Counts per wave and segment value (`ResponseScope.wave_counts` from rows) and each wave's first answer."""
     keys = ["survey_id", *segments]
     answers = responses.copy()
     answers["survey_id"] = answers["survey_id"].astype("object")  # an empty frame's columns come back as floats
@@ -450,32 +499,15 @@ def survey_scorecard(responses: pd.DataFrame, surveys: pd.DataFrame, *, by: Grou
                                                        "anon:" + answers["response_id"].astype(str))
     counts = answers.groupby(keys, sort=False).agg(responses=("response_id", "size"),
                                                    respondents=("respondent", "nunique")).reset_index()
-    scores = nps(answers, by=keys).rename(columns={"responses": "nps_responses", "margin_of_error": "nps_margin"})
-    ratings = csat(answers, by=keys).rename(columns={"responses": "csat_responses", "margin_of_error": "csat_margin"})
-    waves = surveys[["survey_id", "title", "sent_at", "audience_size"]].astype({"survey_id": "object"})
-    base = waves if not segments else waves.merge(counts[keys], on="survey_id", how="inner")
-    table = (base.merge(counts, on=keys, how="left").merge(scores, on=keys, how="left")
-             .merge(ratings, on=keys, how="left"))
-    # Responses to a survey the survey table does not know still count (imported before their survey).
-    orphans = counts[~counts["survey_id"].isin(waves["survey_id"])]
-    if len(orphans):
-        table = pd.concat([table, orphans.merge(scores, on=keys, how="left").merge(ratings, on=keys, how="left")],
-                          ignore_index=True)
-    for column in ("responses", "respondents", "nps_responses", "promoters", "passives", "detractors", "csat_responses"):
-        table[column] = table[column].fillna(0).astype("int64")
-    audience = pd.to_numeric(table["audience_size"]).astype("float64")
-    if segments:
-        audience = audience * _population_share(table, population, segments)
-    table["audience"] = audience
-    table["response_rate"] = ratio(table["respondents"], audience.where(audience > 0))
-    first_answer = answers.groupby("survey_id")["submitted_at"].min()
-    if len(first_answer):
-        table["sent_at"] = table["sent_at"].fillna(table["survey_id"].map(first_answer))
-    table = table.sort_values(["sent_at", "survey_id", *segments], ignore_index=True)
-    table["nps_change"] = table.groupby(segments, sort=False)["nps"].diff() if segments else table["nps"].diff()
-    return table[[*keys, "title", "sent_at", "responses", "respondents", "audience", "response_rate", "nps",
-                  "nps_margin", "nps_change", "promoters", "passives", "detractors", "nps_responses", "csat",
-                  "csat_margin", "csat_responses"]]
+    score, rating = answers["score"].astype("float64"), answers["csat"].astype("float64")
+    answered = rating.between(1, 5)
+    flags = pd.DataFrame({
+        "promoters": score >= 9, "passives": (score >= 7) & (score <= 8), "detractors": score <= 6,
+        "nps_responses": score.notna(), "satisfied": answered & (rating >= 4), "csat_responses": answered,
+    }, index=answers.index).astype("int64")
+    sums = flags.join(answers[keys]).groupby(keys, sort=False).sum().reset_index()
+    counts = counts.merge(sums, on=keys, how="left")
+    return counts, answers.groupby("survey_id")["submitted_at"].min()
 
 
 def _population_share(table: pd.DataFrame, population: pd.DataFrame | None, segments: list[str]) -> pd.Series:
@@ -610,7 +642,7 @@ def theme_scorecard(messages: pd.DataFrame, responses: pd.DataFrame | None, as_o
     table["previous_7_days"] = (table["theme"].map(last_two.iloc[:, 0]).fillna(0).astype("int64")
                                 if last_two.shape[1] == 2 else 0)
     table["change"] = ratio(table["last_7_days"] - table["previous_7_days"], table["previous_7_days"])
-    impact = (theme_nps_impact(responses) if responses is not None and responses["score"].notna().any()
+    impact = (theme_nps_impact(responses) if responses is not None and _has_scores(responses)
               else pd.DataFrame(columns=["theme", "responses", "nps", "nps_impact"]))
     impact = impact.rename(columns={"responses": "nps_responses", "nps": "theme_nps"})
     table = table.merge(impact, on="theme", how="left")
@@ -1012,38 +1044,46 @@ class MessageScope:
         table, message = _rollup().mentions, Feedback.__table__
         negative = negative_first and self.theme_count(theme, negative=True) >= k
         where = self._theme_where(theme, negative)
-        texts = (select(message.c.text, table.c.score, table.c.created_at, table.c.feedback_id)
-                 .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id)).where(*where))
-        if self.theme_count(theme, negative=negative) <= QUOTE_TEXTS_READ_WHOLE:
-            rows = self._read(texts.order_by(table.c.created_at, table.c.feedback_id))
-            return themes.representative_quotes(rows["text"].tolist(), rows["score"].tolist(), k=k)
-        scores = self._read(select(table.c.score).where(*where))["score"]
-        scored = pd.to_numeric(scores).dropna().tolist()
-        median = statistics.median(scored) if scored else 0.0
-        distance = func.coalesce(func.abs(table.c.score - median), 2.0)
-        texts = texts.add_columns(distance.label("distance"))
-        limit = QUOTE_CANDIDATES
-        while limit < len(scores):
-            # Candidates are taken readable first, closest to the median first: once the texts read reach
-            # past the distance of the last one the choice used, the rest could not change it. Only
-            # texts long enough to be readable qualify (the raw length bounds the stripped one).
-            nearest = (select(table.c.feedback_id).where(*where, table.c.text_length >= 40)
-                       .order_by(distance, table.c.created_at, table.c.feedback_id).limit(limit))
-            rows = self._read(texts.where(table.c.feedback_id.in_(nearest)))
-            rows = rows.sort_values(["distance", "created_at", "feedback_id"], ignore_index=True)
-            if len(rows) < limit:
-                break
-            reach = float(rows["distance"].iloc[-1])
-            stripped = rows["text"].str.strip()
-            complete = rows[stripped.str.len().between(40, 240) & (rows["distance"].round(3) + 0.0006 < reach)]
-            complete = complete.sort_values(["created_at", "feedback_id"])  # the order the texts were written in
-            chosen = themes.representative_quotes(complete["text"].tolist(), complete["score"].tolist(), k=k,
-                                                  median=median, fill_with_similar=False)
-            if len(chosen) == k:
-                return chosen
-            limit *= 4
-        rows = self._read(texts.order_by(table.c.created_at, table.c.feedback_id))
-        return themes.representative_quotes(rows["text"].tolist(), rows["score"].tolist(), k=k)
+        in_order = [table.c.created_at, table.c.feedback_id]  # as written: ties go to the earlier text
+        # Without their texts: each mention's score and raw length, in the order the texts were written.
+        rows = self._read(select(table.c.feedback_id, table.c.score, table.c.text_length).where(*where)
+                          .order_by(*in_order))
+        if len(rows) > QUOTE_TEXTS_READ_WHOLE:
+            scores = pd.to_numeric(rows["score"]).astype("float64").tolist()
+            scored = [value for value in scores if not np.isnan(value)]
+            median = statistics.median(scored) if scored else 0.0
+            # The key `representative_quotes` ranks readable texts by: distance to the median, then position.
+            rows = rows.assign(distance=[2.0 if np.isnan(v) else round(abs(v - median), 3) for v in scores],
+                               position=range(len(rows)), score=scores)
+            # Only a text at least 40 characters long before stripping can be readable (40-240 once stripped).
+            # Read in rank order, the readable ones among the texts read are the first readable candidates of
+            # all: when they already give k quotes, the texts not read could not change the choice.
+            ranked = rows[pd.to_numeric(rows["text_length"]).fillna(0) >= 40].sort_values(["distance", "position"])
+            size, joined = QUOTE_CANDIDATES, table.join(message, message.c.feedback_id == table.c.feedback_id)
+            while len(ranked):
+                # Every candidate up to the distance of the size-th: a prefix of the ranking, read in one query.
+                reach = float(ranked["distance"].iloc[min(size, len(ranked)) - 1])
+                batch = ranked[ranked["distance"] <= reach]
+                near = func.abs(table.c.score - median) <= reach + 0.001  # a margin for SQL's unrounded distance
+                texts = self._read(select(table.c.feedback_id, message.c.text).select_from(joined)
+                                   .where(*where, table.c.text_length >= 40,
+                                          or_(near, table.c.score.is_(None)) if reach >= 2.0 else near))
+                texts = dict(zip(texts["feedback_id"], texts["text"]))
+                stripped = batch["feedback_id"].map(texts).fillna("").str.strip()
+                readable = batch[stripped.str.len().between(40, 240)]
+                chosen = themes.representative_quotes(readable["feedback_id"].map(texts).tolist(),
+                                                      readable["score"].tolist(), k=k, median=median,
+                                                      fill_with_similar=False)
+                if len(chosen) == k:
+                    return chosen
+                if len(batch) == len(ranked):
+                    break
+                size *= 4
+        # Few texts, or too few readable ones to choose from: the choice needs every text.
+        texts = self._read(select(message.c.text, table.c.score)
+                           .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id))
+                           .where(*where).order_by(*in_order))
+        return themes.representative_quotes(texts["text"].tolist(), texts["score"].tolist(), k=k)
 
     def theme_messages(self, theme: str, limit: int) -> pd.DataFrame:
         """The newest `limit` messages mentioning `theme` with their text (created_at, channel, project_id, region,
@@ -1055,6 +1095,21 @@ class MessageScope:
                      .where(*self._theme_where(theme))
                      .order_by(table.c.created_at.desc(), table.c.feedback_id.desc()).limit(limit))
         return self._read(statement, timestamps=("created_at",))
+
+    def newest_texts(self, *, languages=None, limit: int) -> pd.DataFrame:
+        """The newest `limit` messages' text and whether they mention any theme (`themed`), oldest first: what
+        topic discovery reads (the messages `listing(languages=…, limit=…)` lists, without the rest)."""
+        rollup = _rollup()
+        table, message, mentions = rollup.messages, Feedback.__table__, rollup.mentions
+        where = self._where(table)
+        if languages:
+            where.append(table.c.language.in_(list(languages)))
+        themed = select(mentions.c.feedback_id).where(mentions.c.feedback_id == table.c.feedback_id).exists()
+        statement = (select(message.c.text, themed.label("themed"))
+                     .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id)).where(*where)
+                     .order_by(table.c.created_at.desc(), table.c.feedback_id.desc()).limit(limit))
+        frame = self._read(statement)
+        return frame.iloc[::-1].assign(themed=lambda rows: rows["themed"].astype(bool)).reset_index(drop=True)
 
     def listing(self, *, statuses=None, themes=None, sentiments=None, channels=None, projects=None,
                 languages=None, limit: int | None = None, newest_first: bool = True) -> tuple[pd.DataFrame, int]:
@@ -1093,11 +1148,11 @@ class MessageScope:
         return frame, total
 
 
-# Up to this many texts, picking quotes reads them all at once (cheaper than narrowing them down).
-QUOTE_TEXTS_READ_WHOLE = 20_000
-# Texts read at first when picking quotes from the roll-up (4× more each time that is not enough):
-# templated complaints are alike, so the choice often needs a couple of thousand candidates.
-QUOTE_CANDIDATES = 2_000
+# Up to this many mentions, picking quotes reads all their texts at once (cheaper than ranking them first).
+QUOTE_TEXTS_READ_WHOLE = 300
+# Texts read at first when picking quotes from the roll-up, the most typical first (4× more each
+# time that is not enough): templated complaints are alike, so a few hundred usually do.
+QUOTE_CANDIDATES = 200
 # Columns a `MessageScope` can break theme mentions, and messages, down by.
 SCOPE_SEGMENTS = ("region", "project_id", "channel")
 MESSAGE_SEGMENTS = ("region", "project_id", "channel", "country", "language", "vendor", "tenure_band", "member_id")
@@ -1133,3 +1188,142 @@ def inbox_from(scope: MessageScope, *, statuses=None, themes=None, sentiments=No
                                 projects=projects, limit=limit)
     listed, _ = inbox(rows, limit=None, labels=labels)
     return listed, total
+
+
+def _has_scores(responses) -> bool:
+    """Whether any response has an NPS score."""
+    if isinstance(responses, ResponseScope):
+        return responses.has_scores()
+    return bool(responses["score"].notna().any())
+
+
+def response_count(responses) -> int:
+    """How many survey responses a frame or scope holds."""
+    return responses.count() if isinstance(responses, ResponseScope) else len(responses)
+
+
+def survey_comments(responses, survey_id: str, *, limit: int = 500) -> pd.DataFrame:
+    """The newest `limit` commented answers of one wave with their effective sentiment and themes (response_id,
+    submitted_at, score, csat, region, sentiment, label, themes, overridden, version, comment)."""
+    if isinstance(responses, ResponseScope):
+        answers = responses.commented(survey_id, limit)
+    else:
+        answers = responses[(responses["survey_id"] == survey_id) & responses["comment"].notna()]
+        answers = answers.sort_values(["submitted_at", "response_id"], ascending=False).head(limit)
+    return pd.DataFrame({
+        "response_id": answers["response_id"], "submitted_at": answers["submitted_at"], "score": answers["score"],
+        "csat": answers["csat"], "region": answers["region"], "sentiment": effective_sentiment(answers),
+        "label": sentiment_labels(answers), "themes": effective_themes(answers),
+        "overridden": answers["sentiment_override"].notna() | answers["themes_override"].notna(),
+        "version": answers["version"], "comment": answers["comment"],
+    }).reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class ResponseScope:
+    """Survey responses of some regions (all without), counted in SQL from the survey roll-up.
+
+    `survey_scorecard`, `theme_nps_impact`, `theme_scorecard` and `survey_comments` take a scope
+    as well as a response frame and return the same tables. A scope breaks answers down by the
+    segments the roll-up copies (`SEGMENTS`); other segments (imported attributes, each
+    respondent's main project) need the response rows (`load_responses`).
+    """
+
+    engine: Engine
+    regions: tuple | None = None
+
+    SEGMENTS = ("region", "country", "language", "vendor", "tenure_band")
+
+    def _where(self, table) -> list:
+        return [table.c.region.in_(list(self.regions))] if self.regions else []
+
+    def count(self) -> int:
+        """How many responses."""
+        table = _rollup().answers
+        return int(read_rollup(self.engine, select(func.count()).select_from(table).where(*self._where(table))).iat[0, 0])
+
+    def has_scores(self) -> bool:
+        """Whether any response has an NPS score."""
+        table = _rollup().answers
+        statement = select(func.count()).select_from(select(table.c.response_id)
+                                                     .where(*self._where(table), table.c.score.is_not(None))
+                                                     .limit(1).subquery())
+        return bool(read_rollup(self.engine, statement).iat[0, 0])
+
+    def wave_counts(self, segments: list[str]) -> tuple[pd.DataFrame, pd.Series]:
+        """Per wave and segment value: responses, respondents, promoters, passives, detractors, nps_responses,
+        satisfied and csat_responses; and each wave's first answer (as `survey_scorecard` counts them)."""
+        unknown = [s for s in segments if s not in self.SEGMENTS]
+        if unknown:
+            raise UnknownMetric(f"Cannot break survey answers down by {', '.join(unknown)} from the roll-up.")
+        table = _rollup().answers
+        score, rating, member = table.c.score, table.c.csat, table.c.member_id
+        answered = rating.between(1, 5)
+
+        def counted(condition):
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        keys = [table.c.survey_id, *[func.coalesce(table.c[s], "unknown").label(s) for s in segments]]
+        statement = (select(*keys, func.count().label("responses"),
+                            (func.count(distinct(member)) + counted(member.is_(None))).label("respondents"),
+                            counted(score >= 9).label("promoters"), counted(score.between(7, 8)).label("passives"),
+                            counted(score <= 6).label("detractors"), func.count(score).label("nps_responses"),
+                            counted(and_(answered, rating >= 4)).label("satisfied"),
+                            counted(answered).label("csat_responses"))
+                     .where(*self._where(table)).group_by(*keys))
+        counts = read_rollup(self.engine, statement)
+        measures = ["responses", "respondents", "promoters", "passives", "detractors", "nps_responses", "satisfied",
+                    "csat_responses"]
+        counts = counts.astype({"survey_id": "object", **{s: "object" for s in segments},
+                                **{m: "int64" for m in measures}})
+        first = read_frame(self.engine, select(table.c.survey_id, unparsed(func.min(table.c.submitted_at)
+                                                                          .label("submitted_at")))
+                           .where(*self._where(table)).group_by(table.c.survey_id), timestamps=("submitted_at",))
+        return counts, first.set_index("survey_id")["submitted_at"].rename_axis("survey_id")
+
+    def theme_nps(self) -> tuple[float, pd.DataFrame]:
+        """(NPS of every scored response, per theme mentioned: theme, responses, nps) — as `theme_nps_impact`."""
+        rollup = _rollup()
+        frames = []
+        for table, keys in ((rollup.answers, []), (rollup.answer_mentions, [rollup.answer_mentions.c.theme])):
+            score = table.c.score
+            statement = (select(*keys, func.count().label("responses"),
+                                func.coalesce(func.sum(case((score >= 9, 1), else_=0)), 0).label("promoters"),
+                                func.coalesce(func.sum(case((score <= 6, 1), else_=0)), 0).label("detractors"))
+                         .where(*self._where(table), score.is_not(None)))
+            frame = read_frame(self.engine, statement.group_by(*keys) if keys else statement)
+            frame = frame.astype({"responses": "int64", "promoters": "int64", "detractors": "int64"})
+            frame["nps"], _ = _nps_figures(frame["promoters"], frame["detractors"], frame["responses"])
+            frames.append(frame)
+        overall, themes = frames
+        themes = themes.astype({"theme": "object"}).sort_values("theme", ignore_index=True)
+        return overall["nps"].iloc[0], themes[["theme", "responses", "nps"]]
+
+    def columns(self) -> list[str]:
+        """The columns `load_responses` gives these responses (imported attributes included)."""
+        answer, table = SurveyResponse.__table__, _rollup().answers
+        statement = (select(cast(answer.c.attributes, Text).label("attributes")).distinct()
+                     .select_from(answer.join(table, table.c.response_id == answer.c.response_id)))
+        standard = [*(c.name for c in answer.c if c.name not in ("language", "attributes", *THEME_COLUMNS)),
+                    *THEME_COLUMNS, "language", "country", "region", "vendor", "tenure_band"]
+        keys: dict[str, None] = {}
+        for document in read_frame(self.engine, statement)["attributes"]:
+            parsed = json.loads(document) if isinstance(document, str) else document
+            keys.update(dict.fromkeys(parsed or {}))
+        return standard + [k for k in keys if k not in standard]
+
+    def commented(self, survey_id: str, limit: int) -> pd.DataFrame:
+        """The newest `limit` commented responses of one wave, shaped like `load_responses` rows."""
+        answer, table = SurveyResponse.__table__, _rollup().answers
+        statement = (select(answer.c.response_id, unparsed(answer.c.submitted_at), answer.c.score, answer.c.csat,
+                            table.c.region, answer.c.sentiment, answer.c.sentiment_override,
+                            *_raw_theme_columns(answer), answer.c.version, answer.c.comment)
+                     .select_from(answer.join(table, table.c.response_id == answer.c.response_id))
+                     .where(*self._where(table), table.c.survey_id == survey_id, answer.c.comment.is_not(None))
+                     .order_by(answer.c.submitted_at.desc(), answer.c.response_id.desc()).limit(limit))
+        frame = _parse_theme_lists(read_frame(self.engine, statement, timestamps=("submitted_at",)))
+        for answer_column in ("score", "csat"):
+            frame[answer_column] = pd.to_numeric(frame[answer_column]).astype("Int64")
+        for score in ("sentiment", "sentiment_override"):
+            frame[score] = pd.to_numeric(frame[score]).astype("float64")
+        return frame

@@ -198,3 +198,120 @@ def test_survey_audiences_from_counted_population_match_the_member_rows(seeded_e
     assert counted["members"].sum() > 0
     same(feedback.survey_scorecard(answers, waves, by=by, population=counted),
          feedback.survey_scorecard(answers, waves, by=by, population=feedback.load_survey_population(seeded_engine)))
+
+
+# --- survey answers ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("by", [None, "region", "country", "language", "vendor", "tenure_band"])
+def test_survey_scorecard_from_the_rollup_matches_the_rows(seeded_engine, answers, by):
+    waves = feedback.load_surveys(seeded_engine)
+    population = None if by is None else feedback.load_survey_population(seeded_engine, by=by)
+    card = feedback.survey_scorecard(feedback.ResponseScope(seeded_engine), waves, by=by, population=population)
+    assert len(card) >= 3
+    same(card, feedback.survey_scorecard(answers, waves, by=by, population=population))
+
+
+def test_survey_views_of_one_region_from_the_rollup_match_the_rows(seeded_engine, answers):
+    region = answers["region"].dropna().iloc[0]
+    rows, scope = answers[answers["region"] == region], feedback.ResponseScope(seeded_engine, regions=(region,))
+    assert scope.count() == len(rows) > 0
+    same(feedback.survey_scorecard(scope, feedback.load_surveys(seeded_engine)),
+         feedback.survey_scorecard(rows, feedback.load_surveys(seeded_engine)))
+    same(feedback.theme_nps_impact(scope), feedback.theme_nps_impact(rows))
+
+
+def test_theme_nps_impact_and_scorecard_from_the_rollup_match_the_rows(both, answers, seeded_engine):
+    rows, scope = both
+    responses = feedback.ResponseScope(seeded_engine)
+    impact = feedback.theme_nps_impact(responses)
+    assert len(impact) > 3
+    same(impact, feedback.theme_nps_impact(answers))
+    card = feedback.theme_scorecard(scope, responses, AS_OF, weeks=5)
+    expected = feedback.theme_scorecard(rows, answers, AS_OF, weeks=5)
+    same(card.drop(columns="weekly"), expected.drop(columns="weekly"))
+
+
+def test_survey_comments_and_segment_columns_from_the_rollup_match_the_rows(seeded_engine, answers):
+    scope = feedback.ResponseScope(seeded_engine)
+    for survey_id in feedback.load_surveys(seeded_engine)["survey_id"]:
+        listed = feedback.survey_comments(scope, survey_id, limit=40)
+        assert len(listed) == 40
+        same(listed, feedback.survey_comments(answers, survey_id, limit=40))
+    assert scope.columns() == list(answers.columns)
+    assert feedback.survey_segment_columns(pd.DataFrame(columns=scope.columns())) == \
+        feedback.survey_segment_columns(answers)
+
+
+def test_report_with_the_survey_rollup_matches_the_rows(both, answers, seeded_engine):
+    _, scope = both
+    waves = feedback.load_surveys(seeded_engine)
+    kwargs = dict(start=START.date(), end=AS_OF.date(), as_of=AS_OF, weeks=5)
+    report = feedback_report.build_feedback_report(scope, feedback.ResponseScope(seeded_engine), waves, **kwargs)
+    expected = feedback_report.build_feedback_report(scope, answers, waves, **kwargs)
+    assert report.survey is not None and report.survey == expected.survey
+    assert report.issues == expected.issues
+
+
+def test_discovery_texts_are_the_newest_listed_messages(both):
+    _, scope = both
+    listed, _ = scope.listing(languages=["en", "und"], limit=300)
+    recent = scope.newest_texts(languages=["en", "und"], limit=300)
+    oldest_first = listed.iloc[::-1]
+    assert recent["text"].tolist() == oldest_first["text"].tolist()
+    assert recent["themed"].tolist() == feedback.effective_themes(oldest_first).map(bool).tolist()
+    same(themes.discover_themes(recent["text"].tolist(), recent["themed"].tolist(), min_count=2),
+         themes.discover_themes(oldest_first["text"].tolist(), feedback.effective_themes(oldest_first).tolist(),
+                                min_count=2))
+
+
+def _answers(engine):
+    _import(engine, "members", [{"member_id": "m1", "country": "DE"}, {"member_id": "m2", "country": "BR"}])
+    _import(engine, "survey_responses", [
+        {"response_id": "r1", "survey_id": "s1", "submitted_at": "2026-11-02T08:00:00Z", "member_id": "m1",
+         "score": 10, "csat": 5, "comment": "The payout is late again, terrible"},
+        {"response_id": "r2", "survey_id": "s1", "submitted_at": "2026-11-03T08:00:00Z", "member_id": "m2",
+         "score": 3, "csat": 2, "comment": "Love the new guidelines"},
+    ])
+    return feedback.ResponseScope(engine)
+
+
+def _waves(scope):
+    return feedback.survey_scorecard(scope, feedback.load_surveys(scope.engine))
+
+
+def test_an_import_of_survey_answers_updates_the_rollup(engine):
+    scope = _answers(engine)
+    assert _waves(scope)[["survey_id", "responses", "nps"]].to_dict("records") == [
+        {"survey_id": "s1", "responses": 2, "nps": 0.0}]
+    _import(engine, "survey_responses", [{"response_id": "r3", "survey_id": "s1", "member_id": "m2",
+                                          "submitted_at": "2026-11-04T08:00:00Z", "score": 9}])
+    card = _waves(scope)
+    assert card[["responses", "respondents", "promoters", "detractors"]].iloc[0].tolist() == [3, 2, 2, 1]
+    same(card, feedback.survey_scorecard(feedback.load_responses(engine), feedback.load_surveys(engine)))
+
+
+def test_a_correction_of_an_answer_and_a_respondent_turning_staff_change_the_survey_rollup(engine):
+    scope = _answers(engine)
+    version = int(feedback.load_responses(engine).set_index("response_id").loc["r1", "version"])
+    feedback_actions.override_scores(engine, entity="survey_response", entity_id="r1", expected_version=version,
+                                     actor="a@example.com", actor_role="specialist", sentiment=-0.8,
+                                     themes_set=["payments"])
+    impact = feedback.theme_nps_impact(scope)
+    assert impact.set_index("theme").loc["payments", ["responses", "nps"]].tolist() == [1, 100.0]
+    same(impact, feedback.theme_nps_impact(feedback.load_responses(engine)))
+    _import(engine, "members", [{"member_id": "m1", "is_staff": True}])
+    assert scope.count() == 1 and _waves(scope)["nps"].tolist() == [-100.0]
+    assert "payments" not in set(feedback.theme_nps_impact(scope)["theme"])
+
+
+def test_a_strict_rejected_import_of_answers_leaves_the_survey_rollup_as_it_was(engine):
+    scope = _answers(engine)
+    before = _waves(scope)
+    with pytest.raises(CrowdPulseError):
+        _import(engine, "survey_responses", [
+            {"response_id": "r8", "survey_id": "s1", "submitted_at": "2026-11-05T08:00:00Z", "score": 0},
+            {"response_id": "r9", "survey_id": "s1", "submitted_at": "not a date", "score": 10},
+        ], strict=True)
+    assert scope.count() == 2
+    same(_waves(scope), before)
