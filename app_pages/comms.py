@@ -6,13 +6,12 @@ import pandas as pd
 import streamlit as st
 
 from core import audience as audiences
-from core import charts
 from core.comms import checks, context, exports, timezones, workflow
 from core.comms import events as community_events
 from core.comms.errors import StaleDraft, TemplateProblem
 from core.comms.templates import render
 from core.errors import CrowdPulseError
-from ui import comms, data, widgets
+from ui import charts, comms, data, widgets
 
 actor, role = comms.who()
 now = data.as_of()

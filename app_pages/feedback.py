@@ -3,9 +3,9 @@
 import pandas as pd
 import streamlit as st
 
-from core import charts, feedback_report, themes
+from core import feedback_report, themes
 from core.metrics import feedback as metrics
-from ui import data, filters, widgets
+from ui import charts, data, filters, widgets
 from ui import feedback as voice
 
 NUMBER = st.column_config.NumberColumn

@@ -17,6 +17,7 @@ import pandas as pd
 from streamlit import dataframe_util
 
 from core import charts as _charts
+from core.charts import BAD, GOOD, NEUTRAL, PALETTE, WARN  # noqa: F401  (the colours pages pass in)
 from ui.widgets import vega_lite_spec
 
 MEMO_SIZE = 256  # specs kept (LRU); each holds a chart's aggregate rows only
