@@ -18,6 +18,9 @@ from core.settings import get_settings
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
+SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+
+
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
     # WAL + busy timeout: measured here, concurrent writers stop failing with "database is locked".
     cursor = dbapi_connection.cursor()
@@ -25,6 +28,9 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    # Read through a memory map of up to 256 MB: pages come straight from the OS page cache instead
+    # of being copied into SQLite's own cache first (the large scale's cold reads got faster).
+    cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
     cursor.close()
 
 
