@@ -10,20 +10,24 @@ same origin for every row). `activity_member_days` holds any project's activity,
 Every member is kept, staff and bots too: readers drop them by the member's current flags, so a
 members import that flags someone as staff needs no rebuild. The words are filled in SQL (a sum
 of distinct powers of two is their OR), on SQLite and PostgreSQL alike. An import re-derives only
-the days from its earliest one: it clears those bits, stages the days' bits in twin tables and
-merges them in, so a day's import reads that day's activity, not the whole block's.
+the days from its earliest one: it clears those bits in the rows that have any, then adds the
+days' bits with one upsert per table (the stored bits are all before the day, the new ones from
+it on, so adding is OR), so a day's import reads that day's activity, not the whole block's.
+On SQLite both tables are WITHOUT ROWID (a row lives in its key's index): an import writes one
+index per table fewer.
 """
 
 import datetime as dt
 
-from sqlalchemy import (BigInteger, Column, Connection, Index, Integer, MetaData, String, Table, and_, case, cast,
-                        delete, exists, func, insert, literal, literal_column, or_, select, update)
+from sqlalchemy import (BigInteger, Column, Connection, Date, Index, Integer, MetaData, String, Table, and_, case, cast,
+                        column, delete, func, insert, literal, literal_column, or_, select, text, update, values)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
 from core.models import Activity
 
 NAME = "activity"
-VERSION = 2
+VERSION = 3
 ENTITIES: frozenset[str] = frozenset({"activity"})
 METADATA = MetaData()  # this area's roll-up tables
 
@@ -35,12 +39,17 @@ WORD_COLUMNS = tuple(f"w{index}" for index in range(WORDS))
 FULL_WORD = (1 << WORD_BITS) - 1
 # Refreshing by member id (without a day) lists them in IN clauses; past this many, a rebuild is cheaper.
 MAX_REFRESH_IDS = 5_000
+# Past this many days from an import's first one, its bits are worked out per row instead of listed.
+MAX_LISTED_DAYS = 400
+# VERSION 2's staging tables (a refresh now upserts directly).
+LEGACY_TABLES = ("activity_member_days_staged", "activity_project_member_days_staged")
 
 member_days = Table(
     "activity_member_days", METADATA,
     Column("member_id", String, primary_key=True),
     Column("block", Integer, primary_key=True),
     *(Column(name, BigInteger, nullable=False) for name in WORD_COLUMNS),
+    sqlite_with_rowid=False,
 )
 project_member_days = Table(
     "activity_project_member_days", METADATA,
@@ -49,15 +58,8 @@ project_member_days = Table(
     Column("block", Integer, primary_key=True),
     *(Column(name, BigInteger, nullable=False) for name in WORD_COLUMNS),
     Index("ix_activity_project_member_days_project", "project_id", "block"),
+    sqlite_with_rowid=False,
 )
-# Empty between writes: a refresh stages the re-derived days here before merging them in.
-STAGED = {
-    member_days: Table("activity_member_days_staged", METADATA,
-                       *(Column(column.name, column.type, primary_key=column.primary_key) for column in member_days.c)),
-    project_member_days: Table("activity_project_member_days_staged", METADATA,
-                               *(Column(column.name, column.type, primary_key=column.primary_key)
-                                 for column in project_member_days.c)),
-}
 
 
 def day_number(day: dt.date) -> int:
@@ -72,6 +74,8 @@ def block_of(day: dt.date) -> int:
 
 def rebuild(connection: Connection) -> None:
     """Fill this area's (freshly created, empty) roll-up tables from the source tables."""
+    for name in LEGACY_TABLES:  # left behind by an older definition, which `METADATA` no longer names
+        connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
     _fill(connection)
 
 
@@ -99,47 +103,89 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
 def _reaches_first_day(connection: Connection, since: dt.date) -> bool:
     """Whether re-deriving from `since` covers all the activity (then a plain rebuild is cheaper)."""
     first = connection.execute(select(func.min(Activity.__table__.c.day))).scalar()
-    if isinstance(first, str):
-        first = dt.date.fromisoformat(first[:10])
-    return first is None or since <= first
+    return first is None or since <= _as_date(first)
 
 
 def _refresh_days(connection: Connection, since: dt.date) -> None:
-    """Clear every bit from `since` on, then add back those days' activity (staged, then merged)."""
+    """Clear every bit from `since` on, then add back those days' activity (one upsert per table)."""
     first_block = block_of(since)
     offset = day_number(since) - first_block * BLOCK_DAYS
     keep = [(1 << min(max(offset - WORD_BITS * index, 0), WORD_BITS)) - 1 for index in range(WORDS)]
+    # A member's any-project bits are the OR of their per-project ones: when no member row has a bit
+    # from `since` on (an import of new days), no project row has one either, and its (larger) table
+    # need not be scanned.
     for table in (member_days, project_member_days):
-        connection.execute(delete(table).where(table.c.block > first_block))
+        changed = connection.execute(delete(table).where(table.c.block > first_block)).rowcount
         cleared = [table.c[name].op("&")(FULL_WORD ^ kept) != 0 for name, kept in zip(WORD_COLUMNS, keep)
                    if kept != FULL_WORD]
         if cleared:
-            changed = connection.execute(update(table).where(table.c.block == first_block, or_(*cleared)).values(
+            emptied = connection.execute(update(table).where(table.c.block == first_block, or_(*cleared)).values(
                 {name: table.c[name].op("&")(kept) for name, kept in zip(WORD_COLUMNS, keep)})).rowcount
-            if changed:
+            if emptied:
                 connection.execute(delete(table).where(table.c.block == first_block,
                                                        *(table.c[name] == 0 for name in WORD_COLUMNS)))
-    _fill(connection, since=since, into=STAGED)
-    # The staged bits are all from `since` on and the stored ones all before it: adding is OR.
-    for table, staged in STAGED.items():
-        keys = [column.name for column in table.primary_key]
-        same_row = and_(*(table.c[key] == staged.c[key] for key in keys))
-        connection.execute(update(table).where(same_row)
-                           .values({name: table.c[name] + staged.c[name] for name in WORD_COLUMNS}))
-        connection.execute(insert(table).from_select(
-            [*keys, *WORD_COLUMNS],
-            select(*(staged.c[key] for key in keys), *(staged.c[name] for name in WORD_COLUMNS))
-            .where(~exists().where(same_row))))
-        connection.execute(delete(staged))
+            changed += emptied
+        if not changed:
+            break
+    _add_days(connection, since)
+
+
+def _upsert(connection: Connection, table: Table, rows) -> None:
+    """Insert `rows` (a select of the table's columns) into `table`, adding the words of rows already stored."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).from_select(list(rows.selected_columns.keys()), rows)
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=[column.name for column in table.primary_key],
+        set_={name: table.c[name] + statement.excluded[name] for name in WORD_COLUMNS}))
+
+
+def _add_days(connection: Connection, since: dt.date) -> None:
+    """Add the bits of the activity from `since` on (cleared in the stored rows) to both tables.
+
+    The days are few: each one's block and word values are listed (a VALUES table joined on the
+    day, as a CTE: SQLite names no VALUES columns otherwise), so SQLite reads each day's rows by
+    the day index and adds constants, instead of working out every row's bit.
+    """
+    activity = Activity.__table__
+    active = [activity.c.tasks_submitted >= 1, activity.c.day.between(since, dt.date(9999, 12, 31))]
+    days = [_as_date(day) for (day,) in connection.execute(select(activity.c.day).where(*active).distinct())]
+    if not days:
+        return
+    if len(days) > MAX_LISTED_DAYS:
+        _fill(connection, since=since, add=True)
+        return
+    listed = values(column("day", Date), column("block", Integer), *(column(name, BigInteger) for name in WORD_COLUMNS),
+                    name="day_bits").data([(day, *_day_bits(day)) for day in sorted(days)]).cte("day_bits")
+    rows = listed.join(activity, activity.c.day == listed.c.day)
+    _upsert(connection, project_member_days,
+            select(activity.c.member_id, activity.c.project_id, listed.c.block,
+                   *(cast(func.sum(listed.c[name]), BigInteger).label(name) for name in WORD_COLUMNS))
+            .select_from(rows).where(activity.c.tasks_submitted >= 1)
+            .group_by(activity.c.member_id, activity.c.project_id, listed.c.block))
+    _upsert(connection, member_days,
+            select(activity.c.member_id, listed.c.block,
+                   *(cast(func.sum(listed.c[name].distinct()), BigInteger).label(name) for name in WORD_COLUMNS))
+            .select_from(rows).where(activity.c.tasks_submitted >= 1)
+            .group_by(activity.c.member_id, listed.c.block))
+
+
+def _day_bits(day: dt.date) -> tuple[int, ...]:
+    """A day's block and its bit in each word of that block (0 in the words it is not in)."""
+    block, offset = divmod(day_number(day), BLOCK_DAYS)
+    word, bit = divmod(offset, WORD_BITS)
+    return (block, *((1 << bit) if index == word else 0 for index in range(WORDS)))
+
+
+def _as_date(value) -> dt.date:
+    return dt.date.fromisoformat(value[:10]) if isinstance(value, str) else value
 
 
 def _fill(connection: Connection, *, members: list[str] | None = None, since: dt.date | None = None,
-          into: dict[Table, Table] | None = None) -> None:
+          add: bool = False) -> None:
     """Insert the rows of the given members (default all) for the days from `since` (default all).
 
-    `into` redirects the rows of each table to another of the same shape (the staging tables).
+    With `add`, rows already stored get the new words added (their bits must not overlap).
     """
-    into = into or {}
     activity = Activity.__table__
     conditions = [activity.c.tasks_submitted >= 1]
     if members is not None:
@@ -150,32 +196,37 @@ def _fill(connection: Connection, *, members: list[str] | None = None, since: dt
         conditions.append(activity.c.day.between(since, dt.date(9999, 12, 31)))
     number = _day_number(connection, activity.c.day)
 
+    def write(table: Table, rows) -> None:
+        if add:
+            _upsert(connection, table, rows)  # its GROUP BY ends the SELECT before SQLite's ON CONFLICT
+        else:
+            connection.execute(insert(table).from_select(list(rows.selected_columns.keys()), rows))
+
+    # (member, project, day) is the activity key: each row is a distinct day of its (member, project).
     per_project = select(activity.c.member_id, activity.c.project_id, (number // BLOCK_DAYS).label("block"),
                          (number % BLOCK_DAYS).label("offset")).where(and_(*conditions)).subquery()
-    connection.execute(insert(into.get(project_member_days, project_member_days)).from_select(
-        ["member_id", "project_id", "block", *WORD_COLUMNS],
-        select(per_project.c.member_id, per_project.c.project_id, per_project.c.block, *_words(per_project.c.offset))
-        .group_by(per_project.c.member_id, per_project.c.project_id, per_project.c.block)))
+    write(project_member_days,
+          select(per_project.c.member_id, per_project.c.project_id, per_project.c.block,
+                 *_words(per_project.c.offset))
+          .group_by(per_project.c.member_id, per_project.c.project_id, per_project.c.block))
 
-    # One row per active (member, day) first: a member working on two projects is active once.
-    days = select(activity.c.member_id, activity.c.day).where(and_(*conditions)) \
-        .group_by(activity.c.member_id, activity.c.day).subquery()
-    day_numbers = _day_number(connection, days.c.day)
-    any_project = select(days.c.member_id, (day_numbers // BLOCK_DAYS).label("block"),
-                         (day_numbers % BLOCK_DAYS).label("offset")).subquery()
-    connection.execute(insert(into.get(member_days, member_days)).from_select(
-        ["member_id", "block", *WORD_COLUMNS],
-        select(any_project.c.member_id, any_project.c.block, *_words(any_project.c.offset))
-        .group_by(any_project.c.member_id, any_project.c.block)))
+    # A member working on two projects the same day is active once: each word sums its distinct bits.
+    any_project = select(activity.c.member_id, (number // BLOCK_DAYS).label("block"),
+                         (number % BLOCK_DAYS).label("offset")).where(and_(*conditions)).subquery()
+    write(member_days,
+          select(any_project.c.member_id, any_project.c.block, *_words(any_project.c.offset, distinct=True))
+          .group_by(any_project.c.member_id, any_project.c.block))
 
 
-def _words(offset: ColumnElement) -> list[ColumnElement]:
-    """Per word, the sum of 2**bit over the rows' days in it: their OR, since each day counts once."""
+def _words(offset: ColumnElement, *, distinct: bool = False) -> list[ColumnElement]:
+    """Per word, the sum of 2**bit over the rows' days in it: their OR when each day counts once
+    (`distinct`: a day's bit is summed once however many rows have it)."""
     one = cast(literal_column("1"), BigInteger)
     word_of = offset // WORD_BITS
     bit = one.op("<<")(offset % WORD_BITS)
-    return [cast(func.sum(case((word_of == index, bit), else_=literal_column("0"))), BigInteger).label(name)
-            for index, name in enumerate(WORD_COLUMNS)]
+    words = [case((word_of == index, bit), else_=literal_column("0")) for index in range(WORDS)]
+    return [cast(func.sum(word.distinct() if distinct else word), BigInteger).label(name)
+            for word, name in zip(words, WORD_COLUMNS)]
 
 
 def _day_number(connection: Connection, day: ColumnElement) -> ColumnElement:

@@ -22,19 +22,21 @@ distinct powers of two is their OR, so the bitmaps are filled in SQL on SQLite a
 import datetime as dt
 
 import pandas as pd
-from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, MetaData, String, Table,
-                        and_, case, cast, delete, func, insert, literal, literal_column, not_, or_, select, text)
+from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, MetaData,
+                        PrimaryKeyConstraint, String, Table, and_, case, cast, column, delete, func, insert, literal,
+                        literal_column, not_, or_, select, text, values)
 from sqlalchemy.sql import ColumnElement
 
 from core.models import Activity, Member
 
 NAME = "workforce"
-VERSION = 2
+VERSION = 3
 ENTITIES: frozenset[str] = frozenset({"activity", "members"})
 METADATA = MetaData()  # this area's roll-up tables
 
 EPOCH = dt.date(1970, 1, 1)
 BLOCK_DAYS = 62  # bits 0..61 of a signed 64-bit integer: a sum of them never overflows
+FULL_BITS = (1 << BLOCK_DAYS) - 1
 # Fatigue compares the last 7 days with the 28 before; pages load 35 days before their last day.
 FATIGUE_DAYS = 35
 MEASURES = ("tasks_submitted", "tasks_approved", "tasks_rejected", "tasks_skipped", "tasks_too_fast",
@@ -45,6 +47,8 @@ ID_BATCH = 500
 MAX_REFRESH_IDS = 5_000
 # Recomputing more days than this one by one is slower than summing all activity again.
 FULL_REBUILD_DAYS = 45
+# Up to this many days, a refresh lists each day's bit instead of working it out per row.
+MAX_LISTED_DAYS = 400
 
 member = Table(
     "workforce_member", METADATA,
@@ -53,6 +57,7 @@ member = Table(
     Column("country", String),
     Column("vendor", String),
     Column("counted", Boolean, nullable=False),  # not staff, not a bot
+    sqlite_with_rowid=False,  # looked up by id for every activity row a refresh sums: one index, not two
 )
 project_day = Table(
     "workforce_project_day", METADATA,
@@ -63,17 +68,22 @@ project_day = Table(
     *(Column(name, Float if name in FLOAT_MEASURES else BigInteger, nullable=False) for name in MEASURES),
     Index("ix_workforce_project_day", "day", "project_id"),
 )
+# Keyed block first: readers take a range of blocks (of some projects), and an import's rows all fall
+# in its last blocks. On SQLite the rows live in that key's index (WITHOUT ROWID), so a refresh writes
+# one index, in key order, and a reader scans the blocks' rows without a second lookup.
 presence = Table(
     "workforce_presence", METADATA,
-    Column("member_id", String, primary_key=True),
-    Column("project_id", String, primary_key=True),
-    Column("block", Integer, primary_key=True),
+    Column("member_id", String, nullable=False),
+    Column("project_id", String, nullable=False),
+    Column("block", Integer, nullable=False),
     Column("region", String),
     Column("vendor", String),
     Column("seen", BigInteger, nullable=False),
     Column("worked", BigInteger, nullable=False),
-    Index("ix_workforce_presence_scope", "block", "project_id", "region", "vendor", "member_id", "seen", "worked"),
+    PrimaryKeyConstraint("block", "project_id", "member_id", name="pk_workforce_presence"),
+    sqlite_with_rowid=False,
 )
+PRESENCE_KEY = ["block", "project_id", "member_id"]
 generation = Table(
     "workforce_generation", METADATA,
     Column("generation", Integer, nullable=False),  # one row, moved on by every refresh
@@ -135,13 +145,17 @@ def rebuild(connection: Connection) -> None:
     _fill_fatigue(connection)
 
 
-def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | None) -> None:
+def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | None,
+            entity: str | None = None) -> None:
     """Recompute what a write can have changed: days from `since` on, and every row of a member whose segment changed.
 
-    `ids` are member ids (activity and members writes key on them): with `since`, only those
-    members' day bitmaps from `since` on are redone (an activity row's day is part of its key,
-    so an update cannot move it); with neither, everything is rebuilt. Stored fatigue alerts are
-    dropped, to be computed again on first use.
+    `ids` are member ids (activity and members writes key on them). After an activity write, with
+    `since`, the days from `since` on are redone (an activity row's day is part of its key, so an
+    update cannot move it; past MAX_REFRESH_IDS members, for everyone), without it the named
+    members' days. A members write changes no activity: only the members whose region, country,
+    vendor or flags changed (found by comparing with `workforce_member`) are redone, whatever
+    `since` (their sign-up day) says. With neither `ids` nor `since`, everything is rebuilt.
+    Stored fatigue alerts are dropped, to be computed again on first use.
     """
     if ids is not None and len(ids) > MAX_REFRESH_IDS:
         ids = None
@@ -150,12 +164,16 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
             connection.execute(delete(table))
         rebuild(connection)
         return
-    changed = _changed_members(connection)
+    if entity == "members":
+        ids, since = [], None
+    # An activity write changes no member, but may have created some (the import's "create missing").
+    changed = _changed_members(connection, new_only=entity == "activity")
     if changed:
         _update_snapshot(connection, changed)
     days = _days_worked(connection, changed) if changed else set()
     if since is None and ids:  # rows written on days nobody named: those members' days
         days |= _days_worked(connection, ids)
+    written: set[dt.date] = set()
     if since is not None:
         # Listed days, not `day >= since`: SQLite then reads them by the day index, not the whole table.
         connection.execute(delete(project_day).where(project_day.c.day >= since))
@@ -170,6 +188,10 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
         _fill_project_days(connection, days=batch)
 
     redo = sorted(set(changed) | (set(ids or ()) if since is None else set()))
+    if len(redo) > MAX_REFRESH_IDS:  # the table is keyed by block: each batch's delete reads all of it
+        connection.execute(delete(presence))
+        _fill_presence(connection)
+        redo = []
     for batch in _batches(redo):
         connection.execute(delete(presence).where(presence.c.member_id.in_(batch)))
         _fill_presence(connection, members=batch)
@@ -198,8 +220,15 @@ def _snapshot_members(connection: Connection) -> None:
                                                   _member_rows()))
 
 
-def _changed_members(connection: Connection) -> list[str]:
-    """Members whose region, country, vendor or staff/bot flags differ from the snapshot (or who are new or gone)."""
+def _changed_members(connection: Connection, *, new_only: bool = False) -> list[str]:
+    """Members whose region, country, vendor or staff/bot flags differ from the snapshot (or who are new or gone).
+
+    `new_only`: just the members missing from the snapshot.
+    """
+    if new_only:
+        source = Member.__table__
+        return sorted(member_id for (member_id,) in connection.execute(
+            select(source.c.member_id).where(~source.c.member_id.in_(select(member.c.member_id)))))
     current = _member_rows().subquery()
     differs = or_(*(~current.c[name].is_not_distinct_from(member.c[name])
                     for name in ("region", "country", "vendor", "counted")))
@@ -271,24 +300,37 @@ def _presence_rows(connection: Connection, *, members: list[str] | None = None, 
                    first_block: int | None = None):
     """(member, project, block, region, vendor, seen, worked) of the counted members' activity, as a select."""
     activity = Activity.__table__
-    number = day_number_sql(connection, activity.c.day)
     conditions = []
     if members is not None:
         conditions.append(activity.c.member_id.in_(members))
     if first_block is not None:
         conditions.append(activity.c.day >= EPOCH + dt.timedelta(days=first_block * BLOCK_DAYS))
-    if days is not None:
-        conditions.append(activity.c.day.in_(days))
-    days = select(activity.c.member_id, activity.c.project_id, (number // BLOCK_DAYS).label("block"),
-                  (number % BLOCK_DAYS).label("offset"), activity.c.tasks_submitted).where(*conditions).subquery()
-    bit = cast(literal_column("1"), BigInteger).op("<<")(days.c.offset)
+    if days is not None and len(days) <= MAX_LISTED_DAYS:
+        # A few days (an import's): each one's block and bit listed (a VALUES table joined on the day, as a
+        # CTE since SQLite names no VALUES columns otherwise), so the rows are read by the day index and
+        # add constants instead of each working out its bit.
+        listed = values(column("day", Date), column("block", Integer), column("bit", BigInteger),
+                        name="day_bits").data([(day, day_number(day) // BLOCK_DAYS, 1 << day_number(day) % BLOCK_DAYS)
+                                               for day in sorted(days)])
+        listed = listed.cte("day_bits")
+        rows = select(activity.c.member_id, activity.c.project_id, listed.c.block.label("block"),
+                      listed.c.bit.label("bit"), activity.c.tasks_submitted) \
+            .select_from(listed.join(activity, activity.c.day == listed.c.day)).where(*conditions).subquery()
+        bit = rows.c.bit
+    else:
+        if days is not None:
+            conditions.append(activity.c.day.in_(days))
+        number = day_number_sql(connection, activity.c.day)
+        rows = select(activity.c.member_id, activity.c.project_id, (number // BLOCK_DAYS).label("block"),
+                      (number % BLOCK_DAYS).label("offset"), activity.c.tasks_submitted).where(*conditions).subquery()
+        bit = cast(literal_column("1"), BigInteger).op("<<")(rows.c.offset)
     # Aggregated before joining the members: in key order, without looking up each row's member.
     bits = (
-        select(days.c.member_id, days.c.project_id, days.c.block,
+        select(rows.c.member_id, rows.c.project_id, rows.c.block,
                cast(func.sum(bit), BigInteger).label("seen"),
-               cast(func.sum(case((days.c.tasks_submitted > 0, bit), else_=literal_column("0"))),
+               cast(func.sum(case((rows.c.tasks_submitted > 0, bit), else_=literal_column("0"))),
                     BigInteger).label("worked"))
-        .group_by(days.c.member_id, days.c.project_id, days.c.block)
+        .group_by(rows.c.block, rows.c.project_id, rows.c.member_id)  # the table's key order
     ).subquery()
     return (select(bits.c.member_id, bits.c.project_id, bits.c.block, member.c.region, member.c.vendor, bits.c.seen,
                    bits.c.worked)
@@ -311,18 +353,25 @@ def _update_presence_since(connection: Connection, since: dt.date, days: list[dt
     first_block, offset = divmod(day_number(since), BLOCK_DAYS)
     mine = [presence.c.member_id.in_(members)] if members is not None else []
     keep = (1 << offset) - 1
-    connection.execute(presence.update().where(presence.c.block == first_block, *mine)
-                       .values(seen=presence.c.seen.op("&")(keep), worked=presence.c.worked.op("&")(keep)))
+    # Only rows with a bit from `since` on change (`worked` bits are a subset of `seen`'s).
+    cleared = connection.execute(
+        presence.update().where(presence.c.block == first_block, presence.c.seen.op("&")(FULL_BITS ^ keep) != 0,
+                                *mine)
+        .values(seen=presence.c.seen.op("&")(keep), worked=presence.c.worked.op("&")(keep))).rowcount
     connection.execute(delete(presence).where(presence.c.block > first_block, *mine))
-    connection.execute(delete(presence).where(presence.c.block == first_block, presence.c.seen == 0, *mine))
+    if cleared:
+        connection.execute(delete(presence).where(presence.c.block == first_block, presence.c.seen == 0, *mine))
+    if not days:
+        return
     if connection.dialect.name == "postgresql":
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
+    # The WHERE (the join's own condition again) ends the SELECT: SQLite would read ON CONFLICT as the join's.
     statement = upsert(presence).from_select(PRESENCE_COLUMNS,
-                                             _presence_rows(connection, members=members, days=days))
+                                             _presence_rows(connection, members=members, days=days).where(_counted()))
     connection.execute(statement.on_conflict_do_update(
-        index_elements=["member_id", "project_id", "block"],
+        index_elements=PRESENCE_KEY,
         set_={"seen": presence.c.seen.op("|")(statement.excluded.seen),
               "worked": presence.c.worked.op("|")(statement.excluded.worked)}))
 

@@ -4,7 +4,7 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from core import ingest, models, rollups, segments
 from core.metrics import breakdowns, health
@@ -96,9 +96,31 @@ def test_refresh_by_members_or_in_full_rebuilds_the_same_rows(crowd):
     with crowd.begin() as connection:
         rollups.refresh(connection, "activity", ids=[], since=dt.date(2026, 7, 1))
     assert stored_rows(crowd) == built
-    with crowd.connect() as connection:
-        staged = [connection.execute(select(func.count()).select_from(table)).scalar() for table in rollup.STAGED.values()]
-    assert staged == [0, 0]
+
+
+def rebuilt_rows(engine) -> dict:
+    """Both bitmap tables as a full rebuild makes them now."""
+    with engine.begin() as connection:
+        rollups._build(connection, rollup)
+    return stored_rows(engine)
+
+
+@pytest.mark.parametrize("listed_days", [rollup.MAX_LISTED_DAYS, 1])
+def test_an_import_of_new_days_adds_their_bits_like_a_rebuild(crowd, monkeypatch, listed_days):
+    # Days after every stored one (nothing to clear), m1 on two projects the same day, a day in the next
+    # block and a new member; with one listed day at most, the bits are worked out per row instead.
+    monkeypatch.setattr(rollup, "MAX_LISTED_DAYS", listed_days)
+    load(crowd, "activity", activity_csv(("m1", "p1", "2026-10-02", 1), ("m1", "p2", "2026-10-02", 2),
+                                         ("m2", "p1", "2026-10-03", 0), ("m3", "p2", "2026-10-04", 3),
+                                         ("m5", "p1", "2027-04-10", 1), ("m1", "p1", "2027-04-10", 1)))
+    refreshed = stored_rows(crowd)
+    assert refreshed == rebuilt_rows(crowd)
+    assert same_days(crowd, "2026-06-01", "2027-04-30") and same_days(crowd, "2026-06-01", "2027-04-30", ["p1"])
+    # then a day already stored changes (its bits are cleared and added back) and a later one is added
+    load(crowd, "activity", activity_csv(("m1", "p2", "2026-10-02", 0), ("m2", "p2", "2026-10-03", 4),
+                                         ("m2", "p2", "2026-10-05", 1)))
+    assert stored_rows(crowd) == rebuilt_rows(crowd)
+    assert same_days(crowd, "2026-06-01", "2027-04-30") and same_days(crowd, "2026-06-01", "2027-04-30", ["p2"])
 
 
 def test_a_rejected_strict_import_leaves_the_rollup_as_it_was(crowd):

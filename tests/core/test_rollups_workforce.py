@@ -6,7 +6,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from core import ingest, rollups, timeline
+from core import ingest, models, rollups, timeline
 from core.errors import CrowdPulseError
 from core.metrics import workforce
 from core.metrics.feedback import load_feedback
@@ -181,6 +181,56 @@ def test_an_activity_import_updates_the_rollup_like_a_rebuild(community):
         same(refreshed[name], frame)
 
 
+@pytest.mark.parametrize("listed_days", [rollup.MAX_LISTED_DAYS, 1])
+def test_an_import_of_new_days_and_a_new_member_updates_the_rollup_like_a_rebuild(community, monkeypatch,
+                                                                                   listed_days):
+    # Days after every stored one, across a block boundary, with a tasker the import creates; with one
+    # listed day at most, the presence bits are worked out per row instead.
+    monkeypatch.setattr(rollup, "MAX_LISTED_DAYS", listed_days)
+    run_import(community, "activity", [activity_row("a", "2026-11-02", "p1"), activity_row("a", "2026-11-02", "p2"),
+                                       activity_row("c", "2026-11-03", "p2", submitted=0, rejected=0),
+                                       activity_row("b", "2026-12-28", "p2"), activity_row("s", "2026-11-02")])
+    assert rollup.day_number(dt.date(2026, 12, 28)) // rollup.BLOCK_DAYS > \
+        rollup.day_number(dt.date(2026, 11, 2)) // rollup.BLOCK_DAYS
+    refreshed = stored_rollup(community)
+    assert "c" in refreshed["workforce_member"]["member_id"].tolist()
+    for name, frame in rebuilt_rollup(community).items():
+        same(refreshed[name], frame)
+    rows = workforce.load_activity(community, start="2026-10-01", end="2026-12-31")
+    for by in (None, "project_id", "member_id"):
+        same(table_of(community, by, end="2026-12-31"), workforce.workforce_table(rows, by=by))
+
+
+def test_a_members_import_redoes_only_the_members_whose_segment_changed(community):
+    with community.connect() as connection:
+        generation = rollup.current_generation(connection)
+    # Sign-up days long before the activity and nothing the roll-up groups by: nothing to redo.
+    run_import(community, "members", [dict(member_id="a", signed_up_at="2025-01-01 10:00", handle="ann"),
+                                      dict(member_id="b", signed_up_at="2025-02-01 10:00")])
+    with community.connect() as connection:
+        assert rollup.current_generation(connection) == generation
+    run_import(community, "members", [dict(member_id="b", vendor="Brightpath BPO", signed_up_at="2025-02-01 10:00")])
+    with community.connect() as connection:
+        assert rollup.current_generation(connection) == generation + 1
+    refreshed = stored_rollup(community)
+    for name, frame in rebuilt_rollup(community).items():
+        same(refreshed[name], frame)
+
+
+@pytest.mark.parametrize("max_ids", [rollup.MAX_REFRESH_IDS, 1])
+def test_members_changed_outside_an_import_are_redone_one_by_one_or_all_at_once(community, monkeypatch, max_ids):
+    monkeypatch.setattr(rollup, "MAX_REFRESH_IDS", max_ids)
+    member = models.Member.__table__
+    with community.begin() as connection:
+        connection.execute(member.update().where(member.c.member_id == "a").values(region="Asia", vendor=None))
+        connection.execute(member.update().where(member.c.member_id == "s").values(is_staff=False))
+        rollups.refresh(connection, "members", ids=["a"], since=dt.date(2026, 10, 20))
+    refreshed = stored_rollup(community)
+    assert sorted(refreshed["workforce_presence"]["member_id"].unique()) == ["a", "b", "s"]
+    for name, frame in rebuilt_rollup(community).items():
+        same(refreshed[name], frame)
+
+
 def stored_runs(engine) -> list[tuple]:
     with engine.connect() as connection:
         return connection.execute(select(rollup.fatigue_run.c.as_of, rollup.fatigue_run.c.generation)).all()
@@ -235,6 +285,8 @@ def test_a_strict_rejected_import_leaves_the_rollup_as_it_was(community):
     except CrowdPulseError:
         pass
     assert workforce.load_activity(community, start="2026-11-02", end="2026-11-02").empty
+    run_import(community, "activity", [activity_row("a", "2026-11-03"), activity_row("b", "2026-10-05", "p2")],
+               dry_run=True)
     after = stored_rollup(community)
     for name, frame in before.items():
         same(after[name], frame)
