@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, not_, or_, select
 
-from core.metrics import as_date, as_day, as_utc, loader_columns, ratio, read_frame, unparsed
+from core.metrics import as_date, as_day, as_utc, driver_rows, loader_columns, ratio, read_frame, unparsed
 from core.models import Activity, Member
 from core.rollups import activity as rollup
 
@@ -271,17 +271,7 @@ def _read_rows(engine: Engine, statement) -> np.ndarray:
     SQLAlchemy's per-row processing costs more than the query itself for the 100k-row reads
     here; their binds are plain strings and integers, which need no conversion on the way in.
     """
-    with engine.connect() as connection:
-        compiled = statement.compile(dialect=connection.dialect, compile_kwargs={"render_postcompile": True})
-        params = compiled.params
-        if compiled.positional:
-            params = tuple(params[name] for name in compiled.positiontup)
-        cursor = connection.connection.cursor()
-        try:
-            cursor.execute(str(compiled), params)
-            rows = cursor.fetchall()
-        finally:
-            cursor.close()
+    rows = driver_rows(engine, statement)
     return np.array(rows, dtype=object) if rows else np.empty((0, len(statement.selected_columns)), dtype=object)
 
 

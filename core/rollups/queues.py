@@ -393,15 +393,8 @@ def _driver_values(series: pd.Series, kind, sqlite: bool) -> list:
 
 
 def _frame(connection: Connection, statement, *, timestamps=()) -> pd.DataFrame:
-    from core.metrics import as_utc
-    result = connection.execute(statement)
-    keys = list(result.keys())
-    rows = result.fetchall()
-    columns = list(zip(*rows)) if rows else [[] for _ in keys]
-    frame = pd.DataFrame({key: list(values) for key, values in zip(keys, columns)}, columns=keys)
-    for name in timestamps:
-        frame[name] = as_utc(frame[name])
-    return frame
+    from core.metrics import frame_on
+    return frame_on(connection, statement, timestamps=timestamps)
 
 
 def _micros(timestamps: pd.Series) -> pd.Series:

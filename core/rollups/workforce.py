@@ -24,9 +24,10 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, MetaData,
                         PrimaryKeyConstraint, String, Table, and_, case, cast, column, delete, func, insert, literal,
-                        literal_column, not_, or_, select, text, values)
+                        literal_column, not_, or_, select, values)
 from sqlalchemy.sql import ColumnElement
 
+from core import timeline
 from core.models import Activity, Member
 
 NAME = "workforce"
@@ -378,18 +379,8 @@ def _update_presence_since(connection: Connection, since: dt.date, days: list[dt
 
 def data_as_of_day(connection: Connection) -> dt.date | None:
     """The day the data describes, as `core.timeline.data_as_of` finds it (the pages' default last day)."""
-    last_day, last_item = connection.execute(text(
-        "SELECT (SELECT MAX(day) FROM activity), (SELECT MAX(created_at) FROM queueitem)")).one()
-    now = pd.Timestamp.now(tz="UTC")
-    candidates = []
-    if last_day is not None:
-        candidates.append(pd.Timestamp(last_day).tz_localize("UTC"))
-    if last_item is not None:
-        stamp = pd.Timestamp(last_item)
-        candidates.append(stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC"))
-    if not candidates:
-        return None
-    return min(now, max(candidates)).date()
+    moment = timeline.latest_moment(connection)
+    return None if moment is None else moment.date()
 
 
 def _fill_fatigue(connection: Connection) -> None:
