@@ -628,7 +628,7 @@ def measure_rollups(url: str) -> dict:
             try:
                 for area in rollups.areas():
                     started = time.perf_counter()
-                    rollups._build(connection, area, recreate=False)
+                    rollups.build(connection, area, recreate=False)
                     seconds[area.NAME] = round(time.perf_counter() - started, 2)
             finally:
                 transaction.rollback()

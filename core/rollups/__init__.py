@@ -15,13 +15,12 @@ a roll-up's shape means bumping the area's `VERSION`, nothing more.
 
 An area module defines `NAME`, `VERSION`, `METADATA`, `ENTITIES` (the import entity names it
 depends on, see `core.ingest.ENTITIES`), `rebuild(connection)` (fills its freshly created, empty
-tables) and `refresh(connection, *, ids, since)` (updates them in place); a `refresh` that also
-takes `entity` is told which entity was written (its ids mean different things per entity).
+tables) and `refresh(connection, *, ids, since, entity)` (updates them in place; `entity` names
+what was written, since ids mean different things per entity).
 """
 
 import datetime as dt
 import importlib
-import inspect
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -55,8 +54,7 @@ def refresh(connection: Connection, entity: str, *, ids: Iterable[str] | None = 
     for area in areas():
         if entity in area.ENTITIES:
             started = time.perf_counter()
-            named = {"entity": entity} if "entity" in inspect.signature(area.refresh).parameters else {}
-            area.refresh(connection, ids=ids, since=since, **named)
+            area.refresh(connection, ids=ids, since=since, entity=entity)
             log.info("roll-up %s refreshed for %s in %.2f s", area.NAME, entity, time.perf_counter() - started)
 
 
@@ -65,7 +63,7 @@ def refresh_all(connection: Connection, progress: Callable[[str], None] = lambda
     built = _recorded(connection)
     for area in areas():
         progress(f"Building the {area.NAME} roll-ups")
-        _build(connection, area, recreate=built.get(area.NAME) != area.VERSION)
+        build(connection, area, recreate=built.get(area.NAME) != area.VERSION)
 
 
 def ensure_built(engine: Engine, progress: Callable[[str], None] = lambda _message: None) -> list[str]:
@@ -77,7 +75,7 @@ def ensure_built(engine: Engine, progress: Callable[[str], None] = lambda _messa
         progress(f"Building the {area.NAME} roll-ups")
         started = time.perf_counter()
         with engine.begin() as connection:
-            _build(connection, area, recreate=True)
+            build(connection, area, recreate=True)
         log.info("roll-up %s built in %.1f s", area.NAME, time.perf_counter() - started)
     return [area.NAME for area in stale]
 
@@ -87,7 +85,7 @@ def _recorded(connection: Connection) -> dict[str, int]:
     return dict(connection.execute(select(state.c.name, state.c.version)).all())
 
 
-def _build(connection: Connection, area: ModuleType, *, recreate: bool = False) -> None:
+def build(connection: Connection, area: ModuleType, *, recreate: bool = False) -> None:
     """Fill an area's tables afresh and record the definition built.
 
     Tables are dropped and recreated only for a new definition (`recreate`). Otherwise their rows

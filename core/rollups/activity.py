@@ -79,7 +79,8 @@ def rebuild(connection: Connection) -> None:
     _fill(connection)
 
 
-def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | None) -> None:
+def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | None,
+            entity: str | None = None) -> None:
     """Bring the bitmaps up to date after an activity write: its days from `since` on, or its members (`ids`).
 
     An import reports both; every bit from `since` on is re-derived (for all members, which is

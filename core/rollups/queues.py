@@ -217,7 +217,8 @@ def _apply_day_changes(connection: Connection, before: pd.DataFrame, after: pd.D
         _write_rows(connection, table, combined)
 
 
-def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | None) -> None:
+def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | None,
+            entity: str | None = None) -> None:
     """Recompute the clocks of the written items (`ids`), or of every item after a policy change."""
     if ids is None:
         for table in (clock, flow, sla_day, state):

@@ -101,7 +101,7 @@ def test_refresh_by_members_or_in_full_rebuilds_the_same_rows(crowd):
 def rebuilt_rows(engine) -> dict:
     """Both bitmap tables as a full rebuild makes them now."""
     with engine.begin() as connection:
-        rollups._build(connection, rollup)
+        rollups.build(connection, rollup)
     return stored_rows(engine)
 
 

@@ -126,7 +126,7 @@ def stored_rollup(engine) -> dict[str, pd.DataFrame]:
 def rebuilt_rollup(engine) -> dict[str, pd.DataFrame]:
     """The roll-up tables as a full rebuild makes them now."""
     with engine.begin() as connection:
-        rollups._build(connection, rollup)
+        rollups.build(connection, rollup)
     return stored_rollup(engine)
 
 
