@@ -53,7 +53,8 @@ c1.download_button("Markdown", markdown, file_name=f"crowdpulse-weekly-{week}.md
                    icon=":material/description:", key="weekly_md")
 c2.download_button("Printable HTML", printable, file_name=f"crowdpulse-weekly-{week}.html",
                    mime="text/html", icon=":material/print:", key="weekly_html")
-if c3.button("Publish as this week's snapshot", icon=":material/bookmark:", key="weekly_publish"):
+if c3.button("Publish snapshot", icon=":material/bookmark:", key="weekly_publish",
+             help="Keep this week's figures and summary as they are now, even if the data changes later."):
     snapshot = reports.publish_snapshot(data.engine(), report, actor=auth.current_user().email,
                                         filters={"projects": list(f.projects), "regions": list(f.regions)})
     st.success(f"Published snapshot #{snapshot} for {week}: it stays as it is now even if data changes.")
