@@ -57,14 +57,11 @@ if latest is not None:
                 help=f"{int(latest['respondents']):,} taskers answered of an audience of {latest['audience']:,.0f}."
                 if pd.notna(latest["audience"]) else "The survey has no audience size stored.")
 
-overview_tab, themes_tab, surveys_tab, inbox_tab, report_tab = st.tabs(
-    ["Overview", "Themes", "Surveys", f"Inbox ({seen['new_messages']:,} new)", "Report"])
-
-scorecard = seen["scorecard"]
-report, report_markdown, report_html = voice.report(f)
 
 # --- overview: what is the crowd saying ---------------------------------------------------------
-with overview_tab:
+def show_overview() -> None:
+    """What the crowd is saying: the issues to fix first, themes by mood, the sentiment trend, channels."""
+    report = voice.report(f)[0]
     st.subheader("What needs fixing first")
     st.caption("Themes ranked by impact = negative mentions × (1 + how far their NPS sits below everyone's ÷ 100). "
                "The Report tab has the full list and exports.")
@@ -92,7 +89,9 @@ with overview_tab:
                    + ", ".join(f"{lang} {n:,}" for lang, n in seen["unscored"].items()) + ".")
 
 # --- themes -------------------------------------------------------------------------------------
-with themes_tab:
+def show_themes() -> None:
+    """Every theme ranked by impact, one theme's quotes and mentions, topics the taxonomy misses."""
+    scorecard = seen["scorecard"]
     st.subheader("Themes")
     st.caption("Click a bar to see what people say about that theme. Impact = negative mentions × "
                "(1 + max(NPS impact, 0) ÷ 100); the CSV has every column.")
@@ -146,7 +145,8 @@ with themes_tab:
     voice.adopted_list()
 
 # --- surveys ------------------------------------------------------------------------------------
-with surveys_tab:
+def show_surveys() -> None:
+    """Survey waves with margins, by segment, the themes that drag NPS down, and comment corrections."""
     st.subheader("Survey waves")
     st.caption("Every wave (the date range applies to channel messages; the region filter applies here too).")
     if waves.empty:
@@ -202,8 +202,9 @@ with surveys_tab:
                 st.caption("Select a comment to correct its sentiment or themes.")
 
 # --- inbox --------------------------------------------------------------------------------------
-with inbox_tab:
-    st.subheader("Inbox")
+def show_inbox() -> None:
+    """Messages to triage, filtered, with assignment, handling and corrections."""
+    st.subheader(f"Inbox · {seen['new_messages']:,} new")
     channel_names = seen["by_channel"]["channel"].tolist()
     project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
     c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 2, 3])
@@ -243,7 +244,9 @@ with inbox_tab:
                               label=message["sentiment_label"], theme_keys=list(message["themes"]))
 
 # --- report -------------------------------------------------------------------------------------
-with report_tab:
+def show_report() -> None:
+    """The top-issues report with its Markdown and HTML downloads."""
+    report, report_markdown, report_html = voice.report(f)
     st.subheader(f"Top issues, {report.start:%d %b} – {report.end:%d %b %Y}")
     st.caption("Ranked by impact = negative mentions × (1 + max(NPS impact, 0) ÷ 100); the owner is the theme's team.")
     left, right = st.columns(2)
@@ -256,3 +259,7 @@ with report_tab:
         st.success("No theme has negative mentions in this period.")
     for issue in report.issues:
         voice.issue_card(issue)
+
+
+widgets.lazy_tabs({"Overview": show_overview, "Themes": show_themes, "Surveys": show_surveys, "Inbox": show_inbox,
+                   "Report": show_report}, key="feedback_tab")

@@ -46,9 +46,9 @@ widgets.kpi(tiles[5], "Median reply", view.median_first_response_hours, fmt="{:.
 # --- what breaches next ---------------------------------------------------------------------------
 
 st.subheader("What breaches next")
-risk = data.with_project_names(view.risk)
-breached = data.with_project_names(view.breached)
-paused = data.with_project_names(view.paused)
+st.caption(f"**{len(view.risk):,}** clocks about to breach · **{len(view.breached):,}** clocks breached, still open · "
+           f"**{len(view.paused):,}** items paused, waiting on the tasker. Each item has a first-response and a "
+           "resolution clock, so these count clocks where the tiles above count items.")
 risk_columns = ["item_id", "target", "warn_level", "used_share", "hours_left", "due_effective", "queue", "priority",
                 "project", "status", "clock", "assignee", "created_at"]
 risk_config = {
@@ -65,33 +65,50 @@ risk_config = {
     "due_effective": st.column_config.DatetimeColumn("Due (UTC)", format="ddd D MMM HH:mm"),
     "clock": st.column_config.TextColumn("Clock"),
 }
-soon_tab, late_tab, paused_tab, warn_tab = st.tabs([
-    f"About to breach ({len(risk):,})", f"Breached, still open ({len(breached):,})",
-    f"Paused, waiting on the tasker ({len(paused):,})", "Warnings by queue, project, priority"])
-with soon_tab:
+
+
+def show_soon() -> None:
+    """Open clocks past half their target, soonest due first."""
     st.caption("Open first-response and resolution clocks past 50% of their target, soonest due first.")
-    widgets.table(risk.reindex(columns=risk_columns), key="queues_risk", filename="breach-risk",
-                  column_config=risk_config, empty="Nothing open has used half of its SLA target.", height=320)
-with late_tab:
+    widgets.table(data.with_project_names(view.risk).reindex(columns=risk_columns), key="queues_risk",
+                  filename="breach-risk", column_config=risk_config,
+                  empty="Nothing open has used half of its SLA target.", height=320)
+
+
+def show_late() -> None:
+    """Open items already past their SLA, most overdue first."""
     late_columns = ["item_id", "target", "hours_overdue", "due_effective", "queue", "priority", "project", "status",
                     "clock", "assignee", "created_at"]
-    widgets.table(breached.reindex(columns=late_columns), key="queues_breached", filename="breached-open",
-                  column_config=risk_config, empty="No open item is past its SLA.", height=320)
-with paused_tab:
+    widgets.table(data.with_project_names(view.breached).reindex(columns=late_columns), key="queues_breached",
+                  filename="breached-open", column_config=risk_config, empty="No open item is past its SLA.",
+                  height=320)
+
+
+def show_paused() -> None:
+    """Clocks stopped while the item waits on the tasker."""
     st.caption("These clocks are stopped by a pause status of their policy; "
                "the due time assumes the tasker answers now.")
+    paused = data.with_project_names(view.paused)
     widgets.table(paused.reindex(columns=["item_id", "queue", "priority", "project", "status", "clock_minutes",
                                           "time_left_minutes", "due_effective", "assignee"]),
                   key="queues_paused", filename="paused-items", empty="No clock is paused right now.",
                   column_config={**risk_config,
                                  "clock_minutes": st.column_config.NumberColumn("Minutes counted", format="%.0f"),
                                  "time_left_minutes": st.column_config.NumberColumn("Minutes left", format="%.0f")})
-with warn_tab:
+
+
+def show_warnings() -> None:
+    """Open clocks past each warning level, per queue, project or priority."""
     dimension = st.segmented_control("By", ["queue", "project_id", "priority"], default="queue",
                                      format_func=DIMENSIONS.get, key="queues_warn_by") or "queue"
     widgets.table(queue_data.warnings(f, picked_queues, picked_priorities, dimension), key="queues_warnings",
                   filename=f"warnings-by-{dimension}", empty="No warnings.",
                   column_config=risk_config)
+
+
+widgets.lazy_tabs({"About to breach": show_soon, "Breached, still open": show_late,
+                   "Paused, waiting on the tasker": show_paused, "Warnings by queue, project, priority": show_warnings},
+                  key="queues_breach_tab")
 
 # --- backlog and compliance -----------------------------------------------------------------------
 

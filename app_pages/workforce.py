@@ -29,12 +29,11 @@ widgets.kpi(tiles[2], "Taskers showing fatigue", len(fatigue),
 widgets.kpi(tiles[3], "Projects showing confusion", len(confusion),
             help="Rejections or questions up after a launch or guideline change.")
 
-fatigue_tab, confusion_tab, table_tab, capacity_tab = st.tabs(
-    [f"Fatigue ({len(fatigue)})", f"Confusion ({len(confusion)})", "Taskers, projects, vendors", "Capacity planner"])
-
 percent = st.column_config.NumberColumn
 
-with fatigue_tab:
+
+def show_fatigue() -> None:
+    """Taskers whose last week drifts from their own baseline, with one tasker's evidence."""
     if fatigue.empty:
         st.success("No tasker's last week drifts from their own baseline.")
     else:
@@ -67,7 +66,9 @@ with fatigue_tab:
         widgets.message_button(fatigue["member_id"].tolist(), label="fatigued taskers", template="wellbeing_check",
                                key="workforce_fatigue_message")
 
-with confusion_tab:
+
+def show_confusion() -> None:
+    """Projects whose rejections or questions rose after a change, by region, with a message to the affected."""
     if confusion.empty:
         st.success("No recent launch or guideline change shows rising rejections or questions.")
     else:
@@ -125,7 +126,9 @@ with confusion_tab:
         widgets.message_button(affected, label=f"{names[project]} taskers in {', '.join(audience) or 'no region'}",
                                template="guideline_update", key="workforce_confusion_message", project_id=project)
 
-with table_tab:
+
+def show_table() -> None:
+    """Performance per tasker, project or vendor, searchable."""
     left, middle, right = st.columns([2, 2, 1])
     with left:
         dimension = st.segmented_control("Per", ["member_id", "project_id", "vendor"], default="project_id",
@@ -149,7 +152,9 @@ with table_tab:
                                  "productivity": percent("Tasks/hour", format="%.1f"),
                                  "handle_seconds": None, "active_minutes": None})
 
-with capacity_tab:
+
+def show_capacity() -> None:
+    """Reviewers a queue needs hour by hour (Erlang C), and what each staffing level gives."""
     st.write("How many reviewers does a queue need, hour by hour, to answer its target share of items in time "
              "(Erlang C, with shrinkage and an occupancy cap)?")
     queue_names = sorted(data.policies()["queue"].unique()) or ["review"]
@@ -220,3 +225,7 @@ with capacity_tab:
         "keeps_up": st.column_config.CheckboxColumn("Keeps up"),
         "within_cap": st.column_config.CheckboxColumn("Within occupancy cap"),
         "meets_target": st.column_config.CheckboxColumn("Meets target")})
+
+
+widgets.lazy_tabs({"Fatigue": show_fatigue, "Confusion": show_confusion, "Taskers, projects, vendors": show_table,
+                   "Capacity planner": show_capacity}, key="workforce_tab")

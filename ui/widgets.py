@@ -67,6 +67,14 @@ def message_button(member_ids: list[str], *, label: str, template: str, key: str
         st.switch_page("app_pages/comms.py")
 
 
+def lazy_tabs(sections: dict, *, key: str) -> None:
+    """Tabs of which only the open one runs: the others cost nothing, on the server or in the browser, until picked."""
+    for tab, show in zip(st.tabs(list(sections), key=key, on_change="rerun"), sections.values()):
+        if tab.open:
+            with tab:
+                show()
+
+
 def vega_lite_spec(chart) -> dict:
     """The chart's Vega-Lite spec, unvalidated, with each data frame left as a named dataset.
 

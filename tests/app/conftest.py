@@ -10,14 +10,19 @@ APP = str(Path(__file__).resolve().parents[2] / "app.py")
 
 @pytest.fixture
 def app(seeded_engine):
-    """A function that runs app.py (optionally switched to a page, with query params) and returns the AppTest."""
-    def run(page: str | None = None, *, query: dict | None = None) -> AppTest:
+    """A function that runs app.py (optionally switched to a page, with query params and widget state, such as
+    the open tab) and returns the AppTest."""
+    def run(page: str | None = None, *, query: dict | None = None, state: dict | None = None) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90)
         for key, value in (query or {}).items():
             at.query_params[key] = value
         at.run()
         if page:
             at.switch_page(f"app_pages/{page}.py").run()
+        if state:
+            for key, value in state.items():
+                at.session_state[key] = value
+            at.run()
         assert not at.exception, [e.value for e in at.exception]
         return at
     return run

@@ -45,17 +45,26 @@ def open_feedback(**session) -> AppTest:
 
 def test_the_first_tab_says_what_the_crowd_is_saying(app):
     at = app("feedback")
-    assert [t.label for t in at.tabs][:3] == ["Overview", "Themes", "Surveys"]
-    assert at.tabs[3].label.startswith("Inbox (") and at.tabs[4].label == "Report"
+    assert [t.label for t in at.tabs] == ["Overview", "Themes", "Surveys", "Inbox", "Report"]
     assert [m.label for m in at.metric][:2] == ["Messages", "Net sentiment"]
     assert [m.label for m in at.metric][2].startswith("NPS · pulse-")
     issues = [m.value for m in at.tabs[0].markdown if m.value.startswith("**1. ")]
     assert issues and "owner:" in issues[0]
     assert len(at.tabs[0].get("vega_lite_chart")) == 2
+    # the other tabs run only when opened: no themes table, no inbox
+    assert not any({"impact", "triage_status"} & set(frame.value.columns) for frame in at.dataframe)
+
+
+def test_only_the_open_tab_runs_and_it_stays_open_across_reruns(app):
+    at = app("feedback", state={"feedback_tab": "Report"})
+    assert [b.label for b in at.get("download_button")] == ["Download Markdown", "Download HTML"]
+    assert not at.tabs[0].get("vega_lite_chart")
+    at.run()
+    assert at.session_state["feedback_tab"] == "Report" and at.get("download_button")
 
 
 def test_themes_are_ranked_by_impact_with_quotes_and_their_mentions(app):
-    at = app("feedback")
+    at = app("feedback", state={"feedback_tab": "Themes"})
     themes = table_with(at, "impact")
     assert len(themes) >= 5 and themes["impact"].is_monotonic_decreasing
     assert set(themes["owner"]) <= {"ops", "quality", "learning", "payments", "tooling"}
@@ -64,7 +73,7 @@ def test_themes_are_ranked_by_impact_with_quotes_and_their_mentions(app):
 
 
 def test_surveys_break_down_by_tenure_with_margins_and_response_rates(app):
-    at = app("feedback")
+    at = app("feedback", state={"feedback_tab": "Surveys"})
     at.selectbox(key="feedback_survey_segment").set_value("tenure_band").run()
     segments = table_with(at, "tenure_band")
     assert set(segments["tenure_band"]) <= {"new", "established", "unknown"}
@@ -74,7 +83,7 @@ def test_surveys_break_down_by_tenure_with_margins_and_response_rates(app):
 
 
 def test_the_inbox_filters_by_sentiment_and_channel(app):
-    at = app("feedback")
+    at = app("feedback", state={"feedback_tab": "Inbox"})
     at.multiselect(key="feedback_inbox_sentiment").set_value(["negative"]).run()
     at.multiselect(key="feedback_inbox_channel").set_value(["slack"]).run()
     inbox = table_with(at, "triage_status")
@@ -82,7 +91,7 @@ def test_the_inbox_filters_by_sentiment_and_channel(app):
 
 
 def test_a_specialist_marks_selected_messages_handled(writable):
-    at = open_feedback(feedback_inbox={"selection": {"rows": [0, 1], "columns": []}})
+    at = open_feedback(feedback_tab="Inbox", feedback_inbox={"selection": {"rows": [0, 1], "columns": []}})
     picked = table_with(at, "triage_status")["feedback_id"].tolist()[:2]
     at.selectbox(key="feedback_triage_status").set_value("handled")
     button(at, "Save").click().run()
@@ -96,7 +105,7 @@ def test_a_specialist_marks_selected_messages_handled(writable):
 
 
 def test_a_triage_that_lost_a_race_says_so_and_saves_nothing(writable):
-    at = open_feedback(feedback_inbox={"selection": {"rows": [0], "columns": []}})
+    at = open_feedback(feedback_tab="Inbox", feedback_inbox={"selection": {"rows": [0], "columns": []}})
     picked = table_with(at, "triage_status")["feedback_id"].tolist()[0]
     with Session(writable) as session:  # a colleague handles it first
         session.exec(update(models.Feedback).where(models.Feedback.feedback_id == picked)
@@ -111,7 +120,7 @@ def test_a_triage_that_lost_a_race_says_so_and_saves_nothing(writable):
 
 
 def test_a_specialist_corrects_a_messages_themes(writable):
-    at = open_feedback(feedback_inbox={"selection": {"rows": [0], "columns": []}})
+    at = open_feedback(feedback_tab="Inbox", feedback_inbox={"selection": {"rows": [0], "columns": []}})
     picked = table_with(at, "triage_status")["feedback_id"].tolist()[0]
     at.selectbox(key=f"feedback_override_sentiment_{picked}").set_value("negative")
     at.multiselect(key=f"feedback_override_themes_{picked}").set_value(["support"])
@@ -124,7 +133,7 @@ def test_a_specialist_corrects_a_messages_themes(writable):
 
 
 def test_a_discovered_topic_is_adopted_into_the_taxonomy(writable):
-    at = open_feedback()
+    at = open_feedback(feedback_tab="Themes")
     at.text_input(key="feedback_adopt_name").set_value("Shift planning")
     at.text_area(key="feedback_adopt_phrases").set_value("night shift rota\ndark mode")
     button(at, "Adopt into the taxonomy").click().run()
@@ -137,7 +146,7 @@ def test_a_discovered_topic_is_adopted_into_the_taxonomy(writable):
 
 
 def test_the_correction_form_follows_the_selected_message(app):
-    at = app("feedback")
+    at = app("feedback", state={"feedback_tab": "Inbox"})
     inbox = table_with(at, "triage_status")
     for row in (0, 1, 2):
         at.session_state["feedback_inbox"] = {"selection": {"rows": [row], "columns": []}}
@@ -157,11 +166,14 @@ def test_a_viewer_can_read_but_not_triage(seeded_engine):
     at.user = {"is_logged_in": True, "email": "sam.viewer@crowdpulse.example"}
     at.run()
     at.switch_page("app_pages/feedback.py").run()
+    at.session_state["feedback_tab"] = "Themes"
+    at.run()
+    assert button(at, "Adopt into the taxonomy").disabled
+    at.session_state["feedback_tab"] = "Inbox"
     at.session_state["feedback_inbox"] = {"selection": {"rows": [0], "columns": []}}
     at.run()
     assert not at.exception
     assert button(at, "Save").disabled and button(at, "Save correction").disabled
-    assert button(at, "Adopt into the taxonomy").disabled
 
 
 def test_without_feedback_or_surveys_the_page_says_where_to_import_them(engine, monkeypatch):

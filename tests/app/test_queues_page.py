@@ -50,12 +50,27 @@ def test_queues_shows_the_headline_tiles_and_what_breaches_next(app):
     assert [m.label for m in at.metric] == ["Open backlog", "Breached", "At risk", "Resolution met", "Response met",
                                            "Median reply"]
     assert all(m.value not in ("", "—") for m in at.metric)
-    labels = [tab.label for tab in at.tabs]
-    assert labels[0].startswith("About to breach (") and labels[2].startswith("Paused, waiting on the tasker (")
+    assert [tab.label for tab in at.tabs] == ["About to breach", "Breached, still open", "Paused, waiting on the tasker",
+                                             "Warnings by queue, project, priority"]
     risk = frame(at, "queues_risk")
+    assert at.caption[1].value.startswith(f"**{len(risk):,}** clocks about to breach · ")
     assert set(risk["target"]) <= {"first response", "resolution"}
     assert risk["hours_left"].is_monotonic_increasing
     assert (risk["warn_level"] >= 50).all()
+
+
+def test_the_breached_and_warnings_tabs_list_what_their_label_says(app):
+    at = app("queues")
+    at.session_state["queues_breach_tab"] = "Breached, still open"
+    at.run()
+    late = next(e.value for e in at.dataframe if "hours_overdue" in e.value.columns)
+    assert at.caption[1].value.split(" · ")[1] == f"**{len(late):,}** clocks breached, still open"
+    assert len(late) and (late["hours_overdue"] > 0).all() and late["hours_overdue"].is_monotonic_decreasing
+    at.session_state["queues_breach_tab"] = "Warnings by queue, project, priority"
+    at.run()
+    at.segmented_control(key="queues_warn_by").set_value("priority").run()
+    warnings = next(e.value for e in at.dataframe if "priority" in e.value.columns and "hours_left" not in e.value.columns)
+    assert set(warnings["priority"]) <= {"urgent", "high", "normal", "low"} and len(warnings)
 
 
 def test_breakdown_per_priority_has_percentiles_for_first_response_and_resolution(app):
@@ -84,9 +99,13 @@ def test_stuck_ember_uploads_are_listed_with_their_last_error(app):
 
 def test_support_items_waiting_on_the_tasker_are_listed_as_paused(writable):
     at = writable()
+    risk = frame(at, "queues_risk")
+    at.session_state["queues_breach_tab"] = "Paused, waiting on the tasker"  # only the open tab runs
+    at.run()
     paused = frame(at, "queues_paused")
     assert len(paused) and set(paused["status"]) == {"waiting_on_tasker"} and set(paused["queue"]) == {"support"}
-    assert not set(paused["item_id"]) & set(frame(at, "queues_risk")["item_id"])
+    assert not set(paused["item_id"]) & set(risk["item_id"])
+    assert not any(TABLES["queues_risk"] <= set(element.value.columns) for element in at.dataframe)
 
 
 def test_request_retry_counts_the_retry_and_leaves_an_audit_event(writable, engine):

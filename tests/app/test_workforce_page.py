@@ -26,6 +26,8 @@ def test_workforce_shows_tiles_and_the_fatigued_moderators(app):
     fatigue = frame(at, "workforce_fatigue")
     assert len(fatigue) >= 4 and int(at.metric[2].value) == len(fatigue)
     assert fatigue["reasons"].str.contains("days in a row").all()
+    assert [t.label for t in at.tabs] == ["Fatigue", "Confusion", "Taskers, projects, vendors", "Capacity planner"]
+    assert [m.label for m in at.metric][4:] == []  # only the open tab runs: no capacity tiles yet
 
 
 def y_fields(spec: dict) -> set[str]:
@@ -52,7 +54,7 @@ def test_fatigue_message_hands_exactly_the_fatigued_taskers_to_the_comms_studio(
 
 
 def test_confusion_names_cedar_and_presets_the_audience_to_latin_america(app):
-    at = app("workforce")
+    at = app("workforce", state={"workforce_tab": "Confusion"})
     confusion = frame(at, "workforce_confusion")
     assert confusion["project_id"].tolist() == ["p03"]
     regions = frame(at, "workforce_confusion_regions")
@@ -66,7 +68,7 @@ def test_confusion_names_cedar_and_presets_the_audience_to_latin_america(app):
 
 
 def test_the_table_per_vendor_calls_blank_vendors_direct_and_filters_by_text(app):
-    at = app("workforce")
+    at = app("workforce", state={"workforce_tab": "Taskers, projects, vendors"})
     at.segmented_control(key="workforce_dimension").set_value("vendor").run()
     assert "direct" in frame(at, "workforce_table")["vendor"].tolist()
     at.text_input(key="workforce_search").set_value("bright").run()
@@ -74,7 +76,7 @@ def test_the_table_per_vendor_calls_blank_vendors_direct_and_filters_by_text(app
 
 
 def test_capacity_planner_shows_staffing_levels_around_the_plan(app):
-    at = app("workforce")
+    at = app("workforce", state={"workforce_tab": "Capacity planner"})
     at.selectbox(key="capacity_queue").set_value("support").run()
     assert not at.exception
     labels = [m.label for m in at.metric]

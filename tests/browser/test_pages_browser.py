@@ -58,3 +58,21 @@ def test_charts_are_drawn_full_width(app_page):
     box = drawn.first.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 100
     assert_rendered_cleanly(app_page)
+
+
+@pytest.mark.parametrize(("path", "tab", "shows"), [
+    ("feedback", "Inbox", ".st-key-feedback_inbox_status"),
+    ("feedback", "Report", ".st-key-feedback_report_html"),
+    ("queues", "Paused, waiting on the tasker", "text=These clocks are stopped by a pause status"),
+])
+def test_a_tab_runs_when_it_is_opened_and_stays_open(app_page, path, tab, shows):
+    # Only the open tab runs (ui.widgets.lazy_tabs): a click reruns the page with that tab's content.
+    app_page.open(path)
+    page = app_page.page
+    assert page.locator(shows).count() == 0
+    page.get_by_role("tab", name=tab, exact=True).click()
+    page.locator(shows).first.wait_for(state="visible", timeout=30_000)
+    app_page.wait_for_app()
+    assert page.get_by_role("tab", name=tab, exact=True).get_attribute("aria-selected") == "true"
+    app_page.screenshot(f"tab-{path}-{tab.split(',')[0].lower().replace(' ', '-')}")
+    assert_rendered_cleanly(app_page)
