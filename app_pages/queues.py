@@ -46,9 +46,9 @@ widgets.kpi(tiles[5], "Median reply", view.median_first_response_hours, fmt="{:.
 # --- what breaches next ---------------------------------------------------------------------------
 
 st.subheader("What breaches next")
-st.caption(f"**{len(view.risk):,}** clocks about to breach · **{len(view.breached):,}** clocks breached, still open · "
-           f"**{len(view.paused):,}** items paused, waiting on the tasker. Each item has a first-response and a "
-           "resolution clock, so these count clocks where the tiles above count items.")
+st.caption(f"**{len(view.risk):,}** clocks about to breach · **{len(view.breached):,}** clocks breached, "
+           f"still open · **{len(view.paused):,}** items paused, waiting on the tasker. Each item has a "
+           "first-response and a resolution clock, so these count clocks where the tiles above count items.")
 risk_columns = ["item_id", "target", "warn_level", "used_share", "hours_left", "due_effective", "queue", "priority",
                 "project", "status", "clock", "assignee", "created_at"]
 risk_config = {
@@ -182,88 +182,101 @@ def request_retries(versions: dict[str, int]) -> None:
     st.session_state["queues_retry_items"] = [i for i in st.session_state["queues_retry_items"] if i in refused]
 
 
-st.subheader("Stuck in staging")
-for kind, message in st.session_state.pop("queues_flash", []):
-    (st.success if kind == "success" else st.error)(message)
-limits = queue_data.stuck_thresholds()
-stuck = data.with_project_names(view.stuck)
-st.caption(f"Open staging items with no progress for {limits['stuck_after_hours']:.0f} h or "
-           f"{limits['stuck_max_retries']} or more retries (thresholds on Settings).")
-widgets.table(stuck.reindex(columns=["item_id", "project", "status", "hours_stuck", "retries", "last_error",
-                                     "stuck_reason", "member_id", "created_at"]),
-              key="queues_stuck", filename="stuck-staging", empty="No staging item is stuck.",
-              column_config={**risk_config, "hours_stuck": st.column_config.NumberColumn("Hours stuck", format="%.0f")})
-if not stuck.empty:
-    by_id = stuck.set_index("item_id")
-    # One label per stuck item, built once: at scale there are thousands of options.
-    retry_labels = {item: f"{item} · {project} · {retries} retries · {error or 'no error recorded'}"
-                    for item, project, retries, error in zip(stuck["item_id"], stuck["project"], stuck["retries"],
-                                                             stuck["last_error"])}
-    chosen = st.multiselect(
-        "Items to retry", list(retry_labels), key="queues_retry_items",
-        placeholder="Pick stuck items to ask the pipeline to retry", format_func=retry_labels.get)
-    st.text_input("Note for the retry (optional)", key="queues_retry_note",
-                  placeholder="e.g. storage bucket permissions fixed")
-    versions = {item_id: int(by_id.at[item_id, "version"]) for item_id in chosen}
-    if len(chosen) > 1:
-        st.button(f"Request retry for all {len(chosen)} selected", key="queues_retry_all", type="primary",
-                  icon=":material/replay:", on_click=request_retries, args=(versions,), disabled=not may_act)
-    for item_id in chosen:
-        text, button = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(f"**{item_id}** · {by_id.at[item_id, 'hours_stuck']:.0f} h without progress · "
-                      f"{by_id.at[item_id, 'retries']} retries · "
-                      f"last error: {by_id.at[item_id, 'last_error'] or '—'}")
-        button.button("Request retry", key=f"queues_retry_{item_id}", icon=":material/replay:",
-                      on_click=request_retries, args=({item_id: versions[item_id]},),
-                      disabled=not may_act, help=None if may_act else "Specialists and above can request retries.")
+def show_stuck() -> None:
+    """Staging items with no progress, and asking the pipeline to retry them."""
+    for kind, message in st.session_state.pop("queues_flash", []):
+        (st.success if kind == "success" else st.error)(message)
+    limits = queue_data.stuck_thresholds()
+    stuck = data.with_project_names(view.stuck)
+    st.caption(f"Open staging items with no progress for {limits['stuck_after_hours']:.0f} h or "
+               f"{limits['stuck_max_retries']} or more retries (thresholds on Settings).")
+    widgets.table(stuck.reindex(columns=["item_id", "project", "status", "hours_stuck", "retries", "last_error",
+                                         "stuck_reason", "member_id", "created_at"]),
+                  key="queues_stuck", filename="stuck-staging", empty="No staging item is stuck.",
+                  column_config={**risk_config,
+                                 "hours_stuck": st.column_config.NumberColumn("Hours stuck", format="%.0f")})
+    if not stuck.empty:
+        by_id = stuck.set_index("item_id")
+        # One label per stuck item, built once: at scale there are thousands of options.
+        retry_labels = {item: f"{item} · {project} · {retries} retries · {error or 'no error recorded'}"
+                        for item, project, retries, error in zip(stuck["item_id"], stuck["project"], stuck["retries"],
+                                                                 stuck["last_error"])}
+        chosen = st.multiselect(
+            "Items to retry", list(retry_labels), key="queues_retry_items",
+            placeholder="Pick stuck items to ask the pipeline to retry", format_func=retry_labels.get)
+        st.text_input("Note for the retry (optional)", key="queues_retry_note",
+                      placeholder="e.g. storage bucket permissions fixed")
+        versions = {item_id: int(by_id.at[item_id, "version"]) for item_id in chosen}
+        if len(chosen) > 1:
+            st.button(f"Request retry for all {len(chosen)} selected", key="queues_retry_all", type="primary",
+                      icon=":material/replay:", on_click=request_retries, args=(versions,), disabled=not may_act)
+        for item_id in chosen:
+            text, button = st.columns([5, 1], vertical_alignment="center")
+            text.markdown(f"**{item_id}** · {by_id.at[item_id, 'hours_stuck']:.0f} h without progress · "
+                          f"{by_id.at[item_id, 'retries']} retries · "
+                          f"last error: {by_id.at[item_id, 'last_error'] or '—'}")
+            button.button("Request retry", key=f"queues_retry_{item_id}", icon=":material/replay:",
+                          on_click=request_retries, args=({item_id: versions[item_id]},),
+                          disabled=not may_act, help=None if may_act else "Specialists and above can request retries.")
+
 
 # --- escalation ---------------------------------------------------------------------------------------
 
-st.subheader("Escalations")
-left, right = st.columns(2)
-with left:
-    st.caption("Escalations created in the date range, by reason and the team that owns them")
-    reasons = view.escalation_reasons
-    if reasons.empty:
-        st.info("No escalations in this range.")
-    else:
-        widgets.chart(charts.bars(reasons, "escalation_reason", "count", color="owner_team", value_title="escalations"))
-with right:
-    st.caption("Open escalations, soonest due first")
-    escalations = data.with_project_names(view.open_escalations)
-    widgets.table(escalations.reindex(columns=["item_id", "escalation_reason", "owner_team", "member_id", "project",
-                                               "state", "hours_left", "due_effective"]),
-                  key="queues_escalations", filename="open-escalations", empty="No escalation is open.",
-                  column_config={**risk_config, "owner_team": st.column_config.TextColumn("Owner team")}, height=300)
+def show_escalations() -> None:
+    """Escalations by reason and team, the open ones, and recording an enforcement action."""
+    left, right = st.columns(2)
+    with left:
+        st.caption("Escalations created in the date range, by reason and the team that owns them")
+        reasons = view.escalation_reasons
+        if reasons.empty:
+            st.info("No escalations in this range.")
+        else:
+            widgets.chart(charts.bars(reasons, "escalation_reason", "count", color="owner_team",
+                                      value_title="escalations"))
+    with right:
+        st.caption("Open escalations, soonest due first")
+        escalations = data.with_project_names(view.open_escalations)
+        widgets.table(escalations.reindex(columns=["item_id", "escalation_reason", "owner_team", "member_id", "project",
+                                                   "state", "hours_left", "due_effective"]),
+                      key="queues_escalations", filename="open-escalations", empty="No escalation is open.",
+                      column_config={**risk_config, "owner_team": st.column_config.TextColumn("Owner team")},
+                      height=300)
 
-with st.expander("Record an enforcement action (warn, ban, takedown)", icon=":material/gavel:"):
-    with st.form("queues_enforcement", clear_on_submit=True):
-        options = [None, *escalations["item_id"].tolist()]
-        members = dict(zip(escalations["item_id"], escalations["member_id"]))
-        item = st.selectbox("Escalated item", options, key="queues_enforce_item",
-                            format_func=lambda i: "— none —" if i is None else f"{i} · tasker {members.get(i)}")
-        member = st.text_input("Tasker ID", key="queues_enforce_member",
-                               help="Leave empty to act on the tasker of the escalated item.")
-        action = st.radio("Action", queue_actions.ENFORCEMENT_ACTIONS, horizontal=True, key="queues_enforce_action",
-                          format_func=str.capitalize)
-        reason = st.text_area("Why", key="queues_enforce_reason",
-                              placeholder="What happened and which rule it breaks; this stays on the tasker's record.")
-        st.caption("Warnings and takedowns: specialists and above. Bans: managers and above.")
-        if st.form_submit_button("Record action", icon=":material/gavel:", disabled=not may_act):
-            member_id = member.strip() or members.get(item)
-            try:
-                if not member_id:
-                    raise queue_actions.QueueActionRefused("Pick an escalated item or type the tasker ID.")
-                queue_actions.record_enforcement(data.engine(), member_id=member_id, action=action, reason=reason,
-                                                 item_id=item, **queue_data.actor())
-                st.success(f"Recorded: {action} for {member_id}.")
-            except CrowdPulseError as problem:
-                st.error(str(problem))
+    with st.expander("Record an enforcement action (warn, ban, takedown)", icon=":material/gavel:"):
+        with st.form("queues_enforcement", clear_on_submit=True):
+            options = [None, *escalations["item_id"].tolist()]
+            members = dict(zip(escalations["item_id"], escalations["member_id"]))
+            item = st.selectbox("Escalated item", options, key="queues_enforce_item",
+                                format_func=lambda i: "— none —" if i is None
+                                else f"{i} · tasker {members.get(i)}")
+            member = st.text_input("Tasker ID", key="queues_enforce_member",
+                                   help="Leave empty to act on the tasker of the escalated item.")
+            action = st.radio("Action", queue_actions.ENFORCEMENT_ACTIONS, horizontal=True, key="queues_enforce_action",
+                              format_func=str.capitalize)
+            reason = st.text_area("Why", key="queues_enforce_reason",
+                                  placeholder="What happened and which rule it breaks; "
+                                              "this stays on the tasker's record.")
+            st.caption("Warnings and takedowns: specialists and above. Bans: managers and above.")
+            if st.form_submit_button("Record action", icon=":material/gavel:", disabled=not may_act):
+                member_id = member.strip() or members.get(item)
+                try:
+                    if not member_id:
+                        raise queue_actions.QueueActionRefused("Pick an escalated item or type the tasker ID.")
+                    queue_actions.record_enforcement(data.engine(), member_id=member_id, action=action, reason=reason,
+                                                     item_id=item, **queue_data.actor())
+                    st.success(f"Recorded: {action} for {member_id}.")
+                except CrowdPulseError as problem:
+                    st.error(str(problem))
 
-st.caption("Recent enforcement actions")
-widgets.table(queue_data.enforcements(), key="queues_enforcements", filename="enforcement-actions",
-              empty="No warning, ban or takedown recorded yet.",
-              column_config={**risk_config,
-                             "at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY HH:mm"),
-                             "action": "Action", "handle": "Handle", "country": "Country", "reason": "Why",
-                             "actor": "By", "item_id": "Item"})
+    st.caption("Recent enforcement actions")
+    widgets.table(queue_data.enforcements(), key="queues_enforcements", filename="enforcement-actions",
+                  empty="No warning, ban or takedown recorded yet.",
+                  column_config={**risk_config,
+                                 "at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY HH:mm"),
+                                 "action": "Action", "handle": "Handle", "country": "Country", "reason": "Why",
+                                 "actor": "By", "item_id": "Item"})
+
+
+st.subheader("Stuck uploads and escalations")
+widgets.lazy_tabs({"Stuck in staging": show_stuck, "Escalations and enforcement": show_escalations},
+                  key="queues_work_tab")

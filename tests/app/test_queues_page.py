@@ -37,9 +37,13 @@ def writable(engine, monkeypatch):
     demo.seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
 
-    def run() -> AppTest:
+    def run(**state) -> AppTest:
         at = AppTest.from_file(APP, default_timeout=90).run()
         at.switch_page("app_pages/queues.py").run()
+        for key, value in state.items():
+            at.session_state[key] = value
+        if state:
+            at.run()
         assert not at.exception, [e.value for e in at.exception]
         return at
     return run
@@ -51,7 +55,8 @@ def test_queues_shows_the_headline_tiles_and_what_breaches_next(app):
                                            "Median reply"]
     assert all(m.value not in ("", "—") for m in at.metric)
     assert [tab.label for tab in at.tabs] == ["About to breach", "Breached, still open", "Paused, waiting on the tasker",
-                                             "Warnings by queue, project, priority"]
+                                             "Warnings by queue, project, priority", "Stuck in staging",
+                                             "Escalations and enforcement"]
     risk = frame(at, "queues_risk")
     assert at.caption[1].value.startswith(f"**{len(risk):,}** clocks about to breach · ")
     assert set(risk["target"]) <= {"first response", "resolution"}
@@ -149,7 +154,7 @@ def at_engine():
 
 
 def test_an_enforcement_action_is_recorded_and_listed(writable, engine):
-    at = writable()
+    at = writable(queues_work_tab="Escalations and enforcement")
     item_id = frame(at, "queues_escalations")["item_id"].iloc[0]
     at.selectbox(key="queues_enforce_item").set_value(item_id)
     at.radio(key="queues_enforce_action").set_value("takedown")
@@ -165,7 +170,7 @@ def test_an_enforcement_action_is_recorded_and_listed(writable, engine):
 
 
 def test_an_enforcement_without_a_reason_is_refused_in_plain_words(writable):
-    at = writable()
+    at = writable(queues_work_tab="Escalations and enforcement")
     at.text_input(key="queues_enforce_member").set_value("m000001")
     at.text_area(key="queues_enforce_reason").set_value("spam")
     at.button(key="FormSubmitter:queues_enforcement-Record action").click().run()
