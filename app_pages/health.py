@@ -34,8 +34,7 @@ widgets.kpi(tiles[3], "Active rate", latest["active_rate"], delta=delta("active_
 widgets.kpi(tiles[4], "Stickiness", latest["stickiness"], fmt="{:.1%}", help="Mean daily DAU/MAU over the date range.")
 
 st.subheader("Active taskers")
-long = active.melt(id_vars="date", value_vars=["dau", "wau", "mau"], var_name="measure", value_name="members")
-widgets.chart(charts.line(long, "date", "members", color="measure", y_title="active taskers"))
+widgets.chart(charts.line(overview["active_long"], "date", "members", color="measure", y_title="active taskers"))
 
 left, right = st.columns(2)
 as_of = pd.Timestamp(f.end)
@@ -59,13 +58,11 @@ with right:
                f"were not active in the last 28 ({gone.rate:.1%}).")
 
 st.subheader("Retention by onboarding week")
-cohorts = overview["cohorts"]
-cohorts = cohorts[cohorts["cohort_week"] >= as_of - pd.Timedelta(weeks=12)]
+cohorts = overview["recent_cohorts"]
 if cohorts.empty:
     st.info("No onboarding cohorts in the last 12 weeks.")
 else:
-    shown = cohorts.assign(cohort=cohorts["cohort_week"].dt.strftime("%Y-%m-%d") + " (" + cohorts["cohort_size"].astype(str) + ")")
-    widgets.chart(charts.heatmap(shown, "week_number", "cohort", "share", x_title="weeks after onboarding",
+    widgets.chart(charts.heatmap(cohorts, "week_number", "cohort", "share", x_title="weeks after onboarding",
                                  y_title="onboarding week (members)"))
 
 st.subheader("By segment")
@@ -94,11 +91,12 @@ people = data.member_list(f, kind)
 st.caption(f"**{len(people):,}** taskers · {segments.MEMBER_LISTS[kind].lower()} as of {as_of:%d %b %Y}.")
 widgets.table(people, key="health_member_list", filename=f"members-{kind}", height=260,
               column_config={"onboarded_at": st.column_config.DatetimeColumn("Onboarded", format="D MMM YYYY")})
+member_ids = people["member_id"].tolist()
 left, right = st.columns(2)
 with left:
-    widgets.message_button(people["member_id"].tolist(), label=segments.MEMBER_LISTS[kind].lower(),
+    widgets.message_button(member_ids, label=segments.MEMBER_LISTS[kind].lower(),
                            template="activation_nudge" if kind == "stalled_onboarders" else "re_engagement",
                            key="health_message")
 with right:
-    widgets.save_segment_form(people["member_id"].tolist(), default_name=f"{segments.MEMBER_LISTS[kind]} ({as_of:%d %b})",
+    widgets.save_segment_form(member_ids, default_name=f"{segments.MEMBER_LISTS[kind]} ({as_of:%d %b})",
                               key="health_segment")

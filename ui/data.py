@@ -180,9 +180,12 @@ def member_days(filters, *, lookback_days: int = HEALTH_LOOKBACK_DAYS):
 
     `lookback_days` (+ 27 for the first MAU window) before the range end: the week's figures need 7.
     """
-    start = min(filters.start, filters.end - pd.Timedelta(days=lookback_days).to_pytimedelta()) \
+    return _member_days(version(), _active_days_start(filters, lookback_days), filters.end, filters.projects)
+
+
+def _active_days_start(filters, lookback_days: int):
+    return min(filters.start, filters.end - pd.Timedelta(days=lookback_days).to_pytimedelta()) \
         - pd.Timedelta(days=27).to_pytimedelta()
-    return _member_days(version(), start, filters.end, filters.projects)
 
 
 # --- workforce -----------------------------------------------------------------------------------
@@ -434,17 +437,39 @@ def today(filters) -> tuple:
 # --- Health ----------------------------------------------------------------------------------------
 
 
+# Held once per data version and filters and shared (cache_resource): the community matched to its
+# active days, so the figures, the splits and every member list reuse one match. Treat it as read-only.
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _crowd(data_version: int, filters):
+    from core.metrics import health
+    # The days of member_days(filters), read here so that the matrix is held once, not also pickled in st.cache_data.
+    days = health.load_active_days(engine(), start=_active_days_start(filters, HEALTH_LOOKBACK_DAYS), end=filters.end,
+                                   projects=filters.projects)
+    return health.Crowd(members(filters), days)
+
+
 @st.cache_data(show_spinner=False, max_entries=8)
 def _health(data_version: int, filters) -> dict | None:
-    from core.metrics import health
-    crowd, days = members(filters), member_days(filters)
-    if crowd.empty or days.empty:
+    crowd = _crowd(data_version, filters)
+    if crowd.members.empty or crowd.days.empty:
         return None
-    return health.health_overview(crowd, days, filters.start, filters.end)
+    overview = crowd.overview(filters.start, filters.end)
+    # Shaped for the charts here, once per data version, instead of on every rerun of the page.
+    overview["active_long"] = overview["active"].melt(id_vars="date", value_vars=["dau", "wau", "mau"],
+                                                      var_name="measure", value_name="members")
+    cohorts = overview["cohorts"]
+    recent = cohorts[cohorts["cohort_week"] >= pd.Timestamp(filters.end) - pd.Timedelta(weeks=12)]
+    overview["recent_cohorts"] = recent.assign(
+        cohort=recent["cohort_week"].dt.strftime("%Y-%m-%d") + " (" + recent["cohort_size"].astype(str) + ")")
+    return overview
 
 
 def health(filters) -> dict | None:
-    """The Health page's activity figures (see core.metrics.health.health_overview), None without activity."""
+    """The Health page's activity figures (see core.metrics.health.health_overview), None without activity.
+
+    Adds, for the charts: `active_long` (date, measure dau/wau/mau, members) and `recent_cohorts` (the
+    cohorts of the 12 weeks before the range end, each labelled "week start (size)" in `cohort`).
+    """
     return _health(version(), filters)
 
 
@@ -452,10 +477,11 @@ def health(filters) -> dict | None:
 def _health_split(data_version: int, filters, dimension: str) -> pd.DataFrame:
     from core.metrics import breakdowns
     from core.metrics import health
-    crowd = members(filters)
-    if dimension not in crowd and dimension != "tenure":
-        crowd = health.with_member_details(engine(), crowd, [dimension])
-    return breakdowns.active_by(member_days(filters), crowd, pd.Timestamp(filters.end), dimension)
+    crowd = _crowd(data_version, filters)
+    community = crowd.members
+    if dimension not in community and dimension != "tenure":
+        community = health.with_member_details(engine(), community, [dimension])
+    return breakdowns.active_by(crowd.days, community, pd.Timestamp(filters.end), dimension)
 
 
 def health_split(filters, dimension: str) -> pd.DataFrame:
@@ -467,7 +493,7 @@ def health_split(filters, dimension: str) -> pd.DataFrame:
 def _member_list(data_version: int, filters, kind: str) -> pd.DataFrame:
     from core import segments
     from core.metrics import health
-    chosen = segments.member_list(kind, members(filters), member_days(filters), pd.Timestamp(filters.end))
+    chosen = segments.members_behind(kind, _crowd(data_version, filters), pd.Timestamp(filters.end))
     return health.with_member_details(engine(), chosen, health.MEMBER_DETAILS)
 
 

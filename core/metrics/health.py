@@ -14,6 +14,8 @@ from functools import cached_property
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import Engine, func, not_, or_, select
 
 from core.metrics import as_date, as_day, as_utc, driver_rows, loader_columns, ratio, read_frame, unparsed
@@ -144,16 +146,16 @@ class ActiveDays:
     @property
     def empty(self) -> bool:
         """True when nobody was active on any day."""
-        return not self.active.any()
+        return not len(self._used_columns)
 
     def first_active_day(self) -> pd.Timestamp:
         """The first day anyone was active (NaT when nobody was)."""
-        used = np.flatnonzero(self.active.any(axis=0))
+        used = self._used_columns
         return self.first_day + int(used[0]) * DAY if len(used) else pd.NaT
 
     def last_active_day(self) -> pd.Timestamp:
         """The last day anyone was active (NaT when nobody was)."""
-        used = np.flatnonzero(self.active.any(axis=0))
+        used = self._used_columns
         return self.first_day + int(used[-1]) * DAY if len(used) else pd.NaT
 
     def pairs(self) -> pd.DataFrame:
@@ -165,7 +167,19 @@ class ActiveDays:
 
     def rows_of(self, member_ids) -> np.ndarray:
         """Each member's row number, −1 for members never active here."""
-        return self._index.get_indexer(pd.Index(member_ids))
+        wanted, known = _arrow_strings(member_ids), self._arrow_ids
+        if wanted is None or known is None:
+            return self._index.get_indexer(pd.Index(member_ids))
+        if not len(known):
+            return np.full(len(wanted), -1, dtype=np.intp)
+        # The same members are often looked up again (a split after the overview): comparing costs far less.
+        previous = self._last_lookup[0]
+        if previous is not None and previous[0].equals(wanted):
+            return previous[1].copy()
+        # Arrow's hash lookup of 100k ids takes ~10 ms where a pandas Index of str takes ~40.
+        rows = pc.index_in(wanted, value_set=known).fill_null(-1).to_numpy().astype(np.intp)
+        self._last_lookup[0] = (wanted, rows)
+        return rows.copy()
 
     def column_of(self, days) -> np.ndarray:
         """Each day's column number (may fall outside the matrix; NaT gives NaN)."""
@@ -186,6 +200,61 @@ class ActiveDays:
         counts = self._cumulative[rows, after] - self._cumulative[rows, first]
         return (counts > 0) & ~never
 
+    def count_active_between(self, rows, first, last) -> np.ndarray:
+        """Per range k: how many of `rows` were active on a day from column first[k] to last[k] (both included).
+
+        The column sums of `active_between(rows[:, None], first, last)`, without gathering a rows × k block.
+        """
+        first, last = np.asarray(first, dtype="float64"), np.asarray(last, dtype="float64")
+        never = np.isnan(first) | np.isnan(last)
+        days = self.active.shape[1]
+        first = np.clip(np.nan_to_num(first), 0, days).astype("int64")
+        after = np.clip(np.nan_to_num(last) + 1, 0, days).astype("int64")
+        cumulative = self._cumulative
+        active = _columns(cumulative, after) > _columns(cumulative, first)  # every row (and row −1) × k
+        rows = np.asarray(rows, dtype="int64").reshape(-1)
+        weights = np.bincount(rows[rows >= 0], minlength=len(cumulative))
+        if weights.max(initial=0) > 1:  # a row asked for more than once counts each time
+            counts = weights @ active
+        elif weights[:-1].all():  # every member (the usual case without a region filter)
+            counts = np.count_nonzero(active, axis=0)
+        else:
+            counts = np.count_nonzero(active & weights.astype(bool)[:, None], axis=0)
+        return np.where(never, 0, counts).astype("int64")
+
+    def active_in_weeks(self, rows, starts, weeks: int) -> np.ndarray:
+        """Per row: active in each of the `weeks` 7-day spans from column starts[i] (rows × weeks).
+
+        The same as `active_between(rows[:, None], starts[:, None] + 7k, starts[:, None] + 7k + 6)`; when every
+        start falls on the same weekday (cohort weeks start on Mondays) each span is read once for all rows.
+        """
+        rows = np.asarray(rows, dtype="int64")
+        starts = np.asarray(starts, dtype="float64")
+        phase = starts[0] % 7 if len(starts) else 0.0
+        if not len(starts) or not np.all(np.isfinite(starts)) or np.any(starts % 7 != phase):
+            first = starts[:, None] + 7 * np.arange(weeks)[None, :]
+            return self.active_between(rows[:, None], first, first + 6)
+        days, cumulative = self.active.shape[1], self._cumulative
+        # Week j covers columns phase + 7j … phase + 7j + 6. The weeks that touch the matrix start at its first
+        # column and at each week start inside it (every 7th column: a strided view, no copy).
+        inside = int(np.floor(-phase / 7)) + 1  # the first week that starts inside the matrix (after column 0)
+        starts_inside = np.arange(phase + 7 * inside, days, 7).astype("int64")
+        by_week = np.empty((len(cumulative), len(starts_inside) + 1), dtype=bool)  # every row × week inside − 1, …
+        if len(starts_inside):
+            marks = cumulative[:, starts_inside[0]:starts_inside[-1] + 1:7]  # active days before each of those starts
+            by_week[:, 0] = marks[:, 0] > 0
+            by_week[:, 1:-1] = marks[:, 1:] > marks[:, :-1]
+            by_week[:, -1] = cumulative[:, days] > marks[:, -1]
+        else:
+            by_week[:, 0] = cumulative[:, days] > 0
+        lowest = inside - 1  # the week of by_week's first column
+        # `weeks` never-active weeks on either side take the weeks before and after the matrix.
+        padded = np.zeros((len(by_week), by_week.shape[1] + 2 * weeks), dtype=bool)
+        padded[:, weeks:weeks + by_week.shape[1]] = by_week
+        first = np.clip((starts - phase) // 7 - lowest + weeks, 0, by_week.shape[1] + weeks).astype("int64")
+        cells = (rows % len(padded))[:, None] * padded.shape[1] + first[:, None] + np.arange(weeks)[None, :]
+        return np.take(padded.ravel(), cells)
+
     def first_active_column(self, rows) -> np.ndarray:
         """Per row, the first column it was active in (NaN for none)."""
         return self._first_columns[rows]
@@ -195,13 +264,37 @@ class ActiveDays:
         stop = int(np.clip(upto + 1, 0, self.active.shape[1]))
         if stop == 0 or not len(self.member_ids):
             return np.full(len(rows), np.nan)
-        active = self.active[:, :stop][np.clip(rows, 0, None)]
-        found = active.any(axis=1) & (np.asarray(rows) >= 0)
-        return np.where(found, stop - 1 - active[:, ::-1].argmax(axis=1), np.nan)
+        last = self._last_columns if stop == self.active.shape[1] else self._last_columns_before(stop)
+        return last[rows]
+
+    @cached_property
+    def _last_columns(self) -> np.ndarray:
+        return self._last_columns_before(self.active.shape[1])
+
+    def _last_columns_before(self, stop: int) -> np.ndarray:
+        # Per row, the last column before `stop` it was active in, then NaN for row −1 (absent).
+        active = self.active[:, stop - 1::-1] if stop else self.active[:, :0]
+        found = active.any(axis=1)
+        last = stop - 1 - active.argmax(axis=1) if stop else np.zeros(len(found), dtype="int64")
+        return np.append(np.where(found, last, np.nan), np.nan)
+
+    @cached_property
+    def _used_columns(self) -> np.ndarray:
+        # The columns (days) on which anyone was active.
+        return np.flatnonzero(self.active.any(axis=0))
 
     @cached_property
     def _index(self) -> pd.Index:
         return pd.Index(self.member_ids)
+
+    @cached_property
+    def _last_lookup(self) -> list:
+        # One slot: the last (member ids, rows) that rows_of answered.
+        return [None]
+
+    @cached_property
+    def _arrow_ids(self) -> "pa.Array | None":
+        return _arrow_strings(self.member_ids)
 
     @cached_property
     def _cumulative(self) -> np.ndarray:
@@ -265,6 +358,27 @@ def load_active_days(engine: Engine, *, start, end, projects=None) -> ActiveDays
     return ActiveDays(np.asarray(member_ids, dtype=object), pd.Timestamp(start), np.ascontiguousarray(active))
 
 
+def _columns(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray:
+    # matrix[:, columns], as a view when they are consecutive; np.take copies them several times faster than indexing.
+    if len(columns) and columns[-1] - columns[0] == len(columns) - 1 and np.all(np.diff(columns) == 1):
+        return matrix[:, int(columns[0]):int(columns[-1]) + 1]
+    return np.take(matrix, columns, axis=1)
+
+
+def _arrow_strings(values) -> "pa.Array | None":
+    """Member ids as one Arrow large_string array (None unless every id is a string)."""
+    values = values.array if isinstance(values, (pd.Series, pd.Index)) else np.asarray(values, dtype=object)
+    try:
+        array = pa.array(values)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if pa.types.is_null(array.type) and not len(array):
+        return pa.array([], type=pa.large_string())
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)) or array.null_count:
+        return None
+    return array.cast(pa.large_string())
+
+
 def _read_rows(engine: Engine, statement) -> np.ndarray:
     """Run a select on the driver's own cursor and return its rows as a 2-D object array.
 
@@ -290,7 +404,7 @@ class Crowd:
     def __init__(self, members: pd.DataFrame, member_days, *, _rows: np.ndarray | None = None):
         self.members = community_members(members) if _rows is None else members
         self.days = active_days(member_days)
-        self.rows = self.days.rows_of(self.members["member_id"].to_numpy(dtype=object)) if _rows is None else _rows
+        self.rows = self.days.rows_of(self.members["member_id"]) if _rows is None else _rows
 
     def where(self, keep) -> "Crowd":
         """The crowd of the members where `keep` (a boolean Series or array aligned with `members`) holds."""
@@ -322,15 +436,17 @@ class Crowd:
     def active_users(self, start, end) -> pd.DataFrame:
         """See `active_users`."""
         dates = pd.date_range(as_day(start), as_day(end), freq="D")
-        rows = self.rows[self.rows >= 0]
         last = np.arange(len(dates)) + self.column(dates[0])
 
         def distinct_active(window: int) -> np.ndarray:
-            return self.days.active_between(rows[:, None], last - window + 1, last).sum(axis=0)
+            return self.days.count_active_between(self.rows, last - window + 1, last)
 
         dau, wau, mau = distinct_active(1), distinct_active(7), distinct_active(MONTH_DAYS)
-        onboarded = np.sort(_naive(self.members["onboarded_at"]).dropna().to_numpy(dtype="datetime64[us]"))
-        onboarded_by_date = np.searchsorted(onboarded, (dates + DAY).to_numpy(dtype="datetime64[us]"), side="left")
+        onboarded = _naive(self.members["onboarded_at"]).to_numpy(dtype="datetime64[us]")
+        # members onboarded by the end of each date: a count per day since the first date, summed up
+        day_number = (onboarded[~np.isnat(onboarded)] - dates[0].to_datetime64()) // np.timedelta64(1, "D")
+        per_day = np.bincount(np.clip(day_number, -1, len(dates)) + 1, minlength=len(dates) + 2)
+        onboarded_by_date = np.cumsum(per_day)[1:len(dates) + 1]
         daily_stickiness = ratio(dau, mau)
         stickiness = float(np.nanmean(daily_stickiness)) if np.isfinite(daily_stickiness).any() else np.nan
         return pd.DataFrame(
@@ -346,27 +462,29 @@ class Crowd:
 
     def activity_status(self, as_of) -> pd.DataFrame:
         """See `activity_status`."""
-        as_of = as_day(as_of)
-        window_start = as_of - (MONTH_DAYS - 1) * DAY
-        crowd = self.signed_up_by(as_of)
+        crowd, last_active_day, codes = self._status_codes(as_of)
         frame = crowd.members.copy()
-        frame["last_active_day"] = crowd.days.day_of(crowd.days.last_active_column(crowd.rows, upto=crowd.column(as_of)))
-        onboarded_day = crowd.onboarded_day()
-        active_recently = frame["last_active_day"] >= window_start
-        onboarded_recently = (onboarded_day >= window_start) & (onboarded_day <= as_of)
-        status = np.select(
-            [active_recently & onboarded_recently, active_recently, frame["last_active_day"].notna()],
-            ["new", "returning", "dormant"],
-            default="never_active",
-        )
-        frame["status"] = pd.Categorical(status, categories=ACTIVITY_STATUSES, ordered=True)
+        frame["last_active_day"] = last_active_day
+        frame["status"] = pd.Categorical.from_codes(codes, categories=list(ACTIVITY_STATUSES), ordered=True)
         return frame.reset_index(drop=True)
+
+    def _status_codes(self, as_of) -> tuple["Crowd", np.ndarray, np.ndarray]:
+        # The signed-up crowd, each member's last active day and the position of their status in ACTIVITY_STATUSES.
+        as_of = as_day(as_of)
+        window_start = (as_of - (MONTH_DAYS - 1) * DAY).to_datetime64()
+        crowd = self.signed_up_by(as_of)
+        last_active_day = crowd.days.day_of(crowd.days.last_active_column(crowd.rows, upto=crowd.column(as_of)))
+        onboarded_day = crowd.onboarded_day().to_numpy(dtype="datetime64[us]")
+        active_recently = last_active_day >= window_start
+        onboarded_recently = (onboarded_day >= window_start) & (onboarded_day <= as_of.to_datetime64())
+        codes = np.select([active_recently & onboarded_recently, active_recently, ~np.isnat(last_active_day)],
+                          [0, 1, 2], default=3)
+        return crowd, last_active_day, codes
 
     def status_counts(self, as_of) -> pd.DataFrame:
         """See `status_counts`."""
-        statuses = self.activity_status(as_of)["status"]
-        counts = statuses.value_counts().reindex(list(ACTIVITY_STATUSES), fill_value=0).astype("int64")
-        table = pd.DataFrame({"status": list(ACTIVITY_STATUSES), "members": counts.to_numpy()})
+        counts = np.bincount(self._status_codes(as_of)[2], minlength=len(ACTIVITY_STATUSES)).astype("int64")
+        table = pd.DataFrame({"status": list(ACTIVITY_STATUSES), "members": counts})
         table["share"] = ratio(table["members"], table["members"].sum())
         return table
 
@@ -417,8 +535,7 @@ class Crowd:
         kept = (cohort_week.notna() & (onboarded_day <= as_of)).to_numpy()
         cohort_week = cohort_week[kept]
 
-        starts = self.days.column_of(cohort_week)[:, None] + 7 * np.arange(weeks + 1)[None, :]
-        active_in = self.days.active_between(self.rows[kept][:, None], starts, starts + 6)  # members × week numbers
+        active_in = self.days.active_in_weeks(self.rows[kept], self.days.column_of(cohort_week), weeks + 1)
 
         size = cohort_week.groupby(cohort_week).size()
         codes = size.index.get_indexer(cohort_week)
@@ -439,6 +556,26 @@ class Crowd:
         """Per member: active in the window before the latest `window_days` ending as_of, and in the latest."""
         as_of = as_day(as_of)
         return self.active_within(as_of - window_days * DAY, window_days), self.active_within(as_of, window_days)
+
+    def churned_members(self, as_of, window_days: int = MONTH_DAYS) -> pd.DataFrame:
+        """See `churned_members`."""
+        previous, latest = self.window_members(as_of, window_days)
+        return self.members[previous & ~latest].reset_index(drop=True)
+
+    def overview(self, start, end) -> dict:
+        """See `health_overview`."""
+        since = self.days.first_active_day()
+        signups = self.where(self.members["signed_up_at"] >= pd.Timestamp(since, tz="UTC"))
+        as_of = as_day(end)
+        return {
+            "active": self.active_users(start, end),
+            "since": since,
+            "funnel": signups.onboarding_funnel(as_of),
+            "days_to_activate": signups.time_to_activate(),
+            "status_counts": self.status_counts(as_of),
+            "churn": Churn.of(self, as_of),
+            "cohorts": self.retention_cohorts(weeks=8, as_of=as_of),
+        }
 
 
 def active_users(member_days, members: pd.DataFrame, start, end) -> pd.DataFrame:
@@ -524,9 +661,7 @@ def churn(member_days, members: pd.DataFrame, as_of, window_days: int = MONTH_DA
 
 def churned_members(member_days, members: pd.DataFrame, as_of, window_days: int = MONTH_DAYS) -> pd.DataFrame:
     """The members behind `churn`: active in the previous window, silent in the latest one."""
-    crowd = Crowd(members, member_days)
-    previous, latest = crowd.window_members(as_of, window_days)
-    return crowd.members[previous & ~latest].reset_index(drop=True)
+    return Crowd(members, member_days).churned_members(as_of, window_days)
 
 
 def week_over_week(this_week: Mapping[str, float], previous_week: Mapping[str, float]) -> pd.DataFrame:
@@ -569,16 +704,4 @@ def health_overview(members: pd.DataFrame, member_days, start, end) -> dict:
     The funnel and time to activate cover members who signed up since the first active day in
     the data, so long-tenured members (whose first task predates the data) do not look slow to activate.
     """
-    crowd = Crowd(members, member_days)
-    since = crowd.days.first_active_day()
-    signups = crowd.where(crowd.members["signed_up_at"] >= pd.Timestamp(since, tz="UTC"))
-    as_of = as_day(end)
-    return {
-        "active": crowd.active_users(start, end),
-        "since": since,
-        "funnel": signups.onboarding_funnel(as_of),
-        "days_to_activate": signups.time_to_activate(),
-        "status_counts": crowd.status_counts(as_of),
-        "churn": Churn.of(crowd, as_of),
-        "cohorts": crowd.retention_cohorts(weeks=8, as_of=as_of),
-    }
+    return Crowd(members, member_days).overview(start, end)

@@ -1,17 +1,22 @@
 import datetime as dt
 import math
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from core import models
+from core import models, segments
 from core.metrics.health import (
+    ActiveDays,
     Churn,
+    Crowd,
     active_users,
     activity_status,
     churn,
     churned_members,
     load_daily_active,
     load_members,
+    health_overview,
     onboarding_funnel,
     retention_cohorts,
     status_counts,
@@ -178,6 +183,64 @@ def churn_crowd():
 def test_churn_counts_previous_window_members_silent_in_the_latest(churn_crowd):
     assert churn(*churn_crowd, "2026-11-28") == Churn(previous_active=2, retained=1, churned=1, rate=0.5)
     assert churned_members(*churn_crowd, "2026-11-28")["member_id"].tolist() == ["b"]
+
+
+def small_days() -> ActiveDays:
+    """Three members over ten days (2026-11-02, a Monday, to 2026-11-11)."""
+    active = np.zeros((3, 10), dtype=bool)
+    active[0, [0, 4]] = True   # a: days 0 and 4
+    active[1, [7]] = True      # b: day 7
+    active[2, [2, 3, 9]] = True  # c: days 2, 3 and 9
+    return ActiveDays(np.array(["a", "b", "c"], dtype=object), pd.Timestamp("2026-11-02"), active)
+
+
+def test_count_active_between_counts_each_range_over_the_rows():
+    days = small_days()
+    first, last = np.array([0, 2, 5, 8, -3, 9, np.nan]), np.array([1, 4, 7, 12, 0, 30, 3])
+    counts = days.count_active_between([0, 1, 2, -1], first, last)
+    assert counts.tolist() == [1, 2, 1, 1, 1, 1, 0]
+    assert counts.tolist() == days.active_between(np.array([0, 1, 2, -1])[:, None], first, last).sum(axis=0).tolist()
+    assert days.count_active_between([2], [0, 2], [9, 3]).tolist() == [1, 1]  # a subset of the rows
+    assert days.count_active_between([0, 0, 1], [0], [4]).tolist() == [2]  # a row asked twice counts twice
+
+
+def test_active_in_weeks_reads_the_weeks_from_each_start():
+    days = small_days()
+    # a from the Monday a week before the data, b and c from the first Monday, c again from the second
+    result = days.active_in_weeks([0, 1, 2, 2, -1], [-7, 0, 0, 7, 0], 3)
+    assert result.tolist() == [[False, True, False], [False, True, False], [True, True, False],
+                               [True, False, False], [False, False, False]]
+    starts = np.array([-7, 0, 0, 7, 0])[:, None] + 7 * np.arange(3)
+    assert result.tolist() == days.active_between(np.array([0, 1, 2, 2, -1])[:, None], starts, starts + 6).tolist()
+    # weeks from a Wednesday (column 2): a from 2, b from 9, c from the Wednesday before the data
+    assert days.active_in_weeks([0, 1, 2], [2, 9, -5], 2).tolist() == [[True, False], [False, False], [False, True]]
+    # starts on different weekdays take the general path
+    assert days.active_in_weeks([0, 1], [1, 3], 2).tolist() == [[True, False], [True, False]]
+
+
+@pytest.mark.parametrize("ids", [pd.Series(["c", "x", "a"], dtype="str"), pd.Series(["c", "x", "a"], dtype=object),
+                                 np.array(["c", "x", "a"], dtype=object), ["c", "x", "a"]])
+def test_rows_of_finds_each_member_or_minus_one(ids):
+    assert small_days().rows_of(ids).tolist() == [2, -1, 0]
+
+
+def test_rows_of_ids_that_are_not_strings_still_match():
+    days = ActiveDays(np.array([7, 3], dtype=object), pd.Timestamp("2026-11-02"), np.ones((2, 1), dtype=bool))
+    assert days.rows_of(pd.Series([3, 5, 7])).tolist() == [1, -1, 0]
+    assert small_days().rows_of(pd.Series([1, 2])).tolist() == [-1, -1]
+
+
+def test_one_crowd_gives_the_overview_and_every_member_list(crowd_statuses):
+    days, crowd = crowd_statuses
+    shared = Crowd(crowd, days)
+    overview, expected = shared.overview("2026-11-01", "2026-11-03"), health_overview(crowd, days, "2026-11-01", "2026-11-03")
+    for name in ("active", "funnel", "status_counts", "cohorts"):
+        pd.testing.assert_frame_equal(overview[name], expected[name])
+    for kind in segments.MEMBER_LISTS:
+        pd.testing.assert_frame_equal(segments.members_behind(kind, shared, "2026-11-03"),
+                                      segments.member_list(kind, crowd, days, "2026-11-03"))
+    assert segments.members_behind("dormant", shared, "2026-11-03")["member_id"].tolist() == ["d1"]
+    assert segments.members_behind("new", shared, "2026-11-03")["member_id"].tolist() == ["n1", "n2"]
 
 
 def test_week_over_week_gives_change_and_relative_change():
