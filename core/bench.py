@@ -384,6 +384,12 @@ class _PageDriver:
         self._script_cache_owners = (app_test, local_script_runner)
         for module in self._script_cache_owners:
             module.ScriptCache = lambda: shared
+        # Likewise a server looks for installed custom components once, at start; AppTest does it for
+        # every new session (~55 ms of scanning packages here). Share one registry.
+        from streamlit.components.v2.component_manager import BidiComponentManager
+
+        self._components = BidiComponentManager()
+        self._components.discover_and_register_components(start_file_watching=False)
 
     def close(self) -> None:
         import streamlit as st
@@ -400,7 +406,9 @@ class _PageDriver:
         from streamlit.testing.v1 import AppTest
 
         self.target = self.files[page]
-        return AppTest.from_file(str(APP), default_timeout=self.timeout)
+        at = AppTest.from_file(str(APP), default_timeout=self.timeout)
+        at._bidi_component_manager = self._components
+        return at
 
     def run(self, at) -> tuple[float, str | None]:
         """Run the whole app once; (milliseconds, first exception message or None)."""
