@@ -37,7 +37,7 @@ from sqlmodel import Session
 from core import models
 from core.bulk import bulk_insert
 from core import rollups
-from core.db import bump_data_version
+from core.db import bump_data_version, write_cache
 from core.errors import ImportRejected
 
 CHUNK_ROWS = 50_000
@@ -425,12 +425,8 @@ def _csv_reader(binary, name: str, size: int | None, encoding: str | None, delim
         try:
             for raw in records:
                 numbers = raw.index.to_numpy() + 1  # record 0 is the header row, row 1
-                nonblank = np.zeros(len(raw), dtype=bool)
-                for column in raw.columns[:width]:
-                    nonblank |= raw[column].str.strip().ne("").fillna(False).to_numpy(dtype=bool)
-                extra = np.zeros(len(raw), dtype=bool)
-                for column in raw.columns[width:]:
-                    extra |= raw[column].str.strip().ne("").fillna(False).to_numpy(dtype=bool)
+                nonblank = _nonblank(raw, raw.columns[:width])
+                extra = _nonblank(raw, raw.columns[width:])
                 if not seen_header:
                     # skip leading blank rows and the header itself
                     first = int(np.argmax(nonblank | extra)) if (nonblank | extra).any() else len(raw)
@@ -459,6 +455,18 @@ def _csv_reader(binary, name: str, size: int | None, encoding: str | None, delim
                                  f"'{sep}' perhaps) and import again.") from exc
 
     return TableReader(name, header, chunks(), "csv", sep, enc, closer=close)
+
+
+def _nonblank(raw: pd.DataFrame, columns) -> np.ndarray:
+    """Per row, whether any of `columns` holds more than blanks (a column is read only for rows not yet known)."""
+    found = np.zeros(len(raw), dtype=bool)
+    for column in columns:
+        todo = ~found
+        if not todo.any():
+            break
+        values = raw[column] if todo.all() else raw[column][todo]
+        found[todo] = values.str.strip().ne("").fillna(False).to_numpy(dtype=bool)
+    return found
 
 
 def _position(binary, size: int | None) -> float:
@@ -1139,7 +1147,7 @@ def _existing_ids(conn: Connection, table: Table, column: str, values: list[str]
     col = table.c[column]
     for start in range(0, len(values), LOOKUP_BATCH):
         batch = values[start:start + LOOKUP_BATCH]
-        found.update(v for (v,) in conn.execute(select(col).where(col.in_(batch))))
+        found.update(conn.execute(select(col).where(col.in_(batch))).scalars())
     return found
 
 
@@ -1270,7 +1278,8 @@ class _Importer:
         self.seen = _Seen()
         self.touched: set[str] = set()  # the written rows' first key (member, item, message…), for roll-ups
         self.earliest: dt.date | None = None  # the earliest day among the written rows
-        self.created: dict[str, set[str]] = {"member": set(), "project": set(), "survey": set()}
+        # Referenced ids found or created so far: each is looked up once per import, not once per chunk.
+        self.known: dict[str, set[str]] = {"member": set(), "project": set(), "survey": set()}
         self.rejects: list[pd.DataFrame] = []
         self.preview: list[pd.DataFrame] = []
         self.unmatched_emails = 0
@@ -1434,10 +1443,11 @@ class _Importer:
         for column, kind in self.spec.references:
             if column not in frame.columns or frame.empty:
                 continue
-            values = frame[column].dropna()
-            wanted = sorted(set(values.tolist()) - self.created[kind])
+            wanted = sorted(set(frame[column].dropna().unique().tolist()) - self.known[kind])
             model, key = REFERENCE_TABLES[kind]
-            missing = sorted(set(wanted) - _existing_ids(self.conn, model.__table__, key, wanted))
+            found = _existing_ids(self.conn, model.__table__, key, wanted)
+            self.known[kind] |= found
+            missing = sorted(set(wanted) - found)
             if not missing:
                 continue
             if self.create_missing or kind == "survey":
@@ -1464,7 +1474,7 @@ class _Importer:
             rows = pd.DataFrame({"survey_id": ids, "title": ids, "kind": "nps"})
             self.result.created_surveys += len(ids)
         bulk_insert(self.conn, model.__table__, rows)
-        self.created[kind].update(ids)
+        self.known[kind].update(ids)
 
     def _existing(self, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
         key = self.spec.key[0]
@@ -1524,7 +1534,7 @@ class _Importer:
         """
         table = self.table
         if self.spec.name == "activity":
-            days = set(frame["day"].dt.date.unique())
+            days = {day.date() for day in frame["day"].unique()}
             check = sorted(days - self.fresh_days)
             if check and self.conn.execute(select(table.c.day).where(table.c.day.in_(check)).limit(1)).first():
                 return False
@@ -1578,7 +1588,7 @@ class _Importer:
         frame["themes"] = pd.Series(found, index=frame.index, dtype=object)
 
     def _note_touched(self, frame: pd.DataFrame) -> None:
-        self.touched.update(frame[self.spec.key[0]].astype(str))
+        self.touched.update(frame[self.spec.key[0]].astype(str).unique().tolist())
         column = ROLLUP_DAY_COLUMNS.get(self.spec.name)
         if column in frame.columns:
             days = pd.to_datetime(frame[column], utc=True, errors="coerce").dropna()
@@ -1680,7 +1690,7 @@ def _write(engine: Engine, spec: Entity, plan: Plan, reader: TableReader, result
            dry_run: bool, strict: bool, record: bool, report: Progress, started: float,
            actor: str = "command line") -> None:
     """Everything written in one transaction: kept, or rolled back for a dry run or a strict failure."""
-    with engine.connect() as conn:
+    with engine.connect() as conn, write_cache(conn):
         transaction = conn.begin()
         try:
             importer = _Importer(conn, spec, plan, result, dayfirst=dayfirst, monthfirst=monthfirst,

@@ -10,9 +10,9 @@ same origin for every row). `activity_member_days` holds any project's activity,
 Every member is kept, staff and bots too: readers drop them by the member's current flags, so a
 members import that flags someone as staff needs no rebuild. The words are filled in SQL (a sum
 of distinct powers of two is their OR), on SQLite and PostgreSQL alike. An import re-derives only
-the days from its earliest one: it clears those bits in the rows that have any, then adds the
-days' bits with one upsert per table (the stored bits are all before the day, the new ones from
-it on, so adding is OR), so a day's import reads that day's activity, not the whole block's.
+the days from its earliest one: it clears those bits in the rows that have any, then ORs in the
+days' bits with one upsert per table, so a day's import reads that day's activity, not the whole
+block's.
 On SQLite both tables are WITHOUT ROWID (a row lives in its key's index): an import writes one
 index per table fewer.
 """
@@ -132,12 +132,12 @@ def _refresh_days(connection: Connection, since: dt.date) -> None:
 
 
 def _upsert(connection: Connection, table: Table, rows) -> None:
-    """Insert `rows` (a select of the table's columns) into `table`, adding the words of rows already stored."""
+    """Insert `rows` (a select of the table's columns) into `table`, OR-ing in the words of rows already stored."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(table).from_select(list(rows.selected_columns.keys()), rows)
     connection.execute(statement.on_conflict_do_update(
         index_elements=[column.name for column in table.primary_key],
-        set_={name: table.c[name] + statement.excluded[name] for name in WORD_COLUMNS}))
+        set_={name: table.c[name].op("|")(statement.excluded[name]) for name in WORD_COLUMNS}))
 
 
 def _add_days(connection: Connection, since: dt.date) -> None:
@@ -145,7 +145,9 @@ def _add_days(connection: Connection, since: dt.date) -> None:
 
     The days are few: each one's block and word values are listed (a VALUES table joined on the
     day, as a CTE: SQLite names no VALUES columns otherwise), so SQLite reads each day's rows by
-    the day index and adds constants, instead of working out every row's bit.
+    the day index and adds constants, instead of working out every row's bit. On SQLite each row
+    is upserted as it is read (the upsert ORs repeated keys together), which skips sorting every
+    row by the key; PostgreSQL's upsert must not meet a key twice, so there the rows are grouped.
     """
     activity = Activity.__table__
     active = [activity.c.tasks_submitted >= 1, activity.c.day.between(since, dt.date(9999, 12, 31))]
@@ -158,16 +160,15 @@ def _add_days(connection: Connection, since: dt.date) -> None:
     listed = values(column("day", Date), column("block", Integer), *(column(name, BigInteger) for name in WORD_COLUMNS),
                     name="day_bits").data([(day, *_day_bits(day)) for day in sorted(days)]).cte("day_bits")
     rows = listed.join(activity, activity.c.day == listed.c.day)
-    _upsert(connection, project_member_days,
-            select(activity.c.member_id, activity.c.project_id, listed.c.block,
-                   *(cast(func.sum(listed.c[name]), BigInteger).label(name) for name in WORD_COLUMNS))
-            .select_from(rows).where(activity.c.tasks_submitted >= 1)
-            .group_by(activity.c.member_id, activity.c.project_id, listed.c.block))
-    _upsert(connection, member_days,
-            select(activity.c.member_id, listed.c.block,
-                   *(cast(func.sum(listed.c[name].distinct()), BigInteger).label(name) for name in WORD_COLUMNS))
-            .select_from(rows).where(activity.c.tasks_submitted >= 1)
-            .group_by(activity.c.member_id, listed.c.block))
+    grouped = connection.dialect.name == "postgresql"
+    for table, keys in ((project_member_days, [activity.c.member_id, activity.c.project_id, listed.c.block]),
+                        (member_days, [activity.c.member_id, listed.c.block])):
+        if grouped:
+            words = [cast(func.sum(listed.c[name].distinct()), BigInteger).label(name) for name in WORD_COLUMNS]
+        else:
+            words = [listed.c[name] for name in WORD_COLUMNS]
+        statement = select(*keys, *words).select_from(rows).where(activity.c.tasks_submitted >= 1)
+        _upsert(connection, table, statement.group_by(*keys) if grouped else statement)
 
 
 def _day_bits(day: dt.date) -> tuple[int, ...]:
@@ -185,7 +186,7 @@ def _fill(connection: Connection, *, members: list[str] | None = None, since: dt
           add: bool = False) -> None:
     """Insert the rows of the given members (default all) for the days from `since` (default all).
 
-    With `add`, rows already stored get the new words added (their bits must not overlap).
+    With `add`, the new words are OR-ed into rows already stored.
     """
     activity = Activity.__table__
     conditions = [activity.c.tasks_submitted >= 1]

@@ -184,9 +184,10 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
         connection.execute(delete(project_day))
         _fill_project_days(connection)
         days = set()
-    for batch in _batches(sorted(days)):
-        connection.execute(delete(project_day).where(project_day.c.day.in_(batch)))
-        _fill_project_days(connection, days=batch)
+    # A day at a time: grouping sorts the rows, and a few small sorts beat one large one.
+    for day in sorted(days):
+        connection.execute(delete(project_day).where(project_day.c.day == day))
+        _fill_project_days(connection, days=[day])
 
     redo = sorted(set(changed) | (set(ids or ()) if since is None else set()))
     if len(redo) > MAX_REFRESH_IDS:  # the table is keyed by block: each batch's delete reads all of it
@@ -298,8 +299,11 @@ def _fill_project_days(connection: Connection, *, since: dt.date | None = None, 
 
 
 def _presence_rows(connection: Connection, *, members: list[str] | None = None, days: list | None = None,
-                   first_block: int | None = None):
-    """(member, project, block, region, vendor, seen, worked) of the counted members' activity, as a select."""
+                   first_block: int | None = None, grouped: bool = True):
+    """(member, project, block, region, vendor, seen, worked) of the counted members' activity, as a select.
+
+    Not `grouped`: a row per activity row, for an upsert that ORs repeated keys together itself.
+    """
     activity = Activity.__table__
     conditions = []
     if members is not None:
@@ -325,12 +329,16 @@ def _presence_rows(connection: Connection, *, members: list[str] | None = None, 
         rows = select(activity.c.member_id, activity.c.project_id, (number // BLOCK_DAYS).label("block"),
                       (number % BLOCK_DAYS).label("offset"), activity.c.tasks_submitted).where(*conditions).subquery()
         bit = cast(literal_column("1"), BigInteger).op("<<")(rows.c.offset)
+    worked = case((rows.c.tasks_submitted > 0, bit), else_=literal_column("0"))
+    if not grouped:
+        return (select(rows.c.member_id, rows.c.project_id, rows.c.block, member.c.region, member.c.vendor,
+                       cast(bit, BigInteger).label("seen"), cast(worked, BigInteger).label("worked"))
+                .select_from(rows.join(member, and_(member.c.member_id == rows.c.member_id, _counted()))))
     # Aggregated before joining the members: in key order, without looking up each row's member.
     bits = (
         select(rows.c.member_id, rows.c.project_id, rows.c.block,
                cast(func.sum(bit), BigInteger).label("seen"),
-               cast(func.sum(case((rows.c.tasks_submitted > 0, bit), else_=literal_column("0"))),
-                    BigInteger).label("worked"))
+               cast(func.sum(worked), BigInteger).label("worked"))
         .group_by(rows.c.block, rows.c.project_id, rows.c.member_id)  # the table's key order
     ).subquery()
     return (select(bits.c.member_id, bits.c.project_id, bits.c.block, member.c.region, member.c.vendor, bits.c.seen,
@@ -368,9 +376,11 @@ def _update_presence_since(connection: Connection, since: dt.date, days: list[dt
         from sqlalchemy.dialects.postgresql import insert as upsert
     else:
         from sqlalchemy.dialects.sqlite import insert as upsert
-    # The WHERE (the join's own condition again) ends the SELECT: SQLite would read ON CONFLICT as the join's.
-    statement = upsert(presence).from_select(PRESENCE_COLUMNS,
-                                             _presence_rows(connection, members=members, days=days).where(_counted()))
+    # SQLite upserts each activity row as it is read, skipping a sort of them all by the key; PostgreSQL's
+    # upsert must not meet a key twice. The WHERE (the join's own condition again) ends the SELECT: SQLite
+    # would read ON CONFLICT as the join's.
+    rows = _presence_rows(connection, members=members, days=days, grouped=connection.dialect.name == "postgresql")
+    statement = upsert(presence).from_select(PRESENCE_COLUMNS, rows.where(_counted()))
     connection.execute(statement.on_conflict_do_update(
         index_elements=PRESENCE_KEY,
         set_={"seen": presence.c.seen.op("|")(statement.excluded.seen),

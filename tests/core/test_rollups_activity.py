@@ -123,6 +123,15 @@ def test_an_import_of_new_days_adds_their_bits_like_a_rebuild(crowd, monkeypatch
     assert same_days(crowd, "2026-06-01", "2027-04-30") and same_days(crowd, "2026-06-01", "2027-04-30", ["p2"])
 
 
+def test_an_import_repeating_a_member_project_and_block_ors_the_days_like_a_rebuild(crowd):
+    # m1 on p1 three new days of one block and word (one with nothing submitted), and on p2 one of them.
+    load(crowd, "activity", activity_csv(("m1", "p1", "2026-10-02", 1), ("m1", "p1", "2026-10-03", 2),
+                                         ("m1", "p1", "2026-10-05", 0), ("m1", "p2", "2026-10-03", 4),
+                                         ("m2", "p1", "2026-10-03", 1)))
+    assert stored_rows(crowd) == rebuilt_rows(crowd)
+    assert same_days(crowd, "2026-06-01", "2026-10-31") and same_days(crowd, "2026-06-01", "2026-10-31", ["p1"])
+
+
 def test_a_rejected_strict_import_leaves_the_rollup_as_it_was(crowd):
     built = stored_rows(crowd)
     with pytest.raises(ingest.RowsRejected):

@@ -201,6 +201,16 @@ def test_an_import_of_new_days_and_a_new_member_updates_the_rollup_like_a_rebuil
         same(table_of(community, by, end="2026-12-31"), workforce.workforce_table(rows, by=by))
 
 
+def test_an_import_repeating_a_tasker_project_and_block_ors_the_days_like_a_rebuild(community):
+    # a on p1 three new days of one block, one with a row but nothing submitted, and b on one of them
+    run_import(community, "activity", [activity_row("a", "2026-11-01", "p1"),
+                                       activity_row("a", "2026-11-02", "p1", submitted=0, rejected=0),
+                                       activity_row("a", "2026-11-03", "p1"), activity_row("b", "2026-11-02", "p1")])
+    refreshed = stored_rollup(community)
+    for name, frame in rebuilt_rollup(community).items():
+        same(refreshed[name], frame)
+
+
 def test_a_members_import_redoes_only_the_members_whose_segment_changed(community):
     with community.connect() as connection:
         generation = rollup.current_generation(connection)
