@@ -40,19 +40,27 @@ WRITE_CACHE_KIB = 128 * 1024
 
 
 @contextmanager
-def write_cache(connection: Connection) -> Iterator[None]:
-    """A larger SQLite page cache on `connection` for a large write (PostgreSQL: nothing to do)."""
+def bulk_write(connection: Connection) -> Iterator[None]:
+    """Settings for an import's one large write on SQLite: a larger page cache, and no foreign-key check per row.
+
+    The importer checks every reference of its rows itself, in the same transaction, before writing
+    them (`core.ingest`: unknown members and projects are created or the rows rejected), and SQLite
+    lets no other writer in meanwhile; checking each row again cost ~4% of an import. Both settings
+    are restored afterwards, so every other write stays checked. PostgreSQL: nothing changes.
+    """
     if connection.dialect.name != "sqlite":
         yield
         return
-    # On the driver's connection: a pragma is no part of a transaction, so none is begun for it.
+    # On the driver's connection, before the transaction begins: SQLite ignores foreign_keys inside one.
     driver = connection.connection.driver_connection
     before = driver.execute("PRAGMA cache_size").fetchone()[0]
     driver.execute(f"PRAGMA cache_size=-{WRITE_CACHE_KIB}")
+    driver.execute("PRAGMA foreign_keys=OFF")
     try:
         yield
     finally:
         if not connection.invalidated:
+            driver.execute("PRAGMA foreign_keys=ON")
             driver.execute(f"PRAGMA cache_size={int(before)}")
 
 

@@ -37,7 +37,7 @@ from sqlmodel import Session
 from core import models
 from core.bulk import bulk_insert
 from core import rollups
-from core.db import bump_data_version, write_cache
+from core.db import bulk_write, bump_data_version
 from core.errors import ImportRejected
 
 CHUNK_ROWS = 50_000
@@ -1690,7 +1690,7 @@ def _write(engine: Engine, spec: Entity, plan: Plan, reader: TableReader, result
            dry_run: bool, strict: bool, record: bool, report: Progress, started: float,
            actor: str = "command line") -> None:
     """Everything written in one transaction: kept, or rolled back for a dry run or a strict failure."""
-    with engine.connect() as conn, write_cache(conn):
+    with engine.connect() as conn, bulk_write(conn):
         transaction = conn.begin()
         try:
             importer = _Importer(conn, spec, plan, result, dayfirst=dayfirst, monthfirst=monthfirst,

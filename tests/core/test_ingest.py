@@ -12,7 +12,7 @@ import pytest
 from sqlmodel import Session, select
 
 from core import ingest, models, sentiment
-from core.db import data_version
+from core.db import WRITE_CACHE_KIB, data_version
 from core.errors import ImportRejected
 
 UTC = dt.UTC
@@ -396,6 +396,25 @@ def test_unknown_taskers_are_rejected_when_creating_them_is_off(engine):
     assert (result.inserted, result.created_members) == (1, 0)
     assert rejects(result) == [(3, "member_id", "member_id is not a known tasker (allow creating missing taskers "
                                                 "to add it)")]
+
+
+@pytest.mark.parametrize("entity", list(ingest.ENTITIES))
+def test_the_importer_checks_every_foreign_key_of_its_table_itself(entity):
+    # An import writes with SQLite's per-row foreign-key check off (core.db.bulk_write): this is why that is safe.
+    spec = ingest.ENTITIES[entity]
+    foreign_keys = {(key.parent.name, key.column.table.name) for key in spec.model.__table__.foreign_keys}
+    checked = {(column, ingest.REFERENCE_TABLES[kind][0].__tablename__) for column, kind in spec.references}
+    assert foreign_keys <= checked
+
+
+def test_after_an_import_the_connection_checks_foreign_keys_again(engine):
+    load(engine, "activity", "member_id,project_id,day\nm1,p1,2026-03-01\n")
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as connection:  # the pooled connection the import used
+        driver = connection.connection.driver_connection
+        assert driver.execute("PRAGMA foreign_keys").fetchone()[0] == 1
+        assert driver.execute("PRAGMA cache_size").fetchone()[0] != -WRITE_CACHE_KIB
 
 
 # --- transactions, history, scoring -------------------------------------------------------------
