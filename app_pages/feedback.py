@@ -88,6 +88,7 @@ def show_overview() -> None:
         st.caption(f"{int(seen['unscored'].sum()):,} messages in other languages are not scored: "
                    + ", ".join(f"{lang} {n:,}" for lang, n in seen["unscored"].items()) + ".")
 
+
 # --- themes -------------------------------------------------------------------------------------
 def show_themes() -> None:
     """Every theme ranked by impact, one theme's quotes and mentions, topics the taxonomy misses."""
@@ -143,6 +144,7 @@ def show_themes() -> None:
                   empty="Every recurring phrase is already covered by a theme.")
     voice.adopt_form(found)
     voice.adopted_list()
+
 
 # --- surveys ------------------------------------------------------------------------------------
 def show_surveys() -> None:
@@ -201,6 +203,7 @@ def show_surveys() -> None:
             else:
                 st.caption("Select a comment to correct its sentiment or themes.")
 
+
 # --- inbox --------------------------------------------------------------------------------------
 def show_inbox() -> None:
     """Messages to triage, filtered, with assignment, handling and corrections."""
@@ -242,6 +245,7 @@ def show_inbox() -> None:
         voice.correction_form(key="feedback_override", entity="feedback", entity_id=message["feedback_id"],
                               version=int(message["version"]), text=message["text"],
                               label=message["sentiment_label"], theme_keys=list(message["themes"]))
+
 
 # --- report -------------------------------------------------------------------------------------
 def show_report() -> None:
