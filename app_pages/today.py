@@ -6,6 +6,10 @@ from ui import data, filters, widgets
 
 PAGES = {"queues": "app_pages/queues.py", "workforce": "app_pages/workforce.py", "feedback": "app_pages/feedback.py",
          "launch": "app_pages/launch.py"}
+# The tab of the linked page that shows each kind of entry (ui.widgets.lazy_tabs reads it from the URL).
+TABS = {"breached": {"queues_breach_tab": "Breached, still open"}, "stuck": {"queues_work_tab": "Stuck in staging"},
+        "confusion": {"workforce_tab": "Confusion"}, "fatigue": {"workforce_tab": "Fatigue"},
+        "negative theme": {"feedback_tab": "Themes"}}
 ICONS = {"breached": ":material/error:", "stuck": ":material/hourglass_disabled:", "confusion": ":material/help:",
          "fatigue": ":material/battery_alert:", "sentiment drop": ":material/sentiment_dissatisfied:",
          "launch": ":material/rocket_launch:", "negative theme": ":material/trending_up:"}
@@ -28,7 +32,8 @@ for i, entry in enumerate(entries.head(12).itertuples()):
     with st.container(border=True):
         text, link = st.columns([5, 1], vertical_alignment="center")
         text.markdown(f"**{widgets.escape_markdown(entry.title)}**  \n{widgets.escape_markdown(entry.detail)}")
-        link.page_link(PAGES[entry.page], label=f"Open {entry.page}", icon=ICONS.get(entry.kind, ":material/schedule:"))
+        link.page_link(PAGES[entry.page], label=f"Open {entry.page}", icon=ICONS.get(entry.kind, ":material/schedule:"),
+                       query_params=TABS.get(entry.kind))
 if len(entries) > 12:
     with st.expander(f"{len(entries) - 12} more"):
         widgets.table(entries.iloc[12:], key="today_more", filename="attention-more")

@@ -46,6 +46,22 @@ def _seed_from_url(as_of: dt.date, projects: list[str], regions: list[str]) -> N
     st.session_state["_filters_seeded"] = True
 
 
+def _restore_after_switch() -> None:
+    """Put back the last run's filters when Streamlit dropped the widgets' state.
+
+    `st.switch_page` (e.g. "Draft a message" handing an audience to the Comms studio) starts the
+    next page without the sidebar widgets' values, so the date box fell back to today alone.
+    """
+    last = st.session_state.get("filters")
+    if last is None:
+        return
+    if not isinstance(st.session_state.get("filter_range"), (tuple, list)):
+        st.session_state["filter_range"] = (last.start, last.end)
+    for key, value in (("filter_projects", last.projects), ("filter_regions", last.regions)):
+        if key not in st.session_state:
+            st.session_state[key] = list(value)
+
+
 def _keep_range_within(as_of: dt.date) -> None:
     """After data changes (a new import, a reset) keep the chosen days possible: none after the last day of data."""
     chosen = st.session_state.get("filter_range")
@@ -76,6 +92,7 @@ def sidebar_filters(page: str | None = None) -> Filters:
     choices = data.filter_choices()
     project_names = dict(zip(choices["projects"]["project_id"], choices["projects"]["name"]))
     _seed_from_url(as_of, list(project_names), choices["regions"])
+    _restore_after_switch()
     _keep_range_within(as_of)
     _complete_half_range(page)
     with st.sidebar:

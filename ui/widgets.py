@@ -68,7 +68,14 @@ def message_button(member_ids: list[str], *, label: str, template: str, key: str
 
 
 def lazy_tabs(sections: dict, *, key: str) -> None:
-    """Tabs of which only the open one runs: the others cost nothing, on the server or in the browser, until picked."""
+    """Tabs of which only the open one runs: the others cost nothing, on the server or in the browser, until picked.
+
+    A link may name the tab to open as `?key=label` (Today's attention list does). It is read once, then the
+    tabs keep their own state: a tab bound to the URL would make every `st.switch_page` fail.
+    """
+    if key in st.query_params:
+        st.session_state[key] = st.query_params[key]
+        del st.query_params[key]
     for tab, show in zip(st.tabs(list(sections), key=key, on_change="rerun"), sections.values()):
         if tab.open:
             with tab:

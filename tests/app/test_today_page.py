@@ -23,3 +23,20 @@ def test_attention_list_puts_breaches_first_and_names_the_stuck_uploads(app):
 
 def test_attention_list_names_the_launch_that_is_not_ready(app):
     assert any("Harbor Safety Red-Teaming launches in" in entry for entry in shown_entries(app()))
+
+
+def test_each_entry_opens_the_tab_that_shows_it(app):
+    at = app()
+    links = {(entry.split("**")[1], link.proto.page, link.proto.query_string)
+             for entry, link in zip(shown_entries(at), at.get("page_link"))}
+    assert any("breached their SLA" in title and query == "queues_breach_tab=Breached%2C+still+open"
+               for title, _, query in links)
+    assert any("confusion after" in title and (page, query) == ("workforce", "workforce_tab=Confusion")
+               for title, page, query in links)
+
+
+def test_a_link_to_a_tab_opens_it(app):
+    at = app("workforce", query={"workforce_tab": "Confusion"})
+    assert at.session_state["workforce_tab"] == "Confusion" and "workforce_tab" not in at.query_params
+    assert at.button(key="workforce_confusion_message")  # the confusion tab ran; the fatigue tab did not
+    assert not [b for b in at.button if b.key == "workforce_fatigue_message"]

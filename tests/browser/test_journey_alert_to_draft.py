@@ -27,13 +27,14 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
     app_page.screenshot("journey-1-today")
     click(app_page, entry.get_by_text("Open workforce"))
 
-    # 2. Workforce: the confusion tab offers a message to exactly the affected taskers.
-    click(app_page, page.get_by_role("tab", name=re.compile(r"^Confusion")))
+    # 2. Workforce opens on its confusion tab, which offers a message to exactly the affected taskers.
     hand_off = page.locator(".st-key-workforce_confusion_message button")
     hand_off.wait_for()
+    assert page.get_by_role("tab", name="Confusion", exact=True).get_attribute("aria-selected") == "true"
     audience_label = re.search(r"Draft a message to these [\d,]+ (.+)", hand_off.inner_text()).group(1).strip()
     assert "Latin America" in audience_label
     app_page.screenshot("journey-2-workforce-confusion")
+    date_range = re.search(r"from=[\d-]+&to=[\d-]+", page.url).group(0)
     click(app_page, hand_off)
 
     # 3. Comms studio: the alert's audience is pre-filled; create the draft from the suggested template.
@@ -41,6 +42,7 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
         has_text=re.compile(r"^Audience:")).first
     notice.wait_for()
     assert audience_label in notice.inner_text(), notice.inner_text()
+    assert date_range in page.url  # the sidebar filters survive the hand-off (st.switch_page)
     create = page.locator(".st-key-comms_create button")
     assert create.is_enabled(), "the create button is disabled: the handed-off audience is empty"
     app_page.screenshot("journey-3-comms-new-draft")
