@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import models
 from core.demo import seed_demo
-from tests.app.conftest import APP
+from tests.app.conftest import APP, open_app
 from tests.core.factories import stored
 
 ANCHOR = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
@@ -32,15 +32,8 @@ def writable(engine, monkeypatch):
     return engine
 
 
-def open_feedback(**session) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=90).run()
-    at.switch_page("app_pages/feedback.py").run()
-    for key, value in session.items():
-        at.session_state[key] = value
-    if session:
-        at.run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
+def open_feedback(**state) -> AppTest:
+    return open_app("feedback", state=state)
 
 
 def test_the_first_tab_says_what_the_crowd_is_saying(app):

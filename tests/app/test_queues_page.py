@@ -9,7 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core import demo, models
 from core.db import session_scope
 from core.queue_actions import request_retry
-from tests.app.conftest import APP
+from tests.app.conftest import open_app
 
 # A Wednesday noon when the tiny demo has open escalations and support items waiting on the tasker.
 ANCHOR = dt.datetime(2026, 11, 18, 12, tzinfo=dt.UTC)
@@ -37,16 +37,7 @@ def writable(engine, monkeypatch):
     demo.seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
 
-    def run(**state) -> AppTest:
-        at = AppTest.from_file(APP, default_timeout=90).run()
-        at.switch_page("app_pages/queues.py").run()
-        for key, value in state.items():
-            at.session_state[key] = value
-        if state:
-            at.run()
-        assert not at.exception, [e.value for e in at.exception]
-        return at
-    return run
+    return lambda **state: open_app("queues", state=state)
 
 
 def test_queues_shows_the_headline_tiles_and_what_breaches_next(app):
