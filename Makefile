@@ -41,7 +41,7 @@ test-browser: $(VENV)/.stamp-dev
 	$(PY) -m pytest tests/browser
 
 bench: $(VENV)/.stamp-run
-	$(PY) -m core bench --scale $(BENCH_SCALE) $(BENCH_ARGS)
+	$(PY) -m bench --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 clean:
 	rm -rf .pytest_cache tests/browser/screenshots bench_results bench-*.json bench-*.md

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core import audience as audiences
+from core.comms import audience as audiences
 from core.comms import checks, context, exports, timezones, workflow
 from core.comms import events as community_events
 from core.comms.errors import StaleDraft, TemplateProblem

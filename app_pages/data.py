@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from core import ingest, people, sheets
+from core.ingest import importer as ingest, sheets
+from core import people
 from core.errors import CrowdPulseError, SheetAuthFailed
 from ui import auth, data, widgets
 

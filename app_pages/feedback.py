@@ -3,8 +3,8 @@
 import pandas as pd
 import streamlit as st
 
-from core import feedback_report, themes
-from core.metrics import feedback as metrics
+from core.feedback import report as feedback_report, themes
+from core.feedback import metrics
 from ui import charts, data, filters, widgets
 from ui import feedback as voice
 

@@ -3,7 +3,7 @@
 import pandas as pd
 import streamlit as st
 
-from core import segments
+from core.health import segments
 from ui import charts, data, filters, widgets
 
 st.title("Community health")

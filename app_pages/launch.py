@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core import launch
+from core.comms import launch
 from core.comms import timezones
 from ui import data, widgets
 

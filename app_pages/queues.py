@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core import queue_actions
+from core.queues import actions as queue_actions
 from core.errors import CrowdPulseError
-from core.metrics import queues
+from core.queues import sla as queues
 from ui import charts, data, filters, widgets
 from ui import queues as queue_data
 

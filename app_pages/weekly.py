@@ -62,7 +62,7 @@ target = reports.configured_sheet(data.engine())
 if c4.button("Add to the Google Sheet", icon=":material/table_view:", key="weekly_sheet", disabled=target is None,
              help="Appends this week's figures as rows. Set the sheet on Settings (weekly_report_sheet)."
              if target is None else f"Appends to {target['worksheet']} in {target['spreadsheet']}"):
-    from core import sheets
+    from core.ingest import sheets
     from core.errors import CrowdPulseError
     try:
         written = reports.write_to_sheet(sheets.client_from_settings(data.sheets_secrets()), report,

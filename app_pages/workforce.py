@@ -3,9 +3,9 @@ and how many reviewers a queue needs."""
 
 import streamlit as st
 
-from core import capacity
+from core.workforce import capacity
 from core.errors import CrowdPulseError
-from core.metrics import workforce
+from core.workforce import metrics as workforce
 from ui import charts, data, filters, widgets
 from ui import queues as queue_data
 

@@ -6,7 +6,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 
 from core import models
-from core.metrics import read_frame
+from core.frames import read_frame
 
 ENTITY_TABLES = {
     "members": models.Member, "projects": models.Project, "activity": models.Activity,

@@ -100,7 +100,7 @@ GROWING_THEME_SEVERITY = SEVERITY["sentiment"] - 1
 
 def growing_theme_entries(growth: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Themes whose negative mentions this week grew fast against their usual weekly count (labels: key → name)."""
-    from core.themes import theme_labels
+    from core.feedback.themes import theme_labels
     labels = labels or theme_labels()
     rows = [dict(severity=GROWING_THEME_SEVERITY, kind="negative theme", count=int(row.recent_negative),
                  page="feedback",
@@ -149,8 +149,10 @@ def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.
     alerts, e.g. `workforce.load_fatigue_alerts`) is given; `negative_feedback` (per project-day
     counts, `workforce.load_negative_feedback`) stands in for `messages` in the confusion alerts.
     """
-    from core import launch
-    from core.metrics import feedback, queues, workforce
+    from core.comms import launch
+    from core.feedback import metrics as feedback
+    from core.queues import sla as queues
+    from core.workforce import metrics as workforce
 
     project_names = dict(zip(projects["project_id"], projects["name"]))
     stuck = queues.stuck_items(status, now)

@@ -44,7 +44,7 @@ def bulk_write(connection: Connection) -> Iterator[None]:
     """Settings for an import's one large write on SQLite: a larger page cache, and no foreign-key check per row.
 
     The importer checks every reference of its rows itself, in the same transaction, before writing
-    them (`core.ingest`: unknown members and projects are created or the rows rejected), and SQLite
+    them (`core.ingest.importer`: unknown members and projects are created or the rows rejected), and SQLite
     lets no other writer in meanwhile; checking each row again cost ~4% of an import. Both settings
     are restored afterwards, so every other write stays checked. PostgreSQL: nothing changes.
     """

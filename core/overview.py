@@ -4,8 +4,9 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.metrics import feedback as voice
-from core.metrics import health, queues
+from core.feedback import metrics as voice
+from core.health import metrics as health
+from core.queues import sla as queues
 
 WEEK = pd.Timedelta(days=7)
 

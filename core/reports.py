@@ -126,7 +126,7 @@ def weekend_breaches(status: pd.DataFrame, start, end, *, gap: float = 0.15) -> 
 
     `status` is `queues.sla_status` output or a `queues.QueueFacts` (the clock roll-up, counted in SQL).
     """
-    from core.metrics import queues
+    from core.queues import sla as queues
     if isinstance(status, queues.QueueFacts):
         counts = status.decided(due_from=start, due_to=end, by=["queue", "weekend"])
     else:
@@ -238,7 +238,8 @@ def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: p
     `activity` may be raw rows or per project-day (and region) sums when `fatigue` is given;
     `negative_feedback` (per project-day counts) stands in for `messages` in the confusion alerts.
     """
-    from core.metrics import health, workforce
+    from core.health import metrics as health
+    from core.workforce import metrics as workforce
 
     as_of = end - pd.Timedelta(microseconds=1)
     confusion = workforce.confusion_alerts(activity, projects, as_of,
@@ -260,7 +261,7 @@ def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: p
 
 def _sentiment_drops(messages, as_of) -> pd.DataFrame:
     # `messages` is a message frame or a `feedback.MessageScope` (aggregated in SQL).
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     if isinstance(messages, feedback.MessageScope):
         last = messages.last_created_at()
     else:
@@ -270,7 +271,10 @@ def _sentiment_drops(messages, as_of) -> pd.DataFrame:
 
 def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> WeeklyReport:
     """Load what an ISO week's report needs (optionally for some projects/regions) and build it."""
-    from core.metrics import feedback, health, queues, workforce
+    from core.feedback import metrics as feedback
+    from core.health import metrics as health
+    from core.queues import sla as queues
+    from core.workforce import metrics as workforce
 
     start, end = parse_iso_week(week)
     first_day = (start - pd.Timedelta(days=7 * TREND_WEEKS + 34)).date()
@@ -323,7 +327,7 @@ def list_snapshots(engine) -> pd.DataFrame:
     from sqlalchemy import select
 
     from core import models
-    from core.metrics import read_frame
+    from core.frames import read_frame
 
     table = models.WeeklySnapshot.__table__
     statement = select(table.c.id, table.c.week, table.c.filters, table.c.published_at, table.c.published_by,
@@ -344,7 +348,7 @@ def sheet_rows(report: WeeklyReport, *, scope: str) -> pd.DataFrame:
 
 def write_to_sheet(client, report: WeeklyReport, *, spreadsheet: str, worksheet: str, scope: str) -> int:
     """Append the week's figures to a worksheet in one call; returns the rows written."""
-    from core import sheets
+    from core.ingest import sheets
     return sheets.append_rows(client, sheets.spreadsheet_key(spreadsheet), worksheet, sheet_rows(report, scope=scope))
 
 

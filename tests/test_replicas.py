@@ -40,7 +40,8 @@ loadtest = _load_client()
 @pytest.fixture
 def shared_database(engine):
     """The URL of a fresh PostgreSQL database with 20 taskers on 2 projects over the week to Sun 22 Nov 2026."""
-    from core import ingest, models
+    from core.ingest import importer as ingest
+    from core import models
     from core.db import bump_data_version, session_scope
 
     members = pd.DataFrame({"member_id": [f"m{i:03d}" for i in range(1, 21)], "country": ["BR", "IN"] * 10,
@@ -162,7 +163,7 @@ def test_a_snapshot_published_on_one_server_shows_on_the_other_at_its_next_rerun
 
 
 def test_an_import_from_the_command_line_shows_on_both_servers_at_their_next_rerun(two_servers, engine):
-    from core import ingest
+    from core.ingest import importer as ingest
 
     async def scenario():
         sessions = [await opened(base, "data") for base in two_servers]

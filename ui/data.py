@@ -1,5 +1,7 @@
 """Cached access to `core`: one engine per process, query results keyed on the data version."""
 
+import functools
+
 import pandas as pd
 import streamlit as st
 from sqlalchemy import Engine, text
@@ -34,6 +36,31 @@ def version() -> int:
     return value
 
 
+def on_data_version(max_entries: int = 4, *, shared: bool = False):
+    """Cache a function's results per data version, so that any write makes the next call recompute.
+
+    `shared=True` keeps one object for every session (`st.cache_resource`): for read-only objects that
+    are costly to copy; otherwise each call gets its own copy (`st.cache_data`). The cached function
+    takes plain, hashable arguments; `.clear()` empties its cache.
+    """
+    def decorate(function):
+        def cached(data_version: int, *args, **kwargs):
+            return function(*args, **kwargs)
+
+        # Streamlit keys a cache on the function's module and qualified name: give each its own.
+        cached.__module__, cached.__qualname__, cached.__name__ = function.__module__, function.__qualname__, function.__name__
+        store = (st.cache_resource if shared else st.cache_data)(show_spinner=False, max_entries=max_entries)(cached)
+
+        @functools.wraps(function)
+        def current(*args, **kwargs):
+            return store(version(), *args, **kwargs)
+
+        current.clear = store.clear
+        return current
+
+    return decorate
+
+
 @st.cache_data(show_spinner=False, max_entries=4)
 def _as_of(data_version: int) -> pd.Timestamp:
     return timeline.data_as_of(engine())
@@ -44,18 +71,14 @@ def as_of() -> pd.Timestamp:
     return _as_of(version())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _filter_choices(data_version: int) -> dict:
+@on_data_version()
+def filter_choices() -> dict:
+    """Projects (id, name) and regions that the filter bar offers."""
     with engine().connect() as connection:
         projects = pd.read_sql(text("SELECT project_id, name FROM project ORDER BY project_id"), connection)
         regions = [r for (r,) in connection.execute(text(
             "SELECT DISTINCT region FROM member WHERE region IS NOT NULL ORDER BY region"))]
     return {"projects": projects, "regions": regions}
-
-
-def filter_choices() -> dict:
-    """Projects (id, name) and regions that the filter bar offers."""
-    return _filter_choices(version())
 
 
 # --- queues ------------------------------------------------------------------------------------
@@ -65,17 +88,17 @@ QUEUE_LOOKBACK_DAYS = 30
 
 
 # Held once per data version and shared (cache_resource): the open items' clocks plus memoised SQL
-# aggregates of the resolved ones (core.rollups.queues). Treat it as read-only.
+# aggregates of the resolved ones (core.queues.rollup). Treat it as read-only.
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _queue_facts(data_version: int, start, end, projects, regions, now):
-    from core.metrics import queues
+    from core.queues import sla as queues
     # Business hours and pause statuses (read from each item's status history) shape the clocks.
     return queues.QueueFacts(engine(), now, start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
                              end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects, regions=regions)
 
 
 def queue_facts(filters):
-    """SLA facts (core.metrics.queues.QueueFacts) of the queue items in (and open during) the filtered range."""
+    """SLA facts (core.queues.sla.QueueFacts) of the queue items in (and open during) the filtered range."""
     return _queue_facts(version(), filters.start, filters.end, filters.projects, filters.regions, as_of())
 
 
@@ -96,7 +119,7 @@ def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _policies(data_version: int) -> pd.DataFrame:
-    from core.metrics import queues
+    from core.queues import sla as queues
     return queues.load_policies(engine())
 
 
@@ -110,7 +133,7 @@ def policies() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _resources(data_version: int) -> pd.DataFrame:
-    from core import launch
+    from core.comms import launch
     return launch.load_resources(engine())
 
 
@@ -121,7 +144,7 @@ def resources() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _audience_base(data_version: int) -> pd.DataFrame:
-    from core import audience
+    from core.comms import audience
     return audience.load_audience_base(engine())
 
 
@@ -160,7 +183,7 @@ HEALTH_LOOKBACK_DAYS = 120
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _members(data_version: int, regions) -> pd.DataFrame:
-    from core.metrics import health
+    from core.health import metrics as health
     return health.load_community(engine(), regions=regions)
 
 
@@ -171,7 +194,7 @@ def members(filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _member_days(data_version: int, start, end, projects):
-    from core.metrics import health
+    from core.health import metrics as health
     return health.load_active_days(engine(), start=start, end=end, projects=projects)
 
 
@@ -196,7 +219,7 @@ FATIGUE_DAYS = 35
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _projects(data_version: int) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.load_projects(engine())
 
 
@@ -207,7 +230,7 @@ def projects() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _activity(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.load_activity(engine(), start=start, end=end, projects=projects, regions=regions)
 
 
@@ -224,7 +247,7 @@ def _reaching_back(filters, days_before: int):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _project_days(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.load_project_day_totals(engine(), start=start, end=end, projects=projects, regions=regions)
 
 
@@ -236,7 +259,7 @@ def project_days(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _negative_feedback(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.load_negative_feedback(engine(), start=start, end=end, projects=projects, regions=regions)
 
 
@@ -248,7 +271,7 @@ def negative_feedback(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _fatigue(data_version: int, as_of, start, end, projects, regions) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.load_fatigue_alerts(engine(), as_of, window_start=start, last_day=end, projects=projects,
                                          regions=regions)
 
@@ -266,14 +289,14 @@ def fatigue(filters, as_of=None) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _messages(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     return feedback.load_message_scores(message_scope_for(start, end, projects, regions))
 
 
 def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
     """Channel messages in the filtered range (reaching `days_before` further back), staff excluded.
 
-    Without text or themes (see `core.metrics.feedback.load_message_scores`): for per-message
+    Without text or themes (see `core.feedback.metrics.load_message_scores`): for per-message
     sentiment; theme and text views read `message_scope` instead.
     """
     start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
@@ -282,7 +305,7 @@ def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 def message_scope_for(start, end, projects, regions):
     """The roll-up scope of the messages created from day `start` through day `end`."""
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     return feedback.MessageScope(engine(), start=pd.Timestamp(start, tz="UTC"),
                                  end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
                                  projects=tuple(projects) if projects else None,
@@ -297,7 +320,7 @@ def message_scope(filters, *, days_before: int = 0):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _sentiment_trend(data_version: int, start, end, projects, regions, freq: str) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     scope = message_scope_for(start, end, projects, regions)
     return feedback.sentiment_trend(scope, freq=freq) if scope.count() else None
 
@@ -309,7 +332,7 @@ def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _responses(data_version: int) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     return feedback.load_responses(engine())
 
 
@@ -321,7 +344,7 @@ def responses(filters) -> pd.DataFrame:
 
 def response_scope(filters):
     """The responses of `responses(filters)` as a scope the survey metrics count in SQL (no rows read)."""
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     return feedback.ResponseScope(engine(), regions=tuple(filters.regions) if filters.regions else None)
 
 
@@ -385,7 +408,7 @@ def snapshots() -> pd.DataFrame:
 
 
 def sheets_secrets() -> dict:
-    """The [gcp_service_account] secret as a plain dict for core.sheets ({} when not configured)."""
+    """The [gcp_service_account] secret as a plain dict for core.ingest.sheets ({} when not configured)."""
     try:
         section = st.secrets.get("gcp_service_account")
     except Exception:  # no secrets file at all raises, even for .get
@@ -396,13 +419,13 @@ def sheets_secrets() -> dict:
 @st.cache_resource(show_spinner=False)
 def sheets_client():
     """The process-wide Google Sheets client (raises SheetAuthFailed when credentials are missing)."""
-    from core import sheets
+    from core.ingest import sheets
     return sheets.client_from_settings(sheets_secrets())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _sheet_sources(data_version: int) -> pd.DataFrame:
-    from core import sheets
+    from core.ingest import sheets
     return sheets.list_sources(engine())
 
 
@@ -441,7 +464,7 @@ def today(filters) -> tuple:
 # active days, so the figures, the splits and every member list reuse one match. Treat it as read-only.
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _crowd(data_version: int, filters):
-    from core.metrics import health
+    from core.health import metrics as health
     # The days of member_days(filters), read here so that the matrix is held once, not also pickled in st.cache_data.
     days = health.load_active_days(engine(), start=_active_days_start(filters, HEALTH_LOOKBACK_DAYS), end=filters.end,
                                    projects=filters.projects)
@@ -465,7 +488,7 @@ def _health(data_version: int, filters) -> dict | None:
 
 
 def health(filters) -> dict | None:
-    """The Health page's activity figures (see core.metrics.health.health_overview), None without activity.
+    """The Health page's activity figures (see core.health.metrics.health_overview), None without activity.
 
     Adds, for the charts: `active_long` (date, measure dau/wau/mau, members) and `recent_cohorts` (the
     cohorts of the 12 weeks before the range end, each labelled "week start (size)" in `cohort`).
@@ -475,8 +498,8 @@ def health(filters) -> dict | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _health_split(data_version: int, filters, dimension: str) -> pd.DataFrame:
-    from core.metrics import breakdowns
-    from core.metrics import health
+    from core.health import breakdowns
+    from core.health import metrics as health
     crowd = _crowd(data_version, filters)
     community = crowd.members
     if dimension not in community and dimension != "tenure":
@@ -491,12 +514,12 @@ def health_split(filters, dimension: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _member_list(data_version: int, filters, kind: str) -> pd.DataFrame:
-    from core import segments
-    from core.metrics import health
+    from core.health import segments
+    from core.health import metrics as health
     chosen = segments.members_behind(kind, _crowd(data_version, filters), pd.Timestamp(filters.end))
     return health.with_member_details(engine(), chosen, health.MEMBER_DETAILS)
 
 
 def member_list(filters, kind: str) -> pd.DataFrame:
-    """The members behind one of core.segments.MEMBER_LISTS."""
+    """The members behind one of core.health.segments.MEMBER_LISTS."""
     return _member_list(version(), filters, kind)

@@ -18,7 +18,7 @@ LIST_ROWS = 500
 
 
 def actor() -> dict:
-    """Who is making a change, as keyword arguments for `core.feedback_actions`: actor and actor_role."""
+    """Who is making a change, as keyword arguments for `core.feedback.triage`: actor and actor_role."""
     from ui import auth
     user = auth.current_user()
     return {"actor": user.email, "actor_role": user.role}
@@ -26,7 +26,7 @@ def actor() -> dict:
 
 def may_edit() -> bool:
     """Whether the person may correct, triage and adopt (specialist or above)."""
-    from core import feedback_actions
+    from core.feedback import triage as feedback_actions
     from ui import auth
     return auth.current_user().may(feedback_actions.EDITOR_ROLE)
 
@@ -64,7 +64,7 @@ def _weeks(start, now: pd.Timestamp) -> int:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _taxonomy(data_version: int) -> list:
-    from core import feedback_actions
+    from core.feedback import triage as feedback_actions
     return feedback_actions.current_taxonomy(data.engine())
 
 
@@ -75,14 +75,14 @@ def taxonomy() -> list:
 
 def theme_names() -> tuple[dict, dict]:
     """(label per theme key, owning team per theme key)."""
-    from core import themes
+    from core.feedback import themes
     current = taxonomy()
     return themes.theme_labels(current), themes.theme_owners(current)
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _adopted(data_version: int) -> list:
-    from core import feedback_actions
+    from core.feedback import triage as feedback_actions
     return feedback_actions.adopted_themes(data.engine())
 
 
@@ -93,7 +93,7 @@ def adopted() -> list[dict]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _surveys(data_version: int) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     return feedback.load_surveys(data.engine())
 
 
@@ -116,7 +116,7 @@ def people() -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _overview(data_version: int, start, end, projects, regions, now) -> dict:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     messages, responses = _frames(data_version, start, end, projects, regions)
     labels, owners = theme_names()
     weeks = _weeks(start, now)
@@ -147,7 +147,7 @@ def overview(f: Filters) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _theme_detail(data_version: int, start, end, projects, regions, theme: str) -> dict:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     messages, _ = _frames(data_version, start, end, projects, regions)
     table = data.with_project_names(messages.theme_messages(theme, LIST_ROWS))
     return {
@@ -166,7 +166,7 @@ def theme_detail(f: Filters, theme: str) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _discovered(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core import themes
+    from core.feedback import themes
     messages, _ = _frames(data_version, start, end, projects, regions)
     recent = messages.newest_texts(languages=["en", "und"], limit=DISCOVERY_TEXTS)  # oldest first, as written
     return themes.discover_themes(recent["text"].tolist(), recent["themed"].tolist(), taxonomy=taxonomy())
@@ -182,7 +182,7 @@ def discovered(f: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _population(data_version: int, by: str) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     if by != "project_id":  # counted per value in SQL
         return feedback.load_survey_population(data.engine(), by=by)
     return feedback.with_main_project(feedback.load_survey_population(data.engine()), _main_projects(data_version))
@@ -190,13 +190,13 @@ def _population(data_version: int, by: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner="Finding each tasker's main project…", max_entries=2)
 def _main_projects(data_version: int) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     return feedback.load_main_projects(data.engine())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _segment_choices(data_version: int, start, end, projects, regions) -> list[str]:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     _, responses = _frames(data_version, start, end, projects, regions)
     return feedback.survey_segment_columns(pd.DataFrame(columns=responses.columns()).assign(project_id=None))
 
@@ -208,7 +208,7 @@ def segment_choices(f: Filters) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _survey_segments(data_version: int, start, end, projects, regions, by: str) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     _, responses = _frames(data_version, start, end, projects, regions)
     if by not in feedback.ResponseScope.SEGMENTS:  # only the rows know imported attributes and main projects
         responses = data.responses(_filters(start, end, projects, regions))
@@ -224,7 +224,7 @@ def survey_segments(f: Filters, by: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _theme_nps(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     labels, owners = theme_names()
     impact = feedback.theme_nps_impact(_frames(data_version, start, end, projects, regions)[1])
     return feedback.with_theme_names(impact, labels, owners)
@@ -237,7 +237,7 @@ def theme_nps(f: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _comments(data_version: int, start, end, projects, regions, survey_id: str) -> pd.DataFrame:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     _, answers = _frames(data_version, start, end, projects, regions)
     return feedback.survey_comments(answers, survey_id, limit=LIST_ROWS)
 
@@ -253,7 +253,7 @@ def comments(f: Filters, survey_id: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _inbox(data_version: int, start, end, projects, regions, statuses, themes, sentiments, channels,
            inbox_projects) -> tuple[pd.DataFrame, int]:
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     messages, _ = _frames(data_version, start, end, projects, regions)
     rows, total = feedback.inbox_from(messages, statuses=statuses, themes=themes, sentiments=sentiments,
                                       channels=channels, projects=inbox_projects, limit=LIST_ROWS,
@@ -269,7 +269,7 @@ def inbox(f: Filters, *, statuses=(), themes=(), sentiments=(), channels=(), pro
 
 @st.cache_data(show_spinner="Writing the report…", max_entries=8)
 def _report(data_version: int, start, end, projects, regions, now) -> tuple:
-    from core import feedback_report
+    from core.feedback import report as feedback_report
     messages, responses = _frames(data_version, start, end, projects, regions)
     project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
     seen = _overview(data_version, start, end, projects, regions, now)  # its scorecard and segments are the report's
@@ -306,7 +306,7 @@ def correction_form(*, key: str, entity: str, entity_id: str, version: int, text
 
     Widget keys end with the text's id, so picking another text shows that text's values.
     """
-    from core import feedback_actions, feedback_report
+    from core.feedback import triage as feedback_actions, report as feedback_report
     from core.errors import CrowdPulseError
     labels, _ = theme_names()
     choices = list(feedback_actions.LABEL_SCORES)
@@ -342,9 +342,9 @@ KEEP, NOBODY = "(leave as is)", "(nobody)"
 
 def triage_form(selected: pd.DataFrame) -> None:
     """Assign, set the status of, or link to a queue item the selected inbox messages."""
-    from core import feedback_actions
+    from core.feedback import triage as feedback_actions
     from core.errors import CrowdPulseError
-    from core.metrics import feedback
+    from core.feedback import metrics as feedback
     versions = dict(zip(selected["feedback_id"], selected["version"].astype(int)))
     plural = "s" if len(versions) > 1 else ""
     editable = may_edit()
@@ -375,7 +375,7 @@ def triage_form(selected: pd.DataFrame) -> None:
 
 def rising_callouts(report) -> None:
     """A warning for each theme whose complaints grew fast this week, whatever its rank."""
-    from core import feedback_report
+    from core.feedback import report as feedback_report
     for rising in report.rising:
         st.warning("Rising fast — " + feedback_report.markdown_escape(feedback_report.rising_text(rising)),
                    icon=":material/trending_up:")
@@ -383,7 +383,7 @@ def rising_callouts(report) -> None:
 
 def issue_card(issue, *, brief: bool = False) -> None:
     """One top issue in a bordered box: figures, owner, affected segments and quotes (one quote when brief)."""
-    from core import feedback_report
+    from core.feedback import report as feedback_report
     escape = feedback_report.markdown_escape
     with st.container(border=True):
         st.markdown(f"**{issue.rank}. {escape(issue.label)}** · owner: **{issue.owner}**"
@@ -403,7 +403,7 @@ def issue_card(issue, *, brief: bool = False) -> None:
 
 def adopt_form(found: pd.DataFrame) -> None:
     """Pick a discovered topic, name it, check its phrases and owner, and adopt it into the taxonomy."""
-    from core import feedback_actions, themes
+    from core.feedback import triage as feedback_actions, themes
     from core.errors import CrowdPulseError
     if found.empty:
         return
@@ -445,7 +445,7 @@ def adopt_form(found: pd.DataFrame) -> None:
 
 def adopted_list() -> None:
     """The themes the team adopted, each with a button to retire it."""
-    from core import feedback_actions, feedback_report
+    from core.feedback import triage as feedback_actions, report as feedback_report
     from core.errors import CrowdPulseError
     escape = feedback_report.markdown_escape
     themes_adopted = adopted()

@@ -16,7 +16,7 @@ CONFUSION_DAYS = 90
 
 # --- the Queues page ----------------------------------------------------------------------------
 # The SLA facts are held once per data version (cache_resource: shared, never copied): the open
-# items' clocks plus memoised SQL aggregates of the resolved ones (core.rollups.queues). What the
+# items' clocks plus memoised SQL aggregates of the resolved ones (core.queues.rollup). What the
 # page shows is derived from them and cached small (cache_data), so a warm rerun only unpickles a
 # few small tables. Treat the shared facts as read-only.
 
@@ -27,7 +27,7 @@ def _facts(data_version: int, filters, queues: tuple, priorities: tuple):
 
 
 def facts(filters, queues=(), priorities=()):
-    """SLA facts (`core.metrics.queues.QueueFacts`) under the global filters and the page's queue and priority picks."""
+    """SLA facts (`core.queues.sla.QueueFacts`) under the global filters and the page's queue and priority picks."""
     return _facts(version(), filters, tuple(queues), tuple(priorities))
 
 
@@ -51,7 +51,7 @@ def _window(filters) -> tuple[pd.Timestamp, pd.Timestamp]:
 # rerun. Its frames are read-only (the page only reindexes and filters them).
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _overview(data_version: int, filters, queues: tuple, priorities: tuple):
-    from core.metrics import queues as metrics
+    from core.queues import sla as metrics
     start, end = _window(filters)
     limits = stuck_thresholds()
     view = metrics.queue_overview_from(facts(filters, queues, priorities), as_of(), start=start, end=end,
@@ -63,7 +63,7 @@ def _overview(data_version: int, filters, queues: tuple, priorities: tuple):
 
 
 def overview(filters, queues=(), priorities=()):
-    """The Queues page's headline numbers and tables (`core.metrics.queues.QueueOverview`)."""
+    """The Queues page's headline numbers and tables (`core.queues.sla.QueueOverview`)."""
     return _overview(version(), filters, tuple(queues), tuple(priorities))
 
 
@@ -80,7 +80,7 @@ def open_items(filters, queues, priorities, picked) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _breakdown(data_version: int, filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
-    from core.metrics import queues as metrics
+    from core.queues import sla as metrics
     start, end = _window(filters)
     table = metrics.queue_breakdown_from(facts(filters, queues, priorities), by, start=start, end=end)
     return data.with_project_names(table) if by == "project_id" else table
@@ -93,7 +93,7 @@ def breakdown(filters, queues, priorities, by: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _warnings(data_version: int, filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
-    from core.metrics import queues as metrics
+    from core.queues import sla as metrics
     table = metrics.warning_counts(facts(filters, queues, priorities).live, by)
     return data.with_project_names(table) if by == "project_id" else table
 
@@ -116,7 +116,7 @@ def compliance_trend(filters, queues, priorities, target: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _enforcements(data_version: int) -> pd.DataFrame:
-    from core import queue_actions
+    from core.queues import actions as queue_actions
     return queue_actions.load_enforcements(engine())
 
 
@@ -127,7 +127,7 @@ def enforcements() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _stuck_thresholds(data_version: int) -> dict:
-    from core.metrics import queues
+    from core.queues import sla as queues
     return queues.load_stuck_thresholds(engine())
 
 
@@ -138,8 +138,8 @@ def stuck_thresholds() -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _arrivals(data_version: int, queue: str, now: pd.Timestamp, weeks: int) -> pd.DataFrame:
-    from core import capacity
-    from core.metrics import queues
+    from core.workforce import capacity
+    from core.queues import sla as queues
     items = queues.load_arrivals(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
     return capacity.arrivals_by_hour_of_week(items, now, weeks=weeks)
 
@@ -151,7 +151,7 @@ def arrivals(queue: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _handle_seconds(data_version: int, queue: str, now: pd.Timestamp, weeks: int) -> pd.Series:
-    from core.metrics import queues
+    from core.queues import sla as queues
     return queues.load_handle_seconds(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
 
 
@@ -166,20 +166,20 @@ def _confusion_start(filters):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _project_days(data_version: int, filters) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.load_project_day_totals(engine(), start=_confusion_start(filters), end=filters.end,
                                              projects=filters.projects, regions=filters.regions)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _project_regions(data_version: int, filters, project_id: str) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.load_project_day_totals(engine(), start=_confusion_start(filters), end=filters.end,
                                              projects=[project_id], regions=filters.regions, by_region=True)
 
 
 def actor() -> dict:
-    """Who is acting, as keyword arguments for `core.queue_actions`: actor and actor_role."""
+    """Who is acting, as keyword arguments for `core.queues.actions`: actor and actor_role."""
     from ui import auth
     user = auth.current_user()
     return {"actor": user.email, "actor_role": user.role}
@@ -192,7 +192,7 @@ def may_act() -> bool:
 
 
 # --- the Workforce page -------------------------------------------------------------------------
-# Everything here reads the workforce roll-ups (`core.rollups.workforce`) or small SQL aggregates;
+# Everything here reads the workforce roll-ups (`core.workforce.rollup`) or small SQL aggregates;
 # activity rows are read only for one tasker's evidence.
 
 
@@ -204,7 +204,7 @@ def _workforce_summary(data_version: int, filters) -> dict:
 
 
 def _workforce_totals(data_version: int, filters) -> dict:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.load_workforce_table(engine(), start=filters.start, end=filters.end, by=None,
                                           projects=filters.projects, regions=filters.regions,
                                           members=False).iloc[0].to_dict()
@@ -217,7 +217,7 @@ def workforce_summary(filters) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _member_daily(data_version: int, filters, member_id: str) -> pd.DataFrame:
-    from core.metrics import drilldown, workforce
+    from core.workforce import drilldown, metrics as workforce
     rows = workforce.load_member_daily(engine(), member_id, start=data._reaching_back(filters, data.FATIGUE_DAYS),
                                        end=filters.end, projects=filters.projects)
     return drilldown.member_daily(rows, member_id)
@@ -230,7 +230,7 @@ def member_daily(filters, member_id: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _confusion(data_version: int, filters) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     return workforce.confusion_alerts(_project_days(data_version, filters), data.projects(), pd.Timestamp(filters.end),
                                       feedback=data.negative_feedback(filters, days_before=CONFUSION_DAYS))
 
@@ -242,7 +242,8 @@ def confusion(filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _confusion_detail(data_version: int, filters, project_id: str, change_at: pd.Timestamp) -> dict:
-    from core.metrics import as_date, workforce
+    from core.frames import as_date
+    from core.workforce import metrics as workforce
     first = max(as_date(change_at), _confusion_start(filters))
     last = min(first + pd.Timedelta(days=13).to_pytimedelta(), filters.end)
     members = workforce.load_recent_members(engine(), project_id, start=first, end=last, regions=filters.regions)
@@ -259,7 +260,8 @@ def confusion_detail(filters, project_id: str, change_at) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _affected(data_version: int, filters, project_id: str, change_at: pd.Timestamp, regions: tuple) -> list[str]:
-    from core.metrics import as_date, workforce
+    from core.frames import as_date
+    from core.workforce import metrics as workforce
     since = max(as_date(change_at), _confusion_start(filters))
     return workforce.load_affected_members(engine(), project_id, since, end=filters.end, regions=filters.regions,
                                            values=list(regions))
@@ -272,7 +274,7 @@ def affected(filters, project_id: str, change_at, regions) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _workforce_table(data_version: int, filters, by: str) -> pd.DataFrame:
-    from core.metrics import workforce
+    from core.workforce import metrics as workforce
     table = workforce.load_workforce_table(engine(), start=filters.start, end=filters.end, by=by,
                                            projects=filters.projects, regions=filters.regions)
     return data.with_project_names(table) if by == "project_id" else table
@@ -286,7 +288,7 @@ def workforce_table(filters, by: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _staffing_plan(data_version: int, queue: str, aht_seconds: float, target: float, within_seconds: float,
                    shrinkage: float, max_occupancy: float) -> pd.DataFrame:
-    from core import capacity
+    from core.workforce import capacity
     return capacity.staffing_by_hour_of_week(arrivals(queue), aht_seconds, target, within_seconds,
                                              shrinkage=shrinkage, max_occupancy=max_occupancy)
 

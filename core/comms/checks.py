@@ -362,7 +362,7 @@ BLAME = re.compile(r"\b(?:you (?:failed|did not|didn't|never|must|should have)|y
 
 
 def _tone(body: str, sentences: list[Sentence]) -> list[Finding]:
-    from core.sentiment import score_text
+    from core.feedback.sentiment import score_text
 
     findings, flagged = [], set()
     for match in BLAME.finditer(body):

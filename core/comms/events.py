@@ -4,12 +4,12 @@ import pandas as pd
 from sqlalchemy import Engine, text
 from sqlmodel import func, select
 
-from core.audience import segment_members, select_audience
+from core.comms.audience import segment_members, select_audience
 from core.comms import timezones
 from core.comms.errors import InvalidTransition
 from core.comms.workflow import require_role
 from core.db import bump_data_version, session_scope
-from core.metrics import read_frame
+from core.frames import read_frame
 from core.models import AuditEvent, Event
 
 ALL_TASKERS = "all taskers"

@@ -6,7 +6,8 @@ import pytest
 from sqlmodel import Session, select
 from streamlit.testing.v1 import AppTest
 
-from core import ingest, models, sheets
+from core.ingest import importer as ingest, sheets
+from core import models
 
 APP = str(Path(__file__).resolve().parents[2] / "app.py")
 WEEK = (b"User ID,Project,Date,Submitted\r\n"

@@ -8,7 +8,7 @@ from streamlit.testing.v1 import AppTest
 
 from core import demo, models
 from core.db import session_scope
-from core.queue_actions import request_retry
+from core.queues.actions import request_retry
 from tests.app.conftest import open_app
 
 # A Wednesday noon when the tiny demo has open escalations and support items waiting on the tasker.

@@ -5,7 +5,7 @@ import itertools
 import pandas as pd
 from sqlalchemy import Engine
 
-from core.metrics import as_days, as_utc
+from core.frames import as_days, as_utc
 
 _ids = itertools.count(1)
 

@@ -53,7 +53,7 @@ def test_settings_keep_their_json_type_and_version(engine):
 
 
 def test_a_policy_edit_recomputes_the_settled_clocks_in_the_same_write(engine, policy_id):
-    from core.rollups import queues as queue_rollup
+    from core.queues import rollup as queue_rollup
 
     admin.update_policy(engine, policy_id=policy_id, changes={"resolution_minutes": 600}, expected_version=1,
                         actor="ana", actor_role="admin")

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from core import demo
-from core.metrics import read_frame
+from core.frames import read_frame
 
 ANCHOR = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 

@@ -75,7 +75,7 @@ def test_stalled_cohort_is_the_one_far_below_the_median():
 def test_weekly_figures_go_to_the_sheet_in_one_append_call(demo_report):
     import json
 
-    from tests.core.test_sheets import ReplaySheets, client_for
+    from tests.core.ingest.test_sheets import ReplaySheets, client_for
     adapter = ReplaySheets(append=[(200, {"updates": {"updatedRows": 6}})])
     written = reports.write_to_sheet(client_for(adapter), demo_report[0], scope="all projects and regions",
                                      spreadsheet="https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit",

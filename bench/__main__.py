@@ -1,0 +1,48 @@
+"""`python -m bench`: time every page, the query floors, imports, sentiment, Sheets and memory against DESIGN §9."""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from bench import run as bench
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The benchmark's options."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--scale", choices=["tiny", "demo", "large"], default="demo",
+                        help="demo data size; its database data/bench-SCALE.db is built once and reused")
+    parser.add_argument("--database", help="bench this database URL instead (seeded only if empty)")
+    parser.add_argument("--out", help="JSON result file (default bench-SCALE.json; a .md table is written next to it)")
+    parser.add_argument("--pages", nargs="+", metavar="PAGE", help="only these pages (file stems: today queues …)")
+    parser.add_argument("--repeat", type=int, default=5, help="warm reruns per page (median reported)")
+    parser.add_argument("--cold", type=int, default=3, help="cold runs per page, caches emptied before each")
+    parser.add_argument("--floor-repeat", type=int, default=3, help="direct calls per loader for the query floor")
+    parser.add_argument("--import-rows", type=int, default=200_000)
+    parser.add_argument("--sentiment-texts", type=int, default=100_000)
+    parser.add_argument("--skip", nargs="+", choices=["pages", "memory", "import", "sentiment", "sheets"],
+                        help="parts not to measure (import also skips the roll-up rebuild timing)")
+    parser.add_argument("--compare", metavar="JSON", help="an earlier result at a smaller scale: adds warm-growth checks")
+    parser.add_argument("--fail-on-miss", action="store_true", help="exit 1 when any target is missed")
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark and write its JSON and Markdown tables."""
+    args = build_parser().parse_args(argv)
+    baseline = json.loads(Path(args.compare).read_text(encoding="utf-8")) if args.compare else None
+    result = bench.run_bench(scale=args.scale, database_url=args.database, pages=args.pages, cold=args.cold,
+                             warm=args.repeat, floor_repeat=args.floor_repeat, import_rows=args.import_rows,
+                             sentiment_texts=args.sentiment_texts, skip=args.skip or (), baseline=baseline,
+                             progress=lambda message: print(message, file=sys.stderr, flush=True))
+    print(bench.render_table(result))
+    out, markdown = bench.write_result(result, Path(args.out or f"bench-{args.scale}.json"))
+    print(f"\nWrote {out} and {markdown}")
+    missed = [c["measure"] for c in result["checks"] if c["passed"] is False]
+    return 1 if args.fail_on_miss and missed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""`python -m core metrics NAME`: each metric of DESIGN §6 as one DataFrame with the contract's fields."""
+
+import datetime as dt
+from collections.abc import Callable
+
+import pandas as pd
+from sqlalchemy import Engine
+
+from core import timeline
+from core.db import make_engine
+from core.errors import UnknownMetric
+from core.feedback import metrics as feedback
+from core.health import metrics as health
+from core.queues import sla as queues
+from core.workforce import metrics as workforce
+
+DEFAULT_DAYS = 28
+
+
+def _day(value: str | None, default: dt.date) -> dt.date:
+    if value is None:
+        return default
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as exc:
+        raise UnknownMetric(f"'{value}' is not a day: write it as YYYY-MM-DD.") from exc
+
+
+def _bounds(start: dt.date, end: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
+    return pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
+
+
+def _facts(engine, start, end, by):
+    """The clock roll-up's SLA facts for items created from 30 days before start, or None when `by` is a column
+    it does not hold (then the raw items are read)."""
+    if by is not None and by not in queues.CLOCK_GROUPS:
+        return None
+    lo, hi = _bounds(start, end)
+    return queues.QueueFacts(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
+
+
+def _sla(engine, start, end, by):
+    lo, hi = _bounds(start, end)
+    facts = _facts(engine, start, end, by)
+    if facts is not None:
+        return facts.compliance(due_from=lo, due_to=hi, by=by)
+    status = queues.load_sla_status(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
+    return queues.sla_compliance(status[(status["due_effective"] >= lo) & (status["due_effective"] < hi)], by)
+
+
+def _response(engine, start, end, by, kind):
+    lo, hi = _bounds(start, end)
+    facts = _facts(engine, start, end, by)
+    items = facts.durations(created_from=lo, created_to=hi, by=by, kinds=(kind,)) if facts is not None \
+        else _items(engine, start, end)
+    return queues.response_time_summary(items, kind, by)
+
+
+def _backlog(engine, start, end, by):
+    facts = _facts(engine, start, end, by)
+    now = min(_bounds(start, end)[1], timeline.data_as_of(engine))
+    if facts is not None:
+        return queues.backlog(facts.live, now, by=by or "queue", values=facts.values(by or "queue"))
+    return queues.backlog(_items(engine, start - dt.timedelta(days=30), end), now, by=by or "queue")
+
+
+def _items(engine, start, end):
+    lo, hi = _bounds(start, end)
+    return queues.load_queue_items(engine, start=lo, end=hi)
+
+
+def _member_frames(engine, start, end):
+    members = health.load_community(engine)
+    days = health.load_active_days(engine, start=start - dt.timedelta(days=150), end=end)
+    return members, days
+
+
+def _messages(engine, start, end, by=None, available=()):
+    # The roll-up aggregates in SQL; a breakdown by a column it lacks reads the rows instead.
+    lo, hi = _bounds(start, end)
+    if by is None or by in available:
+        return feedback.MessageScope(engine, start=lo, end=hi)
+    return feedback.load_feedback(engine, start=lo, end=hi)
+
+
+def _responses(engine, start, end):
+    lo, hi = _bounds(start, end)
+    frame = feedback.load_responses(engine)
+    return frame[(frame["submitted_at"] >= lo) & (frame["submitted_at"] < hi)]
+
+
+def _active(engine, start, end, by):
+    members, days = _member_frames(engine, start, end)
+    if by:
+        raise UnknownMetric("metrics active has no --by: filter the people instead.")
+    return health.active_users(days, members, start, end)
+
+
+def _funnel(engine, start, end, by):
+    members, days = _member_frames(engine, start, end)
+    signups = members[members["signed_up_at"] >= pd.Timestamp(start, tz="UTC")]
+    return health.onboarding_funnel(signups, days, end)
+
+
+def _retention(engine, start, end, by):
+    members, days = _member_frames(engine, start, end)
+    cohorts = health.retention_cohorts(members, days, as_of=end)
+    return cohorts[cohorts["cohort_week"] >= pd.Timestamp(start)]
+
+
+def _churn(engine, start, end, by):
+    members, days = _member_frames(engine, start, end)
+    result = health.churn(days, members, end)
+    return pd.DataFrame([{"previous_active": result.previous_active, "retained": result.retained,
+                          "churned": result.churned, "rate": result.rate}])
+
+
+METRICS: dict[str, Callable] = {
+    "first_response": lambda e, s, t, by: _response(e, s, t, by, "first_response"),
+    "resolution": lambda e, s, t, by: _response(e, s, t, by, "resolution"),
+    "sla": _sla,
+    "backlog": _backlog,
+    "active": _active,
+    "funnel": _funnel,
+    "retention": _retention,
+    "churn": _churn,
+    "sentiment": lambda e, s, t, by: feedback.sentiment_summary(_messages(e, s, t, by, feedback.MESSAGE_SEGMENTS), by),
+    "nps": lambda e, s, t, by: feedback.nps(_responses(e, s, t), by),
+    "csat": lambda e, s, t, by: feedback.csat(_responses(e, s, t), by),
+    "themes": lambda e, s, t, by: feedback.theme_summary(_messages(e, s, t, by, feedback.SCOPE_SEGMENTS), by),
+    "workforce": lambda e, s, t, by: workforce.load_workforce_table(e, start=s, end=t, by=by or "project_id"),
+}
+
+
+def compute_metric(engine: Engine, name: str, *, start: str | None = None, end: str | None = None,
+                   by: str | None = None) -> pd.DataFrame:
+    """One named metric over [start, end] (default: the 28 days ending on the data's last day)."""
+    if name not in METRICS:
+        raise UnknownMetric(f"Unknown metric '{name}'. Known: {', '.join(sorted(METRICS))}.")
+    last = timeline.data_as_of(engine).date()
+    end_day = _day(end, last)
+    start_day = _day(start, end_day - dt.timedelta(days=DEFAULT_DAYS - 1))
+    if start_day > end_day:
+        raise UnknownMetric(f"--from {start_day} is after --to {end_day}.")
+    return METRICS[name](engine, start_day, end_day, by)
+
+
+def print_metric(args) -> int:
+    """Compute one named metric and print it as a table, JSON or CSV."""
+    frame = compute_metric(make_engine(), args.name, start=args.from_, end=args.to, by=args.by)
+    for column in frame.columns:  # calendar days print as YYYY-MM-DD, not as midnight timestamps
+        if frame[column].dtype.kind == "M" and getattr(frame[column].dt, "tz", None) is None:
+            frame[column] = frame[column].dt.strftime("%Y-%m-%d")
+    if args.format == "json":
+        print(frame.to_json(orient="records", date_format="iso"))
+    elif args.format == "csv":
+        print(frame.to_csv(index=False), end="")
+    else:
+        print(frame.to_string(index=False) if not frame.empty else "(no rows)")
+    return 0

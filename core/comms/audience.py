@@ -1,0 +1,103 @@
+"""Audiences for messages: which taskers a filter selects, and what they read and where they live."""
+
+import pandas as pd
+from sqlalchemy import Engine, func, not_, select
+
+from core.frames import read_frame, unparsed
+from core.models import Member
+
+# Keys a saved segment's `filters` may hold, with the select_audience argument each feeds.
+FILTER_KEYS = ("countries", "languages", "regions", "projects", "vendors", "statuses", "timezones",
+               "min_tenure_days", "max_tenure_days")
+# Joins a member's project ids in SQL; a control character no imported id is expected to hold.
+_SEPARATOR = "\x1f"
+
+
+def load_audience_base(engine: Engine) -> pd.DataFrame:
+    """Non-staff, non-bot members with what a segment can filter on, including the projects they worked on.
+
+    A member worked on a project when they submitted at least one task on it on some day: read
+    from the activity roll-up's per-project presence bitmaps (`core.health.rollup`, a row per
+    member, project and block of days with a bit set), so the 3M activity rows are not scanned.
+    """
+    from core.health import rollup as activity  # core.rollups imports core.metrics
+    member, worked = Member.__table__, activity.project_member_days
+    join = func.string_agg if engine.dialect.name == "postgresql" else func.group_concat
+    # One list per member, straight from the bitmaps' primary key; a member spanning two blocks
+    # lists a project twice, which the few distinct lists below fold away.
+    projects = (select(join(worked.c.project_id, _SEPARATOR)).where(worked.c.member_id == member.c.member_id)
+                .scalar_subquery().label("projects"))
+    statement = select(member.c.member_id, member.c.handle, member.c.email, member.c.country, member.c.region,
+                       member.c.timezone, member.c.language, member.c.vendor, member.c.status,
+                       unparsed(member.c.onboarded_at), projects).where(not_(member.c.is_staff),
+                                                                        not_(member.c.is_bot))
+    frame = read_frame(engine, statement, timestamps=("onboarded_at",))
+    listed = frame.pop("projects")
+    # A few hundred distinct lists cover 100k members: each becomes a sorted tuple once, shared.
+    tuples = {value: tuple(sorted(set(value.split(_SEPARATOR)))) for value in listed.dropna().unique()}
+    return frame.assign(projects=[tuples.get(value, ()) for value in listed.astype("object")])
+
+
+def select_audience(base: pd.DataFrame, *, countries=(), languages=(), regions=(), projects=(), vendors=(),
+                    statuses=("active",), timezones=(), min_tenure_days=None, max_tenure_days=None,
+                    now=None) -> pd.DataFrame:
+    """Members matching every given filter (an empty filter matches all); tenure counts days since onboarding."""
+    mask = pd.Series(True, index=base.index)
+    for column, wanted in (("country", countries), ("language", languages), ("region", regions),
+                           ("vendor", vendors), ("status", statuses), ("timezone", timezones)):
+        if wanted:
+            mask &= base[column].isin(list(wanted))
+    if projects:
+        wanted = set(projects)
+        mask &= base["projects"].map(lambda worked: bool(wanted.intersection(worked)))
+    if min_tenure_days is not None or max_tenure_days is not None:
+        now = pd.Timestamp.now(tz="UTC") if now is None else pd.Timestamp(now)
+        tenure = (now - base["onboarded_at"]).dt.total_seconds() / 86400
+        if min_tenure_days is not None:
+            mask &= tenure >= min_tenure_days
+        if max_tenure_days is not None:
+            mask &= tenure <= max_tenure_days
+    return base[mask]
+
+
+def segment_members(base: pd.DataFrame, *, filters: dict | None = None, member_ids=None, now=None) -> pd.DataFrame:
+    """The members of a saved segment: its explicit list (still non-staff and known), or its filters."""
+    if member_ids:
+        return base[base["member_id"].isin(list(member_ids))]
+    chosen = {k: v for k, v in (filters or {}).items() if k in FILTER_KEYS}
+    return select_audience(base, now=now, **chosen)
+
+
+def audience_mix(audience: pd.DataFrame, column: str) -> pd.DataFrame:
+    """Recipients per value of a column (language, time zone, country), largest first, with share."""
+    counts = audience[column].fillna("unknown").value_counts().rename_axis(column).reset_index(name="recipients")
+    counts = counts.sort_values(["recipients", column], ascending=[False, True], ignore_index=True)
+    counts["share"] = counts["recipients"] / max(len(audience), 1)
+    return counts
+
+
+def second_language_share(audience: pd.DataFrame) -> float:
+    """Share of recipients whose language is not English (unknown counts as English: no evidence otherwise)."""
+    if audience.empty:
+        return 0.0
+    language = audience["language"].fillna("en").astype(str).str.lower()
+    return float((~language.str.startswith("en")).mean())
+
+
+def describe_filters(filters: dict, project_names: dict | None = None) -> str:
+    """A segment's filters in words: 'active taskers · language pt, es · worked on Cedar GenAI Chat Rating'."""
+    names = project_names or {}
+    statuses = list(filters.get("statuses") or ["active"])
+    parts = ["active taskers" if statuses == ["active"] else f"taskers with status {', '.join(statuses)}"]
+    labels = {"countries": "country", "languages": "language", "regions": "region", "vendors": "vendor",
+              "timezones": "time zone"}
+    for key, label in labels.items():
+        if filters.get(key):
+            parts.append(f"{label} {', '.join(map(str, filters[key]))}")
+    if filters.get("projects"):
+        parts.append("worked on " + ", ".join(names.get(p, p) for p in filters["projects"]))
+    if filters.get("min_tenure_days") is not None:
+        parts.append(f"onboarded ≥ {filters['min_tenure_days']} days ago")
+    if filters.get("max_tenure_days") is not None:
+        parts.append(f"onboarded ≤ {filters['max_tenure_days']} days ago")
+    return " · ".join(parts)

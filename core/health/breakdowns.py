@@ -1,0 +1,42 @@
+"""Community metrics split by a member attribute (region, country, language, vendor, ...)."""
+
+import pandas as pd
+
+from core.frames import as_day, ratio
+from core.health import metrics as health
+
+# What a blank value means, per attribute.
+BLANK_LABELS = {"vendor": "direct"}
+TENURE_BANDS = ((30, "under 30 days"), (90, "30–90 days"), (365, "3–12 months"), (float("inf"), "over a year"))
+
+
+def tenure_band(signed_up_at: pd.Series, as_of) -> pd.Series:
+    """Each member's time since sign-up as a band ('under 30 days' … 'over a year')."""
+    days = (pd.Timestamp(as_of, tz="UTC") - pd.to_datetime(signed_up_at, utc=True)).dt.days
+    bands = pd.Series(pd.NA, index=signed_up_at.index, dtype=object)
+    for limit, label in reversed(TENURE_BANDS):
+        bands = bands.mask(days < limit, label)
+    return bands
+
+
+def active_by(member_days, members: pd.DataFrame, as_of, column: str) -> pd.DataFrame:
+    """Per value of `column` (or tenure): community members, WAU, MAU and active rate on as_of, largest MAU first.
+
+    `member_days` is `health.ActiveDays` or a frame of (member_id, day) pairs reaching 27 days before as_of.
+    """
+    crowd = health.Crowd(members, member_days)
+    community = crowd.members
+    if column == "tenure":
+        community = community.assign(tenure=tenure_band(community["signed_up_at"], as_of))
+    onboarded = pd.to_datetime(community["onboarded_at"], utc=True) < pd.Timestamp(as_day(as_of), tz="UTC") + health.DAY
+    counts = pd.DataFrame({
+        column: community[column].fillna(BLANK_LABELS.get(column, "unknown")),
+        "members": 1,
+        "wau": crowd.active_within(as_of, 7),
+        "mau": crowd.active_within(as_of, health.MONTH_DAYS),
+        "onboarded": onboarded,
+    }).groupby(column, sort=False).sum()
+    frame = pd.DataFrame({column: counts.index.to_numpy(), "members": counts["members"].to_numpy("int64"),
+                          "wau": counts["wau"].to_numpy("int64"), "mau": counts["mau"].to_numpy("int64"),
+                          "active_rate": ratio(counts["mau"].to_numpy(), counts["onboarded"].to_numpy())})
+    return frame.sort_values(["mau", column], ascending=[False, True], ignore_index=True)

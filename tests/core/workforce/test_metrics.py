@@ -1,0 +1,402 @@
+import datetime as dt
+import math
+
+import pandas as pd
+import pytest
+
+from core import demo, models, timeline
+from core.db import session_scope
+from core.feedback.metrics import load_feedback
+from core.workforce.metrics import (
+    affected_members,
+    confusion_alerts,
+    confusion_by_region,
+    daily_project_trend,
+    fatigue_alerts,
+    load_activity,
+    load_project_days,
+    load_projects,
+    matching_rows,
+    workforce_table,
+)
+from tests.core.factories import (
+    activity,
+    day,
+    feedback,
+    make_activity,
+    make_feedback,
+    make_project,
+    projects,
+    stored,
+)
+
+
+@pytest.fixture
+def two_taskers():
+    """Two taskers over two days and two projects; m2 only skipped on the first day."""
+    return activity(
+        make_activity(member_id="m1", project_id="p1", day="2026-11-01", tasks_submitted=10, tasks_approved=8,
+                      tasks_rejected=2, tasks_too_fast=1, handle_seconds=600, active_minutes=20, questions=1),
+        make_activity(member_id="m1", project_id="p2", day="2026-11-02", tasks_submitted=20, tasks_approved=18,
+                      tasks_rejected=0, tasks_skipped=5, handle_seconds=1200, active_minutes=30),
+        make_activity(member_id="m2", project_id="p1", day="2026-11-01", tasks_submitted=0, tasks_approved=0,
+                      tasks_rejected=0, tasks_skipped=2, handle_seconds=0, active_minutes=5),
+        make_activity(member_id="m2", project_id="p1", day="2026-11-02", tasks_submitted=30, tasks_approved=20,
+                      tasks_rejected=10, handle_seconds=2700, active_minutes=60),
+    )
+
+
+def test_workforce_table_per_tasker(two_taskers):
+    result = workforce_table(two_taskers).set_index("member_id")
+    assert result.loc["m1", ["submitted", "approved", "rejected", "skipped", "too_fast", "active_days"]].tolist() == [
+        30, 26, 2, 5, 1, 2
+    ]
+    assert result.loc["m1", ["quality", "aht_seconds", "productivity", "occupancy", "skip_rate", "too_fast_rate"]
+                      ].tolist() == pytest.approx([26 / 28, 60.0, 36.0, 0.6, 5 / 35, 1 / 30])
+    assert result.loc["m2", ["quality", "aht_seconds", "productivity", "occupancy", "skip_rate", "too_fast_rate"]
+                      ].tolist() == pytest.approx([2 / 3, 90.0, 30 / (65 / 60), 2700 / 3900, 2 / 32, 0.0])
+    assert result.loc["m2", "active_days"] == 1
+
+
+def test_workforce_table_per_project_counts_members_and_days(two_taskers):
+    result = workforce_table(two_taskers, by="project_id")
+    assert result[["project_id", "submitted", "members", "active_days"]].values.tolist() == [
+        ["p1", 40, 2, 2],
+        ["p2", 20, 1, 1],
+    ]
+    assert result["quality"].tolist() == pytest.approx([0.7, 1.0])
+    assert result["aht_seconds"].tolist() == pytest.approx([82.5, 60.0])
+
+
+def test_workforce_table_rates_are_nan_without_a_denominator():
+    result = workforce_table(activity(make_activity(tasks_submitted=0, tasks_approved=0, tasks_rejected=0,
+                                                    handle_seconds=0, active_minutes=0)))
+    row = result.iloc[0]
+    assert all(math.isnan(row[name]) for name in ("quality", "aht_seconds", "productivity", "occupancy", "skip_rate"))
+    assert row["active_days"] == 0
+
+
+AS_OF = "2026-11-30"
+
+
+def days_between(first: str, last: str) -> list[str]:
+    """Every day from first to last as ISO text."""
+    return [str(moment.date()) for moment in pd.date_range(first, last)]
+
+
+def steady(member_id, days, *, approved=9, rejected=1, handle_seconds=600, active_minutes=60, project_id="p1"):
+    """One row a day of 10 tasks for a tasker."""
+    return [
+        make_activity(member_id=member_id, project_id=project_id, day=on, tasks_submitted=10, tasks_approved=approved,
+                      tasks_rejected=rejected, handle_seconds=handle_seconds, active_minutes=active_minutes)
+        for on in days
+    ]
+
+
+@pytest.fixture
+def drifting_crowd():
+    """m1 drifts in quality and speed, m2 works long days in a long streak, the others are fine or too new."""
+    return activity(
+        *steady("m1", days_between("2026-10-27", "2026-11-09")),
+        *steady("m1", days_between("2026-11-28", "2026-11-30"), approved=7, rejected=3, handle_seconds=900),
+        *steady("m2", days_between("2026-11-17", "2026-11-30"), active_minutes=600),
+        *steady("m3", days_between("2026-10-27", "2026-11-07")),
+        *steady("m3", ["2026-11-29", "2026-11-30"]),
+        *steady("m4", days_between("2026-10-27", "2026-11-09")),
+        make_activity(member_id="m4", day="2026-11-30", tasks_submitted=5, tasks_approved=1, tasks_rejected=4),
+        *steady("m5", days_between("2026-11-16", "2026-11-28")),
+    )
+
+
+def test_fatigue_alerts_flag_drift_from_the_taskers_own_baseline_most_severe_first(drifting_crowd):
+    alerts = fatigue_alerts(drifting_crowd, AS_OF)
+    assert alerts["member_id"].tolist() == ["m1", "m2"]
+    m1, m2 = alerts.iloc[0], alerts.iloc[1]
+    assert (m1["baseline_quality"], m1["recent_quality"], m1["baseline_aht"], m1["recent_aht"]) == pytest.approx(
+        (0.9, 0.7, 60.0, 90.0)
+    )
+    assert m1["severity"] == pytest.approx(4.0)
+    assert m1["reasons"] == "quality 90% → 70%; AHT +50% (60 s → 90 s)"
+    assert (m2["recent_daily_hours"], m2["streak_days"]) == (10.0, 14)
+    assert math.isnan(m2["baseline_quality"])
+    assert m2["severity"] == pytest.approx(10 / 9 + 14 / 12)
+    assert m2["reasons"] == "10.0 h/day; 14 days in a row"
+    assert alerts.columns[1] == "region"
+
+
+def test_fatigue_quality_drop_of_exactly_the_threshold_is_flagged():
+    crowd = activity(
+        *steady("m1", days_between("2026-10-27", "2026-11-09")),
+        *steady("m1", days_between("2026-11-28", "2026-11-30"), approved=8, rejected=2),
+    )
+    assert fatigue_alerts(crowd, AS_OF, min_signals=1)["reasons"].tolist() == ["quality 90% → 80%"]
+
+
+def test_fatigue_needs_two_signals_by_default_so_one_noisy_week_is_not_listed():
+    crowd = activity(
+        *steady("m1", days_between("2026-10-27", "2026-11-09")),
+        *steady("m1", days_between("2026-11-28", "2026-11-30"), approved=8, rejected=2),
+    )
+    assert fatigue_alerts(crowd, AS_OF).empty
+
+
+def test_moving_to_a_slower_project_is_not_fatigue():
+    crowd = activity(
+        *steady("m1", days_between("2026-10-27", "2026-11-09"), project_id="p1", handle_seconds=600),
+        *steady("m1", days_between("2026-10-27", "2026-11-09"), project_id="p2", handle_seconds=3000),
+        *steady("m1", days_between("2026-11-28", "2026-11-30"), project_id="p2", handle_seconds=3000),
+    )
+    assert fatigue_alerts(crowd, AS_OF, min_signals=1).empty
+
+
+def test_fatigue_thresholds_are_keyword_arguments(drifting_crowd):
+    alerts = fatigue_alerts(drifting_crowd, AS_OF, max_daily_hours=12, max_streak_days=15, aht_rise=0.6, min_signals=1)
+    assert alerts["member_id"].tolist() == ["m1"]
+    assert alerts["reasons"].tolist() == ["quality 90% → 70%"]
+
+
+@pytest.fixture
+def changed_projects():
+    """p1 had a guideline update on 11-16, p2 launched on 11-20, p3 is unchanged, p4 changed with little work."""
+    return projects(
+        make_project(project_id="p1", name="Search", guideline_updated_at="2026-11-16 09:00", guideline_version="v2"),
+        make_project(project_id="p2", name="Chat eval", launch_at="2026-11-20 12:00"),
+        make_project(project_id="p3", name="Images", guideline_updated_at="2026-08-01 09:00"),
+        make_project(project_id="p4", name="Audio", guideline_updated_at="2026-11-25 09:00"),
+    )
+
+
+@pytest.fixture
+def confusion_activity():
+    """Work before and after each change."""
+    def work(project_id, on, submitted, approved, rejected, questions):
+        return make_activity(project_id=project_id, day=on, tasks_submitted=submitted, tasks_approved=approved,
+                             tasks_rejected=rejected, questions=questions)
+
+    return activity(
+        work("p1", "2026-10-01", 100, 50, 50, 50),
+        work("p1", "2026-11-01", 100, 95, 5, 1),
+        work("p1", "2026-11-20", 100, 80, 20, 4),
+        work("p1", "2026-11-30", 100, 50, 50, 50),
+        work("p3", "2026-11-10", 100, 95, 5, 1),
+        work("p2", "2026-11-21", 60, 54, 6, 0),
+        work("p4", "2026-11-26", 10, 5, 5, 0),
+    )
+
+
+def test_confusion_alerts_flag_rising_rejections_and_questions_after_a_change(changed_projects, confusion_activity):
+    # One day of p1 work before its change, and 4 questions after it, are enough for this hand-computed case.
+    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, min_baseline_days=1, min_questions=1)
+    assert alerts["project_id"].tolist() == ["p1", "p2"]
+    p1, p2 = alerts.iloc[0], alerts.iloc[1]
+    assert (p1["change_kind"], p1["baseline_source"]) == ("guideline update v2", "own")
+    assert (p1["baseline_rejection_rate"], p1["recent_rejection_rate"], p1["rejection_ratio"]) == pytest.approx(
+        (0.05, 0.2, 4.0)
+    )
+    assert (p1["baseline_questions_per_100"], p1["recent_questions_per_100"], p1["questions_ratio"]) == pytest.approx(
+        (1.0, 4.0, 4.0)
+    )
+    assert p1["severity"] == pytest.approx(4 / 1.5 + 4 / 2)
+    assert p1["reasons"] == "rejections 5% → 20%; questions 1.0 → 4.0 per 100 tasks"
+    assert (p2["change_kind"], p2["baseline_source"]) == ("launch", "crowd")
+    assert (p2["baseline_rejection_rate"], p2["recent_rejection_rate"]) == pytest.approx((0.05, 0.1))
+    assert p2["reasons"] == "rejections 5% → 10%"
+    assert p2["severity"] == pytest.approx(2 / 1.5)
+
+
+def test_a_handful_more_questions_is_not_a_signal(changed_projects, confusion_activity):
+    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, min_baseline_days=1)
+    assert alerts.set_index("project_id").loc["p1", "reasons"] == "rejections 5% → 20%"
+
+
+def test_a_baseline_of_too_few_days_is_replaced_by_the_crowd(changed_projects, confusion_activity):
+    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, include_unflagged=True).set_index("project_id")
+    # p1 worked one day in the 28 before its change: the rest of the crowd (p3's 5% rejections) stands in.
+    assert alerts.loc["p1", "baseline_source"] == "crowd"
+    assert alerts.loc["p1", "baseline_rejection_rate"] == pytest.approx(0.05)
+
+
+def test_an_older_project_without_baseline_rows_is_not_judged_against_the_crowd(confusion_activity):
+    catalogue = projects(make_project(project_id="p1", launch_at="2026-01-10 09:00",
+                                      guideline_updated_at="2026-11-16 09:00", guideline_version="v2"),
+                         make_project(project_id="p3"))
+    alerts = confusion_alerts(confusion_activity[confusion_activity["day"] >= day("2026-11-10")], catalogue, AS_OF,
+                              include_unflagged=True).set_index("project_id")
+    assert alerts.loc["p1", "baseline_source"] == "too little history"
+    assert not alerts.loc["p1", "flagged"] and math.isnan(alerts.loc["p1", "baseline_rejection_rate"])
+
+
+def test_a_launch_is_compared_with_projects_of_its_own_kind():
+    catalogue = projects(make_project(project_id="new", kind="genai", launch_at="2026-11-20 09:00"),
+                         make_project(project_id="old", kind="genai"), make_project(project_id="fast", kind="labelling"))
+    rows = activity(
+        make_activity(project_id="old", day="2026-11-10", tasks_submitted=100, tasks_approved=90, tasks_rejected=10),
+        make_activity(project_id="fast", day="2026-11-10", tasks_submitted=1000, tasks_approved=990, tasks_rejected=10),
+        make_activity(project_id="new", day="2026-11-21", tasks_submitted=100, tasks_approved=88, tasks_rejected=12),
+    )
+    alert = confusion_alerts(rows, catalogue, AS_OF, include_unflagged=True).set_index("project_id").loc["new"]
+    assert (alert["baseline_source"], alert["baseline_rejection_rate"]) == ("crowd", pytest.approx(0.1))
+    assert not alert["flagged"]
+
+
+def test_confusion_alerts_need_enough_recent_tasks(changed_projects, confusion_activity):
+    every = confusion_alerts(confusion_activity, changed_projects, AS_OF, include_unflagged=True)
+    assert every["project_id"].tolist() == ["p1", "p2", "p4"]
+    p4 = every.set_index("project_id").loc["p4"]
+    assert (bool(p4["flagged"]), p4["recent_tasks"], p4["recent_rejection_rate"]) == (False, 10, 0.5)
+    assert p4["baseline_rejection_rate"] == pytest.approx(0.1)
+
+
+def test_confusion_alerts_report_negative_feedback_before_and_after(changed_projects, confusion_activity):
+    messages = feedback(
+        *(make_feedback(project_id="p1", created_at="2026-11-05 10:00", sentiment=value) for value in (0.5, 0.2, 0.0)),
+        make_feedback(project_id="p1", created_at="2026-11-06 10:00", sentiment=-0.5),
+        make_feedback(project_id="p1", created_at="2026-11-17 10:00", sentiment=-0.5),
+        make_feedback(project_id="p1", created_at="2026-11-18 10:00", sentiment=0.3, sentiment_override=-0.3),
+        make_feedback(project_id="p3", created_at="2026-11-18 10:00", sentiment=-0.9),
+    )
+    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, feedback=messages).set_index("project_id")
+    assert (alerts.loc["p1", "baseline_negative_share"], alerts.loc["p1", "recent_negative_share"]) == (0.25, 1.0)
+    assert math.isnan(alerts.loc["p2", "recent_negative_share"])
+
+
+def test_confusion_by_region_shows_which_region_is_struggling():
+    def work(member_id, region, on, submitted, approved, rejected, questions):
+        return make_activity(member_id=member_id, region=region, project_id="p1", day=on, tasks_submitted=submitted,
+                             tasks_approved=approved, tasks_rejected=rejected, questions=questions)
+
+    rows = activity(
+        work("e1", "EMEA", "2026-11-01", 50, 48, 2, 0),
+        work("a1", "APAC", "2026-11-02", 50, 47, 3, 1),
+        work("e1", "EMEA", "2026-11-20", 50, 48, 2, 0),
+        work("a1", "APAC", "2026-11-21", 25, 16, 9, 2),
+        work("a2", "APAC", "2026-11-21", 25, 16, 9, 2),
+        make_activity(project_id="p2", region="EMEA", day="2026-11-20", tasks_rejected=9),
+    )
+    result = confusion_by_region(rows, "p1", pd.Timestamp("2026-11-16 09:00", tz="UTC"), as_of=AS_OF)
+    assert result["region"].tolist() == ["APAC", "EMEA"]
+    assert result[["recent_rejection_rate", "rejection_ratio", "recent_questions_per_100", "questions_ratio"]
+                  ].values.tolist()[0] == pytest.approx([0.36, 6.0, 8.0, 4.0])
+    assert result[["recent_tasks", "recent_members"]].values.tolist() == [[50, 2], [50, 1]]
+    assert math.isnan(result["questions_ratio"].tolist()[1])
+
+
+def test_daily_project_trend_gives_rates_per_day(confusion_activity):
+    trend = daily_project_trend(confusion_activity, "p1")
+    assert trend["date"].tolist()[1:3] == [day("2026-11-01"), day("2026-11-20")]
+    assert trend["rejection_rate"].tolist() == pytest.approx([0.5, 0.05, 0.2, 0.5])
+    assert trend["questions_per_100"].tolist() == pytest.approx([50.0, 1.0, 4.0, 50.0])
+
+
+def test_load_activity_joins_member_segments_and_leaves_out_staff(engine):
+    def act(member_id, project_id, on, submitted):
+        return models.Activity(member_id=member_id, project_id=project_id, day=dt.date.fromisoformat(on),
+                               tasks_submitted=submitted, handle_seconds=30.0 * submitted)
+
+    stored(
+        engine,
+        models.Member(member_id="m1", region="EMEA", country="DE", vendor="Acme"),
+        models.Member(member_id="m2", region="APAC", country="PH"),
+        models.Member(member_id="s", is_staff=True),
+        models.Project(project_id="p1", name="One"),
+        models.Project(project_id="p2", name="Two", guideline_version="v2",
+                       guideline_updated_at=dt.datetime(2026, 11, 2, 10, tzinfo=dt.timezone(dt.timedelta(hours=1)))),
+        act("m1", "p1", "2026-10-31", 1), act("m1", "p1", "2026-11-01", 2), act("m2", "p2", "2026-11-02", 3),
+        act("s", "p1", "2026-11-01", 4), act("m1", "p2", "2026-11-03", 5),
+    )
+    rows = load_activity(engine, start="2026-11-01", end="2026-11-02")
+    assert rows[["member_id", "project_id", "tasks_submitted", "region", "country"]].values.tolist() == [
+        ["m1", "p1", 2, "EMEA", "DE"],
+        ["m2", "p2", 3, "APAC", "PH"],
+    ]
+    assert rows["vendor"].tolist()[0] == "Acme" and pd.isna(rows["vendor"].tolist()[1])
+    assert str(rows["day"].dtype) == "datetime64[us]" and rows["day"].tolist()[0] == day("2026-11-01")
+    assert rows["handle_seconds"].dtype == "float64"
+    assert load_activity(engine, start="2026-10-01", end="2026-12-01", projects=["p2"], regions=["EMEA"]
+                         )["tasks_submitted"].tolist() == [5]
+
+    catalogue = load_projects(engine)
+    assert catalogue["project_id"].tolist() == ["p1", "p2"]
+    assert str(catalogue["launch_at"].dtype) == "datetime64[us, UTC]"
+    assert catalogue["guideline_updated_at"].tolist()[1] == pd.Timestamp("2026-11-02 09:00", tz="UTC")
+    assert confusion_alerts(rows, catalogue, "2026-11-03", min_tasks=1, include_unflagged=True
+                            )["change_kind"].tolist() == ["guideline update v2"]
+
+
+def test_matching_rows_filters_by_text_in_any_label_and_by_volume(two_taskers):
+    table = workforce_table(two_taskers.assign(vendor=["Acme BPO", "Acme BPO", None, None]), by="vendor")
+    assert table["vendor"].tolist() == ["Acme BPO", "direct"]
+    assert matching_rows(table, "acme")["vendor"].tolist() == ["Acme BPO"]
+    assert matching_rows(table, min_submitted=31)["vendor"].tolist() == []
+    assert matching_rows(table, "DIRECT", min_submitted=30)["vendor"].tolist() == ["direct"]
+
+
+def test_affected_members_are_the_taskers_on_the_project_since_the_change_in_those_regions():
+    rows = activity(
+        make_activity(member_id="a1", region="APAC", day="2026-11-20"),
+        make_activity(member_id="a2", region="APAC", day="2026-11-10"),
+        make_activity(member_id="e1", region="EMEA", day="2026-11-21"),
+        make_activity(member_id="u1", region=None, day="2026-11-21"),
+        make_activity(member_id="s1", region="APAC", day="2026-11-21", tasks_submitted=0),
+        make_activity(member_id="p2", region="APAC", day="2026-11-21", project_id="p2"),
+    )
+    since = pd.Timestamp("2026-11-16 09:00", tz="UTC")
+    assert affected_members(rows, "p1", since) == ["a1", "e1", "u1"]
+    assert affected_members(rows, "p1", since, values=["APAC", "Unknown"]) == ["a1", "u1"]
+
+
+def test_load_project_days_sums_non_staff_work_per_project_and_day(engine):
+    def act(member_id, project_id, on, submitted, rejected=0, questions=0):
+        return models.Activity(member_id=member_id, project_id=project_id, day=dt.date.fromisoformat(on),
+                               tasks_submitted=submitted, tasks_approved=submitted - rejected, tasks_rejected=rejected,
+                               questions=questions, handle_seconds=30.0 * submitted)
+
+    stored(
+        engine,
+        models.Member(member_id="m1", region="EMEA"), models.Member(member_id="m2", region="APAC"),
+        models.Member(member_id="s", is_staff=True),
+        models.Project(project_id="p1", name="One"), models.Project(project_id="p2", name="Two"),
+        act("m1", "p1", "2026-11-01", 10, 1, 2), act("m2", "p1", "2026-11-01", 20, 4), act("s", "p1", "2026-11-01", 99),
+        act("m1", "p2", "2026-11-02", 5), act("m1", "p1", "2026-11-03", 7),
+    )
+    days = load_project_days(engine, start="2026-11-01", end="2026-11-02")
+    assert days[["project_id", "tasks_submitted", "tasks_rejected", "questions", "handle_seconds"]].values.tolist() == [
+        ["p1", 30, 5, 2, 900.0],
+        ["p2", 5, 0, 0, 150.0],
+    ]
+    assert days["day"].tolist() == [day("2026-11-01"), day("2026-11-02")]
+    assert load_project_days(engine, start="2026-11-01", end="2026-11-03", regions=["APAC"]
+                             )["tasks_submitted"].tolist() == [20]
+
+
+# --- the demo's stories, found by the alerts ---------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_activity(seeded_engine):
+    """The seeded tiny demo's last 90 days of activity, its projects, feedback and 'now'."""
+    now = timeline.data_as_of(seeded_engine)
+    return (now, load_activity(seeded_engine, start=now - pd.Timedelta(days=90), end=now),
+            load_projects(seeded_engine), load_feedback(seeded_engine, start=now - pd.Timedelta(days=90), end=now))
+
+
+def test_demo_fatigued_moderators_are_exactly_the_fatigue_alerts(seeded_engine, demo_activity):
+    now, rows, _, _ = demo_activity
+    with session_scope(seeded_engine) as session:
+        anchor = session.get(models.Setting, "demo_anchor").value
+    builder = demo._Builder(demo.SCALES["tiny"], seed=7, anchor=pd.Timestamp(anchor).to_pydatetime())
+    builder.activity(builder.members())
+    alerts = fatigue_alerts(rows, now)
+    assert sorted(alerts["member_id"]) == sorted(builder._fatigued)
+    assert alerts["reasons"].str.contains("days in a row").all()
+
+
+def test_demo_confused_project_is_cedar_with_latin_america_the_affected_region(demo_activity):
+    now, rows, catalogue, messages = demo_activity
+    alerts = confusion_alerts(rows, catalogue, now, feedback=messages)
+    assert alerts["project_id"].tolist() == ["p03"]
+    cedar = alerts.iloc[0]
+    assert (cedar["change_kind"], cedar["baseline_source"]) == ("guideline update v3.0", "own")
+    assert cedar["recent_rejection_rate"] > 1.5 * cedar["baseline_rejection_rate"]
+    regions = confusion_by_region(rows, "p03", cedar["change_at"], as_of=now)
+    assert regions.loc[regions["affected"], "region"].tolist() == ["Latin America"]
