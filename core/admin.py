@@ -5,8 +5,11 @@ import json
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from core import models
+from core import models, rollups
+from core.db import bump_data_version, session_scope
+from core.errors import CrowdPulseError, StaleEdit
 from core.frames import read_frame
+from core.people import require_role
 
 ENTITY_TABLES = {
     "members": models.Member, "projects": models.Project, "activity": models.Activity,
@@ -46,12 +49,8 @@ def load_settings(engine: Engine) -> pd.DataFrame:
     return frame.assign(value=frame["value"].map(json.dumps))
 
 
-
 def update_setting(engine: Engine, *, key: str, value, expected_version: int, actor: str, actor_role: str) -> int:
     """Change a named setting if nobody changed it since `expected_version` (admins only; audited)."""
-    from core.db import bump_data_version, session_scope
-    from core.errors import StaleEdit
-    from core.people import require_role
 
     require_role(actor_role, "admin", "change settings")
     with session_scope(engine) as session:
@@ -76,10 +75,6 @@ POLICY_FIELDS = ("first_response_minutes", "resolution_minutes", "business_hours
 def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_version: int, actor: str,
                   actor_role: str) -> int:
     """Change an SLA policy's targets or clock if nobody changed it since `expected_version` (admins only; audited)."""
-    from core import rollups
-    from core.db import bump_data_version, session_scope
-    from core.errors import CrowdPulseError, StaleEdit
-    from core.people import require_role
 
     require_role(actor_role, "admin", "change SLA policies")
     unknown = set(changes) - set(POLICY_FIELDS)

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, Engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, create_engine, select
 
-from core import models
+from core import models, rollups
 from core.errors import DatabaseUnavailable
 from core.settings import get_settings
 
@@ -98,8 +98,6 @@ def init_db(engine: Engine) -> None:
         if session.get(models.DataVersion, 1) is None:
             session.add(models.DataVersion(id=1, version=0))
             session.commit()
-    from core import rollups  # the roll-up modules import core.metrics, which imports this module
-
     rollups.ensure_built(engine)
 
 

@@ -7,49 +7,51 @@ import pytest
 from sqlalchemy import text
 
 from core import demo
+from core.demo import community, work
+from core.demo.plan import SCALES, STORIES, Plan
 from core.frames import read_frame
 
 ANCHOR = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
 
 
 @pytest.fixture(scope="module")
-def builder_frames():
+def demo_frames():
     """The tiny scenario's generated frames (no database)."""
-    builder = demo._Builder(demo.SCALES["tiny"], seed=7, anchor=ANCHOR)
-    members = builder.members()
-    activity = builder.activity(members)
-    items, events = builder.queue_items(members)
-    return builder, members, activity, items, events
+    plan = Plan(SCALES["tiny"], seed=7, anchor=ANCHOR)
+    members = community.members(plan)
+    activity = work.activity(plan, members)
+    items, events = work.queue_items(plan, members)
+    return plan, members, activity, items, events
 
 
 def test_same_seed_and_anchor_give_the_same_community():
-    first = demo._Builder(demo.SCALES["tiny"], seed=3, anchor=ANCHOR)
-    second = demo._Builder(demo.SCALES["tiny"], seed=3, anchor=ANCHOR)
-    m1, m2 = first.members(), second.members()
+    first = Plan(SCALES["tiny"], seed=3, anchor=ANCHOR)
+    second = Plan(SCALES["tiny"], seed=3, anchor=ANCHOR)
+    m1, m2 = community.members(first), community.members(second)
     pd.testing.assert_frame_equal(m1, m2)
-    pd.testing.assert_frame_equal(first.activity(m1), second.activity(m2))
+    pd.testing.assert_frame_equal(work.activity(first, m1), work.activity(second, m2))
 
 
-def test_activity_rows_are_unique_per_member_project_and_day(builder_frames):
-    _, _, activity, _, _ = builder_frames
+def test_activity_rows_are_unique_per_member_project_and_day(demo_frames):
+    _, _, activity, _, _ = demo_frames
     assert not activity.duplicated(["member_id", "project_id", "day"]).any()
     assert (activity["tasks_approved"] + activity["tasks_rejected"] == activity["tasks_submitted"]).all()
 
 
 def test_twelve_countries_and_eight_projects():
-    builder = demo._Builder(demo.SCALES["demo"], seed=7, anchor=ANCHOR)
-    assert builder.members()["country"].nunique() == 12
-    assert len(builder.projects()) == 8
+    plan = Plan(SCALES["demo"], seed=7, anchor=ANCHOR)
+    assert community.members(plan)["country"].nunique() == 12
+    assert len(community.projects(plan)) == 8
 
 
 def _rejection_rate(rows: pd.DataFrame) -> float:
     return rows["tasks_rejected"].sum() / rows["tasks_submitted"].sum()
 
 
-def test_latin_american_rejections_spike_on_cedar_after_its_guideline_change(builder_frames):
-    _, members, activity, _, _ = builder_frames
+def test_latin_american_rejections_spike_on_cedar_after_its_guideline_change(demo_frames):
+    _, members, activity, _, _ = demo_frames
     rows = activity.merge(members[["member_id", "region"]], on="member_id")
-    change = (ANCHOR - dt.timedelta(days=demo.STORIES["guideline_change_days_ago"])).date()
+    change = (ANCHOR - dt.timedelta(days=STORIES["guideline_change_days_ago"])).date()
     cedar_latam = rows[(rows["project_id"] == "p03") & (rows["region"] == "Latin America")]
     before, after = cedar_latam[cedar_latam["day"] < change], cedar_latam[cedar_latam["day"] >= change]
     assert _rejection_rate(after) > 2.5 * _rejection_rate(before)
@@ -57,33 +59,33 @@ def test_latin_american_rejections_spike_on_cedar_after_its_guideline_change(bui
     assert _rejection_rate(elsewhere[elsewhere["day"] >= change]) < 1.5 * _rejection_rate(elsewhere[elsewhere["day"] < change])
 
 
-def test_fatigued_moderators_work_every_day_of_the_last_two_weeks_for_long_hours(builder_frames):
-    builder, _, activity, _, _ = builder_frames
-    assert len(builder._fatigued) >= 4
-    recent = activity[activity["member_id"].isin(builder._fatigued) & (activity["project_id"] == "p04")
+def test_fatigued_moderators_work_every_day_of_the_last_two_weeks_for_long_hours(demo_frames):
+    plan, _, activity, _, _ = demo_frames
+    assert len(plan.fatigued) >= 4
+    recent = activity[activity["member_id"].isin(plan.fatigued) & (activity["project_id"] == "p04")
                       & (activity["day"] > (ANCHOR - dt.timedelta(days=7)).date())]
     assert recent["active_minutes"].min() >= 560
     assert recent.groupby("member_id")["day"].nunique().min() == 7
 
 
-def test_weekend_escalations_take_longer_than_weekday_ones(builder_frames):
-    _, _, _, items, _ = builder_frames
+def test_weekend_escalations_take_longer_than_weekday_ones(demo_frames):
+    _, _, _, items, _ = demo_frames
     done = items[(items["queue"] == "escalation") & items["resolved_at"].notna()]
     hours = (done["resolved_at"] - done["created_at"]).dt.total_seconds() / 3600
     weekend = done["created_at"].dt.day_of_week >= 5
     assert hours[weekend].median() > 2 * hours[~weekend & (done["created_at"].dt.day_of_week <= 3)].median()
 
 
-def test_creative_uploads_are_stuck_in_staging_with_repeated_failures(builder_frames):
-    _, _, _, items, _ = builder_frames
+def test_creative_uploads_are_stuck_in_staging_with_repeated_failures(demo_frames):
+    _, _, _, items, _ = demo_frames
     stuck = items[(items["queue"] == "staging") & (items["status"] == "failed")]
     assert len(stuck) >= 6
     assert set(stuck["project_id"]) == {"p05"}
     assert stuck["retries"].min() >= 3 and stuck["last_error"].notna().all()
 
 
-def test_brightpath_cohort_mostly_never_starts(builder_frames):
-    _, members, _, _, _ = builder_frames
+def test_brightpath_cohort_mostly_never_starts(demo_frames):
+    _, members, _, _, _ = demo_frames
     cohort = members[members["attributes"].map(lambda a: a.get("cohort") == "brightpath-batch-7")]
     assert len(cohort) >= 10
     assert cohort["activated_at"].isna().mean() > 0.6
@@ -92,8 +94,8 @@ def test_brightpath_cohort_mostly_never_starts(builder_frames):
     assert others["activated_at"].isna().mean() < 0.35
 
 
-def test_every_queue_event_history_starts_with_open(builder_frames):
-    _, _, _, items, events = builder_frames
+def test_every_queue_event_history_starts_with_open(demo_frames):
+    _, _, _, items, events = demo_frames
     first = events.sort_values("at", kind="stable").groupby("item_id")["status"].first()
     assert (first == "open").all()
     assert set(first.index) == set(items["item_id"])

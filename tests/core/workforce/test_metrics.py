@@ -4,7 +4,9 @@ import math
 import pandas as pd
 import pytest
 
-from core import demo, models, timeline
+from core import models, timeline
+from core.demo import community, work
+from core.demo.plan import SCALES, Plan
 from core.db import session_scope
 from core.feedback.metrics import load_feedback
 from core.workforce.metrics import (
@@ -384,10 +386,10 @@ def test_demo_fatigued_moderators_are_exactly_the_fatigue_alerts(seeded_engine, 
     now, rows, _, _ = demo_activity
     with session_scope(seeded_engine) as session:
         anchor = session.get(models.Setting, "demo_anchor").value
-    builder = demo._Builder(demo.SCALES["tiny"], seed=7, anchor=pd.Timestamp(anchor).to_pydatetime())
-    builder.activity(builder.members())
+    plan = Plan(SCALES["tiny"], seed=7, anchor=pd.Timestamp(anchor).to_pydatetime())
+    work.activity(plan, community.members(plan))
     alerts = fatigue_alerts(rows, now)
-    assert sorted(alerts["member_id"]) == sorted(builder._fatigued)
+    assert sorted(alerts["member_id"]) == sorted(plan.fatigued)
     assert alerts["reasons"].str.contains("days in a row").all()
 
 
