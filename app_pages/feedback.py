@@ -131,7 +131,8 @@ def show_themes() -> None:
             widgets.chart(charts.line(metrics.theme_week_series(seen["theme_trend"], theme), "week_end", "count",
                                       color="series", y_title="mentions", x_title="week ending"))
         widgets.message_button(detail["unhappy_authors"], label=f"taskers unhappy about {labels.get(theme, theme).lower()}",
-                               template=themes.template_for(theme), key="feedback_message_theme")
+                               template=themes.template_for(theme), key="feedback_message_theme",
+                               comms_page="app_pages/comms.py")
         widgets.table(detail["table"], key="feedback_mentions", filename=f"messages-{theme}", height=260,
                       column_config={"created_at": WHEN, "channel": "Channel", "project": "Project", "region": "Region",
                                      "label": "Sentiment", "sentiment": NUMBER("Compound", format="%.2f"),

@@ -96,7 +96,7 @@ left, right = st.columns(2)
 with left:
     widgets.message_button(member_ids, label=segments.MEMBER_LISTS[kind].lower(),
                            template="activation_nudge" if kind == "stalled_onboarders" else "re_engagement",
-                           key="health_message")
+                           key="health_message", comms_page="app_pages/comms.py")
 with right:
     widgets.save_segment_form(member_ids, default_name=f"{segments.MEMBER_LISTS[kind]} ({as_of:%d %b})",
                               key="health_segment")

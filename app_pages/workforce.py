@@ -64,7 +64,8 @@ def show_fatigue() -> None:
             st.caption("Quality per day: approved share of reviewed tasks")
             widgets.chart(charts.line(daily, "day", "quality", y_title="quality", y_format=".0%", height=180))
         widgets.message_button(fatigue["member_id"].tolist(), label="fatigued taskers", template="wellbeing_check",
-                               key="workforce_fatigue_message")
+                               key="workforce_fatigue_message",
+                               comms_page="app_pages/comms.py")
 
 
 def show_confusion() -> None:
@@ -124,7 +125,8 @@ def show_confusion() -> None:
                                        "thresholds.")
         affected = queue_data.affected(f, project, alert["change_at"], audience)
         widgets.message_button(affected, label=f"{names[project]} taskers in {', '.join(audience) or 'no region'}",
-                               template="guideline_update", key="workforce_confusion_message", project_id=project)
+                               template="guideline_update", key="workforce_confusion_message", project_id=project,
+                               comms_page="app_pages/comms.py")
 
 
 def show_table() -> None:

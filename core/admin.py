@@ -112,3 +112,12 @@ def load_audit(engine: Engine, *, limit: int = 2000) -> pd.DataFrame:
     for column in ("before", "after"):
         frame[column] = frame[column].map(lambda v: "" if v is None else json.dumps(v, default=str))
     return frame
+
+
+def filter_choices(engine: Engine) -> dict:
+    """Projects (id, name) and the members' regions that the shared filter bar offers."""
+    project, member = models.Project.__table__, models.Member.__table__
+    projects = read_frame(engine, select(project.c.project_id, project.c.name).order_by(project.c.project_id))
+    regions = read_frame(engine, select(member.c.region).distinct().where(member.c.region.is_not(None))
+                         .order_by(member.c.region))
+    return {"projects": projects, "regions": regions["region"].tolist()}

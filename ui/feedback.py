@@ -7,7 +7,12 @@ per data version and filter set and kept as small aggregates, so a warm rerun on
 import pandas as pd
 import streamlit as st
 
-from ui import data
+from core.errors import CrowdPulseError
+from core.feedback import metrics as feedback
+from core.feedback import report as feedback_report
+from core.feedback import themes
+from core.feedback import triage as feedback_actions
+from ui import auth, data
 from ui.filters import Filters
 
 # Discovery reads the newest texts only: recurring new topics show up in any recent sample, and
@@ -19,15 +24,12 @@ LIST_ROWS = 500
 
 def actor() -> dict:
     """Who is making a change, as keyword arguments for `core.feedback.triage`: actor and actor_role."""
-    from ui import auth
     user = auth.current_user()
     return {"actor": user.email, "actor_role": user.role}
 
 
 def may_edit() -> bool:
     """Whether the person may correct, triage and adopt (specialist or above)."""
-    from core.feedback import triage as feedback_actions
-    from ui import auth
     return auth.current_user().may(feedback_actions.EDITOR_ROLE)
 
 
@@ -39,8 +41,8 @@ def _args(f: Filters) -> tuple:
     return f.start, f.end, f.projects, f.regions
 
 
-@st.cache_resource(show_spinner=False, max_entries=2)
-def _frames(data_version: int, start, end, projects, regions) -> tuple:
+@data.on_data_version(2, shared=True)
+def _frames(start, end, projects, regions) -> tuple:
     # Messages and survey responses are roll-up scopes that every view aggregates in SQL (texts are
     # read only for the quotes and lists shown); the response rows are loaded only for a breakdown
     # the roll-up cannot give (an imported attribute, each respondent's main project).
@@ -62,44 +64,28 @@ def _weeks(start, now: pd.Timestamp) -> int:
 # --- taxonomy, surveys, people ---------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _taxonomy(data_version: int) -> list:
-    from core.feedback import triage as feedback_actions
-    return feedback_actions.current_taxonomy(data.engine())
-
-
+@data.on_data_version()
 def taxonomy() -> list:
     """The starting themes plus those the team adopted."""
-    return _taxonomy(data.version())
+    return feedback_actions.current_taxonomy(data.engine())
 
 
 def theme_names() -> tuple[dict, dict]:
     """(label per theme key, owning team per theme key)."""
-    from core.feedback import themes
     current = taxonomy()
     return themes.theme_labels(current), themes.theme_owners(current)
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _adopted(data_version: int) -> list:
-    from core.feedback import triage as feedback_actions
+@data.on_data_version()
+def adopted() -> list[dict]:
+    """Themes the team adopted (key, label, owner, phrases)."""
     return feedback_actions.adopted_themes(data.engine())
 
 
-def adopted() -> list[dict]:
-    """Themes the team adopted (key, label, owner, phrases)."""
-    return _adopted(data.version())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _surveys(data_version: int) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
-    return feedback.load_surveys(data.engine())
-
-
+@data.on_data_version()
 def surveys() -> pd.DataFrame:
     """Survey waves, oldest first."""
-    return _surveys(data.version())
+    return feedback.load_surveys(data.engine())
 
 
 def people() -> list[str]:
@@ -114,10 +100,9 @@ def people() -> list[str]:
 # --- overview and themes ----------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _overview(data_version: int, start, end, projects, regions, now) -> dict:
-    from core.feedback import metrics as feedback
-    messages, responses = _frames(data_version, start, end, projects, regions)
+@data.on_data_version(8)
+def _overview(start, end, projects, regions, now) -> dict:
+    messages, responses = _frames(start, end, projects, regions)
     labels, owners = theme_names()
     weeks = _weeks(start, now)
     trend = feedback.theme_trend(messages, now, weeks=weeks)
@@ -142,13 +127,12 @@ def _overview(data_version: int, start, end, projects, regions, now) -> dict:
 
 def overview(f: Filters) -> dict:
     """Headline figures, the theme scorecard, weekly trends and survey waves for the filters."""
-    return _overview(data.version(), *_args(f), as_of(f))
+    return _overview(*_args(f), as_of(f))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _theme_detail(data_version: int, start, end, projects, regions, theme: str) -> dict:
-    from core.feedback import metrics as feedback
-    messages, _ = _frames(data_version, start, end, projects, regions)
+@data.on_data_version(16)
+def _theme_detail(start, end, projects, regions, theme: str) -> dict:
+    messages, _ = _frames(start, end, projects, regions)
     table = data.with_project_names(messages.theme_messages(theme, LIST_ROWS))
     return {
         "count": messages.theme_count(theme),
@@ -161,100 +145,92 @@ def _theme_detail(data_version: int, start, end, projects, regions, theme: str) 
 
 def theme_detail(f: Filters, theme: str) -> dict:
     """For one theme: how many messages, who wrote the negative ones, representative quotes and the newest mentions."""
-    return _theme_detail(data.version(), *_args(f), theme)
+    return _theme_detail(*_args(f), theme)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _discovered(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.feedback import themes
-    messages, _ = _frames(data_version, start, end, projects, regions)
+@data.on_data_version(8)
+def _discovered(start, end, projects, regions) -> pd.DataFrame:
+    messages, _ = _frames(start, end, projects, regions)
     recent = messages.newest_texts(languages=["en", "und"], limit=DISCOVERY_TEXTS)  # oldest first, as written
     return themes.discover_themes(recent["text"].tolist(), recent["themed"].tolist(), taxonomy=taxonomy())
 
 
 def discovered(f: Filters) -> pd.DataFrame:
     """Recurring phrases no theme covers (candidates the team can name and adopt)."""
-    return _discovered(data.version(), *_args(f))
+    return _discovered(*_args(f))
 
 
 # --- surveys -----------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _population(data_version: int, by: str) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+@data.on_data_version(8)
+def _population(by: str) -> pd.DataFrame:
     if by != "project_id":  # counted per value in SQL
         return feedback.load_survey_population(data.engine(), by=by)
-    return feedback.with_main_project(feedback.load_survey_population(data.engine()), _main_projects(data_version))
+    return feedback.with_main_project(feedback.load_survey_population(data.engine()), _main_projects())
 
 
-@st.cache_data(show_spinner="Finding each tasker's main project…", max_entries=2)
-def _main_projects(data_version: int) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+@data.on_data_version(2, spinner="Finding each tasker's main project…")
+def _main_projects() -> pd.DataFrame:
     return feedback.load_main_projects(data.engine())
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _segment_choices(data_version: int, start, end, projects, regions) -> list[str]:
-    from core.feedback import metrics as feedback
-    _, responses = _frames(data_version, start, end, projects, regions)
+@data.on_data_version()
+def _segment_choices(start, end, projects, regions) -> list[str]:
+    _, responses = _frames(start, end, projects, regions)
     return feedback.survey_segment_columns(pd.DataFrame(columns=responses.columns()).assign(project_id=None))
 
 
 def segment_choices(f: Filters) -> list[str]:
     """Columns survey answers can be broken down by (project = each respondent's main project)."""
-    return _segment_choices(data.version(), *_args(f))
+    return _segment_choices(*_args(f))
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _survey_segments(data_version: int, start, end, projects, regions, by: str) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
-    _, responses = _frames(data_version, start, end, projects, regions)
+@data.on_data_version(16)
+def _survey_segments(start, end, projects, regions, by: str) -> pd.DataFrame:
+    _, responses = _frames(start, end, projects, regions)
     if by not in feedback.ResponseScope.SEGMENTS:  # only the rows know imported attributes and main projects
         responses = data.responses(_filters(start, end, projects, regions))
     if by == "project_id":
-        responses = feedback.with_main_project(responses, _main_projects(data_version))
-    return feedback.survey_scorecard(responses, surveys(), by=by, population=_population(data_version, by))
+        responses = feedback.with_main_project(responses, _main_projects())
+    return feedback.survey_scorecard(responses, surveys(), by=by, population=_population(by))
 
 
 def survey_segments(f: Filters, by: str) -> pd.DataFrame:
     """Each wave broken down by one segment: NPS and CSAT with margins, estimated response rate, change."""
-    return _survey_segments(data.version(), *_args(f), by)
+    return _survey_segments(*_args(f), by)
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _theme_nps(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+@data.on_data_version(8)
+def _theme_nps(start, end, projects, regions) -> pd.DataFrame:
     labels, owners = theme_names()
-    impact = feedback.theme_nps_impact(_frames(data_version, start, end, projects, regions)[1])
+    impact = feedback.theme_nps_impact(_frames(start, end, projects, regions)[1])
     return feedback.with_theme_names(impact, labels, owners)
 
 
 def theme_nps(f: Filters) -> pd.DataFrame:
     """NPS impact of each theme mentioned in survey comments."""
-    return _theme_nps(data.version(), *_args(f))
+    return _theme_nps(*_args(f))
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _comments(data_version: int, start, end, projects, regions, survey_id: str) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
-    _, answers = _frames(data_version, start, end, projects, regions)
+@data.on_data_version(8)
+def _comments(start, end, projects, regions, survey_id: str) -> pd.DataFrame:
+    _, answers = _frames(start, end, projects, regions)
     return feedback.survey_comments(answers, survey_id, limit=LIST_ROWS)
 
 
 def comments(f: Filters, survey_id: str) -> pd.DataFrame:
     """The newest commented answers of one wave with their effective sentiment and themes."""
-    return _comments(data.version(), *_args(f), survey_id)
+    return _comments(*_args(f), survey_id)
 
 
 # --- inbox and report --------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def _inbox(data_version: int, start, end, projects, regions, statuses, themes, sentiments, channels,
+@data.on_data_version(16)
+def _inbox(start, end, projects, regions, statuses, themes, sentiments, channels,
            inbox_projects) -> tuple[pd.DataFrame, int]:
-    from core.feedback import metrics as feedback
-    messages, _ = _frames(data_version, start, end, projects, regions)
+    messages, _ = _frames(start, end, projects, regions)
     rows, total = feedback.inbox_from(messages, statuses=statuses, themes=themes, sentiments=sentiments,
                                       channels=channels, projects=inbox_projects, limit=LIST_ROWS,
                                       labels=theme_names()[0])
@@ -263,16 +239,15 @@ def _inbox(data_version: int, start, end, projects, regions, statuses, themes, s
 
 def inbox(f: Filters, *, statuses=(), themes=(), sentiments=(), channels=(), projects=()) -> tuple[pd.DataFrame, int]:
     """Messages to triage (newest first, at most LIST_ROWS) and how many match the inbox filters."""
-    return _inbox(data.version(), *_args(f), tuple(statuses), tuple(themes), tuple(sentiments), tuple(channels),
+    return _inbox(*_args(f), tuple(statuses), tuple(themes), tuple(sentiments), tuple(channels),
                   tuple(projects))
 
 
-@st.cache_data(show_spinner="Writing the report…", max_entries=8)
-def _report(data_version: int, start, end, projects, regions, now) -> tuple:
-    from core.feedback import report as feedback_report
-    messages, responses = _frames(data_version, start, end, projects, regions)
+@data.on_data_version(8, spinner="Writing the report…")
+def _report(start, end, projects, regions, now) -> tuple:
+    messages, responses = _frames(start, end, projects, regions)
     project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
-    seen = _overview(data_version, start, end, projects, regions, now)  # its scorecard and segments are the report's
+    seen = _overview(start, end, projects, regions, now)  # its scorecard and segments are the report's
     report = feedback_report.build_feedback_report(
         messages, responses, surveys(), start=start, end=end, as_of=now, taxonomy=taxonomy(),
         names={"project_id": project_names}, weeks=_weeks(start, now), scorecard=seen["scorecard"],
@@ -282,7 +257,7 @@ def _report(data_version: int, start, end, projects, regions, now) -> tuple:
 
 def report(f: Filters) -> tuple:
     """(FeedbackReport, its Markdown, its HTML) for the filters."""
-    return _report(data.version(), *_args(f), as_of(f))
+    return _report(*_args(f), as_of(f))
 
 
 # --- forms the page shares ---------------------------------------------------------------------
@@ -306,8 +281,6 @@ def correction_form(*, key: str, entity: str, entity_id: str, version: int, text
 
     Widget keys end with the text's id, so picking another text shows that text's values.
     """
-    from core.feedback import triage as feedback_actions, report as feedback_report
-    from core.errors import CrowdPulseError
     labels, _ = theme_names()
     choices = list(feedback_actions.LABEL_SCORES)
     with st.form(f"{key}_{entity_id}"):
@@ -342,9 +315,6 @@ KEEP, NOBODY = "(leave as is)", "(nobody)"
 
 def triage_form(selected: pd.DataFrame) -> None:
     """Assign, set the status of, or link to a queue item the selected inbox messages."""
-    from core.feedback import triage as feedback_actions
-    from core.errors import CrowdPulseError
-    from core.feedback import metrics as feedback
     versions = dict(zip(selected["feedback_id"], selected["version"].astype(int)))
     plural = "s" if len(versions) > 1 else ""
     editable = may_edit()
@@ -375,7 +345,6 @@ def triage_form(selected: pd.DataFrame) -> None:
 
 def rising_callouts(report) -> None:
     """A warning for each theme whose complaints grew fast this week, whatever its rank."""
-    from core.feedback import report as feedback_report
     for rising in report.rising:
         st.warning("Rising fast — " + feedback_report.markdown_escape(feedback_report.rising_text(rising)),
                    icon=":material/trending_up:")
@@ -383,7 +352,6 @@ def rising_callouts(report) -> None:
 
 def issue_card(issue, *, brief: bool = False) -> None:
     """One top issue in a bordered box: figures, owner, affected segments and quotes (one quote when brief)."""
-    from core.feedback import report as feedback_report
     escape = feedback_report.markdown_escape
     with st.container(border=True):
         st.markdown(f"**{issue.rank}. {escape(issue.label)}** · owner: **{issue.owner}**"
@@ -403,8 +371,6 @@ def issue_card(issue, *, brief: bool = False) -> None:
 
 def adopt_form(found: pd.DataFrame) -> None:
     """Pick a discovered topic, name it, check its phrases and owner, and adopt it into the taxonomy."""
-    from core.feedback import triage as feedback_actions, themes
-    from core.errors import CrowdPulseError
     if found.empty:
         return
     candidates = dict(zip(found["candidate"], found["keywords"]))
@@ -445,8 +411,6 @@ def adopt_form(found: pd.DataFrame) -> None:
 
 def adopted_list() -> None:
     """The themes the team adopted, each with a button to retire it."""
-    from core.feedback import triage as feedback_actions, report as feedback_report
-    from core.errors import CrowdPulseError
     escape = feedback_report.markdown_escape
     themes_adopted = adopted()
     if not themes_adopted:

@@ -1,9 +1,16 @@
 """Widgets every page shares: KPI tiles, tables with CSV download, clickable charts, empty states."""
 
+import threading
+
+import altair as alt
 import pandas as pd
 import streamlit as st
 
+from core.comms.workflow import save_segment
+from core.errors import CrowdPulseError
 from core.exports import to_safe_csv
+from core.people import mask_personal
+from ui import auth, data
 
 
 def kpi(column, label: str, value, *, delta=None, fmt: str = "{:,.0f}", delta_fmt: str | None = None,
@@ -42,8 +49,6 @@ def table(frame: pd.DataFrame, *, key: str, filename: str, column_config: dict |
 
 def visible_to_user(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame as the signed-in person may see it: viewers get emails and handles masked."""
-    from core.people import mask_personal
-    from ui import auth
     return frame if auth.current_user().may("specialist") else mask_personal(frame)
 
 
@@ -57,14 +62,15 @@ def download(frame: pd.DataFrame, *, key: str, filename: str) -> None:
                        mime="text/csv", key=f"{key}_csv", icon=":material/download:")
 
 
-def message_button(member_ids: list[str], *, label: str, template: str, key: str, project_id: str | None = None) -> None:
-    """'Draft a message' to exactly these taskers: hands the audience to the Comms studio."""
+def message_button(member_ids: list[str], *, label: str, template: str, key: str, comms_page,
+                   project_id: str | None = None) -> None:
+    """'Draft a message' to exactly these taskers: hands the audience to `comms_page`, the Comms studio."""
     if not member_ids:
         return
     if st.button(f"Draft a message to these {len(member_ids):,} {label}", key=key, icon=":material/edit_note:"):
         st.session_state["comms_handoff"] = {"member_ids": list(member_ids), "label": label, "template": template,
                                              "project_id": project_id}
-        st.switch_page("app_pages/comms.py")
+        st.switch_page(comms_page)
 
 
 def lazy_tabs(sections: dict, *, key: str) -> None:
@@ -93,11 +99,8 @@ def vega_lite_spec(chart) -> dict:
     it. The theme is switched off and Altair's globals are held the way Streamlit holds them, so
     concurrent sessions do not mix settings.
     """
-    import altair as alt
-    from streamlit.elements.vega_charts import _altair_globals_lock
-
     frames: dict[int, tuple[str, pd.DataFrame]] = {}
-    with _altair_globals_lock, alt.theme.enable("none"), alt.data_transformers.enable(_FRAME_TRANSFORMER,
+    with _ALTAIR_GLOBALS, alt.theme.enable("none"), alt.data_transformers.enable(_FRAME_TRANSFORMER,
                                                                                       frames=frames):
         spec = chart.to_dict(validate=False)
     if frames:
@@ -106,6 +109,10 @@ def vega_lite_spec(chart) -> dict:
 
 
 _FRAME_TRANSFORMER = "crowdpulse_frames"
+# Altair's theme and data transformer are process globals: a session switching them must not
+# interleave with another's. Every chart of the app is turned into a spec here (no page calls
+# `st.altair_chart`, whose own lock guards the same globals), so a lock of our own is enough.
+_ALTAIR_GLOBALS = threading.Lock()
 
 
 def _named_frame(data, frames: dict):
@@ -119,8 +126,6 @@ def _named_frame(data, frames: dict):
 
 
 def _register_transformer() -> None:
-    import altair as alt
-
     alt.data_transformers.register(_FRAME_TRANSFORMER, _named_frame)
 
 
@@ -151,10 +156,6 @@ def _spec(chart) -> dict:
 
 def save_segment_form(member_ids: list[str], *, default_name: str, key: str) -> None:
     """Save these members as a named segment for the Comms studio."""
-    from core.comms.workflow import save_segment
-    from core.errors import CrowdPulseError
-    from ui import auth, data
-
     with st.form(key):
         name = st.text_input("Save as segment", value=default_name, key=f"{key}_name")
         if st.form_submit_button(f"Save {len(member_ids):,} members", icon=":material/group_add:", disabled=not member_ids):

@@ -5,6 +5,7 @@ from sqlmodel import Session, select
 
 from core import admin, models
 from core.errors import NotAllowed, StaleEdit
+from tests.core.factories import stored
 
 
 @pytest.fixture
@@ -59,3 +60,13 @@ def test_a_policy_edit_recomputes_the_settled_clocks_in_the_same_write(engine, p
                         actor="ana", actor_role="admin")
     with engine.connect() as connection:
         assert queue_rollup.is_current(connection)  # readers need no rebuild of their own
+
+
+def test_filter_choices_lists_projects_by_id_and_each_known_region_once(engine):
+    stored(engine, models.Project(project_id="p2", name="Two"), models.Project(project_id="p1", name="One"),
+           models.Member(member_id="m1", region="LATAM"), models.Member(member_id="m2", region="EMEA"),
+           models.Member(member_id="m3", region="LATAM"), models.Member(member_id="m4"))
+    choices = admin.filter_choices(engine)
+    assert choices["projects"].to_dict("records") == [{"project_id": "p1", "name": "One"},
+                                                      {"project_id": "p2", "name": "Two"}]
+    assert choices["regions"] == ["EMEA", "LATAM"]
