@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.ingest import importer as ingest, sheets
+from core.ingest import contract, importer, parse, read, sheets
 from core import people
 from core.errors import CrowdPulseError, SheetAuthFailed
 from ui import auth, data, widgets
@@ -22,7 +22,7 @@ def written() -> None:
     st.rerun()
 
 
-def show_result(result: ingest.ImportResult, key: str) -> None:
+def show_result(result: importer.ImportResult, key: str) -> None:
     """Counts, warnings, the preview and every rejected row of an import, sync or dry run."""
     columns = st.columns(4)
     widgets.kpi(columns[0], "New rows", result.inserted)
@@ -34,7 +34,7 @@ def show_result(result: ingest.ImportResult, key: str) -> None:
                 help="Taskers, projects or surveys that rows named but were not stored yet, created for them.")
     st.caption(result.summary())
     if result.hashed_ids:
-        st.caption(f"The file has no {ingest.entity_spec(result.entity).key[0]} column, so each row's id is a hash "
+        st.caption(f"The file has no {contract.entity_spec(result.entity).key[0]} column, so each row's id is a hash "
                    "of its values: importing the same rows again updates them.")
     if result.attribute_columns:
         st.caption("Kept as attributes (usable in segments): " + ", ".join(result.attribute_columns))
@@ -56,8 +56,8 @@ def show_result(result: ingest.ImportResult, key: str) -> None:
 
 def mapping_editor(entity: str, columns: list[str], key: str) -> dict[str, str | None]:
     """The canonical columns with the file column each is read from (prefilled with the suggestion)."""
-    suggestion = ingest.suggest_mapping(entity, columns)
-    described = ingest.describe_entity(entity)
+    suggestion = contract.suggest_mapping(entity, columns)
+    described = contract.describe_entity(entity)
     rows = described.assign(source=described["column"].map(suggestion).fillna(NOT_MAPPED))
     edited = st.data_editor(
         rows[["column", "required", "kind", "source"]], key=key, hide_index=True, width="stretch",
@@ -74,15 +74,15 @@ def import_section() -> None:
     """Upload, map, check, import."""
     st.subheader("Import a file")
     last_import()
-    entity = st.selectbox("What does the file hold?", list(ingest.ENTITIES), key="data_import_entity",
-                          format_func=lambda name: ingest.ENTITIES[name].label)
+    entity = st.selectbox("What does the file hold?", list(contract.ENTITIES), key="data_import_entity",
+                          format_func=lambda name: contract.ENTITIES[name].label)
     upload = st.file_uploader("CSV (comma, semicolon, tab or | separated; UTF-8) or Excel .xlsx",
                               type=["csv", "tsv", "txt", "xlsx"], key="data_import_file")
     if upload is None:
         st.caption("Re-importing a file updates the rows it already brought in; nothing is duplicated.")
         return
     try:
-        peeked = ingest.peek(upload, filename=upload.name)
+        peeked = read.peek(upload, filename=upload.name)
     except CrowdPulseError as exc:
         st.error(str(exc))
         return
@@ -94,14 +94,14 @@ def import_section() -> None:
     left, middle, right = st.columns(3)
     order = left.radio("Dates written like 03/04/2026", list(DATE_ORDERS), format_func=DATE_ORDERS.get,
                        key="data_import_dates")
-    zone = middle.selectbox("Times without a UTC offset are in", ingest.time_zones(), key="data_import_tz")
+    zone = middle.selectbox("Times without a UTC offset are in", parse.time_zones(), key="data_import_tz")
     fixed = right.text_area("Fixed values (column=value, one per line)", key="data_import_fixed",
                             placeholder="queue=support", height=90)
     create = st.toggle("Create taskers and projects that rows name but are not stored yet", value=True,
                        key="data_import_create", help="Off: such rows are rejected instead.")
     strict = st.toggle("All or nothing: import nothing if any row is rejected", key="data_import_strict")
     try:
-        constants = ingest.parse_pairs(fixed, what="fixed value")
+        constants = contract.parse_pairs(fixed, what="fixed value")
     except CrowdPulseError as exc:
         st.error(str(exc))
         return
@@ -114,8 +114,8 @@ def import_section() -> None:
     if check.button("Check (dry run)", key="data_import_check", icon=":material/fact_check:"):
         try:
             with st.spinner("Checking every row…"):
-                result = ingest.import_file(data.engine(), entity, upload, filename=upload.name, dry_run=True,
-                                            **options)
+                result = importer.import_file(data.engine(), entity, upload, filename=upload.name, dry_run=True,
+                                              **options)
             st.session_state["data_import_checked"] = checked = (signature, result)
         except CrowdPulseError as exc:
             st.session_state.pop("data_import_checked", None)
@@ -128,11 +128,11 @@ def import_section() -> None:
         try:
             user = auth.current_user()
             people.require_role(user.role, "specialist", "import data")
-            result = ingest.import_file(data.engine(), entity, upload, filename=upload.name, actor=user.email,
-                                        progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-                                        **options)
+            result = importer.import_file(data.engine(), entity, upload, filename=upload.name, actor=user.email,
+                                          progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                                          **options)
             st.session_state["data_import_done"] = result
-        except ingest.RowsRejected as exc:
+        except importer.RowsRejected as exc:
             st.session_state["data_import_done"] = exc.result
             st.session_state["data_import_error"] = str(exc)
         except CrowdPulseError as exc:
@@ -217,8 +217,8 @@ def sheets_section() -> None:
             url = second.text_input("Spreadsheet URL or key", key="data_sheet_url",
                                     placeholder="https://docs.google.com/spreadsheets/d/…/edit")
             worksheet = first.text_input("Worksheet (tab)", value="Form Responses 1", key="data_sheet_worksheet")
-            entity = second.selectbox("Holds", list(ingest.ENTITIES), key="data_sheet_entity",
-                                      format_func=lambda e: ingest.ENTITIES[e].label)
+            entity = second.selectbox("Holds", list(contract.ENTITIES), key="data_sheet_entity",
+                                      format_func=lambda e: contract.ENTITIES[e].label)
             mapping = first.text_area("Column mapping (optional, column=sheet header, one per line)",
                                       key="data_sheet_mapping", placeholder="score=How likely are you to recommend us?",
                                       help="Columns not listed are matched by their headers, as for files.")
@@ -229,8 +229,8 @@ def sheets_section() -> None:
             if st.form_submit_button("Save source", type="primary"):
                 try:
                     sheets.save_source(data.engine(), name=name, spreadsheet=url, worksheet=worksheet, entity=entity,
-                                       mapping=ingest.parse_pairs(mapping),
-                                       constants=ingest.parse_pairs(fixed, what="fixed value"), dayfirst=dayfirst)
+                                       mapping=contract.parse_pairs(mapping),
+                                       constants=contract.parse_pairs(fixed, what="fixed value"), dayfirst=dayfirst)
                     st.session_state["data_sheet_saved"] = name
                     written()
                 except CrowdPulseError as exc:

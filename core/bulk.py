@@ -18,6 +18,7 @@ SQLITE_DATETIME = "%Y-%m-%d %H:%M:%S.%f"
 
 
 def _base_type(column):
+    """The SQLAlchemy type under any TypeDecorator wrapping it."""
     kind = column.type
     while isinstance(kind, TypeDecorator):
         kind = kind.impl if not isinstance(kind.impl, type) else kind.impl()
@@ -47,11 +48,10 @@ def _format_column(series: pd.Series, column, dialect: str) -> list:
         return [None if pd.isna(v) else bool(v) for v in series.tolist()]
     if isinstance(kind, Integer) and series.dtype.kind in "iu" and not series.isna().any():
         return series.to_numpy(dtype="int64").tolist()  # Python ints, without a test per value
-    if isinstance(kind, Integer) and series.dtype.kind == "f":
-        # A whole-number column with blanks arrives as floats; PostgreSQL's COPY refuses "95.0" for an integer.
-        series = series.astype("Int64")
     if isinstance(kind, Integer):
-        # a column with blanks arrives as floats (60.0); PostgreSQL's COPY refuses those for integers
+        if series.dtype.kind == "f":
+            # A whole-number column with blanks arrives as floats; PostgreSQL's COPY refuses "95.0" for an integer.
+            series = series.astype("Int64")
         return [None if pd.isna(v) else int(v) for v in series.tolist()]
     if series.dtype.kind == "f":  # floats: NaN is NULL
         values = series.to_numpy(dtype="float64", na_value=np.nan)

@@ -14,7 +14,7 @@ on its own `METADATA`, and a full build drops and recreates them before filling 
 a roll-up's shape means bumping the area's `VERSION`, nothing more.
 
 An area module defines `NAME`, `VERSION`, `METADATA`, `ENTITIES` (the import entity names it
-depends on, see `core.ingest.importer.ENTITIES`), `rebuild(connection)` (fills its freshly created, empty
+depends on, see `core.ingest.contract.ENTITIES`), `rebuild(connection)` (fills its freshly created, empty
 tables) and `refresh(connection, *, ids, since, entity)` (updates them in place; `entity` names
 what was written, since ids mean different things per entity).
 """
@@ -46,7 +46,7 @@ def refresh(connection: Connection, entity: str, *, ids: Iterable[str] | None = 
 
     `ids` names the changed rows by the first column of the entity's key (member_id for members and
     activity, item_id, feedback_id, response_id…) and `since` is the earliest day among the written
-    rows (activity day, created day…; `core.ingest.importer.ROLLUP_DAY_COLUMNS`). A row updated in place may
+    rows (activity day, created day…; `core.ingest.contract.ROLLUP_DAY_COLUMNS`). A row updated in place may
     have had another day before, so an area that refreshes by day should also look at `ids`.
     With neither, the depending areas must rebuild in full.
     """

@@ -9,8 +9,7 @@ from pathlib import Path
 
 from core.db import backup_sqlite, init_db, is_empty, make_engine
 from core.demo import seed_demo
-from core.ingest import importer as ingest
-from core.ingest import sheets
+from core.ingest import contract, importer, sheets
 from core.settings import DATA_DIR
 
 
@@ -55,7 +54,8 @@ def import_file(args) -> int:
 
     engine = make_engine()
     init_db(engine)
-    options = dict(mapping=ingest.parse_pairs(args.map), constants=ingest.parse_pairs(args.set, what="fixed value"),
+    options = dict(mapping=contract.parse_pairs(args.map),
+                   constants=contract.parse_pairs(args.set, what="fixed value"),
                    dayfirst=args.dayfirst, monthfirst=args.monthfirst, timezone=args.timezone, strict=args.strict,
                    dry_run=args.dry_run, create_missing=not args.no_create_missing)
     last = [-1]
@@ -68,9 +68,9 @@ def import_file(args) -> int:
 
     failure = None
     try:
-        result = ingest.import_file(engine, args.entity, args.file, encoding=args.encoding, sheet=args.sheet,
-                                    progress=progress, **options)
-    except ingest.RowsRejected as exc:
+        result = importer.import_file(engine, args.entity, args.file, encoding=args.encoding, sheet=args.sheet,
+                                      progress=progress, **options)
+    except importer.RowsRejected as exc:
         result, failure = exc.result, exc
     rejects_file = None
     if result.rejected:
@@ -79,7 +79,7 @@ def import_file(args) -> int:
         else:
             stamp = time.strftime("%Y%m%d-%H%M%S")
             path = Path(tempfile.gettempdir()) / f"crowdpulse-rejects-{result.entity}-{stamp}.csv"
-        path.write_bytes(ingest.rejects_csv(result))
+        path.write_bytes(importer.rejects_csv(result))
         rejects_file = str(path)
     if args.format == "json":
         print(json.dumps({"inserted": 0 if failure else result.inserted, "updated": 0 if failure else result.updated,
@@ -87,7 +87,7 @@ def import_file(args) -> int:
     else:
         print(result.summary())
         if result.hashed_ids:
-            print(f"No {ingest.entity_spec(result.entity).key[0]} column: ids are hashes of each row's values.")
+            print(f"No {contract.entity_spec(result.entity).key[0]} column: ids are hashes of each row's values.")
         if result.attribute_columns:
             print(f"Kept as attributes: {', '.join(result.attribute_columns)}")
         if result.ignored_columns:

@@ -31,7 +31,6 @@ from gspread.exceptions import APIError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core.ingest import importer as ingest
 from core import models
 from core.db import bump_data_version, session_scope
 from core.errors import (
@@ -46,6 +45,9 @@ from core.errors import (
     SourceNotFound,
     WorksheetNotFound,
 )
+from core.ingest.contract import entity_spec
+from core.ingest.importer import ImportResult, Progress, import_frame, record_run
+from core.ingest.read import frame_from_rows, is_blank
 from core.settings import PROJECT_ROOT, get_settings
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -250,13 +252,13 @@ def read_worksheet(client: gspread.Client, spreadsheet_key: str, worksheet: str,
     ranges = response.get("valueRanges") or [{}]
     values = ranges[0].get("values") or []
     numbered = [(i, row) for i, row in enumerate(values, start=1)]
-    header_at = next((i for i, row in numbered if any(not ingest._blank(v) for v in row)), None)
+    header_at = next((i for i, row in numbered if any(not is_blank(v) for v in row)), None)
     if header_at is None:
         frame = pd.DataFrame()
         frame.index.name = "row"
     else:
         header = values[header_at - 1]
-        frame = ingest.frame_from_rows(header, [(i, row) for i, row in numbered if i > header_at], pad_header=True)
+        frame = frame_from_rows(header, [(i, row) for i, row in numbered if i > header_at], pad_header=True)
     frame.attrs["spreadsheet_title"] = spreadsheet_title
     frame.attrs["timezone"] = metadata.get("properties", {}).get("timeZone") or "UTC"
     return frame
@@ -332,7 +334,7 @@ def save_source(engine: Engine, *, name: str, spreadsheet: str, worksheet: str, 
         raise ImportRejected("Give the source a name (e.g. 'Pulse survey responses').")
     if not (worksheet or "").strip():
         raise ImportRejected("Give the worksheet (tab) name, e.g. 'Form Responses 1'.")
-    spec = ingest.entity_spec(entity)
+    spec = entity_spec(entity)
     mapping = {k: v for k, v in (mapping or {}).items() if v}
     constants = {k: str(v) for k, v in (constants or {}).items()}
     for target in [*mapping, *constants]:
@@ -414,7 +416,7 @@ def delete_source(engine: Engine, name: str) -> None:
 
 
 def sync_source(engine: Engine, client: gspread.Client, source_name: str, *, backoff: Backoff | None = None,
-                progress: ingest.Progress | None = None) -> ingest.ImportResult:
+                progress: Progress | None = None) -> ImportResult:
     """Read a source's worksheet and import it; any failure is recorded and leaves stored data as it was."""
     source = get_source(engine, source_name)
     label = _source_label(source.name)
@@ -422,18 +424,18 @@ def sync_source(engine: Engine, client: gspread.Client, source_name: str, *, bac
     try:
         frame = read_worksheet(client, source.spreadsheet_key, source.worksheet, backoff=backoff)
     except CrowdPulseError as exc:
-        ingest.record_run(engine, None, source=label, entity=source.entity, started_at=started_at, error=str(exc))
+        record_run(engine, None, source=label, entity=source.entity, started_at=started_at, error=str(exc))
         raise
     except Exception as exc:  # an unexpected failure still leaves a trace in the history
-        ingest.record_run(engine, None, source=label, entity=source.entity, started_at=started_at,
+        record_run(engine, None, source=label, entity=source.entity, started_at=started_at,
                           error=f"{type(exc).__name__}: {exc}")
         raise
     if frame.columns.empty:
         message = (f"Worksheet {source.worksheet!r} is empty: it has no header row. Add the header (or the "
                    "first responses) and sync again.")
-        ingest.record_run(engine, None, source=label, entity=source.entity, started_at=started_at, error=message)
+        record_run(engine, None, source=label, entity=source.entity, started_at=started_at, error=message)
         raise ImportRejected(message)
-    return ingest.import_frame(engine, source.entity, frame, source=label, mapping=source.mapping,
+    return import_frame(engine, source.entity, frame, source=label, mapping=source.mapping,
                                constants=source.constants, dayfirst=source.dayfirst,
                                timezone=frame.attrs.get("timezone"), progress=progress)
 
@@ -443,7 +445,7 @@ class SyncOutcome:
     """One source's sync: its result or its error message."""
 
     name: str
-    result: ingest.ImportResult | None = None
+    result: ImportResult | None = None
     error: str | None = None
 
 

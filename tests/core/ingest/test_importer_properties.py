@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from core.ingest import importer as ingest
+from core.ingest import contract, importer
 from core.errors import ImportRejected
 
 hypothesis = pytest.importorskip("hypothesis")
@@ -22,8 +22,8 @@ ENTITIES = ["members", "activity", "feedback", "survey_responses", "queue_items"
 def tables(draw):
     """An entity and CSV text whose header mixes canonical names with junk and whose cells are anything."""
     entity = draw(st.sampled_from(ENTITIES))
-    names = ingest.ENTITIES[entity].names + ["Timestamp", "Cohort", "", "member_id"]
-    required = ingest.ENTITIES[entity].required if draw(st.booleans()) else []
+    names = contract.ENTITIES[entity].names + ["Timestamp", "Cohort", "", "member_id"]
+    required = contract.ENTITIES[entity].required if draw(st.booleans()) else []
     header = required + draw(st.lists(st.sampled_from(names), min_size=0 if required else 1, max_size=5))
     cell = st.one_of(st.sampled_from(CELLS), st.text(max_size=8))
     rows = draw(st.lists(st.lists(cell, min_size=len(header), max_size=len(header)), max_size=8))
@@ -40,9 +40,9 @@ def tables(draw):
 def test_random_tables_never_crash_and_every_row_is_accounted_for(engine, table, dry_run, strict):
     entity, text, nonblank = table
     try:
-        result = ingest.import_file(engine, entity, text.encode("utf-8"), filename="random.csv", delimiter=",",
-                                    dry_run=dry_run, strict=strict)
-    except ingest.RowsRejected as exc:
+        result = importer.import_file(engine, entity, text.encode("utf-8"), filename="random.csv", delimiter=",",
+                                      dry_run=dry_run, strict=strict)
+    except importer.RowsRejected as exc:
         result = exc.result
         assert strict and result.rejected > 0 and not result.committed
     except ImportRejected as exc:
