@@ -1,8 +1,14 @@
 """The test rig itself: each test gets a fresh migrated database on the chosen backend."""
 
 import os
+import tempfile
+from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
+
+from tests import conftest as rig
 
 
 def test_engine_fixture_gives_a_migrated_empty_database(engine):
@@ -31,3 +37,48 @@ def test_the_app_reads_the_session_database_from_the_environment(database_url):
 
     assert os.environ["CROWDPULSE_DATABASE_URL"] == database_url
     assert get_settings().database_url == database_url
+
+
+# --- hygiene: what a test leaves behind ---------------------------------------------------------------
+
+_database_of_the_previous_test: dict[str, str] = {}
+
+
+def test_a_test_database_is_recorded_for_the_next_test(engine):
+    _database_of_the_previous_test["url"] = engine.url.render_as_string(hide_password=False)
+
+
+def test_the_previous_test_database_was_deleted_at_its_teardown(engine):
+    previous = make_url(_database_of_the_previous_test.pop("url"))
+    if previous.get_backend_name() == "sqlite":
+        assert not Path(previous.database).exists()
+    else:
+        with engine.connect() as connection:
+            assert connection.execute(text("SELECT COUNT(*) FROM pg_database WHERE datname = :name"),
+                                      {"name": previous.database}).scalar_one() == 0
+
+
+def test_an_engine_a_test_connected_with_is_disposed_after_it(engine):
+    with engine.connect():
+        pass
+    assert engine.pool.checkedin() == 1
+    rig.dispose_engines_made_during_the_test()
+    assert engine.pool.checkedin() == 0
+
+
+def test_crowdpulse_files_in_the_temp_folder_are_seen(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    (tmp_path / "crowdpulse-rejects-activity-1.csv").write_text("row,column\n")
+    (tmp_path / "unrelated.txt").write_text("")
+    assert rig.temp_leftovers() == {"crowdpulse-rejects-activity-1.csv"}
+
+
+@pytest.mark.parametrize("ci, outcome", [(True, "failed"), (False, "skipped")])
+def test_importorskip_fails_on_ci_and_skips_elsewhere(monkeypatch, ci, outcome):
+    monkeypatch.setattr(rig, "on_ci", ci)
+    report = pytest.CollectReport("tests/test_x.py", "skipped", ("tests/test_x.py", 3, "Skipped: could not import "
+                                                                 "'hypothesis': No module named 'hypothesis'"), [])
+    if rig.importorskip_hides_a_tool(report):
+        rig._fail_instead_of_skip(report)
+    assert report.outcome == outcome
+    assert ("CI is set" in str(report.longrepr)) is ci
