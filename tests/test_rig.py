@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import inspect, text
-from sqlalchemy.engine import make_url
 
 from tests import conftest as rig
 
@@ -41,21 +40,16 @@ def test_the_app_reads_the_session_database_from_the_environment(database_url):
 
 # --- hygiene: what a test leaves behind ---------------------------------------------------------------
 
-_database_of_the_previous_test: dict[str, str] = {}
-
-
-def test_a_test_database_is_recorded_for_the_next_test(engine):
-    _database_of_the_previous_test["url"] = engine.url.render_as_string(hide_password=False)
-
-
-def test_the_previous_test_database_was_deleted_at_its_teardown(engine):
-    previous = make_url(_database_of_the_previous_test.pop("url"))
-    if previous.get_backend_name() == "sqlite":
-        assert not Path(previous.database).exists()
+def test_no_earlier_test_database_is_left(engine, tmp_path_factory):
+    # Each xdist worker has its own temp root and its own PostgreSQL server, so "all of them" is this worker's.
+    if engine.dialect.name == "sqlite":
+        left = [path for path in tmp_path_factory.getbasetemp().rglob("crowdpulse.db")
+                if not path.parent.name.startswith(("session-db", "browser-db"))]
+        assert left == [Path(engine.url.database)]
     else:
         with engine.connect() as connection:
-            assert connection.execute(text("SELECT COUNT(*) FROM pg_database WHERE datname = :name"),
-                                      {"name": previous.database}).scalar_one() == 0
+            left = connection.execute(text("SELECT datname FROM pg_database WHERE datname LIKE 'test\\_%'")).scalars()
+            assert list(left) == [engine.url.database]
 
 
 def test_an_engine_a_test_connected_with_is_disposed_after_it(engine):
