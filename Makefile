@@ -6,9 +6,15 @@ PY     := $(VENV)/bin/python
 PORT   ?= 8501
 # Two workers fit the 2-core CI machine; `make test XDIST=` runs in one process.
 XDIST  ?= -n auto --dist loadfile
+# Each pass keeps a JUnit XML and its log (with the 25 slowest tests) here; CI prints where.
+TEST_REPORTS ?= test-reports
 BENCH_SCALE ?= demo
 # e.g. `make bench BENCH_SCALE=large BENCH_ARGS="--cold 2 --compare bench-demo.json"`
 BENCH_ARGS ?=
+
+# bash with pipefail: a pass's log is teed to a file and its exit status still fails the target.
+SHELL := /bin/bash
+.SHELLFLAGS := -o pipefail -c
 
 .PHONY: run test test-sqlite test-postgres test-browser bench clean distclean
 
@@ -32,10 +38,14 @@ run: $(VENV)/.stamp-run
 test: test-sqlite test-postgres
 
 test-sqlite: $(VENV)/.stamp-dev
-	$(PY) -m pytest $(XDIST) tests
+	mkdir -p $(TEST_REPORTS)
+	$(PY) -m pytest $(XDIST) --junitxml=$(TEST_REPORTS)/junit-sqlite.xml --durations=25 tests \
+		| tee $(TEST_REPORTS)/pytest-sqlite.log
 
 test-postgres: $(VENV)/.stamp-dev
-	$(PY) -m pytest $(XDIST) --postgres tests --ignore=tests/browser
+	mkdir -p $(TEST_REPORTS)
+	$(PY) -m pytest $(XDIST) --postgres --junitxml=$(TEST_REPORTS)/junit-postgres.xml --durations=25 tests \
+		--ignore=tests/browser | tee $(TEST_REPORTS)/pytest-postgres.log
 
 test-browser: $(VENV)/.stamp-dev
 	$(PY) -m pytest tests/browser
@@ -44,7 +54,7 @@ bench: $(VENV)/.stamp-run
 	$(PY) -m bench --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 clean:
-	rm -rf .pytest_cache tests/browser/screenshots bench_results bench-*.json bench-*.md
+	rm -rf .pytest_cache tests/browser/screenshots bench_results bench-*.json bench-*.md $(TEST_REPORTS)
 	find . -path ./$(VENV) -prune -o -name __pycache__ -type d -exec rm -rf {} +
 
 distclean: clean

@@ -1,0 +1,1 @@
+"""The benchmark, outside core: `python -m bench` (bench.run), its page timings, throughput figures and report."""

@@ -5,7 +5,8 @@ import json
 import sys
 from pathlib import Path
 
-from bench import run as bench
+from bench.report import render_table, write_result
+from bench.run import run_bench
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -33,12 +34,12 @@ def main(argv: list[str] | None = None) -> int:
     """Run the benchmark and write its JSON and Markdown tables."""
     args = build_parser().parse_args(argv)
     baseline = json.loads(Path(args.compare).read_text(encoding="utf-8")) if args.compare else None
-    result = bench.run_bench(scale=args.scale, database_url=args.database, pages=args.pages, cold=args.cold,
-                             warm=args.repeat, floor_repeat=args.floor_repeat, import_rows=args.import_rows,
-                             sentiment_texts=args.sentiment_texts, skip=args.skip or (), baseline=baseline,
-                             progress=lambda message: print(message, file=sys.stderr, flush=True))
-    print(bench.render_table(result))
-    out, markdown = bench.write_result(result, Path(args.out or f"bench-{args.scale}.json"))
+    result = run_bench(scale=args.scale, database_url=args.database, pages=args.pages, cold=args.cold,
+                       warm=args.repeat, floor_repeat=args.floor_repeat, import_rows=args.import_rows,
+                       sentiment_texts=args.sentiment_texts, skip=args.skip or (), baseline=baseline,
+                       progress=lambda message: print(message, file=sys.stderr, flush=True))
+    print(render_table(result))
+    out, markdown = write_result(result, Path(args.out or f"bench-{args.scale}.json"))
     print(f"\nWrote {out} and {markdown}")
     missed = [c["measure"] for c in result["checks"] if c["passed"] is False]
     return 1 if args.fail_on_miss and missed else 0

@@ -14,10 +14,12 @@ import sys
 import tempfile
 import time
 import uuid
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine, event
 
 PG_VERSION = "15"
 SESSION_DATABASE = "crowdpulse_test"
@@ -25,6 +27,8 @@ TEMPLATE_DATABASE = "crowdpulse_template"
 DATABASE_ENV = "CROWDPULSE_DATABASE_URL"
 on_ci = bool(os.environ.get("CI"))
 DEMO_ANCHOR = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+# What CrowdPulse writes to the system temp folder (rejects CSVs, bench scratch, the PostgreSQL cluster).
+TEMP_LEFTOVERS = "crowdpulse-*"
 
 
 def pytest_addoption(parser):
@@ -43,12 +47,80 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-def pytest_terminal_summary(terminalreporter, config):
-    timings = config.stash.get(_postgres_timings, None)
+def is_xdist_worker(config) -> bool:
+    """True in a pytest-xdist worker process, False in the controller or a plain run."""
+    return hasattr(config, "workerinput")
+
+
+def temp_leftovers() -> set[str]:
+    """Names of CrowdPulse files and folders in the system temp folder now."""
+    return {path.name for path in Path(tempfile.gettempdir()).glob(TEMP_LEFTOVERS)}
+
+
+def pytest_sessionstart(session):
+    if not is_xdist_worker(session.config):  # the controller sees every worker's files at the end
+        session.config.stash[_temp_before] = temp_leftovers()
+
+
+@pytest.hookimpl(trylast=True)  # after the session fixtures (the PostgreSQL cluster's folder) are torn down
+def pytest_sessionfinish(session, exitstatus):
+    before = session.config.stash.get(_temp_before, None)
+    if before is None:
+        return
+    left = sorted(temp_leftovers() - before)
+    session.config.stash[_temp_left] = left
+    if left and session.exitstatus == pytest.ExitCode.OK:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """Collect each xdist worker's PostgreSQL timings: workers do not share the controller's stash."""
+    timings = getattr(node, "workeroutput", {}).get("postgres_timings")
     if timings:
+        node.config.stash.setdefault(_worker_postgres_timings, {})[node.gateway.id] = timings
+
+
+def pytest_terminal_summary(terminalreporter, config):
+    servers = dict(config.stash.get(_worker_postgres_timings, {}))
+    if config.stash.get(_postgres_timings, None):
+        servers["this process"] = config.stash[_postgres_timings]
+    for where, timings in sorted(servers.items()):
         terminalreporter.write_line(
-            "PostgreSQL test server: " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
+            f"PostgreSQL test server ({where}): " + ", ".join(f"{k} {v:.2f}s" for k, v in timings.items())
         )
+    left = config.stash.get(_temp_left, None)
+    if left:
+        terminalreporter.write_line(
+            f"ERROR: tests left {len(left)} file(s) in {tempfile.gettempdir()}: {', '.join(left)} "
+            "(write them under tmp_path, e.g. `core import --rejects-out`)", red=True, bold=True)
+
+
+def importorskip_hides_a_tool(report) -> bool:
+    """True for a skip made by `pytest.importorskip` when CI is set, where every tool must be present."""
+    return on_ci and report.skipped and "could not import" in str(report.longrepr)
+
+
+def _fail_instead_of_skip(report) -> None:
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    report.outcome = "failed"
+    report.longrepr = f"{reason} (CI is set, so this is an error, not a skip)"
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_make_collect_report(collector):
+    outcome = yield
+    report = outcome.get_result()
+    if importorskip_hides_a_tool(report):
+        _fail_instead_of_skip(report)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if importorskip_hides_a_tool(report):
+        _fail_instead_of_skip(report)
 
 
 def missing_tool(reason: str):
@@ -86,6 +158,9 @@ def wait_until_healthy(base: str, server: subprocess.Popen, log_path: Path, time
 # ---------------------------------------------------------------- PostgreSQL server
 
 _postgres_timings = pytest.StashKey[dict]()
+_worker_postgres_timings = pytest.StashKey[dict]()
+_temp_before = pytest.StashKey[set]()
+_temp_left = pytest.StashKey[list]()
 
 
 def find_postgres_bin() -> Path | None:
@@ -177,6 +252,8 @@ def postgres_server(request):
     base_dir = Path(tempfile.mkdtemp(prefix="crowdpulse-pg-"))
     server = PostgresServer(bin_dir=bin_dir, base_dir=base_dir)
     timings = request.config.stash.setdefault(_postgres_timings, {})
+    if is_xdist_worker(request.config):
+        request.config.workeroutput["postgres_timings"] = timings  # sent to the controller at the end
     started = False
     try:
         t0 = time.perf_counter()
@@ -240,15 +317,22 @@ def engine(request, _migrated_template, tmp_path):
         name = f"test_{uuid.uuid4().hex[:16]}"
         server.execute(f"CREATE DATABASE {name} TEMPLATE {TEMPLATE_DATABASE} STRATEGY FILE_COPY")
         test_engine = make_engine(server.url(name))
-        yield test_engine
-        test_engine.dispose()
-        server.execute(f"DROP DATABASE {name} WITH (FORCE)")
+        try:
+            yield test_engine
+        finally:
+            test_engine.dispose()
+            server.execute(f"DROP DATABASE {name} WITH (FORCE)")
     else:
         path = tmp_path / "crowdpulse.db"
         shutil.copyfile(_migrated_template[len("sqlite:///"):], path)
         test_engine = make_engine(f"sqlite:///{path}")
-        yield test_engine
-        test_engine.dispose()
+        try:
+            yield test_engine
+        finally:
+            # Hundreds of migrated copies would otherwise stay in pytest's temp root (433 MB a pass).
+            dispose_engines_made_during_the_test()
+            for leftover in (path, *(path.with_name(path.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+                leftover.unlink(missing_ok=True)
 
 
 @pytest.fixture(scope="session")
@@ -264,6 +348,29 @@ def seeded_engine(database_url):
         seed_demo(session_engine, scale="tiny", seed=7, anchor=DEMO_ANCHOR)
     yield session_engine
     session_engine.dispose()
+
+
+# Every engine that connected during the current test: the test's own, the CLI's, the app's cached one.
+_engines_in_use: "weakref.WeakSet[Engine]" = weakref.WeakSet()
+
+
+@event.listens_for(Engine, "engine_connect")
+def _remember_engine(connection) -> None:
+    _engines_in_use.add(connection.engine)
+
+
+def dispose_engines_made_during_the_test() -> None:
+    """Close the pooled connections of every engine that connected since the last call."""
+    for used in list(_engines_in_use):
+        used.dispose()
+    _engines_in_use.clear()
+
+
+@pytest.fixture(autouse=True)
+def dispose_engines():
+    """Dispose every engine a test (or the app it ran) connected with, so no connection outlives its test."""
+    yield
+    dispose_engines_made_during_the_test()
 
 
 # ---------------------------------------------------------------- Streamlit

@@ -3,22 +3,27 @@
 import json
 
 import pandas as pd
+import pytest
+import streamlit
+from sqlalchemy import func, select
 
-from bench import run as bench
+from bench import pages, report, streamlit_internals, throughput
+from bench.run import run_bench
+from core import rollups
 
 
 def test_a_figure_over_its_ceiling_misses_by_a_stated_factor():
-    assert bench.Check("today: warm rerun", 600, "ms", 300).verdict() == "MISS (2.0× target)"
-    assert bench.Check("today: warm rerun", 300, "ms", 300).verdict() == "PASS"
+    assert report.Check("today: warm rerun", 600, "ms", 300).verdict() == "MISS (2.0× target)"
+    assert report.Check("today: warm rerun", 300, "ms", 300).verdict() == "PASS"
 
 
 def test_a_rate_under_its_floor_misses_by_a_stated_share():
-    assert bench.Check("import", 25_000, "rows/s", 50_000, at_most=False).verdict() == "MISS (50% of target)"
-    assert bench.Check("import", 60_000, "rows/s", 50_000, at_most=False).verdict() == "PASS"
+    assert report.Check("import", 25_000, "rows/s", 50_000, at_most=False).verdict() == "MISS (50% of target)"
+    assert report.Check("import", 60_000, "rows/s", 50_000, at_most=False).verdict() == "PASS"
 
 
 def test_a_figure_without_a_target_is_information_only():
-    check = bench.Check("Sheets: all HTTP calls per worksheet", 2, "calls", None)
+    check = report.Check("Sheets: all HTTP calls per worksheet", 2, "calls", None)
     assert (check.passed, check.verdict()) == (None, "—")
 
 
@@ -27,7 +32,7 @@ def test_warm_growth_is_checked_per_page_against_the_smaller_scale():
                                        {"page": "queues", "warm_ms_median": 100.0}]}
     large = {"scale": "large", "pages": [{"page": "today", "warm_ms_median": 300.0},
                                          {"page": "queues", "warm_ms_median": 250.0}]}
-    checks = bench.scaling_checks(large, demo)
+    checks = report.scaling_checks(large, demo)
     assert [(c.measure, c.value, c.verdict()) for c in checks] == [
         ("today: warm large ÷ warm demo", 1.5, "PASS"),
         ("queues: warm large ÷ warm demo", 2.5, "MISS (1.2× target)"),
@@ -35,17 +40,17 @@ def test_warm_growth_is_checked_per_page_against_the_smaller_scale():
 
 
 def test_bench_texts_are_distinct():
-    texts = bench.short_texts(5_000)
+    texts = throughput.short_texts(5_000)
     assert len(texts) == len(set(texts)) == 5_000
 
 
 def test_the_pages_are_read_from_the_router_in_menu_order():
-    pages = bench.app_pages()
-    assert pages[:2] == ["today", "queues"] and "settings" in pages
+    names = pages.app_pages()
+    assert names[:2] == ["today", "queues"] and "settings" in names
 
 
 def test_one_sync_reads_each_worksheet_with_one_values_call_and_one_metadata_call():
-    figures = bench.measure_sheets(worksheets=3, rows=20)
+    figures = throughput.measure_sheets(worksheets=3, rows=20)
     assert figures["errors"] == []
     assert (figures["values_calls"], figures["metadata_calls"], figures["http_calls"]) == (3, 3, 6)
     assert figures["values_calls_per_worksheet"] == 1.0
@@ -54,7 +59,7 @@ def test_one_sync_reads_each_worksheet_with_one_values_call_and_one_metadata_cal
 def test_generated_activity_rows_never_repeat_a_member_project_day(seeded_engine, tmp_path):
     url = seeded_engine.url.render_as_string(hide_password=False)
     path = tmp_path / "activity.csv"
-    bench.write_activity_csv(url, path, 1_000)
+    throughput.write_activity_csv(url, path, 1_000)
     frame = pd.read_csv(path)
     assert len(frame) == 1_000
     assert not frame.duplicated(["member_id", "project_id", "day"]).any()
@@ -63,8 +68,8 @@ def test_generated_activity_rows_never_repeat_a_member_project_day(seeded_engine
 def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, tmp_path):
     url = seeded_engine.url.render_as_string(hide_password=False)
     rollup_rows = _rollup_counts(seeded_engine)
-    result = bench.run_bench(scale="tiny", database_url=url, pages=["launch"], cold=1, warm=1, floor_repeat=1,
-                             import_rows=300, sentiment_texts=200, skip=["memory"])
+    result = run_bench(scale="tiny", database_url=url, pages=["launch"], cold=1, warm=1, floor_repeat=1,
+                       import_rows=300, sentiment_texts=200, skip=["memory"])
     (page,) = result["pages"]
     assert page["page"] == "launch" and page["error"] is None
     assert len(page["cold_ms"]) == 1 and len(page["warm_ms"]) == 1
@@ -81,18 +86,21 @@ def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, 
             "Sheets: batched value reads per worksheet", "roll-ups: full rebuild, all areas"} <= set(measures)
     assert all(check["verdict"] for check in result["checks"])
 
-    out, markdown = bench.write_result(result, tmp_path / "bench-tiny.json")
+    out, markdown = report.write_result(result, tmp_path / "bench-tiny.json")
     assert json.loads(out.read_text())["scale"] == "tiny"
     table = markdown.read_text()
     assert "| page | cold | warm | query floor |" in table and "| launch |" in table
-    assert "import: activity rows/s" in bench.render_table(result)
+    assert "import: activity rows/s" in report.render_table(result)
+
+
+@pytest.mark.parametrize("internal", streamlit_internals.INTERNALS, ids=lambda internal: internal.name)
+def test_each_private_streamlit_internal_the_bench_uses_still_exists(internal):
+    assert internal.present(), (
+        f"Streamlit {streamlit.__version__} no longer has {internal.name}, a private internal the bench relies on: "
+        f"it {internal.why}. Find its new name and update bench/pages.py and bench/streamlit_internals.py.")
 
 
 def _rollup_counts(engine) -> dict[str, int]:
-    from sqlalchemy import func, select
-
-    from core import rollups
-
     with engine.connect() as connection:
         return {table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
                 for area in rollups.areas() for table in area.METADATA.sorted_tables}

@@ -79,7 +79,8 @@ def test_strict_rejection_exits_non_zero_with_one_line_on_stderr(use_engine, tmp
     path = write(tmp_path, "activity.csv", ACTIVITY)
     env = {"CROWDPULSE_DATABASE_URL": use_engine.url.render_as_string(hide_password=False), "PATH": "/usr/bin:/bin"}
     result = subprocess.run([sys.executable, "-m", "core", "import", "activity", str(path), "--strict", "--format",
-                             "json"], capture_output=True, text=True, env=env)
+                             "json", "--rejects-out", str(tmp_path / "rejects.csv")], capture_output=True, text=True,
+                            env=env)
     assert result.returncode == 1
     assert json.loads(result.stdout)["inserted"] == 0 and json.loads(result.stdout)["rejected"] == 1
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: Strict import of file:activity.csv")
