@@ -1,10 +1,17 @@
 """Comms studio and launch readiness: cached accessors, who is acting, and the studio's shared renderers."""
 
+from dataclasses import dataclass
+
 import pandas as pd
 import streamlit as st
+from sqlalchemy import Engine
 
-from core.comms import checks, exports
-from ui.data import engine, version
+from core.comms import checks, context, exports, timezones, workflow
+from core.comms import events as community_events
+from core.comms.templates import TEMPLATES_DIR, load_templates
+from ui.auth import current_user
+from ui import data, widgets
+from ui.data import engine, on_data_version
 
 FINDING_LABELS = {"readability": "Hard to read", "jargon": "Jargon", "idiom": "Idiom or slang",
                   "long_sentence": "Long sentence", "passive": "Passive voice", "ambiguous_date": "Ambiguous date",
@@ -18,7 +25,6 @@ CHANNEL_LABELS = {"email": "Email", "slack": "Slack", "discord": "Discord", "in_
 
 def who() -> tuple[str, str]:
     """(actor, role) of the person using the app: the signed-in staff member, or the local single user (admin)."""
-    from ui.auth import current_user
     user = current_user()
     return user.email, user.role
 
@@ -26,91 +32,48 @@ def who() -> tuple[str, str]:
 # --- cached reads -------------------------------------------------------------------------------
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _drafts(data_version: int) -> pd.DataFrame:
-    from core.comms import workflow
+@on_data_version()
+def drafts() -> pd.DataFrame:
+    """Every draft with status, audience and languages, newest change first."""
     return workflow.list_drafts(engine())
 
 
-def drafts() -> pd.DataFrame:
-    """Every draft with status, audience and languages, newest change first."""
-    return _drafts(version())
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _draft(data_version: int, draft_id: int):
-    from core.comms import workflow
+@on_data_version(max_entries=16)
+def draft(draft_id: int) -> workflow.DraftView:
+    """One draft with its current text per language."""
     return workflow.get_draft(engine(), draft_id)
 
 
-def draft(draft_id: int):
-    """One draft with its current text per language."""
-    return _draft(version(), draft_id)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _revisions(data_version: int, draft_id: int) -> pd.DataFrame:
-    from core.comms import workflow
+@on_data_version(max_entries=16)
+def revisions(draft_id: int) -> pd.DataFrame:
+    """Every revision of a draft, newest first."""
     return workflow.revisions(engine(), draft_id)
 
 
-def revisions(draft_id: int) -> pd.DataFrame:
-    """Every revision of a draft, newest first."""
-    return _revisions(version(), draft_id)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _history(data_version: int, draft_id: int) -> pd.DataFrame:
-    from core.comms import workflow
+@on_data_version(max_entries=16)
+def history(draft_id: int) -> pd.DataFrame:
+    """The audit trail of a draft, oldest first."""
     return workflow.history(engine(), draft_id)
 
 
-def history(draft_id: int) -> pd.DataFrame:
-    """The audit trail of a draft, oldest first."""
-    return _history(version(), draft_id)
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _segments(data_version: int) -> pd.DataFrame:
-    from core.comms import workflow
+@on_data_version()
+def segments() -> pd.DataFrame:
+    """Saved audiences, newest first."""
     return workflow.list_segments(engine())
 
 
-def segments() -> pd.DataFrame:
-    """Saved audiences, newest first."""
-    return _segments(version())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _events(data_version: int) -> pd.DataFrame:
-    from core.comms import events
-    return events.load_events(engine())
-
-
+@on_data_version()
 def events() -> pd.DataFrame:
     """Community events with their turnout."""
-    return _events(version())
-
-
-@st.cache_data(show_spinner=False, max_entries=4)
-def _community(data_version: int, now) -> dict:
-    from core.comms import context
-    return context.community_figures(engine(), now)
-
-
-def community(now) -> dict:
-    """Live counts for newsletters."""
-    return _community(version(), now)
+    return community_events.load_events(engine())
 
 
 def _templates_stamp() -> tuple:
-    from core.comms.templates import TEMPLATES_DIR
     return tuple(sorted((p.name, p.stat().st_mtime_ns) for p in TEMPLATES_DIR.glob("*.md")))
 
 
 @st.cache_data(show_spinner=False, max_entries=2)
 def _templates(_stamp: tuple) -> dict:
-    from core.comms.templates import load_templates
     return load_templates()
 
 
@@ -198,10 +161,101 @@ def channel_preview(channel: str, subject: str, body: str) -> str:
 
 def sender_name(actor: str) -> str:
     """Who a message is signed by by default: the signed-in person's name, else the community team."""
-    return _staff_names(version()).get(actor, "The CrowdPulse community team")
+    return staff_names().get(actor, "The CrowdPulse community team")
 
 
-@st.cache_data(show_spinner=False, max_entries=4)
-def _staff_names(data_version: int) -> dict:
-    from core.comms.workflow import staff_names
-    return staff_names(engine())
+@on_data_version()
+def staff_names() -> dict:
+    """Staff display names by email."""
+    return workflow.staff_names(engine())
+
+
+# --- the studio's shared state ---------------------------------------------------------------
+
+
+@dataclass
+class Studio:
+    """What every part of the Comms studio reads: who acts, the data as of now, and the versions loaded."""
+
+    actor: str
+    role: str
+    engine: Engine
+    now: pd.Timestamp
+    base: pd.DataFrame
+    project_table: pd.DataFrame
+    segments: pd.DataFrame
+    events: pd.DataFrame
+    bases: dict   # draft id → the version this session last loaded
+    loaded: dict  # editor key → the text it was loaded with
+
+    @property
+    def project_names(self) -> dict:
+        """Project names by id."""
+        return dict(zip(self.project_table["project_id"], self.project_table["name"]))
+
+    @property
+    def names_in_text(self) -> tuple:
+        """Names a message may use without being flagged as jargon: projects and events."""
+        return tuple(self.project_names.values()) + tuple(self.events["title"])
+
+
+def open_studio() -> Studio:
+    """The studio's reads for this run, and the session's record of the drafts it loaded."""
+    actor, role = who()
+    now = data.as_of()
+    return Studio(actor=actor, role=role, engine=engine(), now=now, base=data.audience_base(),
+                  project_table=data.projects(), segments=segments(),
+                  events=community_events.event_turnout(events(), now),
+                  bases=st.session_state.setdefault("comms_base", {}),
+                  loaded=st.session_state.setdefault("comms_loaded", {}))
+
+
+def show_error(exc: Exception) -> None:
+    """A domain error in the specialist's words."""
+    st.error(str(exc), icon=":material/error:")
+
+
+def accept_handoff() -> dict | None:
+    """A hand-off from an alert, an event or a launch: the first time it is seen, it opens a new draft."""
+    handoff = st.session_state.get("comms_handoff")
+    if handoff:
+        signature = (handoff.get("label"), handoff.get("template"), len(handoff.get("member_ids", ())),
+                     handoff.get("project_id"), handoff.get("event_id"))
+        if st.session_state.get("_comms_handoff_seen") != signature:
+            st.session_state["_comms_handoff_seen"] = signature
+            st.session_state["comms_open_next"] = 0
+            st.session_state["comms_new_template"] = handoff.get("template")
+            if handoff.get("project_id"):
+                st.session_state["comms_new_project"] = handoff["project_id"]
+            if handoff.get("event_id"):
+                st.session_state["comms_new_event"] = handoff["event_id"]
+            st.session_state.pop("comms_audience_source_new", None)
+    if "comms_open_next" in st.session_state:
+        st.session_state["comms_draft_pick"] = st.session_state.pop("comms_open_next")
+    return handoff
+
+
+def draft_picker(studio: Studio) -> workflow.DraftView | None:
+    """The draft picker with the workflow steps beside it; the draft opened, or None for a new one."""
+    listing = drafts()
+    # the status stays out of the labels: a label that changes on approval would reset the picker to "New draft"
+    labels = {0: "New draft"} | dict(zip(listing["id"].astype(int), "#" + listing["id"].astype(str) + " · "
+                                         + listing["title"].astype(str)))
+    if st.session_state.get("comms_draft_pick") not in labels:
+        st.session_state["comms_draft_pick"] = 0
+    pick, steps = st.columns([2, 3], vertical_alignment="bottom")
+    draft_id = pick.selectbox("Draft", list(labels), format_func=labels.get, key="comms_draft_pick",
+                              help="Open a saved draft, or start a new one from a template.")
+    opened = draft(draft_id) if draft_id else None
+    if opened is not None:
+        studio.bases.setdefault(opened.id, opened.version)
+        steps.markdown(" → ".join(f"**:blue-background[{label}]**" if status == opened.status else f":gray[{label}]"
+                                  for status, label in workflow.STATUS_LABELS.items())
+                       + f"  \n:gray[version {opened.version} · {CHANNEL_LABELS.get(opened.channel, opened.channel)}]")
+    return opened
+
+
+def local_times_table(moment, audience: pd.DataFrame, *, key: str, filename: str) -> None:
+    """A moment in each of the audience's time zones, as a table."""
+    widgets.table(timezones.local_times(moment, context.zone_mix(audience)).drop(columns=["offset_minutes"]),
+                  key=key, filename=filename, column_config=LOCAL_TIME_COLUMNS)

@@ -1,9 +1,12 @@
 """Audiences for messages: which taskers a filter selects, and what they read and where they live."""
 
+from dataclasses import dataclass, field
+
 import pandas as pd
 from sqlalchemy import Engine, func, not_, select
 
 from core.frames import read_frame, unparsed
+from core.health import rollup as activity
 from core.models import Member
 
 # Keys a saved segment's `filters` may hold, with the select_audience argument each feeds.
@@ -20,7 +23,6 @@ def load_audience_base(engine: Engine) -> pd.DataFrame:
     from the activity roll-up's per-project presence bitmaps (`core.health.rollup`, a row per
     member, project and block of days with a bit set), so the 3M activity rows are not scanned.
     """
-    from core.health import rollup as activity  # core.rollups imports core.metrics
     member, worked = Member.__table__, activity.project_member_days
     join = func.string_agg if engine.dialect.name == "postgresql" else func.group_concat
     # One list per member, straight from the bitmaps' primary key; a member spanning two blocks
@@ -101,3 +103,48 @@ def describe_filters(filters: dict, project_names: dict | None = None) -> str:
     if filters.get("max_tenure_days") is not None:
         parts.append(f"onboarded ≤ {filters['max_tenure_days']} days ago")
     return " · ".join(parts)
+
+
+# --- the audience a message goes to ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AudienceChoice:
+    """Who a message goes to: the taskers, what to call them, and how to save them as a segment.
+
+    `spec` is what `workflow.segment_for_audience` takes: {"segment_id"}, {"member_ids", "label"}
+    (handed over from an alert) or {"filters", "label"}.
+    """
+
+    members: pd.DataFrame
+    label: str
+    spec: dict = field(default_factory=dict)
+
+
+def saved_audience(base: pd.DataFrame, segments: pd.DataFrame, segment_id: int, *, now=None) -> AudienceChoice:
+    """The members of a saved segment, called by its name."""
+    segment = segments[segments["id"] == segment_id].iloc[0]
+    members = segment_members(base, filters=segment["filters"], member_ids=segment["member_ids"], now=now)
+    return AudienceChoice(members, segment["name"], {"segment_id": int(segment["id"])})
+
+
+def handed_over_audience(base: pd.DataFrame, member_ids, label: str) -> AudienceChoice:
+    """The taskers an alert, an event or a launch handed over (those still known and not staff)."""
+    members = base[base["member_id"].isin(member_ids)]
+    return AudienceChoice(members, label, {"member_ids": members["member_id"].tolist(), "label": label})
+
+
+def filtered_audience(base: pd.DataFrame, picked: dict, project_names: dict | None = None, *,
+                      now=None) -> AudienceChoice:
+    """The taskers a set of filters selects (empty filters dropped), described in words."""
+    filters = {k: list(v) if isinstance(v, (list, tuple)) else v for k, v in picked.items() if v not in ([], None)}
+    members = select_audience(base, now=now, **filters)
+    label = describe_filters(filters, project_names)
+    return AudienceChoice(members, label, {"filters": filters, "label": label})
+
+
+def segment_summary(segment: pd.Series, project_names: dict | None = None) -> str:
+    """What a saved segment holds in words: its list size or its filters."""
+    if segment["member_ids"]:
+        return f"a list of {len(segment['member_ids']):,} taskers"
+    return describe_filters(segment["filters"], project_names)

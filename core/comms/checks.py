@@ -13,9 +13,12 @@ idioms, passive voice, tone) are skipped for other language versions.
 
 import csv
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
+
+from core.comms.templates import split_front_matter
+from core.feedback.sentiment import score_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 GLOSSARY_FILE = PROJECT_ROOT / "data" / "glossary.csv"
@@ -362,8 +365,6 @@ BLAME = re.compile(r"\b(?:you (?:failed|did not|didn't|never|must|should have)|y
 
 
 def _tone(body: str, sentences: list[Sentence]) -> list[Finding]:
-    from core.feedback.sentiment import score_text
-
     findings, flagged = [], set()
     for match in BLAME.finditer(body):
         sentence = next((s for s in sentences if s.start <= match.start() < s.end), None)
@@ -530,10 +531,6 @@ def _lines_with_offsets(text: str):
 
 def check_document(text: str, *, channel: str = "email", second_language_share: float = 0.0) -> CheckReport:
     """Check a draft written elsewhere: front matter `subject:` or a first 'Subject:' line; lines count in the file."""
-    from dataclasses import replace
-
-    from core.comms.templates import split_front_matter
-
     meta, body, first_line = split_front_matter(text)
     subject = meta.get("subject") if meta else None
     subject_line = next((i for i, line in enumerate(text.splitlines(), 1) if line.startswith("subject:")), 0)

@@ -109,3 +109,9 @@ def languages_without_version(audience: pd.DataFrame, languages_present) -> pd.D
     missing = counts[~counts["language"].str.lower().isin(present) & (counts["language"] != "unknown")]
     missing = missing.assign(share=missing["recipients"] / max(len(audience), 1))
     return missing.sort_values(["recipients", "language"], ascending=[False, True], ignore_index=True)
+
+
+def language_choices(versions, audience_languages) -> list[str]:
+    """Languages a draft can be written in: those it has (English first), then the audience's others."""
+    present = sorted(versions, key=lambda lang: (lang != "en", lang))
+    return present + [lang for lang in audience_languages if lang not in versions and lang != "unknown"]

@@ -90,3 +90,8 @@ def event_record(events: pd.DataFrame, event_id: str) -> dict:
     """One event as a plain dict (for template variables)."""
     row = events[events["event_id"] == event_id].iloc[0]
     return {k: (None if not isinstance(v, (list, tuple)) and pd.isna(v) else v) for k, v in row.to_dict().items()}
+
+
+def upcoming_and_past(events: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Events still to come (soonest first) and those over (as listed), from `event_turnout`'s `when`."""
+    return events[events["when"] == "upcoming"].sort_values("starts_at"), events[events["when"] == "past"]

@@ -8,6 +8,9 @@ import json
 import signal
 import sys
 
+from core.comms.errors import TemplateProblem
+from core.comms.templates import CHILD_MEMORY_BYTES, render_in_sandbox
+
 
 class _OutOfTime(Exception):
     pass
@@ -18,7 +21,6 @@ def _limit_resources(seconds: float) -> None:
         import resource
     except ImportError:  # not on Windows: the parent's timeout is the only cap there
         return
-    from core.comms.templates import CHILD_MEMORY_BYTES
     resource.setrlimit(resource.RLIMIT_AS, (CHILD_MEMORY_BYTES, CHILD_MEMORY_BYTES))
     cpu = int(seconds) + 2
     resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
@@ -31,8 +33,6 @@ def _on_alarm(_signum, _frame):
 def main() -> int:
     """Read the request, render subject and body, print the answer."""
     request = json.loads(sys.stdin.read())
-    from core.comms.errors import TemplateProblem
-    from core.comms.templates import render_in_sandbox
     seconds = float(request.get("seconds", 2.0))
     _limit_resources(seconds)
     if hasattr(signal, "setitimer"):

@@ -4,7 +4,10 @@ import pandas as pd
 import pytest
 from streamlit.testing.v1 import AppTest
 
+from core.comms import launch
+from core.comms.audience import load_audience_base
 from core.demo import seed_demo
+from core.workforce.metrics import load_projects
 from tests.app.conftest import APP
 
 ANCHOR = pd.Timestamp("2026-11-22 09:00", tz="UTC").to_pydatetime()
@@ -31,12 +34,15 @@ def test_each_launch_shows_ready_count_and_what_is_not_ready(launch_page):
     assert set(problems["project"]) >= {"Harbor Safety Red-Teaming", "Grove Code Evaluation"}
 
 
-def test_draft_the_launch_announcement_hands_the_project_and_its_audience_to_the_studio(launch_page):
+def test_draft_the_launch_announcement_hands_the_project_and_its_audience_to_the_studio(launch_page, engine):
     launch_page.button(key="launch_announce_p08").click().run()
     handoff = launch_page.session_state["comms_handoff"]
     assert (handoff["template"], handoff["project_id"], handoff["label"]) == \
         ("project_launch", "p08", "taskers on other moderation projects")
-    assert len(handoff["member_ids"]) > 0
+    # Nobody has worked on p08 before launch: the active taskers on the other moderation projects get it.
+    member_ids, label = launch.launch_audience(load_audience_base(engine), load_projects(engine), "p08")
+    assert (handoff["member_ids"], handoff["label"]) == (member_ids, label)
+    assert len(member_ids) > 0
     launch_page.switch_page("app_pages/comms.py").run()
     assert launch_page.selectbox(key="comms_new_template").value == "project_launch"
     assert launch_page.selectbox(key="comms_new_project").value == "p08"

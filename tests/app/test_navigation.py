@@ -1,14 +1,33 @@
 """Every page runs on the seeded demo without an exception and shows real numbers; filters live in the URL."""
 
+import datetime as dt
+
+import pandas as pd
 import pytest
 
-PAGES = ["today", "queues", "workforce", "feedback", "health", "weekly", "comms", "launch", "data", "settings"]
+from core import timeline
+from core.health.metrics import active_users, load_active_days, load_community
+
+PAGES = {"today": "Today", "queues": "Queues", "workforce": "Workforce", "feedback": "Feedback",
+         "health": "Community health", "weekly": "Weekly health", "comms": "Comms studio",
+         "launch": "Launch readiness", "data": "Data", "settings": "Settings"}
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_page_runs_and_has_a_title(app, page):
+@pytest.mark.parametrize(("page", "title"), PAGES.items())
+def test_page_runs_and_has_its_title(app, page, title):
     at = app(None if page == "today" else page)
-    assert at.title, f"{page} has no title"
+    assert [t.value for t in at.title] == [title]
+    assert all(m.value not in ("", "—") for m in at.metric), f"{page} shows a tile without a number"
+
+
+def test_weekly_active_is_one_number_on_today_and_health(app, seeded_engine):
+    day = pd.Timestamp(timeline.data_as_of(seeded_engine)).tz_convert("UTC").tz_localize(None).normalize()
+    days = load_active_days(seeded_engine, start=(day - pd.Timedelta(days=27)).date(), end=day.date())
+    wau = active_users(days, load_community(seeded_engine), day, day).set_index("date").loc[day, "wau"]
+    for page in (None, "health"):
+        at = app(page)
+        assert at.session_state["filters"].end == day.date() == dt.date(2026, 11, 20)
+        assert {m.label: m.value for m in at.metric}["Weekly active"] == f"{wau:,.0f}"
 
 
 def test_filters_are_mirrored_in_the_url(seeded_engine):

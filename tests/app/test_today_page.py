@@ -1,11 +1,36 @@
 """Today: KPI tiles with week-over-week deltas and a ranked attention list from the seeded demo."""
 
+import pandas as pd
 
-def test_today_shows_six_headline_tiles_with_deltas(app):
+from core import overview, timeline
+from core.feedback.metrics import MessageScope
+from core.health.metrics import load_active_days, load_community
+from core.queues.sla import QueueFacts
+
+
+def week_figures_for(engine, f) -> list:
+    """The week's figures core computes for the filters Today ran with (the windows its loaders read)."""
+    now = timeline.data_as_of(engine)
+    start, end = pd.Timestamp(f.start, tz="UTC"), pd.Timestamp(f.end, tz="UTC")
+    status = QueueFacts(engine, now, start=start - pd.Timedelta(days=30), end=end + pd.Timedelta(days=1),
+                        projects=f.projects, regions=f.regions)
+    said = MessageScope(engine, start=min(start, end - pd.Timedelta(days=35)), end=end + pd.Timedelta(days=1),
+                        projects=tuple(f.projects) or None, regions=tuple(f.regions) or None)
+    first_day = min(f.start, f.end - pd.Timedelta(days=7).to_pytimedelta()) - pd.Timedelta(days=27).to_pytimedelta()
+    days = load_active_days(engine, start=first_day, end=f.end, projects=f.projects)
+    return overview.week_figures(status=status, member_days=days, members=load_community(engine, regions=f.regions),
+                                 messages=said, week_end=now)
+
+
+def test_today_shows_the_six_headline_figures_core_computes_with_their_deltas(app, seeded_engine):
     at = app()
-    labels = [m.label for m in at.metric]
-    assert labels == ["Weekly active", "Active rate", "SLA met", "First response", "Open backlog", "Net sentiment"]
-    assert all(m.value not in ("", "—") for m in at.metric)
+    figures = week_figures_for(seeded_engine, at.session_state["filters"])
+    shown = [(m.label, m.value, m.delta) for m in at.metric]
+    assert [label for label, _, _ in shown] == ["Weekly active", "Active rate", "SLA met", "First response",
+                                                "Open backlog", "Net sentiment"]
+    assert shown == [(f.label, f.fmt.format(f.this_week), "" if f.format_delta() == "—" else f.format_delta())
+                     for f in figures]
+    assert all(value not in ("", "—") for _, value, _ in shown)
 
 
 def shown_entries(at) -> list[str]:

@@ -11,11 +11,21 @@ def test_week_from_the_url_is_the_week_shown(app, seeded_engine):
     assert at.query_params["week"] in (previous, [previous])
 
 
-def test_weekly_shows_headline_figures_and_the_written_summary(app):
+def test_weekly_shows_the_figures_and_summary_of_the_report_core_builds(app, seeded_engine):
     at = app("weekly")
+    f = at.session_state["filters"]
+    report = reports.weekly_report_from_db(seeded_engine, at.selectbox(key="weekly_week").value,
+                                           projects=f.projects, regions=f.regions)
     assert [m.label for m in at.metric][:3] == ["Weekly active", "Active rate", "SLA met"]
+    assert [(m.label, m.value, m.delta) for m in at.metric] == [
+        (fig.label, fig.fmt.format(fig.this_week), "" if fig.format_delta() == "—" else fig.format_delta())
+        for fig in report.figures]
     headings = [m.value for m in at.markdown if m.value.startswith("####")]
     assert headings == ["#### Wins", "#### Risks", "#### Where to intervene"]
+    bullets = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("- ")]
+    assert bullets == [f"- {item}" for items in (report.wins, report.risks, report.interventions)
+                       for item in items or ["Nothing notable this week."]]
+    assert report.wins or report.risks or report.interventions
 
 
 def test_publishing_keeps_a_snapshot_that_survives(app, engine, monkeypatch):

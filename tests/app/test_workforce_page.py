@@ -2,7 +2,12 @@
 
 import json
 
+import pandas as pd
 from streamlit.testing.v1 import AppTest
+
+from core import timeline
+from core.queues.sla import load_arrivals
+from core.workforce import capacity
 
 # AppTest does not expose a dataframe's key: each table is recognised by columns only it shows.
 TABLES = {
@@ -75,7 +80,19 @@ def test_the_table_per_vendor_calls_blank_vendors_direct_and_filters_by_text(app
     assert frame(at, "workforce_table")["vendor"].tolist() == ["Brightpath BPO"]
 
 
-def test_capacity_planner_shows_staffing_levels_around_the_plan(app):
+def support_plan_and_peak_levels(engine, aht_seconds: float) -> tuple:
+    """The support queue's week plan and its peak hour's staffing levels, as core computes them with the
+    planner's defaults (90% within 4 h, 30% shrinkage, 85% occupancy cap, the last 4 weeks of arrivals)."""
+    now = timeline.data_as_of(engine)
+    items = load_arrivals(engine, "support", start=now - pd.Timedelta(weeks=4), end=now)
+    plan = capacity.staffing_by_hour_of_week(capacity.arrivals_by_hour_of_week(items, now, weeks=4), aht_seconds,
+                                             0.9, 4 * 3600, shrinkage=0.3, max_occupancy=0.85)
+    peak = plan.loc[plan["scheduled"].idxmax()]
+    return plan, capacity.staffing_levels(peak["arrivals_per_hour"], aht_seconds, 0.9, 4 * 3600,
+                                          agents=max(int(peak["agents"]), 1), shrinkage=0.3, max_occupancy=0.85)
+
+
+def test_capacity_planner_shows_staffing_levels_around_the_plan(app, seeded_engine):
     at = app("workforce", state={"workforce_tab": "Capacity planner"})
     at.selectbox(key="capacity_queue").set_value("support").run()
     assert not at.exception
@@ -83,6 +100,12 @@ def test_capacity_planner_shows_staffing_levels_around_the_plan(app):
     assert labels[4:] == ["Arrivals per week", "Peak reviewers to schedule", "Reviewer-hours per week",
                           "Hours needing nobody"]
     levels = frame(at, "capacity_levels")
+    expected_plan, expected_levels = support_plan_and_peak_levels(seeded_engine, at.number_input(
+        key="capacity_aht_support").value * 60)
+    pd.testing.assert_frame_equal(levels.reset_index(drop=True), expected_levels, check_dtype=False)
+    tiles = {m.label: m.value for m in at.metric}
+    assert tiles["Peak reviewers to schedule"] == f"{int(expected_plan['scheduled'].max()):,}"
+    assert tiles["Hours needing nobody"] == f"{int((expected_plan['agents'] == 0).sum()):,}"
     assert len(levels) >= 4 and levels["agents"].is_monotonic_increasing
     assert levels["meets_target"].any()
     assert any("default 10 minutes" in c.value for c in at.caption)

@@ -70,3 +70,28 @@ def test_an_activity_import_adds_the_project_to_the_members_projects(engine):
     base = audience.load_audience_base(engine)
     assert base.set_index("member_id")["projects"].to_dict() == {"m1": ("p1", "p2")}
     assert audience.select_audience(base, projects=["p1"])["member_id"].tolist() == ["m1"]
+
+
+def test_a_saved_segment_is_called_by_its_name_and_chosen_by_its_id():
+    segments = pd.DataFrame({"id": [4, 5], "name": ["Latin America", "Two people"],
+                             "filters": [{"regions": ["Latin America"]}, {}], "member_ids": [[], ["c", "d"]]})
+    saved = audience.saved_audience(BASE, segments, 4)
+    assert (saved.members["member_id"].tolist(), saved.label, saved.spec) == (["a", "b"], "Latin America",
+                                                                              {"segment_id": 4})
+    assert audience.saved_audience(BASE, segments, 5).members["member_id"].tolist() == ["c", "d"]
+    assert audience.segment_summary(segments.iloc[1]) == "a list of 2 taskers"
+    assert audience.segment_summary(segments.iloc[0]) == "active taskers · region Latin America"
+
+
+def test_empty_filters_are_dropped_and_the_rest_described():
+    chosen = audience.filtered_audience(BASE, {"languages": ["pt"], "vendors": [], "statuses": ["active"],
+                                               "projects": ("p03",)}, {"p03": "Cedar"})
+    assert chosen.members["member_id"].tolist() == ["a"]
+    assert chosen.label == "active taskers · language pt · worked on Cedar"
+    assert chosen.spec == {"filters": {"languages": ["pt"], "statuses": ["active"], "projects": ["p03"]},
+                           "label": "active taskers · language pt · worked on Cedar"}
+
+
+def test_a_handed_over_list_keeps_only_known_taskers():
+    chosen = audience.handed_over_audience(BASE, ["a", "zz"], "from the alert")
+    assert chosen.spec == {"member_ids": ["a"], "label": "from the alert"}

@@ -64,3 +64,8 @@ def test_segment_members_use_the_list_or_the_filters_and_second_language_share()
     assert audience.second_language_share(base) == 1 / 3
     assert audience.describe_filters({"languages": ["es"], "projects": ["p1"]}, {"p1": "Atlas"}) == \
         "active taskers · language es · worked on Atlas"
+
+
+def test_a_draft_offers_its_own_languages_english_first_then_the_audiences_others():
+    versions = {"pt": object(), "en": object()}
+    assert context.language_choices(versions, ["es", "en", "unknown", "pt", "hi"]) == ["en", "pt", "es", "hi"]

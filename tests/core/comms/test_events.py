@@ -61,3 +61,11 @@ def test_adding_an_event_needs_a_title_and_a_role(engine):
         events.add_event(engine, title=" ", starts_at=NOW, duration_minutes=30, actor="p", role="specialist")
     with pytest.raises(NotAllowed):
         events.add_event(engine, title="x", starts_at=NOW, duration_minutes=30, actor="s", role="viewer")
+
+
+def test_upcoming_events_come_soonest_first_and_past_ones_as_listed():
+    listed = pd.DataFrame({"event_id": ["e3", "e2", "e1", "e0"], "when": ["upcoming", "upcoming", "past", "past"],
+                           "starts_at": pd.to_datetime(["2026-12-09", "2026-12-01", "2026-11-10", "2026-11-01"],
+                                                       utc=True)})
+    upcoming, past = events.upcoming_and_past(listed)
+    assert (upcoming["event_id"].tolist(), past["event_id"].tolist()) == (["e2", "e3"], ["e1", "e0"])

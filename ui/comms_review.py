@@ -1,0 +1,120 @@
+"""Comms studio, Review tab: the workflow steps for one's role, comments, versions with a diff, the history."""
+
+import datetime as dt
+
+import pandas as pd
+import streamlit as st
+
+from core.comms import checks, context, timezones, workflow
+from core.comms.audience import AudienceChoice
+from core.comms.workflow import DraftView
+from core.errors import CrowdPulseError
+from ui import comms, widgets
+
+REVISION_COLUMNS = {"created_at": st.column_config.DatetimeColumn("Saved", format="D MMM HH:mm"),
+                    "base_version": st.column_config.NumberColumn("Based on version"),
+                    "applied": st.column_config.CheckboxColumn(
+                        "Applied", help="Unticked: an edit that lost a save race, kept so nothing is lost.")}
+
+
+def review_tab(studio: comms.Studio, draft: DraftView, choice: AudienceChoice) -> None:
+    """The next workflow step, then comments, versions and the history of the draft."""
+    st.caption(f"You act as **{studio.actor}** ({studio.role}). Specialists write and send for review; managers and "
+               "admins approve. Sending is an export from Preview, then “Mark as sent”.")
+    workflow_steps(studio, draft, choice)
+    st.subheader("Comments")
+    comments(studio, draft)
+    st.subheader("Versions")
+    revs = comms.revisions(draft.id)
+    widgets.table(revs[["number", "language", "subject", "author", "created_at", "applied", "base_version"]],
+                  key="comms_revisions", filename=f"draft-{draft.id}-revisions", column_config=REVISION_COLUMNS)
+    if len(revs) > 1:
+        revision_diff(revs)
+    st.subheader("History")
+    widgets.table(comms.history(draft.id)[["at", "actor", "action", "detail"]], key="comms_history",
+                  filename=f"draft-{draft.id}-history",
+                  column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM HH:mm:ss")})
+
+
+def workflow_steps(studio: comms.Studio, draft: DraftView, choice: AudienceChoice) -> None:
+    """The buttons the draft's status allows: submit, approve or request changes, schedule, mark as sent."""
+    expected = studio.bases[draft.id]
+
+    def move(step, **kwargs) -> None:
+        """Run a workflow step and reload, or show why it was refused."""
+        try:
+            studio.bases[draft.id] = step(studio.engine, draft.id, expected_version=expected, actor=studio.actor,
+                                          role=studio.role, **kwargs)
+            st.rerun(scope="app")
+        except CrowdPulseError as exc:
+            comms.show_error(exc)
+
+    can_approve = workflow.role_allows(studio.role, "manager")
+    if draft.status == "draft":
+        if st.button("Send for review", key="comms_submit", type="primary", icon=":material/send:"):
+            move(workflow.submit_for_review)
+    elif draft.status == "in_review":
+        note = st.text_input("Note (what to change, or why it is fine)", key="comms_review_note")
+        a1, a2 = st.columns(2)
+        if a1.button("Approve", key="comms_approve", type="primary", icon=":material/verified:",
+                     disabled=not can_approve, help=None if can_approve else "Only managers and admins approve messages."):
+            move(workflow.approve, note=note or None)
+        if a2.button("Request changes", key="comms_request_changes", icon=":material/undo:"):
+            move(workflow.request_changes, note=note or "changes requested")
+    elif draft.status in ("approved", "scheduled"):
+        send_planner(studio, draft, choice, move)
+    else:
+        st.success("Sent. The text and audience are final; the history below shows who did what.")
+
+
+# Choosing a send time only changes this panel: it reruns on its own; a step taken here reruns the page.
+@st.fragment
+def send_planner(studio: comms.Studio, draft: DraftView, choice: AudienceChoice, move) -> None:
+    """When to send, shown in the readers' zones, with schedule, unschedule and mark-as-sent."""
+    s1, s2, s3 = st.columns(3)
+    send_day = s1.date_input("Send on", value=(studio.now + pd.Timedelta(days=1)).date(), key="comms_send_day")
+    send_time = s2.time_input("at", value=dt.time(9, 0), key="comms_send_time")
+    send_zone = s3.selectbox("time zone", ["UTC"] + sorted(choice.members["timezone"].dropna().unique()),
+                             key="comms_send_zone")
+    send_at = timezones.to_utc(send_day, send_time, send_zone)
+    st.caption(f"= {timezones.format_utc(send_at)}. The most common reader zones: "
+               + "; ".join(timezones.zone_lines(send_at, context.zone_mix(choice.members), limit=4)[:4]))
+    b1, b2, b3 = st.columns(3)
+    if draft.status == "approved" and b1.button("Schedule", key="comms_schedule", icon=":material/schedule_send:"):
+        move(workflow.schedule, scheduled_at=send_at)
+    if draft.status == "scheduled":
+        b1.info(f"Scheduled for {timezones.format_utc(draft.scheduled_at)}.")
+        if b3.button("Unschedule", key="comms_unschedule"):
+            move(workflow.transition, to="approved")
+    if b2.button("Mark as sent", key="comms_mark_sent", icon=":material/done_all:"):
+        move(workflow.mark_sent)
+
+
+def comments(studio: comms.Studio, draft: DraftView) -> None:
+    """The comments so far and a box to add one."""
+    for row in workflow.comment_rows(comms.history(draft.id)).itertuples():
+        with st.chat_message("user", avatar=":material/chat:"):
+            st.markdown(f"**{checks.escape_markdown(row.actor)}** · {row.at:%d %b %H:%M} UTC · version "
+                        f"{row.version}  \n{checks.escape_markdown(row.text)}")
+    comment = st.text_area("Add a comment", key="comms_comment", height=80)
+    if st.button("Comment", key="comms_add_comment", icon=":material/add_comment:"):
+        try:
+            workflow.add_comment(studio.engine, draft.id, text=comment, actor=studio.actor, role=studio.role)
+            st.rerun()
+        except CrowdPulseError as exc:
+            comms.show_error(exc)
+
+
+# Comparing two revisions only changes the diff below: it reruns on its own.
+@st.fragment
+def revision_diff(revs: pd.DataFrame) -> None:
+    """Two revisions picked side by side, and the difference between them."""
+    numbers = revs["number"].tolist()
+    d1, d2 = st.columns(2)
+    older = d1.selectbox("Compare revision", numbers, index=1, key="comms_diff_from")
+    newer = d2.selectbox("with", numbers, index=0, key="comms_diff_to")
+    by_number = revs.set_index("number")
+    a, b = by_number.loc[older], by_number.loc[newer]
+    st.code(workflow.revision_diff(a["subject"], a["body"], b["subject"], b["body"],
+                                   old_label=f"revision {older}", new_label=f"revision {newer}")
+            or "(no difference)", language="diff")
