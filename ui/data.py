@@ -289,8 +289,8 @@ def fatigue(filters, as_of=None) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _messages(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
-    return feedback.load_message_scores(message_scope_for(start, end, projects, regions))
+    from core.feedback.messages import load_message_scores
+    return load_message_scores(message_scope_for(start, end, projects, regions))
 
 
 def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
@@ -305,8 +305,8 @@ def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 def message_scope_for(start, end, projects, regions):
     """The roll-up scope of the messages created from day `start` through day `end`."""
-    from core.feedback import metrics as feedback
-    return feedback.MessageScope(engine(), start=pd.Timestamp(start, tz="UTC"),
+    from core.feedback.messages import MessageScope
+    return MessageScope(engine(), start=pd.Timestamp(start, tz="UTC"),
                                  end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
                                  projects=tuple(projects) if projects else None,
                                  regions=tuple(regions) if regions else None)
@@ -320,9 +320,9 @@ def message_scope(filters, *, days_before: int = 0):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _sentiment_trend(data_version: int, start, end, projects, regions, freq: str) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+    from core.feedback.voice import sentiment_trend
     scope = message_scope_for(start, end, projects, regions)
-    return feedback.sentiment_trend(scope, freq=freq) if scope.count() else None
+    return sentiment_trend(scope, freq=freq) if scope.count() else None
 
 
 def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:
@@ -332,8 +332,8 @@ def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _responses(data_version: int) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
-    return feedback.load_responses(engine())
+    from core.feedback.read import load_responses
+    return load_responses(engine())
 
 
 def responses(filters) -> pd.DataFrame:
@@ -344,8 +344,8 @@ def responses(filters) -> pd.DataFrame:
 
 def response_scope(filters):
     """The responses of `responses(filters)` as a scope the survey metrics count in SQL (no rows read)."""
-    from core.feedback import metrics as feedback
-    return feedback.ResponseScope(engine(), regions=tuple(filters.regions) if filters.regions else None)
+    from core.feedback.surveys import ResponseScope
+    return ResponseScope(engine(), regions=tuple(filters.regions) if filters.regions else None)
 
 
 # A Series (not a dict) held as a resource: mapping through it reuses its index's hash table,

@@ -93,8 +93,8 @@ def adopted() -> list[dict]:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _surveys(data_version: int) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
-    return feedback.load_surveys(data.engine())
+    from core.feedback.read import load_surveys
+    return load_surveys(data.engine())
 
 
 def surveys() -> pd.DataFrame:
@@ -116,25 +116,26 @@ def people() -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _overview(data_version: int, start, end, projects, regions, now) -> dict:
-    from core.feedback import metrics as feedback
+    from core.feedback.surveys import survey_scorecard
+    from core.feedback.voice import (sentiment_by_week, sentiment_summary, theme_scorecard, theme_segments,
+                                     theme_sentiment_mix, theme_trend, with_theme_names)
     messages, responses = _frames(data_version, start, end, projects, regions)
     labels, owners = theme_names()
     weeks = _weeks(start, now)
-    trend = feedback.theme_trend(messages, now, weeks=weeks)
-    scorecard = feedback.with_theme_names(feedback.theme_scorecard(messages, responses, now, weeks=weeks, trend=trend),
-                                          labels, owners)
-    waves = feedback.survey_scorecard(responses, surveys())
+    trend = theme_trend(messages, now, weeks=weeks)
+    scorecard = with_theme_names(theme_scorecard(messages, responses, now, weeks=weeks, trend=trend), labels, owners)
+    waves = survey_scorecard(responses, surveys())
     unscored = messages.unscored_languages()
     return {
         "messages": messages.count(),
         "new_messages": messages.new_count(),
-        "summary": feedback.sentiment_summary(messages).iloc[0].to_dict(),
-        "trend": feedback.sentiment_by_week(messages, now, weeks=weeks),
-        "by_channel": feedback.sentiment_summary(messages, by="channel"),
+        "summary": sentiment_summary(messages).iloc[0].to_dict(),
+        "trend": sentiment_by_week(messages, now, weeks=weeks),
+        "by_channel": sentiment_summary(messages, by="channel"),
         "scorecard": scorecard,
-        "mix": feedback.with_theme_names(feedback.theme_sentiment_mix(messages), labels, owners),
-        "theme_trend": feedback.with_theme_names(trend, labels, owners),
-        "segments": feedback.theme_segments(messages, ["region", "project_id", "channel"]),
+        "mix": with_theme_names(theme_sentiment_mix(messages), labels, owners),
+        "theme_trend": with_theme_names(trend, labels, owners),
+        "segments": theme_segments(messages, ["region", "project_id", "channel"]),
         "waves": waves[waves["responses"] > 0].reset_index(drop=True),
         "unscored": unscored,
     }
@@ -147,14 +148,14 @@ def overview(f: Filters) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _theme_detail(data_version: int, start, end, projects, regions, theme: str) -> dict:
-    from core.feedback import metrics as feedback
+    from core.feedback.sentiment import sentiment_labels
     messages, _ = _frames(data_version, start, end, projects, regions)
     table = data.with_project_names(messages.theme_messages(theme, LIST_ROWS))
     return {
         "count": messages.theme_count(theme),
         "unhappy_authors": messages.unhappy_authors(theme),
         "all_quotes": messages.quotes(theme),
-        "table": table.assign(label=feedback.sentiment_labels(table))[
+        "table": table.assign(label=sentiment_labels(table))[
             ["created_at", "channel", "project", "region", "label", "sentiment", "text"]],
     }
 
@@ -182,23 +183,24 @@ def discovered(f: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _population(data_version: int, by: str) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+    from core.feedback.read import load_survey_population
+    from core.feedback.surveys import with_main_project
     if by != "project_id":  # counted per value in SQL
-        return feedback.load_survey_population(data.engine(), by=by)
-    return feedback.with_main_project(feedback.load_survey_population(data.engine()), _main_projects(data_version))
+        return load_survey_population(data.engine(), by=by)
+    return with_main_project(load_survey_population(data.engine()), _main_projects(data_version))
 
 
 @st.cache_data(show_spinner="Finding each tasker's main project…", max_entries=2)
 def _main_projects(data_version: int) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
-    return feedback.load_main_projects(data.engine())
+    from core.feedback.read import load_main_projects
+    return load_main_projects(data.engine())
 
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _segment_choices(data_version: int, start, end, projects, regions) -> list[str]:
-    from core.feedback import metrics as feedback
+    from core.feedback.surveys import survey_segment_columns
     _, responses = _frames(data_version, start, end, projects, regions)
-    return feedback.survey_segment_columns(pd.DataFrame(columns=responses.columns()).assign(project_id=None))
+    return survey_segment_columns(pd.DataFrame(columns=responses.columns()).assign(project_id=None))
 
 
 def segment_choices(f: Filters) -> list[str]:
@@ -208,13 +210,13 @@ def segment_choices(f: Filters) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _survey_segments(data_version: int, start, end, projects, regions, by: str) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+    from core.feedback.surveys import ResponseScope, survey_scorecard, with_main_project
     _, responses = _frames(data_version, start, end, projects, regions)
-    if by not in feedback.ResponseScope.SEGMENTS:  # only the rows know imported attributes and main projects
+    if by not in ResponseScope.SEGMENTS:  # only the rows know imported attributes and main projects
         responses = data.responses(_filters(start, end, projects, regions))
     if by == "project_id":
-        responses = feedback.with_main_project(responses, _main_projects(data_version))
-    return feedback.survey_scorecard(responses, surveys(), by=by, population=_population(data_version, by))
+        responses = with_main_project(responses, _main_projects(data_version))
+    return survey_scorecard(responses, surveys(), by=by, population=_population(data_version, by))
 
 
 def survey_segments(f: Filters, by: str) -> pd.DataFrame:
@@ -224,10 +226,11 @@ def survey_segments(f: Filters, by: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _theme_nps(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+    from core.feedback.surveys import theme_nps_impact
+    from core.feedback.voice import with_theme_names
     labels, owners = theme_names()
-    impact = feedback.theme_nps_impact(_frames(data_version, start, end, projects, regions)[1])
-    return feedback.with_theme_names(impact, labels, owners)
+    impact = theme_nps_impact(_frames(data_version, start, end, projects, regions)[1])
+    return with_theme_names(impact, labels, owners)
 
 
 def theme_nps(f: Filters) -> pd.DataFrame:
@@ -237,9 +240,9 @@ def theme_nps(f: Filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _comments(data_version: int, start, end, projects, regions, survey_id: str) -> pd.DataFrame:
-    from core.feedback import metrics as feedback
+    from core.feedback.surveys import survey_comments
     _, answers = _frames(data_version, start, end, projects, regions)
-    return feedback.survey_comments(answers, survey_id, limit=LIST_ROWS)
+    return survey_comments(answers, survey_id, limit=LIST_ROWS)
 
 
 def comments(f: Filters, survey_id: str) -> pd.DataFrame:
@@ -253,11 +256,10 @@ def comments(f: Filters, survey_id: str) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _inbox(data_version: int, start, end, projects, regions, statuses, themes, sentiments, channels,
            inbox_projects) -> tuple[pd.DataFrame, int]:
-    from core.feedback import metrics as feedback
+    from core.feedback.inbox import inbox_from
     messages, _ = _frames(data_version, start, end, projects, regions)
-    rows, total = feedback.inbox_from(messages, statuses=statuses, themes=themes, sentiments=sentiments,
-                                      channels=channels, projects=inbox_projects, limit=LIST_ROWS,
-                                      labels=theme_names()[0])
+    rows, total = inbox_from(messages, statuses=statuses, themes=themes, sentiments=sentiments, channels=channels,
+                             projects=inbox_projects, limit=LIST_ROWS, labels=theme_names()[0])
     return data.with_project_names(rows), total
 
 
@@ -344,7 +346,6 @@ def triage_form(selected: pd.DataFrame) -> None:
     """Assign, set the status of, or link to a queue item the selected inbox messages."""
     from core.feedback import triage as feedback_actions
     from core.errors import CrowdPulseError
-    from core.feedback import metrics as feedback
     versions = dict(zip(selected["feedback_id"], selected["version"].astype(int)))
     plural = "s" if len(versions) > 1 else ""
     editable = may_edit()
@@ -352,7 +353,7 @@ def triage_form(selected: pd.DataFrame) -> None:
         st.markdown(f"**Triage {len(versions):,} selected message{plural}**")
         who, what, link_to = st.columns(3)
         assignee = who.selectbox("Assign to", [KEEP, NOBODY, *people()], key="feedback_triage_assignee")
-        status = what.selectbox("Status", [KEEP, *feedback.TRIAGE_STATUSES], key="feedback_triage_status")
+        status = what.selectbox("Status", [KEEP, *feedback_actions.TRIAGE_STATUSES], key="feedback_triage_status")
         link = link_to.text_input("Link to queue item", key="feedback_triage_link", placeholder="e.g. q0012345",
                                   help="The id of a review, escalation, staging or support item on the Queues page.")
         submitted = st.form_submit_button("Save", icon=":material/save:", disabled=not editable)

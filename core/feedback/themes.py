@@ -471,3 +471,12 @@ def _as_float(value: Any) -> float:
         return float(value) if value is not None else math.nan
     except (TypeError, ValueError):
         return math.nan
+
+
+def effective_themes(frame: pd.DataFrame) -> pd.Series:
+    """The themes a human set where they did (even an empty list), else the computed ones."""
+    computed = frame["themes"] if "themes" in frame else pd.Series([[]] * len(frame), index=frame.index)
+    if "themes_override" not in frame:
+        return computed
+    override = frame["themes_override"]
+    return override.where(override.notna(), computed)
