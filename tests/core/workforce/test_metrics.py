@@ -6,7 +6,7 @@ import pytest
 
 from core import demo, models, timeline
 from core.db import session_scope
-from core.feedback.metrics import load_feedback
+from core.feedback.read import load_feedback
 from core.workforce.metrics import (
     affected_members,
     confusion_alerts,
