@@ -296,7 +296,7 @@ def _messages(data_version: int, start, end, projects, regions) -> pd.DataFrame:
 def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
     """Channel messages in the filtered range (reaching `days_before` further back), staff excluded.
 
-    Without text or themes (see `core.feedback.metrics.load_message_scores`): for per-message
+    Without text or themes (see `core.feedback.messages.load_message_scores`): for per-message
     sentiment; theme and text views read `message_scope` instead.
     """
     start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
