@@ -23,20 +23,13 @@ def load_feedback(
         select(
             *loader_columns(message, without=["language", *THEME_COLUMNS]),
             *raw_theme_columns(message),
-            func.coalesce(message.c.language, member.c.language).label("language"),
-            member.c.country,
-            member.c.region,
-            *_member_segments(member),
+            *_author_columns(message, member),
         )
         .select_from(message.outerjoin(member, message.c.member_id == member.c.member_id))
         .order_by(message.c.created_at, message.c.feedback_id)
     )
     if not include_staff:
-        statement = statement.where(
-            not_(message.c.author_is_staff),
-            not_(func.coalesce(member.c.is_staff, false())),
-            not_(func.coalesce(member.c.is_bot, false())),
-        )
+        statement = statement.where(not_(message.c.author_is_staff), *_by_taskers(member))
     if start is not None:
         statement = statement.where(message.c.created_at >= as_timestamp(start).to_pydatetime())
     if end is not None:
@@ -79,6 +72,17 @@ def parse_theme_lists(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _author_columns(table, member) -> list:
+    # The row's language (the author's when blank), then the author's country, region and segments.
+    return [func.coalesce(table.c.language, member.c.language).label("language"), member.c.country,
+            member.c.region, *_member_segments(member)]
+
+
+def _by_taskers(member) -> list:
+    # Staff and bots are left out; a row without a known author stays.
+    return [not_(func.coalesce(member.c.is_staff, false())), not_(func.coalesce(member.c.is_bot, false()))]
+
+
 def _member_segments(member) -> list:
     # Read in SQL: parsing 300k JSON attribute documents in Python costs about a second.
     return [member.c.vendor, member.c.attributes["tenure_band"].as_string().label("tenure_band")]
@@ -94,18 +98,13 @@ def load_responses(engine: Engine, *, survey_id=None, include_staff: bool = Fals
                                                *([] if with_comments else ["comment"])]),
             *raw_theme_columns(response),
             type_coerce(response.c.attributes, String).label("attributes"),
-            func.coalesce(response.c.language, member.c.language).label("language"),
-            member.c.country,
-            member.c.region,
-            *_member_segments(member),
+            *_author_columns(response, member),
         )
         .select_from(response.outerjoin(member, response.c.member_id == member.c.member_id))
         .order_by(response.c.submitted_at, response.c.response_id)
     )
     if not include_staff:
-        statement = statement.where(
-            not_(func.coalesce(member.c.is_staff, false())), not_(func.coalesce(member.c.is_bot, false()))
-        )
+        statement = statement.where(*_by_taskers(member))
     if survey_id is not None:
         statement = statement.where(response.c.survey_id == survey_id)
     frame = parse_theme_lists(read_frame(engine, statement, timestamps=("submitted_at",)))

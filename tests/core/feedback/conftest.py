@@ -69,17 +69,23 @@ def _with_rollup(engine):
     return engine
 
 
+def _store(engine, frame: pd.DataFrame, *, model, fields: tuple, parents: list, kinds: tuple):
+    """Save the rows as `model`s with their authors and `parents`, in place of every stored row of `kinds`."""
+    members, authors = _authors(frame)
+    rows = [model(member_id=author, **{f: _value(row[f]) for f in fields if f in row})
+            for author, (_, row) in zip(authors, frame.iterrows())]
+    _replace(engine, kinds, [*members, *parents, *rows])
+    return _with_rollup(engine)
+
+
 @pytest.fixture
 def scope_of(engine):
     """Store message rows (the `feedback(...)` factory's) in place of those stored before, as a `MessageScope`."""
 
     def store(frame: pd.DataFrame) -> MessageScope:
-        members, authors = _authors(frame)
         projects = [models.Project(project_id=p, name=p) for p in frame["project_id"].dropna().unique()]
-        messages = [models.Feedback(member_id=author, **{f: _value(row[f]) for f in MESSAGE_FIELDS if f in row})
-                    for author, (_, row) in zip(authors, frame.iterrows())]
-        _replace(engine, (models.Feedback,), [*members, *projects, *messages])
-        return MessageScope(_with_rollup(engine))
+        return MessageScope(_store(engine, frame, model=models.Feedback, fields=MESSAGE_FIELDS, parents=projects,
+                                   kinds=(models.Feedback,)))
 
     return store
 
@@ -89,11 +95,8 @@ def responses_of(engine):
     """Store answer rows (the `responses(...)` factory's) in place of those stored before, as a `ResponseScope`."""
 
     def store(frame: pd.DataFrame) -> ResponseScope:
-        members, authors = _authors(frame)
         waves = [models.Survey(survey_id=s, title=s) for s in frame["survey_id"].dropna().unique()]
-        answers = [models.SurveyResponse(member_id=author, **{f: _value(row[f]) for f in ANSWER_FIELDS if f in row})
-                   for author, (_, row) in zip(authors, frame.iterrows())]
-        _replace(engine, (models.SurveyResponse, models.Survey), [*members, *waves, *answers])
-        return ResponseScope(_with_rollup(engine))
+        return ResponseScope(_store(engine, frame, model=models.SurveyResponse, fields=ANSWER_FIELDS, parents=waves,
+                                    kinds=(models.SurveyResponse, models.Survey)))
 
     return store
