@@ -1,18 +1,14 @@
-import datetime as dt
-import math
+"""Sentiment and theme metrics of channel messages, read through the roll-up scope, on hand-counted rows."""
 
 import pandas as pd
 import pytest
 
 from core import models
-from core.frames import as_utc
 from core.feedback.inbox import inbox, inbox_from
 from core.feedback.messages import MessageScope
-from core.feedback.read import (load_feedback, load_main_projects, load_responses, load_survey_population,
-                                load_surveys)
-from core.feedback.sentiment import effective_sentiment, sentiment_labels
-from core.feedback.surveys import (ResponseScope, csat, nps, survey_scorecard, survey_segment_columns,
-                                   theme_nps_impact, with_main_project)
+from core.feedback.read import load_feedback, load_responses, load_survey_population, load_surveys
+from core.feedback.sentiment import effective_sentiment
+from core.feedback.surveys import ResponseScope, survey_scorecard, theme_nps_impact
 from core.feedback.voice import (growing_negative_themes, impact_weight, sentiment_by_week, sentiment_summary,
                                  sentiment_trend, theme_scorecard, theme_segments, theme_sentiment_drops,
                                  theme_sentiment_mix, theme_summary, theme_trend)
@@ -59,45 +55,6 @@ def test_sentiment_trend_groups_by_iso_week_starting_monday(messages, scope_of):
     assert result["count"].tolist() == [2, 3]
 
 
-@pytest.fixture
-def answers():
-    """Nine NPS answers across two surveys plus a blank one."""
-    return responses(
-        *(make_response(survey_id="s1", score=score) for score in (10, 9, 8, 7, 6)),
-        *(make_response(survey_id="s2", score=score) for score in (0, 10, 3, 9, None)),
-    )
-
-
-def test_nps_is_promoters_minus_detractors_with_a_95_percent_margin(answers):
-    result = nps(answers).iloc[0]
-    assert (result["promoters"], result["passives"], result["detractors"], result["responses"]) == (4, 2, 3, 9)
-    assert result["nps"] == pytest.approx(100 / 9)
-    # p = 4/9, d = 3/9: variance term p + d − (p − d)² = 62/81, over n = 9.
-    assert result["margin_of_error"] == pytest.approx(1.96 * 100 * math.sqrt(62 / 729))
-    assert result["margin_of_error"] == pytest.approx(57.16, abs=0.01)
-
-
-def test_nps_by_survey(answers):
-    result = nps(answers, by="survey_id")
-    assert result[["survey_id", "nps", "promoters", "passives", "detractors", "responses"]].values.tolist() == [
-        ["s1", pytest.approx(20.0), 2, 2, 1, 5],
-        ["s2", pytest.approx(0.0), 2, 0, 2, 4],
-    ]
-    assert result["margin_of_error"].tolist()[0] == pytest.approx(1.96 * 100 * math.sqrt(0.56 / 5))
-
-
-def test_nps_without_answers_is_nan_with_zero_responses():
-    result = nps(responses(make_response(score=None))).iloc[0]
-    assert result["responses"] == 0 and math.isnan(result["nps"]) and math.isnan(result["margin_of_error"])
-
-
-def test_csat_is_the_share_of_four_and_five_among_valid_ratings():
-    ratings = responses(*(make_response(score=None, csat=rating) for rating in (5, 4, 3, 2, 1, None, 4, 0, 6)))
-    result = csat(ratings).iloc[0]
-    assert (result["csat"], result["responses"]) == (0.5, 6)
-    assert result["margin_of_error"] == pytest.approx(1.96 * math.sqrt(0.25 / 6))
-
-
 def test_theme_summary_uses_overrides_and_counts_a_theme_once_per_message(scope_of):
     messages = feedback(
         make_feedback(themes=["pay", "tooling"], sentiment=-0.5),
@@ -115,57 +72,6 @@ def test_theme_summary_uses_overrides_and_counts_a_theme_once_per_message(scope_
     assert result["negative_share"].tolist() == pytest.approx([0.5, 1.0, 1.0])
 
 
-def test_theme_nps_impact_is_overall_nps_minus_the_theme_nps(responses_of):
-    answers = responses(
-        make_response(score=10, themes=["speed"]),
-        make_response(score=9, themes=[]),
-        make_response(score=3, themes=["pay", "speed"]),
-        make_response(score=5, themes=["pay"]),
-        make_response(score=8, themes=[]),
-        make_response(score=None, themes=["pay"]),
-    )
-    result = theme_nps_impact(responses_of(answers))
-    assert result.values.tolist() == [["pay", 2, -100.0, 100.0], ["speed", 2, 0.0, 0.0]]
-
-
-def test_loaders_leave_out_staff_and_fill_language_from_the_member(engine):
-    at = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-    stored(
-        engine,
-        models.Member(member_id="m1", region="LATAM", country="BR", language="pt"),
-        models.Member(member_id="staff", is_staff=True),
-        models.Project(project_id="p1", name="One"),
-        models.Feedback(feedback_id="f1", channel="slack", member_id="m1", project_id="p1", created_at=at,
-                        text="pagamento atrasado", sentiment=-0.6, themes=["pay"]),
-        models.Feedback(feedback_id="f2", channel="discord", created_at=at + dt.timedelta(days=1), text="nice",
-                        sentiment=0.4, sentiment_override=0.1, themes_override=["tooling"], language="en"),
-        models.Feedback(feedback_id="f3", channel="slack", created_at=at, text="announcement", author_is_staff=True),
-        models.Feedback(feedback_id="f4", channel="slack", member_id="staff", created_at=at, text="reply"),
-        models.Survey(survey_id="s1", title="Pulse"),
-        models.SurveyResponse(response_id="r1", survey_id="s1", member_id="m1", submitted_at=at, score=9),
-        models.SurveyResponse(response_id="r2", survey_id="s1", member_id="staff", submitted_at=at, score=10),
-        models.SurveyResponse(response_id="r3", survey_id="s1", submitted_at=at, csat=4),
-    )
-    messages = load_feedback(engine)
-    assert messages["feedback_id"].tolist() == ["f1", "f2"]
-    assert messages["language"].tolist() == ["pt", "en"]
-    assert messages["region"].tolist()[0] == "LATAM"
-    assert str(messages["created_at"].dtype) == "datetime64[us, UTC]"
-    assert messages["themes"].tolist() == [["pay"], []]
-    assert messages["themes_override"].tolist()[0] is None
-    assert effective_sentiment(messages).tolist() == [-0.6, 0.1]
-    assert load_feedback(engine, include_staff=True)["feedback_id"].tolist() == ["f1", "f3", "f4", "f2"]
-    assert load_feedback(engine, channels=["discord"])["feedback_id"].tolist() == ["f2"]
-    assert load_feedback(engine, start=utc("2026-11-03 00:00"))["feedback_id"].tolist() == ["f2"]
-    assert load_feedback(engine, end=utc("2026-11-03 00:00"), projects=["p1"])["feedback_id"].tolist() == ["f1"]
-
-    answers = load_responses(engine, survey_id="s1")
-    assert answers["response_id"].tolist() == ["r1", "r3"]
-    assert str(answers["score"].dtype) == "Int64" and pd.isna(answers["score"].tolist()[1])
-    assert answers["language"].tolist()[0] == "pt"
-    assert nps(answers)["nps"].tolist() == [100.0] and csat(answers)["csat"].tolist() == [1.0]
-
-
 def test_theme_sentiment_drops_list_themes_whose_net_sentiment_fell(scope_of):
     messages = feedback(
         make_feedback(created_at="2026-11-10 09:00", themes=["pay"], sentiment=0.5),
@@ -176,106 +82,6 @@ def test_theme_sentiment_drops_list_themes_whose_net_sentiment_fell(scope_of):
     )
     drops = theme_sentiment_drops(scope_of(messages), utc("2026-11-30 12:00"), min_recent=2)
     assert drops.values.tolist() == [["pay", 100.0, 0.0, -100.0, 2]]
-
-
-# --- loaders: segments ---------------------------------------------------------------------------
-
-
-def test_loaders_bring_vendor_tenure_band_and_imported_attributes(engine):
-    at = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-    stored(
-        engine,
-        models.Member(member_id="m1", region="Africa", vendor="Lumen Agency", attributes={"tenure_band": "new"},
-                      activated_at=at),
-        models.Member(member_id="m2", region="Europe", attributes={}, activated_at=at),
-        models.Member(member_id="m3", region="Europe"),  # never activated: not in a survey's audience
-        models.Member(member_id="staff", is_staff=True, activated_at=at),
-        models.Project(project_id="p1", name="One"),
-        models.Project(project_id="p2", name="Two"),
-        models.Activity(member_id="m1", project_id="p1", day=dt.date(2026, 11, 1), tasks_submitted=3),
-        models.Activity(member_id="m1", project_id="p2", day=dt.date(2026, 11, 1), tasks_submitted=9),
-        models.Activity(member_id="m2", project_id="p1", day=dt.date(2026, 11, 1), tasks_submitted=1),
-        models.Feedback(feedback_id="f1", channel="slack", member_id="m1", created_at=at, text="hi"),
-        models.Feedback(feedback_id="f2", channel="slack", member_id="m2", created_at=at, text="hi"),
-        models.Survey(survey_id="s2", title="Later", sent_at=at, audience_size=40),
-        models.Survey(survey_id="s1", title="Earlier", sent_at=at - dt.timedelta(days=30)),
-        models.SurveyResponse(response_id="r1", survey_id="s1", member_id="m1", submitted_at=at, score=9,
-                              attributes={"team": "night", "region": "ignored: the member's region wins"}),
-        models.SurveyResponse(response_id="r2", survey_id="s2", member_id="m2", submitted_at=at, score=3),
-    )
-    messages = load_feedback(engine)
-    assert messages["vendor"].tolist() == ["Lumen Agency", "direct"]  # a blank vendor is a direct tasker
-    assert messages["tenure_band"].tolist()[0] == "new" and pd.isna(messages["tenure_band"].tolist()[1])
-    answers = load_responses(engine)
-    assert answers["team"].tolist()[0] == "night" and pd.isna(answers["team"].tolist()[1])
-    assert answers["region"].tolist() == ["Africa", "Europe"]
-    assert answers["version"].tolist() == [1, 1] and answers["themes_override"].tolist() == [None, None]
-    assert survey_segment_columns(answers) == ["region", "country", "language", "vendor", "tenure_band", "team"]
-    assert load_surveys(engine)[["survey_id", "audience_size"]].astype(object).values.tolist() == [
-        ["s1", pd.NA], ["s2", 40.0]]
-    population = load_survey_population(engine)
-    assert population["member_id"].tolist() == ["m1", "m2"]
-    assert population["tenure_band"].tolist()[0] == "new" and pd.isna(population["tenure_band"].tolist()[1])
-    main = load_main_projects(engine)
-    assert main.values.tolist() == [["m1", "p2"], ["m2", "p1"]]
-    assert with_main_project(answers, main)["project_id"].tolist() == ["p2", "p1"]
-
-
-# --- surveys --------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def waves():
-    """Two waves: s1 (audience 10) and s2 (audience 4), oldest first by sent_at."""
-    return pd.DataFrame({
-        "survey_id": ["s2", "s1"], "title": ["November", "October"],
-        "sent_at": as_utc(["2026-11-01 09:00", "2026-10-01 09:00"]), "audience_size": [4.0, 10.0],
-    })
-
-
-@pytest.fixture
-def wave_answers():
-    """s1: two promoters and a detractor (CSAT 5 and 2); s2: a promoter, a passive and an anonymous detractor."""
-    return responses(
-        make_response(survey_id="s1", member_id="m1", region="A", score=10, csat=5),
-        make_response(survey_id="s1", member_id="m2", region="B", score=6, csat=2),
-        make_response(survey_id="s1", member_id="m3", region="A", score=9, csat=None),
-        make_response(survey_id="s2", member_id="m1", region="A", score=10),
-        make_response(survey_id="s2", member_id="m2", region="B", score=8),
-        make_response(survey_id="s2", member_id=None, region=None, score=3),
-    )
-
-
-def test_survey_scorecard_gives_response_rate_nps_csat_and_change_per_wave(waves, wave_answers):
-    table = survey_scorecard(wave_answers, waves)
-    assert table["survey_id"].tolist() == ["s1", "s2"]
-    assert table["respondents"].tolist() == [3, 3]  # the anonymous answer counts as one respondent
-    assert table["response_rate"].tolist() == pytest.approx([0.3, 0.75])
-    assert table["nps"].tolist() == pytest.approx([100 / 3, 0.0])
-    assert table["nps_margin"].tolist()[0] == pytest.approx(1.96 * 100 * math.sqrt(8 / 27))
-    assert math.isnan(table["nps_change"].tolist()[0]) and table["nps_change"].tolist()[1] == pytest.approx(-100 / 3)
-    assert table["csat"].tolist()[0] == 0.5 and table["csat_responses"].tolist() == [2, 0]
-    assert table["csat_margin"].tolist()[0] == pytest.approx(1.96 * math.sqrt(0.25 / 2))
-
-
-def test_survey_scorecard_by_segment_estimates_each_segments_audience_from_the_population(waves, wave_answers):
-    population = pd.DataFrame({"member_id": ["m1", "m2", "m3", "m4"], "region": ["A", "A", "A", "B"]})
-    table = survey_scorecard(wave_answers, waves, by="region", population=population)
-    assert table[["survey_id", "region"]].values.tolist() == [
-        ["s1", "A"], ["s1", "B"], ["s2", "A"], ["s2", "B"], ["s2", "unknown"]]
-    assert table["audience"].tolist() == pytest.approx([7.5, 2.5, 3.0, 1.0, 0.0])
-    assert table["response_rate"].tolist()[:4] == pytest.approx([2 / 7.5, 1 / 2.5, 1 / 3, 1.0])
-    assert math.isnan(table["response_rate"].tolist()[4])
-    assert table["nps"].tolist() == pytest.approx([100.0, -100.0, 100.0, 0.0, -100.0])
-    assert table["nps_change"].tolist()[2:4] == pytest.approx([0.0, 100.0])
-
-
-def test_survey_scorecard_without_a_population_leaves_segment_audiences_blank(waves, wave_answers):
-    table = survey_scorecard(wave_answers, waves, by="region")
-    assert table["audience"].isna().all() and table["response_rate"].isna().all()
-
-
-# --- themes ---------------------------------------------------------------------------------------
 
 
 def test_theme_summary_by_channel_shares_are_of_that_channels_messages(scope_of):
@@ -397,9 +203,6 @@ def test_sentiment_by_week_and_theme_sentiment_mix(scope_of):
         ["pay", "negative", 1], ["pay", "not scored", 1], ["pay", "positive", 1], ["tooling", "not scored", 1]]
 
 
-# --- overrides change every metric ----------------------------------------------------------------
-
-
 def test_an_override_changes_sentiment_theme_summary_and_nps_impact(pay_drags_nps, scope_of, responses_of):
     messages = feedback(make_feedback(themes=["pay"], sentiment=-0.6), make_feedback(themes=["pay"], sentiment=0.4))
     corrected = messages.assign(sentiment_override=[0.5, None], themes_override=[["tooling"], None])
@@ -413,37 +216,6 @@ def test_an_override_changes_sentiment_theme_summary_and_nps_impact(pay_drags_np
     after = theme_nps_impact(responses_of(relabelled))
     assert before.values.tolist() == [["pay", 10, -100.0, 100.0]]
     assert after.values.tolist() == [["pay", 5, -100.0, 100.0], ["tooling", 5, -100.0, 100.0]]
-
-
-# --- inbox ----------------------------------------------------------------------------------------
-
-
-def test_inbox_filters_by_status_theme_sentiment_channel_and_project_newest_first():
-    messages = feedback(
-        make_feedback(feedback_id="a", created_at="2026-11-01 09:00", themes=["pay"], sentiment=-0.5),
-        make_feedback(feedback_id="b", created_at="2026-11-02 09:00", themes=["pay"], sentiment=-0.3, channel="forum"),
-        make_feedback(feedback_id="c", created_at="2026-11-03 09:00", themes=["pay"], sentiment=-0.4,
-                      triage_status="handled"),
-        make_feedback(feedback_id="d", created_at="2026-11-04 09:00", themes=["tooling"], themes_override=["pay"],
-                      sentiment=0.5, sentiment_override=-0.5, project_id="p2"),
-        make_feedback(feedback_id="e", created_at="2026-11-05 09:00", themes=["pay"], sentiment=0.6),
-    ).assign(assignee=None, linked_item_id=None, version=1)
-    rows, total = inbox(messages, statuses=["new"], themes=["pay"], sentiments=["negative"],
-                        labels={"pay": "Pay and payouts"})
-    assert (rows["feedback_id"].tolist(), total) == (["d", "b", "a"], 3)
-    assert rows["theme_names"].tolist()[0] == "Pay and payouts" and rows["overridden"].tolist() == [True, False, False]
-    assert inbox(messages, channels=["forum"])[0]["feedback_id"].tolist() == ["b"]
-    assert inbox(messages, projects=["p2"])[0]["feedback_id"].tolist() == ["d"]
-    limited, total = inbox(messages, limit=2)
-    assert (limited["feedback_id"].tolist(), total) == (["e", "d"], 5)
-
-
-def test_sentiment_labels_follow_the_vader_bands_and_mark_unscored_text():
-    messages = feedback(*(make_feedback(sentiment=s) for s in (0.05, 0.049, -0.05, None)))
-    assert sentiment_labels(messages).tolist() == ["positive", "neutral", "negative", "not scored"]
-
-
-# --- CLI contract (DESIGN §6) ---------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
