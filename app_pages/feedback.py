@@ -4,7 +4,9 @@ import pandas as pd
 import streamlit as st
 
 from core.feedback import report as feedback_report, themes
-from core.feedback import metrics
+from core.feedback.sentiment import SENTIMENT_LABELS
+from core.feedback.triage import TRIAGE_STATUSES
+from core.feedback.voice import theme_week_series
 from ui import charts, data, filters, widgets
 from ui import feedback as voice
 
@@ -128,7 +130,7 @@ def show_themes() -> None:
                 st.markdown("**Over-represented among its mentions:**  \n" + "  \n".join(
                     f"{feedback_report.markdown_escape(s.name)} {s.figures}" for s in shown))
         with weekly:
-            widgets.chart(charts.line(metrics.theme_week_series(seen["theme_trend"], theme), "week_end", "count",
+            widgets.chart(charts.line(theme_week_series(seen["theme_trend"], theme), "week_end", "count",
                                       color="series", y_title="mentions", x_title="week ending"))
         widgets.message_button(detail["unhappy_authors"], label=f"taskers unhappy about {labels.get(theme, theme).lower()}",
                                template=themes.template_for(theme), key="feedback_message_theme",
@@ -212,11 +214,11 @@ def show_inbox() -> None:
     channel_names = seen["by_channel"]["channel"].tolist()
     project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
     c1, c2, c3, c4, c5 = st.columns([3, 3, 2, 2, 3])
-    statuses = c1.multiselect("Status", list(metrics.TRIAGE_STATUSES), default=["new", "assigned"],
+    statuses = c1.multiselect("Status", list(TRIAGE_STATUSES), default=["new", "assigned"],
                               key="feedback_inbox_status")
     wanted_themes = c2.multiselect("Theme", list(labels), format_func=labels.get, key="feedback_inbox_theme",
                                    placeholder="Any theme")
-    sentiments = c3.multiselect("Sentiment", list(metrics.SENTIMENT_LABELS), key="feedback_inbox_sentiment",
+    sentiments = c3.multiselect("Sentiment", list(SENTIMENT_LABELS), key="feedback_inbox_sentiment",
                                 placeholder="Any sentiment")
     wanted_channels = c4.multiselect("Channel", channel_names, key="feedback_inbox_channel", placeholder="Any channel")
     wanted_projects = c5.multiselect("Project", list(project_names), format_func=lambda p: project_names.get(p, p),

@@ -144,13 +144,13 @@ def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.
                   negative_feedback: pd.DataFrame | None = None) -> pd.DataFrame:
     """Everything that needs a specialist now, from the metric inputs, ranked in one list.
 
-    `voice` (a `feedback.MessageScope` of the same messages) lets the theme alerts aggregate in SQL.
+    `voice` (a `feedback.messages.MessageScope` of the same messages) is what the theme alerts aggregate in SQL.
     `activity` may be raw rows or per project-day sums (enough for confusion) when `fatigue` (the
     alerts, e.g. `workforce.load_fatigue_alerts`) is given; `negative_feedback` (per project-day
     counts, `workforce.load_negative_feedback`) stands in for `messages` in the confusion alerts.
     """
     from core.comms import launch
-    from core.feedback import metrics as feedback
+    from core.feedback.voice import growing_negative_themes, theme_sentiment_drops
     from core.queues import sla as queues
     from core.workforce import metrics as workforce
 
@@ -162,7 +162,7 @@ def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.
         confusion_entries(workforce.confusion_alerts(
             activity, projects, now, feedback=messages if negative_feedback is None else negative_feedback)),
         fatigue_entries(workforce.fatigue_alerts(activity, now) if fatigue is None else fatigue),
-        sentiment_entries(feedback.theme_sentiment_drops(messages if voice is None else voice, now)),
-        growing_theme_entries(feedback.growing_negative_themes(messages if voice is None else voice, now)),
+        sentiment_entries(theme_sentiment_drops(messages if voice is None else voice, now)),
+        growing_theme_entries(growing_negative_themes(messages if voice is None else voice, now)),
         launch_entries(launch.launch_readiness(resources, now)),
     )

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.feedback import metrics as voice
+from core.feedback.voice import sentiment_summary
 from core.health import metrics as health
 from core.queues import sla as queues
 
@@ -69,12 +69,9 @@ def _median_first_response_hours(status: pd.DataFrame, start: pd.Timestamp, end:
 
 
 def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp) -> float:
-    # `messages` is a message frame or a `voice.MessageScope` (aggregated in SQL).
-    if isinstance(messages, voice.MessageScope):
-        week = messages.window(start, end)
-    else:
-        week = messages[(messages["created_at"] > start) & (messages["created_at"] <= end)]
-    return float(voice.sentiment_summary(week)["net"].iloc[0]) if voice.message_count(week) else float("nan")
+    # `messages` is a `feedback.messages.MessageScope` (aggregated in SQL).
+    week = messages.window(start, end)
+    return float(sentiment_summary(week)["net"].iloc[0]) if week.count() else float("nan")
 
 
 def week_figures(*, status: pd.DataFrame, member_days: pd.DataFrame, members: pd.DataFrame,

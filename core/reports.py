@@ -260,18 +260,15 @@ def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: p
 
 
 def _sentiment_drops(messages, as_of) -> pd.DataFrame:
-    # `messages` is a message frame or a `feedback.MessageScope` (aggregated in SQL).
-    from core.feedback import metrics as feedback
-    if isinstance(messages, feedback.MessageScope):
-        last = messages.last_created_at()
-    else:
-        last = messages["created_at"].max() if len(messages) else None
-    return feedback.theme_sentiment_drops(messages, as_of if last is None else min(as_of, last))
+    # `messages` is a `feedback.messages.MessageScope` (aggregated in SQL).
+    from core.feedback.voice import theme_sentiment_drops
+    last = messages.last_created_at()
+    return theme_sentiment_drops(messages, as_of if last is None else min(as_of, last))
 
 
 def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> WeeklyReport:
     """Load what an ISO week's report needs (optionally for some projects/regions) and build it."""
-    from core.feedback import metrics as feedback
+    from core.feedback.messages import MessageScope
     from core.health import metrics as health
     from core.queues import sla as queues
     from core.workforce import metrics as workforce
@@ -285,9 +282,9 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> 
                                projects=projects, regions=regions)
     members = health.load_community(engine, regions=regions)
     member_days = health.load_active_days(engine, start=first_day, end=last_day, projects=projects)
-    voice = feedback.MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,
-                                  projects=tuple(projects) if projects else None,
-                                  regions=tuple(regions) if regions else None)
+    voice = MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,
+                         projects=tuple(projects) if projects else None,
+                         regions=tuple(regions) if regions else None)
     window_start = (end - pd.Timedelta(days=36)).date()
     activity = workforce.load_project_day_totals(engine, start=window_start, end=last_day, projects=projects,
                                                  regions=regions, by_region=True)

@@ -9,7 +9,9 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from core import admin, attention, db, overview, reports, timeline
 from core.comms import audience, launch
-from core.feedback import metrics as feedback
+from core.feedback import messages as feedback_messages
+from core.feedback import read as feedback_read
+from core.feedback import surveys as feedback_surveys
 from core.health import breakdowns, segments
 from core.health import metrics as health_metrics
 from core.queues import sla
@@ -247,13 +249,13 @@ def fatigue(filters, as_of=None) -> pd.DataFrame:
 
 @on_data_version(8)
 def _messages(start, end, projects, regions) -> pd.DataFrame:
-    return feedback.load_message_scores(message_scope_for(start, end, projects, regions))
+    return feedback_messages.load_message_scores(message_scope_for(start, end, projects, regions))
 
 
 def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
     """Channel messages in the filtered range (reaching `days_before` further back), staff excluded.
 
-    Without text or themes (see `core.feedback.metrics.load_message_scores`): for per-message
+    Without text or themes (see `core.feedback.messages.load_message_scores`): for per-message
     sentiment; theme and text views read `message_scope` instead.
     """
     return _messages(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
@@ -261,7 +263,7 @@ def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 def message_scope_for(start, end, projects, regions):
     """The roll-up scope of the messages created from day `start` through day `end`."""
-    return feedback.MessageScope(engine(), start=pd.Timestamp(start, tz="UTC"),
+    return feedback_messages.MessageScope(engine(), start=pd.Timestamp(start, tz="UTC"),
                                  end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
                                  projects=tuple(projects) if projects else None,
                                  regions=tuple(regions) if regions else None)
@@ -275,7 +277,7 @@ def message_scope(filters, *, days_before: int = 0):
 @on_data_version(8)
 def _sentiment_trend(start, end, projects, regions, freq: str) -> pd.DataFrame:
     scope = message_scope_for(start, end, projects, regions)
-    return feedback.sentiment_trend(scope, freq=freq) if scope.count() else None
+    return sentiment_trend(scope, freq=freq) if scope.count() else None
 
 
 def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:
@@ -285,7 +287,7 @@ def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:
 
 @on_data_version()
 def _responses() -> pd.DataFrame:
-    return feedback.load_responses(engine())
+    return feedback_read.load_responses(engine())
 
 
 def responses(filters) -> pd.DataFrame:
@@ -296,7 +298,7 @@ def responses(filters) -> pd.DataFrame:
 
 def response_scope(filters):
     """The responses of `responses(filters)` as a scope the survey metrics count in SQL (no rows read)."""
-    return feedback.ResponseScope(engine(), regions=tuple(filters.regions) if filters.regions else None)
+    return feedback_surveys.ResponseScope(engine(), regions=tuple(filters.regions) if filters.regions else None)
 
 
 # A Series (not a dict) held as a resource: mapping through it reuses its index's hash table,

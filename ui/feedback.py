@@ -8,7 +8,20 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import CrowdPulseError
-from core.feedback import metrics as feedback
+from core.feedback import inbox as feedback_inbox
+from core.feedback import read as feedback_read
+from core.feedback import surveys as feedback_surveys
+from core.feedback.sentiment import sentiment_labels
+from core.feedback.surveys import survey_scorecard
+from core.feedback.voice import (
+    sentiment_by_week,
+    sentiment_summary,
+    theme_scorecard,
+    theme_segments,
+    theme_sentiment_mix,
+    theme_trend,
+    with_theme_names,
+)
 from core.feedback import report as feedback_report
 from core.feedback import themes
 from core.feedback import triage as feedback_actions
@@ -85,7 +98,7 @@ def adopted() -> list[dict]:
 @data.on_data_version()
 def surveys() -> pd.DataFrame:
     """Survey waves, oldest first."""
-    return feedback.load_surveys(data.engine())
+    return feedback_read.load_surveys(data.engine())
 
 
 def people() -> list[str]:
@@ -105,21 +118,20 @@ def _overview(start, end, projects, regions, now) -> dict:
     messages, responses = _frames(start, end, projects, regions)
     labels, owners = theme_names()
     weeks = _weeks(start, now)
-    trend = feedback.theme_trend(messages, now, weeks=weeks)
-    scorecard = feedback.with_theme_names(feedback.theme_scorecard(messages, responses, now, weeks=weeks, trend=trend),
-                                          labels, owners)
-    waves = feedback.survey_scorecard(responses, surveys())
+    trend = theme_trend(messages, now, weeks=weeks)
+    scorecard = with_theme_names(theme_scorecard(messages, responses, now, weeks=weeks, trend=trend), labels, owners)
+    waves = survey_scorecard(responses, surveys())
     unscored = messages.unscored_languages()
     return {
         "messages": messages.count(),
         "new_messages": messages.new_count(),
-        "summary": feedback.sentiment_summary(messages).iloc[0].to_dict(),
-        "trend": feedback.sentiment_by_week(messages, now, weeks=weeks),
-        "by_channel": feedback.sentiment_summary(messages, by="channel"),
+        "summary": sentiment_summary(messages).iloc[0].to_dict(),
+        "trend": sentiment_by_week(messages, now, weeks=weeks),
+        "by_channel": sentiment_summary(messages, by="channel"),
         "scorecard": scorecard,
-        "mix": feedback.with_theme_names(feedback.theme_sentiment_mix(messages), labels, owners),
-        "theme_trend": feedback.with_theme_names(trend, labels, owners),
-        "segments": feedback.theme_segments(messages, ["region", "project_id", "channel"]),
+        "mix": with_theme_names(theme_sentiment_mix(messages), labels, owners),
+        "theme_trend": with_theme_names(trend, labels, owners),
+        "segments": theme_segments(messages, ["region", "project_id", "channel"]),
         "waves": waves[waves["responses"] > 0].reset_index(drop=True),
         "unscored": unscored,
     }
@@ -138,7 +150,7 @@ def _theme_detail(start, end, projects, regions, theme: str) -> dict:
         "count": messages.theme_count(theme),
         "unhappy_authors": messages.unhappy_authors(theme),
         "all_quotes": messages.quotes(theme),
-        "table": table.assign(label=feedback.sentiment_labels(table))[
+        "table": table.assign(label=sentiment_labels(table))[
             ["created_at", "channel", "project", "region", "label", "sentiment", "text"]],
     }
 
@@ -166,19 +178,19 @@ def discovered(f: Filters) -> pd.DataFrame:
 @data.on_data_version(8)
 def _population(by: str) -> pd.DataFrame:
     if by != "project_id":  # counted per value in SQL
-        return feedback.load_survey_population(data.engine(), by=by)
-    return feedback.with_main_project(feedback.load_survey_population(data.engine()), _main_projects())
+        return feedback_read.load_survey_population(data.engine(), by=by)
+    return feedback_surveys.with_main_project(feedback_read.load_survey_population(data.engine()), _main_projects())
 
 
 @data.on_data_version(2, spinner="Finding each tasker's main project…")
 def _main_projects() -> pd.DataFrame:
-    return feedback.load_main_projects(data.engine())
+    return feedback_read.load_main_projects(data.engine())
 
 
 @data.on_data_version()
 def _segment_choices(start, end, projects, regions) -> list[str]:
     _, responses = _frames(start, end, projects, regions)
-    return feedback.survey_segment_columns(pd.DataFrame(columns=responses.columns()).assign(project_id=None))
+    return feedback_surveys.survey_segment_columns(pd.DataFrame(columns=responses.columns()).assign(project_id=None))
 
 
 def segment_choices(f: Filters) -> list[str]:
@@ -189,11 +201,11 @@ def segment_choices(f: Filters) -> list[str]:
 @data.on_data_version(16)
 def _survey_segments(start, end, projects, regions, by: str) -> pd.DataFrame:
     _, responses = _frames(start, end, projects, regions)
-    if by not in feedback.ResponseScope.SEGMENTS:  # only the rows know imported attributes and main projects
+    if by not in feedback_surveys.ResponseScope.SEGMENTS:  # only the rows know imported attributes and main projects
         responses = data.responses(_filters(start, end, projects, regions))
     if by == "project_id":
-        responses = feedback.with_main_project(responses, _main_projects())
-    return feedback.survey_scorecard(responses, surveys(), by=by, population=_population(by))
+        responses = feedback_surveys.with_main_project(responses, _main_projects())
+    return feedback_surveys.survey_scorecard(responses, surveys(), by=by, population=_population(by))
 
 
 def survey_segments(f: Filters, by: str) -> pd.DataFrame:
@@ -204,8 +216,8 @@ def survey_segments(f: Filters, by: str) -> pd.DataFrame:
 @data.on_data_version(8)
 def _theme_nps(start, end, projects, regions) -> pd.DataFrame:
     labels, owners = theme_names()
-    impact = feedback.theme_nps_impact(_frames(start, end, projects, regions)[1])
-    return feedback.with_theme_names(impact, labels, owners)
+    impact = feedback_surveys.theme_nps_impact(_frames(start, end, projects, regions)[1])
+    return with_theme_names(impact, labels, owners)
 
 
 def theme_nps(f: Filters) -> pd.DataFrame:
@@ -216,7 +228,7 @@ def theme_nps(f: Filters) -> pd.DataFrame:
 @data.on_data_version(8)
 def _comments(start, end, projects, regions, survey_id: str) -> pd.DataFrame:
     _, answers = _frames(start, end, projects, regions)
-    return feedback.survey_comments(answers, survey_id, limit=LIST_ROWS)
+    return feedback_surveys.survey_comments(answers, survey_id, limit=LIST_ROWS)
 
 
 def comments(f: Filters, survey_id: str) -> pd.DataFrame:
@@ -231,7 +243,7 @@ def comments(f: Filters, survey_id: str) -> pd.DataFrame:
 def _inbox(start, end, projects, regions, statuses, themes, sentiments, channels,
            inbox_projects) -> tuple[pd.DataFrame, int]:
     messages, _ = _frames(start, end, projects, regions)
-    rows, total = feedback.inbox_from(messages, statuses=statuses, themes=themes, sentiments=sentiments,
+    rows, total = feedback_inbox.inbox_from(messages, statuses=statuses, themes=themes, sentiments=sentiments,
                                       channels=channels, projects=inbox_projects, limit=LIST_ROWS,
                                       labels=theme_names()[0])
     return data.with_project_names(rows), total
@@ -322,7 +334,7 @@ def triage_form(selected: pd.DataFrame) -> None:
         st.markdown(f"**Triage {len(versions):,} selected message{plural}**")
         who, what, link_to = st.columns(3)
         assignee = who.selectbox("Assign to", [KEEP, NOBODY, *people()], key="feedback_triage_assignee")
-        status = what.selectbox("Status", [KEEP, *feedback.TRIAGE_STATUSES], key="feedback_triage_status")
+        status = what.selectbox("Status", [KEEP, *feedback_actions.TRIAGE_STATUSES], key="feedback_triage_status")
         link = link_to.text_input("Link to queue item", key="feedback_triage_link", placeholder="e.g. q0012345",
                                   help="The id of a review, escalation, staging or support item on the Queues page.")
         submitted = st.form_submit_button("Save", icon=":material/save:", disabled=not editable)

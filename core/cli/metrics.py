@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 from core import timeline
 from core.db import make_engine
 from core.errors import UnknownMetric
-from core.feedback import metrics as feedback
+from core.feedback import surveys, voice
+from core.feedback.messages import MessageScope
+from core.feedback.read import load_responses
 from core.health import metrics as health
 from core.queues import sla as queues
 from core.workforce import metrics as workforce
@@ -75,17 +77,14 @@ def _member_frames(engine, start, end):
     return members, days
 
 
-def _messages(engine, start, end, by=None, available=()):
-    # The roll-up aggregates in SQL; a breakdown by a column it lacks reads the rows instead.
+def _messages(engine, start, end):
     lo, hi = _bounds(start, end)
-    if by is None or by in available:
-        return feedback.MessageScope(engine, start=lo, end=hi)
-    return feedback.load_feedback(engine, start=lo, end=hi)
+    return MessageScope(engine, start=lo, end=hi)
 
 
 def _responses(engine, start, end):
     lo, hi = _bounds(start, end)
-    frame = feedback.load_responses(engine)
+    frame = load_responses(engine)
     return frame[(frame["submitted_at"] >= lo) & (frame["submitted_at"] < hi)]
 
 
@@ -124,10 +123,10 @@ METRICS: dict[str, Callable] = {
     "funnel": _funnel,
     "retention": _retention,
     "churn": _churn,
-    "sentiment": lambda e, s, t, by: feedback.sentiment_summary(_messages(e, s, t, by, feedback.MESSAGE_SEGMENTS), by),
-    "nps": lambda e, s, t, by: feedback.nps(_responses(e, s, t), by),
-    "csat": lambda e, s, t, by: feedback.csat(_responses(e, s, t), by),
-    "themes": lambda e, s, t, by: feedback.theme_summary(_messages(e, s, t, by, feedback.SCOPE_SEGMENTS), by),
+    "sentiment": lambda e, s, t, by: voice.sentiment_summary(_messages(e, s, t), by),
+    "nps": lambda e, s, t, by: surveys.nps(_responses(e, s, t), by),
+    "csat": lambda e, s, t, by: surveys.csat(_responses(e, s, t), by),
+    "themes": lambda e, s, t, by: voice.theme_summary(_messages(e, s, t), by),
     "workforce": lambda e, s, t, by: workforce.load_workforce_table(e, start=s, end=t, by=by or "project_id"),
 }
 

@@ -1,6 +1,6 @@
 """The actionable feedback report: the top issues ranked by impact, with evidence, who is affected and who owns the fix.
 
-Impact is `core.feedback.metrics.theme_scorecard`'s: negative mentions weighted by the theme's
+Impact is `core.feedback.voice.theme_scorecard`'s: negative mentions weighted by the theme's
 drag on NPS (see that module's docstring). Exports are Markdown and a self-contained HTML page;
 every piece of tasker text is escaped in both.
 """
@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import pandas as pd
 from jinja2 import Environment
 
-from core.feedback import themes
-from core.feedback import metrics as feedback
+from core.feedback import themes, voice
+from core.feedback.messages import SCOPE_SEGMENTS, MessageScope
+from core.feedback.surveys import survey_scorecard
 from core.frames import as_timestamp
 
 SEGMENT_NAMES = {"region": "region", "project_id": "project", "country": "country", "channel": "channel",
@@ -83,7 +84,7 @@ class FeedbackReport:
     rising: list[dict] = field(default_factory=list)
 
 
-def build_feedback_report(messages: pd.DataFrame, responses: pd.DataFrame, surveys: pd.DataFrame, *, start, end,
+def build_feedback_report(messages: MessageScope, responses, surveys: pd.DataFrame, *, start, end,
                           as_of, taxonomy: Sequence[themes.Theme] = themes.TAXONOMY,
                           names: Mapping[str, Mapping[str, str]] | None = None, top: int = 5,
                           segments_by=("region", "project_id"), weeks: int | None = None,
@@ -95,16 +96,15 @@ def build_feedback_report(messages: pd.DataFrame, responses: pd.DataFrame, surve
     `rising` lists themes whose negative mentions grew fast this week, whatever their rank.
     `scorecard`, `affected` and `waves` may be given when already computed (`theme_scorecard` with
     the same `as_of` and `weeks`; `theme_segments` by at least `segments_by`; `survey_scorecard`
-    of the responses). `responses` is a frame or a `feedback.ResponseScope`.
+    of the responses). `responses` is a `surveys.ResponseScope` (or None).
     """
     names = names or {}
     labels, owners = themes.theme_labels(taxonomy), themes.theme_owners(taxonomy)
     if scorecard is None:
-        scorecard = feedback.theme_scorecard(messages, responses, as_of, weeks=weeks)
-    columns = feedback.SCOPE_SEGMENTS if isinstance(messages, feedback.MessageScope) else messages.columns
-    segments_by = [c for c in segments_by if c in columns]
+        scorecard = voice.theme_scorecard(messages, responses, as_of, weeks=weeks)
+    segments_by = [c for c in segments_by if c in SCOPE_SEGMENTS]
     if affected is None:
-        affected = feedback.theme_segments(messages, segments_by, min_mentions=min_segment_mentions)
+        affected = voice.theme_segments(messages, segments_by, min_mentions=min_segment_mentions)
     else:
         affected = affected[affected["dimension"].isin(segments_by)]
     issues = []
@@ -119,12 +119,12 @@ def build_feedback_report(messages: pd.DataFrame, responses: pd.DataFrame, surve
             quotes=tuple(issue_quotes(messages, row.theme)),
             segments=tuple(affected_segments(affected[affected["theme"] == row.theme], names)),
         ))
-    count = feedback.message_count(messages)
-    summary = feedback.sentiment_summary(messages).iloc[0] if count else None
+    count = messages.count()
+    summary = voice.sentiment_summary(messages).iloc[0] if count else None
     rising = [{"theme": row.theme, "label": labels.get(row.theme, row.theme.replace("_", " ")),
                "owner": owners.get(row.theme, "ops"), "recent_negative": int(row.recent_negative),
                "usual_negative": float(row.usual_negative), "growth": float(row.growth)}
-              for row in feedback.growing_negative_themes(messages, as_of, since=start).itertuples()]
+              for row in voice.growing_negative_themes(messages, as_of, since=start).itertuples()]
     return FeedbackReport(start=pd.Timestamp(start).date(), end=pd.Timestamp(end).date(),
                           generated_at=as_timestamp(as_of), messages=count,
                           net_sentiment=None if summary is None or pd.isna(summary["net"]) else float(summary["net"]),
@@ -137,14 +137,9 @@ def rising_text(rising: dict) -> str:
             f"{rising['growth']:.1f}× the usual {rising['usual_negative']:.0f} (owner: {rising['owner']})")
 
 
-def issue_quotes(messages: pd.DataFrame, theme: str, k: int = 3) -> list[str]:
+def issue_quotes(messages: MessageScope, theme: str, k: int = 3) -> list[str]:
     """Representative quotes for a theme as an issue: drawn from its negative mentions when there are enough."""
-    if isinstance(messages, feedback.MessageScope):
-        return messages.quotes(theme, k=k, negative_first=True)
-    mentions = feedback.theme_messages(messages, theme)
-    negative = mentions[feedback.effective_sentiment(mentions) <= feedback.NEGATIVE_AT]
-    pool = negative if len(negative) >= k else mentions
-    return themes.representative_quotes(pool["text"].tolist(), feedback.effective_sentiment(pool).tolist(), k=k)
+    return messages.quotes(theme, k=k, negative_first=True)
 
 
 def affected_segments(rows: pd.DataFrame, names: Mapping[str, Mapping[str, str]] | None = None,
@@ -158,10 +153,10 @@ def affected_segments(rows: pd.DataFrame, names: Mapping[str, Mapping[str, str]]
 
 
 def _latest_survey(responses, surveys: pd.DataFrame, waves: pd.DataFrame | None = None) -> dict | None:
-    if responses is None or not feedback.response_count(responses):
+    if responses is None or not responses.count():
         return None
     if waves is None:
-        waves = feedback.survey_scorecard(responses, surveys)
+        waves = survey_scorecard(responses, surveys)
     waves = waves[waves["responses"] > 0]
     if waves.empty:
         return None
@@ -224,7 +219,7 @@ def nps_text(issue: ReportIssue) -> str:
     """The NPS impact of an issue in words, with how many survey comments it rests on."""
     if issue.nps_impact is None:
         return "no survey comment mentions it"
-    caveat = "" if issue.nps_responses >= feedback.MIN_SURVEY_MENTIONS else "; too few to weigh in the ranking"
+    caveat = "" if issue.nps_responses >= voice.MIN_SURVEY_MENTIONS else "; too few to weigh in the ranking"
     if round(issue.nps_impact) == 0:
         where = "respondents who mention it score like everyone else"
     else:

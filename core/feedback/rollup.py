@@ -4,7 +4,8 @@ pre-resolved.
 Two narrow tables, one row per community message and one per (message, theme) it mentions, with
 the author's segments copied in and the effective sentiment and themes (a specialist's
 correction wins) already resolved. Staff, bots and staff-authored messages are left out, as
-every feedback view leaves them out. The views aggregate them in SQL (`core.feedback.metrics`).
+every feedback view leaves them out. The views aggregate them in SQL (`core.feedback.messages`,
+`core.feedback.surveys`).
 Survey answers get the same pair of tables (one row per answer, one per theme its comment
 mentions), so wave scorecards and theme NPS impact are counted in SQL instead of loading 50k
 answers with their comments.

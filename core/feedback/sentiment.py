@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 # Texts longer than this are scored per sentence: VADER's cost grows with the square of the
 # text length (3,000 repeats of a short phrase took 15 s on one text).
@@ -26,6 +27,7 @@ LONG_TEXT_CHARS = 300
 MAX_SCORED_CHARS = 2_000
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
+SENTIMENT_LABELS = ("positive", "neutral", "negative", "not scored")
 # Languages VADER can score. 'und' is scored on purpose (see module docstring).
 SCORED_LANGUAGES = frozenset({"en", "und"})
 # Below this many distinct uncached texts a process pool costs more than it saves
@@ -350,3 +352,19 @@ def score_texts(texts: Iterable[Any], *, workers: int | None = None) -> tuple[np
     )
     language = np.array([results[t][1] for t in texts], dtype=object)
     return compound, language
+
+
+def effective_sentiment(frame: pd.DataFrame) -> pd.Series:
+    """The compound score a human set where there is one, else the computed one."""
+    computed = pd.to_numeric(frame["sentiment"]).astype("float64")
+    if "sentiment_override" not in frame:
+        return computed
+    return pd.to_numeric(frame["sentiment_override"]).astype("float64").fillna(computed)
+
+
+def sentiment_labels(frame: pd.DataFrame) -> pd.Series:
+    """'positive', 'neutral', 'negative' or 'not scored' per row, from the effective sentiment."""
+    compound = effective_sentiment(frame)
+    labels = np.select([compound >= POSITIVE_THRESHOLD, compound <= NEGATIVE_THRESHOLD, compound.notna()],
+                       ["positive", "negative", "neutral"], default="not scored")
+    return pd.Series(labels, index=frame.index, dtype="object")

@@ -322,7 +322,29 @@ def discover_themes(
     }
     if not uncovered:
         return pd.DataFrame(columns=columns)
+    scores, docs_by_gram = _phrase_scores(lowered, uncovered, min_count)
+    # Only the strongest phrases seed candidates; the tail would only add noise (and time).
+    ranked = sorted(_longest_phrases(scores, docs_by_gram), key=lambda g: (-scores[g], g))[: top * 10]
+    rows = []
+    for group in _phrase_groups(ranked, docs_by_gram):
+        label = group["keywords"][0]
+        docs = sorted(group["docs"])
+        # Punctuation can split a phrase ("night-shift"), so fall back to any text of the group.
+        examples = [raw[i] for i in docs if label in lowered[i]] or [raw[i] for i in docs]
+        rows.append(
+            {
+                "candidate": label,
+                "keywords": group["keywords"][:6],
+                "count": len(group["docs"]),
+                "example": min(examples, key=lambda t: (_length_penalty(t), t)),
+            }
+        )
+    rows.sort(key=lambda r: (-r["count"], r["candidate"]))
+    return pd.DataFrame(rows[:top], columns=columns)
 
+
+def _phrase_scores(lowered: list[str], uncovered: set[int], min_count: int) -> tuple[dict, dict]:
+    """(score per recurring phrase of the uncovered texts, the uncovered texts each phrase is in)."""
     # Document frequency among uncovered texts and among all texts: a phrase common in
     # uncovered texts but rare elsewhere is a gap in the taxonomy, not just a common phrase.
     docs_by_gram: dict[str, set[int]] = defaultdict(set)
@@ -347,7 +369,11 @@ def discover_themes(
         # Each extra word makes a phrase more specific, so a recurring 3-word phrase outranks
         # a slightly more frequent single word.
         scores[gram] = len(docs) * lift * (1 + 0.5 * gram.count(" "))
+    return scores, docs_by_gram
 
+
+def _longest_phrases(scores: dict, docs_by_gram: dict) -> list[str]:
+    """The scored phrases without those that nearly always sit inside a longer one."""
     # A shorter phrase that nearly always sits inside a longer one adds nothing ("night",
     # "shift" inside "night shift rota"): keep the longer phrase only.
     kept: list[str] = []
@@ -362,10 +388,11 @@ def discover_themes(
                 part = " ".join(words[i : i + n])
                 if part in scores and len(docs_by_gram[gram]) >= 0.8 * len(docs_by_gram[part]):
                     subsumed.add(part)
-    # Only the strongest phrases seed candidates; the tail would only add noise (and time).
-    ranked = sorted(kept, key=lambda g: (-scores[g], g))[: top * 10]
+    return kept
 
-    # Near-duplicates (a shared word, or mostly the same texts) form one candidate theme.
+
+def _phrase_groups(ranked: list[str], docs_by_gram: dict) -> list[dict[str, Any]]:
+    """Near-duplicates (a shared word, or mostly the same texts) grouped as one candidate theme each."""
     groups: list[dict[str, Any]] = []
     for gram in ranked:
         tokens, docs = set(gram.split()), docs_by_gram[gram]
@@ -378,23 +405,7 @@ def discover_themes(
                 break
         else:
             groups.append({"keywords": [gram], "tokens": set(tokens), "docs": set(docs)})
-
-    rows = []
-    for group in groups:
-        label = group["keywords"][0]
-        docs = sorted(group["docs"])
-        # Punctuation can split a phrase ("night-shift"), so fall back to any text of the group.
-        examples = [raw[i] for i in docs if label in lowered[i]] or [raw[i] for i in docs]
-        rows.append(
-            {
-                "candidate": label,
-                "keywords": group["keywords"][:6],
-                "count": len(group["docs"]),
-                "example": min(examples, key=lambda t: (_length_penalty(t), t)),
-            }
-        )
-    rows.sort(key=lambda r: (-r["count"], r["candidate"]))
-    return pd.DataFrame(rows[:top], columns=columns)
+    return groups
 
 
 def _length_penalty(text: str) -> int:
@@ -471,3 +482,12 @@ def _as_float(value: Any) -> float:
         return float(value) if value is not None else math.nan
     except (TypeError, ValueError):
         return math.nan
+
+
+def effective_themes(frame: pd.DataFrame) -> pd.Series:
+    """The themes a human set where they did (even an empty list), else the computed ones."""
+    computed = frame["themes"] if "themes" in frame else pd.Series([[]] * len(frame), index=frame.index)
+    if "themes_override" not in frame:
+        return computed
+    override = frame["themes_override"]
+    return override.where(override.notna(), computed)

@@ -18,8 +18,9 @@ from core import people, rollups
 from core.feedback import themes
 from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError
-from core.feedback.metrics import TRIAGE_STATUSES
 from core.models import AuditEvent, Feedback, QueueItem, Setting, SurveyResponse
+
+TRIAGE_STATUSES = ("new", "assigned", "handled")
 
 
 class FeedbackNotFound(CrowdPulseError):

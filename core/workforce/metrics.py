@@ -23,7 +23,7 @@ from core.frames import (
     ratio,
     read_frame,
 )
-from core.feedback.metrics import NEGATIVE_AT, effective_sentiment
+from core.feedback.sentiment import NEGATIVE_THRESHOLD as NEGATIVE_AT, effective_sentiment
 from core.models import Activity, Member, Project
 
 COUNTS = {

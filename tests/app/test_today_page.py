@@ -3,7 +3,7 @@
 import pandas as pd
 
 from core import overview, timeline
-from core.feedback.metrics import MessageScope
+from core.feedback.messages import MessageScope
 from core.health.metrics import load_active_days, load_community
 from core.queues.sla import QueueFacts
 

@@ -44,8 +44,9 @@ def surveys():
 
 
 @pytest.fixture
-def report(messages, answers, surveys):
-    return build_feedback_report(messages, answers, surveys, start="2026-11-01", end="2026-11-14", as_of=AS_OF,
+def report(messages, answers, surveys, scope_of, responses_of):
+    return build_feedback_report(scope_of(messages), responses_of(answers), surveys, start="2026-11-01",
+                                 end="2026-11-14", as_of=AS_OF,
                                  weeks=2, names={"region": {"B": "Region <B>"}}, min_segment_mentions=2)
 
 
@@ -104,20 +105,22 @@ def test_markdown_escape_makes_text_inert(text, escaped):
     assert markdown_escape(text) == escaped
 
 
-def test_a_period_without_complaints_says_so(surveys):
+def test_a_period_without_complaints_says_so(surveys, scope_of, responses_of):
     calm = feedback(make_feedback(created_at="2026-11-10 09:00", themes=["community"], sentiment=0.6))
-    report = build_feedback_report(calm, responses(), surveys, start="2026-11-01", end="2026-11-14", as_of=AS_OF)
+    report = build_feedback_report(scope_of(calm), responses_of(responses()), surveys, start="2026-11-01",
+                                   end="2026-11-14", as_of=AS_OF)
     assert report.issues == [] and report.survey is None
     assert "No theme has negative mentions in this period." in report_markdown(report)
     assert "No theme has negative mentions in this period." in report_html(report)
 
 
-def test_fast_growing_complaints_are_called_out_whatever_their_rank(surveys):
+def test_fast_growing_complaints_are_called_out_whatever_their_rank(surveys, scope_of, responses_of):
     burst = feedback(
         make_feedback(created_at="2026-10-10 09:00", themes=[], sentiment=0.0),
         *(make_feedback(created_at=f"2026-11-{d:02d} 09:00", themes=["payments"], sentiment=-0.5)
           for d in (8, 9, 10, 11, 12, 13, 14, 14, 13, 12, 11, 10, 9, 8, 10, 11)),
     )
-    report = build_feedback_report(burst, responses(), surveys, start="2026-10-10", end="2026-11-14", as_of=AS_OF)
+    report = build_feedback_report(scope_of(burst), responses_of(responses()), surveys, start="2026-10-10",
+                                   end="2026-11-14", as_of=AS_OF)
     assert [(r["theme"], r["recent_negative"]) for r in report.rising] == [("payments", 16)]
     assert "**Rising fast:** Pay and payouts: 16 negative mentions in the last 7 days" in report_markdown(report)

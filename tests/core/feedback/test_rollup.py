@@ -5,10 +5,15 @@ import dataclasses
 import pandas as pd
 import pytest
 
-from core.feedback import triage as feedback_actions, report as feedback_report, themes
-from core.ingest import importer as ingest
 from core.errors import CrowdPulseError
-from core.feedback import metrics as feedback
+from core.feedback import inbox as feedback_inbox, quotes, read, report as feedback_report, surveys, themes, voice
+from core.feedback import triage as feedback_actions
+from core.feedback.messages import MessageScope
+from core.feedback.sentiment import effective_sentiment
+from core.feedback.surveys import ResponseScope
+from core.feedback.themes import effective_themes
+from core.ingest import importer as ingest
+from tests.core.feedback.oracle import FrameResponses, FrameScope, theme_messages
 from tests.conftest import DEMO_ANCHOR
 
 AS_OF = pd.Timestamp(DEMO_ANCHOR)  # noon: 7-day windows end inside a day, not at midnight
@@ -23,42 +28,42 @@ def same(left: pd.DataFrame, right: pd.DataFrame) -> None:
 @pytest.fixture(scope="module")
 def both(seeded_engine):
     """The demo's messages of five weeks as rows and as a roll-up scope."""
-    return (feedback.load_feedback(seeded_engine, start=START, end=END),
-            feedback.MessageScope(seeded_engine, start=START, end=END))
+    return (read.load_feedback(seeded_engine, start=START, end=END),
+            MessageScope(seeded_engine, start=START, end=END))
 
 
 @pytest.fixture(scope="module")
 def answers(seeded_engine):
     """The demo's survey responses."""
-    return feedback.load_responses(seeded_engine)
+    return read.load_responses(seeded_engine)
 
 
 def test_demo_has_messages_with_themes_and_corrections_to_compare(both):
     rows, scope = both
     assert len(rows) > 200 and scope.count() == len(rows)
-    assert feedback.effective_themes(rows).map(len).sum() > 100
+    assert effective_themes(rows).map(len).sum() > 100
 
 
 @pytest.mark.parametrize("by", [None, "channel", "region", "project_id", "language"])
 def test_sentiment_summary_from_the_rollup_matches_the_rows(both, by):
     rows, scope = both
-    same(feedback.sentiment_summary(scope, by), feedback.sentiment_summary(rows, by))
+    same(voice.sentiment_summary(scope, by), voice.sentiment_summary(FrameScope(rows), by))
 
 
 @pytest.mark.parametrize("by", [None, "channel", "region"])
 def test_theme_summary_from_the_rollup_matches_the_rows(both, by):
     rows, scope = both
-    same(feedback.theme_summary(scope, by), feedback.theme_summary(rows, by))
+    same(voice.theme_summary(scope, by), voice.theme_summary(FrameScope(rows), by))
 
 
 def test_windowed_views_from_the_rollup_match_the_rows(both, answers):
     rows, scope = both
-    same(feedback.sentiment_by_week(scope, AS_OF, weeks=5), feedback.sentiment_by_week(rows, AS_OF, weeks=5))
-    same(feedback.theme_trend(scope, AS_OF, weeks=5), feedback.theme_trend(rows, AS_OF, weeks=5))
-    same(feedback.theme_sentiment_mix(scope), feedback.theme_sentiment_mix(rows))
-    same(feedback.sentiment_trend(scope, freq="W"), feedback.sentiment_trend(rows, freq="W"))
-    card = feedback.theme_scorecard(scope, answers, AS_OF, weeks=5)
-    expected = feedback.theme_scorecard(rows, answers, AS_OF, weeks=5)
+    same(voice.sentiment_by_week(scope, AS_OF, weeks=5), voice.sentiment_by_week(FrameScope(rows), AS_OF, weeks=5))
+    same(voice.theme_trend(scope, AS_OF, weeks=5), voice.theme_trend(FrameScope(rows), AS_OF, weeks=5))
+    same(voice.theme_sentiment_mix(scope), voice.theme_sentiment_mix(FrameScope(rows)))
+    same(voice.sentiment_trend(scope, freq="W"), voice.sentiment_trend(FrameScope(rows), freq="W"))
+    card = voice.theme_scorecard(scope, FrameResponses(answers), AS_OF, weeks=5)
+    expected = voice.theme_scorecard(FrameScope(rows), FrameResponses(answers), AS_OF, weeks=5)
     same(card.drop(columns="weekly"), expected.drop(columns="weekly"))
     assert card["weekly"].tolist() == expected["weekly"].tolist()
 
@@ -66,34 +71,34 @@ def test_windowed_views_from_the_rollup_match_the_rows(both, answers):
 def test_alerts_from_the_rollup_match_the_rows(both):
     rows, scope = both
     for kwargs in ({}, {"min_recent": 1, "min_growth": 0.0}):
-        same(feedback.growing_negative_themes(scope, AS_OF, **kwargs),
-             feedback.growing_negative_themes(rows, AS_OF, **kwargs))
+        same(voice.growing_negative_themes(scope, AS_OF, **kwargs),
+             voice.growing_negative_themes(FrameScope(rows), AS_OF, **kwargs))
     for kwargs in ({}, {"min_recent": 1, "min_drop_points": -200.0}):
-        same(feedback.theme_sentiment_drops(scope, AS_OF, **kwargs),
-             feedback.theme_sentiment_drops(rows, AS_OF, **kwargs))
-    same(feedback.theme_segments(scope, ["region", "project_id", "channel"], min_mentions=1, min_lift=0.0),
-         feedback.theme_segments(rows, ["region", "project_id", "channel"], min_mentions=1, min_lift=0.0))
+        same(voice.theme_sentiment_drops(scope, AS_OF, **kwargs),
+             voice.theme_sentiment_drops(FrameScope(rows), AS_OF, **kwargs))
+    same(voice.theme_segments(scope, ["region", "project_id", "channel"], min_mentions=1, min_lift=0.0),
+         voice.theme_segments(FrameScope(rows), ["region", "project_id", "channel"], min_mentions=1, min_lift=0.0))
 
 
 @pytest.mark.parametrize("candidates", [200, 3, 8])
 def test_quotes_read_on_demand_are_the_quotes_of_all_the_rows(both, monkeypatch, candidates):
-    monkeypatch.setattr(feedback, "QUOTE_CANDIDATES", candidates)  # small: the texts are read a few at a time
-    monkeypatch.setattr(feedback, "QUOTE_TEXTS_READ_WHOLE", 0 if candidates < 200 else 20_000)
+    monkeypatch.setattr(quotes, "CANDIDATES", candidates)  # small: the texts are read a few at a time
+    monkeypatch.setattr(quotes, "TEXTS_READ_WHOLE", 0 if candidates < 200 else 20_000)
     rows, scope = both
-    for theme in feedback.theme_summary(rows)["theme"]:
-        mentions = feedback.theme_messages(rows, theme)
+    for theme in voice.theme_summary(FrameScope(rows))["theme"]:
+        mentions = theme_messages(rows, theme)
         assert scope.quotes(theme) == themes.representative_quotes(
-            mentions["text"].tolist(), feedback.effective_sentiment(mentions).tolist())
-        assert feedback_report.issue_quotes(scope, theme) == feedback_report.issue_quotes(rows, theme)
+            mentions["text"].tolist(), effective_sentiment(mentions).tolist())
+        assert feedback_report.issue_quotes(scope, theme) == feedback_report.issue_quotes(FrameScope(rows), theme)
         assert scope.theme_count(theme) == len(mentions)
 
 
 def test_report_from_the_rollup_matches_the_rows(both, answers, seeded_engine):
     rows, scope = both
-    waves = feedback.load_surveys(seeded_engine)
+    waves = read.load_surveys(seeded_engine)
     kwargs = dict(start=START.date(), end=AS_OF.date(), as_of=AS_OF, weeks=5)
-    report = feedback_report.build_feedback_report(scope, answers, waves, **kwargs)
-    expected = feedback_report.build_feedback_report(rows, answers, waves, **kwargs)
+    report = feedback_report.build_feedback_report(scope, FrameResponses(answers), waves, **kwargs)
+    expected = feedback_report.build_feedback_report(FrameScope(rows), FrameResponses(answers), waves, **kwargs)
     assert len(report.issues) > 1
 
     def rounded(issue):  # SQL sums in another order: the mean may differ in the 17th digit
@@ -106,8 +111,8 @@ def test_report_from_the_rollup_matches_the_rows(both, answers, seeded_engine):
 def test_inbox_pages_from_the_rollup_match_the_rows(both):
     rows, scope = both
     for filters in ({}, {"statuses": ["new"], "sentiments": ["negative"]}, {"themes": ["payments", "tooling"], "channels": ["slack"]}):
-        listed, total = feedback.inbox_from(scope, limit=50, **filters)
-        expected, expected_total = feedback.inbox(rows, limit=50, **filters)
+        listed, total = feedback_inbox.inbox_from(scope, limit=50, **filters)
+        expected, expected_total = feedback_inbox.inbox(rows, limit=50, **filters)
         assert total == expected_total > 0
         same(listed, expected)
 
@@ -116,9 +121,9 @@ def test_scope_filters_by_region_and_project_like_the_rows(both):
     rows, scope = both
     region, project = rows["region"].dropna().iloc[0], rows["project_id"].dropna().iloc[0]
     narrowed = rows[(rows["region"] == region) & (rows["project_id"] == project)]
-    narrow = feedback.MessageScope(scope.engine, start=START, end=END, regions=(region,), projects=(project,))
+    narrow = MessageScope(scope.engine, start=START, end=END, regions=(region,), projects=(project,))
     assert narrow.count() == len(narrowed)
-    same(feedback.theme_summary(narrow), feedback.theme_summary(narrowed))
+    same(voice.theme_summary(narrow), voice.theme_summary(FrameScope(narrowed)))
 
 
 # --- kept in step with writes --------------------------------------------------------------------
@@ -136,19 +141,19 @@ def _community(engine):
         {"feedback_id": "f2", "channel": "forum", "created_at": "2026-11-03T08:00:00Z", "member_id": "m2",
          "text": "Love the new guidelines, thanks team"},
     ])
-    return feedback.MessageScope(engine)
+    return MessageScope(engine)
 
 
 def test_an_import_of_messages_updates_the_rollup(engine):
     scope = _community(engine)
     assert scope.count() == 2
-    before = feedback.theme_summary(scope)
+    before = voice.theme_summary(scope)
     _import(engine, "feedback", [{"feedback_id": "f3", "channel": "slack", "created_at": "2026-11-04T08:00:00Z",
                                   "member_id": "m2", "text": "Still no payout, awful"}])
     assert scope.count() == 3
-    after = feedback.theme_summary(scope)
+    after = voice.theme_summary(scope)
     assert after["count"].sum() > before["count"].sum()
-    same(after, feedback.theme_summary(feedback.load_feedback(engine)))
+    same(after, voice.theme_summary(FrameScope(read.load_feedback(engine))))
 
 
 def test_a_member_becoming_staff_leaves_the_rollup(engine):
@@ -159,19 +164,19 @@ def test_a_member_becoming_staff_leaves_the_rollup(engine):
 
 def test_a_correction_changes_the_rollup_numbers(engine):
     scope = _community(engine)
-    row = feedback.load_feedback(engine).set_index("feedback_id").loc["f2"]
+    row = read.load_feedback(engine).set_index("feedback_id").loc["f2"]
     feedback_actions.override_scores(engine, entity="feedback", entity_id="f2", expected_version=int(row["version"]),
                                      actor="a@example.com", actor_role="specialist", sentiment=-0.8,
                                      themes_set=["payments"])
-    summary = feedback.sentiment_summary(scope).iloc[0]
+    summary = voice.sentiment_summary(scope).iloc[0]
     assert summary["negative_share"] == 1.0
-    assert "payments" in set(feedback.theme_summary(scope)["theme"])
-    same(feedback.theme_summary(scope), feedback.theme_summary(feedback.load_feedback(engine)))
+    assert "payments" in set(voice.theme_summary(scope)["theme"])
+    same(voice.theme_summary(scope), voice.theme_summary(FrameScope(read.load_feedback(engine))))
 
 
 def test_a_strict_rejected_import_leaves_the_rollup_as_it_was(engine):
     scope = _community(engine)
-    before = feedback.theme_summary(scope)
+    before = voice.theme_summary(scope)
     try:
         _import(engine, "feedback", [
             {"feedback_id": "f9", "channel": "slack", "created_at": "2026-11-05T08:00:00Z", "text": "payout late"},
@@ -180,13 +185,13 @@ def test_a_strict_rejected_import_leaves_the_rollup_as_it_was(engine):
     except CrowdPulseError:
         pass
     assert scope.count() == 2
-    same(feedback.theme_summary(scope), before)
+    same(voice.theme_summary(scope), before)
 
 
 def test_triage_changes_the_count_of_untriaged_messages(engine):
     scope = _community(engine)
     assert scope.new_count() == 2
-    version = int(feedback.load_feedback(engine).set_index("feedback_id").loc["f1", "version"])
+    version = int(read.load_feedback(engine).set_index("feedback_id").loc["f1", "version"])
     feedback_actions.triage_messages(engine, versions={"f1": version}, actor="a@example.com",
                                      actor_role="specialist", status="handled")
     assert scope.new_count() == 1
@@ -194,11 +199,11 @@ def test_triage_changes_the_count_of_untriaged_messages(engine):
 
 @pytest.mark.parametrize("by", ["region", "vendor", "tenure_band", "language"])
 def test_survey_audiences_from_counted_population_match_the_member_rows(seeded_engine, answers, by):
-    waves = feedback.load_surveys(seeded_engine)
-    counted = feedback.load_survey_population(seeded_engine, by=by)
+    waves = read.load_surveys(seeded_engine)
+    counted = read.load_survey_population(seeded_engine, by=by)
     assert counted["members"].sum() > 0
-    same(feedback.survey_scorecard(answers, waves, by=by, population=counted),
-         feedback.survey_scorecard(answers, waves, by=by, population=feedback.load_survey_population(seeded_engine)))
+    same(surveys.survey_scorecard(answers, waves, by=by, population=counted),
+         surveys.survey_scorecard(answers, waves, by=by, population=read.load_survey_population(seeded_engine)))
 
 
 # --- survey answers ------------------------------------------------------------------------------
@@ -206,50 +211,50 @@ def test_survey_audiences_from_counted_population_match_the_member_rows(seeded_e
 
 @pytest.mark.parametrize("by", [None, "region", "country", "language", "vendor", "tenure_band"])
 def test_survey_scorecard_from_the_rollup_matches_the_rows(seeded_engine, answers, by):
-    waves = feedback.load_surveys(seeded_engine)
-    population = None if by is None else feedback.load_survey_population(seeded_engine, by=by)
-    card = feedback.survey_scorecard(feedback.ResponseScope(seeded_engine), waves, by=by, population=population)
+    waves = read.load_surveys(seeded_engine)
+    population = None if by is None else read.load_survey_population(seeded_engine, by=by)
+    card = surveys.survey_scorecard(ResponseScope(seeded_engine), waves, by=by, population=population)
     assert len(card) >= 3
-    same(card, feedback.survey_scorecard(answers, waves, by=by, population=population))
+    same(card, surveys.survey_scorecard(answers, waves, by=by, population=population))
 
 
 def test_survey_views_of_one_region_from_the_rollup_match_the_rows(seeded_engine, answers):
     region = answers["region"].dropna().iloc[0]
-    rows, scope = answers[answers["region"] == region], feedback.ResponseScope(seeded_engine, regions=(region,))
+    rows, scope = answers[answers["region"] == region], ResponseScope(seeded_engine, regions=(region,))
     assert scope.count() == len(rows) > 0
-    same(feedback.survey_scorecard(scope, feedback.load_surveys(seeded_engine)),
-         feedback.survey_scorecard(rows, feedback.load_surveys(seeded_engine)))
-    same(feedback.theme_nps_impact(scope), feedback.theme_nps_impact(rows))
+    same(surveys.survey_scorecard(scope, read.load_surveys(seeded_engine)),
+         surveys.survey_scorecard(rows, read.load_surveys(seeded_engine)))
+    same(surveys.theme_nps_impact(scope), surveys.theme_nps_impact(FrameResponses(rows)))
 
 
 def test_theme_nps_impact_and_scorecard_from_the_rollup_match_the_rows(both, answers, seeded_engine):
     rows, scope = both
-    responses = feedback.ResponseScope(seeded_engine)
-    impact = feedback.theme_nps_impact(responses)
+    responses = ResponseScope(seeded_engine)
+    impact = surveys.theme_nps_impact(responses)
     assert len(impact) > 3
-    same(impact, feedback.theme_nps_impact(answers))
-    card = feedback.theme_scorecard(scope, responses, AS_OF, weeks=5)
-    expected = feedback.theme_scorecard(rows, answers, AS_OF, weeks=5)
+    same(impact, surveys.theme_nps_impact(FrameResponses(answers)))
+    card = voice.theme_scorecard(scope, responses, AS_OF, weeks=5)
+    expected = voice.theme_scorecard(FrameScope(rows), FrameResponses(answers), AS_OF, weeks=5)
     same(card.drop(columns="weekly"), expected.drop(columns="weekly"))
 
 
 def test_survey_comments_and_segment_columns_from_the_rollup_match_the_rows(seeded_engine, answers):
-    scope = feedback.ResponseScope(seeded_engine)
-    for survey_id in feedback.load_surveys(seeded_engine)["survey_id"]:
-        listed = feedback.survey_comments(scope, survey_id, limit=40)
+    scope = ResponseScope(seeded_engine)
+    for survey_id in read.load_surveys(seeded_engine)["survey_id"]:
+        listed = surveys.survey_comments(scope, survey_id, limit=40)
         assert len(listed) == 40
-        same(listed, feedback.survey_comments(answers, survey_id, limit=40))
+        same(listed, surveys.survey_comments(FrameResponses(answers), survey_id, limit=40))
     assert scope.columns() == list(answers.columns)
-    assert feedback.survey_segment_columns(pd.DataFrame(columns=scope.columns())) == \
-        feedback.survey_segment_columns(answers)
+    assert surveys.survey_segment_columns(pd.DataFrame(columns=scope.columns())) == \
+        surveys.survey_segment_columns(answers)
 
 
 def test_report_with_the_survey_rollup_matches_the_rows(both, answers, seeded_engine):
     _, scope = both
-    waves = feedback.load_surveys(seeded_engine)
+    waves = read.load_surveys(seeded_engine)
     kwargs = dict(start=START.date(), end=AS_OF.date(), as_of=AS_OF, weeks=5)
-    report = feedback_report.build_feedback_report(scope, feedback.ResponseScope(seeded_engine), waves, **kwargs)
-    expected = feedback_report.build_feedback_report(scope, answers, waves, **kwargs)
+    report = feedback_report.build_feedback_report(scope, ResponseScope(seeded_engine), waves, **kwargs)
+    expected = feedback_report.build_feedback_report(scope, FrameResponses(answers), waves, **kwargs)
     assert report.survey is not None and report.survey == expected.survey
     assert report.issues == expected.issues
 
@@ -260,9 +265,9 @@ def test_discovery_texts_are_the_newest_listed_messages(both):
     recent = scope.newest_texts(languages=["en", "und"], limit=300)
     oldest_first = listed.iloc[::-1]
     assert recent["text"].tolist() == oldest_first["text"].tolist()
-    assert recent["themed"].tolist() == feedback.effective_themes(oldest_first).map(bool).tolist()
+    assert recent["themed"].tolist() == effective_themes(oldest_first).map(bool).tolist()
     same(themes.discover_themes(recent["text"].tolist(), recent["themed"].tolist(), min_count=2),
-         themes.discover_themes(oldest_first["text"].tolist(), feedback.effective_themes(oldest_first).tolist(),
+         themes.discover_themes(oldest_first["text"].tolist(), effective_themes(oldest_first).tolist(),
                                 min_count=2))
 
 
@@ -274,11 +279,11 @@ def _answers(engine):
         {"response_id": "r2", "survey_id": "s1", "submitted_at": "2026-11-03T08:00:00Z", "member_id": "m2",
          "score": 3, "csat": 2, "comment": "Love the new guidelines"},
     ])
-    return feedback.ResponseScope(engine)
+    return ResponseScope(engine)
 
 
 def _waves(scope):
-    return feedback.survey_scorecard(scope, feedback.load_surveys(scope.engine))
+    return surveys.survey_scorecard(scope, read.load_surveys(scope.engine))
 
 
 def test_an_import_of_survey_answers_updates_the_rollup(engine):
@@ -289,21 +294,21 @@ def test_an_import_of_survey_answers_updates_the_rollup(engine):
                                           "submitted_at": "2026-11-04T08:00:00Z", "score": 9}])
     card = _waves(scope)
     assert card[["responses", "respondents", "promoters", "detractors"]].iloc[0].tolist() == [3, 2, 2, 1]
-    same(card, feedback.survey_scorecard(feedback.load_responses(engine), feedback.load_surveys(engine)))
+    same(card, surveys.survey_scorecard(read.load_responses(engine), read.load_surveys(engine)))
 
 
 def test_a_correction_of_an_answer_and_a_respondent_turning_staff_change_the_survey_rollup(engine):
     scope = _answers(engine)
-    version = int(feedback.load_responses(engine).set_index("response_id").loc["r1", "version"])
+    version = int(read.load_responses(engine).set_index("response_id").loc["r1", "version"])
     feedback_actions.override_scores(engine, entity="survey_response", entity_id="r1", expected_version=version,
                                      actor="a@example.com", actor_role="specialist", sentiment=-0.8,
                                      themes_set=["payments"])
-    impact = feedback.theme_nps_impact(scope)
+    impact = surveys.theme_nps_impact(scope)
     assert impact.set_index("theme").loc["payments", ["responses", "nps"]].tolist() == [1, 100.0]
-    same(impact, feedback.theme_nps_impact(feedback.load_responses(engine)))
+    same(impact, surveys.theme_nps_impact(FrameResponses(read.load_responses(engine))))
     _import(engine, "members", [{"member_id": "m1", "is_staff": True}])
     assert scope.count() == 1 and _waves(scope)["nps"].tolist() == [-100.0]
-    assert "payments" not in set(feedback.theme_nps_impact(scope)["theme"])
+    assert "payments" not in set(surveys.theme_nps_impact(scope)["theme"])
 
 
 def test_a_strict_rejected_import_of_answers_leaves_the_survey_rollup_as_it_was(engine):

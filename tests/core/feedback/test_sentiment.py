@@ -6,7 +6,9 @@ import numpy as np
 import pytest
 
 from core.feedback import sentiment
-from core.feedback.sentiment import detect_language, score_text, score_texts, sentiment_and_language, sentiment_label
+from core.feedback.sentiment import (detect_language, score_text, score_texts, sentiment_and_language, sentiment_label,
+                                     sentiment_labels)
+from tests.core.factories import feedback, make_feedback
 
 
 class RecordingAnalyzer:
@@ -206,3 +208,8 @@ def test_worker_processes_do_not_run_the_parents_main_script(monkeypatch, tmp_pa
     assert len(compound) == 12
     assert not marker.exists()
     assert sys.modules["__main__"] is fake_main
+
+
+def test_sentiment_labels_follow_the_vader_bands_and_mark_unscored_text():
+    messages = feedback(*(make_feedback(sentiment=s) for s in (0.05, 0.049, -0.05, None)))
+    assert sentiment_labels(messages).tolist() == ["positive", "neutral", "negative", "not scored"]

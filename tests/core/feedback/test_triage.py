@@ -20,15 +20,12 @@ from core.feedback.triage import (
     sentiment_for_label,
     triage_messages,
 )
-from core.feedback.metrics import (
-    NEGATIVE_AT,
-    POSITIVE_AT,
-    load_feedback,
-    load_responses,
-    sentiment_summary,
-    theme_nps_impact,
-    theme_summary,
-)
+from core.feedback import rollup as feedback_rollup
+from core.feedback.messages import MessageScope
+from core.feedback.read import load_feedback
+from core.feedback.sentiment import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
+from core.feedback.surveys import ResponseScope, theme_nps_impact
+from core.feedback.voice import sentiment_summary, theme_summary
 from core.feedback.themes import InvalidTheme
 from tests.core.factories import stored
 
@@ -38,8 +35,8 @@ ME = {"actor": "ana@example.org", "actor_role": "specialist"}
 
 @pytest.fixture
 def voices(engine):
-    """Three messages (two about pay), a queue item, and a survey with four answers."""
-    return stored(
+    """Three messages (two about pay), a queue item, and a survey with four answers, with their roll-up."""
+    stored(
         engine,
         models.Member(member_id="m1", region="Africa"),
         models.Project(project_id="p1", name="One"),
@@ -57,6 +54,9 @@ def voices(engine):
               (0, "Payouts are late", ["payments"]), (2, "Payouts are late and the tool crashes", ["payments"]),
               (10, "Love it", []), (9, "Night shift rota please", [])])),
     )
+    with engine.begin() as connection:  # rows saved directly: derive the roll-up the metrics read
+        feedback_rollup.rebuild(connection)
+    return engine
 
 
 def audit(engine, action):
@@ -69,7 +69,7 @@ def audit(engine, action):
 
 def test_a_sentiment_override_is_stored_audited_versioned_and_used_by_the_metrics(voices):
     version_before = data_version(voices)
-    assert sentiment_summary(load_feedback(voices))["net"].tolist() == pytest.approx([0.0])
+    assert sentiment_summary(MessageScope(voices))["net"].tolist() == pytest.approx([0.0])
 
     new_version = override_scores(voices, entity="feedback", entity_id="f1", expected_version=1,
                                   sentiment=sentiment_for_label("neutral"), **ME)
@@ -77,7 +77,7 @@ def test_a_sentiment_override_is_stored_audited_versioned_and_used_by_the_metric
     assert new_version == 2
     messages = load_feedback(voices)
     assert messages["sentiment_override"].tolist()[0] == 0.0 and messages["version"].tolist()[0] == 2
-    assert sentiment_summary(messages)["net"].tolist() == pytest.approx([100 / 3])
+    assert sentiment_summary(MessageScope(voices))["net"].tolist() == pytest.approx([100 / 3])
     [event] = audit(voices, "override_sentiment")
     assert (event.actor, event.entity, event.entity_id) == ("ana@example.org", "feedback", "f1")
     assert event.before == {"sentiment": -0.6, "themes": ["payments"], "sentiment_override": None}
@@ -87,13 +87,13 @@ def test_a_sentiment_override_is_stored_audited_versioned_and_used_by_the_metric
 
 def test_a_theme_override_changes_the_theme_summary_and_clearing_it_restores_the_computed_themes(voices):
     override_scores(voices, entity="feedback", entity_id="f2", expected_version=1, themes_set=["community"], **ME)
-    assert theme_summary(load_feedback(voices))[["theme", "count"]].values.tolist() == [
+    assert theme_summary(MessageScope(voices))[["theme", "count"]].values.tolist() == [
         ["community", 1], ["payments", 1]]
 
     override_scores(voices, entity="feedback", entity_id="f2", expected_version=2, themes_set=None, sentiment=None,
                     **ME)
 
-    assert theme_summary(load_feedback(voices))[["theme", "count"]].values.tolist() == [["payments", 2]]
+    assert theme_summary(MessageScope(voices))[["theme", "count"]].values.tolist() == [["payments", 2]]
     with voices.connect() as connection:  # cleared means SQL NULL, not the JSON text 'null'
         assert connection.execute(text("SELECT themes_override IS NULL FROM feedback WHERE feedback_id = 'f2'")
                                   ).scalar() in (1, True)
@@ -102,21 +102,21 @@ def test_a_theme_override_changes_the_theme_summary_and_clearing_it_restores_the
 
 def test_an_empty_theme_override_means_the_message_has_no_theme(voices):
     override_scores(voices, entity="feedback", entity_id="f1", expected_version=1, themes_set=[], **ME)
-    assert theme_summary(load_feedback(voices))[["theme", "count"]].values.tolist() == [["payments", 1]]
+    assert theme_summary(MessageScope(voices))[["theme", "count"]].values.tolist() == [["payments", 1]]
 
 
 def test_correcting_a_survey_comment_changes_the_themes_nps_impact(voices):
-    assert theme_nps_impact(load_responses(voices)).values.tolist() == [["payments", 2, -100.0, 100.0]]
+    assert theme_nps_impact(ResponseScope(voices)).values.tolist() == [["payments", 2, -100.0, 100.0]]
 
     override_scores(voices, entity="survey_response", entity_id="r1", expected_version=1,
                     themes_set=["payments", "tooling"], **ME)
 
     # overall NPS (2 promoters, 2 detractors) is 0; tooling is now mentioned by one detractor
-    assert theme_nps_impact(load_responses(voices)).values.tolist() == [
+    assert theme_nps_impact(ResponseScope(voices)).values.tolist() == [
         ["payments", 2, -100.0, 100.0], ["tooling", 1, -100.0, 100.0]]
     override_scores(voices, entity="survey_response", entity_id="r0", expected_version=1, themes_set=[], **ME)
-    assert theme_nps_impact(load_responses(voices))["theme"].tolist() == ["payments", "tooling"]
-    assert theme_nps_impact(load_responses(voices))["responses"].tolist() == [1, 1]
+    assert theme_nps_impact(ResponseScope(voices))["theme"].tolist() == ["payments", "tooling"]
+    assert theme_nps_impact(ResponseScope(voices))["responses"].tolist() == [1, 1]
 
 
 def test_an_override_from_a_stale_screen_is_refused_and_changes_nothing(voices):
@@ -147,9 +147,9 @@ def test_overrides_that_make_no_sense_are_refused_in_plain_words(voices, changes
 
 
 def test_label_overrides_sit_inside_the_sentiment_bands():
-    assert sentiment_for_label("positive") >= POSITIVE_AT
-    assert NEGATIVE_AT < sentiment_for_label("neutral") < POSITIVE_AT
-    assert sentiment_for_label("negative") <= NEGATIVE_AT
+    assert sentiment_for_label("positive") >= POSITIVE_THRESHOLD
+    assert NEGATIVE_THRESHOLD < sentiment_for_label("neutral") < POSITIVE_THRESHOLD
+    assert sentiment_for_label("negative") <= NEGATIVE_THRESHOLD
     with pytest.raises(InvalidFeedbackEdit):
         sentiment_for_label("meh")
 
@@ -227,7 +227,7 @@ def test_adopting_a_theme_tags_stored_messages_and_comments_and_is_audited(voice
                                        "phrases": ["night shift rota"]}]
     assert current_taxonomy(voices)[-1].key == "night_shift"
     assert load_feedback(voices).set_index("feedback_id").loc["f3", "themes"] == ["night_shift"]
-    assert theme_summary(load_feedback(voices))["theme"].tolist() == ["payments", "night_shift"]
+    assert theme_summary(MessageScope(voices))["theme"].tolist() == ["payments", "night_shift"]
     [event] = audit(voices, "adopt_theme")
     assert (event.entity, event.entity_id, event.after["tagged_messages"]) == ("theme", "night_shift", 1)
 
@@ -238,7 +238,7 @@ def test_a_message_a_human_already_themed_keeps_the_human_themes_after_adoption(
 
     messages = load_feedback(voices).set_index("feedback_id")
     assert messages.loc["f3", "themes"] == ["night_shift"] and messages.loc["f3", "themes_override"] == ["community"]
-    assert theme_summary(load_feedback(voices))["theme"].tolist() == ["payments", "community"]
+    assert theme_summary(MessageScope(voices))["theme"].tolist() == ["payments", "community"]
 
 
 def test_an_adopted_theme_can_be_used_in_overrides_and_retired(voices):

@@ -8,7 +8,7 @@ from core import models, timeline
 from core.demo import community, work
 from core.demo.plan import SCALES, Plan
 from core.db import session_scope
-from core.feedback.metrics import load_feedback
+from core.feedback.read import load_feedback
 from core.workforce.metrics import (
     affected_members,
     confusion_alerts,

@@ -10,7 +10,7 @@ from core.ingest import importer as ingest
 from core import models, rollups, timeline
 from core.errors import CrowdPulseError
 from core.workforce import metrics as workforce
-from core.feedback.metrics import load_feedback
+from core.feedback.read import load_feedback
 from core.workforce import rollup
 
 

@@ -1,0 +1,63 @@
+"""Representative quotes of a theme picked from the feedback roll-up, reading as few message texts as the choice needs."""
+
+import statistics
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, func, or_, select
+
+from core.feedback import rollup, themes
+from core.feedback.read import read_rollup
+from core.models import Feedback
+
+# Up to this many mentions, picking quotes reads all their texts at once (cheaper than ranking them first).
+TEXTS_READ_WHOLE = 300
+# Texts read at first when picking quotes from the roll-up, the most typical first (4× more each
+# time that is not enough): templated complaints are alike, so a few hundred usually do.
+CANDIDATES = 200
+
+
+def pick_quotes(engine: Engine, where: list, *, k: int) -> list[str]:
+    """`themes.representative_quotes` of the mentions `where` keeps (conditions on the mentions roll-up): the same
+    quotes as from all their texts, reading only the texts the choice needs."""
+    table, message = rollup.mentions, Feedback.__table__
+    in_order = [table.c.created_at, table.c.feedback_id]  # as written: ties go to the earlier text
+    # Without their texts: each mention's score and raw length, in the order the texts were written.
+    rows = read_rollup(engine, select(table.c.feedback_id, table.c.score, table.c.text_length).where(*where)
+                      .order_by(*in_order))
+    if len(rows) > TEXTS_READ_WHOLE:
+        scores = pd.to_numeric(rows["score"]).astype("float64").tolist()
+        scored = [value for value in scores if not np.isnan(value)]
+        median = statistics.median(scored) if scored else 0.0
+        # The key `representative_quotes` ranks readable texts by: distance to the median, then position.
+        rows = rows.assign(distance=[2.0 if np.isnan(v) else round(abs(v - median), 3) for v in scores],
+                           position=range(len(rows)), score=scores)
+        # Only a text at least 40 characters long before stripping can be readable (40-240 once stripped).
+        # Read in rank order, the readable ones among the texts read are the first readable candidates of
+        # all: when they already give k quotes, the texts not read could not change the choice.
+        ranked = rows[pd.to_numeric(rows["text_length"]).fillna(0) >= 40].sort_values(["distance", "position"])
+        size, joined = CANDIDATES, table.join(message, message.c.feedback_id == table.c.feedback_id)
+        while len(ranked):
+            # Every candidate up to the distance of the size-th: a prefix of the ranking, read in one query.
+            reach = float(ranked["distance"].iloc[min(size, len(ranked)) - 1])
+            batch = ranked[ranked["distance"] <= reach]
+            near = func.abs(table.c.score - median) <= reach + 0.001  # a margin for SQL's unrounded distance
+            texts = read_rollup(engine, select(table.c.feedback_id, message.c.text).select_from(joined)
+                               .where(*where, table.c.text_length >= 40,
+                                      or_(near, table.c.score.is_(None)) if reach >= 2.0 else near))
+            texts = dict(zip(texts["feedback_id"], texts["text"]))
+            stripped = batch["feedback_id"].map(texts).fillna("").str.strip()
+            readable = batch[stripped.str.len().between(40, 240)]
+            chosen = themes.representative_quotes(readable["feedback_id"].map(texts).tolist(),
+                                                  readable["score"].tolist(), k=k, median=median,
+                                                  fill_with_similar=False)
+            if len(chosen) == k:
+                return chosen
+            if len(batch) == len(ranked):
+                break
+            size *= 4
+    # Few texts, or too few readable ones to choose from: the choice needs every text.
+    texts = read_rollup(engine, select(message.c.text, table.c.score)
+                       .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id))
+                       .where(*where).order_by(*in_order))
+    return themes.representative_quotes(texts["text"].tolist(), texts["score"].tolist(), k=k)
