@@ -183,7 +183,7 @@ HEALTH_LOOKBACK_DAYS = 120
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _members(data_version: int, regions) -> pd.DataFrame:
-    from core.health import metrics as health
+    from core.health import active as health
     return health.load_community(engine(), regions=regions)
 
 
@@ -194,12 +194,12 @@ def members(filters) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _member_days(data_version: int, start, end, projects):
-    from core.health import metrics as health
+    from core.health import active as health
     return health.load_active_days(engine(), start=start, end=end, projects=projects)
 
 
 def member_days(filters, *, lookback_days: int = HEALTH_LOOKBACK_DAYS):
-    """Who was active on which day (`health.ActiveDays`), from far enough back for MAU, funnel and cohorts.
+    """Who was active on which day (`core.health.active.ActiveDays`), from far enough back for MAU, funnel and cohorts.
 
     `lookback_days` (+ 27 for the first MAU window) before the range end: the week's figures need 7.
     """
@@ -219,7 +219,7 @@ FATIGUE_DAYS = 35
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _projects(data_version: int) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     return workforce.load_projects(engine())
 
 
@@ -228,26 +228,13 @@ def projects() -> pd.DataFrame:
     return _projects(version())
 
 
-@st.cache_data(show_spinner=False, max_entries=8)
-def _activity(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
-    return workforce.load_activity(engine(), start=start, end=end, projects=projects, regions=regions)
-
-
-def activity(filters, *, days_before: int = 0) -> pd.DataFrame:
-    """Non-staff activity rows in the filtered range, reaching `days_before` further back (millions at scale:
-    prefer the aggregates below)."""
-    start = min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
-    return _activity(version(), start, filters.end, filters.projects, filters.regions)
-
-
 def _reaching_back(filters, days_before: int):
     return min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _project_days(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     return workforce.load_project_day_totals(engine(), start=start, end=end, projects=projects, regions=regions)
 
 
@@ -259,7 +246,7 @@ def project_days(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _negative_feedback(data_version: int, start, end, projects, regions) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     return workforce.load_negative_feedback(engine(), start=start, end=end, projects=projects, regions=regions)
 
 
@@ -271,7 +258,7 @@ def negative_feedback(filters, *, days_before: int = 0) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _fatigue(data_version: int, as_of, start, end, projects, regions) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     return workforce.load_fatigue_alerts(engine(), as_of, window_start=start, last_day=end, projects=projects,
                                          regions=regions)
 
@@ -464,11 +451,12 @@ def today(filters) -> tuple:
 # active days, so the figures, the splits and every member list reuse one match. Treat it as read-only.
 @st.cache_resource(show_spinner=False, max_entries=4)
 def _crowd(data_version: int, filters):
-    from core.health import metrics as health
+    from core.health import active as health
+    from core.health.crowd import Crowd
     # The days of member_days(filters), read here so that the matrix is held once, not also pickled in st.cache_data.
     days = health.load_active_days(engine(), start=_active_days_start(filters, HEALTH_LOOKBACK_DAYS), end=filters.end,
                                    projects=filters.projects)
-    return health.Crowd(members(filters), days)
+    return Crowd(members(filters), days)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
@@ -488,7 +476,7 @@ def _health(data_version: int, filters) -> dict | None:
 
 
 def health(filters) -> dict | None:
-    """The Health page's activity figures (see core.health.metrics.health_overview), None without activity.
+    """The Health page's activity figures (see core.health.crowd.Crowd.overview), None without activity.
 
     Adds, for the charts: `active_long` (date, measure dau/wau/mau, members) and `recent_cohorts` (the
     cohorts of the 12 weeks before the range end, each labelled "week start (size)" in `cohort`).
@@ -498,8 +486,8 @@ def health(filters) -> dict | None:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _health_split(data_version: int, filters, dimension: str) -> pd.DataFrame:
+    from core.health import active as health
     from core.health import breakdowns
-    from core.health import metrics as health
     crowd = _crowd(data_version, filters)
     community = crowd.members
     if dimension not in community and dimension != "tenure":
@@ -514,8 +502,8 @@ def health_split(filters, dimension: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _member_list(data_version: int, filters, kind: str) -> pd.DataFrame:
+    from core.health import active as health
     from core.health import segments
-    from core.health import metrics as health
     chosen = segments.members_behind(kind, _crowd(data_version, filters), pd.Timestamp(filters.end))
     return health.with_member_details(engine(), chosen, health.MEMBER_DETAILS)
 

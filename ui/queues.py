@@ -166,14 +166,14 @@ def _confusion_start(filters):
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _project_days(data_version: int, filters) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     return workforce.load_project_day_totals(engine(), start=_confusion_start(filters), end=filters.end,
                                              projects=filters.projects, regions=filters.regions)
 
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _project_regions(data_version: int, filters, project_id: str) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     return workforce.load_project_day_totals(engine(), start=_confusion_start(filters), end=filters.end,
                                              projects=[project_id], regions=filters.regions, by_region=True)
 
@@ -204,7 +204,7 @@ def _workforce_summary(data_version: int, filters) -> dict:
 
 
 def _workforce_totals(data_version: int, filters) -> dict:
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     return workforce.load_workforce_table(engine(), start=filters.start, end=filters.end, by=None,
                                           projects=filters.projects, regions=filters.regions,
                                           members=False).iloc[0].to_dict()
@@ -217,7 +217,7 @@ def workforce_summary(filters) -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _member_daily(data_version: int, filters, member_id: str) -> pd.DataFrame:
-    from core.workforce import drilldown, metrics as workforce
+    from core.workforce import drilldown, read as workforce
     rows = workforce.load_member_daily(engine(), member_id, start=data._reaching_back(filters, data.FATIGUE_DAYS),
                                        end=filters.end, projects=filters.projects)
     return drilldown.member_daily(rows, member_id)
@@ -230,8 +230,8 @@ def member_daily(filters, member_id: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _confusion(data_version: int, filters) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
-    return workforce.confusion_alerts(_project_days(data_version, filters), data.projects(), pd.Timestamp(filters.end),
+    from core.workforce import confusion
+    return confusion.confusion_alerts(_project_days(data_version, filters), data.projects(), pd.Timestamp(filters.end),
                                       feedback=data.negative_feedback(filters, days_before=CONFUSION_DAYS))
 
 
@@ -243,14 +243,14 @@ def confusion(filters) -> pd.DataFrame:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _confusion_detail(data_version: int, filters, project_id: str, change_at: pd.Timestamp) -> dict:
     from core.frames import as_date
-    from core.workforce import metrics as workforce
+    from core.workforce import confusion, read as workforce
     first = max(as_date(change_at), _confusion_start(filters))
     last = min(first + pd.Timedelta(days=13).to_pytimedelta(), filters.end)
     members = workforce.load_recent_members(engine(), project_id, start=first, end=last, regions=filters.regions)
-    return {"regions": workforce.confusion_by_region(_project_regions(data_version, filters, project_id), project_id,
+    return {"regions": confusion.confusion_by_region(_project_regions(data_version, filters, project_id), project_id,
                                                      change_at, as_of=pd.Timestamp(filters.end),
                                                      recent_members=members),
-            "trend": workforce.daily_project_trend(_project_days(data_version, filters), project_id)}
+            "trend": confusion.daily_project_trend(_project_days(data_version, filters), project_id)}
 
 
 def confusion_detail(filters, project_id: str, change_at) -> dict:
@@ -261,7 +261,7 @@ def confusion_detail(filters, project_id: str, change_at) -> dict:
 @st.cache_data(show_spinner=False, max_entries=32)
 def _affected(data_version: int, filters, project_id: str, change_at: pd.Timestamp, regions: tuple) -> list[str]:
     from core.frames import as_date
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     since = max(as_date(change_at), _confusion_start(filters))
     return workforce.load_affected_members(engine(), project_id, since, end=filters.end, regions=filters.regions,
                                            values=list(regions))
@@ -274,7 +274,7 @@ def affected(filters, project_id: str, change_at, regions) -> list[str]:
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _workforce_table(data_version: int, filters, by: str) -> pd.DataFrame:
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
     table = workforce.load_workforce_table(engine(), start=filters.start, end=filters.end, by=by,
                                            projects=filters.projects, regions=filters.regions)
     return data.with_project_names(table) if by == "project_id" else table

@@ -4,6 +4,7 @@ import pandas as pd
 from sqlalchemy import Engine, func, not_, select
 
 from core.frames import read_frame, unparsed
+from core.health import rollup as activity
 from core.models import Member
 
 # Keys a saved segment's `filters` may hold, with the select_audience argument each feeds.
@@ -20,7 +21,6 @@ def load_audience_base(engine: Engine) -> pd.DataFrame:
     from the activity roll-up's per-project presence bitmaps (`core.health.rollup`, a row per
     member, project and block of days with a bit set), so the 3M activity rows are not scanned.
     """
-    from core.health import rollup as activity  # core.rollups imports core.metrics
     member, worked = Member.__table__, activity.project_member_days
     join = func.string_agg if engine.dialect.name == "postgresql" else func.group_concat
     # One list per member, straight from the bitmaps' primary key; a member spanning two blocks

@@ -7,17 +7,16 @@ import pytest
 from core import demo, models, timeline
 from core.db import session_scope
 from core.feedback.metrics import load_feedback
-from core.workforce.metrics import (
+from core.workforce import fatigue
+from core.workforce.confusion import confusion_alerts, confusion_by_region, daily_project_trend
+from core.workforce.quality import matching_rows, workforce_table
+from core.workforce.read import load_activity, load_projects
+from tests.core.workforce.oracle import (
     affected_members,
-    confusion_alerts,
-    confusion_by_region,
-    daily_project_trend,
     fatigue_alerts,
-    load_activity,
     load_project_days,
-    load_projects,
-    matching_rows,
-    workforce_table,
+    negative_feedback,
+    recent_members,
 )
 from tests.core.factories import (
     activity,
@@ -255,7 +254,8 @@ def test_confusion_alerts_report_negative_feedback_before_and_after(changed_proj
         make_feedback(project_id="p1", created_at="2026-11-18 10:00", sentiment=0.3, sentiment_override=-0.3),
         make_feedback(project_id="p3", created_at="2026-11-18 10:00", sentiment=-0.9),
     )
-    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, feedback=messages).set_index("project_id")
+    alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF,
+                              feedback=negative_feedback(messages)).set_index("project_id")
     assert (alerts.loc["p1", "baseline_negative_share"], alerts.loc["p1", "recent_negative_share"]) == (0.25, 1.0)
     assert math.isnan(alerts.loc["p2", "recent_negative_share"])
 
@@ -273,7 +273,9 @@ def test_confusion_by_region_shows_which_region_is_struggling():
         work("a2", "APAC", "2026-11-21", 25, 16, 9, 2),
         make_activity(project_id="p2", region="EMEA", day="2026-11-20", tasks_rejected=9),
     )
-    result = confusion_by_region(rows, "p1", pd.Timestamp("2026-11-16 09:00", tz="UTC"), as_of=AS_OF)
+    change_at = pd.Timestamp("2026-11-16 09:00", tz="UTC")
+    result = confusion_by_region(rows, "p1", change_at, as_of=AS_OF,
+                                 recent_members=recent_members(rows, "p1", change_at, as_of=AS_OF))
     assert result["region"].tolist() == ["APAC", "EMEA"]
     assert result[["recent_rejection_rate", "rejection_ratio", "recent_questions_per_100", "questions_ratio"]
                   ].values.tolist()[0] == pytest.approx([0.36, 6.0, 8.0, 4.0])
@@ -386,14 +388,16 @@ def test_demo_fatigued_moderators_are_exactly_the_fatigue_alerts(seeded_engine, 
         anchor = session.get(models.Setting, "demo_anchor").value
     builder = demo._Builder(demo.SCALES["tiny"], seed=7, anchor=pd.Timestamp(anchor).to_pydatetime())
     builder.activity(builder.members())
-    alerts = fatigue_alerts(rows, now)
+    with seeded_engine.connect() as connection:
+        alerts = fatigue.fatigue_alerts(connection, now, window_start=(now - pd.Timedelta(days=90)).date())
     assert sorted(alerts["member_id"]) == sorted(builder._fatigued)
+    assert sorted(fatigue_alerts(rows, now)["member_id"]) == sorted(builder._fatigued)
     assert alerts["reasons"].str.contains("days in a row").all()
 
 
 def test_demo_confused_project_is_cedar_with_latin_america_the_affected_region(demo_activity):
     now, rows, catalogue, messages = demo_activity
-    alerts = confusion_alerts(rows, catalogue, now, feedback=messages)
+    alerts = confusion_alerts(rows, catalogue, now, feedback=negative_feedback(messages))
     assert alerts["project_id"].tolist() == ["p03"]
     cedar = alerts.iloc[0]
     assert (cedar["change_kind"], cedar["baseline_source"]) == ("guideline update v3.0", "own")
