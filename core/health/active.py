@@ -78,9 +78,8 @@ def _community(engine: Engine, names: list[str], *, regions=None, member_ids=Non
         rows = _row_matrix(driver_rows(engine, statement), len(names))
     else:
         ids = sorted({str(member_id) for member_id in member_ids})
-        batches = [_row_matrix(driver_rows(engine, statement.where(member.c.member_id.in_(ids[start:start + ID_BATCH]))),
-                               len(names))
-                   for start in range(0, len(ids), ID_BATCH)]
+        batches = [_row_matrix(driver_rows(engine, statement.where(member.c.member_id.in_(ids[start:start + ID_BATCH]))
+                                           ), len(names)) for start in range(0, len(ids), ID_BATCH)]
         rows = np.concatenate(batches) if batches else np.empty((0, len(names)), dtype=object)
     return pd.DataFrame({name: as_utc(rows[:, index]) if name.endswith("_at") else pd.Series(rows[:, index], dtype="str")
                          for index, name in enumerate(names)})

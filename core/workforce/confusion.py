@@ -76,7 +76,7 @@ def confusion_alerts(
 
 def _judged(table: pd.DataFrame, *, min_tasks: int, rejection_ratio: float, questions_ratio: float,
             min_questions: int) -> pd.DataFrame:
-    """The changes with their rates, flagged where rejections or questions rose past the ratios, with severity and reasons."""
+    """The changes with their rates, flagged where rejections or questions rose past the ratios, with reasons."""
     enough = (table["submitted_recent"] >= min_tasks) & (table["baseline_source"] != "too little history")
     rejections_up = enough & (table["rejection_ratio"] >= rejection_ratio - TOLERANCE)
     questions_up = (enough & (table["questions_ratio"] >= questions_ratio - TOLERANCE)

@@ -18,7 +18,8 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, String, and_, case, cast, func, literal, literal_column, not_, or_, select, type_coerce
+from sqlalchemy import (BigInteger, String, and_, case, cast, func, literal, literal_column, not_, or_, select,
+                        type_coerce)
 
 from core.frames import as_date, as_day, frame_on, ratio
 from core.models import Activity, Member
@@ -77,8 +78,8 @@ def fatigue_alerts(connection, as_of, *, window_start, last_day=None, projects=N
     if projects:
         sums = sums.where(activity.c.project_id.in_(list(projects)))
     measures = {key: "float64" if key == "handle_seconds" else "int64" for key in PAIR_MEASURES.values()}
-    pairs = frame_on(connection, sums).astype({"recent_rows": "int64", "base_rows": "int64", "mask": "int64", **measures,
-                                               **{f"{key}_base": kind for key, kind in measures.items()},
+    pairs = frame_on(connection, sums).astype({"recent_rows": "int64", "base_rows": "int64", "mask": "int64",
+                                               **measures, **{f"{key}_base": kind for key, kind in measures.items()},
                                                "active_minutes": "float64"})
     return _fatigue_from_pairs(pairs, pd.Timestamp(day), first, connection=connection, projects=projects,
                                regions=regions, **thresholds)

@@ -1,4 +1,4 @@
-"""Reference reads over raw activity rows: what the activity roll-up (`core.health.active.load_active_days`) must equal."""
+"""Reference reads over raw activity rows: what `core.health.active.load_active_days` (the roll-up) must equal."""
 
 import pandas as pd
 from sqlalchemy import Engine, func, not_, select

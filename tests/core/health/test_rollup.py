@@ -162,8 +162,8 @@ def test_rollup_numbers_equal_the_raw_numbers_on_the_demo_seed(seeded_engine, pr
     everyone, community = health.load_members(engine), health.load_community(engine)
     assert community["member_id"].tolist() == community_members(everyone)["member_id"].tolist()
     assert list(community.columns) == ["member_id", "region", "signed_up_at", "onboarded_at"]
-    raw = Crowd(everyone, raw_days).overview(start, end)
-    fast = Crowd(community, rollup_days).overview(start, end)
+    raw_crowd, fast_crowd = Crowd(everyone, raw_days), Crowd(community, rollup_days)
+    raw, fast = raw_crowd.overview(start, end), fast_crowd.overview(start, end)
     assert raw.keys() == fast.keys()
     for key, value in raw.items():
         if isinstance(value, pd.DataFrame):
@@ -175,9 +175,9 @@ def test_rollup_numbers_equal_the_raw_numbers_on_the_demo_seed(seeded_engine, pr
         pd.testing.assert_frame_equal(breakdowns.active_by(rollup_days, with_column, end, dimension),
                                       breakdowns.active_by(raw_days, everyone, end, dimension), check_dtype=False)
     for kind in segments.MEMBER_LISTS:
-        fast_list = health.with_member_details(engine, segments.members_behind(kind, Crowd(community, rollup_days), end),
+        fast_list = health.with_member_details(engine, segments.members_behind(kind, fast_crowd, end),
                                                health.MEMBER_DETAILS)
-        pd.testing.assert_frame_equal(fast_list, segments.members_behind(kind, Crowd(everyone, raw_days), end), check_dtype=False)
+        pd.testing.assert_frame_equal(fast_list, segments.members_behind(kind, raw_crowd, end), check_dtype=False)
     assert fast["active"]["mau"].iloc[-1] > 0 and len(fast["cohorts"])
 
 

@@ -45,7 +45,7 @@ def test_workforce_table_from_the_rollup_matches_the_rows(seeded_engine, demo, s
 def test_fatigue_stored_or_aggregated_matches_the_rows(seeded_engine, demo, scope):
     end, window_start, _ = demo
     expected = oracle.fatigue_alerts(workforce.load_activity(seeded_engine, start=window_start, end=end, **scope),
-                                        end)
+                                     end)
     same(workforce.load_fatigue_alerts(seeded_engine, end, window_start=window_start, **scope), expected)
     with seeded_engine.connect() as connection:
         same(fatigue.fatigue_alerts(connection, end, window_start=window_start, **scope), expected)
@@ -94,8 +94,8 @@ def test_confusion_evidence_and_audience_from_the_rollup_match_the_rows(seeded_e
     members = workforce.load_recent_members(seeded_engine, "p03", start=change_day,
                                             end=min(change_day + dt.timedelta(days=13), end))
     regions = confusion.confusion_by_region(per_region, "p03", change_at, as_of=end, recent_members=members)
-    same(regions, confusion.confusion_by_region(rows, "p03", change_at, as_of=end,
-                                                recent_members=oracle.recent_members(rows, "p03", change_at, as_of=end)))
+    raw_members = oracle.recent_members(rows, "p03", change_at, as_of=end)
+    same(regions, confusion.confusion_by_region(rows, "p03", change_at, as_of=end, recent_members=raw_members))
     assert regions.loc[regions["affected"], "region"].tolist() == ["Latin America"]
     for values in (["Latin America"], ["Europe", "Unknown"], None):
         assert workforce.load_affected_members(seeded_engine, "p03", change_day, end=end, values=values) == \

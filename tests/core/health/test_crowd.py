@@ -1,3 +1,5 @@
+"""Community health on hand-built crowds: active users, statuses, funnel, cohorts, churn, member lists, loaders."""
+
 import datetime as dt
 import math
 
@@ -225,7 +227,8 @@ def test_rows_of_ids_that_are_not_strings_still_match():
 def test_one_crowd_gives_the_overview_and_every_member_list(crowd_statuses):
     days, crowd = crowd_statuses
     shared = Crowd(crowd, days)
-    overview, expected = shared.overview("2026-11-01", "2026-11-03"), Crowd(crowd, days).overview("2026-11-01", "2026-11-03")
+    overview = shared.overview("2026-11-01", "2026-11-03")
+    expected = Crowd(crowd, days).overview("2026-11-01", "2026-11-03")
     for name in ("active", "funnel", "status_counts", "cohorts"):
         pd.testing.assert_frame_equal(overview[name], expected[name])
     for kind in segments.MEMBER_LISTS:
