@@ -5,7 +5,7 @@ import streamlit as st
 
 from core.workforce import capacity
 from core.errors import CrowdPulseError
-from core.workforce import metrics as workforce
+from core.workforce import quality
 from ui import charts, data, filters, widgets
 from ui import queues as queue_data
 
@@ -139,7 +139,7 @@ def show_table() -> None:
                                          key="workforce_dimension") or "project_id"
     search = middle.text_input("Find", key="workforce_search", placeholder="tasker, project or vendor contains…")
     least = right.number_input("At least tasks", min_value=0, value=0, step=50, key="workforce_min_tasks")
-    table = workforce.matching_rows(queue_data.workforce_table(f, dimension), search, min_submitted=least)
+    table = quality.matching_rows(queue_data.workforce_table(f, dimension), search, min_submitted=least)
     st.caption(f"{len(table):,} rows in the date range; click a column header to sort.")
     widgets.table(table, key="workforce_table", filename=f"workforce-by-{dimension}",
                   column_config={"member_id": "Tasker", "project_id": "Project ID", "project": "Project",

@@ -140,28 +140,27 @@ def rank(*parts: pd.DataFrame) -> pd.DataFrame:
 
 
 def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.DataFrame, projects: pd.DataFrame,
-                  resources: pd.DataFrame, now, voice=None, fatigue: pd.DataFrame | None = None,
-                  negative_feedback: pd.DataFrame | None = None) -> pd.DataFrame:
+                  resources: pd.DataFrame, now, fatigue: pd.DataFrame, negative_feedback: pd.DataFrame,
+                  voice=None) -> pd.DataFrame:
     """Everything that needs a specialist now, from the metric inputs, ranked in one list.
 
-    `voice` (a `feedback.messages.MessageScope` of the same messages) is what the theme alerts aggregate in SQL.
-    `activity` may be raw rows or per project-day sums (enough for confusion) when `fatigue` (the
-    alerts, e.g. `workforce.load_fatigue_alerts`) is given; `negative_feedback` (per project-day
-    counts, `workforce.load_negative_feedback`) stands in for `messages` in the confusion alerts.
+    `voice` (a `feedback.messages.MessageScope` of the same messages) lets the theme alerts aggregate in SQL.
+    `activity` holds per project-day sums (enough for confusion); `fatigue` the alerts
+    (`workforce.read.load_fatigue_alerts`); `negative_feedback` per project-day counts of scored and
+    negative messages for the confusion alerts (`workforce.read.load_negative_feedback`).
     """
     from core.comms import launch
     from core.feedback.voice import growing_negative_themes, theme_sentiment_drops
     from core.queues import sla as queues
-    from core.workforce import metrics as workforce
+    from core.workforce import confusion
 
     project_names = dict(zip(projects["project_id"], projects["name"]))
     stuck = queues.stuck_items(status, now)
     return rank(
         sla_entries(status, listed_elsewhere=stuck["item_id"]),
         stuck_entries(stuck, project_names),
-        confusion_entries(workforce.confusion_alerts(
-            activity, projects, now, feedback=messages if negative_feedback is None else negative_feedback)),
-        fatigue_entries(workforce.fatigue_alerts(activity, now) if fatigue is None else fatigue),
+        confusion_entries(confusion.confusion_alerts(activity, projects, now, feedback=negative_feedback)),
+        fatigue_entries(fatigue),
         sentiment_entries(theme_sentiment_drops(messages if voice is None else voice, now)),
         growing_theme_entries(growing_negative_themes(messages if voice is None else voice, now)),
         launch_entries(launch.launch_readiness(resources, now)),

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from core.feedback.voice import sentiment_summary
-from core.health import metrics as health
+from core.health.crowd import Crowd
 from core.queues import sla as queues
 
 WEEK = pd.Timedelta(days=7)
@@ -86,7 +86,7 @@ def week_figures(*, status: pd.DataFrame, member_days: pd.DataFrame, members: pd
     previous_end = end - WEEK
     day = (end.tz_convert("UTC").tz_localize(None) if end.tzinfo else end).normalize()
     previous_day = day - WEEK
-    active = health.active_users(member_days, members, previous_day, day).set_index("date")
+    active = Crowd(members, member_days).active_users(previous_day, day).set_index("date")
     return [
         Figure("wau", "Weekly active", active.loc[day, "wau"], active.loc[previous_day, "wau"], "{:,.0f}", True,
                "Taskers with a submitted task in the 7 days."),

@@ -230,29 +230,27 @@ def _fmt(fmt: str, value) -> str:
 
 
 def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: pd.DataFrame,
-                  members: pd.DataFrame, member_days: pd.DataFrame, start, end, voice=None,
-                  fatigue: pd.DataFrame | None = None,
-                  negative_feedback: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
+                  members: pd.DataFrame, member_days: pd.DataFrame, start, end, fatigue: pd.DataFrame,
+                  negative_feedback: pd.DataFrame, voice=None) -> dict[str, pd.DataFrame]:
     """The findings the summary names: confusion (with its worst region), fatigue, stalled cohorts, weekend breaches.
 
-    `activity` may be raw rows or per project-day (and region) sums when `fatigue` is given;
-    `negative_feedback` (per project-day counts) stands in for `messages` in the confusion alerts.
+    `activity` holds per project-day (and region) sums, `fatigue` the fatigue alerts and
+    `negative_feedback` per project-day counts of scored and negative messages for the confusion alerts.
     """
-    from core.health import metrics as health
-    from core.workforce import metrics as workforce
+    from core.health.crowd import Crowd
+    from core.workforce.confusion import confusion_alerts, confusion_by_region
 
     as_of = end - pd.Timedelta(microseconds=1)
-    confusion = workforce.confusion_alerts(activity, projects, as_of,
-                                           feedback=messages if negative_feedback is None else negative_feedback)
+    confusion = confusion_alerts(activity, projects, as_of, feedback=negative_feedback)
     if len(confusion) and "region" in activity:
-        worst = [workforce.confusion_by_region(activity, row.project_id, row.change_at, as_of=as_of)["region"].iloc[0]
+        worst = [confusion_by_region(activity, row.project_id, row.change_at, as_of=as_of)["region"].iloc[0]
                  for row in confusion.itertuples()]
         confusion = confusion.assign(worst_region=worst)
-    cohorts = health.retention_cohorts(members, member_days, weeks=2, as_of=as_of)
+    cohorts = Crowd(members, member_days).retention_cohorts(weeks=2, as_of=as_of)
     recent_cohorts = cohorts[cohorts["cohort_week"] >= (start - pd.Timedelta(weeks=8)).tz_localize(None)]
     return {
         "confusion": confusion,
-        "fatigue": workforce.fatigue_alerts(activity, as_of) if fatigue is None else fatigue,
+        "fatigue": fatigue,
         "stalled_cohorts": stalled_cohorts(recent_cohorts),
         "weekend_breaches": weekend_breaches(status, start - pd.Timedelta(days=21), end),
         "sentiment_drops": _sentiment_drops(messages if voice is None else voice, as_of),
@@ -269,9 +267,9 @@ def _sentiment_drops(messages, as_of) -> pd.DataFrame:
 def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> WeeklyReport:
     """Load what an ISO week's report needs (optionally for some projects/regions) and build it."""
     from core.feedback.messages import MessageScope
-    from core.health import metrics as health
+    from core.health import active as health
     from core.queues import sla as queues
-    from core.workforce import metrics as workforce
+    from core.workforce import read as workforce
 
     start, end = parse_iso_week(week)
     first_day = (start - pd.Timedelta(days=7 * TREND_WEEKS + 34)).date()

@@ -13,10 +13,11 @@ from core.feedback import messages as feedback_messages
 from core.feedback import read as feedback_read
 from core.feedback import surveys as feedback_surveys
 from core.health import breakdowns, segments
-from core.health import metrics as health_metrics
+from core.health import active as health_active
+from core.health.crowd import Crowd
 from core.queues import sla
 from core.settings import get_settings
-from core.workforce import metrics as workforce
+from core.workforce import read as workforce
 
 
 @st.cache_resource(show_spinner=False)
@@ -158,7 +159,7 @@ HEALTH_LOOKBACK_DAYS = 120
 
 @on_data_version(8)
 def _members(regions) -> pd.DataFrame:
-    return health_metrics.load_community(engine(), regions=regions)
+    return health_active.load_community(engine(), regions=regions)
 
 
 def members(filters) -> pd.DataFrame:
@@ -168,11 +169,11 @@ def members(filters) -> pd.DataFrame:
 
 @on_data_version(8)
 def _member_days(start, end, projects):
-    return health_metrics.load_active_days(engine(), start=start, end=end, projects=projects)
+    return health_active.load_active_days(engine(), start=start, end=end, projects=projects)
 
 
 def member_days(filters, *, lookback_days: int = HEALTH_LOOKBACK_DAYS):
-    """Who was active on which day (`health.ActiveDays`), from far enough back for MAU, funnel and cohorts.
+    """Who was active on which day (`core.health.active.ActiveDays`), from far enough back for MAU, funnel and cohorts.
 
     `lookback_days` (+ 27 for the first MAU window) before the range end: the week's figures need 7.
     """
@@ -198,17 +199,6 @@ def projects() -> pd.DataFrame:
 
 def _reaching_back(filters, days_before: int):
     return min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
-
-
-@on_data_version(8)
-def _activity(start, end, projects, regions) -> pd.DataFrame:
-    return workforce.load_activity(engine(), start=start, end=end, projects=projects, regions=regions)
-
-
-def activity(filters, *, days_before: int = 0) -> pd.DataFrame:
-    """Non-staff activity rows in the filtered range, reaching `days_before` further back (millions at scale:
-    prefer the aggregates below)."""
-    return _activity(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
 @on_data_version(8)
@@ -406,14 +396,14 @@ def today(filters) -> tuple:
 @on_data_version(shared=True)
 def _crowd(filters):
     # The days of member_days(filters), read here so that the matrix is held once, not also pickled in st.cache_data.
-    days = health_metrics.load_active_days(engine(), start=_active_days_start(filters, HEALTH_LOOKBACK_DAYS),
+    days = health_active.load_active_days(engine(), start=_active_days_start(filters, HEALTH_LOOKBACK_DAYS),
                                            end=filters.end, projects=filters.projects)
-    return health_metrics.Crowd(members(filters), days)
+    return Crowd(members(filters), days)
 
 
 @on_data_version(8)
 def health(filters) -> dict | None:
-    """The Health page's activity figures (see core.health.metrics.health_overview), None without activity.
+    """The Health page's activity figures (see core.health.crowd.Crowd.overview), None without activity.
 
     Adds, for the charts: `active_long` (date, measure dau/wau/mau, members) and `recent_cohorts` (the
     cohorts of the 12 weeks before the range end, each labelled "week start (size)" in `cohort`).
@@ -438,7 +428,7 @@ def health_split(filters, dimension: str) -> pd.DataFrame:
     crowd = _crowd(filters)
     community = crowd.members
     if dimension not in community and dimension != "tenure":
-        community = health_metrics.with_member_details(engine(), community, [dimension])
+        community = health_active.with_member_details(engine(), community, [dimension])
     return breakdowns.active_by(crowd.days, community, pd.Timestamp(filters.end), dimension)
 
 
@@ -446,4 +436,4 @@ def health_split(filters, dimension: str) -> pd.DataFrame:
 def member_list(filters, kind: str) -> pd.DataFrame:
     """The members behind one of core.health.segments.MEMBER_LISTS."""
     chosen = segments.members_behind(kind, _crowd(filters), pd.Timestamp(filters.end))
-    return health_metrics.with_member_details(engine(), chosen, health_metrics.MEMBER_DETAILS)
+    return health_active.with_member_details(engine(), chosen, health_active.MEMBER_DETAILS)

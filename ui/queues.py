@@ -8,7 +8,8 @@ from core.frames import as_date
 from core.queues import actions as queue_actions
 from core.queues import sla
 from core.workforce import capacity, drilldown
-from core.workforce import metrics as workforce
+from core.workforce import confusion as workforce_confusion
+from core.workforce import read as workforce
 from ui import auth, data
 from ui.data import as_of, engine, on_data_version
 
@@ -201,7 +202,7 @@ def member_daily(filters, member_id: str) -> pd.DataFrame:
 @on_data_version(8)
 def confusion(filters) -> pd.DataFrame:
     """Projects confused after a launch or guideline change (90 days of per-project totals), with feedback shares."""
-    return workforce.confusion_alerts(_project_days(filters), data.projects(), pd.Timestamp(filters.end),
+    return workforce_confusion.confusion_alerts(_project_days(filters), data.projects(), pd.Timestamp(filters.end),
                                       feedback=data.negative_feedback(filters, days_before=CONFUSION_DAYS))
 
 
@@ -210,10 +211,10 @@ def _confusion_detail(filters, project_id: str, change_at: pd.Timestamp) -> dict
     first = max(as_date(change_at), _confusion_start(filters))
     last = min(first + pd.Timedelta(days=13).to_pytimedelta(), filters.end)
     members = workforce.load_recent_members(engine(), project_id, start=first, end=last, regions=filters.regions)
-    return {"regions": workforce.confusion_by_region(_project_regions(filters, project_id), project_id,
+    return {"regions": workforce_confusion.confusion_by_region(_project_regions(filters, project_id), project_id,
                                                      change_at, as_of=pd.Timestamp(filters.end),
                                                      recent_members=members),
-            "trend": workforce.daily_project_trend(_project_days(filters), project_id)}
+            "trend": workforce_confusion.daily_project_trend(_project_days(filters), project_id)}
 
 
 def confusion_detail(filters, project_id: str, change_at) -> dict:

@@ -12,9 +12,10 @@ from core.errors import UnknownMetric
 from core.feedback import surveys, voice
 from core.feedback.messages import MessageScope
 from core.feedback.read import load_responses
-from core.health import metrics as health
+from core.health import active as health
+from core.health.crowd import Churn, Crowd
 from core.queues import sla as queues
-from core.workforce import metrics as workforce
+from core.workforce import read as workforce
 
 DEFAULT_DAYS = 28
 
@@ -92,24 +93,24 @@ def _active(engine, start, end, by):
     members, days = _member_frames(engine, start, end)
     if by:
         raise UnknownMetric("metrics active has no --by: filter the people instead.")
-    return health.active_users(days, members, start, end)
+    return Crowd(members, days).active_users(start, end)
 
 
 def _funnel(engine, start, end, by):
     members, days = _member_frames(engine, start, end)
     signups = members[members["signed_up_at"] >= pd.Timestamp(start, tz="UTC")]
-    return health.onboarding_funnel(signups, days, end)
+    return Crowd(signups, days).onboarding_funnel(end)
 
 
 def _retention(engine, start, end, by):
     members, days = _member_frames(engine, start, end)
-    cohorts = health.retention_cohorts(members, days, as_of=end)
+    cohorts = Crowd(members, days).retention_cohorts(as_of=end)
     return cohorts[cohorts["cohort_week"] >= pd.Timestamp(start)]
 
 
 def _churn(engine, start, end, by):
     members, days = _member_frames(engine, start, end)
-    result = health.churn(days, members, end)
+    result = Churn.of(Crowd(members, days), end)
     return pd.DataFrame([{"previous_active": result.previous_active, "retained": result.retained,
                           "churned": result.churned, "rate": result.rate}])
 

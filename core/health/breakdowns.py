@@ -3,7 +3,8 @@
 import pandas as pd
 
 from core.frames import as_day, ratio
-from core.health import metrics as health
+from core.health.active import DAY
+from core.health.crowd import MONTH_DAYS, Crowd
 
 # What a blank value means, per attribute.
 BLANK_LABELS = {"vendor": "direct"}
@@ -22,18 +23,18 @@ def tenure_band(signed_up_at: pd.Series, as_of) -> pd.Series:
 def active_by(member_days, members: pd.DataFrame, as_of, column: str) -> pd.DataFrame:
     """Per value of `column` (or tenure): community members, WAU, MAU and active rate on as_of, largest MAU first.
 
-    `member_days` is `health.ActiveDays` or a frame of (member_id, day) pairs reaching 27 days before as_of.
+    `member_days` is `ActiveDays` or a frame of (member_id, day) pairs reaching 27 days before as_of.
     """
-    crowd = health.Crowd(members, member_days)
+    crowd = Crowd(members, member_days)
     community = crowd.members
     if column == "tenure":
         community = community.assign(tenure=tenure_band(community["signed_up_at"], as_of))
-    onboarded = pd.to_datetime(community["onboarded_at"], utc=True) < pd.Timestamp(as_day(as_of), tz="UTC") + health.DAY
+    onboarded = pd.to_datetime(community["onboarded_at"], utc=True) < pd.Timestamp(as_day(as_of), tz="UTC") + DAY
     counts = pd.DataFrame({
         column: community[column].fillna(BLANK_LABELS.get(column, "unknown")),
         "members": 1,
         "wau": crowd.active_within(as_of, 7),
-        "mau": crowd.active_within(as_of, health.MONTH_DAYS),
+        "mau": crowd.active_within(as_of, MONTH_DAYS),
         "onboarded": onboarded,
     }).groupby(column, sort=False).sum()
     frame = pd.DataFrame({column: counts.index.to_numpy(), "members": counts["members"].to_numpy("int64"),

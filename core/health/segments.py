@@ -4,7 +4,7 @@ import pandas as pd
 
 from core.errors import CrowdPulseError
 from core.frames import as_day
-from core.health import metrics as health
+from core.health.crowd import Crowd
 
 MEMBER_LISTS = {
     "stalled_onboarders": "Onboarded but no task within 7 days",
@@ -15,13 +15,8 @@ MEMBER_LISTS = {
 SHOWN_COLUMNS = ["member_id", "handle", "country", "region", "timezone", "language", "vendor", "onboarded_at"]
 
 
-def stalled_onboarders(members: pd.DataFrame, member_days, as_of, *, within_days: int = 7) -> pd.DataFrame:
-    """Onboarded members whose first `within_days` have passed without any task yet."""
-    return stalled_in(health.Crowd(members, member_days), as_of, within_days=within_days)
-
-
-def stalled_in(crowd: health.Crowd, as_of, *, within_days: int = 7) -> pd.DataFrame:
-    """`stalled_onboarders` of a crowd (its members with their active days)."""
+def stalled_onboarders(crowd: Crowd, as_of, *, within_days: int = 7) -> pd.DataFrame:
+    """Onboarded members of a crowd whose first `within_days` have passed without any task yet."""
     as_of = as_day(as_of)
     community, days = crowd.members, crowd.days
     onboarded = pd.to_datetime(community["onboarded_at"], utc=True).dt.tz_localize(None).dt.normalize()
@@ -32,15 +27,10 @@ def stalled_in(crowd: health.Crowd, as_of, *, within_days: int = 7) -> pd.DataFr
     return community[onboarded.notna() & window_closed & first_day.isna() & recorded]
 
 
-def member_list(kind: str, members: pd.DataFrame, member_days: pd.DataFrame, as_of) -> pd.DataFrame:
-    """The members behind one of MEMBER_LISTS, with the columns a specialist needs."""
-    return members_behind(kind, health.Crowd(members, member_days), as_of)
-
-
-def members_behind(kind: str, crowd: health.Crowd, as_of) -> pd.DataFrame:
-    """`member_list` of a crowd: one Crowd serves every list (and the Health figures) without re-matching members."""
+def members_behind(kind: str, crowd: Crowd, as_of) -> pd.DataFrame:
+    """The members of a crowd behind one of MEMBER_LISTS, with the columns a specialist needs."""
     if kind == "stalled_onboarders":
-        chosen = stalled_in(crowd, as_of)
+        chosen = stalled_onboarders(crowd, as_of)
     elif kind == "churned":
         chosen = crowd.churned_members(as_of)
     elif kind in ("dormant", "new"):

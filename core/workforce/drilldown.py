@@ -1,8 +1,8 @@
-"""The people and daily numbers behind an alert: evidence to show and audiences to message."""
+"""The daily numbers behind a fatigue alert: one tasker's evidence to show."""
 
 import pandas as pd
 
-from core.frames import as_day, ratio
+from core.frames import ratio
 
 
 def member_daily(activity: pd.DataFrame, member_id: str) -> pd.DataFrame:
@@ -18,12 +18,3 @@ def member_daily(activity: pd.DataFrame, member_id: str) -> pd.DataFrame:
         "aht_seconds": ratio(daily["handle_seconds"], daily["tasks_submitted"]),
     })
 
-
-def members_on_project(activity: pd.DataFrame, project_id: str, *, since=None, region: str | None = None) -> list[str]:
-    """Members who worked on a project (since a moment, in a region), sorted."""
-    rows = activity[activity["project_id"] == project_id]
-    if since is not None:
-        rows = rows[rows["day"] >= as_day(since)]
-    if region is not None and "region" in rows:
-        rows = rows[rows["region"] == region]
-    return sorted(rows["member_id"].unique().tolist())

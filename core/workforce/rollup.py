@@ -9,40 +9,40 @@
 * `workforce_fatigue`: fatigue alerts already computed (all projects, every region) per as-of
   day and window, so a cold page does not aggregate 36 days of activity again: the Workforce
   page's default view is computed by a rebuild, any other on first use
-  (`core.workforce.metrics.load_fatigue_alerts`). A refresh only empties it and moves
+  (`core.workforce.read.load_fatigue_alerts`). A refresh only empties it and moves
   `workforce_generation` on, because recomputing it would add seconds to every import; a result
   computed while a write committed is stored under the old generation and never read;
 * `workforce_member`: the member attributes the rows above were grouped by, so a refresh can
   tell whose region, vendor or staff flag changed.
 
-Bit b of a bitmap means day `block·BLOCK_DAYS + b`, days counted from 1970-01-01; a sum of
-distinct powers of two is their OR, so the bitmaps are filled in SQL on SQLite and PostgreSQL.
+Bit b of a bitmap means day `block·BLOCK_DAYS + b`, days counted from 1970-01-01
+(`core.workforce.bitmaps`); a sum of distinct powers of two is their OR, so the bitmaps are
+filled in SQL on SQLite and PostgreSQL.
 """
 
 import datetime as dt
 
 import pandas as pd
 from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, MetaData,
-                        PrimaryKeyConstraint, String, Table, and_, case, cast, column, delete, func, insert, literal,
+                        PrimaryKeyConstraint, String, Table, and_, case, cast, column, delete, func, insert,
                         literal_column, not_, or_, select, values)
-from sqlalchemy.sql import ColumnElement
+from sqlalchemy.dialects import postgresql, sqlite
 
 from core import timeline
 from core.models import Activity, Member
+from core.workforce.bitmaps import BLOCK_DAYS, EPOCH, FULL_BITS, day_number, day_number_sql
+from core.workforce.fatigue import fatigue_alerts
+from core.workforce.quality import FLOAT_COUNTS
 
 NAME = "workforce"
 VERSION = 3
 ENTITIES: frozenset[str] = frozenset({"activity", "members"})
 METADATA = MetaData()  # this area's roll-up tables
 
-EPOCH = dt.date(1970, 1, 1)
-BLOCK_DAYS = 62  # bits 0..61 of a signed 64-bit integer: a sum of them never overflows
-FULL_BITS = (1 << BLOCK_DAYS) - 1
 # Fatigue compares the last 7 days with the 28 before; pages load 35 days before their last day.
 FATIGUE_DAYS = 35
 MEASURES = ("tasks_submitted", "tasks_approved", "tasks_rejected", "tasks_skipped", "tasks_too_fast",
             "handle_seconds", "active_minutes", "questions")
-FLOAT_MEASURES = ("handle_seconds", "active_minutes")
 # Refreshing by member lists ids in IN clauses of this size; past MAX_REFRESH_IDS, by day is cheaper.
 ID_BATCH = 500
 MAX_REFRESH_IDS = 5_000
@@ -66,7 +66,7 @@ project_day = Table(
     Column("day", Date, nullable=False),
     Column("region", String),
     Column("vendor", String),
-    *(Column(name, Float if name in FLOAT_MEASURES else BigInteger, nullable=False) for name in MEASURES),
+    *(Column(name, Float if name in FLOAT_COUNTS else BigInteger, nullable=False) for name in MEASURES),
     Index("ix_workforce_project_day", "day", "project_id"),
 )
 # Keyed block first: readers take a range of blocks (of some projects), and an import's rows all fall
@@ -113,29 +113,6 @@ fatigue = Table(
     Column("reasons", String, nullable=False),
     Column("severity", Float, nullable=False),
 )
-
-
-def day_number(day: dt.date) -> int:
-    """Days from 1970-01-01 to `day`."""
-    return (day - EPOCH).days
-
-
-def day_number_sql(connection, day: ColumnElement) -> ColumnElement:
-    """Days from 1970-01-01 to a DATE column, in SQL (SQLite stores dates as ISO text)."""
-    if connection.dialect.name == "sqlite":
-        return cast(func.julianday(day) - literal(2440587.5), Integer)
-    return cast(day - literal(EPOCH), Integer)
-
-
-def range_masks(start: dt.date, end: dt.date) -> dict[int, int]:
-    """Per block, the bitmap of the days start..end (both included) that fall in it."""
-    first, last = day_number(start), day_number(end)
-    masks = {}
-    for block in range(first // BLOCK_DAYS, last // BLOCK_DAYS + 1):
-        low, high = max(first, block * BLOCK_DAYS), min(last, block * BLOCK_DAYS + BLOCK_DAYS - 1)
-        if low <= high:
-            masks[block] = ((1 << (high - low + 1)) - 1) << (low - block * BLOCK_DAYS)
-    return masks
 
 
 def rebuild(connection: Connection) -> None:
@@ -372,10 +349,7 @@ def _update_presence_since(connection: Connection, since: dt.date, days: list[dt
         connection.execute(delete(presence).where(presence.c.block == first_block, presence.c.seen == 0, *mine))
     if not days:
         return
-    if connection.dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert as upsert
-    else:
-        from sqlalchemy.dialects.sqlite import insert as upsert
+    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
     # SQLite upserts each activity row as it is read, skipping a sort of them all by the key; PostgreSQL's
     # upsert must not meet a key twice. The WHERE (the join's own condition again) ends the SELECT: SQLite
     # would read ON CONFLICT as the join's.
@@ -399,9 +373,7 @@ def _fill_fatigue(connection: Connection) -> None:
     as_of = data_as_of_day(connection)
     if as_of is not None:
         window_start = as_of - dt.timedelta(days=FATIGUE_DAYS)
-        from core.workforce import metrics
-        store_fatigue(connection, as_of, window_start, 1,
-                      metrics.fatigue_alerts_from_sql(connection, as_of, window_start=window_start))
+        store_fatigue(connection, as_of, window_start, 1, fatigue_alerts(connection, as_of, window_start=window_start))
 
 
 def current_generation(connection: Connection) -> int | None:

@@ -4,7 +4,8 @@ import datetime as dt
 
 import pandas as pd
 
-from core.health.metrics import health_overview, load_active_days, load_community
+from core.health.active import load_active_days, load_community
+from core.health.crowd import Crowd
 
 
 def signed(fmt: str, value) -> str:
@@ -19,7 +20,7 @@ def test_health_tiles_show_the_active_taskers_and_rates_core_computes(app, seede
     # The page's window: cohorts and funnel look 120 days back, and MAU 27 days more.
     first_day = min(f.start, f.end - dt.timedelta(days=120)) - dt.timedelta(days=27)
     days = load_active_days(seeded_engine, start=first_day, end=f.end, projects=f.projects)
-    active = health_overview(load_community(seeded_engine, regions=f.regions), days, f.start, f.end)["active"]
+    active = Crowd(load_community(seeded_engine, regions=f.regions), days).overview(f.start, f.end)["active"]
     latest = active.iloc[-1]
     previous = active[active["date"] <= pd.Timestamp(f.end) - pd.Timedelta(days=7)].iloc[-1]
     tiles = {m.label: (m.value, m.delta) for m in at.metric}

@@ -1,5 +1,6 @@
 """Workforce: fatigue and confusion alerts with their evidence and audience, the table, the capacity planner."""
 
+import datetime as dt
 import json
 
 import pandas as pd
@@ -8,6 +9,7 @@ from streamlit.testing.v1 import AppTest
 from core import timeline
 from core.queues.sla import load_arrivals
 from core.workforce import capacity
+from core.workforce.read import load_fatigue_alerts, load_workforce_table
 
 # AppTest does not expose a dataframe's key: each table is recognised by columns only it shows.
 TABLES = {
@@ -24,12 +26,19 @@ def frame(at: AppTest, key: str):
     return next(element.value for element in at.dataframe if TABLES[key] <= set(element.value.columns))
 
 
-def test_workforce_shows_tiles_and_the_fatigued_moderators(app):
+def test_workforce_shows_tiles_and_the_fatigued_moderators(app, seeded_engine):
     at = app("workforce")
     assert [m.label for m in at.metric][:4] == ["Quality", "AHT", "Taskers showing fatigue",
                                                "Projects showing confusion"]
     fatigue = frame(at, "workforce_fatigue")
     assert len(fatigue) >= 4 and int(at.metric[2].value) == len(fatigue)
+    # The values core computes for the default range (the 28 days ending on the data's last day).
+    end = timeline.data_as_of(seeded_engine).date()
+    totals = load_workforce_table(seeded_engine, start=end - dt.timedelta(days=27), end=end, by=None).iloc[0]
+    alerts = load_fatigue_alerts(seeded_engine, end, window_start=end - dt.timedelta(days=35))
+    assert [m.value for m in at.metric][:3] == [f"{totals['quality']:.1%}", f"{totals['aht_seconds']:.0f} s",
+                                                f"{len(alerts):,}"]
+    assert fatigue["member_id"].tolist() == alerts["member_id"].tolist()
     assert fatigue["reasons"].str.contains("days in a row").all()
     assert [t.label for t in at.tabs] == ["Fatigue", "Confusion", "Taskers, projects, vendors", "Capacity planner"]
     assert [m.label for m in at.metric][4:] == []  # only the open tab runs: no capacity tiles yet

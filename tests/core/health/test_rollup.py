@@ -9,9 +9,11 @@ from sqlalchemy import select
 from core.ingest import importer as ingest
 from core import models, rollups
 from core.health import segments
-from core.health import breakdowns, metrics as health
+from core.health import active as health, breakdowns
+from core.health.crowd import Crowd, community_members
 from core.health import rollup
 from tests.core.factories import day
+from tests.core.health import oracle
 
 
 def load(engine, entity: str, text: str, **options) -> ingest.ImportResult:
@@ -27,7 +29,7 @@ def activity_csv(*rows: tuple[str, str, str, int]) -> str:
 def same_days(engine, start, end, projects=None) -> bool:
     """The roll-up gives exactly the raw (member, day) pairs over a range."""
     from_rollup = health.load_active_days(engine, start=start, end=end, projects=projects).pairs()
-    raw = health.load_daily_active(engine, start=start, end=end, projects=projects)
+    raw = oracle.load_daily_active(engine, start=start, end=end, projects=projects)
     pd.testing.assert_frame_equal(from_rollup, raw, check_dtype=len(raw) > 0)  # no rows: raw's ids are float
     return True
 
@@ -70,16 +72,16 @@ def test_rollup_gives_the_raw_active_days_without_staff_for_any_range_and_projec
 
 def test_an_activity_import_refreshes_the_days_and_the_numbers(crowd):
     members = health.load_community(crowd)
-    before = health.active_users(health.load_active_days(crowd, start="2026-07-01", end="2026-08-13"), members,
-                                 "2026-08-12", "2026-08-13")
+    before = Crowd(members, health.load_active_days(crowd, start="2026-07-01", end="2026-08-13")).active_users(
+        "2026-08-12", "2026-08-13")
     assert before["dau"].tolist() == [1, 0]
 
     # a new day, a day turned inactive (m1's only task on 07-30) and a new member: since = 2026-07-30
     load(crowd, "activity", activity_csv(("m2", "p1", "2026-08-13", 2), ("m1", "p2", "2026-07-30", 0),
                                          ("m4", "p2", "2026-08-13", 1)))
     assert same_days(crowd, "2026-06-01", "2026-10-31") and same_days(crowd, "2026-06-01", "2026-10-31", ["p2"])
-    after = health.active_users(health.load_active_days(crowd, start="2026-07-01", end="2026-08-13"),
-                                health.load_community(crowd), "2026-08-12", "2026-08-13")
+    after = Crowd(health.load_community(crowd), health.load_active_days(crowd, start="2026-07-01", end="2026-08-13")
+                  ).active_users("2026-08-12", "2026-08-13")
     assert after["dau"].tolist() == [1, 2]
 
     # an import reaching back into the previous block
@@ -151,17 +153,17 @@ def test_a_member_flagged_as_staff_later_drops_out_without_a_rebuild(crowd):
 @pytest.mark.parametrize("projects", [None, ("p03",)])
 def test_rollup_numbers_equal_the_raw_numbers_on_the_demo_seed(seeded_engine, projects):
     engine = seeded_engine
-    end = pd.Timestamp(health.load_daily_active(engine, start="2000-01-01", end="2100-01-01")["day"].max())
+    end = pd.Timestamp(oracle.load_daily_active(engine, start="2000-01-01", end="2100-01-01")["day"].max())
     start, since = end - pd.Timedelta(days=27), end - pd.Timedelta(days=147)
-    raw_days = health.load_daily_active(engine, start=since, end=end, projects=projects)
+    raw_days = oracle.load_daily_active(engine, start=since, end=end, projects=projects)
     rollup_days = health.load_active_days(engine, start=since, end=end, projects=projects)
     pd.testing.assert_frame_equal(rollup_days.pairs(), raw_days)
 
     everyone, community = health.load_members(engine), health.load_community(engine)
-    assert community["member_id"].tolist() == health.community_members(everyone)["member_id"].tolist()
+    assert community["member_id"].tolist() == community_members(everyone)["member_id"].tolist()
     assert list(community.columns) == ["member_id", "region", "signed_up_at", "onboarded_at"]
-    raw = health.health_overview(everyone, raw_days, start, end)
-    fast = health.health_overview(community, rollup_days, start, end)
+    raw_crowd, fast_crowd = Crowd(everyone, raw_days), Crowd(community, rollup_days)
+    raw, fast = raw_crowd.overview(start, end), fast_crowd.overview(start, end)
     assert raw.keys() == fast.keys()
     for key, value in raw.items():
         if isinstance(value, pd.DataFrame):
@@ -173,9 +175,9 @@ def test_rollup_numbers_equal_the_raw_numbers_on_the_demo_seed(seeded_engine, pr
         pd.testing.assert_frame_equal(breakdowns.active_by(rollup_days, with_column, end, dimension),
                                       breakdowns.active_by(raw_days, everyone, end, dimension), check_dtype=False)
     for kind in segments.MEMBER_LISTS:
-        fast_list = health.with_member_details(engine, segments.member_list(kind, community, rollup_days, end),
+        fast_list = health.with_member_details(engine, segments.members_behind(kind, fast_crowd, end),
                                                health.MEMBER_DETAILS)
-        pd.testing.assert_frame_equal(fast_list, segments.member_list(kind, everyone, raw_days, end), check_dtype=False)
+        pd.testing.assert_frame_equal(fast_list, segments.members_behind(kind, raw_crowd, end), check_dtype=False)
     assert fast["active"]["mau"].iloc[-1] > 0 and len(fast["cohorts"])
 
 

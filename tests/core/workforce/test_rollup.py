@@ -9,9 +9,9 @@ from sqlalchemy import select
 from core.ingest import importer as ingest
 from core import models, rollups, timeline
 from core.errors import CrowdPulseError
-from core.workforce import metrics as workforce
 from core.feedback.read import load_feedback
-from core.workforce import rollup
+from core.workforce import bitmaps, confusion, fatigue, quality, read as workforce, rollup
+from tests.core.workforce import oracle
 
 
 def same(left: pd.DataFrame, right: pd.DataFrame) -> None:
@@ -38,17 +38,17 @@ def test_workforce_table_from_the_rollup_matches_the_rows(seeded_engine, demo, s
     start = end - dt.timedelta(days=27)
     rows = workforce.load_activity(seeded_engine, start=start, end=end, **scope)
     same(workforce.load_workforce_table(seeded_engine, start=start, end=end, by=by, **scope),
-         workforce.workforce_table(rows, by=by))
+         quality.workforce_table(rows, by=by))
 
 
 @pytest.mark.parametrize("scope", SCOPES)
 def test_fatigue_stored_or_aggregated_matches_the_rows(seeded_engine, demo, scope):
     end, window_start, _ = demo
-    expected = workforce.fatigue_alerts(workforce.load_activity(seeded_engine, start=window_start, end=end, **scope),
-                                        end)
+    expected = oracle.fatigue_alerts(workforce.load_activity(seeded_engine, start=window_start, end=end, **scope),
+                                     end)
     same(workforce.load_fatigue_alerts(seeded_engine, end, window_start=window_start, **scope), expected)
     with seeded_engine.connect() as connection:
-        same(workforce.fatigue_alerts_from_sql(connection, end, window_start=window_start, **scope), expected)
+        same(fatigue.fatigue_alerts(connection, end, window_start=window_start, **scope), expected)
 
 
 @pytest.mark.parametrize("days_back, window_days", [(1, 35), (9, 35), (0, 80), (3, 119)])
@@ -56,7 +56,7 @@ def test_fatigue_on_other_days_and_longer_windows_matches_the_rows(seeded_engine
     end, _, _ = demo
     as_of = end - dt.timedelta(days=days_back)
     window_start = as_of - dt.timedelta(days=window_days)
-    expected = workforce.fatigue_alerts(workforce.load_activity(seeded_engine, start=window_start, end=as_of), as_of)
+    expected = oracle.fatigue_alerts(workforce.load_activity(seeded_engine, start=window_start, end=as_of), as_of)
     same(workforce.load_fatigue_alerts(seeded_engine, as_of, window_start=window_start), expected)
 
 
@@ -76,11 +76,12 @@ def test_confusion_from_the_rollup_matches_the_rows(seeded_engine, demo, scope):
     if scope.get("regions"):
         messages = messages[messages["region"].isin(scope["regions"])]
     catalogue = workforce.load_projects(seeded_engine)
-    expected = workforce.confusion_alerts(rows, catalogue, end, feedback=messages, include_unflagged=True)
+    expected = confusion.confusion_alerts(rows, catalogue, end, feedback=oracle.negative_feedback(messages),
+                                          include_unflagged=True)
     days = workforce.load_project_day_totals(seeded_engine, start=first, end=end, **scope)
     negative = workforce.load_negative_feedback(seeded_engine, start=first, end=end, **scope)
-    same(workforce.confusion_alerts(days, catalogue, end, feedback=negative, include_unflagged=True), expected)
-    same(days, workforce.load_project_days(seeded_engine, start=first, end=end, **scope))
+    same(confusion.confusion_alerts(days, catalogue, end, feedback=negative, include_unflagged=True), expected)
+    same(days, oracle.load_project_days(seeded_engine, start=first, end=end, **scope))
 
 
 def test_confusion_evidence_and_audience_from_the_rollup_match_the_rows(seeded_engine, demo):
@@ -92,16 +93,17 @@ def test_confusion_evidence_and_audience_from_the_rollup_match_the_rows(seeded_e
                                                    by_region=True)
     members = workforce.load_recent_members(seeded_engine, "p03", start=change_day,
                                             end=min(change_day + dt.timedelta(days=13), end))
-    regions = workforce.confusion_by_region(per_region, "p03", change_at, as_of=end, recent_members=members)
-    same(regions, workforce.confusion_by_region(rows, "p03", change_at, as_of=end))
+    regions = confusion.confusion_by_region(per_region, "p03", change_at, as_of=end, recent_members=members)
+    raw_members = oracle.recent_members(rows, "p03", change_at, as_of=end)
+    same(regions, confusion.confusion_by_region(rows, "p03", change_at, as_of=end, recent_members=raw_members))
     assert regions.loc[regions["affected"], "region"].tolist() == ["Latin America"]
     for values in (["Latin America"], ["Europe", "Unknown"], None):
         assert workforce.load_affected_members(seeded_engine, "p03", change_day, end=end, values=values) == \
-            workforce.affected_members(rows, "p03", change_at, values=values)
+            oracle.affected_members(rows, "p03", change_at, values=values)
 
 
 def test_range_masks_cover_exactly_the_days_asked():
-    masks = rollup.range_masks(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
+    masks = bitmaps.range_masks(dt.date(2026, 1, 1), dt.date(2026, 3, 31))
     days = [rollup.EPOCH + dt.timedelta(days=block * rollup.BLOCK_DAYS + bit)
             for block, mask in masks.items() for bit in range(rollup.BLOCK_DAYS) if mask >> bit & 1]
     assert days == [dt.date(2026, 1, 1) + dt.timedelta(days=n) for n in range(90)]
@@ -161,7 +163,7 @@ def table_of(engine, by="project_id", start="2026-10-01", end="2026-11-30", **sc
 def test_the_rollup_built_by_imports_gives_the_rows_numbers(community):
     rows = workforce.load_activity(community, start="2026-10-01", end="2026-11-30")
     for by in (None, "project_id", "vendor", "member_id"):
-        same(table_of(community, by), workforce.workforce_table(rows, by=by))
+        same(table_of(community, by), quality.workforce_table(rows, by=by))
     for name, frame in stored_rollup(community).items():
         same(frame, rebuilt_rollup(community)[name])
 
@@ -176,7 +178,7 @@ def test_an_activity_import_updates_the_rollup_like_a_rebuild(community):
     assert after.loc["p1", "rejected"] == before.loc["p1", "rejected"] + 7 - (14 % 3)
     assert after.loc["p2", "submitted"] == before.loc["p2", "submitted"] + 50
     rows = workforce.load_activity(community, start="2026-10-01", end="2026-11-30")
-    same(table_of(community, "member_id"), workforce.workforce_table(rows, by="member_id"))
+    same(table_of(community, "member_id"), quality.workforce_table(rows, by="member_id"))
     refreshed = stored_rollup(community)
     for name, frame in rebuilt_rollup(community).items():
         same(refreshed[name], frame)
@@ -199,7 +201,7 @@ def test_an_import_of_new_days_and_a_new_member_updates_the_rollup_like_a_rebuil
         same(refreshed[name], frame)
     rows = workforce.load_activity(community, start="2026-10-01", end="2026-12-31")
     for by in (None, "project_id", "member_id"):
-        same(table_of(community, by, end="2026-12-31"), workforce.workforce_table(rows, by=by))
+        same(table_of(community, by, end="2026-12-31"), quality.workforce_table(rows, by=by))
 
 
 def test_an_import_repeating_a_tasker_project_and_block_ors_the_days_like_a_rebuild(community):
@@ -254,7 +256,7 @@ def test_fatigue_after_an_import_is_computed_on_first_use_then_read(community):
     assert stored_runs(community) == []
     as_of = dt.date(2026, 10, 31)
     window_start = as_of - dt.timedelta(days=35)
-    expected = workforce.fatigue_alerts(workforce.load_activity(community, start=window_start, end=as_of), as_of)
+    expected = oracle.fatigue_alerts(workforce.load_activity(community, start=window_start, end=as_of), as_of)
     assert "a" in expected["member_id"].tolist()
     same(workforce.load_fatigue_alerts(community, as_of, window_start=window_start), expected)
     assert stored_runs(community) == [(as_of, generation + 1)]
@@ -270,7 +272,7 @@ def test_fatigue_computed_before_a_write_is_never_read_after_it(community):
     run_import(community, "activity", [activity_row("b", "2026-10-30", "p2", submitted=1, rejected=1, active=10)])
     with community.begin() as connection:  # a reader that started before the import stores late
         rollup.store_fatigue(connection, as_of, window_start, stale, pd.DataFrame())
-    expected = workforce.fatigue_alerts(workforce.load_activity(community, start=window_start, end=as_of), as_of)
+    expected = oracle.fatigue_alerts(workforce.load_activity(community, start=window_start, end=as_of), as_of)
     assert len(expected)
     same(workforce.load_fatigue_alerts(community, as_of, window_start=window_start), expected)
 
@@ -282,7 +284,7 @@ def test_a_member_changing_region_or_becoming_staff_moves_their_work(community):
     assert europe["project_id"].tolist() == ["p2"] and europe["members"].tolist() == [1]
     assert table_of(community, regions=["Africa"]).empty
     rows = workforce.load_activity(community, start="2026-10-01", end="2026-11-30")
-    same(table_of(community, "vendor"), workforce.workforce_table(rows, by="vendor"))
+    same(table_of(community, "vendor"), quality.workforce_table(rows, by="vendor"))
     refreshed = stored_rollup(community)
     for name, frame in rebuilt_rollup(community).items():
         same(refreshed[name], frame)

@@ -1,3 +1,5 @@
+"""Community health on hand-built crowds: active users, statuses, funnel, cohorts, churn, member lists, loaders."""
+
 import datetime as dt
 import math
 
@@ -7,25 +9,16 @@ import pytest
 
 from core import models
 from core.health import segments
-from core.health.metrics import (
-    ActiveDays,
-    Churn,
-    Crowd,
-    active_users,
-    activity_status,
-    churn,
-    churned_members,
-    load_daily_active,
-    load_members,
-    health_overview,
-    onboarding_funnel,
-    retention_cohorts,
-    status_counts,
-    time_to_activate,
-    week_over_week,
-)
+from core.health.active import ActiveDays, load_members
+from core.health.crowd import Churn, Crowd, week_over_week
 from tests.core.factories import day, make_member, member_days, members, stored, utc
+from tests.core.health.oracle import load_daily_active
 
+
+
+def crowd_of(days, community) -> Crowd:
+    """The crowd of a fixture that gives (member days, members)."""
+    return Crowd(community, days)
 
 def test_active_users_count_distinct_non_staff_members_per_day_week_and_month():
     crowd = members(
@@ -41,7 +34,7 @@ def test_active_users_count_distinct_non_staff_members_per_day_week_and_month():
         ("s1", "2026-11-01"), ("s1", "2026-11-02"),
         ("m9", "2026-11-02"),
     )
-    result = active_users(days, crowd, "2026-11-01", "2026-11-03")
+    result = Crowd(crowd, days).active_users("2026-11-01", "2026-11-03")
     assert result["date"].tolist() == [day("2026-11-01"), day("2026-11-02"), day("2026-11-03")]
     assert result[["dau", "wau", "mau"]].values.tolist() == [[1, 2, 2], [1, 1, 2], [2, 2, 3]]
     assert result["active_rate"].tolist() == pytest.approx([1.0, 2 / 3, 1.0])
@@ -50,13 +43,13 @@ def test_active_users_count_distinct_non_staff_members_per_day_week_and_month():
 
 def test_active_users_month_window_ends_after_28_days():
     crowd = members(make_member(member_id="m1"))
-    result = active_users(member_days(("m1", "2026-10-06")), crowd, "2026-11-02", "2026-11-03")
+    result = Crowd(crowd, member_days(("m1", "2026-10-06"))).active_users("2026-11-02", "2026-11-03")
     assert result["mau"].tolist() == [1, 0]
     assert result["wau"].tolist() == [0, 0]
 
 
 def test_active_users_of_an_empty_crowd_are_zero():
-    result = active_users(member_days(), members(), "2026-11-01", "2026-11-02")
+    result = Crowd(members(), member_days()).active_users("2026-11-01", "2026-11-02")
     assert result[["dau", "wau", "mau"]].values.tolist() == [[0, 0, 0], [0, 0, 0]]
     assert result["active_rate"].isna().all() and result["stickiness"].isna().all()
 
@@ -86,13 +79,13 @@ def crowd_statuses():
     [("n1", "new"), ("n2", "new"), ("r1", "returning"), ("r2", "returning"), ("d1", "dormant"), ("v1", "never_active")],
 )
 def test_activity_status_classifies_each_member(crowd_statuses, member_id, status):
-    result = activity_status(*crowd_statuses, "2026-11-03").set_index("member_id")
+    result = crowd_of(*crowd_statuses).activity_status("2026-11-03").set_index("member_id")
     assert result.loc[member_id, "status"] == status
     assert "f1" not in result.index and "s1" not in result.index
 
 
 def test_status_counts_cover_every_status_with_shares(crowd_statuses):
-    result = status_counts(*crowd_statuses, "2026-11-03")
+    result = crowd_of(*crowd_statuses).status_counts("2026-11-03")
     assert result.to_dict("list") == {
         "status": ["new", "returning", "dormant", "never_active"],
         "members": [2, 2, 1, 1],
@@ -127,7 +120,7 @@ def funnel_crowd():
 
 def test_funnel_counts_each_stage_against_members_whose_window_has_closed(funnel_crowd):
     crowd, days = funnel_crowd
-    result = onboarding_funnel(crowd, days, "2026-11-30")
+    result = Crowd(crowd, days).onboarding_funnel("2026-11-30")
     assert result[["stage", "members", "eligible"]].values.tolist() == [
         ["signed_up", 7, 7],
         ["onboarded", 6, 7],
@@ -139,11 +132,11 @@ def test_funnel_counts_each_stage_against_members_whose_window_has_closed(funnel
 
 
 def test_time_to_activate_is_the_median_whole_days_to_the_first_task(funnel_crowd):
-    assert time_to_activate(*funnel_crowd) == 2.0
+    assert Crowd(*funnel_crowd).time_to_activate() == 2.0
 
 
 def test_time_to_activate_without_any_task_is_nan():
-    assert math.isnan(time_to_activate(members(make_member()), member_days()))
+    assert math.isnan(Crowd(members(make_member()), member_days()).time_to_activate())
 
 
 def test_retention_cohorts_share_of_each_onboarding_week_active_in_later_weeks():
@@ -159,7 +152,7 @@ def test_retention_cohorts_share_of_each_onboarding_week_active_in_later_weeks()
         ("r", "2026-10-12"), ("r", "2026-10-26"),
         ("s", "2026-10-12"),
     )
-    result = retention_cohorts(crowd, days, weeks=2, as_of="2026-10-25")
+    result = Crowd(crowd, days).retention_cohorts(weeks=2, as_of="2026-10-25")
     assert result.values.tolist() == [
         [day("2026-10-05"), 0, 2, 1, 0.5],
         [day("2026-10-05"), 1, 2, 1, 0.5],
@@ -182,8 +175,8 @@ def churn_crowd():
 
 
 def test_churn_counts_previous_window_members_silent_in_the_latest(churn_crowd):
-    assert churn(*churn_crowd, "2026-11-28") == Churn(previous_active=2, retained=1, churned=1, rate=0.5)
-    assert churned_members(*churn_crowd, "2026-11-28")["member_id"].tolist() == ["b"]
+    assert Churn.of(crowd_of(*churn_crowd), "2026-11-28") == Churn(previous_active=2, retained=1, churned=1, rate=0.5)
+    assert crowd_of(*churn_crowd).churned_members("2026-11-28")["member_id"].tolist() == ["b"]
 
 
 def small_days() -> ActiveDays:
@@ -234,12 +227,13 @@ def test_rows_of_ids_that_are_not_strings_still_match():
 def test_one_crowd_gives_the_overview_and_every_member_list(crowd_statuses):
     days, crowd = crowd_statuses
     shared = Crowd(crowd, days)
-    overview, expected = shared.overview("2026-11-01", "2026-11-03"), health_overview(crowd, days, "2026-11-01", "2026-11-03")
+    overview = shared.overview("2026-11-01", "2026-11-03")
+    expected = Crowd(crowd, days).overview("2026-11-01", "2026-11-03")
     for name in ("active", "funnel", "status_counts", "cohorts"):
         pd.testing.assert_frame_equal(overview[name], expected[name])
     for kind in segments.MEMBER_LISTS:
         pd.testing.assert_frame_equal(segments.members_behind(kind, shared, "2026-11-03"),
-                                      segments.member_list(kind, crowd, days, "2026-11-03"))
+                                      segments.members_behind(kind, Crowd(crowd, days), "2026-11-03"))
     assert segments.members_behind("dormant", shared, "2026-11-03")["member_id"].tolist() == ["d1"]
     assert segments.members_behind("new", shared, "2026-11-03")["member_id"].tolist() == ["n1", "n2"]
 
