@@ -12,6 +12,7 @@ from core.comms import audience, launch
 from core.feedback import messages as feedback_messages
 from core.feedback import read as feedback_read
 from core.feedback import surveys as feedback_surveys
+from core.feedback import voice as feedback_voice
 from core.health import breakdowns, segments
 from core.health import active as health_active
 from core.health.crowd import Crowd
@@ -267,7 +268,7 @@ def message_scope(filters, *, days_before: int = 0):
 @on_data_version(8)
 def _sentiment_trend(start, end, projects, regions, freq: str) -> pd.DataFrame:
     scope = message_scope_for(start, end, projects, regions)
-    return sentiment_trend(scope, freq=freq) if scope.count() else None
+    return feedback_voice.sentiment_trend(scope, freq=freq) if scope.count() else None
 
 
 def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:

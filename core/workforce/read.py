@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import Engine, String, case, exc, false, func, not_, or_, select, type_coerce
 
 from core.feedback import rollup as feedback_rollup
-from core.feedback.metrics import NEGATIVE_AT
+from core.feedback.sentiment import NEGATIVE_THRESHOLD as NEGATIVE_AT
 from core.frames import Grouping, as_date, as_day, as_timestamp, loader_columns, read_frame
 from core.models import Activity, Member, Project
 from core.workforce import rollup

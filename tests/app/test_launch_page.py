@@ -7,7 +7,7 @@ from streamlit.testing.v1 import AppTest
 from core.comms import launch
 from core.comms.audience import load_audience_base
 from core.demo import seed_demo
-from core.workforce.metrics import load_projects
+from core.workforce.read import load_projects
 from tests.app.conftest import APP
 
 ANCHOR = pd.Timestamp("2026-11-22 09:00", tz="UTC").to_pydatetime()

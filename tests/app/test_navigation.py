@@ -6,7 +6,8 @@ import pandas as pd
 import pytest
 
 from core import timeline
-from core.health.metrics import active_users, load_active_days, load_community
+from core.health.active import load_active_days, load_community
+from core.health.crowd import Crowd
 
 PAGES = {"today": "Today", "queues": "Queues", "workforce": "Workforce", "feedback": "Feedback",
          "health": "Community health", "weekly": "Weekly health", "comms": "Comms studio",
@@ -23,7 +24,7 @@ def test_page_runs_and_has_its_title(app, page, title):
 def test_weekly_active_is_one_number_on_today_and_health(app, seeded_engine):
     day = pd.Timestamp(timeline.data_as_of(seeded_engine)).tz_convert("UTC").tz_localize(None).normalize()
     days = load_active_days(seeded_engine, start=(day - pd.Timedelta(days=27)).date(), end=day.date())
-    wau = active_users(days, load_community(seeded_engine), day, day).set_index("date").loc[day, "wau"]
+    wau = Crowd(load_community(seeded_engine), days).active_users(day, day).set_index("date").loc[day, "wau"]
     for page in (None, "health"):
         at = app(page)
         assert at.session_state["filters"].end == day.date() == dt.date(2026, 11, 20)

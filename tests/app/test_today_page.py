@@ -4,7 +4,7 @@ import pandas as pd
 
 from core import overview, timeline
 from core.feedback.messages import MessageScope
-from core.health.metrics import load_active_days, load_community
+from core.health.active import load_active_days, load_community
 from core.queues.sla import QueueFacts
 
 

@@ -9,7 +9,7 @@ reference is `core.workforce.quality.workforce_table`, which serves the rarer gr
 import pandas as pd
 from sqlalchemy import Engine, String, func, not_, select, type_coerce
 
-from core.feedback.metrics import NEGATIVE_AT, effective_sentiment
+from core.feedback.sentiment import NEGATIVE_THRESHOLD as NEGATIVE_AT, effective_sentiment
 from core.frames import as_date, as_day, ratio, read_frame
 from core.models import Activity, Member
 from core.workforce.alerts import DAY

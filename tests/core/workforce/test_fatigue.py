@@ -5,7 +5,9 @@ import math
 import pandas as pd
 import pytest
 
-from core import demo, models, timeline
+from core import models, timeline
+from core.demo import community, work
+from core.demo.plan import SCALES, Plan
 from core.db import session_scope
 from core.workforce import fatigue
 from core.workforce.read import load_activity
@@ -100,10 +102,10 @@ def test_demo_fatigued_moderators_are_exactly_the_fatigue_alerts(seeded_engine):
     rows = load_activity(seeded_engine, start=now - pd.Timedelta(days=90), end=now)
     with session_scope(seeded_engine) as session:
         anchor = session.get(models.Setting, "demo_anchor").value
-    builder = demo._Builder(demo.SCALES["tiny"], seed=7, anchor=pd.Timestamp(anchor).to_pydatetime())
-    builder.activity(builder.members())
+    plan = Plan(SCALES["tiny"], seed=7, anchor=pd.Timestamp(anchor).to_pydatetime())
+    work.activity(plan, community.members(plan))
     with seeded_engine.connect() as connection:
         alerts = fatigue.fatigue_alerts(connection, now, window_start=(now - pd.Timedelta(days=90)).date())
-    assert sorted(alerts["member_id"]) == sorted(builder._fatigued)
-    assert sorted(fatigue_alerts(rows, now)["member_id"]) == sorted(builder._fatigued)
+    assert sorted(alerts["member_id"]) == sorted(plan.fatigued)
+    assert sorted(fatigue_alerts(rows, now)["member_id"]) == sorted(plan.fatigued)
     assert alerts["reasons"].str.contains("days in a row").all()
