@@ -7,6 +7,8 @@ before stuck, confused, tired or unhappy.
 
 import pandas as pd
 
+from core.queues.views import stuck_items
+
 COLUMNS = ["severity", "kind", "title", "detail", "count", "page"]
 
 SEVERITY = {"breached": 100, "warn_90": 92, "stuck": 85, "confusion": 82, "launch": 78, "sentiment": 76,
@@ -151,11 +153,10 @@ def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.
     """
     from core.comms import launch
     from core.feedback import metrics as feedback
-    from core.queues import sla as queues
     from core.workforce import metrics as workforce
 
     project_names = dict(zip(projects["project_id"], projects["name"]))
-    stuck = queues.stuck_items(status, now)
+    stuck = stuck_items(status, now)
     return rank(
         sla_entries(status, listed_elsewhere=stuck["item_id"]),
         stuck_entries(stuck, project_names),

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from core.overview import Figure, week_figures
+from core.queues.facts import QueueFacts
 
 TREND_WEEKS = 4
 
@@ -54,7 +55,7 @@ class WeeklyReport:
                              for f in self.figures])
 
 
-def build_weekly_report(week: str, *, status: pd.DataFrame, member_days: pd.DataFrame, members: pd.DataFrame,
+def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,
                         messages: pd.DataFrame, alerts: dict[str, pd.DataFrame] | None = None) -> WeeklyReport:
     """The report for an ISO week from metric inputs; `alerts` adds confusion, fatigue, cohort and weekend findings."""
     start, end = parse_iso_week(week)
@@ -121,20 +122,9 @@ def _write_summary(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> Non
             report.interventions.append(f"Add weekend cover to the {row.queue} queue. Owner: ops.")
 
 
-def weekend_breaches(status: pd.DataFrame, start, end, *, gap: float = 0.15) -> pd.DataFrame:
-    """Queues whose items due on Saturday or Sunday met their SLA clearly less often than on weekdays.
-
-    `status` is `queues.sla_status` output or a `queues.QueueFacts` (the clock roll-up, counted in SQL).
-    """
-    from core.queues import sla as queues
-    if isinstance(status, queues.QueueFacts):
-        counts = status.decided(due_from=start, due_to=end, by=["queue", "weekend"])
-    else:
-        due = status[(status["due_effective"] >= start) & (status["due_effective"] < end)
-                     & status["state"].isin(["met", "breached"])]
-        counts = due.assign(weekend=due["due_effective"].dt.day_of_week >= 5, met=(due["state"] == "met").astype(int),
-                            breached=(due["state"] == "breached").astype(int)) \
-            .groupby(["queue", "weekend"])[["met", "breached"]].sum().reset_index()
+def weekend_breaches(status: QueueFacts, start, end, *, gap: float = 0.15) -> pd.DataFrame:
+    """Queues whose items due on Saturday or Sunday met their SLA clearly less often than on weekdays."""
+    counts = status.decided(due_from=start, due_to=end, by=["queue", "weekend"])
     rows = []
     for queue, items in counts.groupby("queue", sort=True):
         weekend = items.loc[items["weekend"].astype(bool), ["met", "breached"]].sum()
@@ -229,7 +219,7 @@ def _fmt(fmt: str, value) -> str:
     return "—" if value is None or pd.isna(value) else fmt.format(value)
 
 
-def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: pd.DataFrame,
+def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: QueueFacts,
                   members: pd.DataFrame, member_days: pd.DataFrame, start, end, voice=None,
                   fatigue: pd.DataFrame | None = None,
                   negative_feedback: pd.DataFrame | None = None) -> dict[str, pd.DataFrame]:
@@ -273,14 +263,13 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> 
     """Load what an ISO week's report needs (optionally for some projects/regions) and build it."""
     from core.feedback import metrics as feedback
     from core.health import metrics as health
-    from core.queues import sla as queues
     from core.workforce import metrics as workforce
 
     start, end = parse_iso_week(week)
     first_day = (start - pd.Timedelta(days=7 * TREND_WEEKS + 34)).date()
     last_day = (end - pd.Timedelta(days=1)).date()
     # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
-    status = queues.QueueFacts(engine, min(end, pd.Timestamp.now(tz="UTC")),
+    status = QueueFacts(engine, min(end, pd.Timestamp.now(tz="UTC")),
                                start=start - pd.Timedelta(days=7 * TREND_WEEKS + 30), end=end,
                                projects=projects, regions=regions)
     members = health.load_community(engine, regions=regions)

@@ -91,14 +91,14 @@ QUEUE_LOOKBACK_DAYS = 30
 # aggregates of the resolved ones (core.queues.rollup). Treat it as read-only.
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _queue_facts(data_version: int, start, end, projects, regions, now):
-    from core.queues import sla as queues
+    from core.queues import facts as queues
     # Business hours and pause statuses (read from each item's status history) shape the clocks.
     return queues.QueueFacts(engine(), now, start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
                              end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects, regions=regions)
 
 
 def queue_facts(filters):
-    """SLA facts (core.queues.sla.QueueFacts) of the queue items in (and open during) the filtered range."""
+    """SLA facts (core.queues.facts.QueueFacts) of the queue items in (and open during) the filtered range."""
     return _queue_facts(version(), filters.start, filters.end, filters.projects, filters.regions, as_of())
 
 
@@ -119,7 +119,7 @@ def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _policies(data_version: int) -> pd.DataFrame:
-    from core.queues import sla as queues
+    from core.queues import read as queues
     return queues.load_policies(engine())
 
 

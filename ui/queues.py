@@ -27,7 +27,7 @@ def _facts(data_version: int, filters, queues: tuple, priorities: tuple):
 
 
 def facts(filters, queues=(), priorities=()):
-    """SLA facts (`core.queues.sla.QueueFacts`) under the global filters and the page's queue and priority picks."""
+    """SLA facts (`core.queues.facts.QueueFacts`) under the global filters and the page's queue and priority picks."""
     return _facts(version(), filters, tuple(queues), tuple(priorities))
 
 
@@ -51,19 +51,19 @@ def _window(filters) -> tuple[pd.Timestamp, pd.Timestamp]:
 # rerun. Its frames are read-only (the page only reindexes and filters them).
 @st.cache_resource(show_spinner=False, max_entries=16)
 def _overview(data_version: int, filters, queues: tuple, priorities: tuple):
-    from core.queues import sla as metrics
+    from core.queues import views as metrics
     start, end = _window(filters)
     limits = stuck_thresholds()
-    view = metrics.queue_overview_from(facts(filters, queues, priorities), as_of(), start=start, end=end,
-                                       stuck_after_hours=limits["stuck_after_hours"],
-                                       max_retries=limits["stuck_max_retries"])
+    view = metrics.queue_overview(facts(filters, queues, priorities), as_of(), start=start, end=end,
+                                  stuck_after_hours=limits["stuck_after_hours"],
+                                  max_retries=limits["stuck_max_retries"])
     named = {name: data.with_project_names(getattr(view, name))
              for name in ("risk", "breached", "paused", "stuck", "open_escalations")}
     return dataclasses.replace(view, **named)
 
 
 def overview(filters, queues=(), priorities=()):
-    """The Queues page's headline numbers and tables (`core.queues.sla.QueueOverview`)."""
+    """The Queues page's headline numbers and tables (`core.queues.views.QueueOverview`)."""
     return _overview(version(), filters, tuple(queues), tuple(priorities))
 
 
@@ -80,9 +80,9 @@ def open_items(filters, queues, priorities, picked) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _breakdown(data_version: int, filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
-    from core.queues import sla as metrics
+    from core.queues import views as metrics
     start, end = _window(filters)
-    table = metrics.queue_breakdown_from(facts(filters, queues, priorities), by, start=start, end=end)
+    table = metrics.queue_breakdown(facts(filters, queues, priorities), by, start=start, end=end)
     return data.with_project_names(table) if by == "project_id" else table
 
 
@@ -93,7 +93,7 @@ def breakdown(filters, queues, priorities, by: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=32)
 def _warnings(data_version: int, filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
-    from core.queues import sla as metrics
+    from core.queues import views as metrics
     table = metrics.warning_counts(facts(filters, queues, priorities).live, by)
     return data.with_project_names(table) if by == "project_id" else table
 
@@ -127,7 +127,7 @@ def enforcements() -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=4)
 def _stuck_thresholds(data_version: int) -> dict:
-    from core.queues import sla as queues
+    from core.queues import read as queues
     return queues.load_stuck_thresholds(engine())
 
 
@@ -139,7 +139,7 @@ def stuck_thresholds() -> dict:
 @st.cache_data(show_spinner=False, max_entries=8)
 def _arrivals(data_version: int, queue: str, now: pd.Timestamp, weeks: int) -> pd.DataFrame:
     from core.workforce import capacity
-    from core.queues import sla as queues
+    from core.queues import read as queues
     items = queues.load_arrivals(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
     return capacity.arrivals_by_hour_of_week(items, now, weeks=weeks)
 
@@ -151,7 +151,7 @@ def arrivals(queue: str) -> pd.DataFrame:
 
 @st.cache_data(show_spinner=False, max_entries=8)
 def _handle_seconds(data_version: int, queue: str, now: pd.Timestamp, weeks: int) -> pd.Series:
-    from core.queues import sla as queues
+    from core.queues import read as queues
     return queues.load_handle_seconds(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
 
 

@@ -6,28 +6,27 @@ import pytest
 
 from core import models, timeline
 from core.errors import UnknownMetric
-from core.queues.sla import (
+from core.queues.calendar import SlaPolicyInvalid
+from core.queues.clock import sla_status
+from core.queues.read import load_handle_seconds, load_pauses, load_policies, load_queue_items, load_stuck_thresholds
+from core.queues.views import (
     BACKLOG_BUCKETS,
     backlog,
-    backlog_trend,
     breach_risk,
     breached_open,
-    SlaPolicyInvalid,
-    escalation_reasons,
-    load_handle_seconds,
-    load_pauses,
-    load_policies,
-    load_queue_items,
-    load_sla_status,
-    load_stuck_thresholds,
-    queue_breakdown,
-    queue_overview,
     response_time_summary,
     response_times,
+    stuck_items,
+)
+from tests.core.queues.oracle import (
+    backlog_trend,
+    escalation_reasons,
+    load_sla_status,
+    queue_breakdown,
+    queue_overview,
     sla_compliance,
     sla_compliance_trend,
-    sla_status,
-    stuck_items,
+    with_durations,
 )
 from tests.core.factories import make_policy, make_queue_item, policies, queue_items, stored, utc
 
@@ -142,15 +141,15 @@ def test_breached_open_lists_only_open_items_past_due(status):
 
 @pytest.fixture
 def timed_items():
-    """Five items with first responses after 10-40 minutes and resolutions after 1-4 hours."""
-    return queue_items(
+    """Five items with first responses after 10-40 minutes and resolutions after 1-4 hours, with their durations."""
+    return with_durations(queue_items(
         make_queue_item(created_at="2026-11-02 08:00", first_response_at="2026-11-02 08:10", resolved_at="2026-11-02 09:00"),
         make_queue_item(created_at="2026-11-02 08:00", first_response_at="2026-11-02 08:20", resolved_at="2026-11-02 10:00"),
         make_queue_item(queue="support", created_at="2026-11-02 08:00", first_response_at="2026-11-02 08:30",
                         resolved_at="2026-11-02 12:00"),
         make_queue_item(queue="support", created_at="2026-11-02 08:00", first_response_at="2026-11-02 08:40"),
         make_queue_item(queue="support", created_at="2026-11-02 08:00"),
-    )
+    ))
 
 
 @pytest.mark.parametrize(
@@ -175,7 +174,7 @@ def test_response_times_by_queue_in_long_form(timed_items):
 
 
 def test_response_time_summary_of_no_items_has_zero_count():
-    result = response_time_summary(queue_items(), "resolution").iloc[0]
+    result = response_time_summary(with_durations(queue_items()), "resolution").iloc[0]
     assert result["count"] == 0 and math.isnan(result["median_seconds"])
 
 
