@@ -12,7 +12,8 @@ from sqlalchemy import Engine, and_, case, func, or_, select
 from core.errors import UnknownMetric
 from core.frames import Grouping, as_day, as_timestamp, group_columns, ratio, read_frame
 from core.queues import rollup
-from core.queues.clock import RESPONSE_KINDS, target_name, target_prefix
+from core.models import Member, QueueItem
+from core.queues.clock import ITEM_TIMESTAMPS, RESPONSE_KINDS, target_name, target_prefix
 from core.queues.read import (
     DAY_US,
     clock_scope,
@@ -26,8 +27,37 @@ from core.queues.read import (
 DECIDED = ("met", "breached")
 # The groupings `QueueFacts.decided` understands besides the clock table's own columns.
 DUE_GROUPS = ("day", "week", "weekend")
-# The item columns the clock roll-up can group by.
+# The item columns the clock roll-up holds and its per-day tables split by.
 CLOCK_GROUPS = ("queue", "priority", "project_id")
+# The member's columns a breakdown may use; they and the item's other columns are read item by item through a join.
+MEMBER_GROUPS = ("region", "country")
+
+
+def group_column(key: str):
+    """The SQL column a breakdown by `key` reads: the clock roll-up's own, the member's or the item's."""
+    item, member = QueueItem.__table__, Member.__table__
+    if key in CLOCK_GROUPS:
+        return rollup.clock.c[key]
+    if key in MEMBER_GROUPS:
+        return member.c[key]
+    if key in item.c and key != "attributes" and not _is_moment(item.c[key]):
+        return item.c[key]
+    raise UnknownMetric(f"Cannot group by {key}: no such column here.")
+
+
+def _is_moment(column) -> bool:
+    return column.name in ITEM_TIMESTAMPS
+
+
+def _clocks_with(keys) -> object:
+    """The clock roll-up joined to the member and the item where a breakdown by `keys` needs their columns."""
+    clock, item, member = rollup.clock, QueueItem.__table__, Member.__table__
+    source = clock
+    if any(key in MEMBER_GROUPS for key in keys):
+        source = source.outerjoin(member, member.c.member_id == clock.c.member_id)
+    if any(key not in CLOCK_GROUPS and key not in MEMBER_GROUPS for key in keys):
+        source = source.outerjoin(item, item.c.item_id == clock.c.item_id)
+    return source
 
 
 class QueueFacts:
@@ -121,8 +151,13 @@ class QueueFacts:
                           .where(*self._where(clock)).group_by(*groups))
 
     def values(self, column: str) -> list:
-        """The distinct values of queue, priority or project_id among the items in scope, sorted."""
-        return sorted(self._flow()[column].dropna().unique())
+        """The distinct values of a column (queue, priority, project_id, a member's country…) among the items in
+        scope, sorted."""
+        if column in CLOCK_GROUPS:
+            return sorted(self._flow()[column].dropna().unique())
+        statement = (select(group_column(column).label(column)).distinct().select_from(_clocks_with([column]))
+                     .where(*self._where(rollup.clock)))
+        return sorted(self._read(("values", column), statement)[column].dropna().unique())
 
     def counts(self) -> pd.DataFrame:
         """Items in scope per queue and priority."""
@@ -131,18 +166,17 @@ class QueueFacts:
 
     def decided(self, target: str = "resolution", *, due_from=None, due_to=None, closed: str = "left",
                 by: Grouping = None) -> pd.DataFrame:
-        """Met and breached clocks of one target due in the window, per `by` (queue, priority, project_id,
-        or the due moment's UTC `day`, ISO `week` or `weekend`): [by…], met, breached."""
+        """Met and breached clocks of one target due in the window, per `by` (queue, priority, project_id, a
+        member or item column, or the due moment's UTC `day`, ISO `week` or `weekend`): [by…], met, breached."""
         prefix = target_prefix(target)
         keys = [by] if isinstance(by, str) else list(by or [])
-        unknown = [key for key in keys if key not in (*CLOCK_GROUPS, *DUE_GROUPS)]
-        if unknown:
-            raise UnknownMetric(f"Cannot group SLA clocks by {', '.join(unknown)}: use queue, priority, project_id, "
-                                "day, week or weekend.")
+        joined = tuple(key for key in keys if key not in (*CLOCK_GROUPS, *DUE_GROUPS))
+        for key in joined:
+            group_column(key)  # a clear error for a column neither the roll-up, the member nor the item has
         low = None if due_from is None else micros_of(due_from)
         high = None if due_to is None else micros_of(due_to)
         # One read per window at the finest grain (queue, priority, project, due day); coarser ones are sums.
-        fine = self._decided_by_day(prefix, low, high, closed)
+        fine = self._decided_by_day(prefix, low, high, closed, joined)
         fine = fine.assign(week=_day_group("week", fine["day"].to_numpy()),
                            weekend=_day_group("weekend", fine["day"].to_numpy()))
         if keys:
@@ -157,62 +191,75 @@ class QueueFacts:
                 both[key] = both[key].astype(bool)
         return both
 
-    def _decided_by_day(self, prefix: str, low, high, closed: str) -> pd.DataFrame:
-        """Met and breached clocks due in the window per queue, priority, project_id and due day (settled + live)."""
-        clock = rollup.clock
-        due, day, state = clock.c[f"{prefix}due_us"], clock.c[f"{prefix}due_day"], clock.c[f"{prefix}state"]
-        groups = [clock.c.queue, clock.c.priority, clock.c.project_id, day.label("day")]
-
-        def item_by_item(start, stop, *extra):
-            """Settled clocks due in [start, stop), read per item (None: unbounded)."""
-            # Without statistics SQLite would walk the whole creation range; a due window or the few paused
-            # clocks are far narrower, so the creation bounds are kept away from the planner's index choice.
-            narrow = start is not None or stop is not None or bool(extra)
-            statement = (
-                select(*groups, func.sum(case((state == "met", 1), else_=0)).label("met"),
-                       func.sum(case((state == "breached", 1), else_=0)).label("breached"))
-                .where(*self._where(clock, created_index=not narrow), self._settled(clock), state.in_(DECIDED),
-                       *extra, *in_window(due, start, stop, "left"))
-                .group_by(*groups)
-            )
-            return self._read(("decided items", prefix, start, stop, len(extra)), statement)
-
+    def _decided_by_day(self, prefix: str, low, high, closed: str, joined: tuple = ()) -> pd.DataFrame:
+        """Met and breached clocks due in the window per queue, priority, project_id, due day and the `joined`
+        columns (settled + live)."""
         # As a half-open window [first, stop) of microseconds.
         first = low if closed == "left" or low is None else low + 1
         stop = high if closed == "left" or high is None else high + 1
-        days = self._day_scope()
+        days = None if joined else self._day_scope()
         whole_first = None if first is None else -(-first // DAY_US) * DAY_US
         whole_stop = None if stop is None else stop // DAY_US * DAY_US
         if days is None or (whole_first is not None and whole_stop is not None and whole_first >= whole_stop):
-            settled = item_by_item(first, stop)
+            settled = self._decided_items(prefix, first, stop, joined=joined)
         else:
             # Whole due days from the per-day table (paused clocks item by item), the partial days at the ends item by item.
-            table = rollup.sla_day
-            keys = [table.c.queue, table.c.priority, table.c.project_id, table.c.due_day.label("day")]
-            window = [] if whole_first is None else [table.c.due_day >= whole_first // DAY_US]
-            window += [] if whole_stop is None else [table.c.due_day < whole_stop // DAY_US]
-            counted = (select(*keys, func.sum(table.c.met).label("met"), func.sum(table.c.breached).label("breached"))
-                       .where(table.c.target == target_name(prefix), *window, *self._day_where(table, days))
-                       .group_by(*keys))
-            parts = [self._read(("decided days", prefix, whole_first, whole_stop), counted),
-                     item_by_item(whole_first, whole_stop, clock.c.pausable)]
+            parts = [self._decided_days(prefix, days, whole_first, whole_stop),
+                     self._decided_items(prefix, whole_first, whole_stop, paused_only=True)]
             if first is not None and first < whole_first:
-                parts.append(item_by_item(first, whole_first))
+                parts.append(self._decided_items(prefix, first, whole_first))
             if stop is not None and whole_stop < stop:
-                parts.append(item_by_item(whole_stop, stop))
+                parts.append(self._decided_items(prefix, whole_stop, stop))
             settled = pd.concat(parts, ignore_index=True)
-        live = self.live
-        due_micros = micros_series(live["due_effective" if prefix == "" else f"{prefix}due"])
-        live_state = live[f"{prefix}state"].to_numpy()
-        chosen = in_window(due_micros, low, high, closed) & np.isin(live_state, DECIDED)
-        running = pd.DataFrame({key: live.loc[chosen, key].to_numpy() for key in CLOCK_GROUPS})
-        running["day"] = np.floor(due_micros[chosen] / DAY_US)
-        running["met"] = (live_state[chosen] == "met").astype("int64")
-        running["breached"] = (live_state[chosen] == "breached").astype("int64")
+        running = self._decided_live(prefix, low, high, closed, joined)
         settled = settled.fillna({"met": 0, "breached": 0}).astype({"met": "int64", "breached": "int64"})
         both = pd.concat([settled, running], ignore_index=True) if len(running) else settled.copy()
         both["day"] = both["day"].astype("float64").astype("int64") if len(both) else both["day"].astype("int64")
         return both
+
+    def _decided_items(self, prefix: str, start, stop, *, paused_only: bool = False, joined: tuple = ()):
+        """Settled clocks due in [start, stop) counted item by item (None: unbounded), only the ever-paused ones
+        when `paused_only`."""
+        clock = rollup.clock
+        due, day, state = clock.c[f"{prefix}due_us"], clock.c[f"{prefix}due_day"], clock.c[f"{prefix}state"]
+        groups = [clock.c.queue, clock.c.priority, clock.c.project_id, day.label("day"),
+                  *[group_column(key).label(key) for key in joined]]
+        extra = [clock.c.pausable] if paused_only else []
+        # Without statistics SQLite would walk the whole creation range; a due window or the few paused
+        # clocks are far narrower, so the creation bounds are kept away from the planner's index choice.
+        narrow = start is not None or stop is not None or paused_only
+        statement = (
+            select(*groups, func.sum(case((state == "met", 1), else_=0)).label("met"),
+                   func.sum(case((state == "breached", 1), else_=0)).label("breached"))
+            .select_from(_clocks_with(joined))
+            .where(*self._where(clock, created_index=not narrow), self._settled(clock), state.in_(DECIDED),
+                   *extra, *in_window(due, start, stop, "left"))
+            .group_by(*groups)
+        )
+        return self._read(("decided items", prefix, start, stop, len(extra), joined), statement)
+
+    def _decided_days(self, prefix: str, days: tuple, whole_first, whole_stop) -> pd.DataFrame:
+        """Settled clocks never paused, due on whole days in [whole_first, whole_stop), from the per-day table."""
+        table = rollup.sla_day
+        keys = [table.c.queue, table.c.priority, table.c.project_id, table.c.due_day.label("day")]
+        window = [] if whole_first is None else [table.c.due_day >= whole_first // DAY_US]
+        window += [] if whole_stop is None else [table.c.due_day < whole_stop // DAY_US]
+        counted = (select(*keys, func.sum(table.c.met).label("met"), func.sum(table.c.breached).label("breached"))
+                   .where(table.c.target == target_name(prefix), *window, *self._day_where(table, days))
+                   .group_by(*keys))
+        return self._read(("decided days", prefix, whole_first, whole_stop), counted)
+
+    def _decided_live(self, prefix: str, low, high, closed: str, joined: tuple) -> pd.DataFrame:
+        """The live items' clocks decided (met or breached) and due in the window, one row each."""
+        live = self.live
+        due_micros = micros_series(live["due_effective" if prefix == "" else f"{prefix}due"])
+        live_state = live[f"{prefix}state"].to_numpy()
+        chosen = in_window(due_micros, low, high, closed) & np.isin(live_state, DECIDED)
+        running = pd.DataFrame({key: live.loc[chosen, key].to_numpy() for key in (*CLOCK_GROUPS, *joined)})
+        running["day"] = np.floor(due_micros[chosen] / DAY_US)
+        running["met"] = (live_state[chosen] == "met").astype("int64")
+        running["breached"] = (live_state[chosen] == "breached").astype("int64")
+        return running
 
     def compliance(self, target: str = "resolution", *, due_from=None, due_to=None, closed: str = "left",
                    by: Grouping = None) -> pd.DataFrame:
@@ -260,7 +307,9 @@ class QueueFacts:
         low = None if created_from is None else micros_of(created_from)
         high = None if created_to is None else micros_of(created_to)
         seconds = {"first_response": clock.c.response_seconds, "resolution": clock.c.resolution_seconds}
-        statement = (select(*[clock.c[key] for key in keys], *[seconds[kind].label(f"{kind}_seconds") for kind in kinds])
+        statement = (select(*[group_column(key).label(key) for key in keys],
+                            *[seconds[kind].label(f"{kind}_seconds") for kind in kinds])
+                     .select_from(_clocks_with(keys))
                      .where(*self._where(clock), *in_window(clock.c.created_us, low, high, closed)))
         frame = self._read(("durations", low, high, closed, tuple(keys), tuple(kinds)), statement)
         return frame.astype({f"{kind}_seconds": "float64" for kind in kinds})

@@ -4,6 +4,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from core.errors import UnknownMetric
 from core.ingest import importer as ingest
 from core import models, overview, reports, rollups, timeline
 from core.queues import actions as queue_actions
@@ -59,6 +60,23 @@ def test_compliance_trends_from_the_roll_up_match_the_raw_clocks(demo, target):
           demo["facts"].compliance_trend(target, due_from=demo["start"], due_to=demo["end"], by="queue"))
     weekly = status[status["due_effective"] >= demo["start"]]
     _same(oracle.sla_compliance_trend(weekly, freq="W"), demo["facts"].compliance_trend(freq="W", due_from=demo["start"]))
+
+
+@pytest.mark.parametrize("by", ["country", "region", "status"])
+def test_a_breakdown_by_a_member_or_item_column_from_the_roll_up_matches_the_raw_clocks(demo, by):
+    status, facts, window = demo["status"], demo["facts"], dict(due_from=demo["start"], due_to=demo["end"])
+    due = status[status["due_effective"].between(demo["start"], demo["end"], inclusive="left")]
+    _same(oracle.sla_compliance(due, by), facts.compliance(**window, by=by))
+    created = status[status["created_at"].between(demo["start"], demo["end"], inclusive="left")]
+    _same(views.response_time_summary(oracle.with_durations(created), "resolution", by),
+          views.response_time_summary(facts.durations(created_from=demo["start"], created_to=demo["end"], by=by),
+                                      "resolution", by))
+    assert facts.values(by) == sorted(status[by].dropna().unique())
+
+
+def test_a_breakdown_by_a_column_no_item_has_is_a_clear_error(demo):
+    with pytest.raises(UnknownMetric, match="Cannot group by colour"):
+        demo["facts"].compliance(by="colour")
 
 
 def test_picking_queues_and_priorities_narrows_the_roll_up_like_the_raw_clocks(demo):
