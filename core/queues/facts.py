@@ -7,10 +7,10 @@ whose clocks still run from their live clocks (`core.queues.read.load_live_statu
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, case, func, or_, select
+from sqlalchemy import Engine, Float, Integer, Numeric, and_, case, func, or_, select
 
 from core.errors import UnknownMetric
-from core.frames import Grouping, as_day, as_timestamp, group_columns, ratio, read_frame
+from core.frames import Grouping, as_day, as_timestamp, driver_rows, group_columns, ratio
 from core.queues import rollup
 from core.models import Member, QueueItem
 from core.queues.clock import ITEM_TIMESTAMPS, RESPONSE_KINDS, target_name, target_prefix
@@ -111,7 +111,7 @@ class QueueFacts:
 
     def _read(self, key, statement) -> pd.DataFrame:
         if key not in self._memo:
-            self._memo[key] = read_frame(self.engine, statement)
+            self._memo[key] = _numeric_frame(statement, driver_rows(self.engine, statement))
         return self._memo[key]
 
     # -- what the pages ask -----------------------------------------------------------------------------
@@ -189,7 +189,7 @@ class QueueFacts:
                 both[key] = utc_days(both[key].to_numpy())
             elif key == "weekend":
                 both[key] = both[key].astype(bool)
-        return both
+        return _whole_numbers(both, joined)
 
     def _decided_by_day(self, prefix: str, low, high, closed: str, joined: tuple = ()) -> pd.DataFrame:
         """Met and breached clocks due in the window per queue, priority, project_id, due day and the `joined`
@@ -312,7 +312,7 @@ class QueueFacts:
                      .select_from(_clocks_with(keys))
                      .where(*self._where(clock), *in_window(clock.c.created_us, low, high, closed)))
         frame = self._read(("durations", low, high, closed, tuple(keys), tuple(kinds)), statement)
-        return frame.astype({f"{kind}_seconds": "float64" for kind in kinds})
+        return _whole_numbers(frame.astype({f"{kind}_seconds": "float64" for kind in kinds}), keys)
 
     def open_at(self, moment) -> int:
         """Items in scope created by `moment` and not resolved by then."""
@@ -378,6 +378,29 @@ def _day_group(key: str, days: np.ndarray) -> np.ndarray:
     if key == "week":
         return numbers - (numbers + 3) % 7  # 1970-01-01 was a Thursday: Monday = 0
     return ((numbers + 3) % 7 >= 5).astype("int64")
+
+
+def _numeric_frame(statement, rows: list[tuple]) -> pd.DataFrame:
+    """Driver rows of a select as a frame: numeric columns float64 (NaN for NULL), the others objects.
+
+    `read_frame` builds the same through SQLAlchemy's rows at 2-3 times the cost on the per-item reads
+    (durations of a quarter of a million items), hence the driver's rows here.
+    """
+    names = [column.key for column in statement.selected_columns]
+    if not rows:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in names})
+    table = np.array(rows, dtype=object)
+    numeric = [isinstance(column.type, (Integer, Float, Numeric)) for column in statement.selected_columns]
+    return pd.DataFrame({name: table[:, number].astype("float64") if numeric[number] else table[:, number]
+                         for number, name in enumerate(names)})
+
+
+def _whole_numbers(frame: pd.DataFrame, keys) -> pd.DataFrame:
+    """Integer item columns among the grouping `keys` as integers again (the driver's rows read them as floats)."""
+    for key in keys:
+        if key not in CLOCK_GROUPS and isinstance(group_column(key).type, Integer):
+            frame[key] = frame[key].astype("Int64")
+    return frame
 
 
 def _at_risk(window: pd.DataFrame, keys: list[str], prefix: str) -> pd.DataFrame:
