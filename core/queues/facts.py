@@ -40,13 +40,9 @@ def group_column(key: str):
         return rollup.clock.c[key]
     if key in MEMBER_GROUPS:
         return member.c[key]
-    if key in item.c and key != "attributes" and not _is_moment(item.c[key]):
+    if key in item.c and key != "attributes" and key not in ITEM_TIMESTAMPS:
         return item.c[key]
     raise UnknownMetric(f"Cannot group by {key}: no such column here.")
-
-
-def _is_moment(column) -> bool:
-    return column.name in ITEM_TIMESTAMPS
 
 
 def _clocks_with(keys) -> object:

@@ -14,7 +14,7 @@ from core.frames import as_timestamp, loader_columns, read_frame
 from core.models import Member, QueueItem, Setting
 from core.queues.calendar import pause_statuses, policies_query
 from core.queues.clock import ITEM_TIMESTAMPS, empty_pauses, pause_spells_query, sla_status
-from core.queues.rollup import clock
+from core.queues import rollup
 
 DAY_US = 86_400_000_000
 STUCK_DEFAULTS = {"stuck_after_hours": 24.0, "stuck_max_retries": 3}
@@ -79,6 +79,7 @@ def clock_scope(*, start=None, end=None, projects=None, regions=None, queues=Non
     """SQL conditions on the clock roll-up for items created in [start, end) in scope."""
     # `created_us + 0` is the same bound that no index can serve: SQLite, which keeps no statistics here,
     # then takes the narrower index the query offers instead of the creation range.
+    clock = rollup.clock
     created = clock.c.created_us if created_index else clock.c.created_us + 0
     conditions = []
     if start is not None:
@@ -137,7 +138,7 @@ def load_pauses(engine: Engine, policies: pd.DataFrame, *, start=None, end=None,
 def load_live_status(engine: Engine, now, *, start=None, end=None, projects=None, regions=None) -> pd.DataFrame:
     """The SLA clocks at `now` of the items in scope whose clocks still run then: open ones, and resolved ones
     whose clock was paused and that `now` precedes. Found through the clock roll-up's index."""
-    now_us = micros_of(now)
+    clock, now_us = rollup.clock, micros_of(now)
     live = or_(clock.c.resolved_us.is_(None), and_(clock.c.pausable, clock.c.resolved_us > now_us))
     ids = select(clock.c.item_id).where(live, *clock_scope(start=start, end=end, projects=projects))
     items = load_queue_items(engine, regions=regions, among=ids)
@@ -172,6 +173,7 @@ def load_stuck_thresholds(engine: Engine) -> dict:
 
 def load_arrivals(engine: Engine, queue: str, *, start=None, end=None) -> pd.DataFrame:
     """When each item of one queue created in [start, end) arrived (`created_at`), read from the clock roll-up."""
+    clock = rollup.clock
     statement = select(clock.c.created_us).where(clock.c.queue == queue, *clock_scope(start=start, end=end))
     micros = read_frame(engine, statement)["created_us"].to_numpy(dtype="float64").astype("int64")
     return pd.DataFrame({"created_at": pd.Series(micros.astype("datetime64[us]")).dt.tz_localize("UTC")})

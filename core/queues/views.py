@@ -168,7 +168,7 @@ def backlog(items: pd.DataFrame, now, by: str = "queue", *, values=None) -> pd.D
 # --- the page in one call ----------------------------------------------------------------------------
 
 
-def _breakdown_table(now_counts: pd.DataFrame, met: pd.DataFrame, response_met: pd.DataFrame, created: pd.DataFrame,
+def breakdown_table(now_counts: pd.DataFrame, met: pd.DataFrame, response_met: pd.DataFrame, created: pd.DataFrame,
                      keys: list[str]) -> pd.DataFrame:
     """The breakdown from its parts: counts now (indexed by keys), compliance per target, durations of items created."""
     met, response_met = met.set_index(keys), response_met.set_index(keys)
@@ -263,4 +263,4 @@ def queue_breakdown(facts: QueueFacts, by: str, *, start, end) -> pd.DataFrame:
     met = facts.compliance(due_from=start, due_to=end, by=keys)
     response_met = facts.compliance("first_response", due_from=start, due_to=end, by=keys)
     created = facts.durations(created_from=start, created_to=end, by=keys)
-    return _breakdown_table(now_counts, met, response_met, created, keys)
+    return breakdown_table(now_counts, met, response_met, created, keys)

@@ -15,7 +15,7 @@ from core.queues.read import load_pauses, load_policies, load_queue_items
 from core.queues.views import (
     OVERVIEW_COLUMNS,
     QueueOverview,
-    _breakdown_table,
+    breakdown_table,
     backlog,
     breach_risk,
     breached_open,
@@ -94,7 +94,7 @@ def queue_breakdown(status: pd.DataFrame, by: Grouping, *, start, end) -> pd.Dat
     met = sla_compliance(status[due], keys)
     response_met = sla_compliance(status[response_due], keys, target="first_response")
     created = with_durations(status[status["created_at"].between(start, end, inclusive="left")])
-    return _breakdown_table(now_counts, met, response_met, created, keys)
+    return breakdown_table(now_counts, met, response_met, created, keys)
 
 
 def queue_overview(status: pd.DataFrame, now, *, start, end, stuck_after_hours: float = 24,
