@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.queues import actions as queue_actions
 from core.errors import CrowdPulseError
-from core.queues import sla as queues
+from core.queues import clock, views
 from ui import charts, data, filters, widgets
 from ui import queues as queue_data
 
@@ -117,7 +117,7 @@ with left:
     st.subheader("Backlog by age")
     picked = widgets.clickable_chart(
         charts.bars(view.ages, "queue", "count", color="bucket", value_title="open items", select=True, sort="-x",
-                    color_order=list(queues.BACKLOG_BUCKETS)),
+                    color_order=list(views.BACKLOG_BUCKETS)),
         key="queues_backlog", field="queue")
     if picked:
         st.caption(f"Open items in {', '.join(picked)}")
@@ -130,7 +130,7 @@ with left:
 with right:
     st.subheader("SLA met by day")
     target = st.segmented_control("Target", ["resolution", "first_response"], default="resolution",
-                                  format_func=queues.TARGET_LABELS.get, key="queues_trend_target") or "resolution"
+                                  format_func=clock.TARGET_LABELS.get, key="queues_trend_target") or "resolution"
     trend = queue_data.compliance_trend(f, picked_queues, picked_priorities, target)
     if trend.empty:
         st.info("No target came due in this date range.")

@@ -7,6 +7,12 @@ before stuck, confused, tired or unhappy.
 
 import pandas as pd
 
+from core.comms import launch
+from core.feedback.themes import theme_labels
+from core.feedback.voice import growing_negative_themes, theme_sentiment_drops
+from core.queues.views import stuck_items
+from core.workforce import confusion
+
 COLUMNS = ["severity", "kind", "title", "detail", "count", "page"]
 
 SEVERITY = {"breached": 100, "warn_90": 92, "stuck": 85, "confusion": 82, "launch": 78, "sentiment": 76,
@@ -100,7 +106,6 @@ GROWING_THEME_SEVERITY = SEVERITY["sentiment"] - 1
 
 def growing_theme_entries(growth: pd.DataFrame, labels: dict[str, str] | None = None) -> pd.DataFrame:
     """Themes whose negative mentions this week grew fast against their usual weekly count (labels: key → name)."""
-    from core.feedback.themes import theme_labels
     labels = labels or theme_labels()
     rows = [dict(severity=GROWING_THEME_SEVERITY, kind="negative theme", count=int(row.recent_negative),
                  page="feedback",
@@ -149,13 +154,8 @@ def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.
     (`workforce.read.load_fatigue_alerts`); `negative_feedback` per project-day counts of scored and
     negative messages for the confusion alerts (`workforce.read.load_negative_feedback`).
     """
-    from core.comms import launch
-    from core.feedback.voice import growing_negative_themes, theme_sentiment_drops
-    from core.queues import sla as queues
-    from core.workforce import confusion
-
     project_names = dict(zip(projects["project_id"], projects["name"]))
-    stuck = queues.stuck_items(status, now)
+    stuck = stuck_items(status, now)
     return rank(
         sla_entries(status, listed_elsewhere=stuck["item_id"]),
         stuck_entries(stuck, project_names),

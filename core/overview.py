@@ -6,7 +6,8 @@ import pandas as pd
 
 from core.feedback.voice import sentiment_summary
 from core.health.crowd import Crowd
-from core.queues import sla as queues
+from core.queues.facts import QueueFacts
+from core.queues.views import response_time_summary
 
 WEEK = pd.Timedelta(days=7)
 
@@ -41,30 +42,15 @@ class Figure:
         return self.delta_fmt.format(self.delta * 100 if "%" in self.fmt else self.delta)
 
 
-def _open_at(status: pd.DataFrame, moment: pd.Timestamp) -> int:
-    if isinstance(status, queues.QueueFacts):  # the clock roll-up, aggregated in SQL
-        return status.open_at(moment)
-    created = status["created_at"] <= moment
-    still_open = status["resolved_at"].isna() | (status["resolved_at"] > moment)
-    return int((created & still_open).sum())
+def _compliance(status: QueueFacts, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    counts = status.decided(due_from=start, due_to=end, closed="right").iloc[0]
+    decided = int(counts["met"]) + int(counts["breached"])
+    return int(counts["met"]) / decided if decided else float("nan")
 
 
-def _compliance(status: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
-    if isinstance(status, queues.QueueFacts):
-        counts = status.decided(due_from=start, due_to=end, closed="right").iloc[0]
-        decided = int(counts["met"]) + int(counts["breached"])
-        return int(counts["met"]) / decided if decided else float("nan")
-    due = status[(status["due_effective"] > start) & (status["due_effective"] <= end)
-                 & status["state"].isin(["met", "breached"])]
-    return float((due["state"] == "met").mean()) if len(due) else float("nan")
-
-
-def _median_first_response_hours(status: pd.DataFrame, start: pd.Timestamp, end: pd.Timestamp) -> float:
-    if isinstance(status, queues.QueueFacts):
-        week = status.durations(created_from=start, created_to=end, closed="right", kinds=("first_response",))
-    else:
-        week = status[(status["created_at"] > start) & (status["created_at"] <= end)]
-    value = queues.response_time_summary(week, "first_response")["median_seconds"].iloc[0]
+def _median_first_response_hours(status: QueueFacts, start: pd.Timestamp, end: pd.Timestamp) -> float:
+    week = status.durations(created_from=start, created_to=end, closed="right", kinds=("first_response",))
+    value = response_time_summary(week, "first_response")["median_seconds"].iloc[0]
     return float(value) / 3600
 
 
@@ -74,11 +60,11 @@ def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp) -> float:
     return float(sentiment_summary(week)["net"].iloc[0]) if week.count() else float("nan")
 
 
-def week_figures(*, status: pd.DataFrame, member_days: pd.DataFrame, members: pd.DataFrame,
+def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,
                  messages: pd.DataFrame, week_end) -> list[Figure]:
     """Headline figures for the 7 days ending at `week_end` and the 7 days before.
 
-    `status` is `queues.sla_status` output or a `queues.QueueFacts`; `member_days` must reach 34 days before week_end.
+    `status` is the queues' `QueueFacts`; `member_days` must reach 34 days before week_end.
     """
     end = pd.Timestamp(week_end)
     if end.tzinfo is None:
@@ -98,7 +84,7 @@ def week_figures(*, status: pd.DataFrame, member_days: pd.DataFrame, members: pd
         Figure("first_response", "First response", _median_first_response_hours(status, previous_end, end),
                _median_first_response_hours(status, previous_end - WEEK, previous_end), "{:.1f} h", False,
                "Median time from creation to first response, items created in the week."),
-        Figure("backlog", "Open backlog", _open_at(status, end), _open_at(status, previous_end), "{:,.0f}", False,
+        Figure("backlog", "Open backlog", status.open_at(end), status.open_at(previous_end), "{:,.0f}", False,
                "Open queue items at the end of the week."),
         Figure("net_sentiment", "Net sentiment", _net_sentiment(messages, previous_end, end),
                _net_sentiment(messages, previous_end - WEEK, previous_end), "{:+.0f}", True,

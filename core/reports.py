@@ -5,8 +5,22 @@ import html
 from dataclasses import dataclass, field
 
 import pandas as pd
+import vl_convert
+from sqlalchemy import select
+from sqlmodel import Session
 
+from core import charts, models
+from core.db import bump_data_version, session_scope
+from core.feedback.messages import MessageScope
+from core.feedback.voice import theme_sentiment_drops
+from core.frames import read_frame
+from core.health import active as health
+from core.health.crowd import Crowd
+from core.ingest import sheets
 from core.overview import Figure, week_figures
+from core.queues.facts import QueueFacts
+from core.workforce import read as workforce
+from core.workforce.confusion import confusion_alerts, confusion_by_region
 
 TREND_WEEKS = 4
 
@@ -37,7 +51,6 @@ def previous_week(week: str) -> str:
 @dataclass
 class WeeklyReport:
     """Everything the Weekly page, the Markdown/HTML export and the Sheets write-back show."""
-
     week: str
     start: pd.Timestamp
     end: pd.Timestamp
@@ -54,7 +67,7 @@ class WeeklyReport:
                              for f in self.figures])
 
 
-def build_weekly_report(week: str, *, status: pd.DataFrame, member_days: pd.DataFrame, members: pd.DataFrame,
+def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,
                         messages: pd.DataFrame, alerts: dict[str, pd.DataFrame] | None = None) -> WeeklyReport:
     """The report for an ISO week from metric inputs; `alerts` adds confusion, fatigue, cohort and weekend findings."""
     start, end = parse_iso_week(week)
@@ -121,20 +134,9 @@ def _write_summary(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> Non
             report.interventions.append(f"Add weekend cover to the {row.queue} queue. Owner: ops.")
 
 
-def weekend_breaches(status: pd.DataFrame, start, end, *, gap: float = 0.15) -> pd.DataFrame:
-    """Queues whose items due on Saturday or Sunday met their SLA clearly less often than on weekdays.
-
-    `status` is `queues.sla_status` output or a `queues.QueueFacts` (the clock roll-up, counted in SQL).
-    """
-    from core.queues import sla as queues
-    if isinstance(status, queues.QueueFacts):
-        counts = status.decided(due_from=start, due_to=end, by=["queue", "weekend"])
-    else:
-        due = status[(status["due_effective"] >= start) & (status["due_effective"] < end)
-                     & status["state"].isin(["met", "breached"])]
-        counts = due.assign(weekend=due["due_effective"].dt.day_of_week >= 5, met=(due["state"] == "met").astype(int),
-                            breached=(due["state"] == "breached").astype(int)) \
-            .groupby(["queue", "weekend"])[["met", "breached"]].sum().reset_index()
+def weekend_breaches(status: QueueFacts, start, end, *, gap: float = 0.15) -> pd.DataFrame:
+    """Queues whose items due on Saturday or Sunday met their SLA clearly less often than on weekdays."""
+    counts = status.decided(due_from=start, due_to=end, by=["queue", "weekend"])
     rows = []
     for queue, items in counts.groupby("queue", sort=True):
         weekend = items.loc[items["weekend"].astype(bool), ["met", "breached"]].sum()
@@ -189,9 +191,7 @@ def axis_format(fmt: str) -> str:
 
 def trend_charts_svg(report: WeeklyReport) -> str:
     """The 4-week trend as inline SVG charts (no scripts, no network), for the HTML export."""
-    import vl_convert
 
-    from core import charts
 
     formats = {f.label: f.fmt for f in report.figures}
     parts = []
@@ -229,7 +229,7 @@ def _fmt(fmt: str, value) -> str:
     return "—" if value is None or pd.isna(value) else fmt.format(value)
 
 
-def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: pd.DataFrame,
+def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: QueueFacts,
                   members: pd.DataFrame, member_days: pd.DataFrame, start, end, fatigue: pd.DataFrame,
                   negative_feedback: pd.DataFrame, voice=None) -> dict[str, pd.DataFrame]:
     """The findings the summary names: confusion (with its worst region), fatigue, stalled cohorts, weekend breaches.
@@ -237,8 +237,6 @@ def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: p
     `activity` holds per project-day (and region) sums, `fatigue` the fatigue alerts and
     `negative_feedback` per project-day counts of scored and negative messages for the confusion alerts.
     """
-    from core.health.crowd import Crowd
-    from core.workforce.confusion import confusion_alerts, confusion_by_region
 
     as_of = end - pd.Timedelta(microseconds=1)
     confusion = confusion_alerts(activity, projects, as_of, feedback=negative_feedback)
@@ -259,23 +257,17 @@ def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: p
 
 def _sentiment_drops(messages, as_of) -> pd.DataFrame:
     # `messages` is a `feedback.messages.MessageScope` (aggregated in SQL).
-    from core.feedback.voice import theme_sentiment_drops
     last = messages.last_created_at()
     return theme_sentiment_drops(messages, as_of if last is None else min(as_of, last))
 
 
 def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> WeeklyReport:
     """Load what an ISO week's report needs (optionally for some projects/regions) and build it."""
-    from core.feedback.messages import MessageScope
-    from core.health import active as health
-    from core.queues import sla as queues
-    from core.workforce import read as workforce
-
     start, end = parse_iso_week(week)
     first_day = (start - pd.Timedelta(days=7 * TREND_WEEKS + 34)).date()
     last_day = (end - pd.Timedelta(days=1)).date()
     # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
-    status = queues.QueueFacts(engine, min(end, pd.Timestamp.now(tz="UTC")),
+    status = QueueFacts(engine, min(end, pd.Timestamp.now(tz="UTC")),
                                start=start - pd.Timedelta(days=7 * TREND_WEEKS + 30), end=end,
                                projects=projects, regions=regions)
     members = health.load_community(engine, regions=regions)
@@ -299,9 +291,6 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> 
 
 def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str) -> int:
     """Freeze a week's figures and summary as published; returns the snapshot id."""
-    from core import models
-    from core.db import bump_data_version, session_scope
-
     figures = {"figures": report.figures_frame().to_dict("records"),
                # JSON has no NaN (PostgreSQL refuses it): a figure with no data is stored as null
                "trend": [{**row, "value": None if pd.isna(row["value"]) else float(row["value"])}
@@ -319,10 +308,7 @@ def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str)
 
 def list_snapshots(engine) -> pd.DataFrame:
     """Published weekly snapshots, newest first."""
-    from sqlalchemy import select
 
-    from core import models
-    from core.frames import read_frame
 
     table = models.WeeklySnapshot.__table__
     statement = select(table.c.id, table.c.week, table.c.filters, table.c.published_at, table.c.published_by,
@@ -343,15 +329,11 @@ def sheet_rows(report: WeeklyReport, *, scope: str) -> pd.DataFrame:
 
 def write_to_sheet(client, report: WeeklyReport, *, spreadsheet: str, worksheet: str, scope: str) -> int:
     """Append the week's figures to a worksheet in one call; returns the rows written."""
-    from core.ingest import sheets
     return sheets.append_rows(client, sheets.spreadsheet_key(spreadsheet), worksheet, sheet_rows(report, scope=scope))
 
 
 def configured_sheet(engine) -> dict | None:
     """Where weekly figures go ({'spreadsheet', 'worksheet'}), or None when not set on Settings."""
-    from sqlmodel import Session
-
-    from core import models
     with Session(engine) as session:
         setting = session.get(models.Setting, WEEKLY_SHEET_SETTING)
     value = setting.value if setting is not None else None

@@ -16,7 +16,8 @@ from core.feedback import voice as feedback_voice
 from core.health import breakdowns, segments
 from core.health import active as health_active
 from core.health.crowd import Crowd
-from core.queues import sla
+from core.queues import facts as queues_facts
+from core.queues import read as queues_read
 from core.settings import get_settings
 from core.workforce import read as workforce
 
@@ -99,7 +100,7 @@ QUEUE_LOOKBACK_DAYS = 30
 @on_data_version(16, shared=True)
 def _queue_facts(start, end, projects, regions, now):
     # Business hours and pause statuses (read from each item's status history) shape the clocks.
-    return sla.QueueFacts(engine(), now, start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
+    return queues_facts.QueueFacts(engine(), now, start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
                           end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects, regions=regions)
 
 
@@ -122,7 +123,7 @@ def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
 @on_data_version()
 def policies() -> pd.DataFrame:
     """SLA policies per queue and priority."""
-    return sla.load_policies(engine())
+    return queues_read.load_policies(engine())
 
 
 # --- launch readiness, audiences, admin ---------------------------------------------------------

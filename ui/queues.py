@@ -6,7 +6,8 @@ import pandas as pd
 
 from core.frames import as_date
 from core.queues import actions as queue_actions
-from core.queues import sla
+from core.queues import read as queues_read
+from core.queues import views as queues_views
 from core.workforce import capacity, drilldown
 from core.workforce import confusion as workforce_confusion
 from core.workforce import read as workforce
@@ -54,7 +55,7 @@ def _window(filters) -> tuple[pd.Timestamp, pd.Timestamp]:
 def _overview(filters, queues: tuple, priorities: tuple):
     start, end = _window(filters)
     limits = stuck_thresholds()
-    view = sla.queue_overview_from(facts(filters, queues, priorities), as_of(), start=start, end=end,
+    view = queues_views.queue_overview(facts(filters, queues, priorities), as_of(), start=start, end=end,
                                    stuck_after_hours=limits["stuck_after_hours"],
                                    max_retries=limits["stuck_max_retries"])
     named = {name: data.with_project_names(getattr(view, name))
@@ -81,7 +82,7 @@ def open_items(filters, queues, priorities, picked) -> pd.DataFrame:
 @on_data_version(32)
 def _breakdown(filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
     start, end = _window(filters)
-    table = sla.queue_breakdown_from(facts(filters, queues, priorities), by, start=start, end=end)
+    table = queues_views.queue_breakdown(facts(filters, queues, priorities), by, start=start, end=end)
     return data.with_project_names(table) if by == "project_id" else table
 
 
@@ -92,7 +93,7 @@ def breakdown(filters, queues, priorities, by: str) -> pd.DataFrame:
 
 @on_data_version(32)
 def _warnings(filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
-    table = sla.warning_counts(facts(filters, queues, priorities).live, by)
+    table = queues_views.warning_counts(facts(filters, queues, priorities).live, by)
     return data.with_project_names(table) if by == "project_id" else table
 
 
@@ -121,12 +122,12 @@ def enforcements() -> pd.DataFrame:
 @on_data_version()
 def stuck_thresholds() -> dict:
     """Hours without progress and retries after which a staging item counts as stuck."""
-    return sla.load_stuck_thresholds(engine())
+    return queues_read.load_stuck_thresholds(engine())
 
 
 @on_data_version(8)
 def _arrivals(queue: str, now: pd.Timestamp, weeks: int) -> pd.DataFrame:
-    items = sla.load_arrivals(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
+    items = queues_read.load_arrivals(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
     return capacity.arrivals_by_hour_of_week(items, now, weeks=weeks)
 
 
@@ -137,7 +138,7 @@ def arrivals(queue: str) -> pd.DataFrame:
 
 @on_data_version(8)
 def _handle_seconds(queue: str, now: pd.Timestamp, weeks: int) -> pd.Series:
-    return sla.load_handle_seconds(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
+    return queues_read.load_handle_seconds(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
 
 
 def handle_seconds(queue: str) -> pd.Series:

@@ -14,7 +14,8 @@ from core.feedback.messages import MessageScope
 from core.feedback.read import load_responses
 from core.health import active as health
 from core.health.crowd import Churn, Crowd
-from core.queues import sla as queues
+from core.queues.facts import QueueFacts
+from core.queues.views import backlog, response_time_summary
 from core.workforce import read as workforce
 
 DEFAULT_DAYS = 28
@@ -33,43 +34,26 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
 
 
-def _facts(engine, start, end, by):
-    """The clock roll-up's SLA facts for items created from 30 days before start, or None when `by` is a column
-    it does not hold (then the raw items are read)."""
-    if by is not None and by not in queues.CLOCK_GROUPS:
-        return None
+def _facts(engine, start, end) -> QueueFacts:
+    """The SLA facts of the items created from 30 days before start (they may still be open in the range) to end."""
     lo, hi = _bounds(start, end)
-    return queues.QueueFacts(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
+    return QueueFacts(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
 
 
 def _sla(engine, start, end, by):
     lo, hi = _bounds(start, end)
-    facts = _facts(engine, start, end, by)
-    if facts is not None:
-        return facts.compliance(due_from=lo, due_to=hi, by=by)
-    status = queues.load_sla_status(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
-    return queues.sla_compliance(status[(status["due_effective"] >= lo) & (status["due_effective"] < hi)], by)
+    return _facts(engine, start, end).compliance(due_from=lo, due_to=hi, by=by)
 
 
 def _response(engine, start, end, by, kind):
     lo, hi = _bounds(start, end)
-    facts = _facts(engine, start, end, by)
-    items = facts.durations(created_from=lo, created_to=hi, by=by, kinds=(kind,)) if facts is not None \
-        else _items(engine, start, end)
-    return queues.response_time_summary(items, kind, by)
+    items = _facts(engine, start, end).durations(created_from=lo, created_to=hi, by=by, kinds=(kind,))
+    return response_time_summary(items, kind, by)
 
 
 def _backlog(engine, start, end, by):
-    facts = _facts(engine, start, end, by)
-    now = min(_bounds(start, end)[1], timeline.data_as_of(engine))
-    if facts is not None:
-        return queues.backlog(facts.live, now, by=by or "queue", values=facts.values(by or "queue"))
-    return queues.backlog(_items(engine, start - dt.timedelta(days=30), end), now, by=by or "queue")
-
-
-def _items(engine, start, end):
-    lo, hi = _bounds(start, end)
-    return queues.load_queue_items(engine, start=lo, end=hi)
+    facts = _facts(engine, start, end)
+    return backlog(facts.live, facts.now, by=by or "queue", values=facts.values(by or "queue"))
 
 
 def _member_frames(engine, start, end):

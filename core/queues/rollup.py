@@ -3,10 +3,10 @@
 A resolved item's clocks never change again: they depend only on its timestamps, its policy and
 its status history. So each item gets one row in `rollup_queue_clock` with its timestamps as
 integer microseconds (UTC), its first-response and resolution seconds, and, once resolved, both
-clocks' due moment and state (met, breached or no_target) exactly as `core.queues.sla.sla_status`
+clocks' due moment and state (met, breached or no_target) exactly as `core.queues.clock.sla_status`
 computes them. The Queues, Today, Health and Weekly figures aggregate those rows in SQL and add
 the few open items, whose clocks still run, computed live from their status history
-(`core.queues.sla.QueueFacts`).
+(`core.queues.facts.QueueFacts`).
 
 A resolved item whose clock was ever paused is the one exception: a pause still running at "now"
 is cut there, so when "now" is before its resolution it is computed live too (`pausable`).
@@ -38,11 +38,15 @@ from sqlalchemy import (
     String,
     Table,
     delete,
+    func,
     select,
 )
 
 from core import bulk
-from core.models import QueueEvent, QueueItem, SlaPolicy
+from core.frames import frame_on, loader_columns
+from core.models import QueueItem
+from core.queues.calendar import pause_statuses, policies_query
+from core.queues.clock import ITEM_TIMESTAMPS, empty_pauses, pause_spells_query, sla_status
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +137,7 @@ POLICY_KEY = "policies"
 def rebuild(connection: Connection) -> None:
     """Fill the clock table for every queue item, a month of creation times at a time."""
     item = QueueItem.__table__
-    first, last = connection.execute(select(_min(item.c.created_at), _max(item.c.created_at))).one()
+    first, last = connection.execute(select(func.min(item.c.created_at), func.max(item.c.created_at))).one()
     started = time.perf_counter()
     policies = _policies(connection)
     _record_policies(connection, policies)
@@ -185,7 +189,7 @@ DAY_KEYS = {"rollup_queue_flow": ["created_day", "resolved_day", "queue", "prior
 
 def _stored_clocks(connection: Connection, ids: list[str]) -> pd.DataFrame:
     """The stored clock rows of these items (the columns the per-day tables count)."""
-    parts = [_frame(connection, select(*[clock.c[name] for name in DAY_SOURCE])
+    parts = [frame_on(connection, select(*[clock.c[name] for name in DAY_SOURCE])
                     .where(clock.c.item_id.in_(list(ids[start:start + IDS_PER_QUERY]))))
              for start in range(0, len(ids), IDS_PER_QUERY)]
     frame = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=DAY_SOURCE)
@@ -202,7 +206,7 @@ def _apply_day_changes(connection: Connection, before: pd.DataFrame, after: pd.D
     for table in (flow, sla_day):
         keys = DAY_KEYS[table.name]
         values = [c.name for c in table.columns if c.name not in keys]
-        stored = [_frame(connection, select(table).where(table.c.created_day.in_(days[start:start + IDS_PER_QUERY])))
+        stored = [frame_on(connection, select(table).where(table.c.created_day.in_(days[start:start + IDS_PER_QUERY])))
                   for start in range(0, len(days), IDS_PER_QUERY)]
         removed = old.get(table, pd.DataFrame(columns=[*keys, *values]))
         combined = pd.concat([*stored, removed.assign(**{v: -removed[v] for v in values}),
@@ -268,10 +272,7 @@ def stored_fingerprint(connection: Connection) -> str | None:
 
 
 def _policies(connection: Connection) -> pd.DataFrame:
-    from core.frames import loader_columns
-    policy = SlaPolicy.__table__
-    statement = select(*loader_columns(policy)).order_by(policy.c.queue, policy.c.priority)
-    frame = _frame(connection, statement)
+    frame = frame_on(connection, policies_query())
     if "business_hours" in frame:
         frame["business_hours"] = frame["business_hours"].fillna(False).astype(bool)
     return frame
@@ -297,14 +298,11 @@ def _record_policies(connection: Connection, policies: pd.DataFrame) -> None:
 
 def _clocks(connection: Connection, policies: pd.DataFrame, where: list) -> pd.DataFrame:
     """The clock rows of the items matching `where`, computed by `sla_status` from their status history."""
-    from core.frames import loader_columns
-    from core.queues import sla as queues
-
     item = QueueItem.__table__
     wanted = ["item_id", "queue", "priority", "project_id", "member_id", "created_at", "first_response_at",
               "resolved_at", "due_at", "escalation_reason", "owner_team"]
     columns = [c for c in loader_columns(item) if c.name in wanted]
-    items = _frame(connection, select(*columns).where(*where), timestamps=queues.ITEM_TIMESTAMPS[:4])
+    items = frame_on(connection, select(*columns).where(*where), timestamps=ITEM_TIMESTAMPS[:4])
     if items.empty:
         return items
     pauses = _pauses(connection, policies, where)
@@ -313,7 +311,7 @@ def _clocks(connection: Connection, policies: pd.DataFrame, where: list) -> pd.D
     if len(pauses):
         moments += [pauses["paused_from"].max(), pauses["paused_until"].max()]
     now = max(m for m in moments if not pd.isna(m)) + pd.Timedelta(minutes=1)
-    status = queues.sla_status(items, policies, now, pauses=pauses)
+    status = sla_status(items, policies, now, pauses=pauses)
     resolved = status["resolved_at"].notna()
     out = pd.DataFrame({name: status[name] for name in ("item_id", "queue", "priority", "project_id", "member_id",
                                                         "escalation_reason", "owner_team")})
@@ -333,29 +331,11 @@ def _clocks(connection: Connection, policies: pd.DataFrame, where: list) -> pd.D
 
 
 def _pauses(connection: Connection, policies: pd.DataFrame, where: list) -> pd.DataFrame:
-    """Pause spells (as `load_pauses` reads them) of the items matching `where`."""
-    from sqlalchemy import String as Text
-    from sqlalchemy import func, type_coerce
-
-    from core.queues import sla as queues
-
-    statuses = queues.pause_statuses(policies)
+    """Pause spells (as `core.queues.read.load_pauses` reads them) of the items matching `where`."""
+    statuses = pause_statuses(policies)
     if not statuses:
-        return queues._empty_pauses()
-    event, item = QueueEvent.__table__, QueueItem.__table__
-    paused_items = select(event.c.item_id).where(event.c.status.in_(statuses)).distinct()
-    following = func.lead(event.c.at).over(partition_by=event.c.item_id, order_by=(event.c.at, event.c.id))
-    history = select(
-        event.c.item_id, event.c.status,
-        type_coerce(event.c.at, Text).label("paused_from"), type_coerce(following, Text).label("paused_until"),
-    ).where(event.c.item_id.in_(paused_items)).subquery()
-    statement = (
-        select(history.c.item_id, history.c.status, history.c.paused_from, history.c.paused_until)
-        .select_from(history.join(item, item.c.item_id == history.c.item_id))
-        .where(history.c.status.in_(statuses), *where)
-        .order_by(history.c.item_id, history.c.paused_from)
-    )
-    return _frame(connection, statement, timestamps=("paused_from", "paused_until"))
+        return empty_pauses()
+    return frame_on(connection, pause_spells_query(statuses, where), timestamps=("paused_from", "paused_until"))
 
 
 def _write_rows(connection: Connection, table: Table, rows: pd.DataFrame) -> None:
@@ -394,11 +374,6 @@ def _driver_values(series: pd.Series, kind, sqlite: bool) -> list:
 # --- small helpers ----------------------------------------------------------------------------------
 
 
-def _frame(connection: Connection, statement, *, timestamps=()) -> pd.DataFrame:
-    from core.frames import frame_on
-    return frame_on(connection, statement, timestamps=timestamps)
-
-
 def _micros(timestamps: pd.Series) -> pd.Series:
     """Aware timestamps as integer microseconds since the epoch (nullable Int64)."""
     values = timestamps.dt.tz_convert("UTC").dt.as_unit("us")
@@ -408,13 +383,3 @@ def _micros(timestamps: pd.Series) -> pd.Series:
 
 def _utc(naive: pd.Timestamp) -> dt.datetime:
     return naive.tz_localize("UTC").to_pydatetime()
-
-
-def _min(column):
-    from sqlalchemy import func
-    return func.min(column)
-
-
-def _max(column):
-    from sqlalchemy import func
-    return func.max(column)

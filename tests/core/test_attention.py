@@ -3,7 +3,7 @@
 import pandas as pd
 
 from core import attention
-from core.queues.sla import sla_status
+from core.queues.clock import sla_status
 from tests.core.factories import make_policy, make_queue_item, policies, queue_items
 
 NOW = pd.Timestamp("2026-11-02 20:00", tz="UTC")

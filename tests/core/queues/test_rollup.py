@@ -4,11 +4,13 @@ import pandas as pd
 import pytest
 from sqlalchemy import func, select
 
+from core.errors import UnknownMetric
 from core.ingest import importer as ingest
 from core import models, overview, reports, rollups, timeline
 from core.queues import actions as queue_actions
-from core.queues import sla as queues
-from core.queues import rollup
+from core.queues import rollup, views
+from core.queues.facts import QueueFacts
+from tests.core.queues import oracle
 from tests.core.factories import stored, utc
 
 
@@ -24,8 +26,8 @@ def demo(seeded_engine):
     now = timeline.data_as_of(seeded_engine)
     start, end = _window(now)
     scope = dict(start=start - pd.Timedelta(days=30), end=end)
-    return dict(now=now, start=start, end=end, status=queues.load_sla_status(seeded_engine, now, **scope),
-                facts=queues.QueueFacts(seeded_engine, now, **scope))
+    return dict(now=now, start=start, end=end, status=oracle.load_sla_status(seeded_engine, now, **scope),
+                facts=QueueFacts(seeded_engine, now, **scope))
 
 
 def _same(left, right):
@@ -36,8 +38,8 @@ def _same(left, right):
 
 
 def test_the_queues_overview_from_the_roll_up_matches_the_raw_clocks(demo):
-    raw = queues.queue_overview(demo["status"], demo["now"], start=demo["start"], end=demo["end"])
-    fast = queues.queue_overview_from(demo["facts"], demo["now"], start=demo["start"], end=demo["end"])
+    raw = oracle.queue_overview(demo["status"], demo["now"], start=demo["start"], end=demo["end"])
+    fast = views.queue_overview(demo["facts"], demo["now"], start=demo["start"], end=demo["end"])
     assert raw.open_items > 0 and raw.resolution["count"] > 0
     for name in raw.__dataclass_fields__:
         _same(getattr(raw, name), getattr(fast, name))
@@ -45,8 +47,8 @@ def test_the_queues_overview_from_the_roll_up_matches_the_raw_clocks(demo):
 
 @pytest.mark.parametrize("by", ["queue", "priority", "project_id"])
 def test_breakdowns_from_the_roll_up_match_the_raw_clocks(demo, by):
-    _same(queues.queue_breakdown(demo["status"], by, start=demo["start"], end=demo["end"]),
-          queues.queue_breakdown_from(demo["facts"], by, start=demo["start"], end=demo["end"]))
+    _same(oracle.queue_breakdown(demo["status"], by, start=demo["start"], end=demo["end"]),
+          views.queue_breakdown(demo["facts"], by, start=demo["start"], end=demo["end"]))
 
 
 @pytest.mark.parametrize("target", ["resolution", "first_response"])
@@ -54,17 +56,34 @@ def test_compliance_trends_from_the_roll_up_match_the_raw_clocks(demo, target):
     status = demo["status"]
     due = status["due_effective" if target == "resolution" else "response_due"]
     in_range = status[due.between(demo["start"], demo["end"], inclusive="left")]
-    _same(queues.sla_compliance_trend(in_range, by="queue", target=target),
+    _same(oracle.sla_compliance_trend(in_range, by="queue", target=target),
           demo["facts"].compliance_trend(target, due_from=demo["start"], due_to=demo["end"], by="queue"))
     weekly = status[status["due_effective"] >= demo["start"]]
-    _same(queues.sla_compliance_trend(weekly, freq="W"), demo["facts"].compliance_trend(freq="W", due_from=demo["start"]))
+    _same(oracle.sla_compliance_trend(weekly, freq="W"), demo["facts"].compliance_trend(freq="W", due_from=demo["start"]))
+
+
+@pytest.mark.parametrize("by", ["country", "region", "status"])
+def test_a_breakdown_by_a_member_or_item_column_from_the_roll_up_matches_the_raw_clocks(demo, by):
+    status, facts, window = demo["status"], demo["facts"], dict(due_from=demo["start"], due_to=demo["end"])
+    due = status[status["due_effective"].between(demo["start"], demo["end"], inclusive="left")]
+    _same(oracle.sla_compliance(due, by), facts.compliance(**window, by=by))
+    created = status[status["created_at"].between(demo["start"], demo["end"], inclusive="left")]
+    _same(views.response_time_summary(oracle.with_durations(created), "resolution", by),
+          views.response_time_summary(facts.durations(created_from=demo["start"], created_to=demo["end"], by=by),
+                                      "resolution", by))
+    assert facts.values(by) == sorted(status[by].dropna().unique())
+
+
+def test_a_breakdown_by_a_column_no_item_has_is_a_clear_error(demo):
+    with pytest.raises(UnknownMetric, match="Cannot group by colour"):
+        demo["facts"].compliance(by="colour")
 
 
 def test_picking_queues_and_priorities_narrows_the_roll_up_like_the_raw_clocks(demo):
     status = demo["status"]
     picked = status[(status["queue"] == "support") & (status["priority"] == "normal")]
-    raw = queues.queue_overview(picked, demo["now"], start=demo["start"], end=demo["end"])
-    fast = queues.queue_overview_from(demo["facts"].narrowed(["support"], ["normal"]), demo["now"],
+    raw = oracle.queue_overview(picked, demo["now"], start=demo["start"], end=demo["end"])
+    fast = views.queue_overview(demo["facts"].narrowed(["support"], ["normal"]), demo["now"],
                                       start=demo["start"], end=demo["end"])
     for name in ("open_items", "resolution", "first_response", "median_first_response_hours", "ages", "open_by_day"):
         _same(getattr(raw, name), getattr(fast, name))
@@ -73,19 +92,19 @@ def test_picking_queues_and_priorities_narrows_the_roll_up_like_the_raw_clocks(d
 def test_todays_figures_and_the_weekend_finding_match_the_raw_clocks(demo):
     status, facts, now = demo["status"], demo["facts"], demo["now"]
     for moment in (now, now - pd.Timedelta(days=7)):
-        assert overview._open_at(facts, moment) == overview._open_at(status, moment)
+        assert facts.open_at(moment) == oracle.open_at(status, moment)
         week = (moment - pd.Timedelta(days=7), moment)
-        _same(overview._compliance(facts, *week), overview._compliance(status, *week))
-        _same(overview._median_first_response_hours(facts, *week), overview._median_first_response_hours(status, *week))
-    _same(reports.weekend_breaches(status, demo["start"], demo["end"]),
-          reports.weekend_breaches(facts, demo["start"], demo["end"]))
+        _same(overview._compliance(facts, *week), oracle.compliance_after(status, *week))
+        _same(overview._median_first_response_hours(facts, *week), oracle.median_first_response_hours(status, *week))
+    _same(oracle.weekend_counts(status, demo["start"], demo["end"]),
+          facts.decided(due_from=demo["start"], due_to=demo["end"], by=["queue", "weekend"]))
 
 
 def test_the_demo_stories_are_found_through_the_roll_up(demo):
     weekend = reports.weekend_breaches(demo["facts"], demo["start"] - pd.Timedelta(days=30), demo["end"])
     escalation = weekend.set_index("queue").loc["escalation"]
     assert escalation["weekend_compliance"] < 0.5 < escalation["weekday_compliance"]
-    stuck = queues.queue_overview_from(demo["facts"], demo["now"], start=demo["start"], end=demo["end"]).stuck
+    stuck = views.queue_overview(demo["facts"], demo["now"], start=demo["start"], end=demo["end"]).stuck
     assert len(stuck) >= 6 and set(stuck["project_id"]) == {"p05"}  # Ember
 
 
@@ -112,7 +131,7 @@ def support_engine(engine):
 
 
 def _met(engine) -> dict:
-    facts = queues.QueueFacts(engine, utc("2026-11-03 00:00"))
+    facts = QueueFacts(engine, utc("2026-11-03 00:00"))
     return facts.compliance(due_from=utc("2026-11-01 00:00"), due_to=utc("2026-11-04 00:00")).iloc[0].to_dict()
 
 
@@ -157,8 +176,8 @@ def test_a_retry_refreshes_the_item_and_keeps_it_open_and_stuck(engine):
         rollups.refresh_all(connection)
     queue_actions.request_retry(engine, item_id="u1", expected_version=1, actor="a@example.com",
                                 actor_role="specialist", now=utc("2026-11-02 09:00"))
-    facts = queues.QueueFacts(engine, utc("2026-11-02 10:00"))
-    stuck = queues.stuck_items(facts.live, utc("2026-11-02 10:00"))
+    facts = QueueFacts(engine, utc("2026-11-02 10:00"))
+    stuck = views.stuck_items(facts.live, utc("2026-11-02 10:00"))
     assert stuck["item_id"].tolist() == ["u1"] and stuck["retries"].tolist() == [4]
     assert _clock_rows(engine) == 1
 
@@ -167,9 +186,9 @@ def test_a_region_filter_reads_item_by_item_and_still_matches_the_raw_clocks(see
     region = demo["status"]["region"].dropna().mode().iloc[0]
     scope = dict(start=demo["start"] - pd.Timedelta(days=30), end=demo["end"], projects=["p01", "p05"],
                  regions=[region])
-    raw = queues.queue_overview(queues.load_sla_status(seeded_engine, demo["now"], **scope), demo["now"],
+    raw = oracle.queue_overview(oracle.load_sla_status(seeded_engine, demo["now"], **scope), demo["now"],
                                 start=demo["start"], end=demo["end"])
-    fast = queues.queue_overview_from(queues.QueueFacts(seeded_engine, demo["now"], **scope), demo["now"],
+    fast = views.queue_overview(QueueFacts(seeded_engine, demo["now"], **scope), demo["now"],
                                       start=demo["start"], end=demo["end"])
     assert raw.resolution["count"] > 0
     for name in raw.__dataclass_fields__:
@@ -190,8 +209,8 @@ def test_a_resolved_clock_that_was_paused_counts_as_the_raw_clock_does_before_an
     with engine.begin() as connection:
         rollups.refresh_all(connection)
     window = dict(due_from=utc("2026-11-02 00:00"), due_to=utc("2026-11-03 00:00"))
-    raw = queues.load_sla_status(engine, utc(now))
-    expected = queues.sla_compliance(raw[raw["due_effective"].between(window["due_from"], window["due_to"],
+    raw = oracle.load_sla_status(engine, utc(now))
+    expected = oracle.sla_compliance(raw[raw["due_effective"].between(window["due_from"], window["due_to"],
                                                                       inclusive="left")])
-    _same(expected, queues.QueueFacts(engine, utc(now)).compliance(**window))
-    assert queues.QueueFacts(engine, utc("2026-11-03 00:00")).compliance(**window)["met"].iloc[0] == 2
+    _same(expected, QueueFacts(engine, utc(now)).compliance(**window))
+    assert QueueFacts(engine, utc("2026-11-03 00:00")).compliance(**window)["met"].iloc[0] == 2
