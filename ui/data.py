@@ -105,7 +105,7 @@ def _queue_facts(start, end, projects, regions, now):
 
 
 def queue_facts(filters):
-    """SLA facts (core.queues.sla.QueueFacts) of the queue items in (and open during) the filtered range."""
+    """SLA facts (core.queues.facts.QueueFacts) of the queue items in (and open during) the filtered range."""
     return _queue_facts(filters.start, filters.end, filters.projects, filters.regions, as_of())
 
 

@@ -33,7 +33,7 @@ def _facts(filters, queues: tuple, priorities: tuple):
 
 
 def facts(filters, queues=(), priorities=()):
-    """SLA facts (`core.queues.sla.QueueFacts`) under the global filters and the page's queue and priority picks."""
+    """SLA facts (`core.queues.facts.QueueFacts`) under the global filters and the page's queue and priority picks."""
     return _facts(filters, tuple(queues), tuple(priorities))
 
 
@@ -64,7 +64,7 @@ def _overview(filters, queues: tuple, priorities: tuple):
 
 
 def overview(filters, queues=(), priorities=()):
-    """The Queues page's headline numbers and tables (`core.queues.sla.QueueOverview`)."""
+    """The Queues page's headline numbers and tables (`core.queues.views.QueueOverview`)."""
     return _overview(filters, tuple(queues), tuple(priorities))
 
 

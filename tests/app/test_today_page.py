@@ -5,7 +5,7 @@ import pandas as pd
 from core import overview, timeline
 from core.feedback.messages import MessageScope
 from core.health.active import load_active_days, load_community
-from core.queues.sla import QueueFacts
+from core.queues.facts import QueueFacts
 
 
 def week_figures_for(engine, f) -> list:

@@ -7,7 +7,7 @@ import pandas as pd
 from streamlit.testing.v1 import AppTest
 
 from core import timeline
-from core.queues.sla import load_arrivals
+from core.queues.read import load_arrivals
 from core.workforce import capacity
 from core.workforce.read import load_fatigue_alerts, load_workforce_table
 
