@@ -3,6 +3,7 @@
 import pandas as pd
 import streamlit as st
 
+from core.exports import markdown_literal
 from core.feedback import report as feedback_report, themes
 from core.feedback.sentiment import SENTIMENT_LABELS
 from core.feedback.triage import TRIAGE_STATUSES
@@ -117,18 +118,18 @@ def show_themes() -> None:
     theme = by_label.get(picked[0]) if picked else (scorecard.iloc[0]["theme"] if len(scorecard) else None)
     if theme:
         detail = voice.theme_detail(f, theme)
-        st.subheader(feedback_report.markdown_escape(labels.get(theme, theme)))
+        st.subheader(markdown_literal(labels.get(theme, theme), one_line=True))
         st.caption(f"{detail['count']:,} messages · owner: {owners.get(theme, 'ops')} · click another bar to switch.")
         quotes, weekly = st.columns([3, 2])
         with quotes:
             for quote in detail["all_quotes"]:
-                st.markdown(f"> {feedback_report.markdown_escape(quote)}")
+                st.markdown(f"> {markdown_literal(quote, one_line=True)}")
             affected = seen["segments"][seen["segments"]["theme"] == theme]
             if len(affected):
                 project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
                 shown = feedback_report.affected_segments(affected, {"project_id": project_names}, limit=4)
                 st.markdown("**Over-represented among its mentions:**  \n" + "  \n".join(
-                    f"{feedback_report.markdown_escape(s.name)} {s.figures}" for s in shown))
+                    f"{markdown_literal(s.name, one_line=True)} {s.figures}" for s in shown))
         with weekly:
             widgets.chart(charts.line(theme_week_series(seen["theme_trend"], theme), "week_end", "count",
                                       color="series", y_title="mentions", x_title="week ending"))
@@ -176,8 +177,8 @@ def show_surveys() -> None:
         latest_rows = by_segment[by_segment["survey_id"] == order[-1]]
         widgets.chart(charts.estimates(by_segment[by_segment["nps_responses"] >= 10], "survey_id", "nps", "nps_margin",
                                        color=segment, y_title="NPS (± 95%)", x_sort=order))
-        st.caption(f"Latest wave ({feedback_report.markdown_escape(order[-1])}) by "
-                   f"{feedback_report.markdown_escape(SEGMENT_TITLES.get(segment, segment).lower())}. The audience of a "
+        st.caption(f"Latest wave ({markdown_literal(order[-1], one_line=True)}) by "
+                   f"{markdown_literal(SEGMENT_TITLES.get(segment, segment).lower(), one_line=True)}. The audience of a "
                    "segment is estimated from the wave's audience and the segment's share of activated taskers; "
                    "groups with fewer than 10 answers are left off the chart (their margins are too wide).")
         widgets.table(latest_rows, key="feedback_segments", filename=f"survey-by-{segment}", column_config={

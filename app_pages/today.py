@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.exports import markdown_literal
 from ui import data, filters, widgets
 
 PAGES = {"queues": "app_pages/queues.py", "workforce": "app_pages/workforce.py", "feedback": "app_pages/feedback.py",
@@ -31,7 +32,7 @@ if entries.empty:
 for i, entry in enumerate(entries.head(12).itertuples()):
     with st.container(border=True):
         text, link = st.columns([5, 1], vertical_alignment="center")
-        text.markdown(f"**{widgets.escape_markdown(entry.title)}**  \n{widgets.escape_markdown(entry.detail)}")
+        text.markdown(f"**{markdown_literal(entry.title)}**  \n{markdown_literal(entry.detail)}")
         link.page_link(PAGES[entry.page], label=f"Open {entry.page}", icon=ICONS.get(entry.kind, ":material/schedule:"),
                        query_params=TABS.get(entry.kind))
 if len(entries) > 12:

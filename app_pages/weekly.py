@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core import reports
+from core.exports import markdown_literal
 from ui import auth, charts, data, filters, widgets
 
 st.title("Weekly health")
@@ -36,7 +37,7 @@ for column, (title, items, icon) in zip((left, middle, right), (
     with column.container(border=True):
         st.markdown(f"#### {title}")
         for item in items or ["Nothing notable this week."]:
-            st.markdown(f"- {widgets.escape_markdown(item)}")
+            st.markdown(f"- {markdown_literal(item)}")
 
 st.subheader(f"{reports.TREND_WEEKS}-week trend")
 formats = {fig.label: fig.fmt for fig in report.figures}

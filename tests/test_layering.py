@@ -182,7 +182,6 @@ def test_core_has_no_import_cycle():
     assert not cycles, "core modules import each other:\n" + "\n".join(detail)
 
 
-@pytest.mark.xfail(strict=False, reason="until issue 14 lands")
 def test_core_never_imports_core_inside_a_function():
     # A function-local import is for a heavy optional dependency (with a comment); one core module
     # is never that, so a local import of core is a cycle being dodged.
@@ -223,7 +222,6 @@ def test_a_page_holds_no_sql_and_no_sqlalchemy(path):
 # --- sizes -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=False, reason="until issue 14 lands")
 def test_no_module_is_longer_than_a_person_can_hold_in_their_head():
     folders = [CORE, ROOT / "ui", PAGES, ROOT / "bench"]
     long = {str(path.relative_to(ROOT)): lines for path in python_files(*folders)

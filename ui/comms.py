@@ -9,8 +9,9 @@ from sqlalchemy import Engine
 from core.comms import checks, context, exports, timezones, workflow
 from core.comms import events as community_events
 from core.comms.templates import TEMPLATES_DIR, load_templates
-from ui.auth import current_user
+from core.exports import markdown_literal
 from ui import data, widgets
+from ui.auth import current_user
 from ui.data import engine, on_data_version
 
 FINDING_LABELS = {"readability": "Hard to read", "jargon": "Jargon", "idiom": "Idiom or slang",
@@ -126,10 +127,10 @@ def findings_list(report: checks.CheckReport, *, limit: int | None = None) -> No
     shown = report.findings if limit is None else report.findings[:limit]
     for finding in shown:
         where = "subject" if finding.part == "subject" else f"line {finding.line}" if finding.line else "message"
-        quoted = f" “{checks.escape_markdown(_short(finding.text))}”" if finding.text else ""
+        quoted = f" “{markdown_literal(_short(finding.text))}”" if finding.text else ""
         colour = checks.HIGHLIGHT.get(finding.kind, "gray")
         st.markdown(f":{colour}-background[{FINDING_LABELS[finding.kind]}] · {where}{quoted}  \n"
-                    f":gray[{checks.escape_markdown(finding.suggestion)}]")
+                    f":gray[{markdown_literal(finding.suggestion)}]")
     if limit is not None and len(report.findings) > limit:
         st.caption(f"{len(report.findings) - limit} more on the Check tab.")
 

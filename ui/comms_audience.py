@@ -7,6 +7,7 @@ from core.comms import checks, context, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
+from core.exports import markdown_literal
 from ui import comms, widgets
 
 SOURCES = {"draft": "This draft's audience", "handoff": "From the alert", "segment": "A saved audience",
@@ -34,7 +35,7 @@ def audience_tab(studio: comms.Studio, draft: DraftView | None, handoff: dict | 
         segment_id = st.selectbox("Saved audience", list(names), format_func=names.get, key="comms_segment")
         choice = audiences.saved_audience(studio.base, segments, segment_id, now=studio.now)
         segment = segments[segments["id"] == segment_id].iloc[0]
-        st.caption(f"{checks.escape_markdown(audiences.segment_summary(segment, studio.project_names))} · "
+        st.caption(f"{markdown_literal(audiences.segment_summary(segment, studio.project_names))} · "
                    f"saved by {segment['created_by'] or 'someone'}")
     else:
         choice = filter_bar(studio)

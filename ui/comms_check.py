@@ -5,6 +5,7 @@ import streamlit as st
 from core.comms import checks, context, exports, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
+from core.exports import markdown_literal
 from ui import comms, widgets
 from ui.comms_write import EditorText
 
@@ -17,7 +18,7 @@ def check_tab(draft: DraftView, editing: EditorText) -> None:
     with left:
         comms.highlight_legend()
         with st.container(border=True):
-            st.markdown(f"**Subject:** {checks.escape_markdown(editing.subject)}")
+            st.markdown(f"**Subject:** {markdown_literal(editing.subject)}")
             st.markdown(checks.highlighted_markdown(editing.body, editing.report.findings))
     with right:
         comms.readability_tiles(editing.report)

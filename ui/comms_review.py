@@ -9,6 +9,7 @@ from core.comms import checks, context, timezones, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
+from core.exports import markdown_literal
 from ui import comms, widgets
 
 REVISION_COLUMNS = {"created_at": st.column_config.DatetimeColumn("Saved", format="D MMM HH:mm"),
@@ -94,8 +95,8 @@ def comments(studio: comms.Studio, draft: DraftView) -> None:
     """The comments so far and a box to add one."""
     for row in workflow.comment_rows(comms.history(draft.id)).itertuples():
         with st.chat_message("user", avatar=":material/chat:"):
-            st.markdown(f"**{checks.escape_markdown(row.actor)}** · {row.at:%d %b %H:%M} UTC · version "
-                        f"{row.version}  \n{checks.escape_markdown(row.text)}")
+            st.markdown(f"**{markdown_literal(row.actor)}** · {row.at:%d %b %H:%M} UTC · version "
+                        f"{row.version}  \n{markdown_literal(row.text)}")
     comment = st.text_area("Add a comment", key="comms_comment", height=80)
     if st.button("Comment", key="comms_add_comment", icon=":material/add_comment:"):
         try:

@@ -14,6 +14,7 @@ from core.comms.errors import StaleDraft, TemplateProblem
 from core.comms.templates import MessageTemplate
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
+from core.exports import markdown_literal
 from ui import comms
 
 
@@ -39,7 +40,7 @@ def new_draft_form(studio: comms.Studio, choice: AudienceChoice) -> None:
     channel = t2.segmented_control("Channel", list(comms.CHANNEL_LABELS), format_func=comms.CHANNEL_LABELS.get,
                                    default=template.channel, key=f"comms_new_channel_{key}") or template.channel
     chosen = choice.members
-    st.markdown(f"**Audience:** {checks.escape_markdown(choice.label)} · **{len(chosen):,}** recipients · change it "
+    st.markdown(f"**Audience:** {markdown_literal(choice.label)} · **{len(chosen):,}** recipients · change it "
                 "on the Audience tab.")
     title = st.text_input("Draft title (for your team)", value=f"{template.title}: {choice.label}"[:120],
                           key=f"comms_new_title_{key}")

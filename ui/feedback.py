@@ -4,13 +4,19 @@ Everything heavy (theme scorecards, discovery, survey breakdowns, the report) is
 per data version and filter set and kept as small aggregates, so a warm rerun only redraws.
 """
 
+from functools import partial
+
 import pandas as pd
 import streamlit as st
 
 from core.errors import CrowdPulseError
+from core.exports import markdown_literal
 from core.feedback import inbox as feedback_inbox
 from core.feedback import read as feedback_read
+from core.feedback import report as feedback_report
 from core.feedback import surveys as feedback_surveys
+from core.feedback import themes
+from core.feedback import triage as feedback_actions
 from core.feedback.sentiment import sentiment_labels
 from core.feedback.surveys import survey_scorecard
 from core.feedback.voice import (
@@ -22,9 +28,6 @@ from core.feedback.voice import (
     theme_trend,
     with_theme_names,
 )
-from core.feedback import report as feedback_report
-from core.feedback import themes
-from core.feedback import triage as feedback_actions
 from ui import auth, data
 from ui.filters import Filters
 
@@ -297,7 +300,7 @@ def correction_form(*, key: str, entity: str, entity_id: str, version: int, text
     choices = list(feedback_actions.LABEL_SCORES)
     with st.form(f"{key}_{entity_id}"):
         st.markdown("**Correct the sentiment or themes** — every metric uses your correction")
-        st.markdown(f"> {feedback_report.markdown_escape(text)}")
+        st.markdown(f"> {markdown_literal(text, one_line=True)}")
         mood, found = st.columns([1, 2])
         picked = mood.selectbox("Sentiment", choices, index=choices.index(label) if label in choices else 1,
                                 key=f"{key}_sentiment_{entity_id}")
@@ -358,13 +361,13 @@ def triage_form(selected: pd.DataFrame) -> None:
 def rising_callouts(report) -> None:
     """A warning for each theme whose complaints grew fast this week, whatever its rank."""
     for rising in report.rising:
-        st.warning("Rising fast — " + feedback_report.markdown_escape(feedback_report.rising_text(rising)),
+        st.warning("Rising fast — " + markdown_literal(feedback_report.rising_text(rising), one_line=True),
                    icon=":material/trending_up:")
 
 
 def issue_card(issue, *, brief: bool = False) -> None:
     """One top issue in a bordered box: figures, owner, affected segments and quotes (one quote when brief)."""
-    escape = feedback_report.markdown_escape
+    escape = partial(markdown_literal, one_line=True)
     with st.container(border=True):
         st.markdown(f"**{issue.rank}. {escape(issue.label)}** · owner: **{issue.owner}**"
                     + ("" if brief else f" · impact {issue.impact:,.0f}"))
@@ -423,7 +426,7 @@ def adopt_form(found: pd.DataFrame) -> None:
 
 def adopted_list() -> None:
     """The themes the team adopted, each with a button to retire it."""
-    escape = feedback_report.markdown_escape
+    escape = partial(markdown_literal, one_line=True)
     themes_adopted = adopted()
     if not themes_adopted:
         return

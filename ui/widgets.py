@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.comms.workflow import save_segment
 from core.errors import CrowdPulseError
-from core.exports import to_safe_csv
+from core.exports import markdown_literal, to_safe_csv
 from core.people import mask_personal
 from ui import auth, data
 
@@ -168,10 +168,3 @@ def save_segment_form(member_ids: list[str], *, default_name: str, key: str) -> 
                 st.error(str(exc))
 
 
-# Characters Streamlit's Markdown gives meaning to (links, emphasis, HTML, directives like :red[…], $math$).
-_MARKDOWN_SPECIAL = set("\\`*_{}[]()<>#+-.!|~:$&")
-
-
-def escape_markdown(text: str) -> str:
-    """User or imported text made literal inside st.markdown: no links, HTML, emphasis or colour directives."""
-    return "".join("\\" + ch if ch in _MARKDOWN_SPECIAL else ch for ch in str(text))

@@ -17,7 +17,16 @@ from dataclasses import asdict, dataclass, field, replace
 from functools import lru_cache
 from pathlib import Path
 
+from core.comms.readability import (
+    Sentence,
+    fk_grade,
+    flesch_reading_ease,
+    mask_urls,
+    split_sentences,
+    target_grade,
+)
 from core.comms.templates import split_front_matter
+from core.exports import markdown_literal
 from core.feedback.sentiment import score_text
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -28,7 +37,6 @@ KINDS = ("readability", "jargon", "idiom", "long_sentence", "passive", "ambiguou
          "tone", "length", "no_call_to_action")
 CHANNELS = ("email", "slack", "discord", "in_app")
 
-BASE_TARGET_GRADE = 8.0
 LONG_SENTENCE_WORDS = 25
 # Hard sentences (Hemingway's "very hard to read") get a finding of their own.
 HARD_SENTENCE_GRADE = 12.0
@@ -120,101 +128,6 @@ def _compiled(pairs: tuple[tuple[str, str], ...], inflect_first: bool) -> tuple[
     return tuple((_phrase_pattern(term, inflect_first=inflect_first), term, plain) for term, plain in pairs)
 
 
-# --- text structure -----------------------------------------------------------------------------
-
-URL = re.compile(r"https?://\S+|www\.\S+|\S+@\S+\.\w+")
-# Words start with a letter: numbers, dates and clock times do not make a sentence harder to read.
-WORD = re.compile(r"(?<![\w'’-])[A-Za-z][A-Za-z0-9]*(?:['’][A-Za-z]+|-[A-Za-z0-9]+)*")
-LINE_MARKER = re.compile(r"^\s*(?:#{1,6}\s+|[-*+•]\s+|\d+[.)]\s+|>\s*)*")
-BOUNDARY = re.compile(r"(?<=[.!?])[\"”’')\]*_]*\s+")
-ABBREVIATIONS = {"e.g.", "i.e.", "etc.", "vs.", "mr.", "mrs.", "ms.", "dr.", "a.m.", "p.m.", "no.", "approx."}
-
-
-@dataclass(frozen=True)
-class Sentence:
-    """A sentence (or a list item or heading) with its offsets in the body."""
-
-    start: int
-    end: int
-    text: str
-    words: int
-    syllables: int
-
-    @property
-    def grade(self) -> float:
-        """Flesch-Kincaid grade of this sentence alone."""
-        return fk_grade(self.words, 1, self.syllables)
-
-
-def _mask_urls(text: str) -> str:
-    # Same length, so offsets into the masked text are offsets into the original.
-    return URL.sub(lambda m: " " * len(m.group()), text)
-
-
-def syllables(word: str) -> int:
-    """Syllables in an English word by heuristic: vowel groups, minus a silent final e (at least 1)."""
-    w = re.sub(r"[^a-z]", "", word.lower())
-    if not w:
-        return 1
-    if len(w) <= 3:
-        return 1
-    w = re.sub(r"(?:[^laeiouy]es|(?<![td])ed|[^laeiouy]e)$", "", w)
-    w = re.sub(r"^y", "", w)
-    return max(1, len(re.findall(r"[aeiouy]+", w)))
-
-
-def split_sentences(text: str) -> list[Sentence]:
-    """Sentences of a Markdown body: split at . ! ? and at line ends; list items and headings stand alone."""
-    masked = _mask_urls(text)
-    found: list[Sentence] = []
-    offset = 0
-    for line in masked.split("\n"):
-        marker = LINE_MARKER.match(line)
-        begin = marker.end() if marker else 0
-        pieces, cursor = [], begin
-        for boundary in BOUNDARY.finditer(line, begin):
-            before = line[cursor:boundary.start()].split()
-            if before and before[-1].lower().strip("*_\"'(") in ABBREVIATIONS:
-                continue
-            pieces.append((cursor, boundary.start()))
-            cursor = boundary.end()
-        pieces.append((cursor, len(line)))
-        for s, e in pieces:
-            chunk = line[s:e]
-            words = WORD.findall(chunk)
-            if words:
-                lead = len(chunk) - len(chunk.lstrip())
-                trail = len(chunk.rstrip())
-                found.append(Sentence(start=offset + s + lead, end=offset + s + trail,
-                                      text=text[offset + s + lead:offset + s + trail], words=len(words),
-                                      syllables=sum(syllables(w) for w in words)))
-        offset += len(line) + 1
-    return found
-
-
-def flesch_reading_ease(words: int, sentences: int, syllable_count: int) -> float:
-    """206.835 − 1.015 × words per sentence − 84.6 × syllables per word (0 for no words)."""
-    if not words or not sentences:
-        return 0.0
-    return 206.835 - 1.015 * words / sentences - 84.6 * syllable_count / words
-
-
-def fk_grade(words: int, sentences: int, syllable_count: int) -> float:
-    """Flesch-Kincaid grade: 0.39 × words per sentence + 11.8 × syllables per word − 15.59."""
-    if not words or not sentences:
-        return 0.0
-    return 0.39 * words / sentences + 11.8 * syllable_count / words - 15.59
-
-
-def target_grade(second_language_share: float) -> float:
-    """Grade 8 for native readers; 7 when a quarter, 6 when half the audience reads English as a second language."""
-    if second_language_share >= 0.5:
-        return 6.0
-    if second_language_share >= 0.25:
-        return 7.0
-    return BASE_TARGET_GRADE
-
-
 def _line_of(text: str, offset: int) -> int:
     return text.count("\n", 0, max(offset, 0)) + 1
 
@@ -257,7 +170,7 @@ def _mask_names(text: str, names) -> str:
 
 
 def _phrases(kind: str, body: str, pairs, *, inflect_first: bool, advice: str, names=()) -> list[Finding]:
-    masked = _mask_names(_mask_urls(body), names)
+    masked = _mask_names(mask_urls(body), names)
     findings = []
     for pattern, term, plain in _compiled(tuple(pairs), inflect_first):
         for match in pattern.finditer(masked):
@@ -287,7 +200,7 @@ PASSIVE = re.compile(rf"\b{PASSIVE_AUX}\b((?:\s+(?:not|also|already|now|then|bei
 
 def _passive(body: str) -> list[Finding]:
     findings = []
-    for match in PASSIVE.finditer(_mask_urls(body)):
+    for match in PASSIVE.finditer(mask_urls(body)):
         participle = match.group(2).lower()
         if participle in ADJECTIVAL or participle in NOT_PARTICIPLES:
             continue
@@ -313,7 +226,7 @@ DATE_ADVICE = "Write the date with the month name, e.g. 'Friday 4 December 2026'
 
 
 def _ambiguous_dates(body: str) -> list[Finding]:
-    masked = _mask_urls(body)
+    masked = mask_urls(body)
     findings = []
     for match in NUMERIC_DATE.finditer(masked):
         first, separator, second, year = match.group(1), match.group(2), match.group(3), match.group(4)
@@ -344,7 +257,7 @@ ZONE = re.compile(r"\b(?:UTC|GMT)\b|UTC\s*[+−-]\s*\d|\b(?:[A-Z]{2,4}T|WIB|WITA
 
 
 def _times_without_zone(body: str) -> list[Finding]:
-    masked = _mask_urls(body)
+    masked = mask_urls(body)
     findings = []
     for match in CLOCK.finditer(masked):
         line_start = masked.rfind("\n", 0, match.start()) + 1
@@ -483,12 +396,6 @@ def check_text(body: str, *, subject: str | None = None, channel: str = "email",
 # orange (Hemingway's yellow/red), word-level in violet/blue, dates, times and tone in red.
 HIGHLIGHT = {"readability": "orange", "long_sentence": "orange", "jargon": "violet", "idiom": "violet",
              "passive": "blue", "ambiguous_date": "red", "time_without_zone": "red", "tone": "red"}
-MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^&\"'])")
-
-
-def escape_markdown(text: str) -> str:
-    """Text that Streamlit's Markdown shows literally: every Markdown, directive and LaTeX character escaped."""
-    return MARKDOWN_SPECIAL.sub(r"\\\1", text)
 
 
 def highlighted_markdown(body: str, findings: list[Finding]) -> str:
@@ -511,7 +418,7 @@ def highlighted_markdown(body: str, findings: list[Finding]) -> str:
             j = i
             while j < len(line) and colour_at[line_start + j] == colour:
                 j += 1
-            chunk = escape_markdown(line[i:j])
+            chunk = markdown_literal(line[i:j])
             pieces.append(f":{colour}-background[{chunk}]" if colour and line[i:j].strip() else chunk)
             i = j
         out_lines.append("".join(pieces))

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 from jinja2 import Environment
 
+from core.exports import markdown_literal
 from core.feedback import themes, voice
 from core.feedback.messages import SCOPE_SEGMENTS, MessageScope
 from core.feedback.surveys import survey_scorecard
@@ -168,15 +169,6 @@ def _latest_survey(responses, surveys: pd.DataFrame, waves: pd.DataFrame | None 
 
 # --- Markdown ------------------------------------------------------------------------------------
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()#!|>~$])")
-_LIST_MARKER = re.compile(r"^(\d+)([.)])|^([-+])")
-
-
-def markdown_escape(text: object) -> str:
-    """Tasker text made inert in Markdown: no links, images, HTML, headings, lists or emphasis, on one line."""
-    flat = " ".join(str(text).split())
-    escaped = _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(flat, quote=False))
-    return _LIST_MARKER.sub(lambda m: f"{m[1]}\\{m[2]}" if m[1] else f"\\{m[3]}", escaped)
 
 
 def signed(value: float | None) -> str:
@@ -192,26 +184,27 @@ def report_markdown(report: FeedbackReport) -> str:
              f"{report.messages:,} channel messages; net sentiment {signed(report.net_sentiment)} points."]
     if report.survey:
         s = report.survey
-        lines.append(f"Latest survey {markdown_escape(s['survey_id'])}: NPS {signed(s['nps'])} "
+        lines.append(f"Latest survey {markdown_literal(s['survey_id'], one_line=True)}: NPS {signed(s['nps'])} "
                      f"(± {s['nps_margin']:.0f}, {int(s['responses']):,} responses"
                      + (f", response rate {s['response_rate']:.0%}" if s["response_rate"] is not None else "") + ")"
                      + (f", CSAT {s['csat']:.0%} (± {s['csat_margin']:.0%})" if s["csat"] is not None else "") + ".")
     if report.rising:
-        lines += ["", "**Rising fast:** " + "; ".join(markdown_escape(rising_text(r)) for r in report.rising) + "."]
+        lines += ["", "**Rising fast:** " + "; ".join(markdown_literal(rising_text(r), one_line=True) for r in report.rising) + "."]
     lines += ["", "Ranked by impact = negative mentions × (1 + NPS drag ÷ 100).", ""]
     if not report.issues:
         lines.append("No theme has negative mentions in this period.")
     for issue in report.issues:
-        lines += [f"## {issue.rank}. {markdown_escape(issue.label)} — owner: {issue.owner}", "",
+        lines += [f"## {issue.rank}. {markdown_literal(issue.label, one_line=True)} — owner: {issue.owner}", "",
                   f"- {issue.mentions:,} mentions ({issue.share:.0%} of messages), {issue.negative:,} negative "
                   f"({issue.negative_share:.0%}); mean sentiment {issue.mean_sentiment:+.2f}",
                   f"- NPS impact: {nps_text(issue)}",
                   f"- Last 7 days {issue.last_7_days:,} vs {issue.previous_7_days:,} the 7 before ({issue.trend})",
                   f"- Impact score {issue.impact:,.0f}"]
         if issue.segments:
-            lines += ["- Affected: " + "; ".join(f"{markdown_escape(s.name)} {s.figures}" for s in issue.segments)]
+            lines += ["- Affected: " + "; ".join(f"{markdown_literal(s.name, one_line=True)} {s.figures}"
+                                                for s in issue.segments)]
         lines.append("")
-        lines += [f"> {markdown_escape(quote)}\n" for quote in issue.quotes]
+        lines += [f"> {markdown_literal(quote, one_line=True)}\n" for quote in issue.quotes]
     return "\n".join(lines).rstrip() + "\n"
 
 

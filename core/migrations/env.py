@@ -4,6 +4,7 @@ from alembic import context
 from sqlmodel import SQLModel
 
 from core import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from core.db import make_engine
 
 config = context.config
 target_metadata = SQLModel.metadata
@@ -14,7 +15,6 @@ def run_migrations_online() -> None:
     if connection is None:
         engine = config.attributes.get("engine")
         if engine is None:
-            from core.db import make_engine
             engine = make_engine(config.get_main_option("sqlalchemy.url"))
         with engine.begin() as conn:
             _run(conn)

@@ -8,8 +8,7 @@ from sqlmodel import Session
 
 from core import models
 from core.demo import seed_demo
-from core.exports import to_safe_csv
-from ui.widgets import escape_markdown
+from core.exports import markdown_literal, to_safe_csv
 
 UNESCAPED = re.compile(r"(?<!\\)<(script|img)|(?<!\\)\]\(javascript")
 HOSTILE = [
@@ -24,7 +23,7 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE)
 def test_escaped_markdown_keeps_every_character_but_none_of_the_meaning(text):
-    escaped = escape_markdown(text)
+    escaped = markdown_literal(text)
     assert escaped.replace("\\", "") == text.replace("\\", "")
     for special in "<>[]():*$":
         assert f"\\{special}" in escaped or special not in text

@@ -3,7 +3,8 @@ import re
 import pandas as pd
 import pytest
 
-from core.feedback.report import build_feedback_report, markdown_escape, report_html, report_markdown
+from core.exports import markdown_literal
+from core.feedback.report import build_feedback_report, report_html, report_markdown
 from tests.core.factories import feedback, make_feedback, make_response, responses, utc
 
 AS_OF = utc("2026-11-15 00:00")
@@ -76,9 +77,9 @@ def test_report_headline_has_messages_sentiment_and_the_latest_survey(report):
 def test_markdown_report_escapes_tasker_text(report):
     markdown = report_markdown(report)
     assert "## 1. Pay and payouts — owner: payments" in markdown
-    assert "<script>" not in markdown and "&lt;script&gt;" in markdown
-    assert "\\!\\[x\\]\\(http://evil.example/p.png\\)" in markdown and "\\*\\*pay\\*\\*" in markdown
-    assert "Region &lt;B&gt; (region): 100% of mentions vs 20% of all messages" in markdown
+    assert "<script>" not in markdown and "\\<script\\>" in markdown
+    assert "\\!\\[x\\]\\(http\\:\\/\\/evil\\.example\\/p\\.png\\)" in markdown and "\\*\\*pay\\*\\*" in markdown
+    assert "Region \\<B\\> (region): 100% of mentions vs 20% of all messages" in markdown
 
 
 def test_html_report_is_self_contained_and_escapes_tasker_text(report):
@@ -97,12 +98,12 @@ def test_html_report_is_self_contained_and_escapes_tasker_text(report):
         ("- a list", "\\- a list"),
         ("# heading", "\\# heading"),
         ("line\nbreak  and   spaces", "line break and spaces"),
-        ("<b>&</b>", "&lt;b&gt;&amp;&lt;/b&gt;"),
+        ("<b>&</b>", "\\<b\\>\\&\\<\\/b\\>"),
         ("costs $5 and $6", "costs \\$5 and \\$6"),
     ],
 )
 def test_markdown_escape_makes_text_inert(text, escaped):
-    assert markdown_escape(text) == escaped
+    assert markdown_literal(text, one_line=True) == escaped
 
 
 def test_a_period_without_complaints_says_so(surveys, scope_of, responses_of):
@@ -123,4 +124,4 @@ def test_fast_growing_complaints_are_called_out_whatever_their_rank(surveys, sco
     report = build_feedback_report(scope_of(burst), responses_of(responses()), surveys, start="2026-10-10",
                                    end="2026-11-14", as_of=AS_OF)
     assert [(r["theme"], r["recent_negative"]) for r in report.rising] == [("payments", 16)]
-    assert "**Rising fast:** Pay and payouts: 16 negative mentions in the last 7 days" in report_markdown(report)
+    assert "**Rising fast:** Pay and payouts\\: 16 negative mentions in the last 7 days" in report_markdown(report)
