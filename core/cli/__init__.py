@@ -17,7 +17,13 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(prog="python -m core", description="CrowdPulse command line")
     sub = parser.add_subparsers(dest="command", required=True)
+    for add in (_database_commands, _metric_commands, _import_commands, _report_commands):
+        add(sub)
+    return parser
 
+
+def _database_commands(sub) -> None:
+    """init-db and seed-demo."""
     sub.add_parser("init-db", help="create or upgrade the database schema").set_defaults(command="data:init_database")
 
     seed = sub.add_parser("seed-demo", help="replace all data with the generated demo community")
@@ -27,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     seed.add_argument("--if-empty", action="store_true", help="only seed when the database has no members")
     seed.set_defaults(command="data:seed")
 
+
+def _metric_commands(sub) -> None:
+    """metrics."""
     metrics = sub.add_parser("metrics", help="compute a metric (see DESIGN §6 for the fields)")
     metrics.add_argument("name")
     metrics.add_argument("--from", dest="from_", help="first day, YYYY-MM-DD")
@@ -35,6 +44,9 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument("--format", choices=["table", "json", "csv"], default="table")
     metrics.set_defaults(command="metrics:print_metric")
 
+
+def _import_commands(sub) -> None:
+    """import and sync-sheets."""
     imp = sub.add_parser("import", help="import a CSV or XLSX file (see DESIGN §5 for the columns)")
     imp.add_argument("entity", help="members, projects, activity, queue_items, feedback, survey_responses, "
                                     "resources or events")
@@ -59,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--source", help="one source by name (default: every enabled source)")
     sync.set_defaults(command="data:sync_sheets")
 
+
+def _report_commands(sub) -> None:
+    """report, backup, bench, capacity and comms-check."""
     report = sub.add_parser("report", help="the weekly health report")
     report.add_argument("kind", choices=["weekly"])
     report.add_argument("--week", help="ISO week like 2026-W47; default: the week of the latest data")
@@ -89,7 +104,6 @@ def build_parser() -> argparse.ArgumentParser:
     comms.add_argument("--channel", choices=["email", "slack", "discord", "in_app"], default="email")
     comms.add_argument("--format", choices=["table", "json"], default="table")
     comms.set_defaults(command="reports:comms_check")
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
