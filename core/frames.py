@@ -1,6 +1,7 @@
-"""Community metrics: `load_*` functions run one SQL query, everything else is DataFrame in → DataFrame out.
+"""From SQL to typed DataFrames, and the conventions every domain's read API shares.
 
-Conventions shared by the modules here:
+`read_frame` (on an engine) and `frame_on` (on an open connection) run one select and type its
+timestamps, days and flags; `driver_rows` is the fast path for 100k+ plain rows. Conventions:
 
 - timestamps are tz-aware UTC pandas datetimes; calendar days (`day`, `date`) are tz-naive
   datetime64 values at midnight, meaning the UTC day;
