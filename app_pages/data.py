@@ -74,23 +74,39 @@ def import_section() -> None:
     """Upload, map, check, import."""
     st.subheader("Import a file")
     last_import()
+    picked = import_file_step()
+    if picked is None:
+        return
+    entity, upload, mapping = picked
+    options = import_options(mapping)
+    if options is None:
+        return
+    import_buttons(entity, upload, options)
+
+
+def import_file_step() -> tuple | None:
+    """The entity, the uploaded file, its first rows and the column mapping: (entity, upload, mapping) or None."""
     entity = st.selectbox("What does the file hold?", list(contract.ENTITIES), key="data_import_entity",
                           format_func=lambda name: contract.ENTITIES[name].label)
     upload = st.file_uploader("CSV (comma, semicolon, tab or | separated; UTF-8) or Excel .xlsx",
                               type=["csv", "tsv", "txt", "xlsx"], key="data_import_file")
     if upload is None:
         st.caption("Re-importing a file updates the rows it already brought in; nothing is duplicated.")
-        return
+        return None
     try:
         peeked = read.peek(upload, filename=upload.name)
     except CrowdPulseError as exc:
         st.error(str(exc))
-        return
+        return None
     with st.expander(f"First rows of {upload.name}"):
         st.dataframe(peeked.sample, hide_index=True)
     st.markdown("**Columns** — check where each column is read from; unmapped file columns are kept as attributes")
     mapping = mapping_editor(entity, peeked.columns, key=f"data_import_map_{entity}_{upload.file_id}")
+    return entity, upload, mapping
 
+
+def import_options(mapping: dict[str, str | None]) -> dict | None:
+    """Dates, time zone, fixed values and the two switches: the import's keyword options, or None if invalid."""
     left, middle, right = st.columns(3)
     order = left.radio("Dates written like 03/04/2026", list(DATE_ORDERS), format_func=DATE_ORDERS.get,
                        key="data_import_dates")
@@ -104,44 +120,65 @@ def import_section() -> None:
         constants = contract.parse_pairs(fixed, what="fixed value")
     except CrowdPulseError as exc:
         st.error(str(exc))
-        return
-    options = dict(mapping=mapping, suggest=False, constants=constants, dayfirst=order == "dayfirst",
-                   monthfirst=order == "monthfirst", timezone=zone, create_missing=create, strict=strict)
-    signature = repr((upload.file_id, entity, sorted(options.items(), key=lambda kv: kv[0])))
+        return None
+    return dict(mapping=mapping, suggest=False, constants=constants, dayfirst=order == "dayfirst",
+                monthfirst=order == "monthfirst", timezone=zone, create_missing=create, strict=strict)
 
+
+def options_signature(upload, entity: str, options: dict) -> str:
+    """What a dry run was made for: the file, the entity and every option (a changed one needs a new check)."""
+    return repr((upload.file_id, entity, sorted(options.items(), key=lambda kv: kv[0])))
+
+
+def import_buttons(entity: str, upload, options: dict) -> None:
+    """The check (dry run) and import buttons, and the dry run's result while it still fits the options."""
+    signature = options_signature(upload, entity, options)
     check, run = st.columns([1, 1])
     checked = st.session_state.get("data_import_checked")
     if check.button("Check (dry run)", key="data_import_check", icon=":material/fact_check:"):
-        try:
-            with st.spinner("Checking every row…"):
-                result = importer.import_file(data.engine(), entity, upload, filename=upload.name, dry_run=True,
-                                              **options)
-            st.session_state["data_import_checked"] = checked = (signature, result)
-        except CrowdPulseError as exc:
-            st.session_state.pop("data_import_checked", None)
-            st.error(str(exc))
+        checked = dry_run(entity, upload, options, signature)
+        if checked is None:
             return
     ready = checked is not None and checked[0] == signature
     if run.button("Import", key="data_import_run", type="primary", disabled=not ready,
                   icon=":material/upload:", help=None if ready else "Run the check first."):
-        bar = st.progress(0.0, text="Importing…")
-        try:
-            user = auth.current_user()
-            people.require_role(user.role, "specialist", "import data")
-            result = importer.import_file(data.engine(), entity, upload, filename=upload.name, actor=user.email,
-                                          progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
-                                          **options)
-            st.session_state["data_import_done"] = result
-        except importer.RowsRejected as exc:
-            st.session_state["data_import_done"] = exc.result
-            st.session_state["data_import_error"] = str(exc)
-        except CrowdPulseError as exc:
-            st.session_state["data_import_error"] = str(exc)
-        st.session_state.pop("data_import_checked", None)
-        written()
+        run_import(entity, upload, options)
     if ready:
         st.markdown("**Dry run** — nothing has been written yet")
         show_result(checked[1], key="data_import_check")
+
+
+def dry_run(entity: str, upload, options: dict, signature: str) -> tuple | None:
+    """Check every row without writing; keeps (signature, result) for the import button, None on an error."""
+    try:
+        with st.spinner("Checking every row…"):
+            result = importer.import_file(data.engine(), entity, upload, filename=upload.name, dry_run=True,
+                                          **options)
+        st.session_state["data_import_checked"] = checked = (signature, result)
+        return checked
+    except CrowdPulseError as exc:
+        st.session_state.pop("data_import_checked", None)
+        st.error(str(exc))
+        return None
+
+
+def run_import(entity: str, upload, options: dict) -> None:
+    """Import the file with a progress bar, keep the outcome for last_import and rerun."""
+    bar = st.progress(0.0, text="Importing…")
+    try:
+        user = auth.current_user()
+        people.require_role(user.role, "specialist", "import data")
+        result = importer.import_file(data.engine(), entity, upload, filename=upload.name, actor=user.email,
+                                      progress=lambda f, m: bar.progress(min(max(f, 0.0), 1.0), text=m),
+                                      **options)
+        st.session_state["data_import_done"] = result
+    except importer.RowsRejected as exc:
+        st.session_state["data_import_done"] = exc.result
+        st.session_state["data_import_error"] = str(exc)
+    except CrowdPulseError as exc:
+        st.session_state["data_import_error"] = str(exc)
+    st.session_state.pop("data_import_checked", None)
+    written()
 
 
 def last_import() -> None:
@@ -170,47 +207,69 @@ def sheets_section() -> None:
         st.caption("No sources yet. A Google Form's responses sheet is a typical one: entity 'Survey responses', "
                    "fixed value survey_id=<your survey>.")
     else:
-        shown = sources.assign(mapping=sources["mapping"].map(as_pairs), constants=sources["constants"].map(as_pairs))
-        widgets.table(shown[["name", "entity", "worksheet", "last_sync_at", "last_ok", "last_summary", "enabled",
-                             "constants", "mapping", "spreadsheet_key"]], key="data_sources", filename="sheets-sources",
-                      column_config={"name": "Source", "entity": "Holds", "worksheet": "Worksheet",
-                                     "last_sync_at": st.column_config.DatetimeColumn("Last sync (UTC)",
-                                                                                    format="D MMM YYYY HH:mm"),
-                                     "last_ok": st.column_config.CheckboxColumn("OK"),
-                                     "last_summary": st.column_config.TextColumn("Last outcome", width="large"),
-                                     "enabled": st.column_config.CheckboxColumn("Enabled"),
-                                     "constants": "Fixed values", "mapping": "Mapping",
-                                     "spreadsheet_key": "Spreadsheet key"})
-        for row in sources[sources["last_ok"].eq(False)].itertuples():
-            st.warning(f"Last sync of {row.name} failed: {row.last_summary}", icon=":material/sync_problem:")
-        pick, sync, sync_all, remove = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
-        name = pick.selectbox("Source", sources["name"].tolist(), key="data_sync_source")
-        if sync.button("Sync now", key="data_sync_now", type="primary", disabled=client is None,
-                       icon=":material/sync:"):
-            try:
-                with st.spinner("Reading the worksheet and importing…"):
-                    st.session_state["data_sync_done"] = sheets.sync_source(data.engine(), client, name)
-            except CrowdPulseError as exc:
-                st.session_state["data_sync_error"] = str(exc)
-            written()
-        if sync_all.button("Sync all enabled", key="data_sync_all", disabled=client is None):
-            outcomes = sheets.sync_all(data.engine(), client)
-            failed = [f"{o.name}: {o.error}" for o in outcomes if o.error]
-            if failed:
-                st.session_state["data_sync_error"] = "\n\n".join(failed)
-            written()
-        if remove.button("Remove", key="data_sync_remove", icon=":material/delete:"):
-            sheets.delete_source(data.engine(), name)
-            written()
-        error = st.session_state.pop("data_sync_error", None)
-        if error:
-            st.error(error)
-        result = st.session_state.pop("data_sync_done", None)
-        if result is not None:
-            st.success(f"Synced {result.source.removeprefix('sheet:')}.")
-            show_result(result, key="data_sync_result")
+        sources_table(sources)
+        source_actions(sources, client)
+        sync_outcome()
+    source_form(expanded=sources.empty)
+    saved = st.session_state.pop("data_sheet_saved", None)
+    if saved:
+        st.success(f"Saved source {saved!r}.")
 
-    with st.expander("Add or change a source", expanded=sources.empty):
+
+def sources_table(sources) -> None:
+    """The configured sources with their last sync, and a warning for each whose last sync failed."""
+    shown = sources.assign(mapping=sources["mapping"].map(as_pairs), constants=sources["constants"].map(as_pairs))
+    widgets.table(shown[["name", "entity", "worksheet", "last_sync_at", "last_ok", "last_summary", "enabled",
+                         "constants", "mapping", "spreadsheet_key"]], key="data_sources", filename="sheets-sources",
+                  column_config={"name": "Source", "entity": "Holds", "worksheet": "Worksheet",
+                                 "last_sync_at": st.column_config.DatetimeColumn("Last sync (UTC)",
+                                                                                format="D MMM YYYY HH:mm"),
+                                 "last_ok": st.column_config.CheckboxColumn("OK"),
+                                 "last_summary": st.column_config.TextColumn("Last outcome", width="large"),
+                                 "enabled": st.column_config.CheckboxColumn("Enabled"),
+                                 "constants": "Fixed values", "mapping": "Mapping",
+                                 "spreadsheet_key": "Spreadsheet key"})
+    for row in sources[sources["last_ok"].eq(False)].itertuples():
+        st.warning(f"Last sync of {row.name} failed: {row.last_summary}", icon=":material/sync_problem:")
+
+
+def source_actions(sources, client) -> None:
+    """Pick a source and sync it, sync every enabled one, or remove it (syncing needs a Sheets client)."""
+    pick, sync, sync_all, remove = st.columns([3, 1, 1, 1], vertical_alignment="bottom")
+    name = pick.selectbox("Source", sources["name"].tolist(), key="data_sync_source")
+    if sync.button("Sync now", key="data_sync_now", type="primary", disabled=client is None,
+                   icon=":material/sync:"):
+        try:
+            with st.spinner("Reading the worksheet and importing…"):
+                st.session_state["data_sync_done"] = sheets.sync_source(data.engine(), client, name)
+        except CrowdPulseError as exc:
+            st.session_state["data_sync_error"] = str(exc)
+        written()
+    if sync_all.button("Sync all enabled", key="data_sync_all", disabled=client is None):
+        outcomes = sheets.sync_all(data.engine(), client)
+        failed = [f"{o.name}: {o.error}" for o in outcomes if o.error]
+        if failed:
+            st.session_state["data_sync_error"] = "\n\n".join(failed)
+        written()
+    if remove.button("Remove", key="data_sync_remove", icon=":material/delete:"):
+        sheets.delete_source(data.engine(), name)
+        written()
+
+
+def sync_outcome() -> None:
+    """The error or the result of the sync that just ran (kept across the rerun)."""
+    error = st.session_state.pop("data_sync_error", None)
+    if error:
+        st.error(error)
+    result = st.session_state.pop("data_sync_done", None)
+    if result is not None:
+        st.success(f"Synced {result.source.removeprefix('sheet:')}.")
+        show_result(result, key="data_sync_result")
+
+
+def source_form(expanded: bool) -> None:
+    """The form that adds a source or changes the one with the same name."""
+    with st.expander("Add or change a source", expanded=expanded):
         with st.form("data_sheet_form", clear_on_submit=False):
             first, second = st.columns(2)
             name = first.text_input("Name", key="data_sheet_name", placeholder="Pulse survey responses")
@@ -235,9 +294,6 @@ def sheets_section() -> None:
                     written()
                 except CrowdPulseError as exc:
                     st.error(str(exc))
-    saved = st.session_state.pop("data_sheet_saved", None)
-    if saved:
-        st.success(f"Saved source {saved!r}.")
 
 
 st.title("Data")

@@ -1,6 +1,8 @@
 """Workforce: who is tiring, which project confuses people, how each tasker, project and vendor performs,
 and how many reviewers a queue needs."""
 
+from typing import NamedTuple
+
 import streamlit as st
 
 from core.workforce import capacity
@@ -155,10 +157,36 @@ def show_table() -> None:
                                  "handle_seconds": None, "active_minutes": None})
 
 
+class CapacityInputs(NamedTuple):
+    """What the capacity planner is asked: the queue and the Erlang C parameters (minutes, share, hours)."""
+    queue: str
+    aht: float
+    target: float
+    within: float
+    shrinkage: float
+    occupancy: float
+
+
 def show_capacity() -> None:
     """Reviewers a queue needs hour by hour (Erlang C), and what each staffing level gives."""
     st.write("How many reviewers does a queue need, hour by hour, to answer its target share of items in time "
              "(Erlang C, with shrinkage and an occupancy cap)?")
+    asked = capacity_inputs()
+    arrivals = queue_data.arrivals(asked.queue)
+    try:
+        plan = queue_data.staffing_plan(asked.queue, asked.aht * 60, asked.target, asked.within * 3600,
+                                        shrinkage=asked.shrinkage, max_occupancy=asked.occupancy)
+    except CrowdPulseError as problem:
+        st.error(str(problem))
+        st.stop()
+    peak = plan.loc[plan["scheduled"].idxmax()]
+    capacity_tiles(arrivals, plan, peak)
+    picked = capacity_charts(asked.queue, arrivals, plan)
+    staffing_options(asked, plan, picked_hour(picked, peak), picked=bool(picked))
+
+
+def capacity_inputs() -> CapacityInputs:
+    """The queue, handling time, target, shrinkage and occupancy inputs, and where the handling time comes from."""
     queue_names = sorted(data.policies()["queue"].unique()) or ["review"]
     c1, c2, c3, c4 = st.columns(4)
     queue = c1.selectbox("Queue", queue_names, key="capacity_queue",
@@ -177,15 +205,11 @@ def show_capacity() -> None:
                f"Handling time: no handling time is recorded on {queue} items (import a handle_seconds column with "
                f"queue items to derive it), so the default {capacity.DEFAULT_AHT_SECONDS / 60:.0f} minutes is "
                "used — enter yours. Pickup-to-resolution time is not used: it includes waiting.")
+    return CapacityInputs(queue, aht, target, within, shrinkage, occupancy)
 
-    arrivals = queue_data.arrivals(queue)
-    try:
-        plan = queue_data.staffing_plan(queue, aht * 60, target, within * 3600, shrinkage=shrinkage,
-                                        max_occupancy=occupancy)
-    except CrowdPulseError as problem:
-        st.error(str(problem))
-        st.stop()
-    peak = plan.loc[plan["scheduled"].idxmax()]
+
+def capacity_tiles(arrivals, plan, peak) -> None:
+    """Weekly arrivals, the peak to schedule, reviewer-hours per week and the hours needing nobody."""
     out = st.columns(4)
     widgets.kpi(out[0], "Arrivals per week", arrivals["arrivals"].sum() / queue_data.CAPACITY_WEEKS,
                 help="Mean over the last 4 weeks.")
@@ -195,6 +219,9 @@ def show_capacity() -> None:
                 help="Scheduled reviewers summed over the 168 hours of the week.")
     widgets.kpi(out[3], "Hours needing nobody", int((plan["agents"] == 0).sum()), help="Hours with no arrivals.")
 
+
+def capacity_charts(queue: str, arrivals, plan) -> list:
+    """Arrivals per hour (clickable) beside reviewers needed and the plan's download; returns the clicked hour."""
     left, right = st.columns(2)
     with left:
         st.caption(f"Items arriving per hour of the week ({queue}, mean of the last 4 weeks, UTC) — "
@@ -208,16 +235,25 @@ def show_capacity() -> None:
                                         y_title="reviewers", y_format=",.0f", step=True, height=200))
         st.caption("The whole week's plan, hour by hour:")
         widgets.download(plan, key="capacity_plan", filename=f"staffing-plan-{queue}")
-    hour = int(picked[0]) if picked else int(peak["hour_of_week"])
+    return picked
+
+
+def picked_hour(picked, peak) -> int:
+    """The hour of the week clicked on the chart, else the peak hour."""
+    return int(picked[0]) if picked else int(peak["hour_of_week"])
+
+
+def staffing_options(asked: CapacityInputs, plan, hour: int, picked: bool) -> None:
+    """The chosen hour's arrivals and what each staffing level around its need gives."""
     chosen = plan.set_index("hour_of_week").loc[hour]
     st.markdown(f"**{chosen['label']} UTC** · {chosen['arrivals_per_hour']:.2f} items per hour · "
                 f"{int(chosen['agents'])} on the queue meet the target "
                 f"({'peak hour' if not picked else 'picked on the chart'}). What each staffing level gives "
                 "(meeting the target = answering in time and staying within the occupancy cap):")
-    levels = capacity.staffing_levels(chosen["arrivals_per_hour"], aht * 60, target, within * 3600,
-                                      agents=max(int(chosen["agents"]), 1), shrinkage=shrinkage,
-                                      max_occupancy=occupancy)
-    widgets.table(levels, key="capacity_levels", filename=f"staffing-options-{queue}-{hour}", column_config={
+    levels = capacity.staffing_levels(chosen["arrivals_per_hour"], asked.aht * 60, asked.target, asked.within * 3600,
+                                      agents=max(int(chosen["agents"]), 1), shrinkage=asked.shrinkage,
+                                      max_occupancy=asked.occupancy)
+    widgets.table(levels, key="capacity_levels", filename=f"staffing-options-{asked.queue}-{hour}", column_config={
         "agents": percent("On the queue", format="%d"),
         "scheduled": percent("To schedule", format="%d"),
         "service_level": st.column_config.ProgressColumn("Answered in time", format="percent", min_value=0,
