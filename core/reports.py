@@ -102,36 +102,34 @@ def _write_summary(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> Non
         better = (figure.delta > 0) == figure.higher_is_better
         (report.wins if better else report.risks).append(f"{figure.label}: {_change_text(figure)}.")
 
-    drops = alerts.get("sentiment_drops")
-    if drops is not None:
-        for row in drops.itertuples():
-            report.risks.append(f"Sentiment about {row.theme.replace('_', ' ')} fell {abs(row.change):.0f} points "
-                                f"(net {row.baseline_net:+.0f} → {row.recent_net:+.0f}, {row.recent_count:,} messages).")
-    confusion = alerts.get("confusion")
-    if confusion is not None:
-        for row in confusion.itertuples():
-            region = f" — worst in {row.worst_region}" if getattr(row, "worst_region", None) else ""
-            report.interventions.append(
-                f"{row.name}: rejections or questions jumped after its {row.change_kind} ({row.reasons}){region}. "
-                "Owner: quality + learning — clarify the guideline and message the affected taskers.")
+    for row in _alert_rows(alerts, "sentiment_drops"):
+        report.risks.append(f"Sentiment about {row.theme.replace('_', ' ')} fell {abs(row.change):.0f} points "
+                            f"(net {row.baseline_net:+.0f} → {row.recent_net:+.0f}, {row.recent_count:,} messages).")
+    for row in _alert_rows(alerts, "confusion"):
+        region = f" — worst in {row.worst_region}" if getattr(row, "worst_region", None) else ""
+        report.interventions.append(
+            f"{row.name}: rejections or questions jumped after its {row.change_kind} ({row.reasons}){region}. "
+            "Owner: quality + learning — clarify the guideline and message the affected taskers.")
     fatigue = alerts.get("fatigue")
     if fatigue is not None and len(fatigue):
         report.interventions.append(
             f"{len(fatigue):,} taskers show fatigue against their own baseline (e.g. {fatigue.iloc[0]['reasons']}). "
             "Owner: ops — check workloads and send a well-being note.")
-    stalled = alerts.get("stalled_cohorts")
-    if stalled is not None:
-        for row in stalled.itertuples():
-            report.interventions.append(
-                f"Onboarding cohort of {row.cohort_week:%d %b} stalled: {row.share:.0%} of {row.cohort_size:,} "
-                f"taskers did a task in their first week. Owner: ops — send an activation nudge.")
-    weekend = alerts.get("weekend_breaches")
-    if weekend is not None:
-        for row in weekend.itertuples():
-            report.risks.append(
-                f"{row.queue.capitalize()} items due at weekends met their SLA {row.weekend_compliance:.0%} of the time "
-                f"vs {row.weekday_compliance:.0%} on weekdays ({row.weekend_breached:,} weekend breaches).")
-            report.interventions.append(f"Add weekend cover to the {row.queue} queue. Owner: ops.")
+    for row in _alert_rows(alerts, "stalled_cohorts"):
+        report.interventions.append(
+            f"Onboarding cohort of {row.cohort_week:%d %b} stalled: {row.share:.0%} of {row.cohort_size:,} "
+            f"taskers did a task in their first week. Owner: ops — send an activation nudge.")
+    for row in _alert_rows(alerts, "weekend_breaches"):
+        report.risks.append(
+            f"{row.queue.capitalize()} items due at weekends met their SLA {row.weekend_compliance:.0%} of the time "
+            f"vs {row.weekday_compliance:.0%} on weekdays ({row.weekend_breached:,} weekend breaches).")
+        report.interventions.append(f"Add weekend cover to the {row.queue} queue. Owner: ops.")
+
+
+def _alert_rows(alerts: dict[str, pd.DataFrame], key: str):
+    """The rows of one alert frame as named tuples; none when that alert was not computed."""
+    frame = alerts.get(key)
+    return () if frame is None else frame.itertuples()
 
 
 def weekend_breaches(status: QueueFacts, start, end, *, gap: float = 0.15) -> pd.DataFrame:

@@ -20,10 +20,9 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from loadtest import LOOPBACK, router_pages, start_server, stop_server, wait_until_healthy  # noqa: E402
+from served import add_server_options, checked_target, serving  # noqa: E402
 
 from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
 
@@ -121,10 +120,7 @@ def _ms(value: float | None) -> str:
 def main(argv: list[str] | None = None) -> int:
     """Parse options, optionally start the server, time each page, print and save."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="a running app, e.g. http://127.0.0.1:8650 (loopback only)")
-    parser.add_argument("--serve", action="store_true", help="start `streamlit run app.py` on --port first")
-    parser.add_argument("--port", type=int, default=8650)
-    parser.add_argument("--database", help="CROWDPULSE_DATABASE_URL for the server started with --serve")
+    add_server_options(parser)
     parser.add_argument("--pages", nargs="+", default=["today", "queues"])
     parser.add_argument("--repeat", type=int, default=3, help="visits per page after the first (median)")
     parser.add_argument("--timeout", type=float, default=300, help="seconds one visit may take")
@@ -132,24 +128,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", help="write the figures as JSON here")
     args = parser.parse_args(argv)
 
-    base_url = args.url or f"http://127.0.0.1:{args.port}"
-    if urlparse(base_url).hostname not in LOOPBACK:
-        parser.error("loopback only: point --url at 127.0.0.1 or localhost")
-    known = router_pages()
-    unknown = [p for p in args.pages if p not in known]
-    if unknown:
-        parser.error(f"unknown page(s) {', '.join(unknown)}; the app has {', '.join(known)}")
+    base_url, known = checked_target(parser, args, args.pages)
 
     from playwright.sync_api import sync_playwright
 
-    server = None
-    if args.serve:
-        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"crowdpulse-browser-{args.port}.log"
-        server = start_server(args.port, args.database, log_path)
-        print(f"started streamlit (pid {server.pid}, log {log_path})", file=sys.stderr)
     results = []
-    try:
-        wait_until_healthy(base_url, 120, server)
+    with serving(args, base_url, "browser"):
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             try:
@@ -186,9 +170,6 @@ def main(argv: list[str] | None = None) -> int:
                           "static assets cached", file=sys.stderr, flush=True)
             finally:
                 browser.close()
-    finally:
-        if server is not None:
-            stop_server(server)
 
     header = ["page", "first visit (server cold)", "rendered (median)", "rendered, assets cached",
               "script finished (median)",

@@ -18,35 +18,23 @@ import argparse
 import asyncio
 import json
 import os
-import re
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
 
-from streamlit.proto.BackMsg_pb2 import BackMsg
-from streamlit.proto.ForwardMsg_pb2 import ForwardMsg
-from websockets.asyncio.client import connect
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from served import add_server_options, checked_target, serving  # noqa: E402
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
+from streamlit.proto.ForwardMsg_pb2 import ForwardMsg  # noqa: E402
+from websockets.asyncio.client import connect  # noqa: E402
+
 MAX_CLIENTS = 50
 # ForwardMsg.script_finished values that end a run; FINISHED_EARLY_FOR_RERUN means another follows.
 FINISHED = {ForwardMsg.FINISHED_SUCCESSFULLY, ForwardMsg.FINISHED_FRAGMENT_RUN_SUCCESSFULLY,
             ForwardMsg.FINISHED_WITH_COMPILE_ERROR}
-
-
-def router_pages(app: Path = PROJECT_ROOT / "app.py") -> dict[str, str]:
-    """Page file stem → the URL path the browser asks for ("" for the default page)."""
-    pages = {}
-    for match in re.finditer(r'st\.Page\(\s*"[\w/]*?(\w+)\.py"([^)]*)\)', app.read_text(encoding="utf-8")):
-        stem, options = match.groups()
-        url_path = re.search(r'url_path="([^"]*)"', options)
-        pages[stem] = "" if "default=True" in options else (url_path.group(1) if url_path else stem)
-    return pages
 
 
 def percentile(values: list[float], share: float) -> float | None:
@@ -185,49 +173,6 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-def wait_until_healthy(base_url: str, timeout: float, server: subprocess.Popen | None = None) -> None:
-    """Poll /_stcore/health until the server answers."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if server is not None and server.poll() is not None:
-            raise SystemExit(f"streamlit exited with status {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{base_url}/_stcore/health", timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.25)
-    raise SystemExit(f"{base_url} is not healthy after {timeout:.0f} s")
-
-
-def start_server(port: int, database: str | None, log_path: Path) -> subprocess.Popen:
-    """`streamlit run app.py` on a loopback port, as a child of this script."""
-    import socket
-
-    with socket.socket() as probe:
-        # Another server on the port would answer the health check and be measured instead.
-        if probe.connect_ex(("127.0.0.1", port)) == 0:
-            raise SystemExit(f"port {port} is already in use: stop that server or pick another --port")
-    env = dict(os.environ)
-    if database:
-        env["CROWDPULSE_DATABASE_URL"] = database
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port),
-               "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
-    with open(log_path, "w") as log:
-        return subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-
-
-def stop_server(server: subprocess.Popen) -> None:
-    """Stop the child server, by its own pid."""
-    server.terminate()
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
-
-
 def render(results: list[dict]) -> str:
     """A plain table: page × clients → first load and rerun p50/p95."""
     header = ["page", "N", "first load p50", "first load p95", "rerun p50", "rerun p95", "reruns/s", "KB/run",
@@ -273,10 +218,7 @@ async def run_all(base_url: str, pages: dict[str, str], clients: list[int], reru
 def main(argv: list[str] | None = None) -> int:
     """Parse the options, optionally start the server, measure, print and save."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--url", help="a running app, e.g. http://127.0.0.1:8650 (loopback only)")
-    parser.add_argument("--serve", action="store_true", help="start `streamlit run app.py` on --port first")
-    parser.add_argument("--port", type=int, default=8650)
-    parser.add_argument("--database", help="CROWDPULSE_DATABASE_URL for the server started with --serve")
+    add_server_options(parser)
     parser.add_argument("--pages", nargs="+", help="page file stems (default: today queues workforce feedback health)")
     parser.add_argument("--clients", nargs="+", type=int, default=[1, 10, 25])
     parser.add_argument("--reruns", type=int, default=3, help="reruns per session after its first load")
@@ -289,28 +231,13 @@ def main(argv: list[str] | None = None) -> int:
 
     if any(n < 1 or n > MAX_CLIENTS for n in args.clients):
         parser.error(f"--clients must be between 1 and {MAX_CLIENTS}")
-    base_url = args.url or f"http://127.0.0.1:{args.port}"
-    if urlparse(base_url).hostname not in LOOPBACK:
-        parser.error("loopback only: point --url at 127.0.0.1 or localhost")
-    known = router_pages()
     stems = args.pages or ["today", "queues", "workforce", "feedback", "health"]
-    unknown = [s for s in stems if s not in known]
-    if unknown:
-        parser.error(f"unknown page(s) {', '.join(unknown)}; the app has {', '.join(known)}")
+    base_url, known = checked_target(parser, args, stems)
 
-    server = None
-    if args.serve:
-        log_path = Path(os.environ.get("TMPDIR", "/tmp")) / f"crowdpulse-loadtest-{args.port}.log"
-        server = start_server(args.port, args.database, log_path)
-        print(f"started streamlit (pid {server.pid}, log {log_path})", file=sys.stderr)
-    try:
-        wait_until_healthy(base_url, 120, server)
+    with serving(args, base_url, "loadtest"):
         started = time.time()
         results, warming = asyncio.run(run_all(base_url, {s: known[s] for s in stems}, args.clients, args.reruns,
                                                args.timeout, args.deadline, args.stagger))
-    finally:
-        if server is not None:
-            stop_server(server)
     print(render(results))
     if args.out:
         Path(args.out).write_text(json.dumps({

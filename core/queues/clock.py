@@ -140,19 +140,21 @@ def _business_clocks(rules, rule, items, now_minutes) -> dict[int, BusinessClock
 
 def _on_axis(moments: np.ndarray, rule: np.ndarray, clocks: dict[int, BusinessClock]) -> np.ndarray:
     """Moments as positions on each item's clock: calendar minutes, or open minutes for business hours."""
-    placed = moments.astype("float64", copy=True)
-    for number, clock in clocks.items():
-        mine = rule == number
-        placed[mine] = clock.minutes(moments[mine])
-    return placed
+    return _per_clock(moments, rule, clocks, BusinessClock.minutes)
 
 
 def _off_axis(positions: np.ndarray, rule: np.ndarray, clocks: dict[int, BusinessClock]) -> np.ndarray:
-    moments = positions.astype("float64", copy=True)
+    """Positions on each item's clock back as calendar minutes (the inverse of _on_axis)."""
+    return _per_clock(positions, rule, clocks, BusinessClock.moment)
+
+
+def _per_clock(values: np.ndarray, rule: np.ndarray, clocks: dict[int, BusinessClock], convert) -> np.ndarray:
+    """values with each business-hours item's entries mapped through convert(clock, ...); calendar items unchanged."""
+    mapped = values.astype("float64", copy=True)
     for number, clock in clocks.items():
         mine = rule == number
-        moments[mine] = clock.moment(positions[mine])
-    return moments
+        mapped[mine] = convert(clock, values[mine])
+    return mapped
 
 
 def _pause_spells(pauses, items, rules, rule, now_minutes) -> pd.DataFrame | None:

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from scripts.served import stop_server
 from tests.conftest import free_port, missing_tool, wait_until_healthy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -60,12 +61,7 @@ def app_url(app_database, tmp_path_factory):
         wait_until_healthy(base, server, log_path)
         yield base
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop_server(server, timeout=10)
 
 
 @pytest.fixture(scope="session")

@@ -84,7 +84,8 @@ def test_sentence_over_25_words_is_long_and_25_is_not():
     assert only("long_sentence", words_25) == []
 
 
-@pytest.mark.parametrize("text, expected", [
+# (text, what the "passive" check flags in it)
+PASSIVE_VOICE = [
     ("Your tasks were reviewed by the quality team.", ["were reviewed"]),
     ("Payments are being processed now.", ["are being processed"]),
     ("The guide was written last week.", ["was written"]),
@@ -92,9 +93,7 @@ def test_sentence_over_25_words_is_long_and_25_is_not():
     ("The survey is closed.", []),
     ("We reviewed your tasks.", []),
     ("The car is red.", []),
-])
-def test_passive_voice_true_and_false_positives(text, expected):
-    assert only("passive", text) == expected
+]
 
 
 def test_passive_suggestion_names_the_actor_when_there_is_a_by_phrase():
@@ -106,7 +105,8 @@ def test_passive_suggestion_names_the_actor_when_there_is_a_by_phrase():
 # --- dates and times ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, expected", [
+# (text, what the "ambiguous_date" check flags in it)
+AMBIGUOUS_DATES = [
     ("Submit by 03/04 please.", ["03/04"]),
     ("Submit by 3/4/2026 please.", ["3/4/2026"]),
     ("We meet next Friday.", ["next Friday"]),
@@ -118,12 +118,11 @@ def test_passive_suggestion_names_the_actor_when_there_is_a_by_phrase():
     ("Submit by Friday 4 December 2026.", []),
     ("Submit by 2026-12-04.", []),
     ("See https://example.com/a/03/04 for details.", []),  # inside a link
-])
-def test_ambiguous_dates_true_and_false_positives(text, expected):
-    assert only("ambiguous_date", text) == expected
+]
 
 
-@pytest.mark.parametrize("text, expected", [
+# (text, what the "time_without_zone" check flags in it)
+TIMES_WITHOUT_A_ZONE = [
     ("Join us at 5pm.", ["5pm"]),
     ("Join us at 5:30 p.m. today.", ["5:30 p.m."]),
     ("Join us at 17:00 sharp.", ["17:00"]),
@@ -133,24 +132,31 @@ def test_ambiguous_dates_true_and_false_positives(text, expected):
     ("Join us at 9am your time.", []),
     ("New York (UTC−5): Fri 4 Dec 2026, 12:00", []),
     ("It starts at 10:00 CEST.", []),
-])
-def test_times_without_a_zone_true_and_false_positives(text, expected):
-    assert only("time_without_zone", text) == expected
+]
 
 
 # --- tone, length, call to action ----------------------------------------------------------------
 
 
-@pytest.mark.parametrize("text, expected", [
+# (text, what the "tone" check flags in it)
+NEGATIVE_OR_BLAMING_TONE = [
     ("Your work was terrible and awful. Read the guide.", ["Your work was terrible and awful."]),
     ("Failure to follow the rules means removal. Read the guide.", ["Failure to"]),
     ("You failed to read the guide. Read it now.", ["You failed"]),
     ("We are sorry for the delay. Read the update.", []),
     ("Payments are late because of a bank error. Read the update.", []),
     ("Thank you for your great work! Read the guide.", []),
+]
+
+
+@pytest.mark.parametrize("kind, text, expected", [
+    pytest.param(kind, text, expected, id=f"{kind}: {text}")
+    for kind, cases in [("passive", PASSIVE_VOICE), ("ambiguous_date", AMBIGUOUS_DATES),
+                        ("time_without_zone", TIMES_WITHOUT_A_ZONE), ("tone", NEGATIVE_OR_BLAMING_TONE)]
+    for text, expected in cases
 ])
-def test_negative_or_blaming_tone_true_and_false_positives(text, expected):
-    assert only("tone", text) == expected
+def test_true_and_false_positives(kind, text, expected):
+    assert only(kind, text) == expected
 
 
 def test_email_subject_over_60_characters_or_missing_is_a_length_finding():

@@ -154,63 +154,58 @@ def test_discovery_groups_phrases_that_share_a_word():
     assert "shift swap" in found.iloc[0]["keywords"]
 
 
-def test_representative_quotes_are_readable_distinct_and_near_the_median_sentiment():
-    texts = [
-        "Payout late again, third time this month, really frustrating.",
-        "payout late again, third time this month, really frustrating!!",  # near-duplicate
-        "Bad.",  # too short to read as a quote
-        "The payout finally arrived and it was all correct, thank you so much!",
-        "Payouts are slow but support did answer within a day.",
-        "Still no payout for March and no one explains why it is delayed.",
-    ]
-    sentiments = [-0.6, -0.6, -0.5, 0.8, 0.1, -0.5]
-
+@pytest.mark.parametrize(("texts", "sentiments", "expected"), [
+    pytest.param(
+        [
+            "Payout late again, third time this month, really frustrating.",
+            "payout late again, third time this month, really frustrating!!",  # near-duplicate
+            "Bad.",  # too short to read as a quote
+            "The payout finally arrived and it was all correct, thank you so much!",
+            "Payouts are slow but support did answer within a day.",
+            "Still no payout for March and no one explains why it is delayed.",
+        ],
+        [-0.6, -0.6, -0.5, 0.8, 0.1, -0.5],
+        [
+            "Still no payout for March and no one explains why it is delayed.",
+            "Payout late again, third time this month, really frustrating.",
+            "Payouts are slow but support did answer within a day.",
+        ],
+        id="readable_distinct_and_near_the_median_sentiment"),
+    pytest.param(
+        [None, "", "Hola, ¿cuándo pagan el bono de este mes?"],
+        [None, 0.0, None],
+        ["Hola, ¿cuándo pagan el bono de este mes?"],
+        id="skip_missing_texts_and_handle_unscored_ones"),
+    pytest.param(
+        [
+            "Payoneer shows the transfer pending for 9 days now.",
+            "Payoneer shows the transfer pending for 3 days now!",
+            "Payoneer shows the transfer pending for 11 days now.",
+            "The pay rate on Beacon was cut again without notice.",
+        ],
+        [-0.3, -0.3, -0.3, -0.4],
+        ["Payoneer shows the transfer pending for 9 days now.",
+         "The pay rate on Beacon was cut again without notice."],
+        id="treat_texts_differing_only_in_numbers_as_one"),
+    pytest.param(
+        [
+            "The new guidelines for Cedar are really confusing. Any update?",
+            "The new guidelines for Beacon are really confusing. Any update?",
+            "I keep getting rejected because the rubric is unclear about tone.",
+            "Half the edge cases are not covered in the instructions.",
+        ],
+        [-0.4, -0.4, -0.4, -0.4],
+        [
+            "The new guidelines for Cedar are really confusing. Any update?",
+            "I keep getting rejected because the rubric is unclear about tone.",
+            "Half the edge cases are not covered in the instructions.",
+        ],
+        id="prefer_texts_that_say_different_things"),
+])
+def test_representative_quotes(texts, sentiments, expected):
     quotes = representative_quotes(texts, sentiments, k=3)
 
-    assert quotes == [
-        "Still no payout for March and no one explains why it is delayed.",
-        "Payout late again, third time this month, really frustrating.",
-        "Payouts are slow but support did answer within a day.",
-    ]
-
-
-def test_representative_quotes_skip_missing_texts_and_handle_unscored_ones():
-    texts = [None, "", "Hola, ¿cuándo pagan el bono de este mes?"]
-
-    quotes = representative_quotes(texts, [None, 0.0, None], k=3)
-
-    assert quotes == ["Hola, ¿cuándo pagan el bono de este mes?"]
-
-
-def test_representative_quotes_treat_texts_differing_only_in_numbers_as_one():
-    texts = [
-        "Payoneer shows the transfer pending for 9 days now.",
-        "Payoneer shows the transfer pending for 3 days now!",
-        "Payoneer shows the transfer pending for 11 days now.",
-        "The pay rate on Beacon was cut again without notice.",
-    ]
-
-    quotes = representative_quotes(texts, [-0.3, -0.3, -0.3, -0.4], k=3)
-
-    assert quotes == ["Payoneer shows the transfer pending for 9 days now.",
-                      "The pay rate on Beacon was cut again without notice."]
-
-
-def test_representative_quotes_prefer_texts_that_say_different_things():
-    texts = [
-        "The new guidelines for Cedar are really confusing. Any update?",
-        "The new guidelines for Beacon are really confusing. Any update?",
-        "I keep getting rejected because the rubric is unclear about tone.",
-        "Half the edge cases are not covered in the instructions.",
-    ]
-
-    quotes = representative_quotes(texts, [-0.4, -0.4, -0.4, -0.4], k=3)
-
-    assert quotes == [
-        "The new guidelines for Cedar are really confusing. Any update?",
-        "I keep getting rejected because the rubric is unclear about tone.",
-        "Half the edge cases are not covered in the instructions.",
-    ]
+    assert quotes == expected
 
 
 def test_similar_quotes_fill_in_when_there_is_nothing_more_varied():

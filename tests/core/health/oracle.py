@@ -1,10 +1,13 @@
-"""Reference reads over raw activity rows: what `core.health.active.load_active_days` (the roll-up) must equal."""
+"""Reference reads over raw activity rows: what `core.health.active.load_active_days` (the roll-up) must equal.
+
+The answer is derived in pandas from the raw rows `core.workforce.read.load_activity` returns, not
+from a second copy of the production SQL, so a mistake in one query cannot hide in both.
+"""
 
 import pandas as pd
-from sqlalchemy import Engine, func, not_, select
+from sqlalchemy import Engine
 
-from core.frames import as_date, read_frame, unparsed
-from core.models import Activity, Member
+from core.workforce.read import load_activity
 
 
 def load_daily_active(engine: Engine, *, start, end, projects=None) -> pd.DataFrame:
@@ -12,20 +15,7 @@ def load_daily_active(engine: Engine, *, start, end, projects=None) -> pd.DataFr
 
     Reads the raw activity rows; `load_active_days` gives the same days from the roll-up, fast.
     """
-    activity, member = Activity.__table__, Member.__table__
-    statement = (
-        select(activity.c.member_id, unparsed(activity.c.day))
-        .select_from(activity.join(member, activity.c.member_id == member.c.member_id))
-        .where(
-            activity.c.day >= as_date(start),
-            activity.c.day <= as_date(end),
-            not_(member.c.is_staff),
-            not_(member.c.is_bot),
-        )
-        .group_by(activity.c.member_id, activity.c.day)
-        .having(func.sum(activity.c.tasks_submitted) >= 1)
-        .order_by(activity.c.day, activity.c.member_id)
-    )
-    if projects:
-        statement = statement.where(activity.c.project_id.in_(list(projects)))
-    return read_frame(engine, statement, days=("day",))
+    rows = load_activity(engine, start=start, end=end, projects=projects)
+    submitted = rows.groupby(["member_id", "day"], sort=False)["tasks_submitted"].sum()
+    pairs = submitted[submitted >= 1].index.to_frame(index=False)
+    return pairs.sort_values(["day", "member_id"], kind="stable").reset_index(drop=True)

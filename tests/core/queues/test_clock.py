@@ -156,13 +156,19 @@ def paused_policy(**overrides) -> dict:
                        pause_statuses=["waiting_on_tasker"]) | overrides
 
 
-def test_time_waiting_on_the_tasker_does_not_count():
+@pytest.mark.parametrize("item, now, pause, minutes, state, due", [
     # 08–10 running, 10–13 waiting on the tasker, 13–15 running: 240 minutes used, due pushed back 3 hours.
-    row = one_status([support_item(item_id="P", created_at="2026-11-02 08:00", resolved_at="2026-11-02 15:00")],
-                     paused_policy(), "2026-11-02 16:00",
-                     pauses(("P", "2026-11-02 10:00", "2026-11-02 13:00"))).loc["P"]
-    assert (row["clock_minutes"], row["state"]) == (pytest.approx(240.0), "met")
-    assert row["due_effective"] == utc("2026-11-02 19:00")
+    pytest.param(dict(item_id="P", created_at="2026-11-02 08:00", resolved_at="2026-11-02 15:00"), "2026-11-02 16:00",
+                 ("P", "2026-11-02 10:00", "2026-11-02 13:00"), 240.0, "met", "2026-11-02 19:00",
+                 id="time_waiting_on_the_tasker_does_not_count"),
+    pytest.param(dict(item_id="R", created_at="2026-11-02 00:00"), "2026-11-02 12:00",
+                 ("R", "2026-11-02 09:00", "2026-11-02 10:00"), 660.0, "breached", "2026-11-02 08:00",
+                 id="a_pause_after_the_due_moment_does_not_move_it"),
+])
+def test_an_ended_pause_under_a_pausing_policy(item, now, pause, minutes, state, due):
+    row = one_status([support_item(**item)], paused_policy(), now, pauses(pause)).loc[item["item_id"]]
+    assert (row["clock_minutes"], row["state"]) == (pytest.approx(minutes), state)
+    assert row["due_effective"] == utc(due)
 
 
 def test_an_item_still_waiting_on_the_tasker_is_paused_not_at_risk():
@@ -173,13 +179,6 @@ def test_an_item_still_waiting_on_the_tasker_is_paused_not_at_risk():
     # If the tasker answered now, the clock would run out at 19:00.
     assert row["due_effective"] == utc("2026-11-02 19:00")
     assert row["time_left_minutes"] == pytest.approx(420.0)
-
-
-def test_a_pause_after_the_due_moment_does_not_move_it():
-    row = one_status([support_item(item_id="R", created_at="2026-11-02 00:00")], paused_policy(), "2026-11-02 12:00",
-                     pauses(("R", "2026-11-02 09:00", "2026-11-02 10:00"))).loc["R"]
-    assert (row["clock_minutes"], row["state"]) == (pytest.approx(660.0), "breached")
-    assert row["due_effective"] == utc("2026-11-02 08:00")
 
 
 def test_a_status_that_does_not_pause_this_policy_leaves_the_clock_running():
