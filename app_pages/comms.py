@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import comms
+from ui import comms, widgets
 from ui.comms_audience import audience_tab
 from ui.comms_check import check_tab, preview_tab
 from ui.comms_events import events_tab
@@ -15,8 +15,7 @@ st.title("Comms studio")
 st.caption("Write from a template filled with live data, check it reads plainly for a global crowd, see it in each "
            "channel and time zone, get it approved, then export it to send.")
 if studio.base.empty:
-    st.info("No taskers yet — import members on Data.")
-    st.stop()
+    widgets.nothing_yet("No taskers yet — import members on Data.")
 
 handoff = comms.accept_handoff()
 draft = comms.draft_picker(studio)

@@ -37,8 +37,7 @@ f = filters.current()
 seen = voice.overview(f)
 labels, owners = voice.theme_names()
 if seen["messages"] == 0 and seen["waves"].empty:
-    st.info("No feedback or surveys yet — import feedback or survey responses on Data.")
-    st.stop()
+    widgets.nothing_yet("No feedback or surveys yet — import feedback or survey responses on Data.")
 
 
 # --- headline ----------------------------------------------------------------------------------

@@ -13,8 +13,7 @@ st.caption("Active taskers have at least one submitted task that day; staff and 
 f = filters.current()
 overview = data.health(f)
 if overview is None:
-    st.info("No activity yet — import members and activity on Data.")
-    st.stop()
+    widgets.nothing_yet("No activity yet — import members and activity on Data.")
 
 active = overview["active"]
 latest, week_ago = active.iloc[-1], active[active["date"] <= pd.Timestamp(f.end) - pd.Timedelta(days=7)]

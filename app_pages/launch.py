@@ -13,8 +13,7 @@ st.caption("Launches in the 30 days before and after today, and every resource's
 
 resources = data.resources()
 if resources.empty:
-    st.info("No guides, FAQs or SOPs yet — import resources on Data.")
-    st.stop()
+    widgets.nothing_yet("No guides, FAQs or SOPs yet — import resources on Data.")
 now = data.as_of()
 readiness = launch.launch_readiness(resources, now)
 staleness = launch.resource_staleness(resources, now)

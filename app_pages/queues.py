@@ -17,8 +17,7 @@ st.caption("Review, escalation, staging and support against their SLA targets. E
 f = filters.current()
 choices = queue_data.choices(f)
 if not choices["items"]:
-    st.info("No queue items yet — import queue items on Data.")
-    st.stop()
+    widgets.nothing_yet("No queue items yet — import queue items on Data.")
 
 left, right = st.columns(2)
 picked_queues = left.multiselect("Queues", choices["queues"], key="queues_queue", placeholder="All queues")

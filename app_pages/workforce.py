@@ -18,8 +18,7 @@ st.caption("Quality = approved / reviewed · AHT = handle time per task · produ
 f = filters.current()
 summary = queue_data.workforce_summary(f)
 if not summary["rows"]:
-    st.info("No activity yet — import activity on Data.")
-    st.stop()
+    widgets.nothing_yet("No activity yet — import activity on Data.")
 fatigue, totals = summary["fatigue"], summary["totals"]
 confusion = queue_data.confusion(f)
 

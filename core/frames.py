@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Column, Connection, Engine, String, Table, type_coerce
+from sqlalchemy import Column, Connection, Engine, Float, Integer, Numeric, String, Table, type_coerce
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.sql import ColumnElement, Select
 
@@ -79,6 +79,22 @@ def driver_rows(engine: Engine, statement: Select) -> list[tuple]:
             return cursor.fetchall()
         finally:
             cursor.close()
+
+
+def driver_frame(engine: Engine, statement: Select) -> pd.DataFrame:
+    """`driver_rows` as a frame: numeric columns float64 (NaN for NULL), the others as the driver gives them.
+
+    `read_frame` builds the same through SQLAlchemy's rows at 2-3 times the cost on reads of a quarter
+    of a million rows (the queues' per-item durations), hence the driver's rows here.
+    """
+    rows = driver_rows(engine, statement)
+    names = [column.key for column in statement.selected_columns]
+    if not rows:
+        return pd.DataFrame({name: pd.Series(dtype="object") for name in names})
+    table = np.array(rows, dtype=object)
+    numeric = [isinstance(column.type, (Integer, Float, Numeric)) for column in statement.selected_columns]
+    return pd.DataFrame({name: table[:, number].astype("float64") if numeric[number] else table[:, number]
+                         for number, name in enumerate(names)})
 
 
 def loader_columns(table: Table, *, without: Iterable[str] = ()) -> list[ColumnElement]:

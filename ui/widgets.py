@@ -168,3 +168,7 @@ def save_segment_form(member_ids: list[str], *, default_name: str, key: str) -> 
                 st.error(str(exc))
 
 
+def nothing_yet(message: str) -> None:
+    """The page's empty state: say what to do ("No surveys yet — import responses on Data") and stop there."""
+    st.info(message)
+    st.stop()

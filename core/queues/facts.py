@@ -7,10 +7,10 @@ whose clocks still run from their live clocks (`core.queues.read.load_live_statu
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, Float, Integer, Numeric, and_, case, func, or_, select
+from sqlalchemy import Engine, Integer, and_, case, func, or_, select
 
 from core.errors import UnknownMetric
-from core.frames import Grouping, as_day, as_timestamp, driver_rows, group_columns, ratio
+from core.frames import Grouping, as_day, as_timestamp, driver_frame, group_columns, ratio
 from core.queues import rollup
 from core.models import Member, QueueItem
 from core.queues.clock import ITEM_TIMESTAMPS, RESPONSE_KINDS, target_name, target_prefix
@@ -107,7 +107,7 @@ class QueueFacts:
 
     def _read(self, key, statement) -> pd.DataFrame:
         if key not in self._memo:
-            self._memo[key] = _numeric_frame(statement, driver_rows(self.engine, statement))
+            self._memo[key] = driver_frame(self.engine, statement)
         return self._memo[key]
 
     # -- what the pages ask -----------------------------------------------------------------------------
@@ -376,19 +376,7 @@ def _day_group(key: str, days: np.ndarray) -> np.ndarray:
     return ((numbers + 3) % 7 >= 5).astype("int64")
 
 
-def _numeric_frame(statement, rows: list[tuple]) -> pd.DataFrame:
-    """Driver rows of a select as a frame: numeric columns float64 (NaN for NULL), the others objects.
 
-    `read_frame` builds the same through SQLAlchemy's rows at 2-3 times the cost on the per-item reads
-    (durations of a quarter of a million items), hence the driver's rows here.
-    """
-    names = [column.key for column in statement.selected_columns]
-    if not rows:
-        return pd.DataFrame({name: pd.Series(dtype="object") for name in names})
-    table = np.array(rows, dtype=object)
-    numeric = [isinstance(column.type, (Integer, Float, Numeric)) for column in statement.selected_columns]
-    return pd.DataFrame({name: table[:, number].astype("float64") if numeric[number] else table[:, number]
-                         for number, name in enumerate(names)})
 
 
 def _whole_numbers(frame: pd.DataFrame, keys) -> pd.DataFrame:
