@@ -16,7 +16,7 @@ from core.feedback import read as feedback_read
 from core.feedback import report as feedback_report
 from core.feedback import surveys as feedback_surveys
 from core.feedback import themes
-from core.feedback import triage as feedback_actions
+from core.feedback import triage
 from core.feedback.sentiment import sentiment_labels
 from core.feedback.surveys import survey_scorecard
 from core.feedback.voice import (
@@ -46,7 +46,7 @@ def actor() -> dict:
 
 def may_edit() -> bool:
     """Whether the person may correct, triage and adopt (specialist or above)."""
-    return auth.current_user().may(feedback_actions.EDITOR_ROLE)
+    return auth.current_user().may(triage.EDITOR_ROLE)
 
 
 def _filters(start, end, projects, regions) -> Filters:
@@ -83,7 +83,7 @@ def _weeks(start, now: pd.Timestamp) -> int:
 @data.on_data_version()
 def taxonomy() -> list:
     """The starting themes plus those the team adopted."""
-    return feedback_actions.current_taxonomy(data.engine())
+    return triage.current_taxonomy(data.engine())
 
 
 def theme_names() -> tuple[dict, dict]:
@@ -95,7 +95,7 @@ def theme_names() -> tuple[dict, dict]:
 @data.on_data_version()
 def adopted() -> list[dict]:
     """Themes the team adopted (key, label, owner, phrases)."""
-    return feedback_actions.adopted_themes(data.engine())
+    return triage.adopted_themes(data.engine())
 
 
 @data.on_data_version()
@@ -297,7 +297,7 @@ def correction_form(*, key: str, entity: str, entity_id: str, version: int, text
     Widget keys end with the text's id, so picking another text shows that text's values.
     """
     labels, _ = theme_names()
-    choices = list(feedback_actions.LABEL_SCORES)
+    choices = list(triage.LABEL_SCORES)
     with st.form(f"{key}_{entity_id}"):
         st.markdown("**Correct the sentiment or themes** — every metric uses your correction")
         st.markdown(f"> {markdown_literal(text, one_line=True)}")
@@ -310,14 +310,14 @@ def correction_form(*, key: str, entity: str, entity_id: str, version: int, text
         editable = may_edit()
         changes = None
         if save.form_submit_button("Save correction", icon=":material/save:", disabled=not editable):
-            changes = {"sentiment": feedback_actions.sentiment_for_label(picked), "themes_set": chosen}
+            changes = {"sentiment": triage.sentiment_for_label(picked), "themes_set": chosen}
         if reset.form_submit_button("Back to computed values", icon=":material/undo:", disabled=not editable):
             changes = {"sentiment": None, "themes_set": None}
         if not editable:
             st.caption("Viewers can read feedback; a specialist or above can correct it.")
     if changes is not None:
         try:
-            feedback_actions.override_scores(data.engine(), entity=entity, entity_id=entity_id,
+            triage.override_scores(data.engine(), entity=entity, entity_id=entity_id,
                                              expected_version=version, **actor(), **changes)
         except CrowdPulseError as error:
             st.error(str(error))
@@ -337,7 +337,7 @@ def triage_form(selected: pd.DataFrame) -> None:
         st.markdown(f"**Triage {len(versions):,} selected message{plural}**")
         who, what, link_to = st.columns(3)
         assignee = who.selectbox("Assign to", [KEEP, NOBODY, *people()], key="feedback_triage_assignee")
-        status = what.selectbox("Status", [KEEP, *feedback_actions.TRIAGE_STATUSES], key="feedback_triage_status")
+        status = what.selectbox("Status", [KEEP, *triage.TRIAGE_STATUSES], key="feedback_triage_status")
         link = link_to.text_input("Link to queue item", key="feedback_triage_link", placeholder="e.g. q0012345",
                                   help="The id of a review, escalation, staging or support item on the Queues page.")
         submitted = st.form_submit_button("Save", icon=":material/save:", disabled=not editable)
@@ -345,9 +345,9 @@ def triage_form(selected: pd.DataFrame) -> None:
             st.caption("Viewers can read feedback; a specialist or above can triage it.")
     if not submitted:
         return
-    unchanged = feedback_actions.UNCHANGED
+    unchanged = triage.UNCHANGED
     try:
-        feedback_actions.triage_messages(
+        triage.triage_messages(
             data.engine(), versions=versions, **actor(), status=unchanged if status == KEEP else status,
             assignee={KEEP: unchanged, NOBODY: None}.get(assignee, assignee), linked_item_id=link.strip() or unchanged)
     except CrowdPulseError as error:
@@ -413,7 +413,7 @@ def adopt_form(found: pd.DataFrame) -> None:
     if not submitted:
         return
     try:
-        result = feedback_actions.adopt_theme(
+        result = triage.adopt_theme(
             data.engine(), name=st.session_state["feedback_adopt_name"],
             phrases=st.session_state["feedback_adopt_phrases"].splitlines(),
             owner=st.session_state["feedback_adopt_owner"], **actor())
@@ -438,7 +438,7 @@ def adopted_list() -> None:
             if action.button("Retire", key=f"feedback_retire_{theme['key']}", icon=":material/delete:",
                              disabled=not may_edit()):
                 try:
-                    result = feedback_actions.retire_theme(data.engine(), key=theme["key"], **actor())
+                    result = triage.retire_theme(data.engine(), key=theme["key"], **actor())
                 except CrowdPulseError as error:
                     st.error(str(error))
                 else:
