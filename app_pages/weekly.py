@@ -66,8 +66,9 @@ if c4.button("Add to the Google Sheet", icon=":material/table_view:", key="weekl
     from core.ingest import sheets
     from core.errors import CrowdPulseError
     try:
-        written = reports.write_to_sheet(sheets.client_from_settings(data.sheets_secrets()), report,
-                                         spreadsheet=target["spreadsheet"], worksheet=target["worksheet"], scope=scope)
+        written = sheets.append_weekly_figures(sheets.client_from_settings(data.sheets_secrets()), report,
+                                               spreadsheet=target["spreadsheet"], worksheet=target["worksheet"],
+                                               scope=scope)
         st.success(f"Added {written} rows for {week} to {target['worksheet']}.")
     except CrowdPulseError as exc:
         st.error(str(exc))

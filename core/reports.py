@@ -16,7 +16,6 @@ from core.feedback.voice import theme_sentiment_drops
 from core.frames import read_frame
 from core.health import active as health
 from core.health.crowd import Crowd
-from core.ingest import sheets
 from core.overview import Figure, week_figures
 from core.queues.facts import QueueFacts
 from core.workforce import read as workforce
@@ -323,11 +322,6 @@ def sheet_rows(report: WeeklyReport, *, scope: str) -> pd.DataFrame:
                           "this_week": None if pd.isna(f.this_week) else round(float(f.this_week), 4),
                           "previous_week": None if pd.isna(f.previous_week) else round(float(f.previous_week), 4),
                           "change": f.format_delta()} for f in report.figures])
-
-
-def write_to_sheet(client, report: WeeklyReport, *, spreadsheet: str, worksheet: str, scope: str) -> int:
-    """Append the week's figures to a worksheet in one call; returns the rows written."""
-    return sheets.append_rows(client, sheets.spreadsheet_key(spreadsheet), worksheet, sheet_rows(report, scope=scope))
 
 
 def configured_sheet(engine) -> dict | None:

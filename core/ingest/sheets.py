@@ -48,6 +48,7 @@ from core.errors import (
 from core.ingest.contract import entity_spec
 from core.ingest.importer import ImportResult, Progress, import_frame, record_run
 from core.ingest.read import frame_from_rows, is_blank
+from core.reports import WeeklyReport, sheet_rows
 from core.settings import PROJECT_ROOT, get_settings
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
@@ -462,3 +463,9 @@ def sync_all(engine: Engine, client: gspread.Client, names: list[str] | None = N
         except CrowdPulseError as exc:
             outcomes.append(SyncOutcome(name, error=str(exc)))
     return outcomes
+
+
+def append_weekly_figures(client: gspread.Client, report: WeeklyReport, *, spreadsheet: str, worksheet: str,
+                          scope: str) -> int:
+    """Append a week's headline figures to a worksheet in one call; returns the rows written."""
+    return append_rows(client, spreadsheet_key(spreadsheet), worksheet, sheet_rows(report, scope=scope))

@@ -75,11 +75,12 @@ def test_stalled_cohort_is_the_one_far_below_the_median():
 def test_weekly_figures_go_to_the_sheet_in_one_append_call(demo_report):
     import json
 
+    from core.ingest.sheets import append_weekly_figures
     from tests.core.ingest.test_sheets import ReplaySheets, client_for
     adapter = ReplaySheets(append=[(200, {"updates": {"updatedRows": 6}})])
-    written = reports.write_to_sheet(client_for(adapter), demo_report[0], scope="all projects and regions",
-                                     spreadsheet="https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit",
-                                     worksheet="Weekly")
+    written = append_weekly_figures(client_for(adapter), demo_report[0], scope="all projects and regions",
+                                    spreadsheet="https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit",
+                                    worksheet="Weekly")
     assert written == 6 and adapter.count("append") == 1 and len(adapter.requests) == 1
     rows = json.loads(adapter.requests[0].body)["values"]
     assert [row[:3] for row in rows][:2] == [["2026-W47", "all projects and regions", "Weekly active"],
