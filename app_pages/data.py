@@ -223,7 +223,7 @@ def sources_table(sources) -> None:
                          "constants", "mapping", "spreadsheet_key"]], key="data_sources", filename="sheets-sources",
                   column_config={"name": "Source", "entity": "Holds", "worksheet": "Worksheet",
                                  "last_sync_at": st.column_config.DatetimeColumn("Last sync (UTC)",
-                                                                                format="D MMM YYYY HH:mm"),
+                                                                                 format="D MMM YYYY HH:mm"),
                                  "last_ok": st.column_config.CheckboxColumn("OK"),
                                  "last_summary": st.column_config.TextColumn("Last outcome", width="large"),
                                  "enabled": st.column_config.CheckboxColumn("Enabled"),

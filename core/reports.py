@@ -265,8 +265,8 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> 
     last_day = (end - pd.Timedelta(days=1)).date()
     # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
     status = QueueFacts(engine, min(end, pd.Timestamp.now(tz="UTC")),
-                               start=start - pd.Timedelta(days=7 * TREND_WEEKS + 30), end=end,
-                               projects=projects, regions=regions)
+                        start=start - pd.Timedelta(days=7 * TREND_WEEKS + 30), end=end,
+                        projects=projects, regions=regions)
     members = health.load_community(engine, regions=regions)
     member_days = health.load_active_days(engine, start=first_day, end=last_day, projects=projects)
     voice = MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,

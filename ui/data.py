@@ -13,8 +13,8 @@ from core.feedback import messages as feedback_messages
 from core.feedback import read as feedback_read
 from core.feedback import surveys as feedback_surveys
 from core.feedback import voice as feedback_voice
-from core.health import breakdowns, segments
 from core.health import active as health_active
+from core.health import breakdowns, segments
 from core.health.crowd import Crowd
 from core.queues import facts as queues_facts
 from core.queues import read as queues_read
@@ -100,8 +100,9 @@ QUEUE_LOOKBACK_DAYS = 30
 @on_data_version(16, shared=True)
 def _queue_facts(start, end, projects, regions, now):
     # Business hours and pause statuses (read from each item's status history) shape the clocks.
-    return queues_facts.QueueFacts(engine(), now, start=pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS),
-                          end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects, regions=regions)
+    first = pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS)
+    return queues_facts.QueueFacts(engine(), now, start=first, end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
+                                   projects=projects, regions=regions)
 
 
 def queue_facts(filters):
@@ -199,7 +200,8 @@ def projects() -> pd.DataFrame:
     return workforce.load_projects(engine())
 
 
-def _reaching_back(filters, days_before: int):
+def reaching_back(filters, days_before: int):
+    """The first day of the filtered range, moved `days_before` days before its end if that is earlier."""
     return min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
 
 
@@ -210,7 +212,7 @@ def _project_days(start, end, projects, regions) -> pd.DataFrame:
 
 def project_days(filters, *, days_before: int = 0) -> pd.DataFrame:
     """Non-staff activity summed per project and day over the filtered range, reaching `days_before` further back."""
-    return _project_days(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
+    return _project_days(reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
 @on_data_version(8)
@@ -220,7 +222,7 @@ def _negative_feedback(start, end, projects, regions) -> pd.DataFrame:
 
 def negative_feedback(filters, *, days_before: int = 0) -> pd.DataFrame:
     """Scored and negative messages per project and day, like `messages(filters, days_before=…)`, for confusion."""
-    return _negative_feedback(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
+    return _negative_feedback(reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
 @on_data_version(8)
@@ -233,7 +235,7 @@ def fatigue(filters, as_of=None) -> pd.DataFrame:
     """Fatigue alerts at `as_of` (default the range's last day) over the filtered activity, FATIGUE_DAYS back."""
     day = pd.Timestamp(as_of if as_of is not None else filters.end)
     day = (day.tz_convert("UTC").tz_localize(None) if day.tzinfo else day).normalize().date()
-    return _fatigue(day, _reaching_back(filters, FATIGUE_DAYS), filters.end, filters.projects, filters.regions)
+    return _fatigue(day, reaching_back(filters, FATIGUE_DAYS), filters.end, filters.projects, filters.regions)
 
 
 # --- voice of the crowd --------------------------------------------------------------------------
@@ -250,20 +252,20 @@ def messages(filters, *, days_before: int = 0) -> pd.DataFrame:
     Without text or themes (see `core.feedback.messages.load_message_scores`): for per-message
     sentiment; theme and text views read `message_scope` instead.
     """
-    return _messages(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
+    return _messages(reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
 def message_scope_for(start, end, projects, regions):
     """The roll-up scope of the messages created from day `start` through day `end`."""
     return feedback_messages.MessageScope(engine(), start=pd.Timestamp(start, tz="UTC"),
-                                 end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
-                                 projects=tuple(projects) if projects else None,
-                                 regions=tuple(regions) if regions else None)
+                                          end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
+                                          projects=tuple(projects) if projects else None,
+                                          regions=tuple(regions) if regions else None)
 
 
 def message_scope(filters, *, days_before: int = 0):
     """The messages of `messages(filters, days_before=…)` as a scope the feedback metrics aggregate in SQL."""
-    return message_scope_for(_reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
+    return message_scope_for(reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
 @on_data_version(8)

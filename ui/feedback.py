@@ -247,8 +247,8 @@ def _inbox(start, end, projects, regions, statuses, themes, sentiments, channels
            inbox_projects) -> tuple[pd.DataFrame, int]:
     messages, _ = _frames(start, end, projects, regions)
     rows, total = feedback_inbox.inbox_from(messages, statuses=statuses, themes=themes, sentiments=sentiments,
-                                      channels=channels, projects=inbox_projects, limit=LIST_ROWS,
-                                      labels=theme_names()[0])
+                                            channels=channels, projects=inbox_projects, limit=LIST_ROWS,
+                                            labels=theme_names()[0])
     return data.with_project_names(rows), total
 
 
@@ -318,7 +318,7 @@ def correction_form(*, key: str, entity: str, entity_id: str, version: int, text
     if changes is not None:
         try:
             triage.override_scores(data.engine(), entity=entity, entity_id=entity_id,
-                                             expected_version=version, **actor(), **changes)
+                                   expected_version=version, **actor(), **changes)
         except CrowdPulseError as error:
             st.error(str(error))
         else:

@@ -56,8 +56,8 @@ def _overview(filters, queues: tuple, priorities: tuple):
     start, end = _window(filters)
     limits = stuck_thresholds()
     view = queues_views.queue_overview(facts(filters, queues, priorities), as_of(), start=start, end=end,
-                                   stuck_after_hours=limits["stuck_after_hours"],
-                                   max_retries=limits["stuck_max_retries"])
+                                       stuck_after_hours=limits["stuck_after_hours"],
+                                       max_retries=limits["stuck_max_retries"])
     named = {name: data.with_project_names(getattr(view, name))
              for name in ("risk", "breached", "paused", "stuck", "open_escalations")}
     return dataclasses.replace(view, **named)
@@ -195,7 +195,7 @@ def _workforce_totals(filters) -> dict:
 @on_data_version(32)
 def member_daily(filters, member_id: str) -> pd.DataFrame:
     """One tasker's hours, tasks, quality and AHT per day over the fatigue window."""
-    rows = workforce.load_member_daily(engine(), member_id, start=data._reaching_back(filters, data.FATIGUE_DAYS),
+    rows = workforce.load_member_daily(engine(), member_id, start=data.reaching_back(filters, data.FATIGUE_DAYS),
                                        end=filters.end, projects=filters.projects)
     return drilldown.member_daily(rows, member_id)
 
@@ -204,7 +204,7 @@ def member_daily(filters, member_id: str) -> pd.DataFrame:
 def confusion(filters) -> pd.DataFrame:
     """Projects confused after a launch or guideline change (90 days of per-project totals), with feedback shares."""
     return workforce_confusion.confusion_alerts(_project_days(filters), data.projects(), pd.Timestamp(filters.end),
-                                      feedback=data.negative_feedback(filters, days_before=CONFUSION_DAYS))
+                                                feedback=data.negative_feedback(filters, days_before=CONFUSION_DAYS))
 
 
 @on_data_version(16)
@@ -213,8 +213,8 @@ def _confusion_detail(filters, project_id: str, change_at: pd.Timestamp) -> dict
     last = min(first + pd.Timedelta(days=13).to_pytimedelta(), filters.end)
     members = workforce.load_recent_members(engine(), project_id, start=first, end=last, regions=filters.regions)
     return {"regions": workforce_confusion.confusion_by_region(_project_regions(filters, project_id), project_id,
-                                                     change_at, as_of=pd.Timestamp(filters.end),
-                                                     recent_members=members),
+                                                               change_at, as_of=pd.Timestamp(filters.end),
+                                                               recent_members=members),
             "trend": workforce_confusion.daily_project_trend(_project_days(filters), project_id)}
 
 

@@ -86,7 +86,7 @@ def members(demo: Plan) -> pd.DataFrame:
     staff["email"] = [f"{h}@crowdpulse.example" for h in staff["handle"]]
     staff["attributes"] = [{} for _ in range(len(staff))]
     demo.first_task_at = pd.concat([first_task_at.where(has_first).reset_index(drop=True),
-                                     staff["activated_at"]], ignore_index=True)
+                                    staff["activated_at"]], ignore_index=True)
     demo.cohort = np.concatenate([cohort, np.zeros(len(staff), bool)])
     return pd.concat([frame, staff], ignore_index=True)
 

@@ -194,8 +194,8 @@ class MessageScope:
         table = rollup.messages
         keys = self._keys(by, table)
         bounds = self.read(select(func.min(table.c.created_at).label("first"),
-                                   func.max(table.c.created_at).label("last")).where(*self.where(table)),
-                            timestamps=("first", "last"))
+                                  func.max(table.c.created_at).label("last")).where(*self.where(table)),
+                           timestamps=("first", "last"))
         if bounds["first"].isna().all():
             return pd.DataFrame(columns=["date", *keys, "mean_compound", "positive_share", "negative_share", "net",
                                          "count"])
@@ -253,7 +253,7 @@ class MessageScope:
         table = rollup.mentions
         number, inside = self._weeks_ago(table, as_of, weeks)
         frame = self.read(select(number.label("weeks_ago"), table.c.theme, func.count().label("count"),
-                                  func.sum(case((table.c.score <= NEGATIVE_THRESHOLD, 1), else_=0)).label("negative"))
+                                 func.sum(case((table.c.score <= NEGATIVE_THRESHOLD, 1), else_=0)).label("negative"))
                            .where(*self.where(table), *inside).group_by(number, table.c.theme))
         frame = frame.astype({"weeks_ago": "int64", "count": "int64", "negative": "int64"})
         return frame.set_index(["weeks_ago", "theme"])
@@ -265,7 +265,7 @@ class MessageScope:
         per_message = self.read(select(*[messages.c[d] for d in dimensions], func.count().label("messages"))
                                  .where(*self.where(messages)).group_by(*[messages.c[d] for d in dimensions]))
         per_mention = self.read(select(mentions.c.theme, *[mentions.c[d] for d in dimensions],
-                                        func.count().label("mentions"))
+                                       func.count().label("mentions"))
                                  .where(*self.where(mentions))
                                  .group_by(mentions.c.theme, *[mentions.c[d] for d in dimensions]))
         return per_message, per_mention
@@ -289,7 +289,7 @@ class MessageScope:
         moment = table.c.created_at
         window = case((moment > as_timestamp(recent_start).to_pydatetime(), "recent"), else_="baseline")
         return self._sentiment(table, [table.c.theme, window], [moment > as_timestamp(baseline_start).to_pydatetime(),
-                                                                  moment <= as_timestamp(as_of).to_pydatetime()],
+                                                                moment <= as_timestamp(as_of).to_pydatetime()],
                                labels=["theme", "window"])
 
     # -- texts, fetched on demand

@@ -101,7 +101,7 @@ def survey_scorecard(responses: pd.DataFrame, surveys: pd.DataFrame, *, by: Grou
         counts, first_answer = responses.wave_counts(segments)
     keys = ["survey_id", *segments]
     counts["nps"], counts["nps_margin"] = nps_figures(counts["promoters"], counts["detractors"],
-                                                       counts["nps_responses"])
+                                                      counts["nps_responses"])
     counts["csat"], counts["csat_margin"] = csat_figures(counts["satisfied"], counts["csat_responses"])
     counts = counts.drop(columns="satisfied")
     waves = surveys[["survey_id", "title", "sent_at", "audience_size"]].astype({"survey_id": "object"})

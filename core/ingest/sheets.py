@@ -429,7 +429,7 @@ def sync_source(engine: Engine, client: gspread.Client, source_name: str, *, bac
         raise
     except Exception as exc:  # an unexpected failure still leaves a trace in the history
         record_run(engine, None, source=label, entity=source.entity, started_at=started_at,
-                          error=f"{type(exc).__name__}: {exc}")
+                   error=f"{type(exc).__name__}: {exc}")
         raise
     if frame.columns.empty:
         message = (f"Worksheet {source.worksheet!r} is empty: it has no header row. Add the header (or the "
@@ -437,8 +437,8 @@ def sync_source(engine: Engine, client: gspread.Client, source_name: str, *, bac
         record_run(engine, None, source=label, entity=source.entity, started_at=started_at, error=message)
         raise ImportRejected(message)
     return import_frame(engine, source.entity, frame, source=label, mapping=source.mapping,
-                               constants=source.constants, dayfirst=source.dayfirst,
-                               timezone=frame.attrs.get("timezone"), progress=progress)
+                        constants=source.constants, dayfirst=source.dayfirst,
+                        timezone=frame.attrs.get("timezone"), progress=progress)
 
 
 @dataclass

@@ -206,8 +206,8 @@ class TableWriter:
                 unknown = frame[column].isin(missing)
                 noun = {"member": "tasker", "project": "project"}[kind]
                 self.reject(frame.index[unknown], self.plan.mapping.get(column, column),
-                             frame.loc[unknown, column].tolist(),
-                             f"{column} is not a known {noun} (allow creating missing {noun}s to add it)")
+                            frame.loc[unknown, column].tolist(),
+                            f"{column} is not a known {noun} (allow creating missing {noun}s to add it)")
                 frame = frame.loc[~unknown.to_numpy()]
         return frame
 

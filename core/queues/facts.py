@@ -99,7 +99,7 @@ class QueueFacts:
 
     def _where(self, clock, *, created_index: bool = True) -> list:
         return clock_scope(**self.scope, queues=self.queues, priorities=self.priorities,
-                            created_index=created_index)
+                           created_index=created_index)
 
     def _settled(self, clock):
         """Resolved items whose clocks `now` cannot change (the rest are in `live`)."""
@@ -266,7 +266,7 @@ class QueueFacts:
         live = self.live
         due_micros = micros_series(live["due_effective" if prefix == "" else f"{prefix}due"])
         window = live[in_window(due_micros, None if due_from is None else micros_of(due_from),
-                                 None if due_to is None else micros_of(due_to), closed)]
+                                None if due_to is None else micros_of(due_to), closed)]
         # Groups with a clock due but not decided yet (open, at risk, paused) show too, with no clock decided.
         at_risk = _at_risk(window, keys, prefix)
         if keys:

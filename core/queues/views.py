@@ -169,7 +169,7 @@ def backlog(items: pd.DataFrame, now, by: str = "queue", *, values=None) -> pd.D
 
 
 def breakdown_table(now_counts: pd.DataFrame, met: pd.DataFrame, response_met: pd.DataFrame, created: pd.DataFrame,
-                     keys: list[str]) -> pd.DataFrame:
+                    keys: list[str]) -> pd.DataFrame:
     """The breakdown from its parts: counts now (indexed by keys), compliance per target, durations of items created."""
     met, response_met = met.set_index(keys), response_met.set_index(keys)
     times = [(response_time_summary(created, kind, keys).set_index(keys)[["median_seconds", "p90_seconds"]] / 3600)
@@ -213,7 +213,7 @@ class QueueOverview:
 
 
 def queue_overview(facts: QueueFacts, now, *, start, end, stuck_after_hours: float = 24,
-                        max_retries: int = 3) -> QueueOverview:
+                   max_retries: int = 3) -> QueueOverview:
     """The Queues page in one call: headline counts, what breaches next, backlog, stuck and escalated items.
 
     Compliance counts targets due in [start, end); response times and escalation reasons count

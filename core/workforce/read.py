@@ -173,7 +173,7 @@ def load_fatigue_alerts(engine: Engine, as_of, *, window_start, last_day=None, p
     if projects or (last_day is not None and as_date(last_day) < day):
         with engine.connect() as connection:
             return fatigue_alerts(connection, day, window_start=first, last_day=last_day, projects=projects,
-                                           regions=regions)
+                                  regions=regions)
     run, table = rollup.fatigue_run, rollup.fatigue
     with engine.connect() as connection:
         generation = rollup.current_generation(connection)
