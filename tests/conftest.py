@@ -27,6 +27,9 @@ TEMPLATE_DATABASE = "crowdpulse_template"
 DATABASE_ENV = "CROWDPULSE_DATABASE_URL"
 on_ci = bool(os.environ.get("CI"))
 DEMO_ANCHOR = dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC)
+# The present the seeded community is looked at from (core.timeline.present), whatever the wall clock says;
+# servers the tests start inherit it.
+os.environ.setdefault("CROWDPULSE_NOW", DEMO_ANCHOR.isoformat())
 # What CrowdPulse writes to the system temp folder (rejects CSVs, bench scratch, the PostgreSQL cluster).
 TEMP_LEFTOVERS = "crowdpulse-*"
 

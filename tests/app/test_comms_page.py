@@ -16,6 +16,7 @@ ANCHOR = pd.Timestamp("2026-11-22 09:00", tz="UTC").to_pydatetime()
 def studio(engine, monkeypatch):
     """Open the Comms studio on a writable tiny demo database (optionally with session state set first)."""
     seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    monkeypatch.setenv("CROWDPULSE_NOW", ANCHOR.isoformat())  # looked at from the moment it was seeded
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
 
     def open_studio(state: dict | None = None) -> AppTest:

@@ -28,6 +28,7 @@ def button(at: AppTest, label: str):
 def writable(engine, monkeypatch):
     """A tiny demo community of this test's own, which the page may write to."""
     seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    monkeypatch.setenv("CROWDPULSE_NOW", ANCHOR.isoformat())  # looked at from the moment it was seeded
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     return engine
 

@@ -17,6 +17,7 @@ ANCHOR = pd.Timestamp("2026-11-22 09:00", tz="UTC").to_pydatetime()
 def launch_page(engine, monkeypatch) -> AppTest:
     """The Launch readiness page on a tiny demo with a fixed anchor."""
     seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    monkeypatch.setenv("CROWDPULSE_NOW", ANCHOR.isoformat())  # looked at from the moment it was seeded
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     at = AppTest.from_file(APP, default_timeout=90).run()
     at.switch_page("app_pages/launch.py").run()

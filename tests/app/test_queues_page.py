@@ -35,6 +35,7 @@ def frame(at: AppTest, key: str):
 def writable(engine, monkeypatch):
     """The app pointed at a fresh tiny demo of its own, so a test may write to it."""
     demo.seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
+    monkeypatch.setenv("CROWDPULSE_NOW", ANCHOR.isoformat())  # looked at from the moment it was seeded
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
 
     return lambda **state: open_app("queues", state=state)
