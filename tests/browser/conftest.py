@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from scripts.served import stop_server
-from tests.conftest import free_port, missing_tool, wait_until_healthy
+from tests.conftest import DEMO_ANCHOR, free_port, missing_tool, wait_until_healthy
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -24,6 +24,20 @@ CHROMIUM_ARGS = [
 # https://github.com/streamlit/streamlit/issues/7074
 BASE_PATH_PROBE = re.compile(r"/[^/]+/_stcore/(health|host-config)$")
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
+# Counts the script runs the app finishes: every change of stApp's data-test-script-state away from "running".
+# Installed once per tab (st.page_link and st.switch_page keep the same document), it returns the count so far.
+COUNT_RUNS = """() => {
+    if (window.__runsFinished === undefined) {
+        window.__runsFinished = 0;
+        new MutationObserver(records => {
+            for (const record of records) {
+                if (record.oldValue === 'running') window.__runsFinished += 1;
+            }
+        }).observe(document.body, {subtree: true, attributes: true, attributeOldValue: true,
+                                   attributeFilter: ['data-test-script-state']});
+    }
+    return window.__runsFinished;
+}"""
 
 
 @pytest.fixture(scope="session")
@@ -35,7 +49,7 @@ def app_database(tmp_path_factory):
     url = f"sqlite:///{tmp_path_factory.mktemp('browser-db') / 'crowdpulse.db'}"
     engine = make_engine(url)
     init_db(engine)
-    seed_demo(engine, scale="tiny", seed=7)
+    seed_demo(engine, scale="tiny", seed=7, anchor=DEMO_ANCHOR)  # seen from CROWDPULSE_NOW = the anchor
     engine.dispose()
     return url
 
@@ -114,6 +128,17 @@ class AppPage:
             timeout=timeout_ms,
         )
 
+    def rerun_after(self, action) -> None:
+        """Do `action` (a click, a key press) and wait until the script run it starts has finished."""
+        finished = self.page.evaluate(COUNT_RUNS)
+        action()
+        self.page.wait_for_function("n => window.__runsFinished > n", arg=finished)
+        self.wait_for_app()
+
+    def click(self, locator) -> None:
+        """Click something that makes the app rerun, and wait for that run to finish."""
+        self.rerun_after(locator.click)
+
     def screenshot(self, name: str) -> Path:
         """Save a screenshot of the whole main area for a human to look at."""
         SCREENSHOTS.mkdir(exist_ok=True)
@@ -124,7 +149,8 @@ class AppPage:
             "document.querySelector('[data-testid=\"stMain\"]')?.scrollHeight ?? 0")
         self.page.set_viewport_size({"width": viewport["width"],
                                      "height": min(max(viewport["height"], height), 6000)})
-        self.page.wait_for_timeout(200)  # let charts re-lay out
+        # let charts re-lay out at the new size: two animation frames
+        self.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
         self.page.screenshot(path=str(path), full_page=True)
         self.page.set_viewport_size(viewport)
         return path

@@ -10,13 +10,6 @@ ALERT = "confusion after guideline update"
 PLACEHOLDER = re.compile(r"\[(?:Write|Say|Add|Name|Insert)\b[^\]\n]*\]", re.IGNORECASE)
 
 
-def click(app_page, locator) -> None:
-    """Click and wait for Streamlit to finish the rerun it starts."""
-    locator.click()
-    app_page.page.wait_for_timeout(300)  # let the rerun start, as Streamlit's own e2e waits do
-    app_page.wait_for_app()
-
-
 def test_confusion_alert_becomes_an_approved_draft(app_page):
     page = app_page.page
 
@@ -25,7 +18,7 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
     entry = page.locator('[data-testid="stHorizontalBlock"]').filter(has_text=ALERT).last
     entry.wait_for()
     app_page.screenshot("journey-1-today")
-    click(app_page, entry.get_by_text("Open workforce"))
+    app_page.click(entry.get_by_text("Open workforce"))
 
     # 2. Workforce opens on its confusion tab, which offers a message to exactly the affected taskers.
     hand_off = page.locator(".st-key-workforce_confusion_message button")
@@ -35,7 +28,7 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
     assert "Latin America" in audience_label
     app_page.screenshot("journey-2-workforce-confusion")
     date_range = re.search(r"from=[\d-]+&to=[\d-]+", page.url).group(0)
-    click(app_page, hand_off)
+    app_page.click(hand_off)
 
     # 3. Comms studio: the alert's audience is pre-filled; create the draft from the suggested template.
     notice = page.locator('[data-testid="stMain"] [data-testid="stMarkdown"]').filter(
@@ -46,7 +39,7 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
     create = page.locator(".st-key-comms_create button")
     assert create.is_enabled(), "the create button is disabled: the handed-off audience is empty"
     app_page.screenshot("journey-3-comms-new-draft")
-    click(app_page, create)
+    app_page.click(create)
 
     # 4. The draft is open in the editor; fill any placeholders the template left and save.
     body = page.locator('[class*="st-key-comms_body_"] textarea')
@@ -54,23 +47,23 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
     text = body.input_value()
     if PLACEHOLDER.findall(text):
         body.fill(PLACEHOLDER.sub("The examples in section 2 now show where the label goes.", text))
-        body.press("Control+Enter")  # commit the text area's value to the app
-        page.wait_for_timeout(300)
-        app_page.wait_for_app()
+        app_page.rerun_after(lambda: body.press("Control+Enter"))  # commit the text area's value to the app
         save = page.locator(".st-key-comms_save button")
         assert save.is_enabled(), "Save stays disabled after editing the body"
-        click(app_page, save)
+        app_page.click(save)
         assert not PLACEHOLDER.findall(page.locator('[class*="st-key-comms_body_"] textarea').input_value())
     app_page.screenshot("journey-4-comms-written")
 
     # 5. Review: send for review, then approve (local single-user mode is an admin).
-    click(app_page, page.get_by_role("tab", name="Review", exact=True))
-    click(app_page, page.locator(".st-key-comms_submit button"))
+    page.get_by_role("tab", name="Review", exact=True).click()  # the studio's tabs switch in the browser, no rerun
+    submit = page.locator(".st-key-comms_submit button")
+    submit.wait_for(state="visible")
+    app_page.click(submit)
     refused = page.locator('[data-testid="stAlert"]').filter(has_text="before review")
     assert refused.count() == 0, f"Send for review was refused: {refused.first.inner_text()}"
     approve = page.locator(".st-key-comms_approve button")
     approve.wait_for()
-    click(app_page, approve)
+    app_page.click(approve)
 
     # 6. The same draft stays open and its step bar shows it approved.
     picked = page.locator(".st-key-comms_draft_pick").evaluate("e => e.textContent + ' ' + "

@@ -38,10 +38,8 @@ def test_page_renders_without_errors(app_page, path):
 
 def test_sidebar_link_takes_today_to_queues(app_page):
     app_page.open("")
-    app_page.page.locator('[data-testid="stSidebarNav"] a[href$="/queues"]').click()
+    app_page.click(app_page.page.locator('[data-testid="stSidebarNav"] a[href$="/queues"]'))
     app_page.page.wait_for_url(re.compile(r"/queues(\?|$)"))  # the filters ride along in the query
-    app_page.page.wait_for_timeout(300)  # let the rerun start, as Streamlit's own e2e waits do
-    app_page.wait_for_app()
     app_page.screenshot("journey-today-to-queues")
     assert_rendered_cleanly(app_page)
 
