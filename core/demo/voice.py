@@ -73,15 +73,16 @@ def feedback(demo: Plan, members: pd.DataFrame) -> pd.DataFrame:
 def surveys(demo: Plan, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Three survey waves and their responses."""
     rng, n = demo.rng, demo.scale.responses
-    waves = [85, 55, 25]
+    sent = [demo.anchor - pd.Timedelta(days=d) for d in (85, 55, 25)]
+    # Named by the day they went out: 30 days apart, two waves can fall in one calendar month.
     surveys = pd.DataFrame({
-        "survey_id": [f"pulse-{(demo.anchor - pd.Timedelta(days=d)).strftime('%Y-%m')}" for d in waves],
-        "title": [f"Tasker pulse — {(demo.anchor - pd.Timedelta(days=d)).strftime('%B %Y')}" for d in waves],
-        "kind": "nps", "sent_at": [demo.anchor - pd.Timedelta(days=d) for d in waves],
+        "survey_id": [f"pulse-{day:%Y-%m-%d}" for day in sent],
+        "title": [f"Tasker pulse — {day.day} {day:%b %Y}" for day in sent],
+        "kind": "nps", "sent_at": sent,
     })
     pool = members[~members["is_staff"] & ~members["is_bot"] & members["activated_at"].notna()].reset_index(drop=True)
     surveys["audience_size"] = int(len(pool) * 0.6)
-    wave = rng.choice(len(waves), size=n, p=[0.3, 0.33, 0.37])
+    wave = rng.choice(len(sent), size=n, p=[0.3, 0.33, 0.37])
     author = rng.choice(len(pool), size=n, replace=n > len(pool))
     region = pool["region"].to_numpy()[author]
     base = rng.choice(11, size=n, p=weights([2, 1, 1, 2, 3, 4, 6, 12, 20, 25, 24]))

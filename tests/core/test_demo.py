@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import text
 
 from core import demo
-from core.demo import community, work
+from core.demo import community, voice, work
 from core.demo.plan import SCALES, STORIES, Plan
 from core.frames import read_frame
 
@@ -99,6 +99,21 @@ def test_every_queue_event_history_starts_with_open(demo_frames):
     first = events.sort_values("at", kind="stable").groupby("item_id")["status"].first()
     assert (first == "open").all()
     assert set(first.index) == set(items["item_id"])
+
+
+def test_every_anchor_of_a_year_gives_three_distinct_survey_waves(demo_frames):
+    # 2026-11-25 09:00 sent two waves in October (55 and 25 days before) and both were named pulse-2026-10.
+    plan, members = demo_frames[0], demo_frames[1]
+    for day in pd.date_range("2026-01-01 09:00", periods=365, freq="D", tz="UTC"):
+        waves, _ = voice.surveys(Plan(SCALES["tiny"], seed=7, anchor=day.to_pydatetime()), members)
+        assert waves["survey_id"].is_unique and waves["title"].is_unique, day
+    waves, _ = voice.surveys(Plan(SCALES["tiny"], seed=7, anchor=dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC)), members)
+    assert waves["survey_id"].tolist() == ["pulse-2026-09-01", "pulse-2026-10-01", "pulse-2026-10-31"]
+
+
+def test_the_demo_seeds_on_a_day_whose_last_two_waves_share_a_month(engine):
+    counts = demo.seed_demo(engine, scale="tiny", seed=7, anchor=dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC))
+    assert counts["survey"] == 3
 
 
 def test_seeding_writes_every_table_and_scores_feedback(engine):
