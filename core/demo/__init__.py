@@ -29,19 +29,20 @@ from core.demo import community, voice, work
 from core.demo.plan import SCALES, Plan, default_anchor
 
 
-# Every data table, parents first (the data version is kept: caches must see the change).
+# Every data table a reset replaces, parents first. Kept: the data version (caches must see the change), the
+# audit trail (append-only: the database refuses to delete it) and the Sheets sources with their sync history.
 ALL_TABLES = [models.Person, models.Project, models.Member, models.SlaPolicy, models.Survey, models.Segment,
-              models.Draft, models.DraftRevision, models.AuditEvent, models.Activity, models.QueueItem,
+              models.Draft, models.DraftRevision, models.Activity, models.QueueItem,
               models.QueueEvent, models.Enforcement, models.Feedback, models.SurveyResponse, models.Resource,
-              models.Event, models.SyncSource, models.SyncRun, models.WeeklySnapshot, models.Setting]
+              models.Event, models.WeeklySnapshot, models.Setting]
 TABLE_ORDER = [models.Person, models.Project, models.Member, models.SlaPolicy, models.Activity,
                models.QueueItem, models.QueueEvent, models.Feedback, models.Survey,
                models.SurveyResponse, models.Resource, models.Event, models.Setting]
 
 
 def seed_demo(engine: Engine, *, scale: str = "demo", seed: int = 7, anchor: dt.datetime | None = None,
-              progress: Callable[[float, str], None] | None = None) -> dict[str, int]:
-    """Replace all data with a generated demo community; returns rows written per table."""
+              progress: Callable[[float, str], None] | None = None, actor: str = "command line") -> dict[str, int]:
+    """Replace all data with a generated demo community (an audited reset); returns rows written per table."""
     if scale not in SCALES:
         raise ValueError(f"Unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     report = progress or (lambda _f, _m: None)
@@ -84,6 +85,9 @@ def seed_demo(engine: Engine, *, scale: str = "demo", seed: int = 7, anchor: dt.
             counts[model.__tablename__] = bulk_insert(connection, model.__table__, frame)
         report(0.98, "Building the roll-up tables")
         rollups.refresh_all(connection)
+        connection.execute(models.AuditEvent.__table__.insert().values(
+            at=dt.datetime.now(dt.UTC), actor=actor, action="reset", entity="demo_data", entity_id=scale,
+            before=None, after={"seed": seed, "anchor": pd.Timestamp(anchor).isoformat(), "rows": counts}))
     with session_scope(engine) as session:
         bump_data_version(session)
     report(1.0, "Demo community ready")
