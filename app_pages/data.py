@@ -5,6 +5,7 @@ import streamlit as st
 from core.ingest import contract, importer, parse, read, sheets
 from core import people
 from core.errors import CrowdPulseError, SheetAuthFailed
+from core.exports import markdown_literal
 from ui import auth, data, widgets
 
 NOT_MAPPED = "— not in the file —"
@@ -241,18 +242,37 @@ def source_actions(sources, client) -> None:
                    icon=":material/sync:"):
         try:
             with st.spinner("Reading the worksheet and importing…"):
-                st.session_state["data_sync_done"] = sheets.sync_source(data.engine(), client, name)
+                st.session_state["data_sync_done"] = sheets.sync_source(data.engine(), client, name,
+                                                                             actor=auth.current_user().email)
         except CrowdPulseError as exc:
             st.session_state["data_sync_error"] = str(exc)
         written()
     if sync_all.button("Sync all enabled", key="data_sync_all", disabled=client is None):
-        outcomes = sheets.sync_all(data.engine(), client)
+        outcomes = sheets.sync_all(data.engine(), client, actor=auth.current_user().email)
         failed = [f"{o.name}: {o.error}" for o in outcomes if o.error]
         if failed:
             st.session_state["data_sync_error"] = "\n\n".join(failed)
         written()
     if remove.button("Remove", key="data_sync_remove", icon=":material/delete:"):
-        sheets.delete_source(data.engine(), name)
+        st.session_state["data_sync_removing"] = name
+    removing = st.session_state.get("data_sync_removing")
+    if removing in set(sources["name"]):  # asked until confirmed or cancelled, across the dialog's reruns
+        confirm_removal(sources.set_index("name").loc[removing])
+
+
+@st.dialog("Remove this Sheets source?")
+def confirm_removal(source) -> None:
+    """Name what removing a source loses, and remove it only when confirmed."""
+    st.write(f"**{markdown_literal(source.name)}** will no longer sync worksheet "
+             f"**{markdown_literal(source['worksheet'])}** into {source['entity']}: its column mapping and fixed "
+             "values are deleted. The rows it imported and its sync history stay.")
+    keep, drop = st.columns(2)
+    if keep.button("Keep it", key="data_sync_remove_cancel"):
+        del st.session_state["data_sync_removing"]
+        st.rerun()
+    if drop.button("Remove the source", key="data_sync_remove_confirm", type="primary"):
+        del st.session_state["data_sync_removing"]
+        sheets.delete_source(data.engine(), source.name, actor=auth.current_user().email)
         written()
 
 
@@ -289,7 +309,8 @@ def source_form(expanded: bool) -> None:
                 try:
                     sheets.save_source(data.engine(), name=name, spreadsheet=url, worksheet=worksheet, entity=entity,
                                        mapping=contract.parse_pairs(mapping),
-                                       constants=contract.parse_pairs(fixed, what="fixed value"), dayfirst=dayfirst)
+                                       constants=contract.parse_pairs(fixed, what="fixed value"), dayfirst=dayfirst,
+                                       actor=auth.current_user().email)
                     st.session_state["data_sheet_saved"] = name
                     written()
                 except CrowdPulseError as exc:
@@ -328,6 +349,6 @@ with st.form("data_reset"):
         else:
             from core.demo import seed_demo
             bar = st.progress(0.0, text="Resetting…")
-            counts = seed_demo(data.engine(), scale="demo",
+            counts = seed_demo(data.engine(), scale="demo", actor=auth.current_user().email,
                                progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
             st.success(f"Demo data reset: {counts['member']:,} members, {counts['activity']:,} activity rows.")

@@ -328,8 +328,8 @@ def _source_label(name: str) -> str:
 
 def save_source(engine: Engine, *, name: str, spreadsheet: str, worksheet: str, entity: str,
                 mapping: Mapping[str, str] | None = None, constants: Mapping[str, Any] | None = None,
-                dayfirst: bool = False, enabled: bool = True) -> models.SyncSource:
-    """Create or update the source called `name` (a URL is reduced to its key)."""
+                dayfirst: bool = False, enabled: bool = True, actor: str = "command line") -> models.SyncSource:
+    """Create or update the source called `name` (a URL is reduced to its key); audited as `actor`."""
     name = (name or "").strip()
     if not name:
         raise ImportRejected("Give the source a name (e.g. 'Pulse survey responses').")
@@ -345,17 +345,29 @@ def save_source(engine: Engine, *, name: str, spreadsheet: str, worksheet: str, 
     key = spreadsheet_key(spreadsheet)
     with session_scope(engine) as session:
         source = session.exec(_source_query(name)).first()
+        before = _audited(source)
         if source is None:
             source = models.SyncSource(name=name, spreadsheet_key=key, worksheet=worksheet.strip(), entity=spec.name)
         source.spreadsheet_key, source.worksheet, source.entity = key, worksheet.strip(), spec.name
         source.mapping, source.constants = dict(mapping), dict(constants)
         source.dayfirst, source.enabled = bool(dayfirst), bool(enabled)
         session.add(source)
+        session.add(models.AuditEvent(actor=actor, action="update" if before else "create", entity="sync_source",
+                                      entity_id=name, before=before, after=_audited(source)))
         bump_data_version(session)
         session.flush()
         session.refresh(source)
         session.expunge(source)
     return source
+
+
+def _audited(source: models.SyncSource | None) -> dict | None:
+    """What the audit keeps of a source's settings."""
+    if source is None:
+        return None
+    return {"spreadsheet_key": source.spreadsheet_key, "worksheet": source.worksheet, "entity": source.entity,
+            "mapping": dict(source.mapping), "constants": dict(source.constants), "dayfirst": bool(source.dayfirst),
+            "enabled": bool(source.enabled)}
 
 
 def _source_query(name: str):
@@ -403,12 +415,14 @@ def list_sources(engine: Engine) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def delete_source(engine: Engine, name: str) -> None:
-    """Remove the source called `name` (its sync history stays)."""
+def delete_source(engine: Engine, name: str, *, actor: str = "command line") -> None:
+    """Remove the source called `name` (its sync history stays); audited as `actor`."""
     with session_scope(engine) as session:
         source = session.exec(_source_query(name)).first()
         if source is None:
             raise SourceNotFound(f"No Sheets source named {name!r}.")
+        session.add(models.AuditEvent(actor=actor, action="delete", entity="sync_source", entity_id=name,
+                                      before=_audited(source), after=None))
         session.delete(source)
         bump_data_version(session)
 
@@ -417,7 +431,7 @@ def delete_source(engine: Engine, name: str) -> None:
 
 
 def sync_source(engine: Engine, client: gspread.Client, source_name: str, *, backoff: Backoff | None = None,
-                progress: Progress | None = None) -> ImportResult:
+                progress: Progress | None = None, actor: str = "command line") -> ImportResult:
     """Read a source's worksheet and import it; any failure is recorded and leaves stored data as it was."""
     source = get_source(engine, source_name)
     label = _source_label(source.name)
@@ -438,7 +452,7 @@ def sync_source(engine: Engine, client: gspread.Client, source_name: str, *, bac
         raise ImportRejected(message)
     return import_frame(engine, source.entity, frame, source=label, mapping=source.mapping,
                         constants=source.constants, dayfirst=source.dayfirst,
-                        timezone=frame.attrs.get("timezone"), progress=progress)
+                        timezone=frame.attrs.get("timezone"), progress=progress, actor=actor)
 
 
 @dataclass
@@ -451,7 +465,7 @@ class SyncOutcome:
 
 
 def sync_all(engine: Engine, client: gspread.Client, names: list[str] | None = None, *,
-             backoff: Backoff | None = None) -> list[SyncOutcome]:
+             backoff: Backoff | None = None, actor: str = "command line") -> list[SyncOutcome]:
     """Sync the named sources (all enabled ones when None); one failure does not stop the others."""
     if names is None:
         with Session(engine) as session:
@@ -459,7 +473,7 @@ def sync_all(engine: Engine, client: gspread.Client, names: list[str] | None = N
     outcomes = []
     for name in names:
         try:
-            outcomes.append(SyncOutcome(name, result=sync_source(engine, client, name, backoff=backoff)))
+            outcomes.append(SyncOutcome(name, result=sync_source(engine, client, name, backoff=backoff, actor=actor)))
         except CrowdPulseError as exc:
             outcomes.append(SyncOutcome(name, error=str(exc)))
     return outcomes

@@ -114,3 +114,25 @@ def test_a_failed_last_sync_is_spelled_out(data_page, engine):
     assert [w.value for w in at.warning] == [
         "Last sync of Pulse failed: Spreadsheet 'Pulse survey' has no worksheet named 'Form Responses 1'; it has: "
         "'Answers'."]
+
+
+def audit_trail(engine, entity: str) -> list[tuple]:
+    with Session(engine) as session:
+        rows = session.exec(select(models.AuditEvent).where(models.AuditEvent.entity == entity)
+                            .order_by(models.AuditEvent.id)).all()
+    return [(e.actor, e.action, e.entity_id) for e in rows]
+
+
+def test_adding_and_removing_a_source_ask_first_and_are_audited_under_the_person(data_page, engine):
+    at = data_page
+    at.text_input(key="data_sheet_name").input("Pulse")
+    at.text_input(key="data_sheet_url").input("1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789")
+    at.button[[b.label for b in at.button].index("Save source")].click().run()
+    at.button(key="data_sync_remove").click().run()
+    # the dialog names what goes and what stays; nothing is removed until it is confirmed
+    assert any("column mapping and fixed values are deleted" in m.value for m in at.markdown)
+    assert sheets.list_sources(engine)["name"].tolist() == ["Pulse"]
+    at.button(key="data_sync_remove_confirm").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert sheets.list_sources(engine).empty
+    assert audit_trail(engine, "sync_source") == [("local user", "create", "Pulse"), ("local user", "delete", "Pulse")]
