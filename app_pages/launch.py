@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.comms import launch
 from core.comms import timezones
+from core.exports import markdown_literal
 from ui import data, widgets
 
 st.title("Launch readiness")
@@ -25,13 +26,14 @@ else:
     for row in readiness.itertuples():
         when = f"in {row.days_to_launch:.0f} days" if row.days_to_launch >= 0 else f"{-row.days_to_launch:.0f} days ago"
         with st.container(border=True):
-            st.markdown(f"**{row.project}** · launch {when}")
+            st.markdown(f"**{markdown_literal(row.project)}** · launch {when}")
             figures, detail, action = st.columns([1, 2.6, 1.8], vertical_alignment="center")
             widgets.kpi(figures, "Ready", f"{row.ready}/{row.resources}", fmt="{}",
                         help="Resources published and reviewed within their cadence, out of those the project has.")
             gaps = staleness[(staleness["project_id"] == row.project_id) & ~staleness["ready"]]
             lines = [f"Opens {timezones.format_utc(row.launch_at)}"]
-            lines += [f":orange[{problem.title}: {problem.problem}]" for problem in gaps.itertuples()]
+            lines += [f":orange[{markdown_literal(problem.title)}: {problem.problem}]"
+                      for problem in gaps.itertuples()]
             if row.missing:
                 lines.append(f":red[Missing: {row.missing}]")
             if len(lines) == 1:

@@ -8,6 +8,7 @@ import streamlit as st
 from core.comms import context, timezones
 from core.comms import events as community_events
 from core.errors import CrowdPulseError
+from core.exports import markdown_literal
 from ui import charts, comms, widgets
 
 EVENT_COLUMNS = {"starts_at": st.column_config.DatetimeColumn("Starts (UTC)", format="ddd D MMM YYYY, HH:mm"),
@@ -51,7 +52,7 @@ def announcer(studio: comms.Studio, upcoming: pd.DataFrame) -> None:
     chosen_event = community_events.event_record(studio.events, event_id)
     invited = community_events.event_audience(studio.base, chosen_event["audience"], studio.segments, now=studio.now)
     st.caption(f"Starts {timezones.format_utc(chosen_event['starts_at'])} for {len(invited):,} taskers "
-               f"({chosen_event['audience']}). In their time zones:")
+               f"({markdown_literal(chosen_event['audience'])}). In their time zones:")
     st.markdown("\n".join(f"- {line}" for line in
                           timezones.zone_lines(chosen_event["starts_at"], context.zone_mix(invited))))
     if button_col.button("Announce in the studio", key="comms_announce", icon=":material/campaign:", type="primary"):

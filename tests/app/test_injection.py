@@ -4,7 +4,7 @@ import datetime as dt
 import re
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import models
 from core.demo import seed_demo
@@ -47,12 +47,15 @@ def hostile_app(engine, monkeypatch):
                                         created_at=dt.datetime(2026, 11, 20, 11, tzinfo=dt.UTC), text=text,
                                         sentiment=-0.5, themes=["tooling"], language="en"))
         session.add(models.Setting(key="'; DROP TABLE member; --", value="<b>x</b>"))
+        for resource in session.exec(select(models.Resource)).all():  # Launch readiness lists the stale ones by title
+            resource.title = ":red[**Urgent**] [guide](https://evil.example) <b>FAQ</b>"
+            session.add(resource)
         session.commit()
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     return engine
 
 
-@pytest.mark.parametrize("page", [None, "queues", "feedback", "weekly", "settings"])
+@pytest.mark.parametrize("page", [None, "queues", "feedback", "weekly", "settings", "launch"])
 def test_pages_render_hostile_data_as_text(hostile_app, page):
     from streamlit.testing.v1 import AppTest
 
@@ -67,5 +70,8 @@ def test_pages_render_hostile_data_as_text(hostile_app, page):
             at.run()
         for element in at.markdown:  # anything hostile that reaches Markdown arrives escaped
             assert not UNESCAPED.search(element.value), element.value
+    if page == "launch":
+        shown = "\n".join(element.value for element in at.markdown)
+        assert "\\:red\\[\\*\\*Urgent" in shown and ":red[**Urgent" not in shown
     with Session(hostile_app) as session:
         assert session.get(models.Member, "m000001") is not None  # nothing was dropped
