@@ -68,9 +68,9 @@ def segment_row_members(scope: HealthScope, members: pd.DataFrame, as_of, column
     if column not in community:
         community = members.set_index("member_id")[column].reindex(community["member_id"])
         community = working.members.assign(**{column: community.to_numpy()})
-    keep = (breakdowns.segment_values(community, column, as_of) == value).to_numpy()
+    keep = (breakdowns.segment_values(community, column, as_of) == value).to_numpy(dtype=bool, copy=True)
     if group in ("wau", "mau"):
-        keep &= working.active_within(as_of, DAY_WINDOWS[group])
+        keep = keep & working.active_within(as_of, DAY_WINDOWS[group])
     elif group != "members":
         raise CrowdPulseError(f"Unknown group '{group}': choose one of {', '.join(SEGMENT_GROUPS)}.")
     return shown(working.members[keep])
