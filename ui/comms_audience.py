@@ -12,6 +12,9 @@ from ui import comms, widgets
 
 SOURCES = {"draft": "This draft's audience", "handoff": "From the alert", "segment": "A saved audience",
            "filters": "Filter taskers"}
+ACTIVE_HELP = ("Active: at least one submitted task in the 28 days ending on the last day with data, as Health "
+               "counts monthly active taskers; inactive: none in those days. Banned or paused accounts keep "
+               "their stored status.")
 SHARE_COLUMN = {"share": st.column_config.ProgressColumn("Share", format="percent", min_value=0, max_value=1)}
 
 
@@ -60,7 +63,7 @@ def filter_bar(studio: comms.Studio) -> AudienceChoice:
                                         key="comms_projects")
     picked["vendors"] = c6.multiselect("Vendor", sorted(base["vendor"].dropna().unique()), key="comms_vendors")
     picked["statuses"] = c7.multiselect("Status", sorted(base["status"].dropna().unique()), default=["active"],
-                                        key="comms_statuses")
+                                        key="comms_statuses", help=ACTIVE_HELP)
     tenure = c8.slider("Days since onboarding", 0, 730, (0, 730), key="comms_tenure")
     if tenure[0] > 0:
         picked["min_tenure_days"] = tenure[0]

@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 import pandas as pd
 from sqlalchemy import Engine, func, not_, select
 
+from core import timeline
 from core.frames import read_frame, unparsed
 from core.health import rollup as activity
+from core.health.scope import active_member_ids
 from core.models import Member
 
 # Keys a saved segment's `filters` may hold, with the select_audience argument each feeds.
@@ -16,8 +18,12 @@ FILTER_KEYS = ("countries", "languages", "regions", "projects", "vendors", "stat
 _SEPARATOR = "\x1f"
 
 
-def load_audience_base(engine: Engine) -> pd.DataFrame:
+def load_audience_base(engine: Engine, *, as_of=None) -> pd.DataFrame:
     """Non-staff, non-bot members with what a segment can filter on, including the projects they worked on.
+
+    `status` is "active" by the Health definition (≥ 1 submitted task in the 28 days ending on the
+    last day with data, or as_of), "inactive" otherwise; an account whose stored status is not
+    "active" (banned, paused…) keeps it. The stored one is `account_status`.
 
     A member worked on a project when they submitted at least one task on it on some day: read
     from the activity roll-up's per-project presence bitmaps (`core.health.rollup`, a row per
@@ -37,7 +43,16 @@ def load_audience_base(engine: Engine) -> pd.DataFrame:
     listed = frame.pop("projects")
     # A few hundred distinct lists cover 100k members: each becomes a sorted tuple once, shared.
     tuples = {value: tuple(sorted(set(value.split(_SEPARATOR)))) for value in listed.dropna().unique()}
-    return frame.assign(projects=[tuples.get(value, ()) for value in listed.astype("object")])
+    frame = frame.assign(projects=[tuples.get(value, ()) for value in listed.astype("object")])
+    return with_activity_status(frame, active_member_ids(engine, timeline.data_as_of(engine, as_of)))
+
+
+def with_activity_status(base: pd.DataFrame, active_ids) -> pd.DataFrame:
+    """The base with `status` active/inactive by Health's monthly activity (`account_status` keeps the stored one)."""
+    stored = base["status"].fillna("active")
+    status = stored.where(stored != "active", base["member_id"].isin(list(active_ids)).map({True: "active",
+                                                                                             False: "inactive"}))
+    return base.assign(status=status, account_status=stored)
 
 
 def select_audience(base: pd.DataFrame, *, countries=(), languages=(), regions=(), projects=(), vendors=(),

@@ -5,7 +5,11 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import Engine, text
 
+from core import timeline
 from core.comms import timezones
+from core.health.scope import active_member_ids
+
+WEEK_DAYS = 7  # Health's WAU window
 
 # What each template `needs:` entry asks the studio for.
 NEEDS = {
@@ -17,22 +21,27 @@ NEEDS = {
 
 
 def community_figures(engine: Engine, now) -> dict:
-    """Live counts for newsletters: active taskers and tasks in the last 7 days, new taskers, live projects."""
-    now = timezones.as_utc(now)
-    first_day = (now - dt.timedelta(days=7)).date()
+    """Live counts for newsletters: active taskers (Health's WAU) and their tasks, new taskers, live projects.
+
+    "This week" is the 7 days ending on the last day with data (up to now), as Health counts WAU.
+    """
+    last_day = timeline.data_as_of(engine, timezones.as_utc(now)).date()
+    first_day = last_day - dt.timedelta(days=WEEK_DAYS - 1)
+    active = active_member_ids(engine, last_day, window_days=WEEK_DAYS)
     with engine.connect() as connection:
-        active, tasks = connection.execute(text(
-            "SELECT COUNT(DISTINCT a.member_id), COALESCE(SUM(a.tasks_submitted), 0) FROM activity a "
+        tasks = connection.execute(text(
+            "SELECT COALESCE(SUM(a.tasks_submitted), 0) FROM activity a "
             "JOIN member m ON m.member_id = a.member_id "
-            "WHERE a.day >= :first AND a.day < :today AND a.tasks_submitted > 0 "
+            "WHERE a.day >= :first AND a.day <= :last AND a.tasks_submitted > 0 "
             "AND m.is_staff = :no AND m.is_bot = :no"),
-            {"first": first_day, "today": now.date() + dt.timedelta(days=1), "no": False}).one()
+            {"first": first_day, "last": last_day, "no": False}).scalar_one()
         new = connection.execute(text(
-            "SELECT COUNT(*) FROM member WHERE onboarded_at >= :since AND onboarded_at <= :now "
+            "SELECT COUNT(*) FROM member WHERE onboarded_at >= :since AND onboarded_at < :until "
             "AND is_staff = :no AND is_bot = :no"),
-            {"since": now - dt.timedelta(days=7), "now": now, "no": False}).scalar_one()
+            {"since": dt.datetime.combine(first_day, dt.time(), dt.UTC),
+             "until": dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC), "no": False}).scalar_one()
         live = connection.execute(text("SELECT COUNT(*) FROM project WHERE status = 'live'")).scalar_one()
-    return {"active_taskers": int(active), "tasks_submitted": int(tasks), "new_taskers": int(new),
+    return {"active_taskers": len(active), "tasks_submitted": int(tasks), "new_taskers": int(new),
             "live_projects": int(live)}
 
 

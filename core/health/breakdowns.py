@@ -20,6 +20,13 @@ def tenure_band(signed_up_at: pd.Series, as_of) -> pd.Series:
     return bands
 
 
+def segment_values(community: pd.DataFrame, column: str, as_of) -> pd.Series:
+    """Each member's value of `column` as a split labels it: blanks named (vendor 'direct', else 'unknown'), tenure banded."""
+    if column == "tenure":
+        return tenure_band(community["signed_up_at"], as_of)
+    return community[column].fillna(BLANK_LABELS.get(column, "unknown"))
+
+
 def active_by(member_days, members: pd.DataFrame, as_of, column: str) -> pd.DataFrame:
     """Per value of `column` (or tenure): community members, WAU, MAU and active rate on as_of, largest MAU first.
 
@@ -27,11 +34,9 @@ def active_by(member_days, members: pd.DataFrame, as_of, column: str) -> pd.Data
     """
     crowd = Crowd(members, member_days)
     community = crowd.members
-    if column == "tenure":
-        community = community.assign(tenure=tenure_band(community["signed_up_at"], as_of))
     onboarded = pd.to_datetime(community["onboarded_at"], utc=True) < pd.Timestamp(as_day(as_of), tz="UTC") + DAY
     counts = pd.DataFrame({
-        column: community[column].fillna(BLANK_LABELS.get(column, "unknown")),
+        column: segment_values(community, column, as_of),
         "members": 1,
         "wau": crowd.active_within(as_of, 7),
         "mau": crowd.active_within(as_of, MONTH_DAYS),

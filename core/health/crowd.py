@@ -197,6 +197,15 @@ class Crowd:
         table["week_number"] = table["week_number"].astype("int64")
         return table
 
+    def cohort_members(self, cohort_week, week_number: int) -> pd.DataFrame:
+        """The members behind one retention cell: onboarded in the ISO week starting `cohort_week`, active in week N."""
+        onboarded_day = self.onboarded_day()
+        cohort_week = as_day(cohort_week)
+        in_cohort = (_week_start(onboarded_day) == cohort_week).to_numpy()
+        starts = self.days.column_of(pd.Series(cohort_week, index=np.flatnonzero(in_cohort)))
+        active = self.days.active_in_weeks(self.rows[in_cohort], starts, week_number + 1)[:, week_number]
+        return self.members[in_cohort][active].reset_index(drop=True)
+
     def window_members(self, as_of, window_days: int = MONTH_DAYS) -> tuple[np.ndarray, np.ndarray]:
         """Per member: active in the window before the latest `window_days` ending as_of, and in the latest."""
         as_of = as_day(as_of)
@@ -207,17 +216,18 @@ class Crowd:
         previous, latest = self.window_members(as_of, window_days)
         return self.members[previous & ~latest].reset_index(drop=True)
 
-    def overview(self, start, end) -> dict:
+    def overview(self, start, end, *, working: "Crowd | None" = None) -> dict:
         """Everything the Health page shows from activity: active users, funnel of recent sign-ups, statuses, churn, cohorts.
 
         The funnel and time to activate cover members who signed up since the first active day in
         the data, so long-tenured members (whose first task predates the data) do not look slow to activate.
+        Active users count `working`'s days when given (the same members' activity on the chosen projects).
         """
         since = self.days.first_active_day()
         signups = self.where(self.members["signed_up_at"] >= pd.Timestamp(since, tz="UTC"))
         as_of = as_day(end)
         return {
-            "active": self.active_users(start, end),
+            "active": (self if working is None else working).active_users(start, end),
             "since": since,
             "funnel": signups.onboarding_funnel(as_of),
             "days_to_activate": signups.time_to_activate(),

@@ -4,8 +4,12 @@ import datetime as dt
 
 import pandas as pd
 
+import pytest
+
 from core.health.active import load_active_days, load_community
 from core.health.crowd import Crowd
+from core.health.scope import load_scope
+from tests.app.conftest import open_app
 
 
 def signed(fmt: str, value) -> str:
@@ -48,3 +52,76 @@ def test_split_by_country_lists_each_country_once(app):
     table = next(frame.value for frame in at.dataframe if "country" in frame.value.columns)
     assert list(table.columns[:1]) == ["country"]
     assert table["country"].is_unique and len(table) == 12
+
+
+def expected_tiles(engine, f) -> dict:
+    """The tiles as the page should show them: the values core computes for the filters, with their deltas."""
+    first_day = min(f.start, f.end - dt.timedelta(days=120)) - dt.timedelta(days=27)
+    scope = load_scope(engine, start=first_day, end=f.end, regions=f.regions, projects=f.projects)
+    active = scope.overview(f.start, f.end)["active"]
+    latest = active.iloc[-1]
+    previous = active[active["date"] <= pd.Timestamp(f.end) - pd.Timedelta(days=7)].iloc[-1]
+    return {
+        "Daily active": (f"{latest['dau']:,.0f}", signed("{:,.0f}", latest["dau"] - previous["dau"])),
+        "Weekly active": (f"{latest['wau']:,.0f}", signed("{:,.0f}", latest["wau"] - previous["wau"])),
+        "Monthly active": (f"{latest['mau']:,.0f}", signed("{:,.0f}", latest["mau"] - previous["mau"])),
+        "Active rate": (f"{latest['active_rate']:.1%}",
+                        signed("{:+.1%}", latest["active_rate"] - previous["active_rate"])),
+        "Stickiness": (f"{latest['stickiness']:.1%}", ""),
+    }
+
+
+@pytest.mark.parametrize("state", [
+    {"filter_range": (dt.date(2026, 10, 1), dt.date(2026, 10, 31))},
+    {"filter_projects": ["p03"], "filter_regions": ["Latin America"]},
+], ids=["october", "cedar-latin-america"])
+def test_health_tiles_show_core_values_for_a_past_range_and_a_project_base(seeded_engine, state):
+    at = open_app("health", state=state)
+    f = at.session_state["filters"]
+    assert f.projects == tuple(state.get("filter_projects", ())) and (f.end == dt.date(2026, 10, 31)) == (
+        "filter_range" in state)
+    tiles = {m.label: (m.value, m.delta) for m in at.metric}
+    assert tiles == expected_tiles(seeded_engine, f)
+    assert all(m.proto.help for m in at.metric), "every tile explains its definition"
+
+
+def test_under_a_project_filter_the_active_rate_divides_by_the_projects_members(seeded_engine):
+    at = open_app("health", state={"filter_projects": ["p03"]})
+    f = at.session_state["filters"]
+    first_day = min(f.start, f.end - dt.timedelta(days=120)) - dt.timedelta(days=27)
+    scope = load_scope(seeded_engine, start=first_day, end=f.end, projects=f.projects)
+    whole = load_scope(seeded_engine, start=first_day, end=f.end)
+    assert scope.by_project and 0 < len(scope.community.members) < len(whole.community.members)
+    onboarded = scope.community.members["onboarded_at"].lt(pd.Timestamp(f.end, tz="UTC") + pd.Timedelta(days=1)).sum()
+    mau = scope.overview(f.end, f.end)["active"]["mau"].iloc[-1]
+    assert next(m.value for m in at.metric if m.label == "Active rate") == f"{mau / onboarded:.1%}"
+
+
+@pytest.mark.parametrize("kind", ["dau", "wau", "mau"])
+def test_the_members_behind_a_tile_are_as_many_as_it_shows(app, kind):
+    at = app("health")
+    at.selectbox(key="health_members").set_value(kind).run()
+    shown = next(m.value for m in at.metric if m.label.lower().startswith({"dau": "daily", "wau": "weekly",
+                                                                           "mau": "monthly"}[kind]))
+    caption = next(c.value for c in at.caption if "taskers ·" in c.value)
+    assert caption.startswith(f"**{shown}** taskers")
+    assert any(b.proto.id.endswith("health_member_list_csv") for b in at.get("download_button"))
+    assert any(b.label.startswith(f"Draft a message to these {shown} ") for b in at.button)
+
+
+def test_the_members_behind_a_retention_cell_and_a_segment_row_match_their_figures(app, seeded_engine):
+    at = app("health")
+    at.segmented_control(key="health_behind").set_value("A segment row").run()
+    split = next(frame.value for frame in at.dataframe if "region" in frame.value.columns)
+    value = at.selectbox(key="health_row_value").value
+    at.selectbox(key="health_row_group").set_value("mau").run()
+    caption = next(c.value for c in at.caption if "taskers ·" in c.value)
+    assert caption.startswith(f"**{split.set_index('region').loc[value, 'mau']:,}** taskers")
+    at.segmented_control(key="health_behind").set_value("A retention cell").run()
+    f = at.session_state["filters"]
+    first_day = min(f.start, f.end - dt.timedelta(days=120)) - dt.timedelta(days=27)
+    cohorts = load_scope(seeded_engine, start=first_day, end=f.end).community.retention_cohorts(weeks=8, as_of=f.end)
+    week, number = at.selectbox(key="health_cell_week").value, at.selectbox(key="health_cell_number").value
+    cell = cohorts[(cohorts["cohort_week"] == pd.Timestamp(week)) & (cohorts["week_number"] == number)].iloc[0]
+    caption = next(c.value for c in at.caption if "taskers ·" in c.value)
+    assert caption.startswith(f"**{cell['active']:,}** taskers")

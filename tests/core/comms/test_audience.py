@@ -95,3 +95,41 @@ def test_empty_filters_are_dropped_and_the_rest_described():
 def test_a_handed_over_list_keeps_only_known_taskers():
     chosen = audience.handed_over_audience(BASE, ["a", "zz"], "from the alert")
     assert chosen.spec == {"member_ids": ["a"], "label": "from the alert"}
+
+
+def test_active_means_a_submitted_task_in_the_28_days_ending_on_the_last_day_with_data(engine):
+    """Health's monthly active, not the stored member status (every demo member is stored as 'active')."""
+    import datetime as dt
+
+    from core import rollups
+    from core.models import Activity, Member, Project
+    from tests.core.factories import stored
+    stored(engine, Project(project_id="p1", name="Atlas"), Member(member_id="recent"), Member(member_id="edge"), Member(member_id="gone"),
+           Member(member_id="never"), Member(member_id="banned", status="banned"),
+           Member(member_id="staff", is_staff=True),
+           Activity(member_id="recent", project_id="p1", day=dt.date(2026, 11, 20), tasks_submitted=1),
+           Activity(member_id="edge", project_id="p1", day=dt.date(2026, 10, 24), tasks_submitted=1),
+           Activity(member_id="gone", project_id="p1", day=dt.date(2026, 10, 23), tasks_submitted=9),
+           Activity(member_id="banned", project_id="p1", day=dt.date(2026, 11, 20), tasks_submitted=1),
+           Activity(member_id="staff", project_id="p1", day=dt.date(2026, 11, 20), tasks_submitted=1))
+    with engine.begin() as connection:
+        rollups.refresh_all(connection)
+    base = audience.load_audience_base(engine).set_index("member_id")
+    assert base["status"].to_dict() == {"banned": "banned", "edge": "active", "gone": "inactive",
+                                        "never": "inactive", "recent": "active"}
+    assert base["account_status"].to_dict() == {"banned": "banned", "edge": "active", "gone": "active",
+                                                "never": "active", "recent": "active"}
+    assert sorted(audience.select_audience(base.reset_index())["member_id"]) == ["edge", "recent"]
+
+
+def test_active_taskers_audience_equals_health_monthly_active_on_the_demo(seeded_engine):
+    import datetime as dt
+
+    from core import timeline
+    from core.health.scope import load_scope
+    last_day = timeline.data_as_of(seeded_engine).date()
+    mau = load_scope(seeded_engine, start=last_day - dt.timedelta(days=30), end=last_day).overview(
+        last_day, last_day)["active"]["mau"].iloc[-1]
+    base = audience.load_audience_base(seeded_engine)
+    assert len(audience.select_audience(base)) == mau
+    assert 0 < mau < len(base)

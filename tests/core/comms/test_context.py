@@ -13,6 +13,14 @@ from tests.core.factories import stored
 NOW = pd.Timestamp("2026-11-22 09:00", tz="UTC")
 
 
+def rolled_up(engine):
+    """The engine after building the roll-ups that Health's figures read (rows stored directly skip the importer)."""
+    from core import rollups
+    with engine.begin() as connection:
+        rollups.refresh_all(connection)
+    return engine
+
+
 def test_community_figures_count_the_last_7_days_without_staff(engine):
     day = dt.date(2026, 11, 20)
     stored(engine,
@@ -24,8 +32,29 @@ def test_community_figures_count_the_last_7_days_without_staff(engine):
            Activity(member_id="m2", project_id="p1", day=day, tasks_submitted=5),
            Activity(member_id="m2", project_id="p1", day=dt.date(2026, 11, 1), tasks_submitted=99),
            Activity(member_id="staff", project_id="p1", day=day, tasks_submitted=50))
+    rolled_up(engine)
     assert context.community_figures(engine, NOW) == {"active_taskers": 2, "tasks_submitted": 15, "new_taskers": 1,
                                                       "live_projects": 1}
+
+
+def test_active_this_week_is_the_7_days_ending_on_the_last_day_with_data(engine):
+    """Not an 8-day window, and not ending on a later 'now' with no data yet (Health's WAU on the last day)."""
+    stored(engine, Project(project_id="p1", name="Atlas"), Member(member_id="m1"), Member(member_id="m2"),
+           Member(member_id="m3"),
+           Activity(member_id="m1", project_id="p1", day=dt.date(2026, 11, 20), tasks_submitted=2),
+           Activity(member_id="m2", project_id="p1", day=dt.date(2026, 11, 14), tasks_submitted=3),
+           Activity(member_id="m3", project_id="p1", day=dt.date(2026, 11, 13), tasks_submitted=4))
+    figures = context.community_figures(rolled_up(engine), NOW)  # NOW is 2026-11-22: two days after the data
+    assert (figures["active_taskers"], figures["tasks_submitted"]) == (2, 5)
+
+
+def test_newsletter_active_this_week_equals_health_wau_on_the_demo(seeded_engine):
+    from core import timeline
+    from core.health.scope import load_scope
+    last_day = timeline.data_as_of(seeded_engine).date()
+    scope = load_scope(seeded_engine, start=last_day - dt.timedelta(days=30), end=last_day)
+    wau = scope.overview(last_day, last_day)["active"]["wau"].iloc[-1]
+    assert context.community_figures(seeded_engine, timeline.present())["active_taskers"] == wau > 0
 
 
 def test_variables_hold_audience_counts_and_moments_in_each_zone():
