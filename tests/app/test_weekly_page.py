@@ -50,8 +50,9 @@ def test_the_current_week_is_labelled_so_far_and_compared_with_the_same_days(app
     assert [(m.label, m.value, m.delta) for m in at.metric] == tiles_of(report)
     through = f"{report.window.through:%a %H:%M}"
     assert through.startswith("Fri ")  # the last day with data, never the week's Sunday
-    assert [i.value for i in at.info][:1] == [f"2026-W47 (so far, 5 of 7 days): every figure counts Monday to {through} "
-                                          "UTC and is compared with the same days of 2026-W46."]
+    assert [i.value for i in at.info][:1] == [
+        f"2026-W47 (so far, 5 of 7 days): every figure counts Monday to {through} UTC and is compared with the same "
+        "days of 2026-W46."]
     assert "compared with the same days of 2026-W46" in at.caption[0].value
 
 
