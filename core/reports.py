@@ -208,7 +208,7 @@ def summary_sections(report: WeeklyReport) -> list[tuple[str, list[str]]]:
 def trend_title(report: WeeklyReport) -> str:
     """'4-week trend', saying which days of each week count when the week is still going."""
     if report.window.partial:
-        return f"{TREND_WEEKS}-week trend (Mon – {report.window.through:%a %H:%M} UTC of each week)"
+        return f"{TREND_WEEKS}-week trend (Mon 00:00 – {report.window.through:%a %H:%M} UTC of each week)"
     return f"{TREND_WEEKS}-week trend"
 
 

@@ -78,7 +78,7 @@ class WeekWindow:
     def compared_with(self) -> str:
         """What the week is compared with: the week before, or its same days for a partial week."""
         if self.partial:
-            return f"the same days of {previous_week(self.week)} (Mon – {self.through:%a %H:%M})"
+            return f"the same days of {previous_week(self.week)} (Mon 00:00 – {self.through:%a %H:%M})"
         return previous_week(self.week)
 
 

@@ -126,7 +126,7 @@ def test_a_partial_week_is_compared_with_the_same_days_and_measured_at_the_last_
     assert report.window.through == pd.Timestamp("2026-11-20 11:55:31.941044", tz="UTC")
     # Each trend point is Monday 00:00 .. Friday 11:55 of its week: the same days, never a full week.
     assert report.trend["week"].unique().tolist() == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
-    assert reports.trend_title(report) == "4-week trend (Mon – Fri 11:55 UTC of each week)"
+    assert reports.trend_title(report) == "4-week trend (Mon 00:00 – Fri 11:55 UTC of each week)"
     full = reports.weekly_report_from_db(engine, "2026-W46")
     sla_so_far = report.trend[(report.trend["key"] == "sla") & (report.trend["week"] == "2026-W46")]
     assert sla_so_far["count"].iloc[0] < full.trend[(full.trend["key"] == "sla")
