@@ -1,45 +1,46 @@
 """Weekly: this week against last, what went well, what is at risk, where to intervene — shareable."""
 
-import pandas as pd
 import streamlit as st
 
-from core import reports
+from core import reports, weeks
 from core.exports import markdown_literal
 from ui import auth, charts, data, filters, widgets
 
 st.title("Weekly health")
 
 f = filters.current()
-this_week = reports.iso_week_of(data.as_of())
-weeks = [this_week]
-for _ in range(11):
-    weeks.append(reports.previous_week(weeks[-1]))
-requested = st.query_params.get("week")
+as_of = data.as_of()
+options = weeks.recent_weeks(as_of)
 if "weekly_week" not in st.session_state:
-    st.session_state["weekly_week"] = requested if requested in weeks else weeks[0]
-week = st.selectbox("ISO week", weeks, key="weekly_week",
-                    format_func=lambda w: f"{w} (this week, so far)" if w == this_week else w)
+    # A link is honoured whenever its week has data, even older than the list; otherwise it is answered, not rewritten.
+    linked, problem = weeks.week_link(st.query_params.get("week"), as_of=as_of, first=data.data_start())
+    st.session_state["weekly_week"], st.session_state["weekly_link_problem"] = linked, problem
+if st.session_state["weekly_week"] not in options:
+    options = sorted({*options, st.session_state["weekly_week"]}, reverse=True)
+week = st.selectbox("ISO week", options, key="weekly_week",
+                    format_func=lambda w: weeks.week_window(w, as_of).label)
+problem = st.session_state.get("weekly_link_problem")
+if problem and week == weeks.last_complete_week(as_of):
+    st.warning(problem, icon=":material/link_off:")
 st.query_params["week"] = week
 
 report = data.weekly_report(week, f)
-scope = ", ".join(filter(None, [", ".join(f.projects), ", ".join(f.regions)])) or "all projects and regions"
-st.caption(f"{report.start:%a %d %b} – {report.end - pd.Timedelta(days=1):%a %d %b %Y} (UTC) · {scope} · "
-           "copy the address bar to share this exact view.")
+st.caption(f"{report.subtitle} · copy the address bar to share this exact view.")
+if report.window.partial:
+    st.info(f"{report.window.label}: every figure counts Monday to {report.window.through:%a %H:%M} UTC and is "
+            f"compared with the same days of {weeks.previous_week(week)}.", icon=":material/hourglass_top:")
 
 for column, figure in zip(st.columns(len(report.figures)), report.figures):
     widgets.kpi(column, figure.label, figure.this_week, delta=figure.format_delta(), fmt=figure.fmt,
                 inverse=not figure.higher_is_better, help=figure.help)
 
-left, middle, right = st.columns(3)
-for column, (title, items, icon) in zip((left, middle, right), (
-        ("Wins", report.wins, ":material/thumb_up:"), ("Risks", report.risks, ":material/warning:"),
-        ("Where to intervene", report.interventions, ":material/target:"))):
+for column, (title, items) in zip(st.columns(4), reports.summary_sections(report)):
     with column.container(border=True):
         st.markdown(f"#### {title}")
         for item in items or ["Nothing notable this week."]:
             st.markdown(f"- {markdown_literal(item)}")
 
-st.subheader(f"{reports.TREND_WEEKS}-week trend")
+st.subheader(reports.trend_title(report))
 formats = {fig.label: fig.fmt for fig in report.figures}
 columns = st.columns(3)
 for i, (metric, rows) in enumerate(report.trend.groupby("metric", sort=False)):
@@ -50,15 +51,16 @@ for i, (metric, rows) in enumerate(report.trend.groupby("metric", sort=False)):
 st.subheader("Share")
 markdown, printable = data.weekly_exports(week, f)
 c1, c2, c3, c4 = st.columns(4)
-c1.download_button("Markdown", markdown, file_name=f"crowdpulse-weekly-{week}.md", mime="text/markdown",
+c1.download_button("Markdown", markdown, file_name=report.file_name("md"), mime="text/markdown",
                    icon=":material/description:", key="weekly_md")
-c2.download_button("Printable HTML", printable, file_name=f"crowdpulse-weekly-{week}.html",
+c2.download_button("Printable HTML", printable, file_name=report.file_name("html"),
                    mime="text/html", icon=":material/print:", key="weekly_html")
 if c3.button("Publish snapshot", icon=":material/bookmark:", key="weekly_publish",
              help="Keep this week's figures and summary as they are now, even if the data changes later."):
     snapshot = reports.publish_snapshot(data.engine(), report, actor=auth.current_user().email,
                                         filters={"projects": list(f.projects), "regions": list(f.regions)})
-    st.success(f"Published snapshot #{snapshot} for {week}: it stays as it is now even if data changes.")
+    st.success(f"Published snapshot #{snapshot} for {report.window.label} ({report.scope}): "
+               "it stays as it is now even if data changes.")
 target = reports.configured_sheet(data.engine())
 if c4.button("Add to the Google Sheet", icon=":material/table_view:", key="weekly_sheet", disabled=target is None,
              help="Appends this week's figures as rows. Set the sheet on Settings (weekly_report_sheet)."
@@ -68,8 +70,8 @@ if c4.button("Add to the Google Sheet", icon=":material/table_view:", key="weekl
     try:
         written = sheets.append_weekly_figures(sheets.client_from_settings(data.sheets_secrets()), report,
                                                spreadsheet=target["spreadsheet"], worksheet=target["worksheet"],
-                                               scope=scope)
-        st.success(f"Added {written} rows for {week} to {target['worksheet']}.")
+                                               scope=report.scope)
+        st.success(f"Added {written} rows for {report.window.label} to {target['worksheet']}.")
     except CrowdPulseError as exc:
         st.error(str(exc))
 
@@ -78,7 +80,9 @@ with st.expander("Past snapshots"):
     if past.empty:
         st.info("No published weeks yet — publish this one above.")
     else:
+        listed = past.set_index("id")
         choice = st.selectbox("Snapshot", past["id"].tolist(), key="weekly_snapshot",
-                              format_func=lambda i: f"{past.set_index('id').loc[i, 'week']} — published "
-                                                    f"{past.set_index('id').loc[i, 'published_at']:%d %b %Y %H:%M}")
-        st.code(past.set_index("id").loc[choice, "summary_md"], language="markdown", wrap_lines=True)
+                              format_func=lambda i: reports.snapshot_caption(listed.loc[i, "week"],
+                                                                             listed.loc[i, "filters"],
+                                                                             listed.loc[i, "published_at"]))
+        st.code(listed.loc[choice, "summary_md"], language="markdown", wrap_lines=True)

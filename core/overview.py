@@ -61,8 +61,9 @@ def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp) -> float:
 
 
 def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,
-                 messages: pd.DataFrame, week_end) -> list[Figure]:
-    """Headline figures for the 7 days ending at `week_end` and the 7 days before.
+                 messages: pd.DataFrame, week_end, span: pd.Timedelta = WEEK) -> list[Figure]:
+    """Headline figures for the `span` ending at `week_end` (7 days, or a partial week's days so far) and the same span
+    a week before.
 
     `status` is the queues' `QueueFacts`; `member_days` must reach 34 days before week_end.
     """
@@ -70,6 +71,7 @@ def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.D
     if end.tzinfo is None:
         end = end.tz_localize("UTC")
     previous_end = end - WEEK
+    start, previous_start = end - span, previous_end - span
     day = (end.tz_convert("UTC").tz_localize(None) if end.tzinfo else end).normalize()
     previous_day = day - WEEK
     active = Crowd(members, member_days).active_users(previous_day, day).set_index("date")
@@ -78,15 +80,15 @@ def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.D
                "Taskers with a submitted task in the 7 days."),
         Figure("active_rate", "Active rate", active.loc[day, "active_rate"], active.loc[previous_day, "active_rate"],
                "{:.1%}", True, "Monthly active taskers / onboarded taskers."),
-        Figure("sla", "SLA met", _compliance(status, previous_end, end),
-               _compliance(status, previous_end - WEEK, previous_end), "{:.1%}", True,
+        Figure("sla", "SLA met", _compliance(status, start, end),
+               _compliance(status, previous_start, previous_end), "{:.1%}", True,
                "Items that met their target / items whose target came due in the week."),
-        Figure("first_response", "First response", _median_first_response_hours(status, previous_end, end),
-               _median_first_response_hours(status, previous_end - WEEK, previous_end), "{:.1f} h", False,
+        Figure("first_response", "First response", _median_first_response_hours(status, start, end),
+               _median_first_response_hours(status, previous_start, previous_end), "{:.1f} h", False,
                "Median time from creation to first response, items created in the week."),
         Figure("backlog", "Open backlog", status.open_at(end), status.open_at(previous_end), "{:,.0f}", False,
                "Open queue items at the end of the week."),
-        Figure("net_sentiment", "Net sentiment", _net_sentiment(messages, previous_end, end),
-               _net_sentiment(messages, previous_end - WEEK, previous_end), "{:+.0f}", True,
+        Figure("net_sentiment", "Net sentiment", _net_sentiment(messages, start, end),
+               _net_sentiment(messages, previous_start, previous_end), "{:+.0f}", True,
                "% positive − % negative channel messages (English, scored) in the week."),
     ]

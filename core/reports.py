@@ -1,7 +1,7 @@
 """The weekly health report: one ISO week against the one before, a 4-week trend and a written summary."""
 
-import datetime as dt
 import html
+import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -9,42 +9,22 @@ import vl_convert
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core import charts, models
+from core import charts, models, timeline, weekly_summary
 from core.db import bump_data_version, session_scope
 from core.feedback.messages import MessageScope
+from core.feedback.read import load_responses
 from core.feedback.voice import theme_sentiment_drops
 from core.frames import read_frame
 from core.health import active as health
 from core.health.crowd import Crowd
 from core.overview import Figure, week_figures
 from core.queues.facts import QueueFacts
+from core.weeks import WeekWindow, iso_week_of, parse_iso_week, previous_week, week_window
 from core.workforce import read as workforce
 from core.workforce.confusion import confusion_alerts, confusion_by_region
 
 TREND_WEEKS = 4
-
-
-def parse_iso_week(week: str) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """'2026-W47' → (Monday 00:00 UTC, next Monday 00:00 UTC); a clear error for anything else."""
-    try:
-        year, number = week.upper().split("-W")
-        monday = dt.date.fromisocalendar(int(year), int(number), 1)
-    except (ValueError, AttributeError) as exc:
-        raise ValueError(f"'{week}' is not an ISO week: write it like 2026-W47.") from exc
-    start = pd.Timestamp(monday, tz="UTC")
-    return start, start + pd.Timedelta(days=7)
-
-
-def iso_week_of(moment) -> str:
-    """The ISO week label ('2026-W47') a moment falls in."""
-    year, week, _ = pd.Timestamp(moment).isocalendar()
-    return f"{year}-W{week:02d}"
-
-
-def previous_week(week: str) -> str:
-    """The ISO week before this one (across year boundaries)."""
-    start, _ = parse_iso_week(week)
-    return iso_week_of(start - pd.Timedelta(days=7))
+ALL_SCOPE = "all projects and regions"
 
 
 @dataclass
@@ -58,6 +38,33 @@ class WeeklyReport:
     wins: list[str] = field(default_factory=list)
     risks: list[str] = field(default_factory=list)
     interventions: list[str] = field(default_factory=list)
+    no_call: list[str] = field(default_factory=list)
+    window: WeekWindow | None = None
+    scope: str = ALL_SCOPE
+    as_of: pd.Timestamp | None = None
+
+    def __post_init__(self):
+        if self.window is None:
+            self.window = WeekWindow(self.week, self.start, self.end, self.end - pd.Timedelta(microseconds=1))
+
+    @property
+    def title(self) -> str:
+        """'CrowdPulse weekly health — Latin America — 2026-W46' (the scope only when filtered)."""
+        scope = "" if self.scope == ALL_SCOPE else f" — {self.scope}"
+        return f"CrowdPulse weekly health{scope} — {self.window.label}"
+
+    @property
+    def subtitle(self) -> str:
+        """The days counted, what they are compared with, the scope and the data's age."""
+        as_of = "" if self.as_of is None else f" · data as of {self.as_of:%a %d %b %Y %H:%M} UTC"
+        return f"{self.window.dates}, compared with {self.window.compared_with} · {self.scope}{as_of}"
+
+    def file_name(self, extension: str) -> str:
+        """'crowdpulse-weekly-2026-W46-latin-america.md': week, 'so far' when partial, and the scope."""
+        parts = [self.week] + (["so-far", f"{self.window.days}-of-7-days"] if self.window.partial else [])
+        if self.scope != ALL_SCOPE:
+            parts.append(re.sub(r"[^a-z0-9]+", "-", self.scope.lower()).strip("-")[:60].strip("-"))
+        return f"crowdpulse-weekly-{'-'.join(parts)}.{extension}"
 
     def figures_frame(self) -> pd.DataFrame:
         """Headline figures as rows: metric, this week, previous week, change."""
@@ -66,44 +73,69 @@ class WeeklyReport:
                              for f in self.figures])
 
 
+def scope_label(project_names=(), regions=()) -> str:
+    """The filters a report covers, in words: 'Cedar GenAI Chat Rating · Latin America', or all of them."""
+    return " · ".join(filter(None, [", ".join(project_names), ", ".join(regions)])) or ALL_SCOPE
+
+
 def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,
-                        messages: pd.DataFrame, alerts: dict[str, pd.DataFrame] | None = None) -> WeeklyReport:
-    """The report for an ISO week from metric inputs; `alerts` adds confusion, fatigue, cohort and weekend findings."""
+                        messages: pd.DataFrame, alerts: dict[str, pd.DataFrame] | None = None,
+                        through=None, evidence: bool = True) -> WeeklyReport:
+    """The report for an ISO week from metric inputs, counted up to `through` (the data's last moment) when the
+    week is still going; `alerts` adds confusion, fatigue, cohort and weekend findings."""
     start, end = parse_iso_week(week)
-    week_end = end - pd.Timedelta(microseconds=1)
-    figures = week_figures(status=status, member_days=member_days, members=members, messages=messages, week_end=week_end)
+    window = week_window(week, end if through is None else through)
+    # Up to the week's last moment, or the data's last moment; a partial week's span is its days so far.
+    span = window.through - start + pd.Timedelta(microseconds=1)
     rows = []
     for back in range(TREND_WEEKS - 1, -1, -1):
-        moment = week_end - pd.Timedelta(days=7 * back)
-        for figure in week_figures(status=status, member_days=member_days, members=members, messages=messages,
-                                   week_end=moment):
-            rows.append({"week": iso_week_of(moment), "metric": figure.label, "value": figure.this_week})
-    report = WeeklyReport(week=week, start=start, end=end, figures=figures, trend=pd.DataFrame(rows))
+        moment = window.through - pd.Timedelta(days=7 * back)
+        figures = week_figures(status=status, member_days=member_days, members=members, messages=messages,
+                               week_end=moment, span=span)
+        counts = _evidence(status, messages, moment - span, moment) if evidence else {}
+        for figure in figures:
+            rows.append({"week": iso_week_of(moment), "metric": figure.label, "key": figure.key,
+                         "value": figure.this_week, "count": counts.get(figure.key)})
+    report = WeeklyReport(week=week, start=start, end=end, figures=figures, trend=pd.DataFrame(rows), window=window)
     _write_summary(report, alerts or {})
     return report
 
 
-def _change_text(figure: Figure) -> str:
-    return f"{figure.fmt.format(figure.this_week)} ({figure.format_delta()} vs last week)"
+def _evidence(status: QueueFacts, messages, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, int]:
+    """How many items, answers and messages each figure of (start, end] rests on."""
+    decided = status.decided(due_from=start, due_to=end, closed="right").iloc[0]
+    answered = status.durations(created_from=start, created_to=end, closed="right", kinds=("first_response",))
+    return {"sla": int(decided["met"]) + int(decided["breached"]),
+            "first_response": int(answered["first_response_seconds"].notna().sum()),
+            "net_sentiment": messages.window(start, end).count()}
 
 
 def _write_summary(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> None:
-    """Wins, risks and interventions, each naming its figure and segment; the same data gives the same text."""
-    thresholds = {"wau": 0.02, "active_rate": 0.005, "sla": 0.01, "first_response": 0.1, "backlog": 0.05,
-                  "net_sentiment": 3.0}
+    """Wins, risks, no-calls and interventions, each naming its figures; the same data gives the same text."""
+    step_name = f"the same days of {previous_week(report.week)}" if report.window.partial else "last week"
+    lists = {weekly_summary.WIN: report.wins, weekly_summary.RISK: report.risks,
+             weekly_summary.NO_CALL: report.no_call}
     for figure in report.figures:
-        if pd.isna(figure.this_week) or pd.isna(figure.previous_week):
-            continue
-        size = abs(figure.delta)
-        relative = size / abs(figure.previous_week) if figure.key in ("wau", "backlog", "first_response") and figure.previous_week else size
-        if relative < thresholds[figure.key]:
-            continue
-        better = (figure.delta > 0) == figure.higher_is_better
-        (report.wins if better else report.risks).append(f"{figure.label}: {_change_text(figure)}.")
+        rows = report.trend[report.trend["key"] == figure.key]
+        counts = None if rows["count"].isna().any() else rows["count"].astype(int).tolist()
+        reading = weekly_summary.read_trend(figure.label, rows["week"].tolist(), rows["value"].tolist(),
+                                            fmt=figure.fmt, higher_is_better=figure.higher_is_better,
+                                            rule=weekly_summary.RULES[figure.key], counts=counts,
+                                            step_name=step_name)
+        if reading is not None:
+            lists[reading.verdict].append(reading.text)
+    responses = alerts.get("survey_responses")
+    if responses is not None:
+        for reading in weekly_summary.survey_readings(responses, report.window.through):
+            lists[reading.verdict].append(reading.text)
 
     for row in _alert_rows(alerts, "sentiment_drops"):
         report.risks.append(f"Sentiment about {row.theme.replace('_', ' ')} fell {abs(row.change):.0f} points "
                             f"(net {row.baseline_net:+.0f} → {row.recent_net:+.0f}, {row.recent_count:,} messages).")
+    _write_interventions(report, alerts)
+
+
+def _write_interventions(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> None:
     for row in _alert_rows(alerts, "confusion"):
         region = f" — worst in {row.worst_region}" if getattr(row, "worst_region", None) else ""
         report.interventions.append(
@@ -160,16 +192,35 @@ def stalled_cohorts(cohorts: pd.DataFrame, *, gap: float = 0.25, min_size: int =
     return stalled.reset_index()[["cohort_week", "cohort_size", "share"]]
 
 
+def figure_columns(report: WeeklyReport) -> tuple[str, str]:
+    """The headings of the two compared columns: this week and last, or the days so far and the same days before."""
+    if report.window.partial:
+        return f"So far ({report.window.days} of 7 days)", f"Same days of {previous_week(report.week)}"
+    return "This week", "Last week"
+
+
+def summary_sections(report: WeeklyReport) -> list[tuple[str, list[str]]]:
+    """The written summary's sections in reading order, each with its statements."""
+    return [("Wins", report.wins), ("Risks", report.risks), ("Steady or too few to call", report.no_call),
+            ("Where to intervene", report.interventions)]
+
+
+def trend_title(report: WeeklyReport) -> str:
+    """'4-week trend', saying which days of each week count when the week is still going."""
+    if report.window.partial:
+        return f"{TREND_WEEKS}-week trend (Mon 00:00 – {report.window.through:%a %H:%M} UTC of each week)"
+    return f"{TREND_WEEKS}-week trend"
+
+
 def to_markdown(report: WeeklyReport) -> str:
-    """The report as Markdown (figures table, wins, risks, interventions, trend)."""
-    lines = [f"# CrowdPulse weekly health — {report.week}",
-             f"{report.start:%a %d %b %Y} – {(report.end - pd.Timedelta(days=1)):%a %d %b %Y} (UTC)", "",
-             "| Metric | This week | Last week | Change |", "|---|---:|---:|---:|"]
+    """The report as Markdown (title with scope, figures table, summary sections, trend)."""
+    this, last = figure_columns(report)
+    lines = [f"# {report.title}", report.subtitle, "", f"| Metric | {this} | {last} | Change |", "|---|---:|---:|---:|"]
     for f in report.figures:
         lines.append(f"| {f.label} | {_fmt(f.fmt, f.this_week)} | {_fmt(f.fmt, f.previous_week)} | {f.format_delta()} |")
-    for title, items in (("Wins", report.wins), ("Risks", report.risks), ("Where to intervene", report.interventions)):
+    for title, items in summary_sections(report):
         lines += ["", f"## {title}"] + ([f"- {item}" for item in items] or ["- Nothing notable."])
-    lines += ["", f"## {TREND_WEEKS}-week trend", "", "| Metric | " + " | ".join(report.trend["week"].unique()) + " |",
+    lines += ["", f"## {trend_title(report)}", "", "| Metric | " + " | ".join(report.trend["week"].unique()) + " |",
               "|---|" + "---:|" * report.trend["week"].nunique()]
     formats = {f.label: f.fmt for f in report.figures}
     for metric, rows in report.trend.groupby("metric", sort=False):
@@ -196,7 +247,7 @@ def trend_charts_svg(report: WeeklyReport) -> str:
         y_format = axis_format(formats[metric])
         chart = charts.line(rows, "week", "value", y_title=metric, x_type="O", y_format=y_format, height=140)
         parts.append(f'<figure>{vl_convert.vegalite_to_svg(chart.properties(width=240).to_json())}</figure>')
-    return f'<h2>{TREND_WEEKS}-week trend</h2><div class="charts">{"".join(parts)}</div>'
+    return f'<h2>{html.escape(trend_title(report))}</h2><div class="charts">{"".join(parts)}</div>'
 
 
 def to_html(report: WeeklyReport, charts_html: str | None = None) -> str:
@@ -206,20 +257,22 @@ def to_html(report: WeeklyReport, charts_html: str | None = None) -> str:
     def items(values):
         return "".join(f"<li>{html.escape(v)}</li>" for v in values) or "<li>Nothing notable.</li>"
 
+    this, last = figure_columns(report)
+    sections = "".join(f"<h2>{html.escape(title)}</h2><ul>{items(values)}</ul>"
+                       for title, values in summary_sections(report))
     rows = "".join(
         f"<tr><td>{html.escape(f.label)}</td><td>{_fmt(f.fmt, f.this_week)}</td><td>{_fmt(f.fmt, f.previous_week)}</td>"
         f"<td>{f.format_delta()}</td></tr>" for f in report.figures)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>CrowdPulse weekly health {html.escape(report.week)}</title>
+<html lang="en"><head><meta charset="utf-8"><title>{html.escape(report.title)}</title>
 <style>body{{font-family:system-ui,sans-serif;max-width:900px;margin:2rem auto;color:#222}}
 table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:right}}
 td:first-child,th:first-child{{text-align:left}}h2{{margin-top:2rem}}
 .charts{{display:flex;flex-wrap:wrap;gap:1rem}}figure{{margin:0}}@media print{{body{{margin:0}}}}</style></head>
-<body><h1>CrowdPulse weekly health — {html.escape(report.week)}</h1>
-<p>{report.start:%a %d %b %Y} – {(report.end - pd.Timedelta(days=1)):%a %d %b %Y} (UTC)</p>
-<table><tr><th>Metric</th><th>This week</th><th>Last week</th><th>Change</th></tr>{rows}</table>
-<h2>Wins</h2><ul>{items(report.wins)}</ul><h2>Risks</h2><ul>{items(report.risks)}</ul>
-<h2>Where to intervene</h2><ul>{items(report.interventions)}</ul>{charts_html}</body></html>"""
+<body><h1>{html.escape(report.title)}</h1>
+<p>{html.escape(report.subtitle)}</p>
+<table><tr><th>Metric</th><th>{html.escape(this)}</th><th>{html.escape(last)}</th><th>Change</th></tr>{rows}</table>
+{sections}{charts_html}</body></html>"""
 
 
 def _fmt(fmt: str, value) -> str:
@@ -258,13 +311,17 @@ def _sentiment_drops(messages, as_of) -> pd.DataFrame:
     return theme_sentiment_drops(messages, as_of if last is None else min(as_of, last))
 
 
-def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> WeeklyReport:
-    """Load what an ISO week's report needs (optionally for some projects/regions) and build it."""
+def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_of=None) -> WeeklyReport:
+    """Load what an ISO week's report needs (optionally for some projects/regions) and build it, counting a week
+    still going up to the data's last moment (`as_of`, default `timeline.data_as_of`)."""
+    as_of = timeline.data_as_of(engine) if as_of is None else pd.Timestamp(as_of)
     start, end = parse_iso_week(week)
+    window = week_window(week, as_of)
+    through = window.through + pd.Timedelta(microseconds=1)
     first_day = (start - pd.Timedelta(days=7 * TREND_WEEKS + 34)).date()
-    last_day = (end - pd.Timedelta(days=1)).date()
+    last_day = window.through.date()
     # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
-    status = QueueFacts(engine, min(end, pd.Timestamp.now(tz="UTC")),
+    status = QueueFacts(engine, min(end, timeline.present()),
                         start=start - pd.Timedelta(days=7 * TREND_WEEKS + 30), end=end,
                         projects=projects, regions=regions)
     members = health.load_community(engine, regions=regions)
@@ -272,26 +329,40 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None) -> 
     voice = MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,
                          projects=tuple(projects) if projects else None,
                          regions=tuple(regions) if regions else None)
-    window_start = (end - pd.Timedelta(days=36)).date()
+    window_start = (through - pd.Timedelta(days=36)).date()
     activity = workforce.load_project_day_totals(engine, start=window_start, end=last_day, projects=projects,
                                                  regions=regions, by_region=True)
     fatigue = workforce.load_fatigue_alerts(engine, last_day, window_start=window_start, projects=projects,
                                             regions=regions)
     negative = workforce.load_negative_feedback(engine, start=(start - pd.Timedelta(days=35)).date(), end=last_day,
                                                 projects=projects, regions=regions)
-    alerts = gather_alerts(activity=activity, projects=workforce.load_projects(engine), messages=voice, status=status,
-                           members=members, member_days=member_days, start=start, end=end, voice=voice,
+    project_table = workforce.load_projects(engine)
+    alerts = gather_alerts(activity=activity, projects=project_table, messages=voice, status=status,
+                           members=members, member_days=member_days, start=start, end=through, voice=voice,
                            fatigue=fatigue, negative_feedback=negative)
-    return build_weekly_report(week, status=status, member_days=member_days, members=members, messages=voice,
-                               alerts=alerts)
+    alerts["survey_responses"] = _survey_responses(engine, regions)
+    report = build_weekly_report(week, status=status, member_days=member_days, members=members, messages=voice,
+                                 alerts=alerts, through=window.through)
+    names = project_table.set_index("project_id")["name"] if len(project_table) else pd.Series(dtype=object)
+    report.scope = scope_label([str(names.get(p, p)) for p in projects or ()], regions or ())
+    report.as_of = as_of
+    return report
+
+
+def _survey_responses(engine, regions) -> pd.DataFrame:
+    """Survey responses (NPS and CSAT answers) of taskers in the regions; surveys have no project."""
+    responses = load_responses(engine, with_comments=False)[["submitted_at", "region", "score", "csat"]]
+    return responses[responses["region"].isin(list(regions))] if regions else responses
 
 
 def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str) -> int:
-    """Freeze a week's figures and summary as published; returns the snapshot id."""
+    """Freeze a week's figures and summary as published, with its scope, days and data age; returns the id."""
     figures = {"figures": report.figures_frame().to_dict("records"),
                # JSON has no NaN (PostgreSQL refuses it): a figure with no data is stored as null
-               "trend": [{**row, "value": None if pd.isna(row["value"]) else float(row["value"])}
+               "trend": [{**row, "value": _number(row["value"]), "count": _number(row.get("count"))}
                          for row in report.trend.to_dict("records")]}
+    filters = {**filters, "scope": report.scope, "label": report.window.label,
+               "as_of": None if report.as_of is None else report.as_of.isoformat()}
     with session_scope(engine) as session:
         snapshot = models.WeeklySnapshot(week=report.week, filters=filters, figures=figures,
                                          summary_md=to_markdown(report), published_by=actor)
@@ -301,6 +372,10 @@ def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str)
         bump_data_version(session)
         session.flush()
         return snapshot.id
+
+
+def _number(value) -> float | None:
+    return None if value is None or pd.isna(value) else float(value)
 
 
 def list_snapshots(engine) -> pd.DataFrame:
@@ -313,12 +388,18 @@ def list_snapshots(engine) -> pd.DataFrame:
     return read_frame(engine, statement, timestamps=("published_at",))
 
 
+def snapshot_caption(week: str, filters: dict | None, published_at) -> str:
+    """How a published snapshot is listed: its week (and 'so far'), its scope and when it was published."""
+    filters = filters or {}
+    return f"{filters.get('label', week)} · {filters.get('scope', ALL_SCOPE)} — published {published_at:%d %b %Y %H:%M}"
+
+
 WEEKLY_SHEET_SETTING = "weekly_report_sheet"  # Setting: {"spreadsheet": URL or key, "worksheet": name}
 
 
 def sheet_rows(report: WeeklyReport, *, scope: str) -> pd.DataFrame:
     """The week's headline figures as one row per metric, for appending to a shared Google Sheet."""
-    return pd.DataFrame([{"week": report.week, "scope": scope, "metric": f.label,
+    return pd.DataFrame([{"week": report.window.label, "scope": scope, "metric": f.label,
                           "this_week": None if pd.isna(f.this_week) else round(float(f.this_week), 4),
                           "previous_week": None if pd.isna(f.previous_week) else round(float(f.previous_week), 4),
                           "change": f.format_delta()} for f in report.figures])

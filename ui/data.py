@@ -7,7 +7,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import admin, attention, db, overview, reports, timeline
+from core import admin, attention, db, overview, reports, timeline, weeks
 from core.comms import audience, launch
 from core.feedback import messages as feedback_messages
 from core.feedback import read as feedback_read
@@ -342,6 +342,12 @@ def weekly_exports(week: str, filters) -> tuple[str, str]:
 def snapshots() -> pd.DataFrame:
     """Published weekly snapshots, newest first."""
     return reports.list_snapshots(engine())
+
+
+@on_data_version()
+def data_start() -> pd.Timestamp | None:
+    """The earliest recorded moment, for telling which weeks a link can ask for."""
+    return weeks.data_start(engine())
 
 
 # --- imports and Google Sheets (issue 3) ---------------------------------------------------------

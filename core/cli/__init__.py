@@ -76,7 +76,7 @@ def _report_commands(sub) -> None:
     """report, backup, bench, capacity and comms-check."""
     report = sub.add_parser("report", help="the weekly health report")
     report.add_argument("kind", choices=["weekly"])
-    report.add_argument("--week", help="ISO week like 2026-W47; default: the week of the latest data")
+    report.add_argument("--week", help="ISO week like 2026-W47; default: the last complete week")
     report.add_argument("--format", choices=["md", "html"], default="md")
     report.add_argument("--out", help="file to write; default: print")
     report.set_defaults(command="reports:weekly_report")

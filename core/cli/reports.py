@@ -4,22 +4,23 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from core import reports, timeline
+from core import reports, timeline, weeks
 from core.comms.checks import check_document
 from core.db import make_engine
 from core.workforce.capacity import erlang_c_agents
 
 
 def weekly_report(args) -> int:
-    """Write the weekly health report for an ISO week as Markdown or HTML."""
+    """Write the weekly health report for an ISO week (default: the last complete one) as Markdown or HTML."""
 
     engine = make_engine()
-    week = args.week or reports.iso_week_of(timeline.data_as_of(engine))
-    report = reports.weekly_report_from_db(engine, week)
+    as_of = timeline.data_as_of(engine)
+    week = weeks.iso_week_of(weeks.parse_iso_week(args.week)[0]) if args.week else weeks.last_complete_week(as_of)
+    report = reports.weekly_report_from_db(engine, week, as_of=as_of)
     text = reports.to_markdown(report) if args.format == "md" else reports.to_html(report)
     if args.out:
         Path(args.out).write_text(text, encoding="utf-8")
-        print(f"Wrote the {week} report to {args.out}")
+        print(f"Wrote the {report.window.label} report ({report.scope}) to {args.out}")
     else:
         print(text, end="")
     return 0

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core import reports, timeline
+from core import reports, timeline, weeks
 from core.db import make_engine
 
 pytestmark = pytest.mark.browser
@@ -10,7 +10,7 @@ pytestmark = pytest.mark.browser
 
 def test_html_export_opens_in_chromium_with_its_trend_charts(browser, app_database, tmp_path):
     engine = make_engine(app_database)
-    week = reports.previous_week(reports.iso_week_of(timeline.data_as_of(engine)))
+    week = weeks.last_complete_week(timeline.data_as_of(engine))
     page_file = tmp_path / "weekly.html"
     page_file.write_text(reports.to_html(reports.weekly_report_from_db(engine, week)), encoding="utf-8")
     context = browser.new_context(viewport={"width": 1000, "height": 1600}, offline=True)  # nothing may load from outside
