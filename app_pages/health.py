@@ -33,7 +33,8 @@ widgets.kpi(tiles[3], "Active rate", latest["active_rate"], delta=delta("active_
 widgets.kpi(tiles[4], "Stickiness", latest["stickiness"], fmt="{:.1%}", help="Mean daily DAU/MAU over the date range.")
 
 st.subheader("Active taskers")
-widgets.chart(charts.line(overview["active_long"], "date", "members", color="measure", y_title="active taskers"))
+widgets.chart(charts.line(overview["active_long"], "date", "members", color="measure", y_title="active taskers",
+                          as_of=data.as_of()))
 
 left, right = st.columns(2)
 as_of = pd.Timestamp(f.end)
@@ -78,11 +79,12 @@ with left:
     if trend is None:
         st.info("No channel feedback in this range — import feedback on Data.")
     else:
-        widgets.chart(charts.line(trend, "date", "net", y_title="net sentiment (points)", y_format="+.0f"))
+        widgets.chart(charts.line(trend, "date", "net", y_title="net sentiment (points)", y_format="+.0f",
+                                  x_title="week of", n="count", n_title="texts", as_of=data.as_of(), period="W"))
 with right:
     st.subheader("Response-time SLA met, by week")
-    widgets.chart(charts.line(data.sla_trend(f, freq="W"), "date", "compliance",
-                              y_title="items that met their SLA", y_format=".0%"))
+    widgets.chart(charts.line(data.sla_trend(f, freq="W"), "date", "compliance", y_title="items that met their SLA",
+                              y_format=".0%", x_title="week of", n="count", as_of=data.as_of(), period="W"))
 
 st.subheader("Who is behind the numbers")
 kind = st.selectbox("Members", list(segments.MEMBER_LISTS), format_func=segments.MEMBER_LISTS.get, key="health_members")

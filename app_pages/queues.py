@@ -134,10 +134,12 @@ with right:
     if trend.empty:
         st.info("No target came due in this date range.")
     else:
-        widgets.chart(charts.line(trend, "date", "compliance", color="queue", y_title="met", y_format=".0%"))
+        widgets.chart(charts.line(trend, "date", "compliance", color="queue", y_title="met", y_format=".0%",
+                                  n="count", as_of=data.as_of(), period="D"))
 
 st.subheader("Open items at the end of each day")
-widgets.chart(charts.line(view.open_by_day, "date", "open_count", color="queue", y_title="open items"))
+widgets.chart(charts.line(view.open_by_day, "date", "open_count", color="queue", y_title="open items",
+                          as_of=data.as_of(), period="D"))
 
 # --- breakdowns -----------------------------------------------------------------------------------
 
