@@ -70,7 +70,7 @@ def show_soon() -> None:
     """Open clocks past half their target, soonest due first."""
     st.caption("Open first-response and resolution clocks past 50% of their target, soonest due first.")
     widgets.table(data.with_project_names(view.risk).reindex(columns=risk_columns), key="queues_risk",
-                  filename="breach-risk", column_config=risk_config,
+                  filename="breach-risk", column_config=risk_config, sort_by=["due_effective", "hours_left"],
                   empty="Nothing open has used half of its SLA target.", height=320)
 
 
@@ -80,6 +80,7 @@ def show_late() -> None:
                     "clock", "assignee", "created_at"]
     widgets.table(data.with_project_names(view.breached).reindex(columns=late_columns), key="queues_breached",
                   filename="breached-open", column_config=risk_config, empty="No open item is past its SLA.",
+                  sort_by="hours_overdue", ascending=False,
                   height=320)
 
 

@@ -141,8 +141,8 @@ def show_table() -> None:
     search = middle.text_input("Find", key="workforce_search", placeholder="tasker, project or vendor contains…")
     least = right.number_input("At least tasks", min_value=0, value=0, step=50, key="workforce_min_tasks")
     table = quality.matching_rows(queue_data.workforce_table(f, dimension), search, min_submitted=least)
-    st.caption(f"{len(table):,} rows in the date range; click a column header to sort.")
-    widgets.table(table, key="workforce_table", filename=f"workforce-by-{dimension}",
+    st.caption(f"{len(table):,} rows in the date range, lowest quality first.")
+    widgets.table(table, key="workforce_table", filename=f"workforce-by-{dimension}", sort_by="quality",
                   column_config={"member_id": "Tasker", "project_id": "Project ID", "project": "Project",
                                  "vendor": "Vendor", "submitted": "Submitted", "approved": "Approved",
                                  "rejected": "Rejected", "skipped": "Skipped", "too_fast": "Too fast (n)",

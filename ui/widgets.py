@@ -8,7 +8,7 @@ import streamlit as st
 
 from core.comms.workflow import save_segment
 from core.errors import CrowdPulseError
-from core.exports import markdown_literal, to_safe_csv
+from core.exports import count_of, figure, markdown_literal, nps_drag, plain_label, to_safe_csv  # noqa: F401  (pages format with these)
 from core.people import mask_personal
 from ui import auth, data
 
@@ -27,24 +27,89 @@ def kpi(column, label: str, value, *, delta=None, fmt: str = "{:,.0f}", delta_fm
     column.metric(label, shown, shown_delta, delta_color="inverse" if inverse else "normal", help=help, border=True)
 
 
-# Rows a table shows in the page; the CSV download always has every row. Lists come sorted by
-# what needs attention first, and at the large scale some hold thousands of rows: sending them all
-# to the browser on every rerun cost more than the rest of the page.
+# Rows a table shows in the page; the CSV download always has every row. At the large scale some lists
+# hold thousands of rows: sending them all to the browser on every rerun cost more than the rest of the
+# page. So the sort happens here, over every row, before the first SHOWN_ROWS are sent: a header click
+# in the browser would sort only the rows it was sent.
 SHOWN_ROWS = 250
 
 
 def table(frame: pd.DataFrame, *, key: str, filename: str, column_config: dict | None = None,
-          height: int | None = None, empty: str = "Nothing to show for these filters.") -> None:
-    """A data table (its first SHOWN_ROWS rows) with a CSV download of all of it (formula-like cells neutralised)."""
+          height: int | None = None, empty: str = "Nothing to show for these filters.",
+          sort_by: str | list[str] | None = None, ascending: bool | list[bool] = True) -> None:
+    """A data table sorted over all its rows (`sort_by`, worst first), its first SHOWN_ROWS shown, with a CSV
+    download of all of it (formula-like cells neutralised). The sort columns come first, so they stay in view.
+
+    A longer table gets a "Sort all rows by" picker: the sort runs over every row, not only those sent.
+    """
     if frame.empty:
         st.info(empty)
         return
     frame = visible_to_user(frame)
-    shown = frame if len(frame) <= SHOWN_ROWS else frame.head(SHOWN_ROWS)
-    st.dataframe(shown, hide_index=True, column_config=column_config, key=key, height=height or "auto")
-    if len(shown) < len(frame):
-        st.caption(f"Showing the first {len(shown):,} of {len(frame):,} rows; the CSV download has them all.")
-    download(frame, key=key, filename=filename)
+    keys = [sort_by] if isinstance(sort_by, str) else list(sort_by or [])
+    which = "worst" if keys else "first"
+    if len(frame) > SHOWN_ROWS:
+        picked, picked_ascending = _sort_picker(frame, keys, ascending, column_config or {}, key=key)
+        if picked != keys[:1] or picked_ascending != _first(ascending):  # the reader chose another order
+            keys, ascending, which = picked, picked_ascending, "first"
+    ordered = frame.sort_values(keys, ascending=ascending, na_position="last", kind="stable") if keys else frame
+    shown = ordered.head(SHOWN_ROWS)
+    order = [*keys, *(c for c in shown.columns if c not in keys)] if keys else None
+    st.dataframe(readable_codes(shown), hide_index=True, column_config=column_config, key=key,
+                 height=height or "auto", column_order=order)
+    if len(shown) < len(ordered):
+        st.caption(f"Showing the {len(shown):,} {which} of {len(ordered):,} rows, sorted over all of them; "
+                   "the CSV download has them all.")
+    download(ordered, key=key, filename=filename)
+
+
+def _first(ascending: bool | list[bool]) -> bool:
+    return ascending[0] if isinstance(ascending, list) else ascending
+
+
+def _sort_picker(frame: pd.DataFrame, keys: list[str], ascending, column_config: dict, *,
+                 key: str) -> tuple[list[str], bool]:
+    """The column (and direction) to sort every row of a long table by; none keeps the order the list came in."""
+    columns = [c for c in frame.columns if c in keys or column_config.get(c, "") is not None]
+    options = columns if keys else [None, *columns]
+    left, right = st.columns([3, 2])
+    column = left.selectbox(f"Sort all {len(frame):,} rows by", options, index=options.index(keys[0] if keys else None),
+                            format_func=lambda c: "as listed" if c is None else column_title(c, column_config),
+                            key=f"{key}_sort")
+    direction = right.segmented_control("Order", ["lowest first", "highest first"], key=f"{key}_order",
+                                        default="lowest first" if _first(ascending) else "highest first")
+    return ([] if column is None else [column]), direction != "highest first"
+
+
+def column_title(column: str, column_config: dict) -> str:
+    """The title a table shows for a column: its column_config label, else the column name in words."""
+    config = column_config.get(column)
+    if isinstance(config, str):
+        return config
+    if isinstance(config, dict) and config.get("label"):
+        return config["label"]
+    return str(plain_label(column)).capitalize()
+
+
+# Columns that hold names or identifiers, never codes to put in words.
+_LITERAL_COLUMNS = ("id", "email", "handle", "name", "text", "title", "quote", "comment", "message", "keywords")
+
+
+def readable_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as a table shows it: code columns in words ('in_review' → 'in review', None → '—').
+
+    Only text columns whose every value is a short code (no spaces) change; identifiers and free text stay literal.
+    """
+    changed = {}
+    for column in frame.columns:
+        values = frame[column]
+        textual = values.dtype == object or pd.api.types.is_string_dtype(values)
+        if not textual or str(column).endswith(_LITERAL_COLUMNS):
+            continue
+        present = values.dropna()
+        if len(present) and present.map(lambda v: isinstance(v, str) and " " not in v and len(v) <= 40).all():
+            changed[column] = values.map(plain_label)
+    return frame.assign(**changed) if changed else frame
 
 
 def visible_to_user(frame: pd.DataFrame) -> pd.DataFrame:
