@@ -107,8 +107,7 @@ def show_themes() -> None:
         "theme": None, "label": "Theme", "owner": "Owner", "count": NUMBER("Mentions"), "share": PERCENT,
         "mean_sentiment": None, "negative": None, "nps_responses": None, "previous_7_days": None,
         "negative_share": st.column_config.ProgressColumn("Negative", format="percent", min_value=0, max_value=1),
-        "nps_impact": NUMBER("NPS impact", format="%+.1f",
-                             help="NPS of all responses − NPS of responses whose comment mentions the theme."),
+        "nps_impact": NUMBER("Drags NPS down by (points)", format="%.1f", help=widgets.HELP["nps_drag"]),
         "last_7_days": NUMBER("Last 7 days"), "change": NUMBER("vs 7 days before", format="percent"),
         "weekly": st.column_config.LineChartColumn("Weekly mentions", help="7-day windows, oldest first."),
         "impact": NUMBER("Impact", format="%.0f", help="Negative mentions × (1 + max(NPS impact, 0) ÷ 100).")})
@@ -190,8 +189,7 @@ def show_surveys() -> None:
         widgets.table(voice.theme_nps(f), key="feedback_theme_nps", filename="theme-nps-impact", column_config={
             "theme": None, "label": "Theme", "owner": "Owner", "responses": NUMBER("Comments mentioning it"),
             "nps": NUMBER("Their NPS", format="%+.0f"),
-            "nps_impact": NUMBER("NPS impact", format="%+.1f",
-                                 help="NPS of all responses − NPS of those whose comment mentions the theme.")})
+            "nps_impact": NUMBER("Drags NPS down by (points)", format="%.1f", help=widgets.HELP["nps_drag"])})
 
         with st.expander(f"Comments of {order[-1]} — correct a sentiment or theme"):
             answers = voice.comments(f, order[-1])

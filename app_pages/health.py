@@ -29,8 +29,8 @@ widgets.kpi(tiles[0], "Daily active", latest["dau"], delta=delta("dau"), help="M
 widgets.kpi(tiles[1], "Weekly active", latest["wau"], delta=delta("wau"))
 widgets.kpi(tiles[2], "Monthly active", latest["mau"], delta=delta("mau"))
 widgets.kpi(tiles[3], "Active rate", latest["active_rate"], delta=delta("active_rate"), fmt="{:.1%}",
-            delta_fmt="{:+.1%}", help="MAU / onboarded members.")
-widgets.kpi(tiles[4], "Stickiness", latest["stickiness"], fmt="{:.1%}", help="Mean daily DAU/MAU over the date range.")
+            delta_fmt="{:+.1%}", help=widgets.HELP["active_rate"])
+widgets.kpi(tiles[4], "Stickiness", latest["stickiness"], fmt="{:.1%}", help=widgets.HELP["stickiness"])
 
 st.subheader("Active taskers")
 widgets.chart(charts.line(overview["active_long"], "date", "members", color="measure", y_title="active taskers",
@@ -47,7 +47,7 @@ with left:
     funnel = funnel.assign(stage=funnel["stage"].map(labels))
     widgets.chart(charts.bars(funnel, "stage", "members", value_title="members", sort="ascending"))
     days_to_activate = overview["days_to_activate"]
-    st.caption(f"Median time from onboarding to first task: **{days_to_activate:.0f} days**. "
+    st.caption(f"Median time from onboarding to first task: **{widgets.count_of(days_to_activate, 'day')}**. "
                f"{funnel.iloc[2]['share_of_previous']:.0%} of onboarded taskers whose first week has passed started a task in it.")
 with right:
     st.subheader("Where taskers stand")

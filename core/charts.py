@@ -44,7 +44,8 @@ def evidence(frame: pd.DataFrame, x: str, *, n: str | None = None, as_of=None, p
     counts = shown[n].fillna(0).astype("int64") if n else pd.Series(min_n, index=shown.index)
     sparse = counts < min_n
     few = f"only {{:,}} {n_title}: read with care"
-    notes[sparse] = [(note + "; " if note else "") + few.format(int(c)) for note, c in zip(notes[sparse], counts[sparse])]
+    notes[sparse] = [(note + "; " if note else "") + few.format(int(count))
+                     for note, count in zip(notes[sparse], counts[sparse])]
     return shown.assign(_partial=flagged.to_numpy(), _sparse=sparse.to_numpy(), _note=notes.to_numpy())
 
 
@@ -85,7 +86,7 @@ def line(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, y_tit
 
 
 def _evidence_layers(shown: pd.DataFrame, x_enc, y_enc, colour, tooltip, color: str | None) -> list:
-    """Solid line over whole periods, dashed into the partial one, filled points, hollow faded ones for thin evidence."""
+    """Solid line over whole periods, dashed into the partial one; filled points, hollow (faded) ones on thin evidence."""
     whole = shown[~shown["_partial"]]
     keys = [color] if color else []
     # The dashed tail starts at each series' last whole point so that it joins the solid line.

@@ -86,8 +86,11 @@ def figure(value, kind: str) -> str:
     return FIGURE_FORMATS[kind].format(value).replace("-", "−")
 
 
-def count_of(n: int, noun: str, plural: str | None = None) -> str:
-    """A count with its noun in the right number: '1 day', '2 days', '1,234 items'."""
+def count_of(n: float | None, noun: str, plural: str | None = None) -> str:
+    """A count (rounded to a whole number) with its noun in the right number: '1 day', '2 days', '1,234 items'."""
+    if n is None or (isinstance(n, float) and math.isnan(n)):
+        return "—"
+    n = round(n)
     return f"{n:,} {noun if n == 1 else (plural or noun + 's')}"
 
 

@@ -8,7 +8,8 @@ import streamlit as st
 
 from core.comms.workflow import save_segment
 from core.errors import CrowdPulseError
-from core.exports import count_of, figure, markdown_literal, nps_drag, plain_label, to_safe_csv  # noqa: F401  (pages format with these)
+# count_of, figure and nps_drag are here for the pages: one way to write a figure.
+from core.exports import count_of, figure, markdown_literal, nps_drag, plain_label, to_safe_csv  # noqa: F401
 from core.people import mask_personal
 from ui import auth, data
 
@@ -25,6 +26,38 @@ def kpi(column, label: str, value, *, delta=None, fmt: str = "{:,.0f}", delta_fm
         if delta > 0 and not shown_delta.startswith("+"):
             shown_delta = "+" + shown_delta
     column.metric(label, shown, shown_delta, delta_color="inverse" if inverse else "normal", help=help, border=True)
+
+
+# Help text for the terms a specialist may not know, one wording wherever the term appears (help=HELP[...]).
+HELP = {
+    "aht": "Average handle time: handle seconds ÷ tasks submitted.",
+    "occupancy": "Handle time ÷ active time: the share of logged-in time spent working on tasks.",
+    "occupancy_cap": "The highest share of their time reviewers may spend handling items; the planner adds "
+                     "reviewers until the plan stays under it, so nobody works flat out.",
+    "skip_rate": "Tasks skipped ÷ (submitted + skipped).",
+    "too_fast": "Tasks submitted faster than the project's minimum plausible handle time (often a sign of rushing "
+                "or of guessing).",
+    "too_fast_rate": "Tasks submitted too fast ÷ tasks submitted.",
+    "productivity": "Tasks submitted per active hour.",
+    "quality": "Approved ÷ reviewed (approved + rejected) tasks.",
+    "fatigue_severity": "How far past the thresholds the tasker is, summed over the signals that fired (each signal "
+                        "counts value ÷ threshold): higher = more urgent.",
+    "confusion_severity": "How far rejections, questions and negative feedback rose past their thresholds, summed: "
+                          "higher = more urgent.",
+    "compared_with": "own: the project's own weeks before the change; crowd: the median project of the same kind "
+                     "over the same days (when its own history is too short).",
+    "tat": "Turnaround time (TAT): from creation to resolution.",
+    "p90": "90th percentile: 9 in 10 items took at most this long.",
+    "clock": "calendar: every hour counts towards the target; business hours: only the policy's working hours "
+             "count; own due date: the item's due time overrides the policy.",
+    "at_risk": "Open items that have used at least 75% of their resolution target (paused clocks excluded).",
+    "stickiness": "Mean of daily DAU ÷ MAU over the date range: how many days a month a monthly active tasker "
+                  "works (20% ≈ 6 days).",
+    "active_rate": "Monthly active (28 days) ÷ onboarded members.",
+    "hours_left": "Hours until the due moment (negative = overdue).",
+    "nps_drag": "NPS of all responses − NPS of the responses whose comment mentions the theme: 74 means those "
+                "respondents score 74 points lower; a negative value means the theme lifts NPS.",
+}
 
 
 # Rows a table shows in the page; the CSV download always has every row. At the large scale some lists

@@ -62,7 +62,8 @@ def test_stored_codes_read_as_words(code, expected):
 
 
 @pytest.mark.parametrize("n, noun, expected", [(1, "day", "1 day"), (2, "day", "2 days"), (0, "day", "0 days"),
-                                               (1234, "item", "1,234 items"), (3, "reply", "3 replies")])
+                                               (1234, "item", "1,234 items"), (3, "reply", "3 replies"),
+                                               (1.4, "day", "1 day"), (float("nan"), "day", "—")])
 def test_counts_take_the_right_number(n, noun, expected):
     assert count_of(n, noun, "replies" if noun == "reply" else None) == expected
 
