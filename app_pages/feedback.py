@@ -80,7 +80,7 @@ def show_overview() -> None:
     with right:
         st.markdown("**Net sentiment, 7-day windows**")
         widgets.chart(charts.line(seen["trend"], "week_end", "net", y_title="net sentiment (points)", y_format="+.0f",
-                                  x_title="week ending"))
+                                  x_title="week ending", n="count", n_title="texts"))
     st.markdown("**How each channel feels**")
     widgets.table(seen["by_channel"], key="feedback_by_channel", filename="sentiment-by-channel", column_config={
         "channel": "Channel", "mean_compound": NUMBER("Mean compound", format="%.2f"),
@@ -107,8 +107,7 @@ def show_themes() -> None:
         "theme": None, "label": "Theme", "owner": "Owner", "count": NUMBER("Mentions"), "share": PERCENT,
         "mean_sentiment": None, "negative": None, "nps_responses": None, "previous_7_days": None,
         "negative_share": st.column_config.ProgressColumn("Negative", format="percent", min_value=0, max_value=1),
-        "nps_impact": NUMBER("NPS impact", format="%+.1f",
-                             help="NPS of all responses − NPS of responses whose comment mentions the theme."),
+        "nps_impact": NUMBER("Drags NPS down by (points)", format="%.1f", help=widgets.HELP["nps_drag"]),
         "last_7_days": NUMBER("Last 7 days"), "change": NUMBER("vs 7 days before", format="percent"),
         "weekly": st.column_config.LineChartColumn("Weekly mentions", help="7-day windows, oldest first."),
         "impact": NUMBER("Impact", format="%.0f", help="Negative mentions × (1 + max(NPS impact, 0) ÷ 100).")})
@@ -161,11 +160,13 @@ def show_surveys() -> None:
         nps_chart, csat_chart = st.columns(2)
         with nps_chart:
             st.markdown("**NPS by wave** (bars: 95% margin of error)")
-            widgets.chart(charts.estimates(waves, "survey_id", "nps", "nps_margin", y_title="NPS", x_sort=order))
+            widgets.chart(charts.estimates(waves, "survey_id", "nps", "nps_margin", y_title="NPS", x_sort=order,
+                                           n="nps_responses"))
         with csat_chart:
             st.markdown("**CSAT by wave** (share rating 4–5 of 5)")
             widgets.chart(charts.estimates(waves[waves["csat_responses"] > 0], "survey_id", "csat", "csat_margin",
-                                           y_title="CSAT", y_format=".0%", margin_format=".1%", x_sort=order))
+                                           y_title="CSAT", y_format=".0%", margin_format=".1%", x_sort=order,
+                                           n="csat_responses"))
         widgets.table(waves, key="feedback_waves", filename="survey-waves", column_config=SURVEY_COLUMNS)
 
         st.subheader("By segment")
@@ -175,7 +176,7 @@ def show_surveys() -> None:
         by_segment = voice.survey_segments(f, segment)
         latest_rows = by_segment[by_segment["survey_id"] == order[-1]]
         widgets.chart(charts.estimates(by_segment[by_segment["nps_responses"] >= 10], "survey_id", "nps", "nps_margin",
-                                       color=segment, y_title="NPS (± 95%)", x_sort=order))
+                                       color=segment, y_title="NPS (± 95%)", x_sort=order, n="nps_responses"))
         st.caption(f"Latest wave ({markdown_literal(order[-1], one_line=True)}) by "
                    f"{markdown_literal(SEGMENT_TITLES.get(segment, segment).lower(), one_line=True)}. The audience of a "
                    "segment is estimated from the wave's audience and the segment's share of activated taskers; "
@@ -188,8 +189,7 @@ def show_surveys() -> None:
         widgets.table(voice.theme_nps(f), key="feedback_theme_nps", filename="theme-nps-impact", column_config={
             "theme": None, "label": "Theme", "owner": "Owner", "responses": NUMBER("Comments mentioning it"),
             "nps": NUMBER("Their NPS", format="%+.0f"),
-            "nps_impact": NUMBER("NPS impact", format="%+.1f",
-                                 help="NPS of all responses − NPS of those whose comment mentions the theme.")})
+            "nps_impact": NUMBER("Drags NPS down by (points)", format="%.1f", help=widgets.HELP["nps_drag"])})
 
         with st.expander(f"Comments of {order[-1]} — correct a sentiment or theme"):
             answers = voice.comments(f, order[-1])

@@ -5,20 +5,8 @@ import streamlit as st
 
 from core.health import segments
 from ui import charts, data, filters, widgets
+from ui.widgets import HELP
 
-HELP = {
-    "dau": "Daily active: members (not staff, not bots) with at least one submitted task on the last day of the range.",
-    "wau": "Weekly active: members with at least one submitted task in the 7 days ending on the last day of the range.",
-    "mau": "Monthly active: members with at least one submitted task in the 28 days ending on the last day of the range.",
-    "active_rate": "Active rate: monthly active ÷ onboarded members (onboarded by that day).",
-    "stickiness": "Stickiness: the mean of daily DAU ÷ MAU over the date range (how many days a month people come back).",
-    "activation": "Activation: onboarded taskers whose first task came within 7 days of onboarding, among those "
-                  "whose first week has passed.",
-    "churn": "Churn: members active in the 28 days before the last 28 who were not active in the last 28 days.",
-    "base": "Under a project filter the base is that project's members: taskers with at least one submitted task on "
-            "it in the days this page reads (up to the range end). DAU/WAU/MAU count tasks on the project; "
-            "activation, statuses, churn and retention read their tasks on any project.",
-}
 SPLIT_COLUMNS = {
     "members": st.column_config.NumberColumn("Members", help="Community members with this value (the base)."),
     "wau": st.column_config.NumberColumn("WAU", help=HELP["wau"]),
@@ -63,7 +51,8 @@ widgets.kpi(tiles[3], "Active rate", latest["active_rate"], delta=delta("active_
 widgets.kpi(tiles[4], "Stickiness", latest["stickiness"], fmt="{:.1%}", help=HELP["stickiness"])
 
 st.subheader("Active taskers")
-widgets.chart(charts.line(overview["active_long"], "date", "members", color="measure", y_title="active taskers"))
+widgets.chart(charts.line(overview["active_long"], "date", "members", color="measure", y_title="active taskers",
+                          as_of=data.as_of()))
 
 left, right = st.columns(2)
 with left:
@@ -74,7 +63,8 @@ with left:
               "retained_30d": "4 · active on days 30–36"}
     funnel = funnel.assign(stage=funnel["stage"].map(labels))
     widgets.chart(charts.bars(funnel, "stage", "members", value_title="members", sort="ascending"))
-    st.caption(f"Median time from onboarding to first task: **{overview['days_to_activate']:.0f} days**. "
+    days_to_activate = overview["days_to_activate"]
+    st.caption(f"Median time from onboarding to first task: **{widgets.count_of(days_to_activate, 'day')}**. "
                f"{funnel.iloc[2]['share_of_previous']:.0%} of onboarded taskers whose first week has passed started a task in it.")
 with right:
     st.subheader("Where taskers stand", help="New: onboarded and active in the last 28 days; returning: active in them, "
@@ -108,11 +98,12 @@ with left:
     if trend is None:
         st.info("No channel feedback in this range — import feedback on Data.")
     else:
-        widgets.chart(charts.line(trend, "date", "net", y_title="net sentiment (points)", y_format="+.0f"))
+        widgets.chart(charts.line(trend, "date", "net", y_title="net sentiment (points)", y_format="+.0f",
+                                  x_title="week of", n="count", n_title="texts", as_of=data.as_of(), period="W"))
 with right:
     st.subheader("Response-time SLA met, by week")
-    widgets.chart(charts.line(data.sla_trend(f, freq="W"), "date", "compliance",
-                              y_title="items that met their SLA", y_format=".0%"))
+    widgets.chart(charts.line(data.sla_trend(f, freq="W"), "date", "compliance", y_title="items that met their SLA",
+                              y_format=".0%", x_title="week of", n="count", as_of=data.as_of(), period="W"))
 
 st.subheader("Who is behind the numbers")
 behind = st.segmented_control("Behind", ["A figure", "A retention cell", "A segment row"], default="A figure",

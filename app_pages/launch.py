@@ -24,7 +24,8 @@ if readiness.empty:
     st.info("No launch within 30 days.")
 else:
     for row in readiness.itertuples():
-        when = f"in {row.days_to_launch:.0f} days" if row.days_to_launch >= 0 else f"{-row.days_to_launch:.0f} days ago"
+        days = widgets.count_of(abs(row.days_to_launch), "day")
+        when = f"in {days}" if row.days_to_launch >= 0 else f"{days} ago"
         with st.container(border=True):
             st.markdown(f"**{markdown_literal(row.project)}** · launch {when}")
             figures, detail, action = st.columns([1, 2.6, 1.8], vertical_alignment="center")

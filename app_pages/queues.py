@@ -31,7 +31,7 @@ widgets.kpi(tiles[0], "Open backlog", view.open_items)
 widgets.kpi(tiles[1], "Breached", view.breached_items,
             help="Open items past their first-response or resolution target (still open).")
 widgets.kpi(tiles[2], "At risk", view.at_risk_items,
-            help="Open items that have used at least 75% of their resolution target (paused clocks excluded).")
+            help=widgets.HELP["at_risk"])
 widgets.kpi(tiles[3], "Resolution met", view.resolution["compliance"], fmt="{:.1%}",
             help=f"{int(view.resolution['met']):,} met of {int(view.resolution['count']):,} items due in the "
                  "date range")
@@ -56,13 +56,12 @@ risk_config = {
     "last_error": "Last error", "retries": "Retries", "stuck_reason": "Why stuck", "state": "SLA state",
     "target": st.column_config.TextColumn("Target"),
     "used_share": st.column_config.ProgressColumn("Target used", format="percent", min_value=0, max_value=1),
-    "hours_left": st.column_config.NumberColumn("Hours left", format="%.1f",
-                                                help="Calendar hours until the due moment"),
+    "hours_left": st.column_config.NumberColumn("Hours left", format="%.1f", help=widgets.HELP["hours_left"]),
     "hours_overdue": st.column_config.NumberColumn("Hours overdue", format="%.1f"),
     "warn_level": st.column_config.NumberColumn("Warning", format="%d%%"),
     "created_at": st.column_config.DatetimeColumn("Created (UTC)", format="D MMM HH:mm"),
     "due_effective": st.column_config.DatetimeColumn("Due (UTC)", format="ddd D MMM HH:mm"),
-    "clock": st.column_config.TextColumn("Clock"),
+    "clock": st.column_config.TextColumn("Clock", help=widgets.HELP["clock"]),
 }
 
 
@@ -70,7 +69,7 @@ def show_soon() -> None:
     """Open clocks past half their target, soonest due first."""
     st.caption("Open first-response and resolution clocks past 50% of their target, soonest due first.")
     widgets.table(data.with_project_names(view.risk).reindex(columns=risk_columns), key="queues_risk",
-                  filename="breach-risk", column_config=risk_config,
+                  filename="breach-risk", column_config=risk_config, sort_by=["due_effective", "hours_left"],
                   empty="Nothing open has used half of its SLA target.", height=320)
 
 
@@ -80,6 +79,7 @@ def show_late() -> None:
                     "clock", "assignee", "created_at"]
     widgets.table(data.with_project_names(view.breached).reindex(columns=late_columns), key="queues_breached",
                   filename="breached-open", column_config=risk_config, empty="No open item is past its SLA.",
+                  sort_by="hours_overdue", ascending=False,
                   height=320)
 
 
@@ -134,10 +134,12 @@ with right:
     if trend.empty:
         st.info("No target came due in this date range.")
     else:
-        widgets.chart(charts.line(trend, "date", "compliance", color="queue", y_title="met", y_format=".0%"))
+        widgets.chart(charts.line(trend, "date", "compliance", color="queue", y_title="met", y_format=".0%",
+                                  n="count", as_of=data.as_of(), period="D"))
 
 st.subheader("Open items at the end of each day")
-widgets.chart(charts.line(view.open_by_day, "date", "open_count", color="queue", y_title="open items"))
+widgets.chart(charts.line(view.open_by_day, "date", "open_count", color="queue", y_title="open items",
+                          as_of=data.as_of(), period="D"))
 
 # --- breakdowns -----------------------------------------------------------------------------------
 
@@ -150,15 +152,17 @@ hours = st.column_config.NumberColumn
 widgets.table(queue_data.breakdown(f, picked_queues, picked_priorities, breakdown_by), key="queues_breakdown",
               filename=f"queues-by-{breakdown_by}", column_config={**risk_config,
                   "open": hours("Open", format="%d"), "breached_open": hours("Breached", format="%d"),
-                  "at_risk": hours("At risk", format="%d"), "due": hours("Due in range", format="%d"),
+                  "at_risk": hours("At risk", format="%d", help=widgets.HELP["at_risk"]),
+                  "due": hours("Due in range", format="%d"),
                   "compliance": st.column_config.ProgressColumn("Resolution met", format="percent", min_value=0,
                                                                 max_value=1),
                   "response_compliance": st.column_config.ProgressColumn("First response met", format="percent",
                                                                          min_value=0, max_value=1),
                   "first_response_median_hours": hours("First response median (h)", format="%.1f"),
-                  "first_response_p90_hours": hours("First response p90 (h)", format="%.1f"),
-                  "resolution_median_hours": hours("Resolution median (h)", format="%.1f"),
-                  "resolution_p90_hours": hours("Resolution p90 (h)", format="%.1f")})
+                  "first_response_p90_hours": hours("First response p90 (h)", format="%.1f", help=widgets.HELP["p90"]),
+                  "resolution_median_hours": hours("Resolution median (h)", format="%.1f", help=widgets.HELP["tat"]),
+                  "resolution_p90_hours": hours("Resolution p90 (h)", format="%.1f",
+                                                help=widgets.HELP["tat"] + " " + widgets.HELP["p90"])})
 
 # --- staging ----------------------------------------------------------------------------------------
 

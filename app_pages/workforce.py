@@ -23,8 +23,8 @@ fatigue, totals = summary["fatigue"], summary["totals"]
 confusion = queue_data.confusion(f)
 
 tiles = st.columns(4)
-widgets.kpi(tiles[0], "Quality", totals["quality"], fmt="{:.1%}", help="Approved / reviewed tasks in the date range.")
-widgets.kpi(tiles[1], "AHT", totals["aht_seconds"], fmt="{:.0f} s", help="Handle seconds per submitted task.")
+widgets.kpi(tiles[0], "Quality", totals["quality"], fmt="{:.1%}", help=widgets.HELP["quality"])
+widgets.kpi(tiles[1], "AHT", totals["aht_seconds"], fmt="{:,.0f} s", help=widgets.HELP["aht"])
 widgets.kpi(tiles[2], "Taskers showing fatigue", len(fatigue),
             help="Last 7 days against their own previous 28, at least two signals.")
 widgets.kpi(tiles[3], "Projects showing confusion", len(confusion),
@@ -46,11 +46,11 @@ def show_fatigue() -> None:
                            "recent_tasks": "Tasks (7 days)", "reasons": "Why flagged",
                            "baseline_quality": percent("Quality before", format="percent"),
                            "recent_quality": percent("Quality now", format="percent"),
-                           "baseline_aht": percent("AHT before (s)", format="%.0f"),
-                           "recent_aht": percent("AHT now (s)", format="%.0f"),
+                           "baseline_aht": percent("AHT before (s)", format="%.0f", help=widgets.HELP["aht"]),
+                           "recent_aht": percent("AHT now (s)", format="%.0f", help=widgets.HELP["aht"]),
                            "recent_daily_hours": percent("Hours/day", format="%.1f"),
                            "streak_days": percent("Days in a row", format="%d"),
-                           "severity": percent(format="%.1f")})
+                           "severity": percent("Severity", format="%.1f", help=widgets.HELP["fatigue_severity"])})
         widgets.download(fatigue, key="workforce_fatigue", filename="fatigue-alerts")
         rows = event.selection.rows if event else []
         chosen = fatigue.iloc[rows[0] if rows else 0]
@@ -76,7 +76,9 @@ def show_confusion() -> None:
     else:
         widgets.table(confusion.drop(columns=["flagged"]), key="workforce_confusion", filename="confusion-alerts",
                       column_config={"project_id": "Project ID", "name": "Project", "change_kind": "Change",
-                                     "baseline_source": "Compared with", "recent_tasks": "Tasks after",
+                                     "baseline_source": st.column_config.TextColumn(
+                                         "Compared with", help=widgets.HELP["compared_with"]),
+                                     "recent_tasks": "Tasks after",
                                      "reasons": "Why flagged",
                                      "change_at": st.column_config.DatetimeColumn("Changed", format="D MMM YYYY"),
                                      "baseline_rejection_rate": percent("Rejections before", format="percent"),
@@ -87,7 +89,8 @@ def show_confusion() -> None:
                                      "questions_ratio": percent("× questions", format="%.1f"),
                                      "baseline_negative_share": percent("Negative feedback before", format="percent"),
                                      "recent_negative_share": percent("Negative feedback after", format="percent"),
-                                     "severity": percent(format="%.1f")})
+                                     "severity": percent("Severity", format="%.1f",
+                                                         help=widgets.HELP["confusion_severity"])})
         names = dict(zip(confusion["project_id"], confusion["name"]))
         project = st.selectbox("Project", list(names), format_func=names.get, key="workforce_confusion_project")
         alert = confusion.set_index("project_id").loc[project]
@@ -141,18 +144,20 @@ def show_table() -> None:
     search = middle.text_input("Find", key="workforce_search", placeholder="tasker, project or vendor contains…")
     least = right.number_input("At least tasks", min_value=0, value=0, step=50, key="workforce_min_tasks")
     table = quality.matching_rows(queue_data.workforce_table(f, dimension), search, min_submitted=least)
-    st.caption(f"{len(table):,} rows in the date range; click a column header to sort.")
-    widgets.table(table, key="workforce_table", filename=f"workforce-by-{dimension}",
+    st.caption(f"{len(table):,} rows in the date range, lowest quality first.")
+    widgets.table(table, key="workforce_table", filename=f"workforce-by-{dimension}", sort_by="quality",
                   column_config={"member_id": "Tasker", "project_id": "Project ID", "project": "Project",
                                  "vendor": "Vendor", "submitted": "Submitted", "approved": "Approved",
-                                 "rejected": "Rejected", "skipped": "Skipped", "too_fast": "Too fast (n)",
+                                 "rejected": "Rejected", "skipped": "Skipped",
+                                 "too_fast": percent("Too fast (n)", format="%d", help=widgets.HELP["too_fast"]),
                                  "questions": "Questions", "members": "Taskers", "active_days": "Active days",
-                                 "quality": percent("Quality", format="percent"),
-                                 "occupancy": percent("Occupancy", format="percent"),
-                                 "skip_rate": percent("Skip rate", format="percent"),
-                                 "too_fast_rate": percent("Too fast (share)", format="percent"),
-                                 "aht_seconds": percent("AHT (s)", format="%.0f"),
-                                 "productivity": percent("Tasks/hour", format="%.1f"),
+                                 "quality": percent("Quality", format="percent", help=widgets.HELP["quality"]),
+                                 "occupancy": percent("Occupancy", format="percent", help=widgets.HELP["occupancy"]),
+                                 "skip_rate": percent("Skip rate", format="percent", help=widgets.HELP["skip_rate"]),
+                                 "too_fast_rate": percent("Too fast (share)", format="percent",
+                                                          help=widgets.HELP["too_fast_rate"]),
+                                 "aht_seconds": percent("AHT (s)", format="%.0f", help=widgets.HELP["aht"]),
+                                 "productivity": percent("Tasks/hour", format="%.1f", help=widgets.HELP["productivity"]),
                                  "handle_seconds": None, "active_minutes": None})
 
 
@@ -199,7 +204,8 @@ def capacity_inputs() -> CapacityInputs:
     within = c4.number_input("…within (hours)", min_value=0.05, value=4.0, step=0.5, key="capacity_within")
     c5, c6, _ = st.columns([1, 1, 2])
     shrinkage = c5.slider("Shrinkage (breaks, meetings, absence)", 0.0, 0.6, 0.3, key="capacity_shrinkage")
-    occupancy = c6.slider("Maximum occupancy", 0.5, 1.0, 0.85, key="capacity_occupancy")
+    occupancy = c6.slider("Maximum occupancy", 0.5, 1.0, 0.85, key="capacity_occupancy",
+                          help=widgets.HELP["occupancy_cap"])
     st.caption(f"Handling time: median of {len(recorded):,} recorded items in the last 4 weeks." if derived else
                f"Handling time: no handling time is recorded on {queue} items (import a handle_seconds column with "
                f"queue items to derive it), so the default {capacity.DEFAULT_AHT_SECONDS / 60:.0f} minutes is "
@@ -257,10 +263,10 @@ def staffing_options(asked: CapacityInputs, plan, hour: int, picked: bool) -> No
         "scheduled": percent("To schedule", format="%d"),
         "service_level": st.column_config.ProgressColumn("Answered in time", format="percent", min_value=0,
                                                          max_value=1),
-        "occupancy": percent("Occupancy", format="percent"),
+        "occupancy": percent("Occupancy", format="percent", help=widgets.HELP["occupancy"]),
         "asa_seconds": percent("Average wait (s)", format="%.0f"),
         "keeps_up": st.column_config.CheckboxColumn("Keeps up"),
-        "within_cap": st.column_config.CheckboxColumn("Within occupancy cap"),
+        "within_cap": st.column_config.CheckboxColumn("Within occupancy cap", help=widgets.HELP["occupancy_cap"]),
         "meets_target": st.column_config.CheckboxColumn("Meets target")})
 
 

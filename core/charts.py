@@ -7,24 +7,103 @@ deficiencies and legible on light and dark backgrounds.
 import altair as alt
 import pandas as pd
 
+from core.exports import plain_label
+
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#999999"]
 GOOD, WARN, BAD, NEUTRAL = "#009E73", "#E69F00", "#D55E00", "#999999"
 HEIGHT = 240
 
 
+# A point resting on fewer items than this is drawn hollow and faded: its value can swing 0% ↔ 100%.
+MIN_N = 10
+PERIOD_DAYS = {"D": 1, "W": 7}
+
+
+def evidence(frame: pd.DataFrame, x: str, *, n: str | None = None, as_of=None, period: str | None = None,
+             min_n: int = MIN_N, n_title: str = "items", partial: str | None = None) -> pd.DataFrame:
+    """A trend's rows as a chart may show them: none after `as_of`; `_partial`, `_sparse` and a `_note` per row.
+
+    `period` ('D' or 'W') says each x is the start of a day or an ISO week: the one that has not ended by
+    `as_of` is partial ("so far, 3 of 7 days"). `partial` names a boolean column that marks partial rows
+    instead (for ordered labels such as "2026-W47"). A row whose `n` is below `min_n` is sparse.
+    """
+    shown = frame.reset_index(drop=True)
+    if as_of is not None and len(shown):
+        starts, moment = _utc_naive(shown[x]), _utc_naive(pd.Series([pd.Timestamp(as_of)])).iloc[0]
+        shown = shown[(starts <= moment).to_numpy()].reset_index(drop=True)
+    notes = pd.Series("", index=shown.index, dtype=object)
+    if partial is not None:
+        flagged = shown[partial].fillna(False).astype(bool)
+        notes[flagged] = "so far"
+    elif period is not None and as_of is not None and len(shown):
+        starts = _utc_naive(shown[x])
+        flagged = starts + pd.Timedelta(days=PERIOD_DAYS[period]) > moment
+        notes[flagged] = [_so_far(period, start, moment) for start in starts[flagged]]
+    else:
+        flagged = pd.Series(False, index=shown.index)
+    counts = shown[n].fillna(0).astype("int64") if n else pd.Series(min_n, index=shown.index)
+    sparse = counts < min_n
+    few = f"only {{:,}} {n_title}: read with care"
+    notes[sparse] = [(note + "; " if note else "") + few.format(int(count))
+                     for note, count in zip(notes[sparse], counts[sparse])]
+    return shown.assign(_partial=flagged.to_numpy(), _sparse=sparse.to_numpy(), _note=notes.to_numpy())
+
+
+def _utc_naive(values: pd.Series) -> pd.Series:
+    stamps = pd.to_datetime(values)
+    return stamps.dt.tz_convert("UTC").dt.tz_localize(None) if stamps.dt.tz is not None else stamps
+
+
+def _so_far(period: str, start: pd.Timestamp, moment: pd.Timestamp) -> str:
+    if period == "W":
+        days = min(7, (moment.normalize() - start.normalize()).days + 1)
+        return f"so far, {days} of 7 days"
+    return f"so far, to {moment:%H:%M} UTC"
+
+
 def line(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, y_title: str | None = None,
-         y_format: str = ",.0f", x_title: str = "", x_type: str = "T", height: int = HEIGHT) -> alt.Chart:
-    """A line per series over time (x_type 'T') or over ordered labels (x_type 'O'), with points to hover."""
-    encoding = dict(
-        x=alt.X(f"{x}:{x_type}", title=x_title, axis=alt.Axis(labelAngle=0) if x_type == "O" else alt.Axis()),
-        y=alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False)),
-        tooltip=[alt.Tooltip(f"{x}:{x_type}"), alt.Tooltip(f"{y}:Q", format=y_format)]
-        + ([alt.Tooltip(f"{color}:N")] if color else []),
-    )
+         y_format: str = ",.0f", x_title: str = "", x_type: str = "T", height: int = HEIGHT, n: str | None = None,
+         n_title: str = "items", as_of=None, period: str | None = None, min_n: int = MIN_N,
+         partial: str | None = None) -> alt.Chart:
+    """A line per series over time (x_type 'T') or over ordered labels (x_type 'O'), with the evidence of each point.
+
+    Nothing after `as_of` is drawn; the partial period (see `evidence`) hangs on a dashed segment with a hollow
+    point; a point on fewer than `min_n` items (`n`) is hollow and faded; the tooltip gives n and a note.
+    """
+    shown = evidence(frame, x, n=n, as_of=as_of, period=period, min_n=min_n, n_title=n_title, partial=partial)
     if color:
-        encoding["color"] = alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE), title=None)
-    chart = alt.Chart(frame).mark_line(point=alt.OverlayMarkDef(size=18)).encode(**encoding)
-    return _finish(chart, height=height)
+        shown[color] = shown[color].map(plain_label)
+    x_enc = alt.X(f"{x}:{x_type}", title=x_title, axis=alt.Axis(labelAngle=0) if x_type == "O" else alt.Axis())
+    y_enc = alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False))
+    tooltip = [alt.Tooltip(f"{x}:{x_type}", title=x_title or x, **({"format": "%d %b %Y"} if x_type == "T" else {})),
+               alt.Tooltip(f"{y}:Q", title=y_title or y, format=y_format)]
+    tooltip += [alt.Tooltip(f"{color}:N", title="series")] if color else []
+    tooltip += [alt.Tooltip(f"{n}:Q", title=n_title, format=",.0f")] if n else []
+    tooltip += [alt.Tooltip("_note:N", title="note")]
+    colour = (alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE), title=None) if color
+              else alt.value(PALETTE[0]))
+    return _finish(alt.layer(*_evidence_layers(shown, x_enc, y_enc, colour, tooltip, color)), height=height)
+
+
+def _evidence_layers(shown: pd.DataFrame, x_enc, y_enc, colour, tooltip, color: str | None) -> list:
+    """Solid line over whole periods, dashed into the partial one; filled points, hollow (faded) ones on thin evidence."""
+    whole = shown[~shown["_partial"]]
+    keys = [color] if color else []
+    # The dashed tail starts at each series' last whole point so that it joins the solid line.
+    last_whole = whole.groupby(keys, sort=False).tail(1) if keys else whole.tail(1)
+    tail = pd.concat([last_whole, shown[shown["_partial"]]]) if shown["_partial"].any() else shown.iloc[0:0]
+    flagged = shown["_partial"] | shown["_sparse"]
+    detail = [alt.Detail(f"{color}:N")] if color else []
+    layers = [alt.Chart(whole).mark_line().encode(*detail, x=x_enc, y=y_enc, color=colour)]
+    if len(tail):
+        layers.append(alt.Chart(tail).mark_line(strokeDash=[4, 3]).encode(*detail, x=x_enc, y=y_enc, color=colour))
+    layers.append(alt.Chart(shown[~flagged]).mark_point(filled=True, size=30).encode(
+        x=x_enc, y=y_enc, color=colour, tooltip=tooltip))
+    if flagged.any():
+        layers.append(alt.Chart(shown[flagged]).mark_point(filled=False, size=50, strokeWidth=1.5).encode(
+            x=x_enc, y=y_enc, color=colour, tooltip=tooltip,
+            opacity=alt.condition("datum._sparse", alt.value(0.45), alt.value(1.0))))
+    return layers
 
 
 def bars(frame: pd.DataFrame, category: str, value: str, *, color: str | None = None, horizontal: bool = True,
@@ -81,12 +160,17 @@ def heatmap(frame: pd.DataFrame, x: str, y: str, value: str, *, value_format: st
 
 def estimates(frame: pd.DataFrame, x: str, y: str, margin: str, *, color: str | None = None,
               y_title: str | None = None, y_format: str = "+.0f", margin_format: str = ".1f", x_title: str = "",
-              x_sort: list | None = None, height: int = HEIGHT) -> alt.Chart:
-    """Estimates per ordered label (e.g. NPS per survey wave) joined by a line, each with a ± margin error bar."""
+              x_sort: list | None = None, height: int = HEIGHT, n: str | None = None,
+              n_title: str = "responses") -> alt.Chart:
+    """Estimates per ordered label (e.g. NPS per survey wave) joined by a line, each with a ± margin error bar
+    and (with `n`) the number of responses it rests on in the tooltip."""
     shown = frame.assign(_low=frame[y] - frame[margin], _high=frame[y] + frame[margin])
+    if color:
+        shown[color] = shown[color].map(plain_label)
     x_enc = alt.X(f"{x}:O", title=x_title, sort=x_sort, axis=alt.Axis(labelAngle=0, labelLimit=160))
     tooltip = [alt.Tooltip(f"{x}:O"), alt.Tooltip(f"{y}:Q", format=y_format),
                alt.Tooltip(f"{margin}:Q", title="± (95%)", format=margin_format)] + ([alt.Tooltip(f"{color}:N")] if color else [])
+    tooltip += [alt.Tooltip(f"{n}:Q", title=n_title, format=",.0f")] if n else []
     colour = (alt.Color(f"{color}:N", scale=alt.Scale(range=PALETTE), title=None) if color
               else alt.value(PALETTE[0]))
     base = alt.Chart(shown).encode(x=x_enc, color=colour, tooltip=tooltip)

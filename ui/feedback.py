@@ -10,7 +10,7 @@ import pandas as pd
 import streamlit as st
 
 from core.errors import CrowdPulseError
-from core.exports import markdown_literal
+from core.exports import markdown_literal, nps_drag
 from core.feedback import inbox as feedback_inbox
 from core.feedback import read as feedback_read
 from core.feedback import report as feedback_report
@@ -374,7 +374,7 @@ def issue_card(issue, *, brief: bool = False) -> None:
         figures = (f"{issue.mentions:,} mentions ({issue.share:.0%}), {issue.negative_share:.0%} negative · "
                    f"last 7 days {issue.last_7_days:,} vs {issue.previous_7_days:,} ({issue.trend})")
         if brief:
-            impact = "" if issue.nps_impact is None else f" · NPS impact {feedback_report.signed(issue.nps_impact)}"
+            impact = "" if issue.nps_impact is None else f" · {nps_drag(issue.nps_impact)}"
             st.caption(figures + impact)
         else:
             st.markdown(f"{figures}  \nNPS impact {escape(feedback_report.nps_text(issue))}")

@@ -8,7 +8,8 @@ import streamlit as st
 
 from core.comms.workflow import save_segment
 from core.errors import CrowdPulseError
-from core.exports import markdown_literal, to_safe_csv
+# count_of, figure and nps_drag are here for the pages: one way to write a figure.
+from core.exports import count_of, figure, markdown_literal, nps_drag, plain_label, to_safe_csv  # noqa: F401
 from core.people import mask_personal
 from ui import auth, data
 
@@ -27,24 +28,129 @@ def kpi(column, label: str, value, *, delta=None, fmt: str = "{:,.0f}", delta_fm
     column.metric(label, shown, shown_delta, delta_color="inverse" if inverse else "normal", help=help, border=True)
 
 
-# Rows a table shows in the page; the CSV download always has every row. Lists come sorted by
-# what needs attention first, and at the large scale some hold thousands of rows: sending them all
-# to the browser on every rerun cost more than the rest of the page.
+# Help text for the terms a specialist may not know, one wording wherever the term appears (help=HELP[...]).
+HELP = {
+    "aht": "Average handle time: handle seconds ÷ tasks submitted.",
+    "occupancy": "Handle time ÷ active time: the share of logged-in time spent working on tasks.",
+    "occupancy_cap": "The highest share of their time reviewers may spend handling items; the planner adds "
+                     "reviewers until the plan stays under it, so nobody works flat out.",
+    "skip_rate": "Tasks skipped ÷ (submitted + skipped).",
+    "too_fast": "Tasks submitted faster than the project's minimum plausible handle time (often a sign of rushing "
+                "or of guessing).",
+    "too_fast_rate": "Tasks submitted too fast ÷ tasks submitted.",
+    "productivity": "Tasks submitted per active hour.",
+    "quality": "Approved ÷ reviewed (approved + rejected) tasks.",
+    "fatigue_severity": "How far past the thresholds the tasker is, summed over the signals that fired (each signal "
+                        "counts value ÷ threshold): higher = more urgent.",
+    "confusion_severity": "How far rejections, questions and negative feedback rose past their thresholds, summed: "
+                          "higher = more urgent.",
+    "compared_with": "own: the project's own weeks before the change; crowd: the median project of the same kind "
+                     "over the same days (when its own history is too short).",
+    "tat": "Turnaround time (TAT): from creation to resolution.",
+    "p90": "90th percentile: 9 in 10 items took at most this long.",
+    "clock": "calendar: every hour counts towards the target; business hours: only the policy's working hours "
+             "count; own due date: the item's due time overrides the policy.",
+    "at_risk": "Open items that have used at least 75% of their resolution target (paused clocks excluded).",
+    "dau": "Daily active: members (not staff, not bots) with at least one submitted task on the last day of the range.",
+    "wau": "Weekly active: members with at least one submitted task in the 7 days ending on the last day of the range.",
+    "mau": "Monthly active: members with at least one submitted task in the 28 days ending on the last day of the range.",
+    "active_rate": "Active rate: monthly active ÷ onboarded members (onboarded by that day).",
+    "stickiness": "Stickiness: the mean of daily DAU ÷ MAU over the date range (how many days a month people come back).",
+    "activation": "Activation: onboarded taskers whose first task came within 7 days of onboarding, among those "
+                  "whose first week has passed.",
+    "churn": "Churn: members active in the 28 days before the last 28 who were not active in the last 28 days.",
+    "base": "Under a project filter the base is that project's members: taskers with at least one submitted task on "
+            "it in the days this page reads (up to the range end). DAU/WAU/MAU count tasks on the project; "
+            "activation, statuses, churn and retention read their tasks on any project.",
+    "hours_left": "Hours until the due moment (negative = overdue).",
+    "nps_drag": "NPS of all responses − NPS of the responses whose comment mentions the theme: 74 means those "
+                "respondents score 74 points lower; a negative value means the theme lifts NPS.",
+}
+
+
+# Rows a table shows in the page; the CSV download always has every row. At the large scale some lists
+# hold thousands of rows: sending them all to the browser on every rerun cost more than the rest of the
+# page. So the sort happens here, over every row, before the first SHOWN_ROWS are sent: a header click
+# in the browser would sort only the rows it was sent.
 SHOWN_ROWS = 250
 
 
 def table(frame: pd.DataFrame, *, key: str, filename: str, column_config: dict | None = None,
-          height: int | None = None, empty: str = "Nothing to show for these filters.") -> None:
-    """A data table (its first SHOWN_ROWS rows) with a CSV download of all of it (formula-like cells neutralised)."""
+          height: int | None = None, empty: str = "Nothing to show for these filters.",
+          sort_by: str | list[str] | None = None, ascending: bool | list[bool] = True) -> None:
+    """A data table sorted over all its rows (`sort_by`, worst first), its first SHOWN_ROWS shown, with a CSV
+    download of all of it (formula-like cells neutralised). The sort columns come first, so they stay in view.
+
+    A longer table gets a "Sort all rows by" picker: the sort runs over every row, not only those sent.
+    """
     if frame.empty:
         st.info(empty)
         return
     frame = visible_to_user(frame)
-    shown = frame if len(frame) <= SHOWN_ROWS else frame.head(SHOWN_ROWS)
-    st.dataframe(shown, hide_index=True, column_config=column_config, key=key, height=height or "auto")
-    if len(shown) < len(frame):
-        st.caption(f"Showing the first {len(shown):,} of {len(frame):,} rows; the CSV download has them all.")
-    download(frame, key=key, filename=filename)
+    keys = [sort_by] if isinstance(sort_by, str) else list(sort_by or [])
+    which = "worst" if keys else "first"
+    if len(frame) > SHOWN_ROWS:
+        picked, picked_ascending = _sort_picker(frame, keys, ascending, column_config or {}, key=key)
+        if picked != keys[:1] or picked_ascending != _first(ascending):  # the reader chose another order
+            keys, ascending, which = picked, picked_ascending, "first"
+    ordered = frame.sort_values(keys, ascending=ascending, na_position="last", kind="stable") if keys else frame
+    shown = ordered.head(SHOWN_ROWS)
+    order = [*keys, *(c for c in shown.columns if c not in keys)] if keys else None
+    st.dataframe(readable_codes(shown), hide_index=True, column_config=column_config, key=key,
+                 height=height or "auto", column_order=order)
+    if len(shown) < len(ordered):
+        st.caption(f"Showing the {len(shown):,} {which} of {len(ordered):,} rows, sorted over all of them; "
+                   "the CSV download has them all.")
+    download(ordered, key=key, filename=filename)
+
+
+def _first(ascending: bool | list[bool]) -> bool:
+    return ascending[0] if isinstance(ascending, list) else ascending
+
+
+def _sort_picker(frame: pd.DataFrame, keys: list[str], ascending, column_config: dict, *,
+                 key: str) -> tuple[list[str], bool]:
+    """The column (and direction) to sort every row of a long table by; none keeps the order the list came in."""
+    columns = [c for c in frame.columns if c in keys or column_config.get(c, "") is not None]
+    options = columns if keys else [None, *columns]
+    left, right = st.columns([3, 2])
+    column = left.selectbox(f"Sort all {len(frame):,} rows by", options, index=options.index(keys[0] if keys else None),
+                            format_func=lambda c: "as listed" if c is None else column_title(c, column_config),
+                            key=f"{key}_sort")
+    direction = right.segmented_control("Order", ["lowest first", "highest first"], key=f"{key}_order",
+                                        default="lowest first" if _first(ascending) else "highest first")
+    return ([] if column is None else [column]), direction != "highest first"
+
+
+def column_title(column: str, column_config: dict) -> str:
+    """The title a table shows for a column: its column_config label, else the column name in words."""
+    config = column_config.get(column)
+    if isinstance(config, str):
+        return config
+    if isinstance(config, dict) and config.get("label"):
+        return config["label"]
+    return str(plain_label(column)).capitalize()
+
+
+# Columns that hold names or identifiers, never codes to put in words.
+_LITERAL_COLUMNS = ("id", "email", "handle", "name", "text", "title", "quote", "comment", "message", "keywords")
+
+
+def readable_codes(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame as a table shows it: code columns in words ('in_review' → 'in review', None → '—').
+
+    Only text columns whose every value is a short code (no spaces) change; identifiers and free text stay literal.
+    """
+    changed = {}
+    for column in frame.columns:
+        values = frame[column]
+        textual = values.dtype == object or pd.api.types.is_string_dtype(values)
+        if not textual or str(column).endswith(_LITERAL_COLUMNS):
+            continue
+        present = values.dropna()
+        if len(present) and present.map(lambda v: isinstance(v, str) and " " not in v and len(v) <= 40).all():
+            changed[column] = values.map(plain_label)
+    return frame.assign(**changed) if changed else frame
 
 
 def visible_to_user(frame: pd.DataFrame) -> pd.DataFrame:

@@ -100,7 +100,7 @@ def test_support_items_waiting_on_the_tasker_are_listed_as_paused(writable):
     at.session_state["queues_breach_tab"] = "Paused, waiting on the tasker"  # only the open tab runs
     at.run()
     paused = frame(at, "queues_paused")
-    assert len(paused) and set(paused["status"]) == {"waiting_on_tasker"} and set(paused["queue"]) == {"support"}
+    assert len(paused) and set(paused["status"]) == {"waiting on tasker"} and set(paused["queue"]) == {"support"}
     assert not set(paused["item_id"]) & set(risk["item_id"])
     assert not any(TABLES["queues_risk"] <= set(element.value.columns) for element in at.dataframe)
 
