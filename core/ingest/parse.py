@@ -115,6 +115,8 @@ def _assemble(parts: pd.DataFrame, index) -> pd.Series:
 
 
 AMBIGUOUS_DATE = "is ambiguous: day/month or month/day? Set the date order (dayfirst) or write YYYY-MM-DD"
+MIXED_ORDERS = ("is in a column that mixes day-first (25/12/2025) and month-first (12/25/2025) dates, so one kind "
+                "would be read the wrong way round; set the date order (dayfirst) or write YYYY-MM-DD")
 NOT_A_DATE = "is not a date or time this importer reads; use ISO 8601 like 2026-03-04 14:30 or 2026-03-04T14:30Z"
 
 
@@ -225,6 +227,7 @@ def _read_day_or_month_first(text: pd.Series, rows: pd.Series, parsed: Parsed, *
         month = np.where(a > 12, b, a)
         ambiguous = (a <= 12) & (b <= 12) & (a != b)
         order_reason.loc[ambiguous] = AMBIGUOUS_DATE
+        order_reason.loc[_mixed_orders(text[rows], a, b)] = MIXED_ORDERS
     assembled = pd.DataFrame({"year": year, "month": month, "day": day, "hour": hour,
                               "minute": parts["minute"], "second": parts["second"]}, index=parts.index)
     value = _assemble(assembled, parts.index)
@@ -234,6 +237,15 @@ def _read_day_or_month_first(text: pd.Series, rows: pd.Series, parsed: Parsed, *
     parsed.reason.loc[value[value.isna()].index] = f"is not a valid {which}"
     parsed.reason.loc[bad_12h[bad_12h].index] = "has an AM/PM hour outside 1-12"
     parsed.reason.loc[order_reason.dropna().index] = order_reason.dropna()
+
+
+def _mixed_orders(text: pd.Series, a: pd.Series, b: pd.Series) -> pd.Series:
+    """Rows of a column that holds both day-first (25/12/2025) and month-first (12/25/2025) dates: one of the two
+    groups is read the wrong way round, and nothing says which, so every row whose order was inferred is refused."""
+    day_first, month_first = (a > 12) & (b <= 12), (b > 12) & (a <= 12)
+    if day_first.any() and month_first.any():
+        return day_first | month_first
+    return pd.Series(False, index=text.index)
 
 
 def _read_serials(text: pd.Series, rows: pd.Series, parsed: Parsed) -> None:

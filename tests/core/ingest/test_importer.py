@@ -364,6 +364,16 @@ def test_mixed_date_formats_take_each_unambiguous_value_and_reject_the_rest(engi
     assert [(row, column) for row, column, _ in rejects(result)] == [(4, "starts_at")]
 
 
+def test_a_column_mixing_day_first_and_month_first_dates_is_refused_not_read_two_ways(engine):
+    # 25/12/2025 can only be day-first and 12/25/2025 only month-first: one of them is a mistake, and which is unknown.
+    result = load(engine, "events", "event_id,title,starts_at\ne1,a,25/12/2025\ne2,b,12/25/2025\ne3,c,2026-03-04\n")
+    assert [e.event_id for e in stored(engine, models.Event)] == ["e3"]
+    assert [(row, column) for row, column, _ in rejects(result)] == [(2, "starts_at"), (3, "starts_at")]
+    assert all("mixes day-first (25/12/2025) and month-first" in reason for _, _, reason in rejects(result))
+    with_order = load(engine, "events", "event_id,title,starts_at\ne1,a,25/12/2025\ne2,b,12/11/2025\n", dayfirst=True)
+    assert with_order.rejected == 0
+
+
 # --- references -----------------------------------------------------------------------------------
 
 
