@@ -30,7 +30,8 @@ DUE_GROUPS = ("day", "week", "weekend")
 # The item columns the clock roll-up holds and its per-day tables split by.
 CLOCK_GROUPS = ("queue", "priority", "project_id")
 # The member's columns a breakdown may use; they and the item's other columns are read item by item through a join.
-MEMBER_GROUPS = ("region", "country")
+MEMBER_GROUPS = ("region", "country", "vendor")
+DIRECT = "direct"  # the vendor of a tasker who works for us directly (a blank vendor), as on Workforce
 
 
 def group_column(key: str):
@@ -39,6 +40,8 @@ def group_column(key: str):
     if key in CLOCK_GROUPS:
         return rollup.clock.c[key]
     if key in MEMBER_GROUPS:
+        if key == "vendor":  # an item without a tasker has no vendor
+            return case((member.c.member_id.is_(None), None), else_=func.coalesce(member.c.vendor, DIRECT))
         return member.c[key]
     if key in item.c and key != "attributes" and key not in ITEM_TIMESTAMPS:
         return item.c[key]

@@ -112,3 +112,10 @@ def test_csv_output_neutralises_formula_cells(imported, cli, capsys, args, colum
     out, _ = cli(capsys, *args, fmt="csv")
     values = [row[column] for row in csv.DictReader(io.StringIO(out))]
     assert cell in values and not any(v.startswith("=") for v in values)
+
+
+@pytest.mark.parametrize("name", ["sla", "first_response", "sentiment", "nps"])
+def test_a_direct_taskers_vendor_reads_direct(imported, cli, capsys, name):
+    rows, _ = cli(capsys, name, "--by", "vendor", "--from", "2026-06-01", "--to", "2026-06-10")
+    vendors = [row["vendor"] for row in rows]
+    assert "direct" in vendors and None not in vendors
