@@ -22,6 +22,7 @@ from core.queues.facts import QueueFacts, group_column
 from core.queues.views import backlog, response_time_summary
 from core.models import Activity, Feedback, Member, QueueItem, SurveyResponse
 from core.workforce import read as workforce
+from core.workforce.quality import workforce_table
 
 DEFAULT_DAYS = 28
 
@@ -86,12 +87,26 @@ def _responses(engine, start, end, by=None):
     lo, hi = _bounds(start, end)
     frame = load_responses(engine)
     frame = frame[(frame["submitted_at"] >= lo) & (frame["submitted_at"] < hi)]
+    return _with_member_attribute(engine, frame, by)
+
+
+def _with_member_attribute(engine, frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
+    """The rows with their tasker's imported attribute `by` as a column, when they lack a column of that name."""
     if by is None or by in frame.columns:
         return frame
     member = Member.__table__
     values = read_frame(engine, select(member.c.member_id, member.c.attributes[by].as_string().label(by))
                         .where(member.c.member_id.in_(frame["member_id"].dropna().unique().tolist())))
     return frame.merge(values, on="member_id", how="left")
+
+
+def _workforce(engine, start, end, by):
+    """Volumes and rates per project (default), vendor, tasker, any activity or member column or member attribute."""
+    by = by or "project_id"
+    if by in Activity.__table__.c or by in ("vendor", "country", "region"):
+        return workforce.load_workforce_table(engine, start=start, end=end, by=by)
+    rows = _with_member_attribute(engine, workforce.load_activity(engine, start=start, end=end), by)
+    return workforce_table(rows, by)
 
 
 def _active(engine, start, end, by):
@@ -133,7 +148,7 @@ METRICS: dict[str, Callable] = {
     "nps": lambda e, s, t, by: surveys.nps(_responses(e, s, t, by), by),
     "csat": lambda e, s, t, by: surveys.csat(_responses(e, s, t, by), by),
     "themes": lambda e, s, t, by: voice.theme_summary(_messages(e, s, t), by),
-    "workforce": lambda e, s, t, by: workforce.load_workforce_table(e, start=s, end=t, by=by or "project_id"),
+    "workforce": _workforce,
 }
 
 

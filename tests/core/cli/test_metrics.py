@@ -119,3 +119,15 @@ def test_a_direct_taskers_vendor_reads_direct(imported, cli, capsys, name):
     rows, _ = cli(capsys, name, "--by", "vendor", "--from", "2026-06-01", "--to", "2026-06-10")
     vendors = [row["vendor"] for row in rows]
     assert "direct" in vendors and None not in vendors
+
+
+def test_workforce_breaks_down_by_the_taskers_imported_team(imported, tmp_path, cli, capsys):
+    _import(imported, tmp_path, "activity", """member_id,project_id,day,tasks_submitted,tasks_approved,tasks_rejected
+m1,p1,2026-06-01,10,9,1
+m2,p1,2026-06-01,20,10,10
+m3,p1,2026-06-02,30,20,10
+""")
+    rows, err = cli(capsys, "workforce", "--by", "team")
+    assert err.strip() == "window: 2026-05-06 – 2026-06-02 (28 days to the latest day of activity)"
+    # blue: m2 + m3 → 50 submitted, 30 of 50 reviewed approved; red: m1 → 9 of 10
+    assert [(r["team"], r["submitted"], r["quality"]) for r in rows] == [("blue", 50, 0.6), ("red", 10, 0.9)]
