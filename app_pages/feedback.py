@@ -7,7 +7,7 @@ from core.exports import markdown_literal
 from core.feedback import report as feedback_report, themes
 from core.feedback.sentiment import SENTIMENT_LABELS
 from core.feedback.triage import TRIAGE_STATUSES
-from core.feedback.voice import theme_week_series
+from core.feedback.voice import IMPACT_HELP, theme_week_series
 from ui import charts, data, filters, widgets
 from ui import feedback as voice
 
@@ -65,8 +65,8 @@ def show_overview() -> None:
     """What the crowd is saying: the issues to fix first, themes by mood, the sentiment trend, channels."""
     report = voice.report(f)[0]
     st.subheader("What needs fixing first")
-    st.caption("Themes ranked by impact = negative mentions × (1 + how far their NPS sits below everyone's ÷ 100). "
-               "The Report tab has the full list and exports.")
+    st.caption("Themes ranked by impact: negative mentions, weighted by their drag on NPS and by how fast they are "
+               "rising. The Report tab has the full list and exports.", help=IMPACT_HELP)
     if not report.issues:
         st.success("No theme has negative mentions in this period.")
     for column, issue in zip(st.columns(3), report.issues[:3]):
@@ -96,8 +96,8 @@ def show_themes() -> None:
     """Every theme ranked by impact, one theme's quotes and mentions, topics the taxonomy misses."""
     scorecard = seen["scorecard"]
     st.subheader("Themes")
-    st.caption("Click a bar to see what people say about that theme. Impact = negative mentions × "
-               "(1 + max(NPS impact, 0) ÷ 100); the CSV has every column.")
+    st.caption("Click a bar to see what people say about that theme. Impact weighs negative mentions by their drag "
+               "on NPS and how fast they are rising; the CSV has every column.", help=IMPACT_HELP)
     picked = widgets.clickable_chart(
         charts.bars(seen["mix"], "label", "count", value_title="mentions", select=True, **MOOD),
         key="feedback_themes_chart", field="label")
@@ -110,7 +110,7 @@ def show_themes() -> None:
         "nps_impact": NUMBER("Drags NPS down by (points)", format="%.1f", help=widgets.HELP["nps_drag"]),
         "last_7_days": NUMBER("Last 7 days"), "change": NUMBER("vs 7 days before", format="percent"),
         "weekly": st.column_config.LineChartColumn("Weekly mentions", help="7-day windows, oldest first."),
-        "impact": NUMBER("Impact", format="%.0f", help="Negative mentions × (1 + max(NPS impact, 0) ÷ 100).")})
+        "impact": NUMBER("Impact", format="%.0f", help=IMPACT_HELP)})
 
     by_label = dict(zip(scorecard["label"], scorecard["theme"]))
     theme = by_label.get(picked[0]) if picked else (scorecard.iloc[0]["theme"] if len(scorecard) else None)
@@ -255,7 +255,8 @@ def show_report() -> None:
     """The top-issues report with its Markdown and HTML downloads."""
     report, report_markdown, report_html = voice.report(f)
     st.subheader(f"Top issues, {report.start:%d %b} – {report.end:%d %b %Y}")
-    st.caption("Ranked by impact = negative mentions × (1 + max(NPS impact, 0) ÷ 100); the owner is the theme's team.")
+    st.caption("Ranked by impact (negative mentions weighted by NPS drag and growth); the owner is the theme's team.",
+               help=IMPACT_HELP)
     left, right = st.columns(2)
     left.download_button("Download Markdown", report_markdown, file_name="feedback-report.md", mime="text/markdown",
                          key="feedback_report_md", icon=":material/download:")

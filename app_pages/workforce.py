@@ -5,7 +5,7 @@ from typing import NamedTuple
 
 import streamlit as st
 
-from core.workforce import capacity
+from core.workforce import capacity, confusion as confusion_rules
 from core.errors import CrowdPulseError
 from core.workforce import quality
 from ui import charts, data, filters, widgets
@@ -128,6 +128,7 @@ def show_confusion() -> None:
                                   help="Preset to the regions whose rejections or questions rose past the alert's "
                                        "thresholds.")
         affected = queue_data.affected(f, project, alert["change_at"], audience)
+        st.caption(confusion_rules.audience_note(names[project], audience, len(affected), regions, alert["change_at"]))
         widgets.message_button(affected, label=f"{names[project]} taskers in {', '.join(audience) or 'no region'}",
                                template="guideline_update", key="workforce_confusion_message", project_id=project,
                                comms_page="app_pages/comms.py")

@@ -19,7 +19,7 @@ from core.health import scope as health_scope
 from core.queues import facts as queues_facts
 from core.queues import read as queues_read
 from core.settings import get_settings
-from core.workforce import read as workforce
+from core.workforce import confusion, read as workforce
 
 
 @st.cache_resource(show_spinner=False)
@@ -386,9 +386,9 @@ def _today(filters, now) -> tuple:
     figures = overview.week_figures(status=status, member_days=member_days(filters, lookback_days=7),
                                     members=members(filters), messages=said, week_end=now)
     entries = attention.today_entries(status=status.live, messages=said, voice=said,
-                                      activity=project_days(filters, days_before=FATIGUE_DAYS), projects=projects(),
-                                      fatigue=fatigue(filters, now),
-                                      negative_feedback=negative_feedback(filters, days_before=FATIGUE_DAYS),
+                                      activity=project_days(filters, days_before=confusion.HISTORY_DAYS),
+                                      projects=projects(), fatigue=fatigue(filters, now),
+                                      negative_feedback=negative_feedback(filters, days_before=confusion.HISTORY_DAYS),
                                       resources=resources(), now=now)
     return figures, entries
 

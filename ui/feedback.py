@@ -124,6 +124,7 @@ def _overview(start, end, projects, regions, now) -> dict:
     trend = theme_trend(messages, now, weeks=weeks)
     scorecard = with_theme_names(theme_scorecard(messages, responses, now, weeks=weeks, trend=trend), labels, owners)
     waves = survey_scorecard(responses, surveys())
+    waves = waves[waves["sent_at"] <= now]  # the latest wave of a past range is the latest sent by its end
     unscored = messages.unscored_languages()
     return {
         "messages": messages.count(),

@@ -17,7 +17,7 @@ from ui.data import as_of, engine, on_data_version
 # The capacity planner averages this many whole weeks of arrivals.
 CAPACITY_WEEKS = 4
 # Confusion compares 14 days after a change (up to 60 days ago) with the 28 days before it.
-CONFUSION_DAYS = 90
+CONFUSION_DAYS = workforce_confusion.HISTORY_DAYS
 
 
 # --- the Queues page ----------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from core.feedback import quotes, rollup
 from core.feedback.read import parse_theme_lists, raw_theme_columns, read_rollup
 from core.feedback.sentiment import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD
 from core.frames import Grouping, as_timestamp, group_columns, period_start, ratio, read_frame
-from core.models import Feedback
+from core.models import Feedback, Member
 
 # Columns a `MessageScope` can break theme mentions, and messages, down by.
 SCOPE_SEGMENTS = ("region", "project_id", "channel")
@@ -93,16 +93,22 @@ class MessageScope:
 
     def _grouping(self, table, by: Grouping) -> tuple[list, object]:
         """The columns to group `table` by and the FROM that holds them: a column `table` lacks comes from the
-        message roll-up, else from the message table (e.g. assignee), joined on feedback_id."""
+        message roll-up, else from the message table (e.g. assignee), joined on feedback_id; any other name is an
+        import's extra column on the author (DESIGN §5: member attributes are segments)."""
         sources = [table, *(t for t in (rollup.messages, Feedback.__table__) if t is not table)]
-        names = group_columns(pd.DataFrame(columns=list(dict.fromkeys(c.name for t in sources for c in t.c))), by)
+        names = [by] if isinstance(by, str) else list(by or [])
         columns, source, joined = [], table, set()
         for name in names:
-            origin = next(t for t in sources if name in t.c)
+            origin = next((t for t in sources if name in t.c), None)
+            if origin is None:
+                origin = Member.__table__
+                columns.append(origin.c.attributes[name].as_string().label(name))
+            else:
+                columns.append(origin.c[name].label(name))
             if origin is not table and origin.name not in joined:
-                source = source.join(origin, origin.c.feedback_id == table.c.feedback_id)
+                on = origin.c.member_id if origin.name == "member" else origin.c.feedback_id
+                source = source.join(origin, on == table.c[on.name], isouter=origin.name == "member")
                 joined.add(origin.name)
-            columns.append(origin.c[name].label(name))
         return columns, source
 
     # -- counts

@@ -1,7 +1,7 @@
 """The actionable feedback report: the top issues ranked by impact, with evidence, who is affected and who owns the fix.
 
 Impact is `core.feedback.voice.theme_scorecard`'s: negative mentions weighted by the theme's
-drag on NPS (see that module's docstring). Exports are Markdown and a self-contained HTML page;
+drag on NPS and by how fast it is rising (see that module's docstring). Exports are Markdown and a self-contained HTML page;
 every piece of tasker text is escaped in both.
 """
 
@@ -20,6 +20,7 @@ from core.feedback.messages import SCOPE_SEGMENTS, MessageScope
 from core.feedback.surveys import survey_scorecard
 from core.frames import as_timestamp
 
+RANKING = "negative mentions × (1 + NPS drag ÷ 100) × (1 + week-on-week growth, −50% to +200%)"
 SEGMENT_NAMES = {"region": "region", "project_id": "project", "country": "country", "channel": "channel",
                  "vendor": "vendor", "tenure_band": "tenure", "language": "language"}
 
@@ -190,7 +191,7 @@ def report_markdown(report: FeedbackReport) -> str:
                      + (f", CSAT {s['csat']:.0%} (± {s['csat_margin']:.0%})" if s["csat"] is not None else "") + ".")
     if report.rising:
         lines += ["", "**Rising fast:** " + "; ".join(markdown_literal(rising_text(r), one_line=True) for r in report.rising) + "."]
-    lines += ["", "Ranked by impact = negative mentions × (1 + NPS drag ÷ 100).", ""]
+    lines += ["", f"Ranked by impact = {RANKING}.", ""]
     if not report.issues:
         lines.append("No theme has negative mentions in this period.")
     for issue in report.issues:
@@ -243,7 +244,7 @@ blockquote{margin:.5rem 0;padding:.3rem .8rem;border-left:4px solid #E69F00;back
 response rate {{ '{:.0%}'.format(r.survey.response_rate) }}{% endif %}){% if r.survey.csat is not none %},
 CSAT {{ '{:.0%}'.format(r.survey.csat) }} (± {{ '{:.0%}'.format(r.survey.csat_margin) }}){% endif %}.{% endif %}</p>
 {% if r.rising %}<p><strong class="rising">Rising fast:</strong> {% for x in r.rising %}{{ rising_text(x) }}{{ '; ' if not loop.last }}{% endfor %}.</p>{% endif %}
-<p class="muted">Ranked by impact = negative mentions × (1 + NPS drag ÷ 100). Generated {{ r.generated_at.strftime('%d %b %Y %H:%M') }} UTC.</p>
+<p class="muted">Ranked by impact = {{ ranking }}. Generated {{ r.generated_at.strftime('%d %b %Y %H:%M') }} UTC.</p>
 {% if not r.issues %}<p>No theme has negative mentions in this period.</p>{% endif %}
 {% for i in r.issues %}
 <h2>{{ i.rank }}. {{ i.label }}<span class="owner">owner: {{ i.owner }}</span></h2>
@@ -265,4 +266,4 @@ CSAT {{ '{:.0%}'.format(r.survey.csat) }} (± {{ '{:.0%}'.format(r.survey.csat_m
 
 def report_html(report: FeedbackReport) -> str:
     """The report as one self-contained HTML page (no scripts or outside files; all text escaped)."""
-    return _HTML.render(r=report, signed=signed, nps_text=nps_text, rising_text=rising_text)
+    return _HTML.render(r=report, ranking=RANKING, signed=signed, nps_text=nps_text, rising_text=rising_text)

@@ -5,15 +5,18 @@ negative ≤ −0.05; net sentiment = % positive − % negative. Every metric he
 `MessageScope` (`core.feedback.messages`), which aggregates in SQL, and shapes its aggregates
 into the table the pages, the CLI, Today and the reports show.
 
-Theme impact (how `top_issues` ranks what to fix first) multiplies volume, negativity and the
-drag on NPS:
+Theme impact (how `top_issues` ranks what to fix first) combines volume, negativity, the drag on
+NPS and how fast the theme is rising:
 
-    impact = mentions × negative share × (1 + max(NPS impact, 0) / 100)
+    impact = negative mentions × (1 + max(NPS impact, 0) / 100) × (1 + growth)
 
-that is, negative mentions, weighted up by how many NPS points respondents who mention the
-theme are below everyone else (an NPS impact of +50 points weighs ×1.5). A theme that lifts
-NPS, or that fewer than `MIN_SURVEY_MENTIONS` survey comments mention (too noisy to trust),
-gets weight 1: its negative mentions alone rank it.
+Negative mentions (mentions × negative share) carry volume and negativity. The NPS weight counts
+how many NPS points respondents who mention the theme are below everyone else (+50 points weighs
+×1.5); a theme that lifts NPS, or that fewer than `MIN_SURVEY_MENTIONS` survey comments mention
+(too noisy to trust), gets weight 1. Growth is the change of mentions in the last 7 days against
+the 7 before, held between −50% and +200% (`GROWTH_FLOOR`, `GROWTH_CAP`): a theme doubling weighs
+×2, one fading by half or more ×0.5, a new theme (none the week before) ×3; with fewer than
+`MIN_TREND_MENTIONS` mentions in those two weeks together the change is noise and weighs ×1.
 """
 
 import pandas as pd
@@ -24,6 +27,13 @@ from core.frames import Grouping, as_timestamp, ratio
 
 # Below this many survey comments mentioning a theme, its NPS impact is shown but not used to rank.
 MIN_SURVEY_MENTIONS = 10
+# Below this many mentions in the last two weeks, a theme's week-on-week change is shown but not used to rank.
+MIN_TREND_MENTIONS = 10
+GROWTH_FLOOR, GROWTH_CAP = -0.5, 2.0
+# The help text the pages show next to the ranking.
+IMPACT_HELP = ("Impact = negative mentions × (1 + how far the theme's NPS sits below everyone's ÷ 100) × "
+               "(1 + its change in mentions, last 7 days vs the 7 before, held between −50% and +200%): "
+               "a theme rising fast outranks a bigger one that holds steady or fades.")
 
 
 def sentiment_summary(scope: MessageScope, by: Grouping = None) -> pd.DataFrame:
@@ -120,10 +130,25 @@ def theme_scorecard(scope: MessageScope, responses, as_of, *, weeks: int | None 
     table["nps_responses"] = pd.to_numeric(table["nps_responses"]).fillna(0).astype("int64")
     table["nps_impact"] = pd.to_numeric(table["nps_impact"]).astype("float64")
     table["weekly"] = table["weekly"].map(lambda counts: counts if isinstance(counts, list) else [])
-    table["impact"] = table["negative"] * impact_weight(table["nps_impact"], table["nps_responses"])
+    table["impact"] = fix_first_score(table)
     columns = ["theme", "count", "share", "mean_sentiment", "negative_share", "negative", "nps_impact", "nps_responses",
                "last_7_days", "previous_7_days", "change", "weekly", "impact"]
     return table.sort_values(["impact", "count", "theme"], ascending=[False, False, True], ignore_index=True)[columns]
+
+
+def fix_first_score(table: pd.DataFrame) -> pd.Series:
+    """Impact per theme row (see the module docstring) from negative, nps_impact, nps_responses, last_7_days and
+    previous_7_days."""
+    return (table["negative"] * impact_weight(table["nps_impact"], table["nps_responses"])
+            * growth_weight(table["last_7_days"], table["previous_7_days"]))
+
+
+def growth_weight(last_7_days: pd.Series, previous_7_days: pd.Series) -> pd.Series:
+    """1 + the week-on-week change of mentions held in [−50%, +200%] (a new theme +200%); 1 on too few mentions."""
+    last, previous = last_7_days.astype("float64"), previous_7_days.astype("float64")
+    change = ratio(last - previous, previous).fillna(GROWTH_CAP).clip(GROWTH_FLOOR, GROWTH_CAP)
+    enough = (last + previous) >= MIN_TREND_MENTIONS
+    return 1 + change.where(enough, 0.0)
 
 
 def impact_weight(nps_impact: pd.Series, nps_responses: pd.Series) -> pd.Series:

@@ -30,7 +30,8 @@ DUE_GROUPS = ("day", "week", "weekend")
 # The item columns the clock roll-up holds and its per-day tables split by.
 CLOCK_GROUPS = ("queue", "priority", "project_id")
 # The member's columns a breakdown may use; they and the item's other columns are read item by item through a join.
-MEMBER_GROUPS = ("region", "country")
+MEMBER_GROUPS = ("region", "country", "vendor")
+DIRECT = "direct"  # the vendor of a tasker who works for us directly (a blank vendor), as on Workforce
 
 
 def group_column(key: str):
@@ -39,17 +40,29 @@ def group_column(key: str):
     if key in CLOCK_GROUPS:
         return rollup.clock.c[key]
     if key in MEMBER_GROUPS:
+        if key == "vendor":  # an item without a tasker has no vendor
+            return case((member.c.member_id.is_(None), None), else_=func.coalesce(member.c.vendor, DIRECT))
         return member.c[key]
     if key in item.c and key != "attributes" and key not in ITEM_TIMESTAMPS:
         return item.c[key]
-    raise UnknownMetric(f"Cannot group by {key}: no such column here.")
+    if key in item.c:
+        raise UnknownMetric(f"Cannot group by {key}: no such column here.")
+    # An import's extra column (DESIGN §5): the item's own attribute, else its member's.
+    return func.coalesce(_attribute(item, key), _attribute(member, key))
+
+
+def _attribute(table, key: str):
+    """One JSON attribute as text, its path written into the SQL (`driver_rows` sends bound values unprocessed)."""
+    value = table.c.attributes[key].as_string()
+    value.right.literal_execute = True
+    return value
 
 
 def _clocks_with(keys) -> object:
     """The clock roll-up joined to the member and the item where a breakdown by `keys` needs their columns."""
     clock, item, member = rollup.clock, QueueItem.__table__, Member.__table__
     source = clock
-    if any(key in MEMBER_GROUPS for key in keys):
+    if any(key in MEMBER_GROUPS or key not in item.c for key in keys if key not in CLOCK_GROUPS):
         source = source.outerjoin(member, member.c.member_id == clock.c.member_id)
     if any(key not in CLOCK_GROUPS and key not in MEMBER_GROUPS for key in keys):
         source = source.outerjoin(item, item.c.item_id == clock.c.item_id)
@@ -169,6 +182,8 @@ class QueueFacts:
         joined = tuple(key for key in keys if key not in (*CLOCK_GROUPS, *DUE_GROUPS))
         for key in joined:
             group_column(key)  # a clear error for a column neither the roll-up, the member nor the item has
+            if key not in self.live.columns:  # an imported attribute counts where the open items carry it too
+                raise UnknownMetric(f"Cannot group by {key}: no such column here.")
         low = None if due_from is None else micros_of(due_from)
         high = None if due_to is None else micros_of(due_to)
         # One read per window at the finest grain (queue, priority, project, due day); coarser ones are sums.

@@ -13,6 +13,10 @@ from core.workforce.quality import COUNTS
 
 
 SEVERITY_RATIO_CAP = 10.0
+WINDOW_DAYS, BASELINE_DAYS, LOOKBACK_DAYS = 14, 28, 60
+# The days of activity before as_of that `confusion_alerts` compares: a change up to LOOKBACK_DAYS ago and the
+# BASELINE_DAYS before it. Every caller (Today, Workforce) loads this much, so the baseline is one number everywhere.
+HISTORY_DAYS = LOOKBACK_DAYS + BASELINE_DAYS
 CONFUSION_RATES = (
     "baseline_rejection_rate", "recent_rejection_rate", "rejection_ratio",
     "baseline_questions_per_100", "recent_questions_per_100", "questions_ratio",
@@ -25,9 +29,9 @@ def confusion_alerts(
     as_of,
     *,
     feedback: pd.DataFrame | None = None,
-    window_days: int = 14,
-    baseline_days: int = 28,
-    lookback_days: int = 60,
+    window_days: int = WINDOW_DAYS,
+    baseline_days: int = BASELINE_DAYS,
+    lookback_days: int = LOOKBACK_DAYS,
     rejection_ratio: float = 1.5,
     questions_ratio: float = 2.0,
     min_tasks: int = 50,
@@ -36,6 +40,8 @@ def confusion_alerts(
     include_unflagged: bool = False,
 ) -> pd.DataFrame:
     """Projects launched or given new guidelines in the last `lookback_days` whose rejections or questions jumped.
+
+    `activity` must reach `HISTORY_DAYS` before as_of: a shorter history cuts the baseline short.
 
     Compares the `window_days` from the change (up to as_of) with the `baseline_days` before it;
     a change with fewer than `min_tasks` earlier tasks or `min_baseline_days` earlier days of its own
@@ -154,6 +160,18 @@ def confusion_by_region(
     return table[columns].sort_values(
         ["recent_rejection_rate", "recent_tasks"], ascending=[False, False], na_position="last", ignore_index=True
     )
+
+
+def audience_note(project: str, regions: list[str], audience: int, evidence: pd.DataFrame, change_at, *,
+                  by: str = "region", window_days: int = WINDOW_DAYS) -> str:
+    """Says who a message about a confused project reaches and how that differs from the evidence table's taskers."""
+    where = f" in {', '.join(regions)}" if regions else ""
+    shown = evidence[evidence[by].isin(regions)] if regions else evidence.iloc[0:0]
+    in_window = int(shown["recent_members"].sum())
+    since = f"{as_timestamp(change_at):%d %b %Y}"
+    return (f"The message goes to the {audience:,} taskers who submitted work on {project}{where} since its change on "
+            f"{since}; the table's “Taskers after” counts the {in_window:,} with work there in the {window_days} "
+            f"days after the change, where the rates are measured.")
 
 
 def daily_project_trend(activity: pd.DataFrame, project_id: str) -> pd.DataFrame:

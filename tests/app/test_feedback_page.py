@@ -175,3 +175,38 @@ def test_without_feedback_or_surveys_the_page_says_where_to_import_them(engine, 
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     at = open_feedback()
     assert [i.value for i in at.info] == ["No feedback or surveys yet — import feedback or survey responses on Data."]
+
+
+def _expected_tiles(engine, start: dt.date, end: dt.date) -> list[str]:
+    """The five headline tiles as core computes them for messages of days start..end and the latest wave sent by then."""
+    import pandas as pd
+
+    from core import timeline
+    from core.feedback.messages import MessageScope
+    from core.feedback.read import load_surveys
+    from core.feedback.surveys import ResponseScope, survey_scorecard
+    from core.feedback.voice import sentiment_summary
+
+    moment = min(pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), timeline.data_as_of(engine))
+    scope = MessageScope(engine, start=pd.Timestamp(start, tz="UTC"), end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1))
+    waves = survey_scorecard(ResponseScope(engine), load_surveys(engine))
+    latest = waves[(waves["responses"] > 0) & (waves["sent_at"] <= moment)].iloc[-1]
+    return [f"{scope.count():,.0f}", f"{sentiment_summary(scope).iloc[0]['net']:+.0f}", f"{latest['nps']:+.0f}",
+            f"{latest['csat']:.0%}", f"{latest['response_rate']:.0%}"]
+
+
+def test_the_headline_tiles_show_what_core_computes_for_the_default_range(app, seeded_engine):
+    from core import timeline
+
+    at = app("feedback")
+    end = timeline.data_as_of(seeded_engine).date()
+    assert [m.value for m in at.metric][:5] == _expected_tiles(seeded_engine, end - dt.timedelta(days=27), end)
+
+
+def test_the_headline_tiles_of_a_past_range_count_that_range_and_its_latest_wave(seeded_engine):
+    start, end = dt.date(2026, 9, 21), dt.date(2026, 10, 18)
+    at = open_app("feedback", query={"from": start.isoformat(), "to": end.isoformat()})
+    expected = _expected_tiles(seeded_engine, start, end)
+    assert [m.value for m in at.metric][:5] == expected
+    assert at.metric[2].label == "NPS · pulse-2026-09"  # pulse-2026-10 was sent after the range
+    assert expected[0] != "0"  # the range holds messages: the test compares real figures

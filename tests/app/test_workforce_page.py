@@ -120,3 +120,37 @@ def test_capacity_planner_shows_staffing_levels_around_the_plan(app, seeded_engi
     assert any("default 10 minutes" in c.value for c in at.caption)
     at.number_input(key="capacity_aht_support").set_value(60.0).run()
     assert int(at.metric[5].value) > 0
+
+
+def test_a_past_range_shows_the_figures_core_computes_for_it(seeded_engine):
+    from core.workforce.confusion import HISTORY_DAYS, confusion_alerts
+    from core.workforce.read import load_negative_feedback, load_project_day_totals, load_projects
+    from tests.app.conftest import open_app
+
+    start, end = dt.date(2026, 10, 1), dt.date(2026, 10, 28)
+    at = open_app("workforce", query={"from": start.isoformat(), "to": end.isoformat()})
+    totals = load_workforce_table(seeded_engine, start=start, end=end, by=None).iloc[0]
+    fatigue = load_fatigue_alerts(seeded_engine, end, window_start=end - dt.timedelta(days=35), last_day=end)
+    history = end - dt.timedelta(days=HISTORY_DAYS)
+    confused = confusion_alerts(load_project_day_totals(seeded_engine, start=history, end=end),
+                                load_projects(seeded_engine), pd.Timestamp(end),
+                                feedback=load_negative_feedback(seeded_engine, start=history, end=end))
+    assert [m.value for m in at.metric][:4] == [f"{totals['quality']:.1%}", f"{totals['aht_seconds']:.0f} s",
+                                                f"{len(fatigue):,}", f"{len(confused):,}"]
+
+
+def test_the_confusion_message_says_who_it_reaches_against_the_evidence_table(app):
+    at = app("workforce", state={"workforce_tab": "Confusion"})
+    regions = frame(at, "workforce_confusion_regions")
+    button = at.button(key="workforce_confusion_message")
+    audience = int(button.label.split("these ")[1].split(" ")[0].replace(",", ""))
+    in_window = int(regions.loc[regions["region"] == "Latin America", "recent_members"].sum())
+    note = next(c.value for c in at.caption if c.value.startswith("The message goes to"))
+    assert f"the {audience:,} taskers who submitted work on Cedar GenAI Chat Rating in Latin America" in note
+    assert f"counts the {in_window:,} with work there in the 14 days after the change" in note
+
+
+def test_a_direct_taskers_vendor_reads_direct_in_the_vendor_table(app):
+    at = app("workforce", state={"workforce_tab": "Taskers, projects, vendors", "workforce_dimension": "vendor"})
+    vendors = frame(at, "workforce_table")["vendor"].tolist()
+    assert "direct" in vendors and not any(v is None or v != v or v == "None" for v in vendors)

@@ -9,7 +9,7 @@ from core.feedback.messages import MessageScope
 from core.feedback.read import load_feedback, load_responses, load_survey_population, load_surveys
 from core.feedback.sentiment import effective_sentiment
 from core.feedback.surveys import ResponseScope, survey_scorecard, theme_nps_impact
-from core.feedback.voice import (growing_negative_themes, impact_weight, sentiment_by_week, sentiment_summary,
+from core.feedback.voice import (fix_first_score, growing_negative_themes, growth_weight, impact_weight, sentiment_by_week, sentiment_summary,
                                  sentiment_trend, theme_scorecard, theme_segments, theme_sentiment_drops,
                                  theme_sentiment_mix, theme_summary, theme_trend)
 from tests.core.factories import day, feedback, make_feedback, make_response, responses, stored, utc
@@ -160,6 +160,25 @@ def test_theme_scorecard_ranks_by_negative_mentions_weighted_by_nps_drag(scored_
 def test_an_nps_impact_resting_on_few_comments_does_not_weigh_in_the_ranking():
     assert impact_weight(pd.Series([100.0, 100.0, -50.0, float("nan")]), pd.Series([10, 9, 50, 0])).tolist() == [
         2.0, 1.0, 1.0, 1.0]
+
+
+def test_a_fast_rising_theme_outranks_a_bigger_flat_one_in_what_to_fix_first():
+    table = pd.DataFrame({
+        "theme": ["flat", "rising", "fading", "new", "tiny"],
+        "negative": [100, 60, 100, 20, 5],
+        "nps_impact": [0.0, 0.0, 0.0, 50.0, float("nan")],
+        "nps_responses": [40, 40, 40, 40, 0],
+        "last_7_days": [30, 45, 10, 12, 6],
+        "previous_7_days": [30, 15, 40, 0, 1],
+    })
+    # flat 100 × 1 × (1 + 0); rising 60 × 1 × (1 + 2.0: 15 → 45); fading 100 × (1 − 0.5: −75% held at −50%);
+    # new 20 × 1.5 × (1 + 2.0: none the week before); tiny: 7 mentions in two weeks, the +500% is noise → 5 × 1.
+    assert fix_first_score(table).tolist() == pytest.approx([100.0, 180.0, 50.0, 90.0, 5.0])
+
+
+def test_growth_weight_is_held_between_half_and_three_times():
+    last, previous = pd.Series([20, 5, 0, 15, 0]), pd.Series([10, 20, 20, 0, 0])
+    assert growth_weight(last, previous).tolist() == pytest.approx([2.0, 0.5, 0.5, 3.0, 1.0])
 
 
 def test_growing_negative_themes_compare_the_last_week_with_the_usual_week(scope_of):

@@ -219,3 +219,23 @@ def test_demo_confused_project_is_cedar_with_latin_america_the_affected_region(d
     assert cedar["recent_rejection_rate"] > 1.5 * cedar["baseline_rejection_rate"]
     regions = confusion_by_region(rows, "p03", cedar["change_at"], as_of=now)
     assert regions.loc[regions["affected"], "region"].tolist() == ["Latin America"]
+
+
+def test_the_history_every_caller_loads_holds_the_whole_baseline_of_the_oldest_change():
+    """Today once read 35 days and Workforce 90: a change 55 days ago had two different baselines (issue 15)."""
+    from core.workforce.confusion import HISTORY_DAYS
+
+    def work(on, approved, rejected):
+        return make_activity(project_id="p1", day=on, tasks_submitted=approved + rejected, tasks_approved=approved,
+                             tasks_rejected=rejected, questions=0)
+
+    changed = projects(make_project(project_id="p1", name="Search", guideline_updated_at="2026-10-06 09:00"))
+    # Before the change (10-06): 10% rejected on 09-10 (56 days before 11-30), 30% on 10-01 → baseline 40 / 200.
+    rows = activity(*(work(on, *split) for on, split in (("2026-09-10", (90, 10)), ("2026-10-01", (70, 30)),
+                                                         ("2026-10-08", (40, 60)))))
+    history = rows[rows["day"] >= pd.Timestamp(AS_OF) - pd.Timedelta(days=HISTORY_DAYS)]
+    short = rows[rows["day"] >= pd.Timestamp(AS_OF) - pd.Timedelta(days=35)]
+    settings = dict(min_tasks=50, min_baseline_days=1)
+    assert HISTORY_DAYS == 88
+    assert confusion_alerts(history, changed, AS_OF, **settings)["baseline_rejection_rate"].tolist() == [0.2]
+    assert confusion_alerts(short, changed, AS_OF, **settings)["baseline_rejection_rate"].tolist() != [0.2]
