@@ -3,11 +3,14 @@
 import tomllib
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from streamlit import config as st_config
 from streamlit.testing.v1 import AppTest
 
 from core import people
+from core.comms import approval, workflow
+from core.demo import seed_demo
 from core.health import segments
 from tests.app.conftest import APP
 from ui import serving
@@ -181,3 +184,46 @@ def test_a_viewer_sees_who_drafts_each_launch_announcement(seeded_engine):
     assert not [b for b in at.button if b.key.startswith("launch_announce_")]
     hints = [c.value for c in at.caption if c.value.startswith("Ask a specialist to draft the launch announcement")]
     assert len(hints) == len(buttons)
+
+
+# --- four eyes in the review tab ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def written_by_marcus(engine, monkeypatch):
+    """A tiny demo of its own holding a draft the manager Marcus wrote and sent for review; returns its id."""
+    anchor = pd.Timestamp("2026-11-22 09:00", tz="UTC").to_pydatetime()
+    seed_demo(engine, scale="tiny", seed=7, anchor=anchor)
+    monkeypatch.setenv("CROWDPULSE_NOW", anchor.isoformat())
+    monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+    monkeypatch.delenv("CROWDPULSE_ALLOW_SELF_APPROVAL", raising=False)
+    marcus = dict(actor="marcus.lead@crowdpulse.example", role="manager")
+    draft_id = workflow.create_draft(engine, title="Guide update", subject="The guide changed",
+                                     body="Please read the guide.", **marcus)
+    workflow.submit_for_review(engine, draft_id, expected_version=1, **marcus)
+    return draft_id
+
+
+def review_tab(email: str, draft_id: int) -> AppTest:
+    """The Comms studio open on a draft, as this signed-in person."""
+    at = AppTest.from_file(APP, default_timeout=90)
+    at.secrets["auth"] = AUTH
+    at.user = {"is_logged_in": True, "email": email}
+    at.session_state["comms_open_next"] = draft_id
+    at.run()
+    at.switch_page("app_pages/comms.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_the_manager_who_wrote_a_draft_sees_why_approve_is_disabled(written_by_marcus, engine):
+    at = review_tab("marcus.lead@crowdpulse.example", written_by_marcus)
+    assert at.button(key="comms_approve").disabled
+    assert approval.REFUSAL in [i.value for i in at.info]
+    other = review_tab("ana.ops@crowdpulse.example", written_by_marcus)
+    assert not other.button(key="comms_approve").disabled
+    assert approval.REFUSAL not in [i.value for i in other.info]
+    other.button(key="comms_approve").click().run()
+    assert not other.exception and not other.error
+    assert workflow.get_draft(engine, written_by_marcus).status == "approved"
+    assert workflow.history(engine, written_by_marcus)["detail"].iloc[-1] == "In review → Approved"
