@@ -34,9 +34,9 @@ $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(PY)
 	touch $@
 
 run: $(VENV)/.stamp-run
+	$(PY) -m ui.serving $(ADDRESS)
 	$(PY) -m core init-db
 	$(PY) -m core seed-demo --if-empty
-	$(PY) -m ui.serving $(ADDRESS)
 	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 test: test-sqlite test-postgres

@@ -16,8 +16,8 @@ MODE_LINES = {
     "sign-in": "Sign-in required ([auth] in .streamlit/secrets.toml): each person sees what their role allows.",
     "local": "Local single-user mode: only this computer can open it (listening on {address}); whoever opens "
              "it is admin. Add [auth] to .streamlit/secrets.toml to require sign-in.",
-    "trusted-network": "Trusted-network mode (CROWDPULSE_TRUSTED_NETWORK=1): anyone who can reach this port is "
-                       "admin, with no sign-in and no four eyes.",
+    "trusted-network": "Trusted-network mode: anyone who can reach this port is admin (CROWDPULSE_TRUSTED_NETWORK=1: "
+                       "no sign-in, no four eyes).",
     "refused": "Refusing to serve {address} without sign-in: anyone who could reach the port would be admin. "
                "Add [auth] to .streamlit/secrets.toml, serve on 127.0.0.1, or set CROWDPULSE_TRUSTED_NETWORK=1 "
                "on a network where everyone may be admin.",
