@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 PORT   ?= 8501
+# Without [auth] in .streamlit/secrets.toml every visitor is admin, so `make run` serves this computer
+# only. `make run ADDRESS=0.0.0.0` needs sign-in, or CROWDPULSE_TRUSTED_NETWORK=1 (README "Security").
+ADDRESS ?= 127.0.0.1
 # Two workers fit the 2-core CI machine; `make test XDIST=` runs in one process.
 XDIST  ?= -n auto --dist loadfile
 # Each pass keeps a JUnit XML and its log (with the 25 slowest tests) here; CI prints where.
@@ -31,9 +34,10 @@ $(VENV)/.stamp-dev: requirements.txt requirements-dev.txt | $(PY)
 	touch $@
 
 run: $(VENV)/.stamp-run
+	$(PY) -m ui.serving $(ADDRESS)
 	$(PY) -m core init-db
 	$(PY) -m core seed-demo --if-empty
-	$(PY) -m streamlit run app.py --server.port $(PORT) --server.headless true
+	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 test: test-sqlite test-postgres
 

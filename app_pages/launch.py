@@ -5,7 +5,7 @@ import streamlit as st
 from core.comms import launch
 from core.comms import timezones
 from core.exports import markdown_literal
-from ui import data, widgets
+from ui import auth, data, widgets
 
 st.title("Launch readiness")
 st.caption("Launches in the 30 days before and after today, and every resource's review status. "
@@ -40,8 +40,8 @@ else:
             if len(lines) == 1:
                 lines.append(":green[Every guide, FAQ and SOP is ready.]")
             detail.markdown("  \n".join(lines))
-            if action.button("Draft the launch announcement", key=f"launch_announce_{row.project_id}",
-                             icon=":material/campaign:"):
+            if auth.may_draft(action, "the launch announcement") and action.button(
+                    "Draft the launch announcement", key=f"launch_announce_{row.project_id}", icon=":material/campaign:"):
                 members, label = launch.launch_audience(data.audience_base(), projects, row.project_id)
                 st.session_state["comms_handoff"] = {"member_ids": members, "label": label,
                                                      "template": "project_launch", "project_id": row.project_id}

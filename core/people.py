@@ -11,6 +11,8 @@ from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError, NotAllowed
 
 ROLES = ("viewer", "specialist", "manager", "admin")
+# The one person of local single-user mode (no sign-in, this computer only): a one-person team.
+LOCAL_USER = "local user"
 UNKNOWN_EMAIL_SETTING = "unknown_email_role"  # Setting key: role for signed-in emails not listed ("none": no access)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 

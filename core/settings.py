@@ -17,6 +17,10 @@ def resolve_database_url(url: str) -> str:
     return url
 
 
+def _flag(name: str) -> bool:
+    return os.environ.get(name, "").strip().lower() in ("1", "true", "yes", "on")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Runtime configuration for the app and the CLI."""
@@ -26,6 +30,10 @@ class Settings:
     demo_seed: int = field(default_factory=lambda: int(os.environ.get("CROWDPULSE_DEMO_SEED", "7")))
     google_credentials_file: str | None = field(
         default_factory=lambda: os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"))
+    # Without sign-in every visitor is admin: only where everyone who can reach the port may be (README "Security").
+    trusted_network: bool = field(default_factory=lambda: _flag("CROWDPULSE_TRUSTED_NETWORK"))
+    # Four eyes, off by default: one-person teams may approve their own messages (audited as self-approved).
+    allow_self_approval: bool = field(default_factory=lambda: _flag("CROWDPULSE_ALLOW_SELF_APPROVAL"))
 
 
 def get_settings() -> Settings:

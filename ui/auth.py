@@ -1,7 +1,9 @@
 """Who is using the app and with which role.
 
 With an `[auth]` section in secrets, people sign in with `st.login` (OIDC) and their email maps
-to a role on Settings; without it the app runs as one local user with full access and says so.
+to a role on Settings. Without it nobody is identified and every visitor is admin, so the app
+serves this computer only (local single-user mode) or a network said to be trusted, and on any
+other address refuses to show anything (`ui.serving`).
 """
 
 from dataclasses import dataclass
@@ -9,9 +11,11 @@ from dataclasses import dataclass
 import streamlit as st
 
 from core import people
+from core.settings import get_settings
 from ui import data
+from ui.serving import MODE_LINES, auth_configured, serving_mode
 
-LOCAL_USER = "local user"
+LOCAL_USER = people.LOCAL_USER
 
 
 @dataclass(frozen=True)
@@ -21,40 +25,44 @@ class User:
     email: str
     role: str
     local: bool
+    trusted_network: bool = False
 
     def may(self, needed: str) -> bool:
         """Whether this person's role is at least `needed`."""
         return people.role_allows(self.role, needed)
 
 
-def auth_configured() -> bool:
-    """Whether secrets hold an [auth] section (so sign-in is required)."""
-    try:
-        return "auth" in st.secrets
-    except Exception:  # no secrets file at all raises StreamlitSecretNotFoundError (RECIPES)
-        return False
-
-
 def sign_in() -> User:
-    """The signed-in person with their role; shows the sign-in or no-access screen and stops otherwise."""
-    if not auth_configured():
-        user = User(email=LOCAL_USER, role="admin", local=True)
+    """The signed-in person with their role; shows the sign-in, no-access or refused screen and stops otherwise."""
+    if auth_configured():
+        user = _signed_in_user()
     else:
-        if not st.user.is_logged_in:
-            st.title("CrowdPulse")
-            st.write("Sign in with your work account to see your community's queues, health and feedback.")
-            st.button("Sign in", on_click=st.login, type="primary", key="auth_sign_in", icon=":material/login:")
+        address = st.get_option("server.address")
+        mode = serving_mode(address, auth=False, trusted_network=get_settings().trusted_network)
+        if mode == "refused":
+            st.title("CrowdPulse needs sign-in here")
+            st.error(MODE_LINES["refused"].format(address=address or "every network interface"),
+                     icon=":material/lock:")
             st.stop()
-        email = str(st.user.email or "").lower()
-        role = people.role_for_email(data.engine(), email)
-        if role is None:
-            st.title("No access yet")
-            st.error(f"{email} is signed in but has no CrowdPulse role. Ask an admin to add you on Settings.")
-            st.button("Sign out", on_click=st.logout, key="auth_sign_out")
-            st.stop()
-        user = User(email=email, role=role, local=False)
+        user = User(email=LOCAL_USER, role="admin", local=True, trusted_network=mode == "trusted-network")
     st.session_state["user"] = user
     return user
+
+
+def _signed_in_user() -> User:
+    if not st.user.is_logged_in:
+        st.title("CrowdPulse")
+        st.write("Sign in with your work account to see your community's queues, health and feedback.")
+        st.button("Sign in", on_click=st.login, type="primary", key="auth_sign_in", icon=":material/login:")
+        st.stop()
+    email = str(st.user.email or "").lower()
+    role = people.role_for_email(data.engine(), email)
+    if role is None:
+        st.title("No access yet")
+        st.error(f"{email} is signed in but has no CrowdPulse role. Ask an admin to add you on Settings.")
+        st.button("Sign out", on_click=st.logout, key="auth_sign_out")
+        st.stop()
+    return User(email=email, role=role, local=False)
 
 
 def current_user() -> User:
@@ -62,10 +70,21 @@ def current_user() -> User:
     return st.session_state.get("user") or User(email=LOCAL_USER, role="admin", local=True)
 
 
+def may_draft(container, what: str) -> bool:
+    """Whether the current person may write messages; if not, says who can (a viewer has no Comms studio)."""
+    if current_user().may("specialist"):
+        return True
+    container.caption(f"Ask a specialist to draft {what}: viewers read, specialists write.")
+    return False
+
+
 def sidebar_badge(user: User) -> None:
-    """Who is signed in, with what role, and a way out."""
-    if user.local:
-        st.sidebar.caption("Local mode: one user, full access. Add [auth] to secrets to require sign-in.")
+    """Who is signed in, with what role, and a way out; without sign-in, who can open the app."""
+    if user.trusted_network:
+        st.sidebar.warning(MODE_LINES["trusted-network"], icon=":material/warning:")
+    elif user.local:
+        st.sidebar.caption("Local single-user mode: only this computer can open it. Everyone here is admin; "
+                           "add [auth] to secrets to require sign-in.")
     else:
         st.sidebar.caption(f"Signed in as {user.email} · {user.role}")
         st.sidebar.button("Sign out", on_click=st.logout, key="auth_sidebar_sign_out")

@@ -5,7 +5,7 @@ import datetime as dt
 import pandas as pd
 import streamlit as st
 
-from core.comms import checks, context, timezones, workflow
+from core.comms import approval, checks, context, timezones, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
@@ -21,7 +21,8 @@ REVISION_COLUMNS = {"created_at": st.column_config.DatetimeColumn("Saved", forma
 def review_tab(studio: comms.Studio, draft: DraftView, choice: AudienceChoice) -> None:
     """The next workflow step, then comments, versions and the history of the draft."""
     st.caption(f"You act as **{studio.actor}** ({studio.role}). Specialists write and send for review; managers and "
-               "admins approve. Sending is an export from Preview, then “Mark as sent”.")
+               "admins approve what someone else wrote (four eyes). Sending is an export from Preview, then "
+               "“Mark as sent”.")
     workflow_steps(studio, draft, choice)
     st.subheader("Comments")
     comments(studio, draft)
@@ -51,14 +52,19 @@ def workflow_steps(studio: comms.Studio, draft: DraftView, choice: AudienceChoic
             comms.show_error(exc)
 
     can_approve = workflow.role_allows(studio.role, "manager")
+    # four eyes: say why before the click, not after
+    blocker = approval.approval_blocker(studio.engine, draft.id, studio.actor) if can_approve else None
     if draft.status == "draft":
         if st.button("Send for review", key="comms_submit", type="primary", icon=":material/send:"):
             move(workflow.submit_for_review)
     elif draft.status == "in_review":
+        if blocker:
+            st.info(blocker, icon=":material/group:")
         note = st.text_input("Note (what to change, or why it is fine)", key="comms_review_note")
         a1, a2 = st.columns(2)
+        why_not = blocker or (None if can_approve else "Only managers and admins approve messages.")
         if a1.button("Approve", key="comms_approve", type="primary", icon=":material/verified:",
-                     disabled=not can_approve, help=None if can_approve else "Only managers and admins approve messages."):
+                     disabled=why_not is not None, help=why_not):
             move(workflow.approve, note=note or None)
         if a2.button("Request changes", key="comms_request_changes", icon=":material/undo:"):
             move(workflow.request_changes, note=note or "changes requested")

@@ -171,7 +171,7 @@ def download(frame: pd.DataFrame, *, key: str, filename: str) -> None:
 def message_button(member_ids: list[str], *, label: str, template: str, key: str, comms_page,
                    project_id: str | None = None) -> None:
     """'Draft a message' to exactly these taskers: hands the audience to `comms_page`, the Comms studio."""
-    if not member_ids:
+    if not member_ids or not auth.may_draft(st, f"a message to these {len(member_ids):,} {label}"):
         return
     if st.button(f"Draft a message to these {len(member_ids):,} {label}", key=key, icon=":material/edit_note:"):
         st.session_state["comms_handoff"] = {"member_ids": list(member_ids), "label": label, "template": template,

@@ -2,8 +2,8 @@
 
 from core.errors import CrowdPulseError, NotAllowed, StaleEdit
 
-__all__ = ["DraftNotFound", "InvalidTransition", "NotAllowed", "SegmentProblem", "StaleDraft", "TemplateProblem",
-           "TemplateTooSlow"]
+__all__ = ["DraftNotFound", "InvalidTransition", "NotAllowed", "SegmentProblem", "SelfApproval", "StaleDraft",
+           "TemplateProblem", "TemplateTooSlow"]
 
 
 class TemplateProblem(CrowdPulseError):
@@ -41,3 +41,7 @@ class StaleDraft(StaleEdit):
 
 class SegmentProblem(CrowdPulseError):
     """A segment cannot be saved (empty, duplicate name)."""
+
+
+class SelfApproval(NotAllowed):
+    """Four eyes: the person who wrote or last edited a message may not approve it."""

@@ -1,7 +1,7 @@
 """A draft's life: draft → in review → approved → scheduled → sent, with roles, versions and an audit trail.
 
 Every write checks the role it needs (viewer < specialist < manager < admin; only managers and
-admins approve), moves `Draft.version` forward with a compare-and-swap update so two people
+admins approve, and never what they wrote or last edited themselves: `core.comms.approval`), moves `Draft.version` forward with a compare-and-swap update so two people
 saving the same draft are detected, writes an AuditEvent and bumps the data version. An edit
 that loses the race is stored as an unapplied revision before `StaleDraft` is raised, so no
 text is ever lost. Comments are audit events with action 'comment': the review trail and the
@@ -18,11 +18,12 @@ from sqlalchemy import Engine, func, update
 from sqlmodel import Session, select
 
 from core import people
+from core.comms import approval
 from core.comms.errors import DraftNotFound, InvalidTransition, SegmentProblem, StaleDraft
 from core.db import bump_data_version, session_scope
 from core.models import AuditEvent, Draft, DraftRevision, Person, Segment, utcnow
+from core.people import require_role, role_allows  # noqa: F401 (pages ask workflow.role_allows)
 
-ROLES = people.ROLES
 STATUSES = ("draft", "in_review", "approved", "scheduled", "sent")
 STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "approved": "Approved", "scheduled": "Scheduled",
                  "sent": "Sent"}
@@ -37,16 +38,6 @@ TRANSITIONS = {
     ("scheduled", "sent"): ("specialist", "mark_sent"),
 }
 PLACEHOLDER = re.compile(r"\[(?:Write|Say|Add|Name|Insert)\b[^\]\n]*\]", re.IGNORECASE)
-
-
-def role_allows(role: str | None, needed: str) -> bool:
-    """Whether a role is at least the needed one (unknown roles count as viewer)."""
-    return people.role_allows(role, needed)
-
-
-def require_role(role: str | None, needed: str, doing: str) -> None:
-    """Refuse with `NotAllowed` unless the role is at least the needed one."""
-    people.require_role(role, needed, doing)
 
 
 def role_of(engine: Engine, email: str | None) -> str:
@@ -202,7 +193,8 @@ def _detail(event: AuditEvent) -> str:
     if event.action == "set_audience":
         return f"audience changed to segment {after.get('segment_id')}"
     if "status" in after:
-        note = f": {after['note']}" if after.get("note") else ""
+        note = " (self-approved)" if after.get("self_approved") else ""
+        note += f": {after['note']}" if after.get("note") else ""
         return f"{STATUS_LABELS.get(before.get('status'), before.get('status'))} → " \
                f"{STATUS_LABELS.get(after['status'], after['status'])}{note}"
     return ""
@@ -335,6 +327,7 @@ def transition(engine: Engine, draft_id: int, *, to: str, expected_version: int,
             left = sorted({p for r in current.values() for p in unfilled_placeholders(r.subject + "\n" + r.body)})
             if left:
                 raise InvalidTransition("Fill in the template's placeholders before review: " + "; ".join(left))
+        self_approved = action == "approve" and approval.check_four_eyes(session, draft_id, actor)
         if action == "schedule" and scheduled_at is None:
             raise InvalidTransition("Choose when to send before scheduling.")
         before = {"status": draft.status, "version": draft.version}
@@ -348,7 +341,7 @@ def transition(engine: Engine, draft_id: int, *, to: str, expected_version: int,
             raise StaleDraft(f"{_last_writer(session, draft_id) or 'Someone'} changed this draft (now version "
                              f"{draft.version}) after you opened version {expected_version}. Reload it, read the "
                              "changes, and try again.", draft_id=draft_id, current_version=draft.version)
-        after = {"status": to, "version": expected_version + 1}
+        after = {"status": to, "version": expected_version + 1} | ({"self_approved": True} if self_approved else {})
         if note:
             after["note"] = note
         if "scheduled_at" in values and values["scheduled_at"] is not None:

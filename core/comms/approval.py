@@ -1,0 +1,52 @@
+"""Four eyes: a manager approves only a message someone else wrote and last edited.
+
+A one-person team may allow self-approval (CROWDPULSE_ALLOW_SELF_APPROVAL=1, off by default), and
+local single-user mode is such a team by nature: its one person writes and approves. Either way the
+approval is audited as self-approved.
+"""
+
+from sqlalchemy import Engine
+from sqlmodel import Session, select
+
+from core import people
+from core.comms.errors import SelfApproval
+from core.models import AuditEvent, Draft, DraftRevision
+from core.settings import get_settings
+
+EDITS = ("create", "save", "set_audience")  # audit actions that change what would be sent, or to whom
+REFUSAL = ("You wrote or last edited this message, so someone else must approve it (four eyes): ask another "
+           "manager or admin. A one-person team can allow self-approval with CROWDPULSE_ALLOW_SELF_APPROVAL=1.")
+
+
+def writers(session: Session, draft_id: int) -> set[str]:
+    """Who wrote or last edited a draft: its creator, the authors of its current text and its last editor."""
+    draft = session.get(Draft, draft_id)
+    current = {row.language: row.author for row in session.exec(
+        select(DraftRevision).where(DraftRevision.draft_id == draft_id, DraftRevision.applied == True)  # noqa: E712
+        .order_by(DraftRevision.number)).all()}
+    last_editor = session.exec(select(AuditEvent.actor).where(
+        AuditEvent.entity == "draft", AuditEvent.entity_id == str(draft_id), AuditEvent.action.in_(EDITS))
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())).first()
+    return {who for who in (draft and draft.created_by, last_editor, *current.values()) if who}
+
+
+def self_approval_allowed(actor: str) -> bool:
+    """Whether this person may approve their own message: local single-user mode, or a one-person team's setting."""
+    return actor == people.LOCAL_USER or get_settings().allow_self_approval
+
+
+def check_four_eyes(session: Session, draft_id: int, actor: str) -> bool:
+    """Refuse with `SelfApproval` if the approver wrote or last edited the draft; True for an allowed self-approval."""
+    if actor not in writers(session, draft_id):
+        return False
+    if self_approval_allowed(actor):
+        return True
+    raise SelfApproval(REFUSAL)
+
+
+def approval_blocker(engine: Engine, draft_id: int, actor: str) -> str | None:
+    """Why this person may not approve the draft (four eyes), or None when they may."""
+    with Session(engine) as session:
+        if self_approval_allowed(actor) or actor not in writers(session, draft_id):
+            return None
+    return REFUSAL
