@@ -3,6 +3,7 @@
 import streamlit as st
 
 from core import reports, weeks
+from core.errors import CrowdPulseError
 from core.exports import markdown_literal
 from ui import auth, charts, data, filters, widgets
 
@@ -55,22 +56,29 @@ c1.download_button("Markdown", markdown, file_name=report.file_name("md"), mime=
                    icon=":material/description:", key="weekly_md")
 c2.download_button("Printable HTML", printable, file_name=report.file_name("html"),
                    mime="text/html", icon=":material/print:", key="weekly_html")
-if c3.button("Publish snapshot", icon=":material/bookmark:", key="weekly_publish",
-             help="Keep this week's figures and summary as they are now, even if the data changes later."):
-    snapshot = reports.publish_snapshot(data.engine(), report, actor=auth.current_user().email,
-                                        filters={"projects": list(f.projects), "regions": list(f.regions)})
-    st.success(f"Published snapshot #{snapshot} for {report.window.label} ({report.scope}): "
-               "it stays as it is now even if data changes.")
-target = reports.configured_sheet(data.engine())
-if c4.button("Add to the Google Sheet", icon=":material/table_view:", key="weekly_sheet", disabled=target is None,
-             help="Appends this week's figures as rows. Set the sheet on Settings (weekly_report_sheet)."
-             if target is None else f"Appends to {target['worksheet']} in {target['spreadsheet']}"):
-    from core.ingest import sheets
-    from core.errors import CrowdPulseError
+manager = auth.current_user().may("manager")
+MANAGERS_ONLY = "Managers publish the weekly figures; you can download them."
+if c3.button("Publish snapshot", icon=":material/bookmark:", key="weekly_publish", disabled=not manager,
+             help="Keep this week's figures and summary as they are now, even if the data changes later."
+             if manager else MANAGERS_ONLY):
     try:
-        written = sheets.append_weekly_figures(sheets.client_from_settings(data.sheets_secrets()), report,
-                                               spreadsheet=target["spreadsheet"], worksheet=target["worksheet"],
-                                               scope=report.scope)
+        snapshot = reports.publish_snapshot(data.engine(), report, actor=auth.current_user().email,
+                                            filters={"projects": list(f.projects), "regions": list(f.regions)})
+        st.success(f"Published snapshot #{snapshot} for {report.window.label} ({report.scope}): "
+                   "it stays as it is now even if data changes.")
+    except CrowdPulseError as exc:
+        st.error(str(exc))
+target = reports.configured_sheet(data.engine())
+if c4.button("Add to the Google Sheet", icon=":material/table_view:", key="weekly_sheet",
+             disabled=target is None or not manager,
+             help=MANAGERS_ONLY if not manager else "Appends this week's figures as rows. Set the sheet on Settings "
+             "(weekly_report_sheet)." if target is None else f"Appends to {target['worksheet']} in {target['spreadsheet']}"):
+    from core.ingest import sheets
+    try:
+        written = sheets.append_weekly_figures(data.engine(), sheets.client_from_settings(data.sheets_secrets()),
+                                               report, spreadsheet=target["spreadsheet"],
+                                               worksheet=target["worksheet"], scope=report.scope,
+                                               actor=auth.current_user().email)
         st.success(f"Added {written} rows for {report.window.label} to {target['worksheet']}.")
     except CrowdPulseError as exc:
         st.error(str(exc))

@@ -13,6 +13,8 @@ from core.errors import CrowdPulseError, NotAllowed
 ROLES = ("viewer", "specialist", "manager", "admin")
 # The one person of local single-user mode (no sign-in, this computer only): a one-person team.
 LOCAL_USER = "local user"
+# Whoever runs `python -m core`: they hold the database itself, so the command line acts as an admin.
+COMMAND_LINE = "command line"
 UNKNOWN_EMAIL_SETTING = "unknown_email_role"  # Setting key: role for signed-in emails not listed ("none": no access)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -45,6 +47,19 @@ def role_for_email(engine: Engine, email: str | None) -> str | None:
             return person.role if person.active else None
         fallback = session.get(models.Setting, UNKNOWN_EMAIL_SETTING)
     return fallback.value if fallback is not None and fallback.value in ROLES else None
+
+
+def role_of(engine: Engine, actor: str | None) -> str | None:
+    """The role of the person acting, derived from who they are: the local user and the command line are admins,
+    a signed-in email has its staff account's role (None: no access)."""
+    if actor in (LOCAL_USER, COMMAND_LINE):
+        return "admin"
+    return role_for_email(engine, actor)
+
+
+def require(engine: Engine, actor: str | None, needed: str, doing: str) -> None:
+    """Refuse with `NotAllowed` unless the person acting (by identity, not by a role they claim) may do this."""
+    require_role(role_of(engine, actor), needed, doing)
 
 
 def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:

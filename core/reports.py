@@ -11,6 +11,7 @@ from sqlmodel import Session
 
 from core import charts, models, timeline, weekly_summary
 from core.db import bump_data_version, session_scope
+from core.people import require
 from core.feedback.messages import MessageScope
 from core.feedback.read import load_responses
 from core.feedback.voice import theme_sentiment_drops
@@ -356,7 +357,8 @@ def _survey_responses(engine, regions) -> pd.DataFrame:
 
 
 def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str) -> int:
-    """Freeze a week's figures and summary as published, with its scope, days and data age; returns the id."""
+    """Freeze a week's figures and summary as published (managers), with its scope, days and data age; returns the id."""
+    require(engine, actor, "manager", "publish a weekly snapshot")
     figures = {"figures": report.figures_frame().to_dict("records"),
                # JSON has no NaN (PostgreSQL refuses it): a figure with no data is stored as null
                "trend": [{**row, "value": _number(row["value"]), "count": _number(row.get("count"))}

@@ -25,6 +25,7 @@ from sqlalchemy import Engine, delete
 from core import models, rollups
 from core.bulk import bulk_insert
 from core.db import bump_data_version, init_db, session_scope
+from core.people import require
 from core.demo import community, voice, work
 from core.demo.plan import SCALES, Plan, default_anchor
 
@@ -43,6 +44,7 @@ TABLE_ORDER = [models.Person, models.Project, models.Member, models.SlaPolicy, m
 def seed_demo(engine: Engine, *, scale: str = "demo", seed: int = 7, anchor: dt.datetime | None = None,
               progress: Callable[[float, str], None] | None = None, actor: str = "command line") -> dict[str, int]:
     """Replace all data with a generated demo community (an audited reset); returns rows written per table."""
+    require(engine, actor, "admin", "reset the data")
     if scale not in SCALES:
         raise ValueError(f"Unknown scale {scale!r}: choose one of {', '.join(SCALES)}")
     report = progress or (lambda _f, _m: None)

@@ -19,6 +19,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from core import models
+from core.people import require
 from core.db import bulk_write
 from core.errors import ImportRejected
 from core.exports import to_safe_csv
@@ -350,6 +351,8 @@ def _run(engine: Engine, entity: str, open_reader: Callable[[], TableReader], *,
          suggest: bool = True, dayfirst: bool = False, monthfirst: bool = False, timezone: str | None = None,
          strict: bool = False, dry_run: bool = False, create_missing: bool = True, record: bool = True,
          progress: Progress | None = None, actor: str = "command line") -> ImportResult:
+    if not dry_run:  # a dry run writes nothing, so anyone who may open the page may check a file
+        require(engine, actor, "specialist", "import data")
     started = time.perf_counter()
     started_at = models.utcnow()
     spec = entity_spec(entity)

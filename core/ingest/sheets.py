@@ -32,6 +32,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core import models
+from core.people import require
 from core.db import bump_data_version, session_scope
 from core.errors import (
     CrowdPulseError,
@@ -330,6 +331,7 @@ def save_source(engine: Engine, *, name: str, spreadsheet: str, worksheet: str, 
                 mapping: Mapping[str, str] | None = None, constants: Mapping[str, Any] | None = None,
                 dayfirst: bool = False, enabled: bool = True, actor: str = "command line") -> models.SyncSource:
     """Create or update the source called `name` (a URL is reduced to its key); audited as `actor`."""
+    require(engine, actor, "specialist", "add or change a Sheets source")
     name = (name or "").strip()
     if not name:
         raise ImportRejected("Give the source a name (e.g. 'Pulse survey responses').")
@@ -417,6 +419,7 @@ def list_sources(engine: Engine) -> pd.DataFrame:
 
 def delete_source(engine: Engine, name: str, *, actor: str = "command line") -> None:
     """Remove the source called `name` (its sync history stays); audited as `actor`."""
+    require(engine, actor, "specialist", "remove a Sheets source")
     with session_scope(engine) as session:
         source = session.exec(_source_query(name)).first()
         if source is None:
@@ -433,6 +436,7 @@ def delete_source(engine: Engine, name: str, *, actor: str = "command line") -> 
 def sync_source(engine: Engine, client: gspread.Client, source_name: str, *, backoff: Backoff | None = None,
                 progress: Progress | None = None, actor: str = "command line") -> ImportResult:
     """Read a source's worksheet and import it; any failure is recorded and leaves stored data as it was."""
+    require(engine, actor, "specialist", "sync a Sheets source")
     source = get_source(engine, source_name)
     label = _source_label(source.name)
     started_at = models.utcnow()
@@ -479,7 +483,13 @@ def sync_all(engine: Engine, client: gspread.Client, names: list[str] | None = N
     return outcomes
 
 
-def append_weekly_figures(client: gspread.Client, report: WeeklyReport, *, spreadsheet: str, worksheet: str,
-                          scope: str) -> int:
-    """Append a week's headline figures to a worksheet in one call; returns the rows written."""
-    return append_rows(client, spreadsheet_key(spreadsheet), worksheet, sheet_rows(report, scope=scope))
+def append_weekly_figures(engine: Engine, client: gspread.Client, report: WeeklyReport, *, spreadsheet: str,
+                          worksheet: str, scope: str, actor: str) -> int:
+    """Append a week's headline figures to a worksheet in one call (managers; audited); returns the rows written."""
+    require(engine, actor, "manager", "add the weekly figures to the Google Sheet")
+    written = append_rows(client, spreadsheet_key(spreadsheet), worksheet, sheet_rows(report, scope=scope))
+    with session_scope(engine) as session:
+        session.add(models.AuditEvent(actor=actor, action="append", entity="weekly_sheet", entity_id=report.week,
+                                      after={"spreadsheet": spreadsheet_key(spreadsheet), "worksheet": worksheet,
+                                             "rows": written, "scope": scope}))
+    return written

@@ -38,6 +38,7 @@ def test_the_database_refuses_to_change_or_delete_an_audit_event(engine, stateme
 def test_a_demo_reset_keeps_the_trail_and_the_sync_history_and_records_itself(engine):
     event_id = record(engine)
     with session_scope(engine) as session:
+        session.add(models.Person(email="root@crowdpulse.example", name="Root", role="admin"))
         session.add(models.SyncSource(name="Pulse sheet", entity="survey_responses", spreadsheet_key="1Abc",
                                       worksheet="Form responses 1"))
         session.add(models.SyncRun(source="Pulse sheet", entity="survey_responses", inserted=3))

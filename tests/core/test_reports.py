@@ -81,7 +81,8 @@ def test_weekly_figures_go_to_the_sheet_in_one_append_call(demo_report):
     from core.ingest.sheets import append_weekly_figures
     from tests.core.ingest.test_sheets import ReplaySheets, client_for
     adapter = ReplaySheets(append=[(200, {"updates": {"updatedRows": 6}})])
-    written = append_weekly_figures(client_for(adapter), demo_report[0], scope="all projects and regions",
+    written = append_weekly_figures(demo_report[1], client_for(adapter), demo_report[0],
+                                    scope="all projects and regions", actor="command line",
                                     spreadsheet="https://docs.google.com/spreadsheets/d/1AbCdEfGhIjKlMnOpQrStUvWxYz0123456789/edit",
                                     worksheet="Weekly")
     assert written == 6 and adapter.count("append") == 1 and len(adapter.requests) == 1
@@ -156,7 +157,8 @@ def test_a_latin_america_export_is_titled_and_named_as_one(demo_report):
 def test_a_snapshot_keeps_its_scope_label_and_data_age(demo_report):
     engine = demo_report[1]
     report = reports.weekly_report_from_db(engine, "2026-W47", regions=("Latin America",))
-    reports.publish_snapshot(engine, report, filters={"projects": [], "regions": ["Latin America"]}, actor="t@x")
+    reports.publish_snapshot(engine, report, filters={"projects": [], "regions": ["Latin America"]},
+                             actor="marcus.lead@crowdpulse.example")
     stored = reports.list_snapshots(engine).iloc[0]
     assert stored["filters"]["label"] == "2026-W47 (so far, 5 of 7 days)"
     assert stored["filters"]["scope"] == "Latin America"
