@@ -61,14 +61,16 @@ def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp) -> float:
 
 
 def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,
-                 messages: pd.DataFrame, week_end) -> list[Figure]:
+                 messages: pd.DataFrame, week_end, now=None) -> list[Figure]:
     """Headline figures for the 7 days ending at `week_end` and the 7 days before.
 
-    `status` is the queues' `QueueFacts`; `member_days` must reach 34 days before week_end.
+    `status` is the queues' `QueueFacts`; `member_days` must reach 34 days before week_end. With `now` (Today)
+    the open backlog is the one at that moment against a week before it, as the Queues page counts it.
     """
     end = pd.Timestamp(week_end)
     if end.tzinfo is None:
         end = end.tz_localize("UTC")
+    backlog_at = end if now is None else pd.Timestamp(now)
     previous_end = end - WEEK
     day = (end.tz_convert("UTC").tz_localize(None) if end.tzinfo else end).normalize()
     previous_day = day - WEEK
@@ -84,8 +86,9 @@ def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.D
         Figure("first_response", "First response", _median_first_response_hours(status, previous_end, end),
                _median_first_response_hours(status, previous_end - WEEK, previous_end), "{:.1f} h", False,
                "Median time from creation to first response, items created in the week."),
-        Figure("backlog", "Open backlog", status.open_at(end), status.open_at(previous_end), "{:,.0f}", False,
-               "Open queue items at the end of the week."),
+        Figure("backlog", "Open backlog", status.open_at(backlog_at), status.open_at(backlog_at - WEEK), "{:,.0f}",
+               False, "Open queue items at the end of the week." if now is None
+               else "Open queue items now, against a week ago (whatever the date range)."),
         Figure("net_sentiment", "Net sentiment", _net_sentiment(messages, previous_end, end),
                _net_sentiment(messages, previous_end - WEEK, previous_end), "{:+.0f}", True,
                "% positive − % negative channel messages (English, scored) in the week."),

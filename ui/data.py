@@ -1,5 +1,7 @@
 """Cached access to `core`: one engine per process, query results keyed on the data version."""
 
+import dataclasses
+import datetime as dt
 import functools
 
 import pandas as pd
@@ -79,8 +81,19 @@ def on_data_version(max_entries: int = 4, *, shared: bool = False, spinner: bool
 
 @on_data_version()
 def as_of() -> pd.Timestamp:
-    """The moment the data describes (used as 'now' for SLA clocks and 'this week')."""
+    """The latest moment the stored data describes (its last day is "the last day with data"); open SLA clocks run
+    on `clock_now()` instead."""
     return timeline.data_as_of(engine())
+
+
+@on_data_version()
+def _freshness(now: pd.Timestamp, stale_after_hours: float):
+    return timeline.freshness(engine(), stale_after_hours=stale_after_hours, now=now)
+
+
+def freshness():
+    """How old the data is now and which sync sources have not succeeded within the `stale_after_hours` setting."""
+    return _freshness(clock_now(), get_settings().stale_after_hours)
 
 
 @on_data_version()
@@ -91,34 +104,38 @@ def filter_choices() -> dict:
 
 # --- queues ------------------------------------------------------------------------------------
 
-# Items created this long before the range start are still loaded: they may be open in it.
-QUEUE_LOOKBACK_DAYS = 30
+
+def clock_now() -> pd.Timestamp:
+    """The present to the minute: open SLA clocks run on it (a cache keyed on it still hits within a minute)."""
+    return timeline.present_minute()
 
 
-# Held once per data version and shared (cache_resource): the open items' clocks plus memoised SQL
-# aggregates of the resolved ones (core.queues.rollup). Treat it as read-only.
+# Held once per data version, filters and minute, and shared (cache_resource): the open items' clocks plus
+# memoised SQL aggregates of the resolved ones (core.queues.rollup). Treat it as read-only.
 @on_data_version(16, shared=True)
-def _queue_facts(start, end, projects, regions, now):
-    # Business hours and pause statuses (read from each item's status history) shape the clocks.
-    first = pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS)
-    return queues_facts.QueueFacts(engine(), now, start=first, end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
-                                   projects=projects, regions=regions)
+def _queue_facts(projects, regions, now):
+    # Every item in the projects and regions: "now" figures (open, breached, at risk, paused, stuck) describe
+    # the present whatever the date range; each history question (clocks due in the range, items created in
+    # it) applies the range itself.
+    return queues_facts.QueueFacts(engine(), now, projects=projects, regions=regions)
 
 
 def queue_facts(filters):
-    """SLA facts (core.queues.facts.QueueFacts) of the queue items in (and open during) the filtered range."""
-    return _queue_facts(filters.start, filters.end, filters.projects, filters.regions, as_of())
+    """SLA facts (core.queues.facts.QueueFacts) of the queue items in the filters' projects and regions, at the
+    present (to the minute)."""
+    return _queue_facts(filters.projects, filters.regions, clock_now())
 
 
 def queue_status(filters) -> pd.DataFrame:
-    """The filtered range's items whose clocks still run (the open ones), with SLA clock, state and warn level."""
+    """The items whose clocks still run now (the open ones), with SLA clock, state and warn level."""
     return queue_facts(filters).live
 
 
 @on_data_version(8)
 def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
-    """Resolution SLA met per period for the clocks due since the range start (date, compliance, met, breached, count)."""
-    return queue_facts(filters).compliance_trend(freq=freq, due_from=pd.Timestamp(filters.start, tz="UTC"))
+    """Resolution SLA met per period for the clocks due in the range (date, compliance, met, breached, count)."""
+    return queue_facts(filters).compliance_trend(freq=freq, due_from=pd.Timestamp(filters.start, tz="UTC"),
+                                                 due_to=pd.Timestamp(filters.end, tz="UTC") + pd.Timedelta(days=1))
 
 
 @on_data_version()
@@ -373,23 +390,32 @@ def sheet_sources() -> pd.DataFrame:
 # --- Today -----------------------------------------------------------------------------------------
 
 
+# Today reads the 28 days ending on the data's last day (the sidebar's default range).
+TODAY_DAYS = 28
+
+
 @on_data_version(8)
-def _today(filters, now) -> tuple:
-    status = queue_facts(filters)
-    said = message_scope(filters, days_before=35)
-    figures = overview.week_figures(status=status, member_days=member_days(filters, lookback_days=7),
-                                    members=members(filters), messages=said, week_end=now)
+def _today(recent, now, as_of) -> tuple:
+    status = queue_facts(recent)
+    said = message_scope(recent, days_before=35)
+    figures = overview.week_figures(status=status, member_days=member_days(recent, lookback_days=7),
+                                    members=members(recent), messages=said, week_end=as_of, now=now)
     entries = attention.today_entries(status=status.live, messages=said, voice=said,
-                                      activity=project_days(filters, days_before=FATIGUE_DAYS), projects=projects(),
-                                      fatigue=fatigue(filters, now),
-                                      negative_feedback=negative_feedback(filters, days_before=FATIGUE_DAYS),
-                                      resources=resources(), now=now)
+                                      activity=project_days(recent, days_before=FATIGUE_DAYS), projects=projects(),
+                                      fatigue=fatigue(recent, as_of),
+                                      negative_feedback=negative_feedback(recent, days_before=FATIGUE_DAYS),
+                                      resources=resources(), now=now, as_of=as_of)
     return figures, entries
 
 
 def today(filters) -> tuple:
-    """Today's headline figures and ranked attention list, computed once per data version and filters."""
-    return _today(filters, as_of())
+    """Today's headline figures and ranked attention list for the filters' projects and regions, now: the 28 days
+    ending on the data's last day, open clocks at the present (to the minute)."""
+    last = as_of()
+    day = last.tz_convert("UTC").date()
+    # Today is "now" whatever the sidebar's date range: it reads the default window, ending on the data's last day.
+    recent = dataclasses.replace(filters, start=day - dt.timedelta(days=TODAY_DAYS - 1), end=day)
+    return _today(recent, clock_now(), last)
 
 
 # --- Health ----------------------------------------------------------------------------------------
