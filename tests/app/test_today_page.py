@@ -125,3 +125,10 @@ def test_the_open_tab_is_written_to_the_url_on_each_run(app):
     at.session_state["workforce_tab"] = "Capacity planner"
     at.run()
     assert at.query_params["workforce_tab"] == "Capacity planner"
+
+
+def test_a_hand_off_to_the_comms_studio_still_switches_page_from_a_tab_named_in_the_url(app):
+    at = app("workforce", query={"workforce_tab": "Confusion"})
+    at.button(key="workforce_confusion_message").click().run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.radio(key="comms_audience_source_new").value == "handoff"
