@@ -73,7 +73,7 @@ class Freshness:
     def warnings(self) -> list[str]:
         """What is older than the setting allows, in words ('' list when all is fresh)."""
         limit = f"{self.stale_after_hours:g} h"
-        said = [f"The newest data is {age_words(self.age)} old (more than {limit}): open clocks keep running, "
+        said = [f"The newest data is from {age_words(self.age)} (older than {limit}): open clocks keep running, "
                 "but nothing newer has arrived."] if self.data_stale else []
         if self.stale_sources:
             said.append(f"No successful sync for more than {limit}: {', '.join(self.stale_sources)} (see Data).")

@@ -132,3 +132,19 @@ def test_a_hand_off_to_the_comms_studio_still_switches_page_from_a_tab_named_in_
     at.button(key="workforce_confusion_message").click().run()
     assert not at.exception, [e.value for e in at.exception]
     assert at.radio(key="comms_audience_source_new").value == "handoff"
+
+
+def test_the_sidebar_says_how_old_the_data_is(app, seeded_engine):
+    at = app()
+    as_of = timeline.data_as_of(seeded_engine)
+    age = timeline.age_words(timeline.present() - as_of)
+    assert f"Data as of {as_of:%a %d %b, %H:%M} UTC, {age}" in [c.value for c in at.sidebar.caption]
+    assert not at.sidebar.warning
+
+
+def test_the_sidebar_warns_when_the_data_is_older_than_the_setting(app, seeded_engine, monkeypatch):
+    monkeypatch.setenv("CROWDPULSE_STALE_AFTER_HOURS", "0.01")  # the tiny demo's data is a few minutes old
+    at = app()
+    age = timeline.age_words(timeline.present() - timeline.data_as_of(seeded_engine))
+    assert [w.value for w in at.sidebar.warning] == [
+        f"The newest data is from {age} (older than 0.01 h): open clocks keep running, but nothing newer has arrived."]
