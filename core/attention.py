@@ -26,9 +26,10 @@ TASKS_PER_AFFECTED = 100
 
 SCORE_HELP = ("Score = severity × (1 + log10 of the people or items affected). Severity runs 0–100: breached 100, "
               "90% of SLA used 92, stuck upload 85, confusion 82–90, launch not ready 78, sentiment drop 76, "
-              "75% of SLA used 74, fatigue 70, 50% of SLA used 40. One affected counts ×1, 10 ×2, 100 ×3, so an "
-              "alert about 24 tired taskers (70 × 2.4 = 167) ranks above one item at 75% of its SLA (74). "
-              "Confusion counts its project's recent tasks by the hundred.")
+              "75% of SLA used 74, fatigue 70, 50% of SLA used 40. Affected: items for queues, taskers for fatigue and "
+              "confusion (those who worked on the project since its change), messages for sentiment, guides for "
+              "launches. One affected counts ×1, 10 ×2, 100 ×3, so an alert about 24 tired taskers (70 × 2.4 = 167) "
+              "ranks above one item at 75% of its SLA (74).")
 
 
 def attention_score(severity, affected):
@@ -104,12 +105,21 @@ def stuck_entries(stuck: pd.DataFrame, project_names: dict[str, str]) -> pd.Data
     return _frame(rows)
 
 
-def confusion_entries(confusion: pd.DataFrame) -> pd.DataFrame:
-    """Projects whose rejections or questions jumped after a launch or guideline change."""
-    rows = [dict(severity=SEVERITY["confusion"] + min(row.severity, 8), kind="confusion", count=row.recent_tasks,
-                 unit="tasks", page="workforce", link={"workforce_tab": "Confusion", "project": row.project_id}, title=f"{row.name}: confusion after {row.change_kind}",
-                 detail=row.reasons)
-            for row in confusion.itertuples()]
+def confusion_entries(confusion: pd.DataFrame, taskers=None) -> pd.DataFrame:
+    """Projects whose rejections or questions jumped after a launch or guideline change.
+
+    `taskers(project_id, change_at)` says how many taskers worked on the project since its change: the people
+    the entry affects. Without it the entry counts the project's recent tasks (by the hundred in the score).
+    """
+    rows = []
+    for row in confusion.itertuples():
+        people = None if taskers is None else int(taskers(row.project_id, row.change_at))
+        rows.append(dict(severity=SEVERITY["confusion"] + min(row.severity, 8), kind="confusion",
+                         count=row.recent_tasks if people is None else people,
+                         unit="tasks" if people is None else "taskers", page="workforce",
+                         link={"workforce_tab": "Confusion", "project": row.project_id},
+                         title=f"{row.name}: confusion after {row.change_kind}",
+                         detail=row.reasons + (f"; {people:,} taskers worked on it since" if people else "")))
     return _frame(rows)
 
 
@@ -183,7 +193,7 @@ def rank(*parts: pd.DataFrame) -> pd.DataFrame:
 
 def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.DataFrame, projects: pd.DataFrame,
                   resources: pd.DataFrame, now, fatigue: pd.DataFrame, negative_feedback: pd.DataFrame,
-                  voice=None, as_of=None) -> pd.DataFrame:
+                  voice=None, as_of=None, taskers=None) -> pd.DataFrame:
     """Everything that needs a specialist now, from the metric inputs, ranked in one list.
 
     `voice` (a `feedback.messages.MessageScope` of the same messages) lets the theme alerts aggregate in SQL.
@@ -191,7 +201,7 @@ def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.
     (`workforce.read.load_fatigue_alerts`); `negative_feedback` per project-day counts of scored and
     negative messages for the confusion alerts (`workforce.read.load_negative_feedback`). Stuck uploads and
     launches are timed at `now` (the present); confusion and the voice alerts at `as_of`, the data's latest
-    moment (default `now`).
+    moment (default `now`). `taskers` counts the people a confused project affects (see `confusion_entries`).
     """
     as_of = now if as_of is None else as_of
     project_names = dict(zip(projects["project_id"], projects["name"]))
@@ -199,7 +209,7 @@ def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.
     return rank(
         sla_entries(status, listed_elsewhere=stuck["item_id"]),
         stuck_entries(stuck, project_names),
-        confusion_entries(confusion.confusion_alerts(activity, projects, as_of, feedback=negative_feedback)),
+        confusion_entries(confusion.confusion_alerts(activity, projects, as_of, feedback=negative_feedback), taskers),
         fatigue_entries(fatigue),
         sentiment_entries(theme_sentiment_drops(messages if voice is None else voice, as_of)),
         growing_theme_entries(growing_negative_themes(messages if voice is None else voice, as_of)),

@@ -392,6 +392,8 @@ def sheet_sources() -> pd.DataFrame:
 
 # Today reads the 28 days ending on the data's last day (the sidebar's default range).
 TODAY_DAYS = 28
+# A confused project's people: those who worked on it in (up to) the 14 days confusion compares.
+CONFUSION_WINDOW_DAYS = 14
 
 
 @on_data_version(8)
@@ -404,8 +406,18 @@ def _today(recent, now, as_of) -> tuple:
                                       activity=project_days(recent, days_before=FATIGUE_DAYS), projects=projects(),
                                       fatigue=fatigue(recent, as_of),
                                       negative_feedback=negative_feedback(recent, days_before=FATIGUE_DAYS),
-                                      resources=resources(), now=now, as_of=as_of)
+                                      resources=resources(), now=now, as_of=as_of,
+                                      taskers=lambda project_id, change_at: _taskers_since(recent, project_id, change_at))
     return figures, entries
+
+
+def _taskers_since(filters, project_id: str, change_at) -> int:
+    """Taskers (in the filters' regions) who worked on a project in the days after its change that confusion
+    compares (as the Workforce page's confusion tab counts them)."""
+    first = pd.Timestamp(change_at).date()
+    last = min(first + dt.timedelta(days=CONFUSION_WINDOW_DAYS - 1), filters.end)
+    return int(workforce.load_recent_members(engine(), project_id, start=first, end=last,
+                                             regions=filters.regions).sum())
 
 
 def today(filters) -> tuple:

@@ -148,3 +148,15 @@ def test_the_sidebar_warns_when_the_data_is_older_than_the_setting(app, seeded_e
     age = timeline.age_words(timeline.present() - timeline.data_as_of(seeded_engine))
     assert [w.value for w in at.sidebar.warning] == [
         f"The newest data is from {age} (older than 0.01 h): open clocks keep running, but nothing newer has arrived."]
+
+
+def test_a_link_naming_a_project_sets_the_project_filter_in_the_same_session(app):
+    at = app()
+    _, _, query = next(link for link in entry_links(at) if "confusion after" in link[0])
+    for key, values in query.items():
+        at.query_params[key] = values
+    at.run()
+    assert at.session_state["filters"].projects == tuple(query["project"])
+    assert at.multiselect(key="filter_projects").value == query["project"]
+    at.multiselect(key="filter_projects").set_value([]).run()  # the person's own pick wins on the next run
+    assert at.session_state["filters"].projects == () and "project" not in at.query_params

@@ -1,5 +1,7 @@
 """Today's attention list: one ranking across breaches, warnings, stuck uploads, alerts and launches."""
 
+import math
+
 import pandas as pd
 import pytest
 
@@ -78,3 +80,18 @@ def test_sentiment_drop_entry_states_the_change_in_points():
 
 def test_empty_inputs_give_an_empty_list_with_the_columns():
     assert attention.rank().columns.tolist() == attention.COLUMNS
+
+
+def test_a_confused_project_counts_the_taskers_who_worked_on_it_since_the_change():
+    alerts = pd.DataFrame({"project_id": ["p03"], "name": ["Cedar"], "change_kind": ["guideline update v3.0"],
+                           "change_at": [pd.Timestamp("2026-11-10", tz="UTC")], "recent_tasks": [12_541],
+                           "reasons": ["rejections 9% → 15%"], "severity": [2.0]})
+    asked = []
+    entry = attention.confusion_entries(alerts, lambda project, since: asked.append((project, since)) or 240).iloc[0]
+    assert asked == [("p03", pd.Timestamp("2026-11-10", tz="UTC"))]
+    assert (entry["count"], entry["unit"], entry["detail"]) == (240, "taskers",
+                                                                "rejections 9% → 15%; 240 taskers worked on it since")
+    assert entry["score"] == pytest.approx(84 * (1 + math.log10(240)))
+    assert entry["link"] == {"workforce_tab": "Confusion", "project": "p03"}
+    # Without a way to count taskers, the tasks count by the hundred.
+    assert attention.confusion_entries(alerts).iloc[0]["score"] == pytest.approx(84 * (1 + math.log10(125.41)))
