@@ -5,7 +5,7 @@ import os
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Connection, Engine, String, func, literal, select, text
+from sqlalchemy import Connection, Engine, String, case, func, literal, select, text
 
 from core.models import SyncRun, SyncSource
 
@@ -93,16 +93,18 @@ def age_words(age: pd.Timedelta) -> str:
 
 
 def freshness(engine: Engine, *, stale_after_hours: float, now=None) -> Freshness:
-    """The data's age at `now` (default the present) and the enabled sync sources whose last successful run (or
-    none at all) is older than `stale_after_hours`."""
+    """The data's age at `now` (default the present) and the enabled sync sources without a successful run within
+    `stale_after_hours` although they have been syncing for longer than that (a source never synced, or failing only
+    since recently, is the Data page's to report)."""
     moment = pd.Timestamp(now) if now is not None else present()
     cutoff = (moment - pd.Timedelta(hours=stale_after_hours)).tz_convert("UTC").to_pydatetime()
-    last_ok = (select(SyncRun.source, func.max(SyncRun.started_at).label("at"))
-               .where(SyncRun.ok).group_by(SyncRun.source).subquery())
+    runs = (select(SyncRun.source, func.min(SyncRun.started_at).label("first"),
+                   func.max(case((SyncRun.ok, SyncRun.started_at))).label("last_ok"))
+            .group_by(SyncRun.source).subquery())
     # A source's runs are recorded under "sheet:<name>" (core.ingest.sheets).
     statement = (select(SyncSource.name)
-                 .outerjoin(last_ok, last_ok.c.source == literal("sheet:", String) + SyncSource.name)
-                 .where(SyncSource.enabled, (last_ok.c.at.is_(None)) | (last_ok.c.at < cutoff))
+                 .join(runs, runs.c.source == literal("sheet:", String) + SyncSource.name)
+                 .where(SyncSource.enabled, runs.c.first < cutoff, runs.c.last_ok.is_(None) | (runs.c.last_ok < cutoff))
                  .order_by(SyncSource.name))
     with engine.connect() as connection:
         stale = tuple(connection.execute(statement).scalars())

@@ -60,12 +60,18 @@ def test_a_source_without_a_recent_successful_sync_is_stale(queue):
         models.SyncSource(name="surveys", spreadsheet_key="k", worksheet="w", entity="survey_responses"),
         models.SyncSource(name="members", spreadsheet_key="k", worksheet="m", entity="members"),
         models.SyncSource(name="paused", spreadsheet_key="k", worksheet="p", entity="members", enabled=False),
+        models.SyncSource(name="new", spreadsheet_key="k", worksheet="n", entity="members"),  # never synced
+        models.SyncSource(name="failing", spreadsheet_key="k", worksheet="f", entity="members"),
+        models.SyncRun(source="sheet:failing", entity="members", started_at=AS_OF - dt.timedelta(hours=3), ok=False),
+        models.SyncRun(source="sheet:paused", entity="members", started_at=AS_OF - dt.timedelta(days=9)),
         models.SyncRun(source="sheet:surveys", entity="survey_responses", started_at=AS_OF - dt.timedelta(hours=30)),
         models.SyncRun(source="sheet:surveys", entity="survey_responses", started_at=AS_OF, ok=False, error="429"),
         models.SyncRun(source="sheet:members", entity="members", started_at=AS_OF - dt.timedelta(hours=1)),
     )
     fresh = timeline.freshness(queue, stale_after_hours=24, now=AS_OF + dt.timedelta(hours=2))
-    assert fresh.stale_sources == ("surveys",)  # its last success was 32 h ago; the failed run does not count
+    # Its last success was 32 h ago (the failed run since does not count); "failing" has tried for 5 h only, "new"
+    # never ran (the Data page reports both), "paused" is switched off.
+    assert fresh.stale_sources == ("surveys",)
     assert fresh.describe() == "Data as of Wed 18 Nov, 04:59 UTC, 2 h ago"
     assert not fresh.data_stale
     assert fresh.warnings() == ["No successful sync for more than 24 h: surveys (see Data)."]
