@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.health import segments
 from ui import charts, data, filters, widgets
+from ui import health as health_data
 from ui.widgets import HELP
 
 SPLIT_COLUMNS = {
@@ -24,10 +25,10 @@ st.title("Community health")
 f = filters.current()
 st.caption("Active taskers have at least one submitted task that day; staff and bot accounts are excluded. "
            "WAU and MAU count the 7 and 28 days ending on each date."
-           + (f" Base: the members of {', '.join(data.project_names_of(f))}." if f.projects else ""),
+           + (f" Base: the members of {', '.join(health_data.project_names_of(f))}." if f.projects else ""),
            help=HELP["base"])
 
-overview = data.health(f)
+overview = health_data.health(f)
 if overview is None:
     widgets.nothing_yet("No activity yet — import members and activity on Data.")
 
@@ -35,7 +36,7 @@ active = overview["active"]
 latest, week_ago = active.iloc[-1], active[active["date"] <= pd.Timestamp(f.end) - pd.Timedelta(days=7)]
 previous = week_ago.iloc[-1] if len(week_ago) else None
 as_of = pd.Timestamp(f.end)
-day_scope, range_scope = data.health_file_scope(f), data.health_file_scope(f, whole_range=True)
+day_scope, range_scope = health_data.health_file_scope(f), health_data.health_file_scope(f, whole_range=True)
 
 
 def delta(column: str):
@@ -87,7 +88,7 @@ else:
 st.subheader("By segment")
 dimension = st.segmented_control("Split by", ["region", "country", "timezone", "language", "vendor", "tenure"],
                                  default="region", key="health_split") or "region"
-split = data.health_split(f, dimension)
+split = health_data.health_split(f, dimension)
 widgets.table(split, key="health_split_table", filename=f"health-by-{dimension}-{range_scope}",
               column_config=SPLIT_COLUMNS)
 
@@ -114,7 +115,7 @@ if behind == "A retention cell" and not cohorts.empty:
     week = c1.selectbox("Onboarding week", weeks, format_func=lambda w: f"{pd.Timestamp(w):%d %b %Y}", key="health_cell_week")
     numbers = cohorts.loc[cohorts["cohort_week"] == week, "week_number"].tolist()
     number = c2.selectbox("Weeks after onboarding", numbers, key="health_cell_number")
-    people = data.cohort_list(f, pd.Timestamp(week), int(number))
+    people = health_data.cohort_list(f, pd.Timestamp(week), int(number))
     what, template = f"onboarded the week of {pd.Timestamp(week):%d %b}, active in week {number}", "re_engagement"
     slug = f"cohort-{pd.Timestamp(week):%Y-%m-%d}-week-{number}"
 elif behind == "A segment row":
@@ -122,13 +123,13 @@ elif behind == "A segment row":
     value = c1.selectbox(f"{dimension.capitalize()}", split[dimension].tolist(), key="health_row_value")
     group = c2.selectbox("Who", list(segments.SEGMENT_GROUPS), format_func=segments.SEGMENT_GROUPS.get,
                          key="health_row_group")
-    people = data.segment_list(f, dimension, value, group)
+    people = health_data.segment_list(f, dimension, value, group)
     what, template = f"{segments.SEGMENT_GROUPS[group].lower()} · {dimension} {value}", "re_engagement"
     slug = f"{dimension}-{segments.file_scope(value)}-{group}"
 else:
     kind = st.selectbox("Members", list(segments.MEMBER_LISTS), format_func=segments.MEMBER_LISTS.get,
                         key="health_members")
-    people = data.member_list(f, kind)
+    people = health_data.member_list(f, kind)
     what, slug = segments.MEMBER_LISTS[kind].lower(), kind.replace("_", "-")
     template = "activation_nudge" if kind in ("stalled_onboarders", "never_active") else "re_engagement"
 st.caption(f"**{len(people):,}** taskers · {what} as of {as_of:%d %b %Y}.")

@@ -12,7 +12,11 @@ DIMENSIONS = {"queue": "queue", "project_id": "project", "priority": "priority"}
 
 st.title("Queues")
 st.caption("Review, escalation, staging and support against their SLA targets. Each policy's clock runs on calendar "
-           "time or on its business hours, and stops while an item waits on the tasker; an item's own due date wins.")
+           "time or on its business hours, and stops while an item waits on the tasker; an item's own due date wins.  \n"
+           f"**Now** ({data.clock_now():%a %d %b, %H:%M} UTC, whatever the date range): open backlog, breached, at "
+           "risk, what breaches next, paused, backlog by age, stuck uploads and open escalations. **The date range**: "
+           "SLA met (clocks that came due in it), the SLA trend, open items per day, response times and escalation "
+           "reasons (items created in it).")
 
 f = filters.current()
 choices = queue_data.choices(f)
@@ -20,16 +24,21 @@ if not choices["items"]:
     widgets.nothing_yet("No queue items yet — import queue items on Data.")
 
 left, right = st.columns(2)
+filters.adopt_from_url("queue", "queues_queue", options=choices["queues"])
+filters.adopt_from_url("priority", "queues_priority", options=choices["priorities"])
 picked_queues = left.multiselect("Queues", choices["queues"], key="queues_queue", placeholder="All queues")
 picked_priorities = right.multiselect("Priorities", choices["priorities"], key="queues_priority",
                                       placeholder="All priorities")
+filters.mirror_to_url("queue", picked_queues)
+filters.mirror_to_url("priority", picked_priorities)
 view = queue_data.overview(f, picked_queues, picked_priorities)
 may_act = queue_data.may_act()
 
 tiles = st.columns(6)
-widgets.kpi(tiles[0], "Open backlog", view.open_items)
+widgets.kpi(tiles[0], "Open backlog", view.open_items, help="Open items now, whatever the date range.")
 widgets.kpi(tiles[1], "Breached", view.breached_items,
-            help="Open items past their first-response or resolution target (still open).")
+            help="Open items now past their first-response or resolution target (Today's breach entries add up to "
+                 "this number).")
 widgets.kpi(tiles[2], "At risk", view.at_risk_items,
             help=widgets.HELP["at_risk"])
 widgets.kpi(tiles[3], "Resolution met", view.resolution["compliance"], fmt="{:.1%}",

@@ -1,26 +1,49 @@
 """Today's attention list: everything that needs a specialist now, ranked in one list.
 
-Each builder turns one metric's output into entries; `rank` puts them together. Severity is
-on one 0–100 scale so different kinds of trouble compare: breached before about to breach,
-before stuck, confused, tired or unhappy.
+Each builder turns one metric's output into entries; `rank` puts them together. Every entry has a
+severity on one 0–100 scale (breached before about to breach, before stuck, confused, tired or
+unhappy) and the number of people or items it affects; the ranking score weighs both (`SCORE_HELP`).
+Each entry also names the exact view that shows it: the page and the query parameters of its tab,
+queue and project (`link`).
 """
 
+
+import numpy as np
 import pandas as pd
 
 from core.comms import launch
 from core.feedback.themes import theme_labels
 from core.feedback.voice import growing_negative_themes, theme_sentiment_drops
-from core.queues.views import stuck_items
+from core.queues.views import breach_risk, breached_open, stuck_items
 from core.workforce import confusion
 
-COLUMNS = ["severity", "kind", "title", "detail", "count", "page"]
+COLUMNS = ["score", "severity", "kind", "title", "detail", "count", "unit", "page", "link"]
 
 SEVERITY = {"breached": 100, "warn_90": 92, "stuck": 85, "confusion": 82, "launch": 78, "sentiment": 76,
             "warn_75": 74, "fatigue": 70, "warn_50": 40}
+# A confused project's work counts by the hundred tasks: one hundred recent tasks weigh like one tasker.
+TASKS_PER_AFFECTED = 100
+
+SCORE_HELP = ("Score = severity × (1 + log10 of the people or items affected). Severity runs 0–100: breached 100, "
+              "90% of SLA used 92, stuck upload 85, confusion 82–90, launch not ready 78, sentiment drop 76, "
+              "75% of SLA used 74, fatigue 70, 50% of SLA used 40. Affected: items for queues, taskers for fatigue and "
+              "confusion (those who worked on the project since its change), messages for sentiment, guides for "
+              "launches. One affected counts ×1, 10 ×2, 100 ×3, so an alert about 24 tired taskers (70 × 2.4 = 167) "
+              "ranks above one item at 75% of its SLA (74).")
+
+
+def attention_score(severity, affected):
+    """Severity × (1 + log10(affected)), affected floored at 1: the one ranking rule of Today's list."""
+    return np.asarray(severity, dtype="float64") * (1 + np.log10(np.maximum(np.asarray(affected, dtype="float64"), 1)))
 
 
 def _frame(rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame(rows, columns=COLUMNS)
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    affected = frame["count"].astype("float64")
+    if len(frame):
+        affected = affected.where(frame["unit"] != "tasks", affected / TASKS_PER_AFFECTED)
+    frame["score"] = attention_score(frame["severity"], affected) if len(frame) else pd.Series(dtype="float64")
+    return frame
 
 
 def _items(count: int, queue: str) -> str:
@@ -33,27 +56,37 @@ def _hours(minutes: float) -> str:
 
 
 def sla_entries(status: pd.DataFrame, *, listed_elsewhere=()) -> pd.DataFrame:
-    """Per queue: open items already breached, and those at 90/75/50% of their target.
+    """Per queue: open items with a clock already breached (first response or resolution, `breached_open`, as the
+    Queues page counts them), and items whose highest clock is at 90/75/50% of its target.
 
-    Items in `listed_elsewhere` (e.g. stuck uploads, which have an entry of their own) are left out.
+    Items in `listed_elsewhere` (e.g. stuck uploads, which have an entry of their own) are left out of the
+    warnings only: a breach is counted wherever it is.
     """
+    both = ("first_response", "resolution")
+    breached = breached_open(status, targets=both)
+    risk = breach_risk(status, targets=both)
+    risk = risk[~risk["item_id"].isin(list(listed_elsewhere)) & ~risk["item_id"].isin(breached["item_id"])]
+    # An item counts once, at the highest warning of its two clocks.
+    risk = risk.sort_values("warn_level", ascending=False, kind="stable").drop_duplicates("item_id")
     rows = []
-    open_items = status[status["resolved_at"].isna() & ~status["item_id"].isin(list(listed_elsewhere))]
-    for queue, items in open_items.groupby("queue", sort=True):
-        breached = items[items["state"] == "breached"]
-        if len(breached):
-            overdue = -breached["time_left_minutes"].min()
-            rows.append(dict(severity=SEVERITY["breached"], kind="breached", count=len(breached), page="queues",
-                             title=f"{_items(len(breached), queue)} breached their SLA",
-                             detail=f"most overdue by {_hours(overdue)}; priorities: "
-                                    + ", ".join(f"{p} {n}" for p, n in breached["priority"].value_counts().items())))
-        waiting = items[items["state"] != "breached"]
+    for queue in sorted(set(breached["queue"]) | set(risk["queue"])):
+        late = breached[breached["queue"] == queue]
+        items = late.drop_duplicates("item_id")
+        if len(items):
+            rows.append(dict(severity=SEVERITY["breached"], kind="breached", count=len(items), unit="items",
+                             page="queues", link={"queues_breach_tab": "Breached, still open", "queue": queue},
+                             title=f"{_items(len(items), queue)} breached their SLA",
+                             detail=f"most overdue by {_hours(late['overdue_minutes'].max())}; priorities: "
+                                    + ", ".join(f"{p} {n}" for p, n in items["priority"].value_counts().items())))
+        waiting = risk[risk["queue"] == queue]
         for level in (90, 75, 50):
             at_level = waiting[waiting["warn_level"] == level]
             if len(at_level):
                 soonest = at_level["time_left_minutes"].min()
-                rows.append(dict(severity=SEVERITY[f"warn_{level}"], kind=f"≥{level}% of SLA used", count=len(at_level),
-                                 page="queues", title=f"{_items(len(at_level), queue)} at {level}% of their SLA",
+                rows.append(dict(severity=SEVERITY[f"warn_{level}"], kind=f"≥{level}% of SLA used",
+                                 count=len(at_level), unit="items", page="queues",
+                                 link={"queues_breach_tab": "About to breach", "queue": queue},
+                                 title=f"{_items(len(at_level), queue)} at {level}% of their SLA",
                                  detail=f"next breach in {_hours(max(soonest, 0))}"))
     return _frame(rows)
 
@@ -63,19 +96,30 @@ def stuck_entries(stuck: pd.DataFrame, project_names: dict[str, str]) -> pd.Data
     rows = []
     for project, items in stuck.groupby(stuck["project_id"].fillna("no project"), sort=True):
         error = items["last_error"].dropna().mode()
-        rows.append(dict(severity=SEVERITY["stuck"], kind="stuck", count=len(items), page="queues",
+        link = {"queues_work_tab": "Stuck in staging", "queue": "staging"}
+        rows.append(dict(severity=SEVERITY["stuck"], kind="stuck", count=len(items), unit="items", page="queues",
+                         link=link if project == "no project" else {**link, "project": project},
                          title=f"{len(items):,} uploads stuck in staging on {project_names.get(project, project)}",
                          detail=f"up to {items['hours_stuck'].max():.0f} h without progress"
                                 + (f"; most often: {error.iloc[0]}" if len(error) else "")))
     return _frame(rows)
 
 
-def confusion_entries(confusion: pd.DataFrame) -> pd.DataFrame:
-    """Projects whose rejections or questions jumped after a launch or guideline change."""
-    rows = [dict(severity=SEVERITY["confusion"] + min(row.severity, 8), kind="confusion", count=row.recent_tasks,
-                 page="workforce", title=f"{row.name}: confusion after {row.change_kind}",
-                 detail=row.reasons)
-            for row in confusion.itertuples()]
+def confusion_entries(confusion: pd.DataFrame, taskers=None) -> pd.DataFrame:
+    """Projects whose rejections or questions jumped after a launch or guideline change.
+
+    `taskers(project_id, change_at)` says how many taskers worked on the project since its change: the people
+    the entry affects. Without it the entry counts the project's recent tasks (by the hundred in the score).
+    """
+    rows = []
+    for row in confusion.itertuples():
+        people = None if taskers is None else int(taskers(row.project_id, row.change_at))
+        rows.append(dict(severity=SEVERITY["confusion"] + min(row.severity, 8), kind="confusion",
+                         count=row.recent_tasks if people is None else people,
+                         unit="tasks" if people is None else "taskers", page="workforce",
+                         link={"workforce_tab": "Confusion", "project": row.project_id},
+                         title=f"{row.name}: confusion after {row.change_kind}",
+                         detail=row.reasons + (f"; {people:,} taskers worked on it since" if people else "")))
     return _frame(rows)
 
 
@@ -85,14 +129,16 @@ def fatigue_entries(fatigue: pd.DataFrame) -> pd.DataFrame:
         return _frame([])
     regions = fatigue["region"].value_counts().head(2) if "region" in fatigue else pd.Series(dtype=int)
     where = ", ".join(f"{r} {n}" for r, n in regions.items())
-    return _frame([dict(severity=SEVERITY["fatigue"], kind="fatigue", count=len(fatigue), page="workforce",
+    return _frame([dict(severity=SEVERITY["fatigue"], kind="fatigue", count=len(fatigue), unit="taskers",
+                        page="workforce", link={"workforce_tab": "Fatigue"},
                         title=f"{len(fatigue):,} taskers show fatigue",
                         detail=f"e.g. {fatigue.iloc[0]['reasons']}" + (f"; most in {where}" if where else ""))])
 
 
 def sentiment_entries(drops: pd.DataFrame) -> pd.DataFrame:
     """Themes whose net sentiment fell sharply against their baseline."""
-    rows = [dict(severity=SEVERITY["sentiment"], kind="sentiment drop", count=row.recent_count, page="feedback",
+    rows = [dict(severity=SEVERITY["sentiment"], kind="sentiment drop", count=row.recent_count,
+                 unit="messages", page="feedback", link={"feedback_tab": "Themes"},
                  title=f"Sentiment about {row.theme.replace('_', ' ')} fell {abs(row.change):.0f} points",
                  detail=f"net {row.baseline_net:+.0f} → {row.recent_net:+.0f} over the last 7 days "
                         f"({row.recent_count:,} messages)")
@@ -108,7 +154,7 @@ def growing_theme_entries(growth: pd.DataFrame, labels: dict[str, str] | None = 
     """Themes whose negative mentions this week grew fast against their usual weekly count (labels: key → name)."""
     labels = labels or theme_labels()
     rows = [dict(severity=GROWING_THEME_SEVERITY, kind="negative theme", count=int(row.recent_negative),
-                 page="feedback",
+                 unit="messages", page="feedback", link={"feedback_tab": "Themes"},
                  title=f"Complaints about {labels.get(row.theme, row.theme.replace('_', ' ')).lower()} are "
                        f"{row.growth:.1f}× the usual",
                  detail=f"{row.recent_negative:,} negative messages in the last 7 days against about "
@@ -127,7 +173,8 @@ def launch_entries(readiness: pd.DataFrame) -> pd.DataFrame:
     # Whole days, as the entry's title says them: a launch "in 7 days" is within the window.
     days = readiness["days_to_launch"].round(0)
     upcoming = readiness[(readiness["days_to_launch"] >= 0) & (days <= LAUNCH_WINDOW_DAYS) & (gaps > 0)]
-    rows = [dict(severity=SEVERITY["launch"], kind="launch", count=int(row.not_ready), page="launch",
+    rows = [dict(severity=SEVERITY["launch"], kind="launch", count=int(row.not_ready), unit="resources",
+                 page="launch", link={},
                  title=f"{row.project} launches in {row.days_to_launch:.0f} days",
                  detail=f"{int(row.ready)} of {int(row.resources)} guides/FAQs/SOPs ready"
                         + (f"; missing: {row.missing}" if getattr(row, "missing", "") else ""))
@@ -136,32 +183,35 @@ def launch_entries(readiness: pd.DataFrame) -> pd.DataFrame:
 
 
 def rank(*parts: pd.DataFrame) -> pd.DataFrame:
-    """All entries in one list, most severe first (then the larger count)."""
+    """All entries in one list, highest score first (then the more severe, then the larger count)."""
     frames = [p for p in parts if not p.empty]
     if not frames:
         return _frame([])
     combined = pd.concat(frames, ignore_index=True)
-    return combined.sort_values(["severity", "count"], ascending=[False, False], ignore_index=True)
+    return combined.sort_values(["score", "severity", "count"], ascending=False, ignore_index=True, kind="stable")
 
 
 def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.DataFrame, projects: pd.DataFrame,
                   resources: pd.DataFrame, now, fatigue: pd.DataFrame, negative_feedback: pd.DataFrame,
-                  voice=None) -> pd.DataFrame:
+                  voice=None, as_of=None, taskers=None) -> pd.DataFrame:
     """Everything that needs a specialist now, from the metric inputs, ranked in one list.
 
     `voice` (a `feedback.messages.MessageScope` of the same messages) lets the theme alerts aggregate in SQL.
     `activity` holds per project-day sums (enough for confusion); `fatigue` the alerts
     (`workforce.read.load_fatigue_alerts`); `negative_feedback` per project-day counts of scored and
-    negative messages for the confusion alerts (`workforce.read.load_negative_feedback`).
+    negative messages for the confusion alerts (`workforce.read.load_negative_feedback`). Stuck uploads and
+    launches are timed at `now` (the present); confusion and the voice alerts at `as_of`, the data's latest
+    moment (default `now`). `taskers` counts the people a confused project affects (see `confusion_entries`).
     """
+    as_of = now if as_of is None else as_of
     project_names = dict(zip(projects["project_id"], projects["name"]))
     stuck = stuck_items(status, now)
     return rank(
         sla_entries(status, listed_elsewhere=stuck["item_id"]),
         stuck_entries(stuck, project_names),
-        confusion_entries(confusion.confusion_alerts(activity, projects, now, feedback=negative_feedback)),
+        confusion_entries(confusion.confusion_alerts(activity, projects, as_of, feedback=negative_feedback), taskers),
         fatigue_entries(fatigue),
-        sentiment_entries(theme_sentiment_drops(messages if voice is None else voice, now)),
-        growing_theme_entries(growing_negative_themes(messages if voice is None else voice, now)),
+        sentiment_entries(theme_sentiment_drops(messages if voice is None else voice, as_of)),
+        growing_theme_entries(growing_negative_themes(messages if voice is None else voice, as_of)),
         launch_entries(launch.launch_readiness(resources, now)),
     )

@@ -61,15 +61,17 @@ def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp) -> float:
 
 
 def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,
-                 messages: pd.DataFrame, week_end, span: pd.Timedelta = WEEK) -> list[Figure]:
+                 messages: pd.DataFrame, week_end, span: pd.Timedelta = WEEK, now=None) -> list[Figure]:
     """Headline figures for the `span` ending at `week_end` (7 days, or a partial week's days so far) and the same span
     a week before.
 
-    `status` is the queues' `QueueFacts`; `member_days` must reach 34 days before week_end.
+    `status` is the queues' `QueueFacts`; `member_days` must reach 34 days before week_end. With `now` (Today)
+    the open backlog is the one at that moment against a week before it, as the Queues page counts it.
     """
     end = pd.Timestamp(week_end)
     if end.tzinfo is None:
         end = end.tz_localize("UTC")
+    backlog_at = end if now is None else pd.Timestamp(now)
     previous_end = end - WEEK
     start, previous_start = end - span, previous_end - span
     day = (end.tz_convert("UTC").tz_localize(None) if end.tzinfo else end).normalize()
@@ -86,8 +88,9 @@ def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.D
         Figure("first_response", "First response", _median_first_response_hours(status, start, end),
                _median_first_response_hours(status, previous_start, previous_end), "{:.1f} h", False,
                "Median time from creation to first response, items created in the week."),
-        Figure("backlog", "Open backlog", status.open_at(end), status.open_at(previous_end), "{:,.0f}", False,
-               "Open queue items at the end of the week."),
+        Figure("backlog", "Open backlog", status.open_at(backlog_at), status.open_at(backlog_at - WEEK), "{:,.0f}",
+               False, "Open queue items at the end of the week." if now is None
+               else "Open queue items now, against a week ago (whatever the date range)."),
         Figure("net_sentiment", "Net sentiment", _net_sentiment(messages, start, end),
                _net_sentiment(messages, previous_start, previous_end), "{:+.0f}", True,
                "% positive − % negative channel messages (English, scored) in the week."),

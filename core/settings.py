@@ -28,6 +28,9 @@ class Settings:
     database_url: str = field(default_factory=lambda: resolve_database_url(
         os.environ.get("CROWDPULSE_DATABASE_URL", DEFAULT_DATABASE_URL)))
     demo_seed: int = field(default_factory=lambda: int(os.environ.get("CROWDPULSE_DEMO_SEED", "7")))
+    # Older data, or a sync source without a successful run for longer, is flagged in the sidebar.
+    stale_after_hours: float = field(default_factory=lambda: float(
+        os.environ.get("CROWDPULSE_STALE_AFTER_HOURS", "24")))
     google_credentials_file: str | None = field(
         default_factory=lambda: os.environ.get("GOOGLE_APPLICATION_CREDENTIALS"))
     # Without sign-in every visitor is admin: only where everyone who can reach the port may be (README "Security").

@@ -1,5 +1,7 @@
 """Cached access to `core`: one engine per process, query results keyed on the data version."""
 
+import dataclasses
+import datetime as dt
 import functools
 
 import pandas as pd
@@ -14,8 +16,6 @@ from core.feedback import read as feedback_read
 from core.feedback import surveys as feedback_surveys
 from core.feedback import voice as feedback_voice
 from core.health import active as health_active
-from core.health import breakdowns, segments
-from core.health import scope as health_scope
 from core.queues import facts as queues_facts
 from core.queues import read as queues_read
 from core.settings import get_settings
@@ -79,8 +79,19 @@ def on_data_version(max_entries: int = 4, *, shared: bool = False, spinner: bool
 
 @on_data_version()
 def as_of() -> pd.Timestamp:
-    """The moment the data describes (used as 'now' for SLA clocks and 'this week')."""
+    """The latest moment the stored data describes (its last day is "the last day with data"); open SLA clocks run
+    on `clock_now()` instead."""
     return timeline.data_as_of(engine())
+
+
+@on_data_version()
+def _freshness(now: pd.Timestamp, stale_after_hours: float):
+    return timeline.freshness(engine(), stale_after_hours=stale_after_hours, now=now)
+
+
+def freshness():
+    """How old the data is now and which sync sources have not succeeded within the `stale_after_hours` setting."""
+    return _freshness(clock_now(), get_settings().stale_after_hours)
 
 
 @on_data_version()
@@ -91,34 +102,38 @@ def filter_choices() -> dict:
 
 # --- queues ------------------------------------------------------------------------------------
 
-# Items created this long before the range start are still loaded: they may be open in it.
-QUEUE_LOOKBACK_DAYS = 30
+
+def clock_now() -> pd.Timestamp:
+    """The present to the minute: open SLA clocks run on it (a cache keyed on it still hits within a minute)."""
+    return timeline.present_minute()
 
 
-# Held once per data version and shared (cache_resource): the open items' clocks plus memoised SQL
-# aggregates of the resolved ones (core.queues.rollup). Treat it as read-only.
+# Held once per data version, filters and minute, and shared (cache_resource): the open items' clocks plus
+# memoised SQL aggregates of the resolved ones (core.queues.rollup). Treat it as read-only.
 @on_data_version(16, shared=True)
-def _queue_facts(start, end, projects, regions, now):
-    # Business hours and pause statuses (read from each item's status history) shape the clocks.
-    first = pd.Timestamp(start, tz="UTC") - pd.Timedelta(days=QUEUE_LOOKBACK_DAYS)
-    return queues_facts.QueueFacts(engine(), now, start=first, end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1),
-                                   projects=projects, regions=regions)
+def _queue_facts(projects, regions, now):
+    # Every item in the projects and regions: "now" figures (open, breached, at risk, paused, stuck) describe
+    # the present whatever the date range; each history question (clocks due in the range, items created in
+    # it) applies the range itself.
+    return queues_facts.QueueFacts(engine(), now, projects=projects, regions=regions)
 
 
 def queue_facts(filters):
-    """SLA facts (core.queues.facts.QueueFacts) of the queue items in (and open during) the filtered range."""
-    return _queue_facts(filters.start, filters.end, filters.projects, filters.regions, as_of())
+    """SLA facts (core.queues.facts.QueueFacts) of the queue items in the filters' projects and regions, at the
+    present (to the minute)."""
+    return _queue_facts(filters.projects, filters.regions, clock_now())
 
 
 def queue_status(filters) -> pd.DataFrame:
-    """The filtered range's items whose clocks still run (the open ones), with SLA clock, state and warn level."""
+    """The items whose clocks still run now (the open ones), with SLA clock, state and warn level."""
     return queue_facts(filters).live
 
 
 @on_data_version(8)
 def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
-    """Resolution SLA met per period for the clocks due since the range start (date, compliance, met, breached, count)."""
-    return queue_facts(filters).compliance_trend(freq=freq, due_from=pd.Timestamp(filters.start, tz="UTC"))
+    """Resolution SLA met per period for the clocks due in the range (date, compliance, met, breached, count)."""
+    return queue_facts(filters).compliance_trend(freq=freq, due_from=pd.Timestamp(filters.start, tz="UTC"),
+                                                 due_to=pd.Timestamp(filters.end, tz="UTC") + pd.Timedelta(days=1))
 
 
 @on_data_version()
@@ -180,10 +195,11 @@ def member_days(filters, *, lookback_days: int = HEALTH_LOOKBACK_DAYS):
 
     `lookback_days` (+ 27 for the first MAU window) before the range end: the week's figures need 7.
     """
-    return _member_days(_active_days_start(filters, lookback_days), filters.end, filters.projects)
+    return _member_days(active_days_start(filters, lookback_days), filters.end, filters.projects)
 
 
-def _active_days_start(filters, lookback_days: int):
+def active_days_start(filters, lookback_days: int):
+    """The first day of activity a Health read needs: the lookback and the 28 days the first MAU looks back over."""
     return min(filters.start, filters.end - pd.Timedelta(days=lookback_days).to_pytimedelta()) \
         - pd.Timedelta(days=27).to_pytimedelta()
 
@@ -298,7 +314,8 @@ def response_scope(filters):
 # A Series (not a dict) held as a resource: mapping through it reuses its index's hash table,
 # where mapping through a dict builds one on every call.
 @on_data_version(shared=True)
-def _project_names() -> pd.Series:
+def project_names() -> pd.Series:
+    """Project names by project id."""
     listed = projects()
     return pd.Series(listed["name"].to_numpy(), index=pd.Index(listed["project_id"]))
 
@@ -307,7 +324,7 @@ def with_project_names(frame: pd.DataFrame) -> pd.DataFrame:
     """The frame with a readable `project` name column next to `project_id` (unchanged if it has one already)."""
     if "project" in frame.columns:
         return frame
-    names = _project_names()
+    names = project_names()
     position = list(frame.columns).index("project_id") + 1 if "project_id" in frame else len(frame.columns)
     out = frame.copy()
     out.insert(position, "project", frame["project_id"].map(names).fillna(frame["project_id"]) if "project_id" in frame else None)
@@ -379,105 +396,41 @@ def sheet_sources() -> pd.DataFrame:
 # --- Today -----------------------------------------------------------------------------------------
 
 
+# Today reads the 28 days ending on the data's last day (the sidebar's default range).
+TODAY_DAYS = 28
+# A confused project's people: those who worked on it in (up to) the 14 days confusion compares.
+CONFUSION_WINDOW_DAYS = 14
+
+
 @on_data_version(8)
-def _today(filters, now) -> tuple:
-    status = queue_facts(filters)
-    said = message_scope(filters, days_before=35)
-    figures = overview.week_figures(status=status, member_days=member_days(filters, lookback_days=7),
-                                    members=members(filters), messages=said, week_end=now)
+def _today(recent, now, as_of) -> tuple:
+    status = queue_facts(recent)
+    said = message_scope(recent, days_before=35)
+    figures = overview.week_figures(status=status, member_days=member_days(recent, lookback_days=7),
+                                    members=members(recent), messages=said, week_end=as_of, now=now)
     entries = attention.today_entries(status=status.live, messages=said, voice=said,
-                                      activity=project_days(filters, days_before=confusion.HISTORY_DAYS),
-                                      projects=projects(), fatigue=fatigue(filters, now),
-                                      negative_feedback=negative_feedback(filters, days_before=confusion.HISTORY_DAYS),
-                                      resources=resources(), now=now)
+                                      activity=project_days(recent, days_before=confusion.HISTORY_DAYS),
+                                      projects=projects(), fatigue=fatigue(recent, as_of),
+                                      negative_feedback=negative_feedback(recent, days_before=confusion.HISTORY_DAYS),
+                                      resources=resources(), now=now, as_of=as_of,
+                                      taskers=lambda project_id, change_at: _taskers_since(recent, project_id, change_at))
     return figures, entries
 
 
+def _taskers_since(filters, project_id: str, change_at) -> int:
+    """Taskers (in the filters' regions) who worked on a project in the days after its change that confusion
+    compares (as the Workforce page's confusion tab counts them)."""
+    first = pd.Timestamp(change_at).date()
+    last = min(first + dt.timedelta(days=CONFUSION_WINDOW_DAYS - 1), filters.end)
+    return int(workforce.load_recent_members(engine(), project_id, start=first, end=last,
+                                             regions=filters.regions).sum())
+
+
 def today(filters) -> tuple:
-    """Today's headline figures and ranked attention list, computed once per data version and filters."""
-    return _today(filters, as_of())
-
-
-# --- Health ----------------------------------------------------------------------------------------
-
-
-# Held once per data version and filters and shared (cache_resource): the members counted matched to their
-# active days (core.health.scope), so the figures, the splits and every member list reuse one match. Read-only.
-@on_data_version(shared=True)
-def _scope(filters):
-    # The days of member_days(filters), read here so that the matrix is held once, not also pickled in st.cache_data.
-    return health_scope.load_scope(engine(), start=_active_days_start(filters, HEALTH_LOOKBACK_DAYS), end=filters.end,
-                                   projects=filters.projects, members=members(filters))
-
-
-@on_data_version(8)
-def health(filters) -> dict | None:
-    """The Health page's activity figures (see core.health.scope.HealthScope.overview), None without activity.
-
-    Adds, for the charts: `active_long` (date, measure dau/wau/mau, members) and `recent_cohorts` (the
-    cohorts of the 12 weeks before the range end, each labelled "week start (size)" in `cohort`).
-    """
-    scope = _scope(filters)
-    if scope.community.members.empty or scope.community.days.empty:
-        return None
-    figures = scope.overview(filters.start, filters.end)
-    # Shaped for the charts here, once per data version, instead of on every rerun of the page.
-    figures["active_long"] = figures["active"].melt(id_vars="date", value_vars=["dau", "wau", "mau"],
-                                                    var_name="measure", value_name="members")
-    cohorts = figures["cohorts"]
-    recent = cohorts[cohorts["cohort_week"] >= pd.Timestamp(filters.end) - pd.Timedelta(weeks=12)]
-    figures["recent_cohorts"] = recent.assign(
-        cohort=recent["cohort_week"].dt.strftime("%Y-%m-%d") + " (" + recent["cohort_size"].astype(str) + ")")
-    return figures
-
-
-def _with_split_column(filters, dimension: str) -> pd.DataFrame:
-    # The counted members with the split's attribute read in when the crowd does not hold it.
-    community = _scope(filters).working.members
-    if dimension not in community and dimension != "tenure":
-        community = health_active.with_member_details(engine(), community, [dimension])
-    return community
-
-
-@on_data_version(32)
-def health_split(filters, dimension: str) -> pd.DataFrame:
-    """Members, WAU, MAU and active rate per value of a member attribute (the project's members under a project filter)."""
-    working = _scope(filters).working
-    return breakdowns.active_by(working.days, _with_split_column(filters, dimension), pd.Timestamp(filters.end),
-                                dimension)
-
-
-def _member_details(chosen: pd.DataFrame) -> pd.DataFrame:
-    return health_active.with_member_details(engine(), chosen, health_active.MEMBER_DETAILS)
-
-
-@on_data_version(32)
-def member_list(filters, kind: str) -> pd.DataFrame:
-    """The members behind one of core.health.segments.MEMBER_LISTS."""
-    return _member_details(segments.members_behind(kind, _scope(filters), pd.Timestamp(filters.end)))
-
-
-@on_data_version(32)
-def cohort_list(filters, cohort_week: pd.Timestamp, week_number: int) -> pd.DataFrame:
-    """The members behind one retention cell (onboarding week × week N)."""
-    return _member_details(segments.cohort_members(_scope(filters), cohort_week, week_number))
-
-
-@on_data_version(32)
-def segment_list(filters, dimension: str, value: str, group: str) -> pd.DataFrame:
-    """The members behind one row of the split by `dimension`: all of them, or its WAU or MAU."""
-    chosen = segments.segment_row_members(_scope(filters), _with_split_column(filters, dimension),
-                                          pd.Timestamp(filters.end), dimension, value, group)
-    return _member_details(chosen)
-
-
-def project_names_of(filters) -> list[str]:
-    """The names of the filtered projects, in the filter's order."""
-    names = _project_names()
-    return [str(names.get(project_id, project_id)) for project_id in filters.projects]
-
-
-def health_file_scope(filters, *, whole_range: bool = False) -> str:
-    """The Health view's scope in a file name: the range end (or the range), regions, projects."""
-    day = f"{filters.start:%Y-%m-%d}-to-{filters.end:%Y-%m-%d}" if whole_range else f"{filters.end:%Y-%m-%d}"
-    return segments.file_scope(day, filters.regions, project_names_of(filters))
+    """Today's headline figures and ranked attention list for the filters' projects and regions, now: the 28 days
+    ending on the data's last day, open clocks at the present (to the minute)."""
+    last = as_of()
+    day = last.tz_convert("UTC").date()
+    # Today is "now" whatever the sidebar's date range: it reads the default window, ending on the data's last day.
+    recent = dataclasses.replace(filters, start=day - dt.timedelta(days=TODAY_DAYS - 1), end=day)
+    return _today(recent, clock_now(), last)

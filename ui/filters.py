@@ -1,4 +1,10 @@
-"""Global filters (date range, projects, regions): one sidebar bar, kept across pages and in the URL."""
+"""Global filters (date range, projects, regions): one sidebar bar, kept across pages and in the URL.
+
+The range filters history (trends, compliance of clocks that came due in it, response times of items
+created in it); "now" figures (open, breached, at risk, paused, stuck) describe the present whatever
+it says. A page's own picks (Queues' queue and priority, every page's open tab) live in the URL too
+(`adopt_from_url` / `mirror_to_url`).
+"""
 
 import datetime as dt
 from dataclasses import dataclass
@@ -44,6 +50,23 @@ def _seed_from_url(as_of: dt.date, projects: list[str], regions: list[str]) -> N
     st.session_state["filter_projects"] = [p for p in params.get_all("project") if p in projects]
     st.session_state["filter_regions"] = [r for r in params.get_all("region") if r in regions]
     st.session_state["_filters_seeded"] = True
+
+
+def _follow_link(as_of: dt.date, projects: list[str], regions: list[str]) -> None:
+    """A link within the app (Today's entries) that set other filters in the URL than this app last wrote: take them.
+
+    A URL without any filter key (after `st.switch_page`) changes nothing; the filters are written back below.
+    """
+    written = st.session_state.get("_filters_url")
+    current = {key: st.query_params.get_all(key) for key in SHARED_KEYS}
+    if written is None or not any(current.values()) or current == written:
+        return
+    last = st.session_state.get("filters")
+    start = _parse_day(st.query_params.get("from")) or (last.start if last else as_of - dt.timedelta(DEFAULT_DAYS - 1))
+    end = _parse_day(st.query_params.get("to")) or (last.end if last else as_of)
+    st.session_state["filter_range"] = (min(start, end), max(start, end))
+    st.session_state["filter_projects"] = [p for p in current["project"] if p in projects]
+    st.session_state["filter_regions"] = [r for r in current["region"] if r in regions]
 
 
 def _restore_after_switch() -> None:
@@ -92,13 +115,20 @@ def sidebar_filters(page: str | None = None) -> Filters:
     choices = data.filter_choices()
     project_names = dict(zip(choices["projects"]["project_id"], choices["projects"]["name"]))
     _seed_from_url(as_of, list(project_names), choices["regions"])
+    _follow_link(as_of, list(project_names), choices["regions"])
     _restore_after_switch()
     _keep_range_within(as_of)
     _complete_half_range(page)
     with st.sidebar:
-        st.caption(f"Data as of {data.as_of():%a %d %b %Y, %H:%M} UTC")
+        fresh = data.freshness()
+        st.caption(fresh.describe())
+        for warning in fresh.warnings():
+            st.warning(warning, icon=":material/schedule:")
+        # The last day with data: a range ending before it is history; open clocks always run on the present.
         picked = st.date_input("Date range", key="filter_range", max_value=as_of,
-                               help="Metrics use these days; 'this week' compares the last 7 days with the 7 before.")
+                               help="Filters history: trends, SLA met for clocks that came due in these days, "
+                                    "response times of items created in them. Open, breached, at-risk, paused and "
+                                    "stuck items are always the ones now.")
         st.multiselect("Projects", options=list(project_names), key="filter_projects",
                        format_func=lambda pid: project_names.get(pid, pid), placeholder="All projects")
         st.multiselect("Regions", options=choices["regions"], key="filter_regions", placeholder="All regions")
@@ -113,20 +143,55 @@ def sidebar_filters(page: str | None = None) -> Filters:
     return filters
 
 
-def _write_url(filters: Filters) -> None:
+SHARED_KEYS = ("from", "to", "project", "region")
+
+
+def url_params(filters: Filters) -> dict:
+    """The filters as query parameters (a link that keeps them: `st.page_link(..., query_params=…)`)."""
     wanted = {"from": filters.start.isoformat(), "to": filters.end.isoformat()}
     if filters.projects:
         wanted["project"] = list(filters.projects)
     if filters.regions:
         wanted["region"] = list(filters.regions)
+    return wanted
+
+
+def _write_url(filters: Filters) -> None:
+    wanted = url_params(filters)
     # Page-specific keys (e.g. week=) stay; only the shared filter keys are rewritten.
-    current = {k: st.query_params.get_all(k) for k in ("from", "to", "project", "region")}
+    current = {k: st.query_params.get_all(k) for k in SHARED_KEYS}
     target = {k: (v if isinstance(v, list) else [v]) for k, v in wanted.items()}
-    if any(current.get(k, []) != target.get(k, []) for k in ("from", "to", "project", "region")):
-        for key in ("from", "to", "project", "region"):
+    st.session_state["_filters_url"] = {k: target.get(k, []) for k in SHARED_KEYS}
+    if any(current.get(k, []) != target.get(k, []) for k in SHARED_KEYS):
+        for key in SHARED_KEYS:
             if key in st.query_params:
                 del st.query_params[key]
         st.query_params.update(wanted)
+
+
+def adopt_from_url(param: str, key: str, *, options=None, many: bool = True) -> None:
+    """Before a widget runs: take its value from `?param=` when a link put another one there than the app last
+    wrote (a shared link, Today's entries); values not among `options` are dropped."""
+    values = st.query_params.get_all(param)
+    if not values or values == st.session_state.get(f"_url_{param}"):
+        return
+    if options is not None:
+        values = [value for value in values if value in options]
+    if values or many:
+        st.session_state[key] = values if many else values[0]
+    st.session_state[f"_url_{param}"] = values
+
+
+def mirror_to_url(param: str, value) -> None:
+    """After a widget ran: write its value to `?param=` (a list for several values; nothing when empty)."""
+    values = [] if value is None else [str(v) for v in value] if isinstance(value, (list, tuple)) else [str(value)]
+    st.session_state[f"_url_{param}"] = values
+    if st.query_params.get_all(param) == values:
+        return
+    if param in st.query_params:
+        del st.query_params[param]
+    if values:
+        st.query_params[param] = values
 
 
 def current() -> Filters:

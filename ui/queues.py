@@ -28,13 +28,14 @@ CONFUSION_DAYS = workforce_confusion.HISTORY_DAYS
 
 
 @on_data_version(8, shared=True)
-def _facts(filters, queues: tuple, priorities: tuple):
+def _facts(filters, queues: tuple, priorities: tuple, now):
     return data.queue_facts(filters).narrowed(queues, priorities)
 
 
 def facts(filters, queues=(), priorities=()):
-    """SLA facts (`core.queues.facts.QueueFacts`) under the global filters and the page's queue and priority picks."""
-    return _facts(filters, tuple(queues), tuple(priorities))
+    """SLA facts (`core.queues.facts.QueueFacts`) under the global filters and the page's queue and priority picks,
+    open clocks at the present (to the minute)."""
+    return _facts(filters, tuple(queues), tuple(priorities), data.clock_now())
 
 
 @on_data_version(8)
@@ -52,10 +53,10 @@ def _window(filters) -> tuple[pd.Timestamp, pd.Timestamp]:
 # A resource, not a data cache: sessions share the object instead of unpickling ~4k rows on every
 # rerun. Its frames are read-only (the page only reindexes and filters them).
 @on_data_version(16, shared=True)
-def _overview(filters, queues: tuple, priorities: tuple):
+def _overview(filters, queues: tuple, priorities: tuple, now):
     start, end = _window(filters)
     limits = stuck_thresholds()
-    view = queues_views.queue_overview(facts(filters, queues, priorities), as_of(), start=start, end=end,
+    view = queues_views.queue_overview(facts(filters, queues, priorities), now, start=start, end=end,
                                        stuck_after_hours=limits["stuck_after_hours"],
                                        max_retries=limits["stuck_max_retries"])
     named = {name: data.with_project_names(getattr(view, name))
@@ -65,22 +66,22 @@ def _overview(filters, queues: tuple, priorities: tuple):
 
 def overview(filters, queues=(), priorities=()):
     """The Queues page's headline numbers and tables (`core.queues.views.QueueOverview`)."""
-    return _overview(filters, tuple(queues), tuple(priorities))
+    return _overview(filters, tuple(queues), tuple(priorities), data.clock_now())
 
 
 @on_data_version(16)
-def _open_items(filters, queues: tuple, priorities: tuple, picked: tuple) -> pd.DataFrame:
+def _open_items(filters, queues: tuple, priorities: tuple, picked: tuple, now) -> pd.DataFrame:
     live = facts(filters, queues, priorities).live
     return data.with_project_names(live[live["resolved_at"].isna() & live["queue"].isin(list(picked))])
 
 
 def open_items(filters, queues, priorities, picked) -> pd.DataFrame:
     """Open items of the picked queues (a click on the backlog chart), with project names."""
-    return _open_items(filters, tuple(queues), tuple(priorities), tuple(picked))
+    return _open_items(filters, tuple(queues), tuple(priorities), tuple(picked), data.clock_now())
 
 
 @on_data_version(32)
-def _breakdown(filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
+def _breakdown(filters, queues: tuple, priorities: tuple, by: str, now) -> pd.DataFrame:
     start, end = _window(filters)
     table = queues_views.queue_breakdown(facts(filters, queues, priorities), by, start=start, end=end)
     return data.with_project_names(table) if by == "project_id" else table
@@ -88,29 +89,29 @@ def _breakdown(filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFra
 
 def breakdown(filters, queues, priorities, by: str) -> pd.DataFrame:
     """Open, breached, at-risk, SLA met and response-time percentiles per queue, project or priority."""
-    return _breakdown(filters, tuple(queues), tuple(priorities), by)
+    return _breakdown(filters, tuple(queues), tuple(priorities), by, data.clock_now())
 
 
 @on_data_version(32)
-def _warnings(filters, queues: tuple, priorities: tuple, by: str) -> pd.DataFrame:
+def _warnings(filters, queues: tuple, priorities: tuple, by: str, now) -> pd.DataFrame:
     table = queues_views.warning_counts(facts(filters, queues, priorities).live, by)
     return data.with_project_names(table) if by == "project_id" else table
 
 
 def warnings(filters, queues, priorities, by: str) -> pd.DataFrame:
     """Open clocks at 50/75/90% of their target and breached, per queue, project or priority."""
-    return _warnings(filters, tuple(queues), tuple(priorities), by)
+    return _warnings(filters, tuple(queues), tuple(priorities), by, data.clock_now())
 
 
 @on_data_version(16)
-def _compliance_trend(filters, queues: tuple, priorities: tuple, target: str) -> pd.DataFrame:
+def _compliance_trend(filters, queues: tuple, priorities: tuple, target: str, now) -> pd.DataFrame:
     start, end = _window(filters)
     return facts(filters, queues, priorities).compliance_trend(target, due_from=start, due_to=end, by="queue")
 
 
 def compliance_trend(filters, queues, priorities, target: str) -> pd.DataFrame:
     """SLA met per day and queue for one target (resolution or first_response), targets due in the date range."""
-    return _compliance_trend(filters, tuple(queues), tuple(priorities), target)
+    return _compliance_trend(filters, tuple(queues), tuple(priorities), target, data.clock_now())
 
 
 @on_data_version()

@@ -11,7 +11,7 @@ from core.errors import CrowdPulseError
 # count_of, figure and nps_drag are here for the pages: one way to write a figure.
 from core.exports import count_of, figure, markdown_literal, nps_drag, plain_label, to_safe_csv  # noqa: F401
 from core.people import mask_personal
-from ui import auth, data
+from ui import auth, data, filters
 
 
 def kpi(column, label: str, value, *, delta=None, fmt: str = "{:,.0f}", delta_fmt: str | None = None,
@@ -50,7 +50,7 @@ HELP = {
     "p90": "90th percentile: 9 in 10 items took at most this long.",
     "clock": "calendar: every hour counts towards the target; business hours: only the policy's working hours "
              "count; own due date: the item's due time overrides the policy.",
-    "at_risk": "Open items that have used at least 75% of their resolution target (paused clocks excluded).",
+    "at_risk": "Open items now that have used at least 75% of their resolution target (paused clocks excluded).",
     "dau": "Daily active: members (not staff, not bots) with at least one submitted task on the last day of the range.",
     "wau": "Weekly active: members with at least one submitted task in the 7 days ending on the last day of the range.",
     "mau": "Monthly active: members with at least one submitted task in the 28 days ending on the last day of the range.",
@@ -182,16 +182,16 @@ def message_button(member_ids: list[str], *, label: str, template: str, key: str
 def lazy_tabs(sections: dict, *, key: str) -> None:
     """Tabs of which only the open one runs: the others cost nothing, on the server or in the browser, until picked.
 
-    A link may name the tab to open as `?key=label` (Today's attention list does). It is read once, then the
-    tabs keep their own state: a tab bound to the URL would make every `st.switch_page` fail.
+    The open tab lives in the URL as `?key=label`, like the sidebar filters: a link naming another tab (Today's
+    attention list, a shared link) opens it, and each run writes the open one back. The tabs themselves are not
+    bound to the URL (that would make every `st.switch_page` fail); their label is mirrored after they run.
     """
-    if key in st.query_params:
-        st.session_state[key] = st.query_params[key]
-        del st.query_params[key]
+    filters.adopt_from_url(key, key, options=list(sections), many=False)
     for tab, show in zip(st.tabs(list(sections), key=key, on_change="rerun"), sections.values()):
         if tab.open:
             with tab:
                 show()
+    filters.mirror_to_url(key, st.session_state.get(key) or next(iter(sections)))
 
 
 def vega_lite_spec(chart) -> dict:

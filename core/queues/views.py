@@ -50,7 +50,11 @@ def breach_risk(status: pd.DataFrame, limit: int | None = None, *, targets=("res
 
 
 def breached_open(status: pd.DataFrame, *, targets=("resolution",)) -> pd.DataFrame:
-    """Open clocks already past due, most overdue first, with `overdue_minutes` (calendar time since due)."""
+    """Open clocks already past due, most overdue first, with `overdue_minutes` (calendar time since due).
+
+    The one rule for "breached and still open": the Queues tiles, lists and breakdowns and Today's
+    entries all count these rows (with both targets: an item counts once, by `item_id`).
+    """
     parts = []
     for target in targets:
         view = target_view(status, target)
@@ -253,9 +257,10 @@ def queue_breakdown(facts: QueueFacts, by: str, *, start, end) -> pd.DataFrame:
     start, end = as_timestamp(start), as_timestamp(end)
     live = facts.live
     is_open = live["resolved_at"].isna()
+    late = live["item_id"].isin(breached_open(live, targets=("first_response", "resolution"))["item_id"])
     now_counts = pd.DataFrame({
         "open": is_open.astype("int64"),
-        "breached_open": (is_open & (live["state"] == "breached")).astype("int64"),
+        "breached_open": late.astype("int64"),
         "at_risk": (live["state"] == "at_risk").astype("int64"),
     }, index=live.index).join(live[keys]).groupby(keys, dropna=False, sort=True).sum()
     every = pd.Index(facts.values(by), name=by)

@@ -2,13 +2,17 @@
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core import demo, models
+from core import demo, models, timeline
 from core.db import session_scope
+from core.queues import views
 from core.queues.actions import request_retry
+from core.queues.facts import QueueFacts
+from core.queues.read import load_stuck_thresholds
 from tests.app.conftest import open_app
 
 # A Wednesday noon when the tiny demo has open escalations and support items waiting on the tasker.
@@ -180,3 +184,72 @@ def test_retry_all_selected_items_at_once(writable, engine):
         actions = session.exec(select(models.AuditEvent.entity_id).where(models.AuditEvent.action == "request_retry")
                                ).scalars().all()
     assert sorted(actions) == sorted(chosen)
+
+
+# --- issue 15: "now" is now, one breach count ----------------------------------------------------
+
+PAST = {"from": "2026-10-01", "to": "2026-10-31"}
+
+
+def overview_for(engine, f, queues=(), priorities=()):
+    """What core computes for the Queues tiles: every item of the filters' projects and regions, clocks at the
+    present, history over the filters' range."""
+    now = timeline.present_minute()
+    facts = QueueFacts(engine, now, projects=f.projects, regions=f.regions).narrowed(queues, priorities)
+    start = pd.Timestamp(f.start, tz="UTC")
+    end = pd.Timestamp(f.end, tz="UTC") + pd.Timedelta(days=1)
+    limits = load_stuck_thresholds(engine)
+    view = views.queue_overview(facts, now, start=start, end=end, stuck_after_hours=limits["stuck_after_hours"],
+                                max_retries=limits["stuck_max_retries"])
+    return facts, view
+
+
+def expected_tiles(view) -> list[tuple[str, str]]:
+    return [("Open backlog", f"{view.open_items:,.0f}"), ("Breached", f"{view.breached_items:,.0f}"),
+            ("At risk", f"{view.at_risk_items:,.0f}"),
+            ("Resolution met", f"{view.resolution['compliance']:.1%}"),
+            ("Response met", f"{view.first_response['compliance']:.1%}"),
+            ("Median reply", f"{view.median_first_response_hours:.1f} h")]
+
+
+@pytest.mark.parametrize("query", [{}, PAST], ids=["default range", "October"])
+def test_each_tile_shows_what_core_computes(app, seeded_engine, query):
+    at = app("queues", query=query)
+    f = at.session_state["filters"]
+    if query:
+        assert (f.start.isoformat(), f.end.isoformat()) == (query["from"], query["to"])
+    _, view = overview_for(seeded_engine, f)
+    assert [(m.label, m.value) for m in at.metric] == expected_tiles(view)
+
+
+def test_a_past_range_changes_the_history_tiles_but_not_the_ones_now(app):
+    default, october = app("queues"), app("queues", query=PAST)
+    now_tiles = slice(0, 3)  # open backlog, breached, at risk
+    assert [m.value for m in october.metric][now_tiles] == [m.value for m in default.metric][now_tiles]
+    assert october.metric[0].value != "0"
+    assert [m.value for m in october.metric][3:] != [m.value for m in default.metric][3:]
+
+
+def breaches_on_today(at) -> dict[str, int]:
+    """Today's breach entries as {queue: items}."""
+    titles = [m.value.replace("\\", "").split("**")[1] for m in at.markdown if m.value.startswith("**")]
+    return {title.split()[1]: int(title.split()[0]) for title in titles if title.endswith("breached their SLA")}
+
+
+@pytest.mark.parametrize("query", [{}, PAST], ids=["default range", "October"])
+def test_todays_breach_entries_cover_exactly_the_clocks_queues_counts(app, seeded_engine, query):
+    queues, today = app("queues", query=query), app(query=query)
+    _, view = overview_for(seeded_engine, queues.session_state["filters"])
+    per_queue = view.breached.groupby("queue")["item_id"].nunique().to_dict()
+    assert breaches_on_today(today) == per_queue
+    assert sum(per_queue.values()) == int(queues.metric[1].value) == view.breached_items
+
+
+def test_the_queue_and_priority_picks_live_in_the_url(app):
+    at = app("queues", query={"queue": "escalation", "priority": "high"})
+    assert at.multiselect(key="queues_queue").value == ["escalation"]
+    assert at.multiselect(key="queues_priority").value == ["high"]
+    at.multiselect(key="queues_queue").set_value(["support", "review"]).run()
+    assert at.query_params["queue"] == ["support", "review"] and at.query_params["priority"] == "high"
+    at.multiselect(key="queues_priority").set_value([]).run()
+    assert "priority" not in at.query_params

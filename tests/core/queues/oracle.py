@@ -86,7 +86,8 @@ def queue_breakdown(status: pd.DataFrame, by: Grouping, *, start, end) -> pd.Dat
     is_open = status["resolved_at"].isna()
     now_counts = pd.DataFrame({
         "open": is_open.astype("int64"),
-        "breached_open": (is_open & (status["state"] == "breached")).astype("int64"),
+        "breached_open": status["item_id"].isin(
+            breached_open(status, targets=("first_response", "resolution"))["item_id"]).astype("int64"),
         "at_risk": (status["state"] == "at_risk").astype("int64"),
     }, index=status.index).join(status[keys]).groupby(keys, dropna=False, sort=True).sum()
     due = status["due_effective"].between(start, end, inclusive="left")

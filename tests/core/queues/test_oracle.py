@@ -79,7 +79,8 @@ def test_queue_breakdown_per_priority(status):
     table = queue_breakdown(status.reset_index(), "priority", start=utc("2026-11-01 00:00"),
                             end=utc("2026-11-03 00:00"))
     row = table.set_index("priority").loc["normal"]
-    assert (row["open"], row["breached_open"], row["at_risk"], row["due"]) == (7, 1, 2, 4)
+    # Issue 15: "breached" counts a breached first-response clock too, as the tile does (A, B, C, D and I).
+    assert (row["open"], row["breached_open"], row["at_risk"], row["due"]) == (7, 5, 2, 4)
     assert row["compliance"] == 0.5
 
 
