@@ -11,14 +11,15 @@ from sqlmodel import Session
 
 from core import charts, models, timeline, weekly_summary
 from core.db import bump_data_version, session_scope
-from core.people import require
 from core.feedback.messages import MessageScope
 from core.feedback.read import load_responses
 from core.feedback.voice import theme_sentiment_drops
 from core.frames import read_frame
 from core.health import active as health
 from core.health.crowd import Crowd
+from core.health.scope import project_base
 from core.overview import Figure, week_figures
+from core.people import require
 from core.queues.facts import QueueFacts
 from core.weeks import WeekWindow, iso_week_of, parse_iso_week, previous_week, week_window
 from core.workforce import read as workforce
@@ -322,10 +323,10 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     first_day = (start - pd.Timedelta(days=7 * TREND_WEEKS + 34)).date()
     last_day = window.through.date()
     # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
-    status = QueueFacts(engine, min(end, timeline.present()),
-                        start=start - pd.Timedelta(days=7 * TREND_WEEKS + 30), end=end,
-                        projects=projects, regions=regions)
-    members = health.load_community(engine, regions=regions)
+    # Every item created before the week's end: the backlog at a week's end counts items however old.
+    status = QueueFacts(engine, min(end, timeline.present()), end=end, projects=projects, regions=regions)
+    # Under a project filter the base is the project's members, as on the Health page.
+    members = project_base(engine, health.load_community(engine, regions=regions), end=last_day, projects=projects)
     member_days = health.load_active_days(engine, start=first_day, end=last_day, projects=projects)
     voice = MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,
                          projects=tuple(projects) if projects else None,

@@ -16,6 +16,7 @@ from core.feedback import read as feedback_read
 from core.feedback import surveys as feedback_surveys
 from core.feedback import voice as feedback_voice
 from core.health import active as health_active
+from core.health import scope as health_scope
 from core.queues import facts as queues_facts
 from core.queues import read as queues_read
 from core.settings import get_settings
@@ -183,6 +184,17 @@ def _members(regions) -> pd.DataFrame:
 def members(filters) -> pd.DataFrame:
     """Community members (no staff, no bots) in the filtered regions: id, region, sign-up and onboarding times."""
     return _members(filters.regions)
+
+
+@on_data_version(8)
+def _counted_members(regions, projects, end) -> pd.DataFrame:
+    return health_scope.project_base(engine(), _members(regions), end=end, projects=projects)
+
+
+def counted_members(filters) -> pd.DataFrame:
+    """The members a rate counts: the regions' community or, under a project filter, the project's members (the
+    Health page's base)."""
+    return _counted_members(filters.regions, filters.projects, filters.end)
 
 
 @on_data_version(8)
@@ -407,7 +419,7 @@ def _today(recent, now, as_of) -> tuple:
     status = queue_facts(recent)
     said = message_scope(recent, days_before=35)
     figures = overview.week_figures(status=status, member_days=member_days(recent, lookback_days=7),
-                                    members=members(recent), messages=said, week_end=as_of, now=now)
+                                    members=counted_members(recent), messages=said, week_end=as_of, now=now)
     entries = attention.today_entries(status=status.live, messages=said, voice=said,
                                       activity=project_days(recent, days_before=confusion.HISTORY_DAYS),
                                       projects=projects(), fatigue=fatigue(recent, as_of),

@@ -40,11 +40,11 @@ def _bounds(start: dt.date, end: dt.date) -> tuple[pd.Timestamp, pd.Timestamp]:
     return pd.Timestamp(start, tz="UTC"), pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1)
 
 
-def _facts(engine, start, end, by=None) -> QueueFacts:
-    """The SLA facts of the items created from 30 days before start (they may still be open in the range) to end;
-    grouped by an imported attribute, the open items carry it too."""
-    lo, hi = _bounds(start, end)
-    facts = QueueFacts(engine, min(hi, timeline.data_as_of(engine)), start=lo - pd.Timedelta(days=30), end=hi)
+def _facts(engine, by=None) -> QueueFacts:
+    """The SLA facts of every item at the present, as the Queues page reads them: "now" figures (backlog, at risk)
+    describe the present whatever the window, and each history figure applies the window itself (clocks due in it,
+    items created in it); grouped by an imported attribute, the open items carry it too."""
+    facts = QueueFacts(engine, timeline.present_minute())
     if by is None or by in facts.live.columns:
         return facts
     item, member = QueueItem.__table__, Member.__table__
@@ -57,17 +57,17 @@ def _facts(engine, start, end, by=None) -> QueueFacts:
 
 def _sla(engine, start, end, by):
     lo, hi = _bounds(start, end)
-    return _facts(engine, start, end, by).compliance(due_from=lo, due_to=hi, by=by)
+    return _facts(engine, by).compliance(due_from=lo, due_to=hi, by=by)
 
 
 def _response(engine, start, end, by, kind):
     lo, hi = _bounds(start, end)
-    items = _facts(engine, start, end, by).durations(created_from=lo, created_to=hi, by=by, kinds=(kind,))
+    items = _facts(engine, by).durations(created_from=lo, created_to=hi, by=by, kinds=(kind,))
     return response_time_summary(items, kind, by)
 
 
 def _backlog(engine, start, end, by):
-    facts = _facts(engine, start, end, by)
+    facts = _facts(engine, by)
     return backlog(facts.live, facts.now, by=by or "queue", values=facts.values(by or "queue"))
 
 

@@ -60,6 +60,22 @@ def scope_of(members: pd.DataFrame, member_days, project_days=None) -> HealthSco
     return HealthScope(Crowd(base, member_days), Crowd(base, project_days))
 
 
+# Under a project filter, a member belongs to the project when they worked on it in this many days up to the end of
+# the view: the Health page's lookback (120 days) and the 27 before its first MAU day.
+BASE_DAYS = 147
+
+
+def project_base(engine: Engine, members: pd.DataFrame, *, end, projects=None, days: int = BASE_DAYS) -> pd.DataFrame:
+    """The community members a figure counts: all of `members`, or under a project filter the project's members
+    (a submitted task on the projects in the `days` ending on `end`), as the Health page counts them."""
+    if not projects:
+        return members
+    last = as_date(end)
+    project_days = load_active_days(engine, start=last - pd.Timedelta(days=days - 1).to_pytimedelta(), end=last,
+                                    projects=projects)
+    return members[members["member_id"].isin(project_members(project_days))].reset_index(drop=True)
+
+
 def load_scope(engine: Engine, *, start, end, regions=None, projects=None, members=None) -> HealthScope:
     """The scope of a Health view whose days run start..end (the lookback included), read from the roll-up.
 

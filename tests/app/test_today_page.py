@@ -7,6 +7,7 @@ import pandas as pd
 from core import overview, timeline
 from core.feedback.messages import MessageScope
 from core.health.active import load_active_days, load_community
+from core.health.scope import project_base
 from core.queues.facts import QueueFacts
 
 
@@ -19,8 +20,9 @@ def week_figures_for(engine, f) -> list:
     said = MessageScope(engine, start=end - pd.Timedelta(days=35), end=end + pd.Timedelta(days=1),
                         projects=tuple(f.projects) or None, regions=tuple(f.regions) or None)
     days = load_active_days(engine, start=(end - pd.Timedelta(days=34)).date(), end=end.date(), projects=f.projects)
-    return overview.week_figures(status=status, member_days=days, members=load_community(engine, regions=f.regions),
-                                 messages=said, week_end=as_of, now=now)
+    members = project_base(engine, load_community(engine, regions=f.regions), end=end.date(), projects=f.projects)
+    return overview.week_figures(status=status, member_days=days, members=members, messages=said, week_end=as_of,
+                                 now=now)
 
 
 def shown_figures(at) -> list[tuple]:
@@ -37,6 +39,17 @@ def test_today_shows_the_six_headline_figures_core_computes_with_their_deltas(ap
     assert shown == [(f.label, f.fmt.format(f.this_week), "" if f.format_delta() == "—" else f.format_delta())
                      for f in figures]
     assert all(value not in ("", "—") for _, value, _ in shown)
+
+
+def test_under_a_project_filter_the_active_rate_counts_the_projects_members_as_health_does(app, seeded_engine):
+    at = app(query={"project": "p03", "region": "Latin America"})
+    figures = week_figures_for(seeded_engine, at.session_state["filters"])
+    shown = shown_figures(at)
+    assert shown == [(f.label, f.fmt.format(f.this_week), "" if f.format_delta() == "—" else f.format_delta())
+                     for f in figures]
+    health = app("health", query={"project": "p03", "region": "Latin America"})
+    rate = next(m.value for m in health.metric if m.label == "Active rate")
+    assert (shown[1][0], shown[1][1]) == ("Active rate", rate)
 
 
 def test_a_past_date_range_leaves_today_showing_now(app, seeded_engine):
