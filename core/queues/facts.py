@@ -185,7 +185,8 @@ class QueueFacts:
             if key not in self.live.columns:  # an imported attribute counts where the open items carry it too
                 raise UnknownMetric(f"Cannot group by {key}: no such column here.")
         low = None if due_from is None else micros_of(due_from)
-        high = None if due_to is None else micros_of(due_to)
+        # Only clocks that have come due count (an item resolved early but due after `now` is not yet decided).
+        high = self.now_us if due_to is None else min(micros_of(due_to), self.now_us)
         # One read per window at the finest grain (queue, priority, project, due day); coarser ones are sums.
         fine = self._decided_by_day(prefix, low, high, closed, joined)
         fine = fine.assign(week=_day_group("week", fine["day"].to_numpy()),

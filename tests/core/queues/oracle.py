@@ -30,7 +30,19 @@ def load_sla_status(engine, now, *, start=None, end=None, projects=None, regions
     scope = dict(start=start, end=end, projects=projects, regions=regions)
     items = load_queue_items(engine, **scope)
     policies = load_policies(engine)
-    return sla_status(items, policies, now, pauses=load_pauses(engine, policies, **scope))
+    status = sla_status(items, policies, now, pauses=load_pauses(engine, policies, **scope))
+    # A clock counts towards compliance once its due moment has come: one met early but due later is not decided yet.
+    moment = as_timestamp(now)
+    return status.assign(came_due=status["due_effective"] <= moment, response_came_due=status["response_due"] <= moment)
+
+
+def decided_state(status: pd.DataFrame, prefix: str = "") -> pd.Series:
+    """A clock's state for compliance: met or breached once its due moment has come, else as it stands (a status
+    built without `load_sla_status` has every clock as it stands)."""
+    state = status[f"{prefix}state"]
+    if f"{prefix}came_due" not in status:
+        return state
+    return state.where(status[f"{prefix}came_due"] | ~state.isin(["met", "breached"]), "not due yet")
 
 
 def with_durations(items: pd.DataFrame) -> pd.DataFrame:
@@ -43,7 +55,7 @@ def sla_compliance(status: pd.DataFrame, by: Grouping = None, *, target: str = "
     """Compliance = met / items whose target came due, with met, breached, at-risk and due counts."""
     prefix = target_prefix(target)
     keys = group_columns(status, by)
-    state = status[f"{prefix}state"]
+    state = decided_state(status, prefix)
     flags = pd.DataFrame(
         {name: (state == name).astype("int64") for name in ("met", "breached", "at_risk")},
         index=status.index,
@@ -62,7 +74,7 @@ def sla_compliance_trend(status: pd.DataFrame, freq: str = "D", by: Grouping = N
     """Compliance per period of the due time, over items whose target came due (met or breached)."""
     prefix = target_prefix(target)
     keys = group_columns(status, by)
-    state = status[f"{prefix}state"]
+    state = decided_state(status, prefix)
     decided = status[state.isin(["met", "breached"])]
     due = decided["due_effective" if prefix == "" else f"{prefix}due"]
     frame = pd.DataFrame(
@@ -180,9 +192,9 @@ def open_at(status: pd.DataFrame, moment) -> int:
 
 def compliance_after(status: pd.DataFrame, start, end) -> float:
     """Resolution SLA met over clocks due in (start, end], as Today's tile counts it."""
-    due = status[(status["due_effective"] > start) & (status["due_effective"] <= end)
-                 & status["state"].isin(["met", "breached"])]
-    return float((due["state"] == "met").mean()) if len(due) else float("nan")
+    state = decided_state(status)
+    due = status[(status["due_effective"] > start) & (status["due_effective"] <= end) & state.isin(["met", "breached"])]
+    return float((state[due.index] == "met").mean()) if len(due) else float("nan")
 
 
 def median_first_response_hours(status: pd.DataFrame, start, end) -> float:
@@ -193,8 +205,8 @@ def median_first_response_hours(status: pd.DataFrame, start, end) -> float:
 
 def weekend_counts(status: pd.DataFrame, start, end) -> pd.DataFrame:
     """`QueueFacts.decided(by=["queue", "weekend"])` over raw clocks due in [start, end)."""
-    due = status[(status["due_effective"] >= start) & (status["due_effective"] < end)
-                 & status["state"].isin(["met", "breached"])]
-    return due.assign(weekend=due["due_effective"].dt.day_of_week >= 5, met=(due["state"] == "met").astype(int),
-                      breached=(due["state"] == "breached").astype(int)) \
+    state = decided_state(status)
+    due = status[(status["due_effective"] >= start) & (status["due_effective"] < end) & state.isin(["met", "breached"])]
+    return due.assign(weekend=due["due_effective"].dt.day_of_week >= 5, met=(state[due.index] == "met").astype(int),
+                      breached=(state[due.index] == "breached").astype(int)) \
         .groupby(["queue", "weekend"])[["met", "breached"]].sum().reset_index()
