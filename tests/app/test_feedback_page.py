@@ -175,3 +175,12 @@ def test_without_feedback_or_surveys_the_page_says_where_to_import_them(engine, 
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     at = open_feedback()
     assert [i.value for i in at.info] == ["No feedback or surveys yet — import feedback or survey responses on Data."]
+
+
+def test_the_overview_says_how_many_messages_each_language_scored_and_left_unscored(app):
+    at = app("feedback")
+    coverage = next(c.value for c in at.tabs[0].caption if c.value.startswith("Scored: "))
+    scored, _, unscored = coverage.partition(" Not scored (no scorer for the language): ")
+    # The demo's Brazilian taskers write Portuguese, scored by LeIA; its Spanish and Indonesian are counted.
+    assert " English" in scored and " Portuguese" in scored and "Spanish" not in scored
+    assert " Spanish" in unscored and " Indonesian" in unscored
