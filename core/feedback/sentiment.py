@@ -197,7 +197,8 @@ def _analyse_chunk(texts: list[str]) -> list[tuple[float | None, str]]:
     return [_analysis_uncached(t) for t in texts]
 
 
-def _warm_worker() -> None:
+def load_scorers() -> None:
+    """Load the language model and every language's lexicon now (before timing, or before forking workers)."""
     warm_up()
     for language in SCORERS:
         _analyzer(language)
@@ -207,10 +208,10 @@ def _pool_results(texts: list[str], workers: int) -> list[tuple[float | None, st
     # forkserver, not fork: the app calls this from Streamlit's threads, and forking a
     # threaded process can deadlock the child on a lock another thread held.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["core.feedback.sentiment"])
+    context.set_forkserver_preload(["core.feedback.scorers_preload"])
     chunks = [texts[i : i + POOL_CHUNK] for i in range(0, len(texts), POOL_CHUNK)]
     with _bare_main():
-        pool = context.Pool(workers, initializer=_warm_worker)
+        pool = context.Pool(workers, initializer=load_scorers)
     with pool:
         return [r for chunk in pool.map(_analyse_chunk, chunks) for r in chunk]
 

@@ -1,7 +1,7 @@
 """Feedback themes: a starting taxonomy for crowd work, phrase matching, discovery and quotes.
 
 The taxonomy's English phrases live here; its phrases in the crowd's other languages (Spanish,
-Portuguese, French, Indonesian, Hindi and Tagalog in Latin script) in data/theme_phrases.csv.
+Portuguese, French, Indonesian, German, Arabic, Hindi and Tagalog in Latin script) in data/theme_phrases.csv.
 Matching ignores accents, so "instruções" and "instrucoes" both count.
 """
 

@@ -4,10 +4,14 @@ import csv
 from collections import Counter
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from core.ingest import importer as ingest
 from core.feedback.language import detect_language, language_name
-from core.feedback.sentiment import SCORED_LANGUAGES, POSITIVE_THRESHOLD, NEGATIVE_THRESHOLD, score_text
+from core.feedback.messages import MessageScope
+from core.feedback.sentiment import NEGATIVE_THRESHOLD, POSITIVE_THRESHOLD, SCORED_LANGUAGES, score_text
+from core.feedback.voice import language_coverage, sentiment_summary
 
 FIXTURE = Path(__file__).parent / "fixtures" / "short_texts.csv"
 
@@ -92,3 +96,28 @@ def test_languages_without_a_scorer_are_named_for_the_not_scored_counts():
     assert "es" not in SCORED_LANGUAGES and "tl" not in SCORED_LANGUAGES
     assert [language_name(code) for code in ("es", "tl", "pt", "und", "xx", None)] == [
         "Spanish", "Tagalog", "Portuguese", "undetermined", "xx", "unknown"]
+
+
+def test_a_mixed_language_import_scores_each_language_by_its_own_lexicon_and_counts_the_rest(engine):
+    rows = [
+        ("f1", "The payout is late again and nobody answers, this is terrible"),
+        ("f2", "Love the new guidelines, thanks team"),
+        ("f3", "Estou muito feliz com os pagamentos semanais"),
+        ("f4", "Ainda não recebi meu pagamento desta semana"),
+        ("f5", "Todavía no recibo mi pago de la semana pasada"),
+        ("f6", "Wala pa po yung bayad ko para sa project"),
+        ("f7", "👍"),
+    ]
+    ingest.import_frame(engine, "feedback", pd.DataFrame(
+        [{"feedback_id": i, "channel": "slack", "created_at": "2026-11-02T08:00:00Z", "text": t} for i, t in rows]))
+
+    coverage = language_coverage(MessageScope(engine)).set_index("language")
+
+    assert coverage[["scored", "not_scored"]].to_dict("index") == {
+        "en": {"scored": 2, "not_scored": 0}, "pt": {"scored": 2, "not_scored": 0},
+        "es": {"scored": 0, "not_scored": 1}, "tl": {"scored": 0, "not_scored": 1},
+        "und": {"scored": 1, "not_scored": 0}}
+    summary = sentiment_summary(MessageScope(engine), by="language").set_index("language")
+    # Portuguese figures rest on LeIA's scores: one happy, one unhappy message.
+    assert summary.loc["pt", "count"] == 2 and summary.loc["pt", "net"] == 0.0
+    assert "es" not in summary.index

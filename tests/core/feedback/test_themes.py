@@ -270,6 +270,8 @@ def test_each_theme_suggests_a_message_template(theme, template):
         ("Tidak ada tugas yang tersedia hari ini", ["task_availability"]),
         ("Nadie responde en soporte", ["support"]),
         ("walang task ngayon", ["task_availability"]),
+        ("Die neuen Richtlinien sind verwirrend", ["instructions"]),
+        ("لم أستلم الدفع حتى الآن", ["payments"]),
     ],
 )
 def test_the_taxonomy_matches_its_phrases_in_the_crowds_languages(text, expected):
