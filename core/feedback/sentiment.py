@@ -4,7 +4,10 @@ English: VADER; Portuguese: LeIA (VADER adapted to Portuguese); French: vaderSen
 adapted to French). All three give VADER's compound score in [-1, 1], so one set of thresholds
 holds. Chosen by sign agreement on labelled short texts (tests/core/feedback/fixtures). A text in
 a language with no scorer (Spanish, Indonesian, Tagalog... today) is marked, sentiment None/NaN,
-and counted as "not scored", never scored with another language's lexicon. Texts whose language
+and counted as "not scored", never scored with another language's lexicon. (No Spanish or
+Indonesian scorer installs offline on Python 3.11 with numpy 2: SentiLeak pins spaCy 3.4 and
+numpy < 1.22 and downloads a spaCy model at run time; sensi pins numpy < 2; the others need
+TensorFlow, an old scikit-learn pickle or a translation service.) Texts whose language
 cannot be told ('und': "thanks!!", "👍", "payout late") are scored with VADER, which knows emoji
 and chat words, because in this community they are far more often English than not.
 """
