@@ -30,7 +30,8 @@ SEGMENT_TITLES = {"region": "Region", "country": "Country", "language": "Languag
 
 st.title("Feedback")
 st.caption("What taskers say in Slack, Discord, the forum, modmail, email and tickets, and how they answer surveys. "
-           "Sentiment is VADER's compound score for English text; other languages are marked, not scored.")
+           "Sentiment is scored by a lexicon made for each language (VADER for English, LeIA for Portuguese, "
+           "vaderSentiment-fr for French); messages in other languages are counted as not scored.")
 voice.show_notice()
 
 f = filters.current()
@@ -86,9 +87,7 @@ def show_overview() -> None:
         "channel": "Channel", "mean_compound": NUMBER("Mean compound", format="%.2f"),
         "positive_share": NUMBER("Positive", format="percent"), "negative_share": NUMBER("Negative", format="percent"),
         "net": NUMBER("Net", format="%+.0f"), "count": NUMBER("Scored messages")})
-    if len(seen["unscored"]):
-        st.caption(f"{int(seen['unscored'].sum()):,} messages in other languages are not scored: "
-                   + ", ".join(f"{lang} {n:,}" for lang, n in seen["unscored"].items()) + ".")
+    st.caption(seen["coverage"])
 
 
 # --- themes -------------------------------------------------------------------------------------

@@ -89,6 +89,11 @@ def other_checks(result: dict) -> list[Check]:
                             TARGETS["sentiment_texts_per_s"], at_most=False,
                             note=f"{figures['texts']:,} distinct texts (~{figures['mean_words']} words), "
                                  f"{figures['workers']} workers"))
+    for language, figures in (result.get("sentiment_by_language") or {}).items():
+        checks.append(Check(f"sentiment: {language} short texts/s", figures["texts_per_s"], "texts/s",
+                            TARGETS["sentiment_texts_per_s"], at_most=False,
+                            note=f"{figures['texts']:,} texts, {figures['scored']:,} scored"
+                                 + ("" if figures["scored"] else " (no scorer: detected and counted only)")))
     if result.get("rollups"):
         figures = result["rollups"]
         checks.append(Check("roll-ups: full rebuild, all areas", figures["total_s"], "s", None,

@@ -93,6 +93,7 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
     if "sentiment" not in skip:
         progress(f"Scoring {sentiment_texts:,} short texts…")
         result["sentiment"] = throughput.measure_sentiment(texts=sentiment_texts)
+        result["sentiment_by_language"] = throughput.measure_sentiment_by_language()
     if "import" not in skip:
         progress(f"Importing {import_rows:,} activity rows…")
         result["import"] = throughput.measure_import(url, rows=import_rows, progress=progress)

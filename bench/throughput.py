@@ -201,12 +201,67 @@ def measure_sentiment(*, texts: int) -> dict:
     compound, _language = sentiment.score_texts(batch)
     seconds = time.perf_counter() - started
     sentiment.clear_cache()
-    scored = int((compound == compound).sum())  # NaN marks texts that were not scored as English
+    scored = int((compound == compound).sum())  # NaN marks texts in a language with no scorer
     pooled = len(batch) >= sentiment.POOL_MIN_TEXTS  # score_texts only starts its pool for big batches
     return {"texts": len(batch), "scored": scored, "seconds": round(seconds, 2),
             "texts_per_s": round(len(batch) / seconds) if seconds else None,
             "workers": min(2, os.cpu_count() or 1) if pooled else 1, "mean_words": round(
                 sum(len(t.split()) for t in batch) / len(batch), 1)}
+
+
+# Short texts in the crowd's other languages: (openers, subjects, details, endings, the word for days);
+# with 1-8 days, 8×8×8×5×8 = 20,480 distinct texts each, enough for score_texts to start its pool.
+LANGUAGE_PARTS = {
+    "pt": (["obrigado pelo", "adorei o", "não gostei do", "estou esperando o", "muito confuso o", "ótimo o",
+            "cansei do", "feliz com o"],
+           ["pagamento", "suporte", "projeto novo", "guia", "bônus", "treinamento", "fórum", "revisor"],
+           ["hoje", "esta semana", "de novo", "desde ontem", "no Cedar", "na minha região", "agora", "ultimamente"],
+           ["!", ".", "!!", ", alguma novidade?", " :)"], "dias"),
+    "fr": (["merci pour le", "j'adore le", "pas content du", "j'attends encore le", "très confus le", "super le",
+            "marre du", "heureux du"],
+           ["paiement", "support", "nouveau projet", "guide", "bonus", "formation", "forum", "correcteur"],
+           ["aujourd'hui", "cette semaine", "encore", "depuis hier", "sur Cedar", "dans ma région", "maintenant",
+            "dernièrement"],
+           ["!", ".", "!!", ", des nouvelles ?", " :)"], "jours"),
+    "es": (["gracias por el", "me encanta el", "no me gusta el", "sigo esperando el", "muy confuso el", "excelente el",
+            "cansado del", "feliz con el"],
+           ["pago", "soporte", "proyecto nuevo", "manual", "bono", "entrenamiento", "foro", "revisor"],
+           ["hoy", "esta semana", "otra vez", "desde ayer", "en Cedar", "en mi región", "ahora", "últimamente"],
+           ["!", ".", "!!", ", alguna novedad?", " :)"], "días"),
+    "id": (["terima kasih untuk", "saya suka", "kecewa dengan", "masih menunggu", "bingung dengan", "mantap",
+            "capek dengan", "senang dengan"],
+           ["pembayaran", "dukungan", "proyek baru", "panduan", "bonus", "pelatihan", "forum", "peninjau"],
+           ["hari ini", "minggu ini", "lagi", "sejak kemarin", "di Cedar", "di wilayah saya", "sekarang", "akhir-akhir ini"],
+           ["!", ".", "!!", ", ada kabar?", " :)"], "hari"),
+}
+
+
+def short_texts_in(language: str, count: int) -> list[str]:
+    """`count` distinct short texts in `language` ('en' or a key of LANGUAGE_PARTS; at most 20,480 outside English)."""
+    if language == "en":
+        return short_texts(count)
+    openers, subjects, details, endings, days = LANGUAGE_PARTS[language]
+    texts = [f"{o} {s} {d}, {n} {days}{e}" for n in range(1, 9) for o in openers for s in subjects for d in details
+             for e in endings]
+    if count > len(texts):
+        raise ValueError(f"Only {len(texts):,} distinct {language} bench texts exist; ask for fewer.")
+    return texts[:count]
+
+
+def measure_sentiment_by_language(*, texts: int = 20_000) -> dict:
+    """Per language: texts/s of detection plus scoring (default workers), and how many were scored (0 = no scorer yet)."""
+    results = {}
+    for language in ("en", *LANGUAGE_PARTS):
+        batch = short_texts_in(language, texts)
+        sentiment.clear_cache()
+        started = time.perf_counter()
+        compound, detected = sentiment.score_texts(batch)
+        seconds = time.perf_counter() - started
+        results[language] = {"texts": len(batch), "scored": int((compound == compound).sum()),
+                             "detected_as_language": int((detected == language).sum()),
+                             "texts_per_s": round(len(batch) / seconds) if seconds else None}
+    sentiment.clear_cache()
+    return results
 
 
 class ReplayedSheets:

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from core.feedback.voice import sentiment_summary
+from core.feedback.voice import coverage_sentence, language_coverage, sentiment_summary
 from core.health.crowd import Crowd
 from core.queues.facts import QueueFacts
 from core.queues.views import response_time_summary
@@ -93,5 +93,6 @@ def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.D
                else "Open queue items now, against a week ago (whatever the date range)."),
         Figure("net_sentiment", "Net sentiment", _net_sentiment(messages, start, end),
                _net_sentiment(messages, previous_start, previous_end), "{:+.0f}", True,
-               "% positive − % negative channel messages (English, scored) in the week."),
+               "% positive − % negative channel messages in the week, each scored in its own language. "
+               + coverage_sentence(language_coverage(messages.window(start, end)))),
     ]

@@ -20,6 +20,8 @@ from core.feedback import triage
 from core.feedback.sentiment import sentiment_labels
 from core.feedback.surveys import survey_scorecard
 from core.feedback.voice import (
+    coverage_sentence,
+    language_coverage,
     sentiment_by_week,
     sentiment_summary,
     theme_scorecard,
@@ -138,6 +140,7 @@ def _overview(start, end, projects, regions, now) -> dict:
         "segments": theme_segments(messages, ["region", "project_id", "channel"]),
         "waves": waves[waves["responses"] > 0].reset_index(drop=True),
         "unscored": unscored,
+        "coverage": coverage_sentence(language_coverage(messages)),
     }
 
 

@@ -105,21 +105,35 @@ NEW_TOPIC = [
     "Dark mode would make long sessions much easier.",
 ]
 
+# Messages in the authors' own languages. Portuguese is scored by LeIA; Spanish, German,
+# Indonesian and Arabic have no scorer yet and are counted as "not scored" on every page.
 NON_ENGLISH = {
     "es": [
         "Las nuevas instrucciones del proyecto {project} no son claras y me rechazan todo.",
         "Todavía no recibo mi pago de la semana pasada.",
         "No hay tareas disponibles en mi región desde hace días.",
         "Gracias por la sesión de preguntas, fue muy útil.",
+        "No entiendo las nuevas pautas de {project}, nadie responde en soporte.",
     ],
     "pt": [
         "As novas diretrizes do {project} estão muito confusas.",
         "Ainda não recebi meu pagamento desta semana.",
         "Não tem tarefas disponíveis faz {days} dias.",
+        "Ninguém responde no suporte, que frustrante.",
+        "Rejeitaram tudo no {project} depois da mudança, péssimo.",
+        "Obrigado pela sessão de perguntas, foi ótima!",
+        "Estou muito feliz com os pagamentos semanais.",
+    ],
+    "de": [
+        "Ich habe meine Zahlung immer noch nicht bekommen.",
+        "Die neuen Richtlinien für {project} sind verwirrend.",
     ],
     "id": [
         "Pembayaran saya belum masuk minggu ini.",
         "Tidak ada tugas yang tersedia hari ini.",
+    ],
+    "ar": [
+        "لم أستلم الدفع حتى الآن",
     ],
 }
 

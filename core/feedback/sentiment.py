@@ -1,23 +1,33 @@
-"""Sentiment (VADER compound) and a cheap language guess for community feedback texts.
+"""Sentiment of community feedback texts, each scored by a lexicon made for its language.
 
-VADER is an English lexicon: texts confidently detected as another language are marked
-(sentiment None/NaN) rather than scored as neutral English. Texts whose language cannot be told
-('und': "thanks!!", "👍", "payout late") are scored, because in a mostly English
-community they are far more often English than not.
+English: VADER; Portuguese: LeIA (VADER adapted to Portuguese); French: vaderSentiment-fr (VADER
+adapted to French). All three give VADER's compound score in [-1, 1], so one set of thresholds
+holds. Chosen by sign agreement on labelled short texts (tests/core/feedback/fixtures). A text in
+a language with no scorer (Spanish, Indonesian, Tagalog... today) is marked, sentiment None/NaN,
+and counted as "not scored", never scored with another language's lexicon. (No Spanish or
+Indonesian scorer installs offline on Python 3.11 with numpy 2: SentiLeak pins spaCy 3.4 and
+numpy < 1.22 and downloads a spaCy model at run time; sensi pins numpy < 2; the others need
+TensorFlow, an old scikit-learn pickle or a translation service.) Texts whose language
+cannot be told ('und': "thanks!!", "👍", "payout late") are scored with VADER, which knows emoji
+and chat words, because in this community they are far more often English than not.
 """
 
+import importlib
 import math
 import multiprocessing
 import os
 import re
 import sys
 import types
+import warnings
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from core.feedback.language import detect_language, warm_up
 
 # Texts longer than this are scored per sentence: VADER's cost grows with the square of the
 # text length (3,000 repeats of a short phrase took 15 s on one text).
@@ -28,25 +38,36 @@ MAX_SCORED_CHARS = 2_000
 POSITIVE_THRESHOLD = 0.05
 NEGATIVE_THRESHOLD = -0.05
 SENTIMENT_LABELS = ("positive", "neutral", "negative", "not scored")
-# Languages VADER can score. 'und' is scored on purpose (see module docstring).
-SCORED_LANGUAGES = frozenset({"en", "und"})
+# The lexicon (package, class) per language. 'und' is scored on purpose (see module docstring).
+SCORERS = {
+    "en": ("vaderSentiment.vaderSentiment", "SentimentIntensityAnalyzer"),
+    "und": ("vaderSentiment.vaderSentiment", "SentimentIntensityAnalyzer"),
+    "pt": ("LeIA", "SentimentIntensityAnalyzer"),
+    "fr": ("vaderSentiment_fr.vaderSentiment", "SentimentIntensityAnalyzer"),
+}
+SCORED_LANGUAGES = frozenset(SCORERS)
+# What each figure names as the tool behind a language's scores.
+SCORER_NAMES = {"en": "VADER", "und": "VADER", "pt": "LeIA", "fr": "vaderSentiment-fr"}
 # Below this many distinct uncached texts a process pool costs more than it saves
 # (starting two workers and loading the lexicon takes ~0.3 s).
 POOL_MIN_TEXTS = 20_000
 POOL_CHUNK = 2_000
 CACHE_SIZE = 100_000
 
-_shared_analyzer = None
+_analyzers: dict[str, Any] = {}
 
 
-def _analyzer():
-    # Built on first use: loading the lexicon costs ~50 ms and many callers never score.
-    global _shared_analyzer
-    if _shared_analyzer is None:
-        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
-
-        _shared_analyzer = SentimentIntensityAnalyzer()
-    return _shared_analyzer
+def _analyzer(language: str = "en"):
+    # Built on first use: loading a lexicon costs ~50 ms and many callers never score.
+    analyzer = _analyzers.get(language)
+    if analyzer is None:
+        module, name = SCORERS[language]
+        with warnings.catch_warnings():
+            # vaderSentiment-fr's fuzzy matcher warns that it runs without python-Levenshtein.
+            warnings.simplefilter("ignore", UserWarning)
+            analyzer = getattr(importlib.import_module(module), name)()
+        _analyzers[language] = analyzer
+    return analyzer
 
 
 # --- emoji -----------------------------------------------------------------------------------
@@ -102,11 +123,11 @@ def _chunks(text: str) -> list[str]:
     return pieces
 
 
-def _compound(text: str) -> float:
+def _compound(text: str, language: str = "en") -> float:
     text = _normalise_emoji(text[:MAX_SCORED_CHARS]).strip()
     if not text:
         return 0.0
-    scores = _analyzer().polarity_scores
+    scores = _analyzer(language).polarity_scores
     if len(text) <= LONG_TEXT_CHARS:
         return scores(text)["compound"]
     values = [scores(piece)["compound"] for piece in _chunks(text)]
@@ -120,10 +141,10 @@ def _as_text(text: Any) -> str:
     return text if isinstance(text, str) else str(text)
 
 
-def score_text(text: Any) -> float:
-    """VADER compound score in [-1, 1] of one text; None, NaN and empty text score 0.0."""
+def score_text(text: Any, language: str = "en") -> float:
+    """Compound score in [-1, 1] of one text by the lexicon of `language`; None, NaN and empty text score 0.0."""
     text = _as_text(text)
-    return _compound(text) if text else 0.0
+    return _compound(text, language) if text else 0.0
 
 
 def sentiment_label(compound: float | None) -> str | None:
@@ -137,116 +158,6 @@ def sentiment_label(compound: float | None) -> str | None:
     return "neutral"
 
 
-# --- language --------------------------------------------------------------------------------
-
-# Short, high-frequency function words per language. Words shared between languages ("de",
-# "no", "a", "me", "in", "la", "para") or common in English chat ("do", "um", "im", "plus",
-# "ya") and names ("Dan", "Ada") are left out, so a single hit is already evidence.
-# Romanised Hindi (Hinglish) and Tagalog are common in crowd workforces and often mixed with English words.
-_STOP_WORDS = {
-    "en": """the and is are was were i you it this that to of for with my we have has not but be
-        they can will just what when how why there been would could should your our their
-        from about any all still again me am its it's i'm don't didn't can't haven't doesn't""",
-    "es": """el los las que y es por con una un muy pero está estoy tengo hay porque cuando
-        también sin todo nada gracias hola yo fue son del al como más qué cómo hasta desde
-        nunca ningún ninguna pagan tareas todavía ahora mismo pues eso esto usted ustedes""",
-    "pt": """não nao uma com da dos das na os eu você voce muito obrigado obrigada
-        tarefas mais isso isto estou tenho ainda já também quando ninguém nenhum nenhuma
-        pagamento recebi foi são ao pelo pela meu minha agora sempre vocês""",
-    "fr": """le les des du une et est je il elle nous vous ils pas ne qui pour avec dans sur
-        mais ou très tres merci c'est j'ai ce cette sont été être mon ma mes aussi toujours
-        jamais rien au aux moins tâches paiement n'ai n'est encore""",
-    "de": """der die das und ist nicht ich wir ihr ein eine einen zu mit auf für fur von den
-        dem des auch noch nur aber wenn wie sehr schon kein keine habe haben wird werden
-        bin sind danke bitte immer warum oder doch dass weil mein meine bezahlt aufgaben""",
-    "id": """yang ini itu dengan untuk tidak saya kami kita akan dari juga sudah
-        belum bisa tapi atau karena jika kalau bagaimana kenapa sangat sekali terima kasih
-        tugas gaji masih hanya harus gak nggak tdk aja sih dong banget udah sampai""",
-    "tl": """ang ng mga sa ay mo hindi po naman lang ba kasi yung ako ikaw siya kami tayo
-        namin natin nila wala meron kung dahil talaga sana salamat paano bakit ano kailan
-        dito doon ito iyan yan nang rin din nga opo bayad trabaho""",
-    "hi": """hai hain nahi nahin nhi kya mein ka ki ke ko se aur bhi tha thi raha rahi yeh
-        woh kuch bahut abhi kab kaise kyun kyu mujhe hum aap ap bhai paisa paise kaam karo
-        karna gaya gayi hua hui tak wala wali""",
-}
-_WORD_LANGS: dict[str, list[str]] = {}
-for _lang, _words in _STOP_WORDS.items():
-    for _word in _words.split():
-        # Apostrophes split words in the tokenizer below, so "c'est" is looked up as "est".
-        for _part in re.findall(r"[^\W\d_]+", _word):
-            _WORD_LANGS.setdefault(_part, []).append(_lang)
-_WORD = re.compile(r"[^\W\d_]+")
-# Letters outside Latin (and the general punctuation/emoji planes): decide by script.
-# Latin Extended Additional (U+1E00-1EFF, Vietnamese) is left out: it is Latin.
-_NON_LATIN = re.compile(
-    "[\u0370-\u1dff\u1f00-\u1fff\u3040-\u30ff\u3400-\u9fff"
-    "\uac00-\ud7af\uf900-\ufaff\ufb50-\ufdff\ufe70-\ufeff]"
-)
-_SCRIPTS = (
-    ((0x0900, 0x097F), "hi"),  # Devanagari
-    ((0x0980, 0x09FF), "bn"),
-    ((0x0B80, 0x0BFF), "ta"),
-    ((0x0590, 0x05FF), "he"),
-    ((0x0600, 0x06FF), "ar"),
-    ((0x0750, 0x077F), "ar"),
-    ((0xFB50, 0xFDFF), "ar"),
-    ((0xFE70, 0xFEFF), "ar"),
-    ((0x3040, 0x30FF), "ja"),  # kana
-    ((0x3400, 0x9FFF), "zh"),  # Han, also used in Japanese: kana decides
-    ((0xF900, 0xFAFF), "zh"),
-    ((0x0400, 0x04FF), "ru"),  # Cyrillic
-    ((0xAC00, 0xD7AF), "ko"),
-    ((0x0E00, 0x0E7F), "th"),
-    ((0x0370, 0x03FF), "el"),
-)
-
-
-def _script_language(text: str) -> str | None:
-    chars = _NON_LATIN.findall(text)
-    if not chars:
-        return None
-    letters = sum(1 for c in text if c.isalpha())
-    # A stray symbol in an English message must not flip it: most letters must be non-Latin.
-    if len(chars) * 2 < letters:
-        return None
-    counts: dict[str, int] = {}
-    for c in chars:
-        cp = ord(c)
-        for (lo, hi), lang in _SCRIPTS:
-            if lo <= cp <= hi:
-                counts[lang] = counts.get(lang, 0) + 1
-                break
-    if not counts:
-        return None
-    if counts.get("ja") and counts.get("zh"):
-        return "ja"
-    return max(counts, key=counts.get)
-
-
-def detect_language(text: Any) -> str:
-    """ISO 639-1 code guessed from script and common words, or 'und' when it cannot be told."""
-    text = _as_text(text)
-    if not text:
-        return "und"
-    if not text.isascii():
-        by_script = _script_language(text)
-        if by_script:
-            return by_script
-    hits: dict[str, int] = {}
-    for word in _WORD.findall(text.lower()):
-        for lang in _WORD_LANGS.get(word, ()):
-            hits[lang] = hits.get(lang, 0) + 1
-    if not hits:
-        return "und"
-    ranked = sorted(hits.items(), key=lambda kv: kv[1], reverse=True)
-    best, best_hits = ranked[0]
-    runner_up_hits = ranked[1][1] if len(ranked) > 1 else 0
-    if best_hits == runner_up_hits:
-        # A tie with English is usually English with a borrowed word ("gracias for the help").
-        return "en" if hits.get("en", 0) == best_hits else "und"
-    return best
-
-
 # --- batch -----------------------------------------------------------------------------------
 
 
@@ -254,7 +165,7 @@ def _analysis_uncached(text: str) -> tuple[float | None, str]:
     language = detect_language(text)
     if language not in SCORED_LANGUAGES:
         return None, language
-    return _compound(text), language
+    return _compound(text, language), language
 
 
 # Demo data and real channels repeat texts ("thanks!", "any update?"): identical texts are
@@ -274,7 +185,7 @@ def clear_cache() -> None:
 
 
 def sentiment_and_language(text: Any) -> tuple[float | None, str]:
-    """(compound, language) for one text; compound is None for a non-English text."""
+    """(compound, language) for one text; compound is None for a text in a language with no scorer."""
     text = _as_text(text)
     if not text:
         return 0.0, "und"
@@ -289,18 +200,21 @@ def _analyse_chunk(texts: list[str]) -> list[tuple[float | None, str]]:
     return [_analysis_uncached(t) for t in texts]
 
 
-def _warm_worker() -> None:
-    _analyzer()
+def load_scorers() -> None:
+    """Load the language model and every language's lexicon now (before timing, or before forking workers)."""
+    warm_up()
+    for language in SCORERS:
+        _analyzer(language)
 
 
 def _pool_results(texts: list[str], workers: int) -> list[tuple[float | None, str]]:
     # forkserver, not fork: the app calls this from Streamlit's threads, and forking a
     # threaded process can deadlock the child on a lock another thread held.
     context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["core.feedback.sentiment"])
+    context.set_forkserver_preload(["core.feedback.scorers_preload"])
     chunks = [texts[i : i + POOL_CHUNK] for i in range(0, len(texts), POOL_CHUNK)]
     with _bare_main():
-        pool = context.Pool(workers, initializer=_warm_worker)
+        pool = context.Pool(workers, initializer=load_scorers)
     with pool:
         return [r for chunk in pool.map(_analyse_chunk, chunks) for r in chunk]
 
@@ -323,7 +237,7 @@ def _bare_main() -> Iterator[None]:
 
 
 def score_texts(texts: Iterable[Any], *, workers: int | None = None) -> tuple[np.ndarray, np.ndarray]:
-    """Compound scores (float, NaN where not English) and language codes for many texts."""
+    """Compound scores (float, NaN where the language has no scorer) and language codes for many texts."""
     texts = [_as_text(t) for t in texts]
     results: dict[str, tuple[float | None, str]] = {"": (0.0, "und")}
     todo = []

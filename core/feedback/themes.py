@@ -1,9 +1,16 @@
-"""Feedback themes: a starting taxonomy for crowd work, phrase matching, discovery and quotes."""
+"""Feedback themes: a starting taxonomy for crowd work, phrase matching, discovery and quotes.
 
+The taxonomy's English phrases live here; its phrases in the crowd's other languages (Spanish,
+Portuguese, French, Indonesian, German, Arabic, Hindi and Tagalog in Latin script) in data/theme_phrases.csv.
+Matching ignores accents, so "instruções" and "instrucoes" both count.
+"""
+
+import csv
 import functools
 import math
 import re
 import statistics
+import unicodedata
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -12,7 +19,12 @@ from typing import Any
 import pandas as pd
 
 from core.errors import CrowdPulseError
-from core.feedback.sentiment import SCORED_LANGUAGES, detect_language
+from core.feedback.language import detect_language, language_name
+from core.settings import DATA_DIR
+
+THEME_PHRASES_FILE = DATA_DIR / "theme_phrases.csv"
+# Discovery's stop words are English: other languages' texts would only surface their function words.
+DISCOVERY_LANGUAGES = frozenset({"en", "und"})
 
 
 @dataclass(frozen=True)
@@ -25,105 +37,28 @@ class Theme:
     phrases: tuple[str, ...]
 
 
-TAXONOMY: list[Theme] = [
-    Theme(
-        "payments",
-        "Pay and payouts",
-        "payments",
-        (
-            "pay", "pay rate", "payrate", "paycheck", "payout", "pay out", "payment", "paid",
-            "unpaid", "invoice", "paypal", "payoneer", "wise transfer", "haven't been paid",
-            "not been paid",
-            "not paid", "didn't get paid", "missing payment", "late payment", "bonus",
-            "incentive", "rate cut", "lower rate", "hourly rate", "per task rate", "salary",
-            "earnings", "wage", "compensation", "withdrawal", "tax form", "w-8ben", "money",
-        ),
-    ),
-    Theme(
-        "instructions",
-        "Guidelines and instructions",
-        "learning",
-        (
-            "guideline", "instruction", "unclear", "confusing", "confused", "confusion",
-            "rubric", "examples", "contradict", "contradictory", "ambiguous", "ambiguity",
-            "edge case", "not sure how", "what does it mean", "clarify", "clarification",
-            "documentation", "spec", "criteria", "hard to understand", "makes no sense",
-            "don't understand", "do not understand", "what counts as",
-        ),
-    ),
-    Theme(
-        "task_availability",
-        "Task availability",
-        "ops",
-        (
-            "no tasks", "no task available", "no work", "no more tasks", "empty queue",
-            "queue is empty", "queue empty", "ran out of work", "ran out of tasks",
-            "out of tasks", "waiting for tasks", "waiting for work", "task availability",
-            "not enough tasks", "tasks dried up", "nothing to do", "zero tasks",
-            "project paused", "project ended", "when will tasks", "more work",
-            "queue has been empty", "queue was empty", "available tasks", "tasks available",
-            "tasks disappear", "lots of tasks", "plenty of tasks", "more tasks",
-        ),
-    ),
-    Theme(
-        "tooling",
-        "Tools and platform bugs",
-        "tooling",
-        (
-            "bug", "crash", "upload failed", "failed to upload", "can't upload", "cannot upload",
-            "stuck", "loading", "won't load", "not loading", "doesn't load", "error",
-            "timeout", "timed out", "glitch", "broken", "freeze", "frozen", "lag", "laggy",
-            "slow platform", "platform is slow", "tool is slow", "login", "log in", "sign in",
-            "password reset", "blank screen", "white screen", "submit button", "can't submit",
-            "cannot submit", "extension", "browser", "tool", "page load", "shortcut",
-        ),
-    ),
-    Theme(
-        "quality_feedback",
-        "Quality reviews and rejections",
-        "quality",
-        (
-            "rejected", "rejection", "reject", "reviewer", "review score", "quality score",
-            "score", "audit", "auditor", "disqualified", "disqualification", "removed from project",
-            "kicked from", "accuracy", "feedback on my work", "unfair review", "dispute",
-            "appeal", "strike", "warning", "flagged", "qa",
-        ),
-    ),
-    Theme(
-        "support",
-        "Support responsiveness",
-        "ops",
-        (
-            "ticket", "no reply", "no response", "never replied", "no one replied",
-            "nobody replied", "support", "support team", "contact support", "support is slow",
-            "support agent", "customer support", "support ticket", "help channel", "helpdesk",
-            "help desk", "waiting for an answer", "waiting for a response", "waiting for a reply",
-            "ignored", "no answer", "unanswered", "follow up", "escalate",
-        ),
-    ),
-    Theme(
-        "onboarding",
-        "Onboarding and qualification",
-        "learning",
-        (
-            "onboarding", "onboard", "qualification", "qualify", "assessment", "training",
-            "test", "exam", "quiz", "certification", "entry test", "skills test",
-            "trial task", "new to the project", "getting started", "account approval",
-            "verification", "verify my account", "id check", "background check",
-        ),
-    ),
-    Theme(
-        "community",
-        "Community and events",
-        "ops",
-        (
-            "event", "office hours", "ama", "ask me anything", "discord community",
-            "community", "webinar", "meetup", "town hall", "newsletter", "livestream",
-            "live stream", "q&a session", "forum", "community call", "shoutout",
-        ),
-    ),
+# The starting themes; their phrases (English and the crowd's other languages) are in THEME_PHRASES_FILE.
+_THEMES = [
+    ("payments", "Pay and payouts", "payments"),
+    ("instructions", "Guidelines and instructions", "learning"),
+    ("task_availability", "Task availability", "ops"),
+    ("tooling", "Tools and platform bugs", "tooling"),
+    ("quality_feedback", "Quality reviews and rejections", "quality"),
+    ("support", "Support responsiveness", "ops"),
+    ("onboarding", "Onboarding and qualification", "learning"),
+    ("community", "Community and events", "ops"),
 ]
 
+def load_taxonomy(path=THEME_PHRASES_FILE) -> list[Theme]:
+    """The starting themes with their phrases in every language of the phrase file (theme,language,phrase rows)."""
+    phrases: dict[str, list[str]] = defaultdict(list)
+    with open(path, encoding="utf-8") as rows:
+        for row in csv.DictReader(rows):
+            phrases[row["theme"]].append(row["phrase"])
+    return [Theme(key, label, owner, tuple(phrases[key])) for key, label, owner in _THEMES]
+
+
+TAXONOMY: list[Theme] = load_taxonomy()
 OWNER_TEAMS = ("ops", "quality", "learning", "payments", "tooling")
 
 # The Comms studio template to draft from when writing to the taskers behind a theme.
@@ -157,8 +92,15 @@ def _word_pattern(word: str) -> str:
     return escaped + "(?:s|es|ed|ing|er|ers|ion|ions)?"
 
 
+def _fold(text: str) -> str:
+    """The text without accents ("pésimo" → "pesimo"); ASCII text as it is."""
+    if text.isascii():
+        return text
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
 def _phrase_pattern(phrase: str) -> str:
-    words = phrase.lower().translate(_APOSTROPHES).split()
+    words = _fold(phrase.lower().translate(_APOSTROPHES)).split()
     return r"[\s\-]+".join(_word_pattern(w) for w in words)
 
 
@@ -185,6 +127,7 @@ def match_themes(text: Any, taxonomy: Sequence[Theme] = TAXONOMY) -> list[str]:
 def _match_normalised(text: str, taxonomy: Sequence[Theme]) -> list[str]:
     if not text:
         return []
+    text = _fold(text)
     return [theme.key for theme in taxonomy if _theme_regex(theme.phrases).search(text)]
 
 
@@ -313,13 +256,9 @@ def discover_themes(
     lowered = [_normalise(t) for t in raw]
     if known_themes_lists is None:
         known_themes_lists = match_themes_many(lowered, taxonomy)
-    # The stop words and the taxonomy are English: a Spanish complaint about payment is not a
-    # new theme, so texts in other languages are left out of discovery.
-    uncovered = {
-        i
-        for i, themes in enumerate(known_themes_lists)
-        if not themes and lowered[i] and detect_language(lowered[i]) in SCORED_LANGUAGES
-    }
+    # The stop words are English: texts in other languages are left out of discovery.
+    uncovered = {i for i, themes in enumerate(known_themes_lists)
+                 if not themes and lowered[i] and detect_language(raw[i]) in DISCOVERY_LANGUAGES}
     if not uncovered:
         return pd.DataFrame(columns=columns)
     scores, docs_by_gram = _phrase_scores(lowered, uncovered, min_count)
@@ -459,8 +398,15 @@ def representative_quotes(texts: Sequence[Any], sentiments: Sequence[Any], k: in
         quotes.append(text)
         chosen_words.append(words)
         if len(quotes) == k:
-            return quotes
-    return quotes + similar[: k - len(quotes)] if fill_with_similar else quotes
+            return [in_its_language(q) for q in quotes]
+    quotes = quotes + similar[: k - len(quotes)] if fill_with_similar else quotes
+    return [in_its_language(q) for q in quotes]
+
+
+def in_its_language(quote: str) -> str:
+    """A quote as written, followed by its language's name when that is not English ("… (in Spanish)")."""
+    language = detect_language(quote)
+    return quote if language in DISCOVERY_LANGUAGES else f"{quote} (in {language_name(language)})"
 
 
 # Two quotes say the same thing when this share of the shorter one's content words is in the

@@ -21,7 +21,9 @@ the 7 before, held between −50% and +200% (`GROWTH_FLOOR`, `GROWTH_CAP`): a th
 
 import pandas as pd
 
+from core.feedback.language import language_name
 from core.feedback.messages import MessageScope, week_end
+from core.feedback.sentiment import SCORER_NAMES
 from core.feedback.surveys import theme_nps_impact
 from core.frames import Grouping, as_timestamp, ratio
 
@@ -39,6 +41,37 @@ IMPACT_HELP = ("Impact = negative mentions × (1 + how far the theme's NPS sits 
 def sentiment_summary(scope: MessageScope, by: Grouping = None) -> pd.DataFrame:
     """Mean compound, positive and negative shares, net sentiment (points) and count of scored messages."""
     return scope.sentiment(by)
+
+
+def language_coverage(scope: MessageScope) -> pd.DataFrame:
+    """Per language: messages scored (and by which lexicon) and not scored; the most messages first.
+
+    Columns: language, name, scored, not_scored, scorer. What each sentiment figure rests on.
+    """
+    columns = ["language", "name", "scored", "not_scored", "scorer"]
+    scored = scope.sentiment("language").set_index("language")["count"] if scope.count() else pd.Series(dtype="int64")
+    table = pd.concat([scored.rename("scored"), scope.unscored_languages().rename("not_scored")], axis=1)
+    if table.empty:
+        return pd.DataFrame(columns=columns)
+    table = table.fillna(0).astype("int64").rename_axis("language").reset_index()
+    table = table[(table["scored"] > 0) | (table["not_scored"] > 0)]
+    table["name"] = table["language"].map(language_name)
+    table["scorer"] = table["language"].map(SCORER_NAMES).fillna("none")
+    table["total"] = table["scored"] + table["not_scored"]
+    return table.sort_values(["total", "language"], ascending=[False, True], ignore_index=True)[columns]
+
+
+def coverage_sentence(coverage: pd.DataFrame) -> str:
+    """'Scored: 1,204 English, 96 Portuguese. Not scored (no scorer for the language): 169 Spanish, 38 Tagalog.'"""
+    scored = coverage[coverage["scored"] > 0]
+    unscored = coverage[coverage["not_scored"] > 0]
+    parts = []
+    if len(scored):
+        parts.append("Scored: " + ", ".join(f"{n:,} {name}" for n, name in zip(scored["scored"], scored["name"])) + ".")
+    if len(unscored):
+        parts.append("Not scored (no scorer for the language): "
+                     + ", ".join(f"{n:,} {name}" for n, name in zip(unscored["not_scored"], unscored["name"])) + ".")
+    return " ".join(parts) or "No messages."
 
 
 def sentiment_trend(scope: MessageScope, freq: str = "W", by: Grouping = None) -> pd.DataFrame:

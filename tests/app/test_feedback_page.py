@@ -210,3 +210,12 @@ def test_the_headline_tiles_of_a_past_range_count_that_range_and_its_latest_wave
     assert [m.value for m in at.metric][:5] == expected
     assert at.metric[2].label == "NPS · pulse-2026-09-26"  # the next wave went out after the range
     assert expected[0] != "0"  # the range holds messages: the test compares real figures
+
+
+def test_the_overview_says_how_many_messages_each_language_scored_and_left_unscored(app):
+    at = app("feedback")
+    coverage = next(c.value for c in at.tabs[0].caption if c.value.startswith("Scored: "))
+    scored, _, unscored = coverage.partition(" Not scored (no scorer for the language): ")
+    # The demo's Brazilian taskers write Portuguese, scored by LeIA; its Spanish and Indonesian are counted.
+    assert " English" in scored and " Portuguese" in scored and "Spanish" not in scored
+    assert " Spanish" in unscored and " Indonesian" in unscored

@@ -104,3 +104,24 @@ def _rollup_counts(engine) -> dict[str, int]:
     with engine.connect() as connection:
         return {table.name: connection.execute(select(func.count()).select_from(table)).scalar_one()
                 for area in rollups.areas() for table in area.METADATA.sorted_tables}
+
+
+def test_bench_texts_in_each_language_are_distinct_and_told_as_that_language():
+    from core.feedback.language import detect_language
+
+    for language in ("en", *throughput.LANGUAGE_PARTS):
+        texts = throughput.short_texts_in(language, 20_000)
+        assert len(set(texts)) == 20_000
+        assert {detect_language(text) for text in texts[::997]} == {language}
+
+
+def test_each_languages_sentiment_throughput_is_checked_against_the_target():
+    result = {"sentiment_by_language": {
+        "pt": {"texts": 20_000, "scored": 20_000, "texts_per_s": 21_000},
+        "es": {"texts": 20_000, "scored": 0, "texts_per_s": 15_000}}}
+
+    checks = report.other_checks(result)
+
+    assert [(c.measure, c.value, c.passed) for c in checks] == [
+        ("sentiment: pt short texts/s", 21_000, True), ("sentiment: es short texts/s", 15_000, False)]
+    assert checks[1].note == "20,000 texts, 0 scored (no scorer: detected and counted only)"

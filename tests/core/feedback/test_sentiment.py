@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from core.feedback import sentiment
-from core.feedback.sentiment import (detect_language, score_text, score_texts, sentiment_and_language, sentiment_label,
+from core.feedback.sentiment import (score_text, score_texts, sentiment_and_language, sentiment_label,
                                      sentiment_labels)
 from tests.core.factories import feedback, make_feedback
 
@@ -32,9 +32,9 @@ def fresh_cache():
 
 @pytest.fixture
 def recording_analyzer(monkeypatch):
-    """Replace the shared VADER analyzer with a RecordingAnalyzer."""
+    """Replace the shared English VADER analyzer with a RecordingAnalyzer."""
     fake = RecordingAnalyzer()
-    monkeypatch.setattr(sentiment, "_shared_analyzer", fake)
+    monkeypatch.setattr(sentiment, "_analyzers", {"en": fake, "und": fake})
     return fake
 
 
@@ -108,39 +108,6 @@ def test_sentiment_label_uses_the_vader_thresholds(compound, label):
     assert sentiment_label(compound) == label
 
 
-@pytest.mark.parametrize(
-    ("text", "language"),
-    [
-        ("The new guidelines are confusing and I have not been paid", "en"),
-        ("payout late again", "en"),
-        ("No me han pagado todavía y nadie responde los tickets", "es"),
-        ("Ainda não recebi o pagamento deste mês", "pt"),
-        ("Je n'ai pas reçu mon paiement cette semaine", "fr"),
-        ("Ich habe noch keine Aufgaben bekommen und warte immer noch", "de"),
-        ("Saya belum menerima gaji bulan ini, tolong dibantu", "id"),
-        ("Wala pa po yung bayad ko para sa project", "tl"),
-        ("bhai payment abhi tak nahi aaya", "hi"),
-        ("मेरा भुगतान अभी तक नहीं आया", "hi"),
-        ("لم أستلم الدفع حتى الآن", "ar"),
-        ("我还没有收到付款", "zh"),
-        ("支払いがまだです", "ja"),
-        ("Я до сих пор не получил оплату", "ru"),
-        ("gracias for the quick help!", "en"),
-        ("Do you have tasks?", "en"),
-        ("Thanks Dan!", "und"),
-        ("Gracias!", "es"),
-        ("Terima kasih", "id"),
-        ("Cảm ơn rất nhiều", "und"),
-        ("👍", "und"),
-        ("12345", "und"),
-        (None, "und"),
-        ("", "und"),
-    ],
-)
-def test_language_is_guessed_from_script_and_common_words(text, language):
-    assert detect_language(text) == language
-
-
 def test_spanish_text_is_marked_rather_than_scored_as_neutral_english():
     compound, language = score_texts(["No me han pagado todavía y nadie responde"])
 
@@ -158,17 +125,19 @@ def test_batch_keeps_input_order_and_matches_single_text_scores():
         "Great office hours, thank you!",
         None,
         "My tasks keep getting rejected and nobody explains why.",
-        "Ainda não recebi o pagamento",
+        "Ainda não recebi o pagamento deste mês",
         "Great office hours, thank you!",
+        "Todavía no recibo mi pago de la semana pasada",
     ]
 
     compound, language = score_texts(texts)
 
-    assert language.tolist() == ["en", "und", "en", "pt", "en"]
+    assert language.tolist() == ["en", "und", "en", "pt", "en", "es"]
     assert compound[0] == compound[4] == score_text(texts[0])
     assert compound[1] == 0.0
     assert compound[2] == score_text(texts[2])
-    assert np.isnan(compound[3])
+    assert compound[3] == score_text(texts[3], "pt")
+    assert np.isnan(compound[5])
 
 
 def test_identical_texts_are_scored_once(recording_analyzer):

@@ -7,6 +7,7 @@ from core.feedback.themes import (
     Theme,
     adopted_theme,
     discover_themes,
+    in_its_language,
     match_themes,
     match_themes_many,
     representative_quotes,
@@ -174,7 +175,7 @@ def test_discovery_groups_phrases_that_share_a_word():
     pytest.param(
         [None, "", "Hola, ¿cuándo pagan el bono de este mes?"],
         [None, 0.0, None],
-        ["Hola, ¿cuándo pagan el bono de este mes?"],
+        ["Hola, ¿cuándo pagan el bono de este mes? (in Spanish)"],
         id="skip_missing_texts_and_handle_unscored_ones"),
     pytest.param(
         [
@@ -252,3 +253,39 @@ def test_a_theme_without_a_usable_name_phrase_or_owner_is_refused(name, phrases,
 )
 def test_each_theme_suggests_a_message_template(theme, template):
     assert template_for(theme) == template
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Todavía no recibo mi pago de la semana pasada", ["payments"]),
+        ("Ainda não recebi meu pagamento desta semana", ["payments"]),
+        ("Toujours pas reçu mon paiement", ["payments"]),
+        ("Pembayaran saya belum masuk minggu ini", ["payments"]),
+        ("bhai paisa abhi tak nahi aaya", ["payments"]),
+        ("Las nuevas instrucciones del proyecto no son claras", ["instructions"]),
+        ("As novas diretrizes estão muito confusas", ["instructions"]),
+        ("As novas instrucoes estao confusas", ["instructions"]),  # typed without accents
+        ("Les consignes sont confuses", ["instructions"]),
+        ("Tidak ada tugas yang tersedia hari ini", ["task_availability"]),
+        ("Nadie responde en soporte", ["support"]),
+        ("walang task ngayon", ["task_availability"]),
+        ("Die neuen Richtlinien sind verwirrend", ["instructions"]),
+        ("لم أستلم الدفع حتى الآن", ["payments"]),
+    ],
+)
+def test_the_taxonomy_matches_its_phrases_in_the_crowds_languages(text, expected):
+    assert match_themes(text) == expected
+
+
+def test_pay_and_payouts_collects_pago_pagamento_and_paiement():
+    payments = theme_by_key("payments")
+
+    assert {"pago", "pagamento", "paiement"} <= set(payments.phrases)
+    assert match_themes_many(["pago atrasado", "o pagamento", "le paiement"]) == [["payments"]] * 3
+
+
+def test_a_quote_in_another_language_names_it_and_english_quotes_stay_as_written():
+    assert in_its_language("Ainda não recebi meu pagamento desta semana") == (
+        "Ainda não recebi meu pagamento desta semana (in Portuguese)")
+    assert in_its_language("Still waiting on my payout for last week.") == "Still waiting on my payout for last week."

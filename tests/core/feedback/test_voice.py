@@ -9,7 +9,8 @@ from core.feedback.messages import MessageScope
 from core.feedback.read import load_feedback, load_responses, load_survey_population, load_surveys
 from core.feedback.sentiment import effective_sentiment
 from core.feedback.surveys import ResponseScope, survey_scorecard, theme_nps_impact
-from core.feedback.voice import (fix_first_score, growing_negative_themes, growth_weight, impact_weight, sentiment_by_week, sentiment_summary,
+from core.feedback.voice import (coverage_sentence, fix_first_score, growing_negative_themes, growth_weight,
+                                 impact_weight, language_coverage, sentiment_by_week, sentiment_summary,
                                  sentiment_trend, theme_scorecard, theme_segments, theme_sentiment_drops,
                                  theme_sentiment_mix, theme_summary, theme_trend)
 from tests.core.factories import day, feedback, make_feedback, make_response, responses, stored, utc
@@ -271,3 +272,27 @@ def test_every_view_of_a_community_without_feedback_is_empty_not_an_error(engine
     assert survey_scorecard(load_responses(engine), waves, by="region",
                             population=load_survey_population(engine)).empty
     assert survey_scorecard(answers, waves, by="region", population=load_survey_population(engine, by="region")).empty
+
+
+def test_language_coverage_counts_scored_and_not_scored_messages_per_language(scope_of):
+    messages = feedback(
+        make_feedback(language="en", sentiment=0.5), make_feedback(language="en", sentiment=-0.3),
+        make_feedback(language="pt", sentiment=-0.4), make_feedback(language="es", sentiment=None),
+        make_feedback(language="es", sentiment=None), make_feedback(language="es", sentiment=None),
+        make_feedback(language="tl", sentiment=None), make_feedback(language="und", sentiment=0.2),
+    )
+
+    coverage = language_coverage(scope_of(messages))
+
+    assert coverage.to_dict("list") == {
+        "language": ["es", "en", "pt", "tl", "und"], "name": ["Spanish", "English", "Portuguese", "Tagalog", "undetermined"],
+        "scored": [0, 2, 1, 0, 1], "not_scored": [3, 0, 0, 1, 0],
+        "scorer": ["none", "VADER", "LeIA", "none", "VADER"]}
+    assert coverage_sentence(coverage) == ("Scored: 2 English, 1 Portuguese, 1 undetermined. "
+                                           "Not scored (no scorer for the language): 3 Spanish, 1 Tagalog.")
+
+
+def test_language_coverage_of_no_messages_is_empty(scope_of):
+    coverage = language_coverage(scope_of(feedback()))
+
+    assert coverage.empty and coverage_sentence(coverage) == "No messages."
