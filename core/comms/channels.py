@@ -15,6 +15,7 @@ import ssl
 import time
 import tomllib
 from dataclasses import dataclass, field
+from email import policy as email_policy
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -286,7 +287,8 @@ class Mailer:
             self.close()
             return Outcome(False, error=f"the connection to the mail server broke before sending ({exc})", retry=True)
         try:
-            code, text = smtp.data(message.as_bytes())
+            # smtplib sends bytes as they are: the lines must already end in CRLF (the SMTP policy).
+            code, text = smtp.data(message.as_bytes(policy=email_policy.SMTP))
         except smtplib.SMTPDataError as exc:
             return Outcome(False, error=f"the mail server refused the message ({_words((exc.smtp_code, exc.smtp_error))})",
                            retry=exc.smtp_code < 500)
@@ -295,6 +297,9 @@ class Mailer:
             # The server may have taken it: trying again could deliver it twice.
             return Outcome(False, error=f"the connection broke while the server took the message ({exc}); not retried "
                                         "so nobody gets it twice")
+        if code >= 400:
+            return Outcome(False, error=f"the mail server refused the message ({_words((code, text))})",
+                           retry=code < 500)
         return Outcome(True, answer=_words((code, text)))
 
     def close(self) -> None:

@@ -258,6 +258,13 @@ def deliver_due(engine: Engine, *, now, ready: Channels | None = None, worker: s
     return tally
 
 
+def already_queued(engine: Engine, key_prefix: str) -> bool:
+    """Whether anything was ever queued under this key prefix (a digest of that day, a week's report)."""
+    with Session(engine) as session:
+        return bool(session.scalar(select(func.count()).select_from(Delivery)
+                                   .where(Delivery.key.startswith(key_prefix + ":"))))
+
+
 def pending_count(engine: Engine, *, send_id: int | None = None) -> int:
     """Deliveries still queued or being sent (all, or of one send)."""
     query = select(func.count()).select_from(Delivery).where(Delivery.status.in_(PENDING))
