@@ -1,6 +1,11 @@
 """`python -m core worker --once` and `python -m core alerts digest`: real SMTP on localhost, JSON out."""
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -83,3 +88,22 @@ def test_alerts_digest_without_smtp_fails_with_one_clear_line(engine, cli_env, c
     err = capsys.readouterr().err
     assert err.startswith("error: cannot send the digest: no channel configured: set CROWDPULSE_SMTP_URL")
     assert err.strip().count("\n") == 0
+
+
+def test_the_long_running_worker_sends_as_messages_come_due_and_stops_cleanly_on_sigterm(engine, smtp, tmp_path):
+    env = {**os.environ, "CROWDPULSE_DATABASE_URL": engine.url.render_as_string(hide_password=False),
+           "CROWDPULSE_NOW": NOW.isoformat(), "CROWDPULSE_SMTP_URL": smtp.url,
+           "CROWDPULSE_SMTP_FROM": "community@example.org"}
+    worker = subprocess.Popen([sys.executable, "-m", "core", "worker", "--every", "0.2", "--format", "json"],
+                              cwd=Path(__file__).resolve().parents[3], env=env, stdout=subprocess.PIPE, text=True)
+    try:
+        queue_one(engine)  # queued while the worker already runs
+        deadline = time.monotonic() + 60
+        while not smtp.inbox.messages and time.monotonic() < deadline and worker.poll() is None:
+            time.sleep(0.1)
+        assert smtp.inbox.to() == ["ana@example.org"]
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        out, _ = worker.communicate(timeout=60)
+    assert worker.returncode == 0
+    assert json.loads(out.splitlines()[0]) == {"sent": 1, "failed": 0, "pending": 0}
