@@ -97,3 +97,26 @@ def test_saved_settings_come_back_checked_and_tidy(engine):
     assert settings["digests"] == [dict(team="ops", time="09:05", weekdays=[0, 4], timezone="Europe/Berlin",
                                         emails=["ops@example.org"], slack=False)]
     assert settings["immediate"]["enabled"] is False
+
+
+def test_the_weekly_report_is_published_and_mailed_once_on_monday_morning(engine):
+    from core import reports
+    from core.comms import channels
+    from core.demo import seed_demo
+    from tests.conftest import DEMO_ANCHOR
+    from tests.core.comms.receivers import SmtpServer
+
+    seed_demo(engine, scale="tiny", seed=7, anchor=DEMO_ANCHOR)
+    settings = dict(enabled=True, emails=["managers@example.org"], weekday=0, time="08:00", timezone="Europe/Berlin")
+    sunday = pd.Timestamp("2026-11-22 07:30", tz="UTC")
+    monday = pd.Timestamp("2026-11-23 07:05", tz="UTC")  # 08:05 in Berlin
+    assert alerts.queue_weekly_report(engine, now=sunday, settings=settings) is None
+    send_id = alerts.queue_weekly_report(engine, now=monday, settings=settings)
+    assert alerts.queue_weekly_report(engine, now=monday + pd.Timedelta(minutes=5), settings=settings) is None
+    assert reports.list_snapshots(engine)["week"].tolist() == ["2026-W46"]
+    with SmtpServer() as smtp:
+        ready = channels.load_channels(environ={"CROWDPULSE_SMTP_URL": smtp.url,
+                                                "CROWDPULSE_SMTP_FROM": "pulse@example.org"}, secrets={})
+        tally = delivery.deliver_due(engine, now=monday, ready=ready, send_id=send_id)
+    assert (tally.sent, smtp.inbox.to()) == (1, ["managers@example.org"])
+    assert smtp.inbox.messages[0]["Subject"].startswith("CrowdPulse community: weekly report, ")
