@@ -1,4 +1,4 @@
-# CrowdPulse: `make run` starts the app with demo data, `make test` runs every test.
+# CrowdPulse: `make run` starts the app (and the delivery worker) with demo data, `make test` runs every test.
 
 PYTHON ?= python3
 VENV   := .venv
@@ -37,7 +37,9 @@ run: $(VENV)/.stamp-run
 	$(PY) -m ui.serving $(ADDRESS)
 	$(PY) -m core init-db
 	$(PY) -m core seed-demo --if-empty
-	$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
+	# The delivery worker runs beside the app and stops with it (issue 17).
+	$(PY) -m core worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
+		$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 test: test-sqlite test-postgres
 

@@ -186,6 +186,9 @@ def request_retries(versions: dict[str, int]) -> None:
         st.session_state["queues_flash"] = [("error", str(problem))]
         return
     flash = [("error", message) for message in refused.values()]
+    if done:  # issue 17: tell the pipeline (its answer, or why not, in words)
+        flash.append(queue_actions.notify_pipeline(data.engine(), [r.item_id for r in done],
+                                                   actor=queue_data.actor()["actor"]))
     if len(done) == 1:
         flash.insert(0, ("success", f"Retry requested for {done[0].item_id} (retry {done[0].retries})."))
     elif done:
@@ -197,7 +200,7 @@ def request_retries(versions: dict[str, int]) -> None:
 def show_stuck() -> None:
     """Staging items with no progress, and asking the pipeline to retry them."""
     for kind, message in st.session_state.pop("queues_flash", []):
-        (st.success if kind == "success" else st.error)(message)
+        (st.success if kind == "success" else st.info if kind == "info" else st.error)(message)
     limits = queue_data.stuck_thresholds()
     stuck = data.with_project_names(view.stuck)
     st.caption(f"Open staging items with no progress for {limits['stuck_after_hours']:.0f} h or "

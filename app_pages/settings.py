@@ -7,6 +7,7 @@ import streamlit as st
 from core import admin, people
 from core.errors import CrowdPulseError
 from ui import auth, data, widgets
+from ui.alerts import channels_and_alerts
 
 st.title("Settings")
 user = auth.current_user()
@@ -23,8 +24,8 @@ def attempt(action, success: str) -> None:
         st.error(str(exc))
 
 
-policies_tab, thresholds_tab, people_tab, audit_tab = st.tabs(["SLA policies", "Alert thresholds", "People and roles",
-                                                               "Audit trail"])
+policies_tab, thresholds_tab, people_tab, audit_tab, channels_tab = st.tabs(
+    ["SLA policies", "Alert thresholds", "People and roles", "Audit trail", "Channels and alerts"])
 
 with policies_tab:
     policies = data.policies()
@@ -99,3 +100,6 @@ with audit_tab:
         widgets.table(data.admin_frame("audit"), key="settings_audit", filename="audit-trail",
                       empty="No changes recorded yet.",
                       column_config={"at": st.column_config.DatetimeColumn("When (UTC)", format="D MMM YYYY HH:mm")})
+
+with channels_tab:
+    channels_and_alerts(user)

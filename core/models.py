@@ -388,3 +388,67 @@ class RollupState(SQLModel, table=True):
     name: str = Field(primary_key=True)
     version: int
     built_at: dt.datetime = Field(default_factory=utcnow)
+
+
+# --- delivery (issue 17) -----------------------------------------------------------------------
+
+
+class MessageSend(SQLModel, table=True):
+    """One send of a draft, alert, digest, report or test: who asked, for how many, and whether it was cancelled."""
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    draft_id: Optional[int] = Field(default=None, foreign_key="draft.id", index=True)
+    kind: str = "message"
+    channel: str = "email"
+    title: str = ""
+    requested_by: str
+    requested_at: dt.datetime = Field(default_factory=utcnow)
+    # "10:00" when each recipient gets it at that wall-clock time in their own zone; None: one moment for all.
+    local_time: Optional[str] = None
+    recipients: int = 0
+    skipped: int = 0
+    cancelled_at: Optional[dt.datetime] = None
+    cancelled_by: Optional[str] = None
+
+
+class Delivery(SQLModel, table=True):
+    """One message to one recipient over one channel, sent at most once (the unique key and a claim see to it).
+
+    queued → sending (claimed by one worker) → sent | failed; a failure that may pass is queued again
+    with a later `due_at`; `skipped` (opted out, bounced) and `cancelled` are never sent.
+    """
+
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_delivery_key"),
+        Index("ix_delivery_status_due", "status", "due_at"),
+    )
+
+    id: Optional[int] = Field(default=None, primary_key=True)
+    key: str
+    send_id: int = Field(foreign_key="messagesend.id", index=True)
+    channel: str
+    recipient: str
+    member_id: Optional[str] = None
+    timezone: str = "UTC"
+    language: str = "en"
+    subject: str = ""
+    body: str = ""
+    link: Optional[str] = None
+    status: str = "queued"
+    due_at: dt.datetime
+    attempts: int = 0
+    claimed_by: Optional[str] = None
+    claimed_at: Optional[dt.datetime] = None
+    sent_at: Optional[dt.datetime] = None
+    answer: Optional[str] = None
+    error: Optional[str] = None
+
+
+class Suppression(SQLModel, table=True):
+    """An address never written to again: its owner opted out, or mail to it bounced."""
+
+    channel: str = Field(primary_key=True)
+    address: str = Field(primary_key=True)
+    reason: str = "opted_out"
+    at: dt.datetime = Field(default_factory=utcnow)
+    note: Optional[str] = None

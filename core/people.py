@@ -15,6 +15,8 @@ ROLES = ("viewer", "specialist", "manager", "admin")
 LOCAL_USER = "local user"
 # Whoever runs `python -m core`: they hold the database itself, so the command line acts as an admin.
 COMMAND_LINE = "command line"
+# The worker (`python -m core worker`, started from the command line) publishing and mailing the weekly report.
+SCHEDULER = "scheduled report"
 UNKNOWN_EMAIL_SETTING = "unknown_email_role"  # Setting key: role for signed-in emails not listed ("none": no access)
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
@@ -50,9 +52,9 @@ def role_for_email(engine: Engine, email: str | None) -> str | None:
 
 
 def role_of(engine: Engine, actor: str | None) -> str | None:
-    """The role of the person acting, derived from who they are: the local user and the command line are admins,
-    a signed-in email has its staff account's role (None: no access)."""
-    if actor in (LOCAL_USER, COMMAND_LINE):
+    """The role of the person acting, derived from who they are: the local user, the command line and its worker
+    are admins, a signed-in email has its staff account's role (None: no access)."""
+    if actor in (LOCAL_USER, COMMAND_LINE, SCHEDULER):
         return "admin"
     return role_for_email(engine, actor)
 

@@ -10,7 +10,7 @@ from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
 from core.exports import markdown_literal
-from ui import comms, widgets
+from ui import comms, comms_send, widgets
 
 REVISION_COLUMNS = {"created_at": st.column_config.DatetimeColumn("Saved", format="D MMM HH:mm"),
                     "base_version": st.column_config.NumberColumn("Based on version"),
@@ -72,6 +72,7 @@ def workflow_steps(studio: comms.Studio, draft: DraftView, choice: AudienceChoic
         send_planner(studio, draft, choice, move)
     else:
         st.success("Sent. The text and audience are final; the history below shows who did what.")
+    comms_send.send_panel(studio, draft, choice.members)
 
 
 # Choosing a send time only changes this panel: it reruns on its own; a step taken here reruns the page.

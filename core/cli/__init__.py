@@ -17,7 +17,7 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser for every command."""
     parser = argparse.ArgumentParser(prog="python -m core", description="CrowdPulse command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    for add in (_database_commands, _metric_commands, _import_commands, _report_commands):
+    for add in (_database_commands, _metric_commands, _import_commands, _report_commands, _delivery_commands):
         add(sub)
     return parser
 
@@ -104,6 +104,22 @@ def _report_commands(sub) -> None:
     comms.add_argument("--channel", choices=["email", "slack", "discord", "in_app"], default="email")
     comms.add_argument("--format", choices=["table", "json"], default="table")
     comms.set_defaults(command="reports:comms_check")
+
+
+def _delivery_commands(sub) -> None:
+    """worker and alerts (issue 17)."""
+    work = sub.add_parser("worker", help="send every message, alert and report that is due")
+    work.add_argument("--once", action="store_true", help="send what is due now, then exit (for cron)")
+    work.add_argument("--every", type=float, default=15.0, help="seconds between passes (default 15)")
+    work.add_argument("--format", choices=["table", "json"], default="table")
+    work.set_defaults(command="worker:worker")
+
+    alerts = sub.add_parser("alerts", help="send Today's attention list now")
+    alerts.add_argument("kind", choices=["digest"])
+    alerts.add_argument("--email", help="address to send the digest to")
+    alerts.add_argument("--slack", action="store_true", help="also post it to the alerts Slack channel")
+    alerts.add_argument("--format", choices=["table", "json"], default="table")
+    alerts.set_defaults(command="worker:digest")
 
 
 def main(argv: list[str] | None = None) -> int:

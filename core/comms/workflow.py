@@ -190,6 +190,8 @@ def _detail(event: AuditEvent) -> str:
         return f"created from template {after.get('template') or 'blank'}"
     if event.action == "export":
         return f"exported as {after.get('format')}"
+    if "summary" in after:  # sends, test sends and cancellations (core.comms.schedule) say it in words
+        return after["summary"]
     if event.action == "set_audience":
         return f"audience changed to segment {after.get('segment_id')}"
     if "status" in after:

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select, update
 from sqlmodel import select as model_select
 
 from core import people, rollups
+from core.comms import channels
 from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError, NotAllowed
 from core.frames import read_frame
@@ -97,6 +98,31 @@ def request_retries(engine: Engine, *, versions: Mapping[str, int], actor: str, 
         except CrowdPulseError as problem:
             refused[item_id] = str(problem)
     return done, refused
+
+
+def notify_pipeline(engine: Engine, item_ids: list[str], *, actor: str, now: dt.datetime | None = None,
+                    ready: channels.Channels | None = None) -> tuple[str, str]:
+    """Call the pipeline's retry endpoint for items whose retry was recorded; (level, what happened in words).
+
+    Without an endpoint configured the retry is only recorded here. The answer (or the failure) is
+    kept in the audit trail of each item.
+    """
+    ready = ready or channels.load_channels()
+    if not item_ids:
+        return "info", "No retry to pass on."
+    if not ready.pipeline_url:
+        return "info", ("The retry is only recorded here: no pipeline retry endpoint is configured "
+                        "(CROWDPULSE_PIPELINE_RETRY_URL), so the pipeline was not told.")
+    outcome = channels.request_pipeline_retry(ready.pipeline_url, ready.pipeline_token, item_ids)
+    with session_scope(engine) as session:
+        for item_id in item_ids:
+            session.add(AuditEvent(at=now or dt.datetime.now(dt.UTC), actor=actor, action="pipeline_retry",
+                                   entity="queue_item", entity_id=item_id,
+                                   after={"ok": outcome.sent, "answer": outcome.answer, "error": outcome.error}))
+        bump_data_version(session)
+    if outcome.sent:
+        return "success", f"The pipeline accepted the retry of {len(item_ids)} item(s): {outcome.answer}."
+    return "error", f"The retry is recorded, but the pipeline was not told: {outcome.error}."
 
 
 def _stale_message(session, item_id: str, current: int, expected: int) -> str:
