@@ -26,7 +26,7 @@ YEARLESS_DAYS = 60
 
 NUMERIC_DATE = re.compile(r"(?<![\w./-])(\d{1,2})([/.-])(\d{1,2})(?:\2(\d{4}|\d{2}))?(?![\w/]|[.-]\d)")
 DAY_MONTH = re.compile(rf"\b(?:(?P<wd>{WEEKDAYS}),?\s+)?(?:the\s+)?(?P<d>\d{{1,2}})(?:st|nd|rd|th)?(?:\s+of)?\s+"
-                       rf"(?P<m>{MONTHS})\b\.?(?:,?\s+(?P<y>\d{{4}}))?", re.IGNORECASE)
+                       rf"(?P<m>{MONTHS})\b(?:\.(?=,?\s+\d{{4}}))?(?:,?\s+(?P<y>\d{{4}}))?", re.IGNORECASE)
 MONTH_DAY = re.compile(rf"\b(?:(?P<wd>{WEEKDAYS}),?\s+)?(?P<m>{MONTHS})\.?\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b"
                        rf"(?!:)(?:,?\s+(?P<y>\d{{4}}))?", re.IGNORECASE)
 RELATIVE_DATE = re.compile(

@@ -45,6 +45,8 @@ SUBORDINATORS = {"if", "when", "while", "because", "although", "though", "as", "
                  "unless", "until", "whether", "whenever", "where", "even"}
 AUXILIARIES = re.compile(r"\b(?:please|is|are|was|were|will|can|must|should|have|has|had|do|does|did|may|might|would|"
                          r"could|am|i|we|you|they|he|she)\b", re.IGNORECASE)
+IMPERATIVES = {"read", "write", "open", "check", "click", "submit", "send", "ask", "join", "take", "try", "use", "reply",
+               "finish", "complete", "review", "follow", "start", "stop", "tell", "call", "come", "go", "see", "keep"}
 COMMA_SPLICE = re.compile(r",\s+(?:it(?:'|’)s|it (?:is|will|was)|this is|that is|we(?:'|’)(?:ll|re|ve)|"
                           r"we (?:will|are|have|can|need|want|do)|you(?:'|’)(?:ll|re|ve)|"
                           r"you (?:will|are|can|should|must|need|have to)|they (?:are|will|have)|"
@@ -64,8 +66,9 @@ def run_ons(body: str, sentences: list[Sentence]) -> list[Finding]:
     for s in sentences:
         for match in COMMA_SPLICE.finditer(s.text):
             clause = re.split(r"[;:]", s.text[:match.start()])[-1].split()
-            if len(clause) < 3 or clause[0].lower().strip("*_\"'(") in SUBORDINATORS \
-                    or not AUXILIARIES.search(" ".join(clause)):
+            first = clause[0].lower().strip("*_\"'(") if clause else ""
+            if len(clause) < 3 or first in SUBORDINATORS \
+                    or not (AUXILIARIES.search(" ".join(clause)) or first in IMPERATIVES):
                 continue
             rest = s.text[match.start() + 1:].strip()
             start = s.start + match.start()

@@ -97,6 +97,8 @@ def listed(kind: str, body: str, masked: str, pairs, *, inflect_first: bool, mes
     """Findings for every glossary or idiom phrase in the text, with its plain wording as the fix."""
     out = []
     for pattern, term, plain in _compiled(tuple(pairs), inflect_first):
+        if term.isupper() and defined_in(body, term):
+            continue  # 'inter-annotator agreement (IAA)': the message explains it
         for match in pattern.finditer(masked):
             out.append(found(kind, body, match.start(), match.end(), message.format(term=term),
                              f"Say '{plain}' instead of '{match.group()}'."))
@@ -120,7 +122,7 @@ def unexplained_acronyms(body: str, masked: str, glossary, skip=()) -> list[Find
             continue
         if bare in COMMON_ACRONYMS or bare.lower() in known or token.lower() in known or defined_in(body, bare):
             continue
-        if bare in ZONE_NAMES and re.search(r"(?:\d|[ap]\.?m\.?)\s*\(?$", masked[max(0, match.start() - 8):match.start()],
+        if bare in ZONE_NAMES and re.search(r"(?:\d|[ap]\.?m\.?|noon|midnight)\s*\(?$", masked[max(0, match.start() - 8):match.start()],
                                             re.IGNORECASE):
             continue  # a time zone after a clock time: the date and time check reads it
         out.append(found("jargon", body, match.start(), match.end(),
