@@ -10,6 +10,7 @@ import importlib
 import os
 import sys
 
+from core.cli.comms import add_comms_check
 from core.errors import CrowdPulseError
 
 
@@ -99,11 +100,7 @@ def _report_commands(sub) -> None:
     cap.add_argument("--format", choices=["table", "json"], default="table")
     cap.set_defaults(command="reports:capacity")
 
-    comms = sub.add_parser("comms-check", help="plain-language checks of a message file (readability, jargon, …)")
-    comms.add_argument("file")
-    comms.add_argument("--channel", choices=["email", "slack", "discord", "in_app"], default="email")
-    comms.add_argument("--format", choices=["table", "json"], default="table")
-    comms.set_defaults(command="reports:comms_check")
+    add_comms_check(sub)
 
 
 def main(argv: list[str] | None = None) -> int:
