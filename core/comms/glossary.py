@@ -9,6 +9,7 @@ import csv
 from functools import lru_cache
 from pathlib import Path
 
+import pandas as pd
 from sqlalchemy import Engine
 
 from core import admin
@@ -88,3 +89,24 @@ def save_project_terms(engine: Engine, *, project_id: str, rows, expected_versio
     """Replace a project's glossary (admins only, audited, refused if someone saved it meanwhile)."""
     return admin.update_setting(engine, key=setting_key(project_id), value={"terms": cleaned_terms(rows)},
                                 expected_version=expected_version, actor=actor, actor_role=actor_role)
+
+
+def with_term(rows, term: str, plain: str) -> list[list[str]]:
+    """The rows with one term added, or its plain wording changed if it is there already."""
+    kept = [[t, p] for t, p in rows if t.lower() != " ".join(term.split()).lower()]
+    if not " ".join(term.split()):
+        raise GlossaryProblem("Write the term to teach the checks, e.g. 'pairwise'.")
+    return cleaned_terms(kept + [[term, plain]])
+
+
+def without_term(rows, term: str) -> list[list[str]]:
+    """The rows without one term."""
+    return [[t, p] for t, p in rows if t != term]
+
+
+KNOWN_TERM = "(taskers know it: never flagged)"
+
+
+def terms_frame(rows) -> pd.DataFrame:
+    """Glossary rows as a table: term, plain wording ('taskers know it' for a term without one)."""
+    return pd.DataFrame([[t, p or KNOWN_TERM] for t, p in rows], columns=["term", "plain wording"])
