@@ -10,7 +10,6 @@ import importlib
 import os
 import sys
 
-from core.cli.comms import add_comms_check
 from core.errors import CrowdPulseError
 
 
@@ -100,7 +99,16 @@ def _report_commands(sub) -> None:
     cap.add_argument("--format", choices=["table", "json"], default="table")
     cap.set_defaults(command="reports:capacity")
 
-    add_comms_check(sub)
+    comms = sub.add_parser("comms-check", help="plain-language checks of a message file (readability, jargon, …)")
+    comms.add_argument("file")
+    comms.add_argument("--channel", choices=["email", "slack", "discord", "in_app"], default="email")
+    comms.add_argument("--language", default="en", help="language of the text (en, es, pt, fr get a readability figure)")
+    comms.add_argument("--share", type=float, default=0.0, help="share of readers with English as a second language")
+    comms.add_argument("--send-date", help="the day it will be read, YYYY-MM-DD (default: today)")
+    comms.add_argument("--project", help="use this project's glossary from the database")
+    comms.add_argument("--zone", action="append", default=[], help="an audience time zone to convert times to")
+    comms.add_argument("--format", choices=["table", "json"], default="table")
+    comms.set_defaults(command="comms:comms_check")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,6 +1,7 @@
 """The variables a template is filled with, taken from live data as plain dicts (never ORM objects)."""
 
 import datetime as dt
+import math
 
 import pandas as pd
 from sqlalchemy import Engine, text
@@ -57,7 +58,8 @@ def days_to_first_task(engine: Engine, last_day: dt.date) -> int | None:
     crowd = Crowd(load_community(engine), load_active_days(engine, start=first, end=last_day))
     recent = crowd.where((crowd.onboarded_day() >= pd.Timestamp(first)).to_numpy())
     median = recent.time_to_activate() if len(recent.members) else float("nan")
-    return None if pd.isna(median) else int(round(median))
+    # "Most do their first task within N days": a median of 16.5 days is said as 17.
+    return None if pd.isna(median) else math.ceil(median)
 
 
 def zone_mix(audience: pd.DataFrame) -> pd.DataFrame:

@@ -46,7 +46,8 @@ ZONES = {
     "WIT": 9, "JST": 9, "KST": 9, "AEST": 10, "AEDT": 11, "NZST": 12, "NZDT": 13,
 }
 ZONE_AFTER = re.compile(r"\s*\(?\s*(?P<abbr>UTC|GMT)\s*(?P<sign>[+−-])\s*(?P<off>\d{1,2}(?::?\d{2})?)|"
-                        r"\s*\(?\s*(?P<name>UTC|GMT|[A-Z]{1,4}T|WIB|WITA|WIT|MSK|Z)\b|\s+(?P<iana>[A-Z][a-z]+/[A-Z][A-Za-z_]+)")
+                        r"\s*\(?\s*(?P<name>UTC|GMT|[A-Z]{1,4}T|WIB|WITA|WIT|MSK|Z)\b|"
+                        r"\s+(?P<iana>[A-Z][a-z]+/[A-Z][A-Za-z_]+)")
 ZONE_NEARBY = re.compile(r"\b(?:UTC|GMT)\b|UTC\s*[+−-]\s*\d|\byour (?:local )?time\b|\blocal time\b|\btime zone\b|"
                          r"\b[A-Z][a-z]+/[A-Z][A-Za-z_]+\b|\b(?:" + "|".join(sorted(ZONES, key=len, reverse=True))
                          + r")\b")

@@ -98,7 +98,7 @@ def announcement_blockers(resources: pd.DataFrame, project_id: str | None, now) 
 
 def project_guide(resources: pd.DataFrame, project_id: str | None, now) -> dict | None:
     """The project's guide for a template: title, link, readiness, and read time when its length is known."""
-    own = resources[(resources["project_id"] == project_id) & (resources["kind"] == "guide")] if project_id else resources[:0]
+    own = resources[(resources["project_id"] == project_id) & (resources["kind"] == "guide")]
     if own.empty:
         return None
     row = resource_staleness(own, pd.Timestamp(now)).sort_values(["ready", "last_reviewed_at"], ascending=False).iloc[0]

@@ -60,7 +60,7 @@ class Readability:
 
 
 def mask_urls(text: str) -> str:
-    """Links and email addresses blanked out; the same length, so offsets into the masked text are offsets into the original."""
+    """Links and email addresses blanked out, keeping the length: offsets into the masked text fit the original."""
     return URL.sub(lambda m: " " * len(m.group()), text)
 
 

@@ -49,7 +49,8 @@ CONDESCENSION = (
     (r"piece of cake|a breeze|no-brainer", "Calling a task easy makes readers who find it hard feel slow.",
      "Delete it, or offer help: 'we will help you'."),
     (r"simply|obviously|of course|clearly(?=,)|as (?:you|everyone) (?:should )?knows?",
-     "It tells readers that they should already know or find this easy.", "Delete the word; the sentence keeps its meaning."),
+     "It tells readers that they should already know or find this easy.",
+     "Delete the word; the sentence keeps its meaning."),
     (r"just(?=\s+(?:click|read|open|do|follow|write|ask|try|submit|fill|check|use|go|type|select|add|copy|send|reply|"
      r"sign|log|make|update|remember)\b)", "'Just' makes the step sound trivial to readers who find it hard.",
      "Delete 'just': 'click …', not 'just click …'."),
@@ -122,8 +123,8 @@ def unexplained_acronyms(body: str, masked: str, glossary, skip=()) -> list[Find
             continue
         if bare in COMMON_ACRONYMS or bare.lower() in known or token.lower() in known or defined_in(body, bare):
             continue
-        if bare in ZONE_NAMES and re.search(r"(?:\d|[ap]\.?m\.?|noon|midnight)\s*\(?$", masked[max(0, match.start() - 8):match.start()],
-                                            re.IGNORECASE):
+        before = masked[max(0, match.start() - 9):match.start()]
+        if bare in ZONE_NAMES and re.search(r"(?:\d|[ap]\.?m\.?|noon|midnight)\s*\(?$", before, re.IGNORECASE):
             continue  # a time zone after a clock time: the date and time check reads it
         out.append(found("jargon", body, match.start(), match.end(),
                          f"'{bare}' is an acronym this message does not explain and the audience's glossary does not list.",
