@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.comms import checks, context, exports, timezones, workflow
+from core.comms import channels, checks, context, exports, timezones, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.exports import markdown_literal
@@ -47,16 +47,24 @@ def zoned_times(report: checks.CheckReport) -> None:
 
 def preview_tab(studio: comms.Studio, draft: DraftView, editing: EditorText, choice: AudienceChoice) -> None:
     """The editor's text as each channel shows it, then the exports (sending ones once approved)."""
-    st.caption("How the editor's text will look when pasted into each channel. It is shown as text: nothing you "
-               "write is run as HTML.")
+    st.caption("How the editor's text will look in each channel: the email as the HTML it sends, Slack and Discord "
+               "with their own markdown, the in-app banner at its width on a phone. Everything you write is escaped "
+               "first: nothing in a draft runs as HTML.")
     subject, body = editing.subject, editing.body
     for channel_tab, channel in zip(st.tabs(list(comms.CHANNEL_LABELS.values())), comms.CHANNEL_LABELS):
         with channel_tab:
-            text = comms.channel_preview(channel, subject, body)
-            limit = checks.BODY_LIMITS.get(channel)
+            text = exports.for_channel(channel, subject, body)
+            limit = channels.LIMITS.get(channel)
             st.caption(f"{len(text):,} characters" + (f" of {limit:,} allowed" if limit else "")
                        + (f" · subject {len(subject)} of {checks.SUBJECT_LIMIT} shown in most inboxes"
                           if channel == "email" else ""))
+            over = channels.over_limit(channel, text)
+            if over:
+                st.error(f"{over:,} characters over the {comms.CHANNEL_LABELS[channel]} limit of {limit:,}: "
+                         "shorten it or link to the details.", icon=":material/warning:")
+            st.html(channels.preview_html(channel, subject, body))
+            with st.expander("Text to paste", icon=":material/content_paste:"):
+                comms.channel_preview(channel, subject, body)
     st.subheader("Export")
     export_panel(studio, draft, choice)
 

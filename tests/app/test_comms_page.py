@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.__main__ import main
-from core.comms import checks, launch, workflow
+from core.comms import channels, checks, launch, workflow
 from core.comms.audience import load_audience_base
 from core.comms.errors import NotAllowed
 from core.demo import seed_demo
@@ -93,6 +93,7 @@ def test_findings_follow_the_text_and_are_highlighted_on_check(studio):
     assert findings["kind"].tolist() == ["Placeholder to fill", "Jargon or acronym", "Passive voice", "Ambiguous date",
                                          "Time without zone"]
     assert findings["level"].tolist()[0] == "blocking"
+    assert not [s.value for s in at.success if "No findings" in s.value]  # never beside a placeholder
     highlighted = " ".join(m.value for m in at.markdown)
     assert ":violet-background[ground truth]" in highlighted
     assert r":red-background[next Friday]" in highlighted
@@ -216,3 +217,14 @@ def test_a_launch_announcement_for_an_unready_launch_is_blocked(studio, engine):
     expected = launch.announcement_blockers(launch.load_resources(engine), "p08", ANCHOR)
     assert expected and all(any(markdown_literal(b) in shown for shown in blocking) for b in expected)
     assert any("Harbor Guidelines" in shown and "in review" in shown for shown in blocking)
+
+
+def test_the_preview_shows_the_email_html_and_each_channel_at_its_limits(studio):
+    at = studio()
+    draft_id = create_draft(at)
+    body = at.text_area(key=f"comms_body_{draft_id}_en").value
+    subject = at.text_input(key=f"comms_subject_{draft_id}_en").value
+    shown = [e.proto.body for e in at.get("html")]
+    assert shown[:4] == [channels.preview_html(c, subject, body) for c in ("email", "slack", "discord", "in_app")]
+    at.text_area(key=f"comms_body_{draft_id}_en").set_value("Please read this. " + "a" * 2100).run()
+    assert any("over the Discord limit of 2,000" in e.value for e in at.error)
