@@ -117,8 +117,8 @@ def readability_tiles(report: checks.CheckReport) -> None:
                  help="Flesch-Kincaid grade counting what readers struggle with: acronyms as they are spoken, and "
                       "jargon, idioms and informal words as hard words. The target is 8, lower when many readers "
                       "have English as a second language (7 above 25%, 6 above 50%).")
-    standard.metric("Standard Flesch-Kincaid", f"{report.standard_grade:.1f}", border=True,
-                    help=f"The published formula with syllables counted by rule (reading ease "
+    standard.metric("Standard grade", f"{report.standard_grade:.1f}", border=True,
+                    help=f"The published Flesch-Kincaid formula, syllables counted by rule (Flesch reading ease "
                          f"{report.flesch_reading_ease:.0f}). It does not see acronyms or jargon.")
 
 

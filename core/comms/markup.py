@@ -27,6 +27,7 @@ def markdown_html(body: str) -> str:
     blocks, items, paragraph, kind = [], [], [], None
 
     def flush() -> None:
+        """Close the open list or paragraph."""
         nonlocal items, paragraph, kind
         if items:
             blocks.append(f"<{kind}>" + "".join(f"<li>{i}</li>" for i in items) + f"</{kind}>")

@@ -48,7 +48,7 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Readability:
-    """The figures for one text: ease, adapted and standard grade, the target, and which formula gave them."""
+    """The figures for one text: the published reading ease, the adapted and standard grade, the target, the formula."""
 
     ease: float
     grade: float
@@ -199,7 +199,7 @@ def measure(sentences: list[Sentence], *, language: str = "en", second_language_
     words = sum(s.words for s in sentences)
     plain, spoken = sum(s.syllables for s in sentences), sum(s.spoken_syllables for s in sentences)
     if lang == "en":
-        return Readability(ease=round(flesch_reading_ease(words, len(sentences), spoken), 1),
+        return Readability(ease=round(flesch_reading_ease(words, len(sentences), plain), 1),
                            grade=round(max(fk_grade(words, len(sentences), spoken), 0.0), 1),
                            standard_grade=round(max(fk_grade(words, len(sentences), plain), 0.0), 1),
                            target_grade=target_grade(second_language_share), formula="Flesch-Kincaid")
