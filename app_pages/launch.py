@@ -8,17 +8,17 @@ from core.exports import markdown_literal
 from ui import auth, data, widgets
 
 st.title("Launch readiness")
-st.caption("Launches in the 30 days before and after today, and every resource's review status. "
-           "A resource is ready when it is published and reviewed within its cadence; each launch needs a guide, "
-           "an FAQ and a reviewer SOP.")
+st.caption("Launches in the 30 days before and after today, the nearest one that is not ready first, and every "
+           "resource's review status. A resource is ready when it is published and reviewed within its cadence; "
+           "each launch needs a guide, an FAQ and a reviewer SOP.")
 
 resources = data.resources()
 if resources.empty:
     widgets.nothing_yet("No guides, FAQs or SOPs yet — import resources on Data.")
 now = data.as_of()
-readiness = launch.launch_readiness(resources, now)
-staleness = launch.resource_staleness(resources, now)
 projects = data.projects()
+readiness = launch.launch_readiness(resources, now, projects=projects)
+staleness = launch.resource_staleness(resources, now)
 
 if readiness.empty:
     st.info("No launch within 30 days.")
@@ -29,7 +29,7 @@ else:
         with st.container(border=True):
             st.markdown(f"**{markdown_literal(row.project)}** · launch {when}")
             figures, detail, action = st.columns([1, 2.6, 1.8], vertical_alignment="center")
-            widgets.kpi(figures, "Ready", f"{row.ready}/{row.resources}", fmt="{}",
+            widgets.kpi(figures, "Ready", row.ready_label, fmt="{}",
                         help="Resources published and reviewed within their cadence, out of those the project has.")
             gaps = staleness[(staleness["project_id"] == row.project_id) & ~staleness["ready"]]
             lines = [f"Opens {timezones.format_utc(row.launch_at)}"]

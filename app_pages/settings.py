@@ -5,13 +5,15 @@ import json
 import streamlit as st
 
 from core import admin, people
+from core.comms import glossary
 from core.errors import CrowdPulseError
 from ui import auth, data, widgets
 from ui.alerts import channels_and_alerts
 
 st.title("Settings")
 user = auth.current_user()
-st.caption("SLA targets per queue and priority, alert thresholds, who has which role, and who changed what. "
+st.caption("SLA targets per queue and priority, alert thresholds, each project's glossary, who has which role, and "
+           "who changed what. "
            + ("You can change them as an admin." if user.may("admin") else "Only admins can change them."))
 
 
@@ -24,8 +26,8 @@ def attempt(action, success: str) -> None:
         st.error(str(exc))
 
 
-policies_tab, thresholds_tab, people_tab, audit_tab, channels_tab = st.tabs(
-    ["SLA policies", "Alert thresholds", "People and roles", "Audit trail", "Channels and alerts"])
+policies_tab, thresholds_tab, glossary_tab, people_tab, audit_tab, channels_tab = st.tabs(
+    ["SLA policies", "Alert thresholds", "Glossary", "People and roles", "Audit trail", "Channels and alerts"])
 
 with policies_tab:
     policies = data.policies()
@@ -58,6 +60,7 @@ with policies_tab:
 
 with thresholds_tab:
     settings = data.admin_frame("settings")
+    settings = settings[~settings["key"].str.startswith(glossary.SETTING_PREFIX)]  # on the Glossary tab
     widgets.table(settings, key="settings_thresholds", filename="settings")
     if user.may("admin") and len(settings):
         with st.form("settings_threshold_form"):
@@ -75,6 +78,41 @@ with thresholds_tab:
                     attempt(lambda: admin.update_setting(data.engine(), key=key, value=parsed,
                                                          expected_version=int(row["version"]), actor=user.email,
                                                          actor_role=user.role), f"Saved {key}.")
+
+with glossary_tab:
+    st.caption("Teach the message checks a project's words. A term with plain wording is flagged in messages to "
+               "that project's taskers, with the plain wording as the fix ('pairwise' → 'side-by-side comparison'). "
+               "A term with no plain wording is one those taskers know: it is never flagged.")
+    glossary_projects = data.projects()
+    project_names = dict(zip(glossary_projects["project_id"], glossary_projects["name"]))
+    project_id = st.selectbox("Project", list(project_names), format_func=project_names.get,
+                              key="settings_glossary_project")
+    terms, terms_version = glossary.project_terms(data.engine(), project_id)
+    if user.may("admin"):
+        with st.form("settings_glossary_form"):
+            left, right = st.columns(2)
+            term = left.text_input("Term", key="settings_glossary_term", placeholder="pairwise")
+            plain = right.text_input("Plain wording (empty: taskers know it)", key="settings_glossary_plain",
+                                     placeholder="side-by-side comparison")
+            if st.form_submit_button("Add or change the term"):
+                attempt(lambda: glossary.save_project_terms(
+                    data.engine(), project_id=project_id, rows=glossary.with_term(terms, term, plain),
+                    expected_version=terms_version, actor=user.email, actor_role=user.role),
+                    f"Saved '{term}' for {project_names[project_id]}.")
+        terms, terms_version = glossary.project_terms(data.engine(), project_id)  # as saved just now
+        if terms:
+            remove_col, button_col = st.columns([3, 1], vertical_alignment="bottom")
+            remove = remove_col.selectbox("Remove a term", [t for t, _plain in terms], key="settings_glossary_remove")
+            if button_col.button("Remove", key="settings_glossary_remove_button"):
+                attempt(lambda: glossary.save_project_terms(
+                    data.engine(), project_id=project_id, rows=glossary.without_term(terms, remove),
+                    expected_version=terms_version, actor=user.email, actor_role=user.role), f"Removed '{remove}'.")
+    terms = glossary.project_terms(data.engine(), project_id)[0]  # as saved just now
+    widgets.table(glossary.terms_frame(terms), key="settings_glossary_terms",
+                  filename=f"glossary-{project_id}", empty="No terms of its own yet: the shared glossary applies.")
+    with st.expander(f"Shared glossary ({len(glossary.load_glossary())} terms, every project)"):
+        widgets.table(glossary.terms_frame(glossary.load_glossary()),
+                      key="settings_glossary_shared", filename="glossary-shared")
 
 with people_tab:
     widgets.table(data.admin_frame("people"), key="settings_people", filename="people", empty="No staff accounts yet.")

@@ -14,10 +14,7 @@ from ui import data, widgets
 from ui.auth import current_user
 from ui.data import engine, on_data_version
 
-FINDING_LABELS = {"readability": "Hard to read", "jargon": "Jargon", "idiom": "Idiom or slang",
-                  "long_sentence": "Long sentence", "passive": "Passive voice", "ambiguous_date": "Ambiguous date",
-                  "time_without_zone": "Time without zone", "tone": "Negative or blaming tone",
-                  "length": "Too long for the channel", "no_call_to_action": "No call to action or deadline"}
+FINDING_LABELS = checks.KIND_LABELS
 CHANNEL_LABELS = {"email": "Email", "slack": "Slack", "discord": "Discord", "in_app": "In-app banner"}
 
 
@@ -85,30 +82,44 @@ def templates() -> dict:
 
 @st.cache_data(show_spinner=False, max_entries=64)
 def _check(body: str, subject: str, channel: str, language: str, share: float, expects_deadline: bool,
-           names: tuple) -> checks.CheckReport:
+           names: tuple, options: tuple) -> checks.CheckReport:
     return checks.check_text(body, subject=subject, channel=channel, language=language,
-                             second_language_share=share, expects_deadline=expects_deadline, names=names)
+                             second_language_share=share, expects_deadline=expects_deadline, names=names,
+                             **dict(options))
 
 
 def check(body: str, *, subject: str, channel: str, language: str, share: float, expects_deadline: bool,
-          names=()) -> checks.CheckReport:
-    """The plain-language checks of a text (cached on the text, so typing stays fast)."""
-    return _check(body, subject, channel, language, round(share, 2), expects_deadline, tuple(names))
+          names=(), **options) -> checks.CheckReport:
+    """The plain-language checks of a text (cached on the text, so typing stays fast).
+
+    `options` go to `checks.check_text` as they are: send_date, zones, glossary, blockers.
+    """
+    frozen = tuple(sorted((k, tuple(v) if isinstance(v, list) else v) for k, v in options.items()))
+    return _check(body, subject, channel, language, round(share, 2), expects_deadline, tuple(names), frozen)
 
 
 # --- renderers ----------------------------------------------------------------------------------
 
 
 def readability_tiles(report: checks.CheckReport) -> None:
-    """Reading ease and grade against its target, side by side."""
-    ease, grade = st.columns(2)
-    ease.metric("Reading ease", f"{report.flesch_reading_ease:.0f}", border=True,
-                help="Flesch reading ease: 60–70 is plain English, 80+ is easy. Higher is easier.")
+    """The adapted grade against its target beside the standard grade (or the language's reading ease)."""
+    if report.readability_note:
+        st.caption(report.readability_note)
+        return
+    if report.readability_formula != "Flesch-Kincaid":
+        st.metric(f"Reading ease ({report.readability_formula}, target ≥ 60)", f"{report.flesch_reading_ease:.0f}",
+                  border=True, help="0-100, higher is easier; 60 and above is plain language.")
+        return
+    grade, standard = st.columns(2)
     over = report.grade - report.target_grade
     grade.metric(f"Grade (target ≤ {report.target_grade:.0f})", f"{report.grade:.1f}", f"{over:+.1f}",
                  delta_color="inverse", border=True,
-                 help="Flesch-Kincaid grade. The target is 8, lower when many readers have English as a second "
-                      "language (7 above 25%, 6 above 50%).")
+                 help="Flesch-Kincaid grade counting what readers struggle with: acronyms as they are spoken, and "
+                      "jargon, idioms and informal words as hard words. The target is 8, lower when many readers "
+                      "have English as a second language (7 above 25%, 6 above 50%).")
+    standard.metric("Standard grade", f"{report.standard_grade:.1f}", border=True,
+                    help=f"The published Flesch-Kincaid formula, syllables counted by rule (Flesch reading ease "
+                         f"{report.flesch_reading_ease:.0f}). It does not see acronyms or jargon.")
 
 
 LOCAL_TIME_COLUMNS = {"timezone": st.column_config.TextColumn("Time zone"), "place": "Place",
@@ -129,8 +140,10 @@ def findings_list(report: checks.CheckReport, *, limit: int | None = None) -> No
         where = "subject" if finding.part == "subject" else f"line {finding.line}" if finding.line else "message"
         quoted = f" “{markdown_literal(_short(finding.text))}”" if finding.text else ""
         colour = checks.HIGHLIGHT.get(finding.kind, "gray")
-        st.markdown(f":{colour}-background[{FINDING_LABELS[finding.kind]}] · {where}{quoted}  \n"
-                    f":gray[{markdown_literal(finding.suggestion)}]")
+        level = " · **blocking**" if finding.level == "blocking" else ""
+        why = f"{markdown_literal(finding.message)} " if finding.message else ""
+        st.markdown(f":{colour}-background[{FINDING_LABELS[finding.kind]}]{level} · {where}{quoted}  \n"
+                    f":gray[{why}{markdown_literal(finding.suggestion)}]")
     if limit is not None and len(report.findings) > limit:
         st.caption(f"{len(report.findings) - limit} more on the Check tab.")
 
@@ -142,9 +155,10 @@ def _short(text: str, size: int = 90) -> str:
 
 def findings_frame(report: checks.CheckReport) -> pd.DataFrame:
     """Findings as a table: kind, where, text, fix."""
-    rows = [dict(kind=FINDING_LABELS[f.kind], where="subject" if f.part == "subject" else (f.line or "message"),
-                 text=f.text, fix=f.suggestion) for f in report.findings]
-    return pd.DataFrame(rows, columns=["kind", "where", "text", "fix"]).astype({"where": str})
+    rows = [dict(kind=FINDING_LABELS[f.kind], level=f.level,
+                 where="subject" if f.part == "subject" else (f.line or "message"), text=f.text, why=f.message,
+                 fix=f.suggestion) for f in report.findings]
+    return pd.DataFrame(rows, columns=["kind", "level", "where", "text", "why", "fix"]).astype({"where": str})
 
 
 def highlight_legend() -> None:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from core.comms import checks, context, exports, workflow
+from core.comms import checks, context, exports, previews, timezones, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.exports import markdown_literal
@@ -13,33 +13,58 @@ from ui.comms_write import EditorText
 def check_tab(draft: DraftView, editing: EditorText) -> None:
     """The text as it is in the editor now, each problem highlighted, and the list of fixes."""
     st.caption(f"The {editing.language} text as it is in the editor now, with each problem highlighted; the list "
-               "says how to fix it.")
+               "says why it is a problem and how to fix it.")
+    report = editing.report
+    for finding in report.blocking:
+        st.error(f"**{finding.label}** — {markdown_literal(finding.message)} {markdown_literal(finding.suggestion)}",
+                 icon=":material/block:")
     left, right = st.columns([3, 2], gap="large")
     with left:
         comms.highlight_legend()
         with st.container(border=True):
             st.markdown(f"**Subject:** {markdown_literal(editing.subject)}")
-            st.markdown(checks.highlighted_markdown(editing.body, editing.report.findings))
+            st.markdown(checks.highlighted_markdown(editing.body, report.findings))
+        zoned_times(report)
     with right:
-        comms.readability_tiles(editing.report)
-        comms.findings_list(editing.report)
+        comms.readability_tiles(report)
+        comms.findings_list(report)
     with st.expander("Findings as a table", icon=":material/table:"):
-        widgets.table(comms.findings_frame(editing.report), key="comms_findings",
+        widgets.table(comms.findings_frame(report), key="comms_findings",
                       filename=f"draft-{draft.id}-findings", empty="No findings: plain, clear and complete.")
+
+
+def zoned_times(report: checks.CheckReport) -> None:
+    """Each time the message gives with a zone, in UTC and in the audience's largest zones."""
+    if not report.times:
+        return
+    lines = [f"**{markdown_literal(t.text)}** = {timezones.format_utc(t.utc)}"
+             + (" · " + " · ".join(markdown_literal(local) for local in t.local) if t.local else "")
+             for t in report.times]
+    with st.container(border=True):
+        st.caption("The times in this message, for your readers:")
+        st.markdown("  \n".join(lines))
 
 
 def preview_tab(studio: comms.Studio, draft: DraftView, editing: EditorText, choice: AudienceChoice) -> None:
     """The editor's text as each channel shows it, then the exports (sending ones once approved)."""
-    st.caption("How the editor's text will look when pasted into each channel. It is shown as text: nothing you "
-               "write is run as HTML.")
+    st.caption("How the editor's text will look in each channel: the email as the HTML it sends, Slack and Discord "
+               "with their own markdown, the in-app banner at its width on a phone. Everything you write is escaped "
+               "first: nothing in a draft runs as HTML.")
     subject, body = editing.subject, editing.body
     for channel_tab, channel in zip(st.tabs(list(comms.CHANNEL_LABELS.values())), comms.CHANNEL_LABELS):
         with channel_tab:
-            text = comms.channel_preview(channel, subject, body)
-            limit = checks.BODY_LIMITS.get(channel)
+            text = exports.for_channel(channel, subject, body)
+            limit = previews.LIMITS.get(channel)
             st.caption(f"{len(text):,} characters" + (f" of {limit:,} allowed" if limit else "")
                        + (f" · subject {len(subject)} of {checks.SUBJECT_LIMIT} shown in most inboxes"
                           if channel == "email" else ""))
+            over = previews.over_limit(channel, text)
+            if over:
+                st.error(f"{over:,} characters over the {comms.CHANNEL_LABELS[channel]} limit of {limit:,}: "
+                         "shorten it or link to the details.", icon=":material/warning:")
+            st.html(previews.preview_html(channel, subject, body))
+            with st.expander("Text to paste", icon=":material/content_paste:"):
+                comms.channel_preview(channel, subject, body)
     st.subheader("Export")
     export_panel(studio, draft, choice)
 

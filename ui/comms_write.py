@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.comms import audience as audiences
-from core.comms import checks, context, drafting, timezones, workflow
+from core.comms import checks, context, drafting, glossary, launch, timezones, workflow
 from core.comms import events as community_events
 from core.comms.audience import AudienceChoice
 from core.comms.errors import StaleDraft, TemplateProblem
@@ -15,7 +15,11 @@ from core.comms.templates import MessageTemplate
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
 from core.exports import markdown_literal
-from ui import comms
+from ui import comms, data
+from ui.data import on_data_version
+
+# Times in a message are converted for this many of the audience's largest zones.
+CHECK_ZONES = 6
 
 
 @dataclass(frozen=True)
@@ -96,9 +100,13 @@ def template_inputs(studio: comms.Studio, template: MessageTemplate, chosen: pd.
             event_id = inputs[0].selectbox("Event", list(all_titles), format_func=all_titles.get, key="comms_new_event")
             needed["event"] = community_events.event_record(events, event_id)
     if "link" in needs:
-        needed["link"] = inputs[1].text_input("Link", value="https://community.crowdpulse.example/",
-                                              key=f"comms_new_link_{key}",
-                                              help="The guide, survey, sign-up or status page the reader should open.")
+        guide = launch.project_guide(data.resources(), (needed["project"] or {}).get("project_id"), studio.now)
+        guide_url = (guide or {}).get("url")
+        needed["link"] = inputs[1].text_input("Link", value=guide_url or "https://community.crowdpulse.example/",
+                                              key=f"comms_new_link_{key}_{guide_url or 'none'}",
+                                              help="The guide, survey, sign-up or status page the reader should open. "
+                                                   "A project's guide comes from its resources on Launch readiness; "
+                                                   "the example address is a placeholder the checks block on.")
     if "deadline" in needs:
         d1, d2, d3 = st.columns(3)
         day = d1.date_input("Deadline date", value=(studio.now + pd.Timedelta(days=7)).date(),
@@ -142,7 +150,8 @@ def draft_editor(studio: comms.Studio, draft: DraftView, choice: AudienceChoice)
     with right:
         report = comms.check(body, subject=subject, channel=draft.channel, language=language,
                              share=audiences.second_language_share(choice.members),
-                             expects_deadline=expects_deadline, names=studio.names_in_text)
+                             expects_deadline=expects_deadline, names=studio.names_in_text,
+                             **check_options(studio, draft, choice))
         comms.readability_tiles(report)
         left_over = workflow.unfilled_placeholders(subject + "\n" + body)
         if left_over:
@@ -150,6 +159,23 @@ def draft_editor(studio: comms.Studio, draft: DraftView, choice: AudienceChoice)
                        icon=":material/edit:")
         comms.findings_list(report, limit=8)
     return EditorText(subject, body, language, report)
+
+
+@on_data_version(max_entries=16)
+def project_glossary(project_id: str | None) -> tuple:
+    """The shared glossary with the project's own terms (Settings) on top."""
+    return glossary.audience_glossary(data.engine(), project_id)
+
+
+def check_options(studio: comms.Studio, draft: DraftView, choice: AudienceChoice) -> dict:
+    """What the checks need beyond the text: the send date, the audience's zones and glossary, launch blockers."""
+    project_id = (draft.context or {}).get("project_id")
+    sent_on = pd.Timestamp(draft.scheduled_at or studio.now)
+    zones = context.zone_mix(choice.members)["timezone"].head(CHECK_ZONES)
+    blockers = launch.announcement_blockers(data.resources(), project_id, studio.now) \
+        if draft.template == "project_launch" else []
+    return {"send_date": sent_on.date(), "zones": tuple(zones), "glossary": project_glossary(project_id),
+            "blockers": tuple(blockers)}
 
 
 def take_newer_text(studio: comms.Studio, draft: DraftView) -> None:

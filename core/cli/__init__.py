@@ -102,8 +102,13 @@ def _report_commands(sub) -> None:
     comms = sub.add_parser("comms-check", help="plain-language checks of a message file (readability, jargon, …)")
     comms.add_argument("file")
     comms.add_argument("--channel", choices=["email", "slack", "discord", "in_app"], default="email")
+    comms.add_argument("--language", default="en", help="language of the text (en, es, pt, fr get a readability figure)")
+    comms.add_argument("--share", type=float, default=0.0, help="share of readers with English as a second language")
+    comms.add_argument("--send-date", help="the day it will be read, YYYY-MM-DD (default: today)")
+    comms.add_argument("--project", help="use this project's glossary from the database")
+    comms.add_argument("--zone", action="append", default=[], help="an audience time zone to convert times to")
     comms.add_argument("--format", choices=["table", "json"], default="table")
-    comms.set_defaults(command="reports:comms_check")
+    comms.set_defaults(command="comms:comms_check")
 
 
 def _delivery_commands(sub) -> None:

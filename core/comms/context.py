@@ -1,15 +1,20 @@
 """The variables a template is filled with, taken from live data as plain dicts (never ORM objects)."""
 
 import datetime as dt
+import math
 
 import pandas as pd
 from sqlalchemy import Engine, text
 
 from core import timeline
 from core.comms import timezones
+from core.health.active import load_active_days, load_community
+from core.health.crowd import Crowd
 from core.health.scope import active_member_ids
 
 WEEK_DAYS = 7  # Health's WAU window
+# "How soon new taskers do a first task" is measured over those onboarded in this many days.
+FIRST_TASK_COHORT_DAYS = 90
 
 # What each template `needs:` entry asks the studio for.
 NEEDS = {
@@ -41,8 +46,20 @@ def community_figures(engine: Engine, now) -> dict:
             {"since": dt.datetime.combine(first_day, dt.time(), dt.UTC),
              "until": dt.datetime.combine(last_day + dt.timedelta(days=1), dt.time(), dt.UTC), "no": False}).scalar_one()
         live = connection.execute(text("SELECT COUNT(*) FROM project WHERE status = 'live'")).scalar_one()
-    return {"active_taskers": len(active), "tasks_submitted": int(tasks), "new_taskers": int(new),
-            "live_projects": int(live)}
+    figures = {"active_taskers": len(active), "tasks_submitted": int(tasks), "new_taskers": int(new),
+               "live_projects": int(live)}
+    days = days_to_first_task(engine, last_day)
+    return figures | ({"days_to_first_task": days} if days is not None else {})
+
+
+def days_to_first_task(engine: Engine, last_day: dt.date) -> int | None:
+    """Median whole days from onboarding to a first task (Health's time to activate), over the last 90 days' joiners."""
+    first = last_day - dt.timedelta(days=FIRST_TASK_COHORT_DAYS)
+    crowd = Crowd(load_community(engine), load_active_days(engine, start=first, end=last_day))
+    recent = crowd.where((crowd.onboarded_day() >= pd.Timestamp(first)).to_numpy())
+    median = recent.time_to_activate() if len(recent.members) else float("nan")
+    # "Most do their first task within N days": a median of 16.5 days is said as 17.
+    return None if pd.isna(median) else math.ceil(median)
 
 
 def zone_mix(audience: pd.DataFrame) -> pd.DataFrame:
@@ -54,8 +71,11 @@ def zone_mix(audience: pd.DataFrame) -> pd.DataFrame:
 
 def template_variables(*, audience: pd.DataFrame, audience_label: str, sender: dict, project: dict | None = None,
                        deadline=None, event: dict | None = None, link: str | None = None,
-                       community: dict | None = None) -> dict:
-    """Plain variables for a template: audience, sender, and whichever of project/deadline/event/link are given."""
+                       community: dict | None = None, guide: dict | None = None) -> dict:
+    """Plain variables for a template: audience, sender, and whichever of project/deadline/event/link/guide are given.
+
+    `guide` is the project's guide from its resources (title, url, ready, read_minutes or None).
+    """
     mix = zone_mix(audience)
     variables: dict = {
         "audience": {"label": audience_label, "recipients": int(len(audience)),
@@ -67,6 +87,8 @@ def template_variables(*, audience: pd.DataFrame, audience_label: str, sender: d
         variables["community"] = dict(community)
     if link:
         variables["link"] = link
+    if guide is not None:
+        variables["guide"] = dict(guide)
     if project is not None:
         launch = project.get("launch_at")
         variables["project"] = {

@@ -3,7 +3,7 @@
 import pandas as pd
 from sqlalchemy import Engine
 
-from core.comms import context, workflow
+from core.comms import context, launch, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.templates import MessageTemplate, render
 
@@ -19,9 +19,11 @@ def draft_for_segment(*, engine: Engine, template: MessageTemplate, segment: Aud
     `NotAllowed` for a role that may not write, `SegmentProblem` or `InvalidTransition` for a
     choice that cannot be saved.
     """
+    guide = launch.project_guide(launch.load_resources(engine), project.get("project_id"), today) if project else None
+    link = link or (guide or {}).get("url")
     variables = context.template_variables(
         audience=segment.members, audience_label=segment.label, sender={"name": signer}, project=project,
-        deadline=deadline, event=event, link=link, community=context.community_figures(engine, today))
+        deadline=deadline, event=event, link=link, community=context.community_figures(engine, today), guide=guide)
     subject, body = render(template.subject if subject_source is None else subject_source,
                            template.body if body_source is None else body_source, variables)
     segment_id = workflow.segment_for_audience(engine, segment.spec, actor=author, role=role, today=today)

@@ -1,6 +1,7 @@
 """Sending is exporting: Markdown, .eml, Slack mrkdwn, Discord Markdown, an in-app banner, a mail-merge CSV.
 
-Every export is plain text built from the staff member's Markdown; nothing is turned into HTML.
+Every export is text built from the staff member's Markdown; the .eml also carries an HTML part
+(`core.comms.markup`), built from escaped text, which is what the studio's email preview shows.
 """
 
 import re
@@ -10,6 +11,7 @@ from email.utils import formatdate
 import pandas as pd
 
 from core.comms import timezones
+from core.comms.markup import email_html
 from core.exports import to_safe_csv
 
 BANNER_CHARS = 160
@@ -47,6 +49,7 @@ def to_eml(subject: str, body: str, *, sender: str, language: str = "en", to: st
     if draft_id is not None:
         message["X-CrowdPulse-Draft"] = str(draft_id)
     message.set_content(body, subtype="plain", charset="utf-8")
+    message.add_alternative(email_html(subject, body), subtype="html", charset="utf-8")  # what the preview shows
     message["Content-Language"] = _one_line(language)  # after set_content, which drops Content-* headers
     return bytes(message)
 

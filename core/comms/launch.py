@@ -6,6 +6,8 @@ from sqlalchemy import Engine, text
 from core.frames import read_frame
 
 READY_STATUSES = ("published",)
+# Reading speed for an estimated read time (words per minute of instructional text).
+READING_WORDS_PER_MINUTE = 200
 # What every launch needs before taskers start: a guide, an FAQ and a reviewer SOP.
 REQUIRED_KINDS = ("guide", "faq", "sop")
 
@@ -27,26 +29,84 @@ def resource_staleness(resources: pd.DataFrame, now) -> pd.DataFrame:
     ready = resources["status"].isin(READY_STATUSES) & resources["last_reviewed_at"].notna() & (overdue == 0)
     problem = pd.Series("", index=resources.index, dtype=object)
     problem = problem.mask(overdue > 0, "review overdue")
-    problem = problem.mask(~resources["status"].isin(READY_STATUSES),
-                           "not published (" + resources["status"].astype(str) + ")")
-    return resources.assign(days_since_review=since.round(0), days_overdue=overdue.round(0), ready=ready, problem=problem)
+    status = resources["status"].map(readable_status)
+    problem = problem.mask(~resources["status"].isin(READY_STATUSES), "not published (" + status + ")")
+    return resources.assign(days_since_review=since.round(0), days_overdue=overdue.round(0), ready=ready, problem=problem,
+                            status=status)
 
 
-def launch_readiness(resources: pd.DataFrame, now, *, horizon_days: int = 30) -> pd.DataFrame:
-    """Per project launching or launched within the horizon: resources ready out of needed, days to launch."""
+def readable_status(status) -> str:
+    """A stored status in words: 'in_review' → 'in review'."""
+    return str(status).replace("_", " ") if isinstance(status, str) else "unknown"
+
+
+def launch_readiness(resources: pd.DataFrame, now, *, horizon_days: int = 30,
+                     projects: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per project launching or launched within the horizon: resources ready out of needed, days to launch.
+
+    Sorted for the person preparing launches: upcoming launches that are not ready first, nearest
+    first; then the ready ones by date; then launches already past, latest first. With `projects`,
+    a launch that has no resources at all stays on the list ("0 of 0 — none planned").
+    """
     now = pd.Timestamp(now)
     staleness = resource_staleness(resources, now)
     days_to_launch = (staleness["launch_at"] - now).dt.total_seconds() / 86400
     window = staleness[days_to_launch.between(-horizon_days, horizon_days)]
     summary = window.groupby(["project_id", "project"], dropna=False).agg(
         launch_at=("launch_at", "first"), resources=("resource_id", "size"), ready=("ready", "sum")).reset_index()
+    bare = _launches_without_resources(projects, summary, now, horizon_days)
+    if len(bare):
+        summary = pd.concat([summary, bare], ignore_index=True)
+    summary[["resources", "ready"]] = summary[["resources", "ready"]].astype(int)
     summary["days_to_launch"] = ((summary["launch_at"] - now).dt.total_seconds() / 86400).round(1)
     summary["not_ready"] = summary["resources"] - summary["ready"]
     kinds = window.groupby("project_id", dropna=False)["kind"].agg(set)
     summary["missing"] = summary["project_id"].map(
         lambda pid: ", ".join(k for k in REQUIRED_KINDS if k not in kinds.get(pid, set())))
     summary["missing_count"] = summary["missing"].map(lambda text: len(text.split(", ")) if text else 0)
-    return summary.sort_values("days_to_launch", ignore_index=True)
+    summary["ready_label"] = [f"{r} of {n}" if n else "0 of 0 — none planned"
+                              for r, n in zip(summary["ready"], summary["resources"])]
+    past = summary["days_to_launch"] < 0
+    complete = (summary["not_ready"] == 0) & (summary["missing_count"] == 0) & (summary["resources"] > 0)
+    order = pd.DataFrame({"past": past, "complete": complete,
+                          "when": summary["days_to_launch"].where(~past, -summary["days_to_launch"])})
+    return summary.loc[order.sort_values(["past", "complete", "when"], kind="stable").index].reset_index(drop=True)
+
+
+def _launches_without_resources(projects, summary: pd.DataFrame, now, horizon_days: int) -> pd.DataFrame:
+    columns = ["project_id", "project", "launch_at", "resources", "ready"]
+    if projects is None or projects.empty or "launch_at" not in projects:
+        return pd.DataFrame(columns=columns)
+    launch_at = pd.to_datetime(projects["launch_at"], utc=True)
+    days = (launch_at - now).dt.total_seconds() / 86400
+    bare = projects[days.between(-horizon_days, horizon_days) & ~projects["project_id"].isin(summary["project_id"])]
+    return pd.DataFrame({"project_id": bare["project_id"], "project": bare["name"],
+                         "launch_at": launch_at[bare.index], "resources": 0, "ready": 0}, columns=columns)
+
+
+def announcement_blockers(resources: pd.DataFrame, project_id: str | None, now) -> list[str]:
+    """Why a launch announcement cannot go out yet: its guides and FAQs that are not ready, or no guide at all."""
+    if not project_id:
+        return []
+    own = resource_staleness(resources[resources["project_id"] == project_id], pd.Timestamp(now))
+    blockers = [f"'{row.title}' ({row.kind}) is {row.problem}: the announcement sends readers to it."
+                for row in own.itertuples() if not row.ready and row.kind in ("guide", "faq")]
+    if not (own["kind"] == "guide").any():
+        blockers.append("This launch has no guide yet: readers would have nothing to read before they start.")
+    return blockers
+
+
+def project_guide(resources: pd.DataFrame, project_id: str | None, now) -> dict | None:
+    """The project's guide for a template: title, link, readiness, and read time when its length is known."""
+    own = resources[(resources["project_id"] == project_id) & (resources["kind"] == "guide")]
+    if own.empty:
+        return None
+    row = resource_staleness(own, pd.Timestamp(now)).sort_values(["ready", "last_reviewed_at"], ascending=False).iloc[0]
+    words = row.get("words") if "words" in row else None
+    minutes = int(-(-int(words) // READING_WORDS_PER_MINUTE)) if words is not None and not pd.isna(words) else None
+    url = row["url"] if isinstance(row["url"], str) and row["url"].strip() else None
+    return {"title": row["title"], "url": url, "ready": bool(row["ready"]), "status": row["status"],
+            "read_minutes": minutes}
 
 
 def launch_audience(base: pd.DataFrame, projects: pd.DataFrame, project_id: str) -> tuple[list[str], str]:

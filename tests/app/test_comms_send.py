@@ -7,6 +7,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from core.comms import delivery, workflow
+from core.comms.checks import PLACEHOLDER_TEXT
+from core.comms.workflow import PLACEHOLDER
 from core.demo import seed_demo
 from tests.app.conftest import APP
 from ui import widgets
@@ -45,6 +47,12 @@ def approved(at: AppTest) -> int:
     """Create a draft from the selected template, send it for review and approve it; its id."""
     at.button(key="comms_create").click().run()
     draft_id = at.selectbox(key="comms_draft_pick").value
+    body = at.text_area(key=f"comms_body_{draft_id}_en")
+    text = PLACEHOLDER.sub("Your first tasks are waiting in the project channel.", body.value)
+    text = PLACEHOLDER_TEXT.sub("https://community.crowdpulse.org/start", text)
+    if text != body.value:  # the template leaves blanks and a sample link: an editor fills them before review
+        body.input(text).run()
+        at.button(key="comms_save").click().run()
     at.button(key="comms_submit").click().run()
     at.button(key="comms_approve").click().run()
     assert not at.exception and not at.error, [e.value for e in at.error]

@@ -33,8 +33,9 @@ def test_community_figures_count_the_last_7_days_without_staff(engine):
            Activity(member_id="m2", project_id="p1", day=dt.date(2026, 11, 1), tasks_submitted=99),
            Activity(member_id="staff", project_id="p1", day=day, tasks_submitted=50))
     rolled_up(engine)
+    # First task 2 days (m1) and 31 days (m2) after onboarding: the median, 16.5 days, is said as 17.
     assert context.community_figures(engine, NOW) == {"active_taskers": 2, "tasks_submitted": 15, "new_taskers": 1,
-                                                      "live_projects": 1}
+                                                      "live_projects": 1, "days_to_first_task": 17}
 
 
 def test_active_this_week_is_the_7_days_ending_on_the_last_day_with_data(engine):

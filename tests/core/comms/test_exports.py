@@ -45,8 +45,10 @@ def test_eml_has_headers_and_plain_utf8_body_and_no_header_injection():
     assert (message["To"], message["Content-Language"], message["X-CrowdPulse-Draft"]) == \
         ("undisclosed-recipients:;", "es", "7")
     assert message["Date"] == "Sun, 22 Nov 2026 09:00:00 +0000"
-    assert message.get_content_type() == "text/plain"
-    assert message.get_content() == "Hola — lean la guía.\n"
+    # Plain text for every client, and the HTML part the studio previews (issue 19).
+    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_body(("plain",)).get_content() == "Hola — lean la guía.\n"
+    assert "<p>Hola — lean la guía.</p>" in message.get_body(("html",)).get_content()
 
 
 def test_slack_text_uses_mrkdwn_and_escapes_control_characters():

@@ -56,3 +56,42 @@ def test_a_project_nobody_has_worked_on_goes_to_active_taskers_on_projects_of_th
 def test_without_similar_projects_a_launch_goes_to_every_active_tasker():
     projects = PROJECTS.assign(kind=["labelling", "rating", "moderation", "red_teaming"])
     assert launch.launch_audience(BASE, projects, "p9") == (["a", "b", "c"], "active taskers")
+
+
+def test_launches_are_sorted_nearest_unready_first_then_ready_then_past():
+    summary = launch.launch_readiness(resources(
+        ("ready_soon", "guide", "published", 2), ("ready_soon", "faq", "published", 2),
+        ("ready_soon", "sop", "published", 2),
+        ("unready_later", "guide", "draft", 9), ("unready_near", "guide", "in_review", 4),
+        ("past", "guide", "draft", -3)), NOW)
+    assert summary["project_id"].tolist() == ["unready_near", "unready_later", "ready_soon", "past"]
+
+
+def test_a_launch_without_resources_is_listed_as_none_planned():
+    projects = pd.DataFrame({"project_id": ["p1", "p9", "old"], "name": ["P1", "P9", "Old"],
+                             "launch_at": [NOW + pd.Timedelta(days=5), NOW + pd.Timedelta(days=1),
+                                           NOW - pd.Timedelta(days=90)]})
+    summary = launch.launch_readiness(resources(("p1", "guide", "published", 5)), NOW, projects=projects)
+    assert summary[["project_id", "resources", "ready_label", "missing"]].values.tolist() == [
+        ["p9", 0, "0 of 0 — none planned", "guide, faq, sop"], ["p1", 1, "1 of 1", "faq, sop"]]
+
+
+def test_statuses_read_as_words():
+    staleness = launch.resource_staleness(resources(("p1", "guide", "in_review", 5)), NOW)
+    assert staleness[["status", "problem"]].values.tolist() == [["in review", "not published (in review)"]]
+
+
+def test_an_announcement_is_blocked_by_guides_that_are_not_ready_or_missing():
+    frame = resources(("p1", "guide", "in_review", 5), ("p1", "sop", "draft", 5), ("p2", "faq", "published", 5))
+    assert launch.announcement_blockers(frame, "p1", NOW) == [
+        "'Doc 0' (guide) is not published (in review): the announcement sends readers to it."]
+    assert launch.announcement_blockers(frame, "p2", NOW) == [
+        "This launch has no guide yet: readers would have nothing to read before they start."]
+
+
+def test_the_guide_a_template_links_to_comes_from_the_resources_with_no_invented_read_time():
+    frame = resources(("p1", "guide", "published", 5)).assign(url="https://guides.crowdpulse.io/p1")
+    assert launch.project_guide(frame, "p1", NOW) == {"title": "Doc 0", "url": "https://guides.crowdpulse.io/p1",
+                                                      "ready": True, "status": "published", "read_minutes": None}
+    # 1,150 words at 200 words a minute: 6 minutes (rounded up).
+    assert launch.project_guide(frame.assign(words=1150), "p1", NOW)["read_minutes"] == 6
