@@ -15,7 +15,8 @@ ENTITY_TABLES = {
     "members": models.Member, "projects": models.Project, "activity": models.Activity,
     "queue items": models.QueueItem, "queue events": models.QueueEvent, "feedback": models.Feedback,
     "surveys": models.Survey, "survey responses": models.SurveyResponse, "resources": models.Resource,
-    "events": models.Event, "SLA policies": models.SlaPolicy, "people": models.Person,
+    "events": models.Event, "roster shifts": models.RosterShift, "SLA policies": models.SlaPolicy,
+    "people": models.Person,
 }
 
 
