@@ -1,13 +1,11 @@
-"""Commands that write reports and checks: report weekly, comms-check, capacity."""
+"""Commands that write reports and checks: report weekly, comms-check."""
 
 import json
-from dataclasses import asdict
 from pathlib import Path
 
 from core import reports, timeline, weeks
 from core.comms.checks import check_document
 from core.db import make_engine
-from core.workforce.capacity import erlang_c_agents
 
 
 def weekly_report(args) -> int:
@@ -47,15 +45,3 @@ def comms_check(args) -> int:
             print("No findings.")
     return 0
 
-
-def capacity(args) -> int:
-    """Reviewers needed for a queue to hit its SLA (Erlang C)."""
-
-    plan = erlang_c_agents(args.arrivals_per_hour, args.aht_seconds, args.target, args.within_seconds,
-                           shrinkage=args.shrinkage, max_occupancy=args.max_occupancy)
-    if args.format == "json":
-        print(json.dumps(asdict(plan)))
-    else:
-        for key, value in asdict(plan).items():
-            print(f"{key:>14}: {value}")
-    return 0
