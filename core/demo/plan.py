@@ -103,7 +103,7 @@ VENDOR_WORK = {"Lumen Agency": (0.68, 2.3), "Meridian Staffing": (1.08, 0.75), "
 # Share of taskers (not in the stalled cohort) in each status other than active.
 MEMBER_STATUSES = {"paused": 0.03, "offboarded": 0.05, "banned": 0.006}
 # The review roster: (team or vendor, shift start hours UTC, heads per weekday shift, heads per weekend shift).
-ROSTER = [("in-house", None, (8,), 2, 1), ("Lumen Agency", "Lumen Agency", (0, 16), 2, 1),
+ROSTER = [("in-house", None, (8,), 2, 0), ("Lumen Agency", "Lumen Agency", (0, 16), 2, 2),
           ("Meridian Staffing", "Meridian Staffing", (8, 16), 1, 1)]
 ESCALATION_OWNER = {"hidden item": "ops", "unoriginal or AI-generated work": "quality",
                     "policy violation": "trust & safety", "other": "ops"}

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 
 from core.frames import as_timestamp, read_frame, unparsed
 from core.models import RosterShift
-from core.workforce.capacity import HOURS_PER_WEEK, hour_of_week
+from core.workforce.capacity import HOURS_PER_WEEK, hour_of_week, staffing_by_hour_of_week
 
 IN_HOUSE = "in-house"
 # Within this many heads of the requirement an hour counts as staffed as planned.
@@ -68,6 +68,43 @@ def gap_summary(gap: pd.DataFrame) -> dict:
             "missing_head_hours": float(-under["gap"].sum()),
             "worst_label": None if worst is None else worst["label"],
             "worst_gap": None if worst is None else float(worst["gap"])}
+
+
+def what_if_week(arrivals: pd.DataFrame, shifts: pd.DataFrame, start, *, aht_seconds: float, target: float,
+                 within_seconds: float, shrinkage: float = 0.0, max_occupancy: float = 1.0, more_arrivals: float = 0.0,
+                 longer_handling: float = 0.0, away: str | None = None) -> pd.DataFrame:
+    """The week from `start` planned with Erlang C on arrivals × (1 + more_arrivals) and AHT × (1 + longer_handling),
+    against the roster without the team `away`: the `roster_gap` frame (arrivals_per_hour, agents, scheduled, …)."""
+    changed = arrivals.assign(arrivals_per_hour=arrivals["arrivals_per_hour"] * (1 + more_arrivals))
+    plan = staffing_by_hour_of_week(changed, aht_seconds * (1 + longer_handling), target, within_seconds,
+                                    shrinkage=shrinkage, max_occupancy=max_occupancy)
+    return roster_gap(plan, coverage_by_hour(without_vendor(shifts, away), start))
+
+
+def scheduled_and_rostered(gap: pd.DataFrame) -> pd.DataFrame:
+    """A gap frame in long form for a chart: hour_of_week, label, who ("to schedule" or "rostered"), reviewers."""
+    long = gap.melt(id_vars=["hour_of_week", "label"], value_vars=["scheduled", "rostered"], var_name="who",
+                    value_name="reviewers")
+    return long.assign(who=long["who"].map({"scheduled": "to schedule", "rostered": "rostered"}))
+
+
+def off_plan_hours(gap: pd.DataFrame) -> pd.DataFrame:
+    """The hours under or over staffed, shortest first."""
+    return gap[gap["status"] != "as planned"].sort_values(["gap", "moment"], kind="stable").reset_index(drop=True)
+
+
+def team_coverage(shifts: pd.DataFrame, start) -> pd.DataFrame:
+    """Heads each team rosters in each hour of the week from `start`: one row per hour, one column per team."""
+    teams = coverage_by_hour(shifts, start, by="vendor")
+    if teams.empty:
+        return pd.DataFrame(columns=["moment"])
+    wide = teams.pivot_table(index="moment", columns="vendor", values="rostered", aggfunc="sum")
+    return wide.reset_index().rename_axis(columns=None)
+
+
+def teams(shifts: pd.DataFrame) -> list[str]:
+    """The teams on a roster: each vendor, and `IN_HOUSE` for shifts without one, sorted."""
+    return sorted(shifts["vendor"].fillna(IN_HOUSE).unique()) if len(shifts) else []
 
 
 def without_vendor(shifts: pd.DataFrame, vendor: str | None) -> pd.DataFrame:

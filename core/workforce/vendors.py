@@ -18,7 +18,7 @@ from core.workforce.quality import DIRECT
 ACTIVATION_DAYS = 7
 STATUSES = ("paused", "offboarded", "banned")
 # A vendor is called out when its figure is this far from the median of the others.
-GAPS = {"never_started_rate": 0.25, "quality": 0.03, "aht_seconds": 0.25, "sla_share": 0.1}
+GAPS = {"never_started_rate": 0.15, "quality": 0.03, "aht_seconds": 0.25, "sla_share": 0.1}
 
 
 def onboarding_by_vendor(members: pd.DataFrame, now) -> pd.DataFrame:
