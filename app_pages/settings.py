@@ -6,6 +6,7 @@ import streamlit as st
 
 from core import admin, people
 from core.comms import glossary
+from core.queues import calendar
 from core.errors import CrowdPulseError
 from ui import auth, data, widgets
 from ui.alerts import channels_and_alerts
@@ -26,37 +27,116 @@ def attempt(action, success: str) -> None:
         st.error(str(exc))
 
 
+POLICY_WIDGETS = ("settings_policy_first", "settings_policy_resolution", "settings_policy_clock",
+                  "settings_policy_timezone", "settings_policy_pauses", "settings_policy_holidays",
+                  *(f"settings_policy_day_{day}" for day in calendar.WEEKDAYS))
+
+
+def forget_policy_inputs() -> None:
+    """Another policy was picked: its own values must fill the form, not the last one's."""
+    for key in POLICY_WIDGETS:
+        st.session_state.pop(key, None)
+
+
+def prefill_holidays(policy_row) -> None:
+    """Fill the holidays box with the chosen country's public holidays (this year and next), to edit before saving."""
+    years = [data.as_of().year, data.as_of().year + 1]
+    try:
+        found = calendar.country_holidays(st.session_state["settings_policy_country"], years)
+    except CrowdPulseError as exc:
+        st.session_state["settings_policy_holiday_error"] = str(exc)
+        return
+    st.session_state["settings_policy_holidays"] = "\n".join(f"{h['day']} {h['name']}" for h in found)
+
+
+def edit_policy(policies) -> None:
+    """The whole policy of one queue and priority: targets, clock, weekly hours, time zone, pauses, holidays;
+    its effect on the last weeks' compliance before saving."""
+    labels = {row.id: f"{row.queue} / {row.priority}" for row in policies.itertuples()}
+    ids = list(labels)
+    default = next((i for i, label in labels.items() if label == "review / normal"), ids[0])
+    policy_id = st.selectbox("Policy", ids, index=ids.index(default), format_func=labels.get, key="settings_policy",
+                             on_change=forget_policy_inputs)
+    current = policies.set_index("id").loc[policy_id]
+    left, right = st.columns([1, 3], vertical_alignment="bottom")
+    left.selectbox("Holidays of", calendar.HOLIDAY_COUNTRIES, index=calendar.HOLIDAY_COUNTRIES.index("US"),
+                   key="settings_policy_country")
+    right.button("Pre-fill holidays", key="settings_policy_prefill", on_click=prefill_holidays, args=(current,))
+    if "settings_policy_holiday_error" in st.session_state:
+        st.error(st.session_state.pop("settings_policy_holiday_error"))
+    with st.form("settings_policy_form"):
+        st.markdown(f"**The {labels[policy_id]} policy**")
+        changes = policy_form(current)
+        save, preview = st.columns(2)
+        saved = save.form_submit_button("Save policy")
+        previewed = preview.form_submit_button("Show the effect on past compliance")
+    if changes is None:
+        return
+    if previewed:
+        show_preview(policy_id, changes)
+    if saved:
+        with st.spinner("Saving and recomputing the SLA clocks of this policy's items…"):
+            attempt(lambda: admin.update_policy(
+                data.engine(), policy_id=int(policy_id), expected_version=int(current["version"]), changes=changes,
+                actor=user.email, actor_role=user.role), f"Saved the {labels[policy_id]} targets.")
+
+
+def policy_form(current) -> dict | None:
+    """The policy's fields as inputs; returns the changes they describe (None when they cannot be read)."""
+    left, right = st.columns(2)
+    first = left.number_input("First response target (hours, 0 = none)", min_value=0.0, step=0.5,
+                              value=float((current["first_response_minutes"] or 0) / 60), key="settings_policy_first")
+    resolution = right.number_input("Resolution target (hours)", min_value=0.5, step=0.5,
+                                    value=float(current["resolution_minutes"] / 60), key="settings_policy_resolution")
+    clock = left.radio("The clock runs", ["calendar (24/7)", "business hours"], horizontal=True,
+                       index=int(bool(current["business_hours"])), key="settings_policy_clock")
+    zones = calendar.time_zones()
+    zone = right.selectbox("Time zone of the business hours", zones, index=zones.index(current["timezone"] or "UTC"),
+                           key="settings_policy_timezone")
+    st.caption("Business hours per weekday, local time (blank = closed; several spans: 08:00-12:00, 13:00-17:00):")
+    days = st.columns(7)
+    shown = calendar.schedule_text(current["schedule"] or calendar.DEFAULT_SCHEDULE)
+    hours = {day: days[i].text_input(day.title(), value=shown[day], key=f"settings_policy_day_{day}")
+             for i, day in enumerate(calendar.WEEKDAYS)}
+    known = calendar.PAUSE_CHOICES + [s for s in (current["pause_statuses"] or []) if s not in calendar.PAUSE_CHOICES]
+    pauses = st.multiselect("Statuses that pause the clock", known, default=list(current["pause_statuses"] or []),
+                            key="settings_policy_pauses")
+    holidays = st.text_area("Holidays (one day a line: YYYY-MM-DD and a name; the clock does not run on them)",
+                            value="\n".join(current["holidays"] or []), key="settings_policy_holidays", height=120)
+    try:
+        return {"first_response_minutes": round(first * 60) or None, "resolution_minutes": round(resolution * 60),
+                "business_hours": clock == "business hours", "timezone": zone,
+                "schedule": calendar.parse_schedule(hours), "pause_statuses": pauses,
+                "holidays": calendar.holiday_days(holidays)}
+    except CrowdPulseError as exc:
+        st.error(str(exc))
+        return None
+
+
+def show_preview(policy_id: int, changes: dict) -> None:
+    """Met, breached and compliance of the last weeks' items under the stored policy and under the change."""
+    try:
+        effect = admin.preview_policy(data.engine(), policy_id=int(policy_id), changes=changes, now=data.as_of())
+    except CrowdPulseError as exc:
+        st.error(str(exc))
+        return
+    st.caption(f"Effect on the items of the last {admin.PREVIEW_DAYS} days (nothing is saved yet):")
+    widgets.table(effect, key="settings_policy_preview", filename="sla-policy-preview", column_config={
+        "version": "Policy", "target": "Target", "met": "Met", "breached": "Breached",
+        "compliance": st.column_config.NumberColumn("Compliance", format="percent")})
+
+
 policies_tab, thresholds_tab, glossary_tab, people_tab, audit_tab, channels_tab = st.tabs(
     ["SLA policies", "Alert thresholds", "Glossary", "People and roles", "Audit trail", "Channels and alerts"])
 
 with policies_tab:
     policies = data.policies()
-    shown = policies.assign(
-        resolution_hours=policies["resolution_minutes"] / 60,
-        first_response_hours=policies["first_response_minutes"] / 60,
-        clock=policies["business_hours"].map({True: "business hours", False: "calendar (24/7)"}),
-        pauses=policies["pause_statuses"].map(lambda v: ", ".join(v) if isinstance(v, list) else ""),
-    )
-    widgets.table(shown[["queue", "priority", "first_response_hours", "resolution_hours", "clock", "timezone", "pauses"]],
-                  key="settings_policies", filename="sla-policies", empty="No SLA policies yet.",
+    widgets.table(calendar.policy_overview(policies), key="settings_policies", filename="sla-policies",
+                  empty="No SLA policies yet.",
                   column_config={"first_response_hours": st.column_config.NumberColumn("First response (h)", format="%.1f"),
                                  "resolution_hours": st.column_config.NumberColumn("Resolution (h)", format="%.1f")})
     if user.may("admin") and len(policies):
-        with st.form("settings_policy_form"):
-            st.markdown("**Change a target**")
-            labels = {row.id: f"{row.queue} / {row.priority}" for row in policies.itertuples()}
-            policy_id = st.selectbox("Policy", list(labels), format_func=labels.get, key="settings_policy")
-            current = policies.set_index("id").loc[policy_id]
-            left, right = st.columns(2)
-            first = left.number_input("First response target (hours, 0 = none)", min_value=0.0, step=0.5,
-                                      value=float((current["first_response_minutes"] or 0) / 60), key="settings_policy_first")
-            resolution = right.number_input("Resolution target (hours)", min_value=0.5, step=0.5,
-                                            value=float(current["resolution_minutes"] / 60), key="settings_policy_resolution")
-            if st.form_submit_button("Save target"):
-                attempt(lambda: admin.update_policy(
-                    data.engine(), policy_id=int(policy_id), expected_version=int(current["version"]),
-                    changes={"first_response_minutes": round(first * 60) or None, "resolution_minutes": round(resolution * 60)},
-                    actor=user.email, actor_role=user.role), f"Saved the {labels[policy_id]} targets.")
+        edit_policy(policies)
 
 with thresholds_tab:
     settings = data.admin_frame("settings")

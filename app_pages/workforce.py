@@ -7,8 +7,8 @@ import streamlit as st
 
 from core.workforce import capacity, confusion as confusion_rules
 from core.errors import CrowdPulseError
-from core.workforce import quality
-from ui import charts, data, filters, widgets
+from core.workforce import handling, quality, roster, vendors
+from ui import charts, data, filters, planning, widgets
 from ui import queues as queue_data
 
 st.title("Workforce")
@@ -163,85 +163,157 @@ def show_table() -> None:
 
 
 class CapacityInputs(NamedTuple):
-    """What the capacity planner is asked: the queue and the Erlang C parameters (minutes, share, hours)."""
+    """What the planner is asked: the queue, handling time (minutes), the SLA target and the what-if changes."""
     queue: str
     aht: float
     target: float
     within: float
     shrinkage: float
     occupancy: float
+    more_arrivals: float
+    longer_handling: float
+    away: str | None
 
 
 def show_capacity() -> None:
-    """Reviewers a queue needs hour by hour (Erlang C), and what each staffing level gives."""
-    st.write("How many reviewers does a queue need, hour by hour, to answer its target share of items in time "
-             "(Erlang C, with shrinkage and an occupancy cap)?")
+    """Next week hour by hour: forecast arrivals, reviewers needed (Erlang C), the roster against it, what-ifs."""
+    st.write("How many reviewers does a queue need next week, hour by hour, to answer its target share of items in "
+             "time — and does the roster have them? (Erlang C, with shrinkage and an occupancy cap.)")
     asked = capacity_inputs()
-    arrivals = queue_data.arrivals(asked.queue)
+    forecast = planning.forecast(asked.queue)
+    shifts = planning.shifts(asked.queue, forecast.starts)
     try:
-        plan = queue_data.staffing_plan(asked.queue, asked.aht * 60, asked.target, asked.within * 3600,
-                                        shrinkage=asked.shrinkage, max_occupancy=asked.occupancy)
+        gap = roster.what_if_week(forecast.frame, shifts, forecast.starts, aht_seconds=asked.aht * 60,
+                                  target=asked.target, within_seconds=asked.within * 3600, shrinkage=asked.shrinkage,
+                                  max_occupancy=asked.occupancy, more_arrivals=asked.more_arrivals,
+                                  longer_handling=asked.longer_handling, away=asked.away)
     except CrowdPulseError as problem:
         st.error(str(problem))
         st.stop()
-    peak = plan.loc[plan["scheduled"].idxmax()]
-    capacity_tiles(arrivals, plan, peak)
-    picked = capacity_charts(asked.queue, arrivals, plan)
-    staffing_options(asked, plan, picked_hour(picked, peak), picked=bool(picked))
+    st.caption(f"Forecast: {forecast.method}, chosen on the held-out week from {forecast.held_out_start:%d %b %H:00} UTC. "
+               "Mean absolute error there: " + " · ".join(f"{name} {error:.2f} items/hour"
+                                                         for name, error in forecast.errors.items()) + ".")
+    peak = gap.loc[gap["scheduled"].idxmax()]
+    capacity_tiles(gap, peak)
+    picked = capacity_charts(asked.queue, gap)
+    roster_views(asked, gap, roster.without_vendor(shifts, asked.away), forecast.starts)
+    staffing_options(asked, gap, picked_hour(picked, peak), picked=bool(picked))
 
 
 def capacity_inputs() -> CapacityInputs:
-    """The queue, handling time, target, shrinkage and occupancy inputs, and where the handling time comes from."""
+    """The queue, handling time, target, shrinkage, occupancy and what-if inputs; where the handling time comes from."""
     queue_names = sorted(data.policies()["queue"].unique()) or ["review"]
     c1, c2, c3, c4 = st.columns(4)
     queue = c1.selectbox("Queue", queue_names, key="capacity_queue",
                          index=queue_names.index("review") if "review" in queue_names else 0)
-    recorded = queue_data.handle_seconds(queue)
-    derived = len(recorded) >= 20
-    default_aht = float(recorded.median()) / 60 if derived else capacity.DEFAULT_AHT_SECONDS / 60
+    handled = planning.handled(queue)
+    measured, count = handling.measured_aht(handled)
+    default_aht = (measured or capacity.DEFAULT_AHT_SECONDS) / 60
     aht = c2.number_input("Handling time per item (minutes)", min_value=0.5, value=round(default_aht, 1), step=0.5,
                           key=f"capacity_aht_{queue}")
     target = c3.slider("Target: share answered in time", 0.5, 0.99, 0.9, key="capacity_target")
     within = c4.number_input("…within (hours)", min_value=0.05, value=4.0, step=0.5, key="capacity_within")
-    c5, c6, _ = st.columns([1, 1, 2])
+    c5, c6, c7, c8, c9 = st.columns(5)
     shrinkage = c5.slider("Shrinkage (breaks, meetings, absence)", 0.0, 0.6, 0.3, key="capacity_shrinkage")
     occupancy = c6.slider("Maximum occupancy", 0.5, 1.0, 0.85, key="capacity_occupancy",
                           help=widgets.HELP["occupancy_cap"])
-    st.caption(f"Handling time: median of {len(recorded):,} recorded items in the last 4 weeks." if derived else
-               f"Handling time: no handling time is recorded on {queue} items (import a handle_seconds column with "
-               f"queue items to derive it), so the default {capacity.DEFAULT_AHT_SECONDS / 60:.0f} minutes is "
-               "used — enter yours. Pickup-to-resolution time is not used: it includes waiting.")
-    return CapacityInputs(queue, aht, target, within, shrinkage, occupancy)
+    more = c7.slider("What if arrivals change by", -0.5, 1.0, 0.0, step=0.1, key="capacity_more_arrivals",
+                     format="percent")
+    longer = c8.slider("…and handling time by", -0.5, 1.0, 0.0, step=0.1, key="capacity_longer_handling",
+                       format="percent")
+    teams = roster.teams(planning.shifts(queue, planning.forecast(queue).starts))
+    away = c9.selectbox("…and this team is away", [None, *teams], key="capacity_away",
+                        format_func=lambda team: "nobody" if team is None else team)
+    st.caption(f"Handling time: mean of {count:,} finished {queue} items of the last 4 weeks, measured as the time "
+               "in progress in each item's history (pauses excluded) or its imported handle_seconds."
+               if measured is not None else
+               f"Handling time: only {count} finished {queue} items have a handling time, so the default "
+               f"{capacity.DEFAULT_AHT_SECONDS / 60:.0f} minutes is used — enter yours, or import handle_seconds.")
+    if count:
+        with st.expander(f"Handling time by priority and hour ({count:,} items)"):
+            widgets.table(handling.aht_table(handled, by=("priority", "hour")), key="capacity_aht_table",
+                          filename=f"handling-time-{queue}", column_config={
+                              "aht_seconds": percent("AHT (s)", format="%.0f"), "items": "Items measured",
+                              "hour": percent("Hour (UTC)", format="%d")})
+    return CapacityInputs(queue, aht, target, within, shrinkage, occupancy, more, longer, away)
 
 
-def capacity_tiles(arrivals, plan, peak) -> None:
-    """Weekly arrivals, the peak to schedule, reviewer-hours per week and the hours needing nobody."""
+def capacity_tiles(gap, peak) -> None:
+    """Next week's arrivals, the peak to schedule, and the hours the roster leaves short, by how many heads."""
+    summary = roster.gap_summary(gap)
     out = st.columns(4)
-    widgets.kpi(out[0], "Arrivals per week", arrivals["arrivals"].sum() / queue_data.CAPACITY_WEEKS,
-                help="Mean over the last 4 weeks.")
+    widgets.kpi(out[0], "Arrivals next week", gap["arrivals_per_hour"].sum(), help="The forecast, what-if included.")
     widgets.kpi(out[1], "Peak reviewers to schedule", int(peak["scheduled"]),
                 help=f"{peak['label']} UTC: {int(peak['agents'])} on the queue, divided by (1 − shrinkage).")
-    widgets.kpi(out[2], "Reviewer-hours per week", plan["scheduled"].sum(),
-                help="Scheduled reviewers summed over the 168 hours of the week.")
-    widgets.kpi(out[3], "Hours needing nobody", int((plan["agents"] == 0).sum()), help="Hours with no arrivals.")
+    widgets.kpi(out[2], "Hours under-staffed", summary["under_hours"],
+                help=f"Hours the roster is more than {roster.TOLERANCE:g} heads short of the reviewers to schedule.")
+    widgets.kpi(out[3], "Heads short at the worst hour", max(0.0, -(summary["worst_gap"] or 0.0)), fmt="{:,.1f}",
+                help=f"{summary['worst_label']} UTC." if summary["worst_label"] else None)
 
 
-def capacity_charts(queue: str, arrivals, plan) -> list:
-    """Arrivals per hour (clickable) beside reviewers needed and the plan's download; returns the clicked hour."""
+def capacity_charts(queue: str, gap) -> list:
+    """Forecast arrivals per hour (clickable) beside reviewers to schedule against the roster; returns the clicked hour."""
     left, right = st.columns(2)
     with left:
-        st.caption(f"Items arriving per hour of the week ({queue}, mean of the last 4 weeks, UTC) — "
-                   "click an hour to see its staffing options")
-        picked = widgets.clickable_chart(charts.week_hours(arrivals, "arrivals_per_hour", y_title="items per hour",
+        st.caption(f"Items expected per hour next week ({queue}, UTC) — click an hour to see its staffing options")
+        picked = widgets.clickable_chart(charts.week_hours(gap, "arrivals_per_hour", y_title="items per hour",
                                                            select=True, height=200),
                                          key="capacity_arrivals_chart", field="hour_of_week")
     with right:
-        st.caption("Reviewers needed per hour of the week: on the queue and to schedule")
-        widgets.chart(charts.week_hours(capacity.reviewers_needed(plan), "reviewers", color="who",
-                                        y_title="reviewers", y_format=",.0f", step=True, height=200))
-        st.caption("The whole week's plan, hour by hour:")
-        widgets.download(plan, key="capacity_plan", filename=f"staffing-plan-{queue}")
+        st.caption("Reviewers to schedule against the roster, per hour of next week")
+        widgets.chart(charts.week_hours(roster.scheduled_and_rostered(gap), "reviewers", color="who", y_title="reviewers", y_format=",.1f",
+                                        step=True, height=200))
     return picked
+
+
+def roster_views(asked: CapacityInputs, gap, shifts, starts) -> None:
+    """The hours the roster leaves short or over, and the heads each team rosters in each hour."""
+    short = roster.off_plan_hours(gap)
+    st.markdown(f"**Against the roster** (week from {starts:%a %d %b %H:00} UTC"
+                + (f", without {asked.away}" if asked.away else "") + "): "
+                f"{(gap['status'] == 'under').sum()} hours under-staffed, {(gap['status'] == 'over').sum()} over.")
+    widgets.table(short[["moment", "label", "arrivals_per_hour", "agents", "scheduled", "rostered", "gap", "status"]],
+                  key="capacity_roster_gap", filename=f"roster-gap-{asked.queue}",
+                  empty="The roster covers every hour as planned.", column_config={
+                      "moment": st.column_config.DatetimeColumn("Hour (UTC)", format="ddd D MMM HH:mm"),
+                      "label": None, "arrivals_per_hour": percent("Items/hour", format="%.1f"),
+                      "agents": percent("On the queue", format="%d"), "scheduled": percent("To schedule", format="%d"),
+                      "rostered": percent("Rostered", format="%.1f"),
+                      "gap": percent("Gap (heads)", format="%+.1f", help="Rostered − to schedule: negative is short."),
+                      "status": "Staffed"})
+    per_team = roster.team_coverage(shifts, starts)
+    if len(per_team):
+        st.caption("Heads rostered per team and hour (in-house and each vendor):")
+        widgets.table(per_team, key="capacity_roster_teams", filename=f"roster-teams-{asked.queue}",
+                      column_config={"moment": st.column_config.DatetimeColumn("Hour (UTC)", format="ddd D MMM HH:mm")})
+
+
+def show_vendors() -> None:
+    """Vendors and BPOs side by side: quality, AHT, occupancy, SLA share, onboarding outcomes, and who is behind each."""
+    lens = planning.vendor_lens(f)
+    if lens.empty:
+        widgets.nothing_yet("No vendors yet — import members with a vendor column on Data.")
+        return
+    for finding in vendors.vendor_findings(lens):
+        st.warning(finding)
+    widgets.table(lens, key="vendor_lens", filename="vendors", column_config={
+        "vendor": "Vendor", "taskers": "Taskers", "onboarded": "Onboarded", "members": "Active in range",
+        "activated_in_7_days": "Started within 7 days", "never_started": "Never started",
+        "activation_rate": percent("Start rate", format="percent"),
+        "never_started_rate": percent("Never started (share)", format="percent"),
+        "paused": "Paused", "offboarded": "Offboarded", "banned": "Banned", "submitted": "Tasks",
+        "quality": percent("Quality", format="percent", help=widgets.HELP["quality"]),
+        "aht_seconds": percent("AHT (s)", format="%.0f", help=widgets.HELP["aht"]),
+        "occupancy": percent("Occupancy", format="percent", help=widgets.HELP["occupancy"]),
+        "productivity": percent("Tasks/hour", format="%.1f"),
+        "met": "Items met SLA", "breached": "Items breached",
+        "sla_share": percent("SLA met (share)", format="percent")})
+    left, right = st.columns(2)
+    vendor = left.selectbox("Taskers of", lens["vendor"].tolist(), key="vendor_lens_vendor")
+    outcome = right.selectbox("Who", ["never_started", "activated_in_7_days", "onboarded", *vendors.STATUSES],
+                              key="vendor_lens_outcome", format_func=lambda o: o.replace("_", " "))
+    widgets.table(planning.vendor_taskers(vendor, outcome), key="vendor_lens_taskers",
+                  filename=f"taskers-{vendor}-{outcome}", empty="Nobody.")
 
 
 def picked_hour(picked, peak) -> int:
@@ -256,7 +328,8 @@ def staffing_options(asked: CapacityInputs, plan, hour: int, picked: bool) -> No
                 f"{int(chosen['agents'])} on the queue meet the target "
                 f"({'peak hour' if not picked else 'picked on the chart'}). What each staffing level gives "
                 "(meeting the target = answering in time and staying within the occupancy cap):")
-    levels = capacity.staffing_levels(chosen["arrivals_per_hour"], asked.aht * 60, asked.target, asked.within * 3600,
+    levels = capacity.staffing_levels(chosen["arrivals_per_hour"], asked.aht * 60 * (1 + asked.longer_handling),
+                                      asked.target, asked.within * 3600,
                                       agents=max(int(chosen["agents"]), 1), shrinkage=asked.shrinkage,
                                       max_occupancy=asked.occupancy)
     widgets.table(levels, key="capacity_levels", filename=f"staffing-options-{asked.queue}-{hour}", column_config={
@@ -272,4 +345,4 @@ def staffing_options(asked: CapacityInputs, plan, hour: int, picked: bool) -> No
 
 
 widgets.lazy_tabs({"Fatigue": show_fatigue, "Confusion": show_confusion, "Taskers, projects, vendors": show_table,
-                   "Capacity planner": show_capacity}, key="workforce_tab")
+                   "Vendors": show_vendors, "Capacity planner": show_capacity}, key="workforce_tab")

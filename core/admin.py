@@ -10,12 +10,17 @@ from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError, StaleEdit
 from core.frames import read_frame
 from core.people import require_role
+from core.queues import read as queues_read
+from core.queues.calendar import check_policy
+from core.queues.clock import sla_status
+from core.frames import as_timestamp
 
 ENTITY_TABLES = {
     "members": models.Member, "projects": models.Project, "activity": models.Activity,
     "queue items": models.QueueItem, "queue events": models.QueueEvent, "feedback": models.Feedback,
     "surveys": models.Survey, "survey responses": models.SurveyResponse, "resources": models.Resource,
-    "events": models.Event, "SLA policies": models.SlaPolicy, "people": models.Person,
+    "events": models.Event, "roster shifts": models.RosterShift, "SLA policies": models.SlaPolicy,
+    "people": models.Person,
 }
 
 
@@ -69,7 +74,10 @@ def update_setting(engine: Engine, *, key: str, value, expected_version: int, ac
         return setting.version
 
 
-POLICY_FIELDS = ("first_response_minutes", "resolution_minutes", "business_hours", "timezone", "pause_statuses")
+POLICY_FIELDS = ("first_response_minutes", "resolution_minutes", "business_hours", "timezone", "schedule",
+                 "holidays", "pause_statuses")
+# How far back "the effect on past compliance" of a policy change looks.
+PREVIEW_DAYS = 28
 
 
 def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_version: int, actor: str,
@@ -80,9 +88,7 @@ def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_ver
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
         raise CrowdPulseError(f"These SLA policy fields cannot be changed here: {', '.join(sorted(unknown))}.")
-    for name in ("first_response_minutes", "resolution_minutes"):
-        if name in changes and changes[name] is not None and not (0 < float(changes[name]) <= 60 * 24 * 60):
-            raise CrowdPulseError(f"{name.replace('_', ' ')} must be between 1 minute and 60 days.")
+    _check_policy_changes(changes)
     with session_scope(engine) as session:
         policy = session.get(models.SlaPolicy, policy_id)
         if policy is None:
@@ -102,6 +108,40 @@ def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_ver
         rollups.refresh(session.connection(), "sla_policies")
         bump_data_version(session)
         return policy.version
+
+
+def _check_policy_changes(changes: dict) -> None:
+    for name in ("first_response_minutes", "resolution_minutes"):
+        if name in changes and changes[name] is not None and not (0 < float(changes[name]) <= 60 * 24 * 60):
+            raise CrowdPulseError(f"{name.replace('_', ' ')} must be between 1 minute and 60 days.")
+    check_policy(timezone=changes.get("timezone", "UTC"), schedule=changes.get("schedule"),
+                 holidays=changes.get("holidays", ()))
+
+
+def preview_policy(engine: Engine, *, policy_id: int, changes: dict, now, days: int = PREVIEW_DAYS) -> pd.DataFrame:
+    """Past compliance of the policy's items (created in the `days` before now) as stored and with `changes`.
+
+    One row per version ("now", "with the change") and target: met, breached, compliance (met / due).
+    """
+    _check_policy_changes(changes)
+    policies = queues_read.load_policies(engine)
+    policy = policies.set_index("id").loc[policy_id]
+    changed = policies.copy()
+    row = changed.index[changed["id"] == policy_id][0]
+    for name, value in changes.items():
+        changed.at[row, name] = value
+    start = as_timestamp(now) - pd.Timedelta(days=days)
+    items = queues_read.load_queue_items(engine, start=start, end=now, queue=policy["queue"])
+    items = items[items["priority"] == policy["priority"]].reset_index(drop=True)
+    rows = []
+    for version, rules in (("now", policies), ("with the change", changed)):
+        pauses = queues_read.load_pauses(engine, rules, start=start, end=now)
+        status = sla_status(items, rules, now, pauses)
+        for target, column in (("resolution", "state"), ("first response", "response_state")):
+            met, breached = int((status[column] == "met").sum()), int((status[column] == "breached").sum())
+            rows.append({"version": version, "target": target, "met": met, "breached": breached,
+                         "compliance": met / (met + breached) if met + breached else float("nan")})
+    return pd.DataFrame(rows)
 
 
 def load_audit(engine: Engine, *, limit: int = 2000) -> pd.DataFrame:

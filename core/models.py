@@ -133,6 +133,8 @@ class QueueItem(SQLModel, table=True):
     last_error: Optional[str] = None
     escalation_reason: Optional[str] = None
     owner_team: Optional[str] = None
+    # Seconds someone spent working the item, when the source records it (else measured from the history).
+    handle_seconds: Optional[float] = None
     version: int = 1
     attributes: dict = _json_dict()
 
@@ -296,6 +298,23 @@ class AuditEvent(SQLModel, table=True):
     entity_id: Optional[str] = None
     before: Optional[dict] = Field(default=None, sa_type=JSON)
     after: Optional[dict] = Field(default=None, sa_type=JSON)
+
+
+class RosterShift(SQLModel, table=True):
+    """One person's shift: who works which hours, for an in-house team or a vendor (BPO, agency)."""
+
+    __tablename__ = "roster"
+    __table_args__ = (Index("ix_roster_starts_at", "starts_at"),)
+
+    shift_id: str = Field(primary_key=True)
+    person: str
+    team: Optional[str] = None
+    # blank: in-house staff
+    vendor: Optional[str] = None
+    queue: Optional[str] = None
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    attributes: dict = _json_dict()
 
 
 class Event(SQLModel, table=True):

@@ -1,12 +1,9 @@
-"""Commands that write reports: report weekly, capacity."""
+"""Commands that write reports: report weekly."""
 
-import json
-from dataclasses import asdict
 from pathlib import Path
 
 from core import reports, timeline, weeks
 from core.db import make_engine
-from core.workforce.capacity import erlang_c_agents
 
 
 def weekly_report(args) -> int:
@@ -22,17 +19,4 @@ def weekly_report(args) -> int:
         print(f"Wrote the {report.window.label} report ({report.scope}) to {args.out}")
     else:
         print(text, end="")
-    return 0
-
-
-def capacity(args) -> int:
-    """Reviewers needed for a queue to hit its SLA (Erlang C)."""
-
-    plan = erlang_c_agents(args.arrivals_per_hour, args.aht_seconds, args.target, args.within_seconds,
-                           shrinkage=args.shrinkage, max_occupancy=args.max_occupancy)
-    if args.format == "json":
-        print(json.dumps(asdict(plan)))
-    else:
-        for key, value in asdict(plan).items():
-            print(f"{key:>14}: {value}")
     return 0

@@ -35,10 +35,10 @@ from core.demo.plan import SCALES, Plan, default_anchor
 ALL_TABLES = [models.Person, models.Project, models.Member, models.SlaPolicy, models.Survey, models.Segment,
               models.Draft, models.DraftRevision, models.Activity, models.QueueItem,
               models.QueueEvent, models.Enforcement, models.Feedback, models.SurveyResponse, models.Resource,
-              models.Event, models.WeeklySnapshot, models.Setting]
+              models.Event, models.WeeklySnapshot, models.Setting, models.RosterShift]
 TABLE_ORDER = [models.Person, models.Project, models.Member, models.SlaPolicy, models.Activity,
                models.QueueItem, models.QueueEvent, models.Feedback, models.Survey,
-               models.SurveyResponse, models.Resource, models.Event, models.Setting]
+               models.SurveyResponse, models.Resource, models.Event, models.Setting, models.RosterShift]
 
 
 def seed_demo(engine: Engine, *, scale: str = "demo", seed: int = 7, anchor: dt.datetime | None = None,
@@ -68,6 +68,7 @@ def seed_demo(engine: Engine, *, scale: str = "demo", seed: int = 7, anchor: dt.
         models.SlaPolicy: community.policies(plan), models.Activity: activity, models.QueueItem: items,
         models.QueueEvent: queue_events, models.Feedback: feedback, models.Survey: surveys,
         models.SurveyResponse: responses, models.Resource: community.resources(plan), models.Event: community.events(plan),
+        models.RosterShift: community.roster(plan),
         models.Setting: pd.DataFrame([
             {"key": "stuck_after_hours", "value": 24, "version": 1},
             {"key": "stuck_max_retries", "value": 3, "version": 1},

@@ -3,7 +3,8 @@
 import numpy as np
 import pandas as pd
 
-from core.demo.plan import COUNTRIES, DAYS, POLICIES, PROJECTS, Plan, STAFF, STORIES, VENDORS, days_before, weights
+from core.demo.plan import (COUNTRIES, DAYS, MEMBER_STATUSES, POLICIES, PROJECTS, ROSTER, Plan, STAFF, STORIES, VENDORS,
+                            days_before, weights)
 
 
 def projects(demo: Plan) -> pd.DataFrame:
@@ -55,6 +56,11 @@ def members(demo: Plan) -> pd.DataFrame:
     vendor = np.where(cohort, STORIES["stalled_vendor"], vendor)
     first_delay = np.where(cohort, np.where(rng.random(n) < 0.8, np.nan, rng.exponential(1.5, n)), first_delay)
 
+    # Some taskers are paused, offboarded or banned (never the stalled cohort: they simply never started).
+    statuses = ["active", *MEMBER_STATUSES]
+    chances = [1 - sum(MEMBER_STATUSES.values()), *MEMBER_STATUSES.values()]
+    status = np.where(cohort, "active", rng.choice(statuses, size=n, p=chances))
+
     first_task_at = onboarded_at + pd.to_timedelta(np.nan_to_num(first_delay, nan=0), unit="D")
     has_first = onboarded & ~np.isnan(first_delay) & np.asarray(first_task_at < demo.anchor)
     c = [COUNTRIES[i] for i in country_idx]
@@ -65,7 +71,7 @@ def members(demo: Plan) -> pd.DataFrame:
         "email": [f"tasker{i:06d}@mail.example" for i in range(1, n + 1)],
         "country": [x[0] for x in c], "region": [x[2] for x in c],
         "timezone": [x[3] for x in c], "language": [x[4] for x in c],
-        "vendor": vendor, "status": "active",
+        "vendor": vendor, "status": status,
         "signed_up_at": signed, "onboarded_at": onboarded_at.where(onboarded),
         "activated_at": first_task_at.where(has_first),
         "is_staff": False, "is_bot": False,
@@ -88,6 +94,7 @@ def members(demo: Plan) -> pd.DataFrame:
     demo.first_task_at = pd.concat([first_task_at.where(has_first).reset_index(drop=True),
                                     staff["activated_at"]], ignore_index=True)
     demo.cohort = np.concatenate([cohort, np.zeros(len(staff), bool)])
+    demo.status = np.concatenate([status, np.full(len(staff), "active")])
     return pd.concat([frame, staff], ignore_index=True)
 
 
@@ -107,6 +114,24 @@ def policies(demo: Plan) -> pd.DataFrame:
                               holidays=[],
                               pause_statuses=["waiting_on_tasker"] if q == "support" else [], version=1)
                          for q, p, r, f, _s in POLICIES]).astype({"first_response_minutes": "Int64"})
+
+
+def roster(demo: Plan) -> pd.DataFrame:
+    """The review roster for this week and next: in-house reviewers and two vendors' teams on 8-hour shifts."""
+    per_scale = max(1, round(demo.scale.queue_items_per_day / 400))
+    monday = demo.anchor.normalize() - pd.Timedelta(days=demo.anchor.day_of_week)
+    rows = []
+    for team, vendor, starts, weekday_heads, weekend_heads in ROSTER:
+        for day in pd.date_range(monday, periods=14, freq="D"):
+            heads = (weekday_heads if day.day_of_week < 5 else weekend_heads) * per_scale
+            for hour in starts:
+                for head in range(heads):
+                    begin = day + pd.Timedelta(hours=hour)
+                    rows.append(dict(shift_id=f"{team[:3].lower()}-{begin:%Y%m%d%H}-{head + 1}",
+                                     person=f"{team.split()[0].lower()}-reviewer-{hour:02d}-{head + 1}",
+                                     team=team, vendor=vendor, queue="review", starts_at=begin,
+                                     ends_at=begin + pd.Timedelta(hours=8), attributes={}))
+    return pd.DataFrame(rows)
 
 
 def resources(demo: Plan) -> pd.DataFrame:

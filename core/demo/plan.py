@@ -84,6 +84,27 @@ POLICIES = [
     ("support", "normal", 2880, 480, 0.65), ("support", "low", 4320, 1440, 0.10),
 ]
 QUEUE_SHARE = {"review": 0.45, "support": 0.30, "escalation": 0.10, "staging": 0.15}
+
+# Arrivals: how busy each UTC hour of the day and each weekday (Monday first) is, relative to the mean.
+# Asia-Pacific taskers fill the morning, Europe and Africa the afternoon, the Americas the evening peak.
+HOUR_SHAPE = [0.55, 0.45, 0.38, 0.33, 0.32, 0.36, 0.48, 0.66, 0.85, 1.0, 1.1, 1.18,
+              1.25, 1.35, 1.42, 1.4, 1.35, 1.38, 1.5, 1.62, 1.55, 1.3, 0.98, 0.72]
+WEEKDAY_SHAPE = [1.18, 1.1, 1.05, 1.02, 0.95, 0.62, 0.58]
+# After Grove's launch review arrivals jump by this factor, fading with this half-life in days.
+LAUNCH_BURST = {"queue": "review", "project": "p07", "extra": 1.6, "half_life_days": 3.0}
+# Median minutes of work an item takes, per queue and priority (staging is handled by machines).
+HANDLE_MINUTES = {("review", "urgent"): 14, ("review", "high"): 10, ("review", "normal"): 6, ("review", "low"): 5,
+                  ("escalation", "high"): 35, ("escalation", "normal"): 25,
+                  ("support", "urgent"): 18, ("support", "high"): 12, ("support", "normal"): 8, ("support", "low"): 6}
+# How fast each project's items get their first response, relative to the policy's usual pace.
+PROJECT_RESPONSE = {"p01": 0.6, "p02": 0.8, "p03": 1.6, "p04": 0.7, "p05": 2.4, "p06": 1.0, "p07": 1.3}
+# How a vendor's taskers differ: handle-time speed factor (below 1 = faster) and rejection-rate factor.
+VENDOR_WORK = {"Lumen Agency": (0.68, 2.3), "Meridian Staffing": (1.08, 0.75), "Brightpath BPO": (1.0, 1.2)}
+# Share of taskers (not in the stalled cohort) in each status other than active.
+MEMBER_STATUSES = {"paused": 0.03, "offboarded": 0.05, "banned": 0.006}
+# The review roster: (team or vendor, shift start hours UTC, heads per weekday shift, heads per weekend shift).
+ROSTER = [("in-house", None, (8,), 2, 0), ("Lumen Agency", "Lumen Agency", (0, 16), 2, 2),
+          ("Meridian Staffing", "Meridian Staffing", (8, 16), 1, 1)]
 ESCALATION_OWNER = {"hidden item": "ops", "unoriginal or AI-generated work": "quality",
                     "policy violation": "trust & safety", "other": "ops"}
 
@@ -122,3 +143,4 @@ class Plan:
         self.first_task_at: pd.Series | None = None
         self.cohort: np.ndarray | None = None
         self.fatigued: np.ndarray | None = None
+        self.status: np.ndarray | None = None

@@ -7,6 +7,12 @@ from core.demo import texts as demo_texts
 from core.demo.plan import (
     DAYS,
     ESCALATION_OWNER,
+    HANDLE_MINUTES,
+    HOUR_SHAPE,
+    LAUNCH_BURST,
+    PROJECT_RESPONSE,
+    VENDOR_WORK,
+    WEEKDAY_SHAPE,
     POLICIES,
     PROJECTS,
     Plan,
@@ -25,6 +31,10 @@ def activity(demo: Plan, members: pd.DataFrame) -> pd.DataFrame:
     start_idx = ((demo.first_task_at - demo.first_day).dt.total_seconds() / 86400).to_numpy()
     start_idx = np.where(np.isnan(start_idx), days + 1, np.floor(start_idx)).astype(int)
     churn = np.where(rng.random(n) < 0.22, rng.integers(0, days + 60, n), days + 1)
+    # Offboarded and banned taskers stopped some time ago; paused ones have not worked for two weeks.
+    gone = np.isin(demo.status, ["offboarded", "banned"])
+    churn = np.where(gone, np.minimum(churn, rng.integers(0, days - 7, n)), churn)
+    churn = np.where(demo.status == "paused", np.minimum(churn, days - 14), churn)
     propensity = rng.beta(2.2, 2.8, n).astype(np.float32)
     staff_like = members["is_staff"].to_numpy() | members["is_bot"].to_numpy()
     propensity[staff_like] = 0.8
@@ -35,6 +45,7 @@ def activity(demo: Plan, members: pd.DataFrame) -> pd.DataFrame:
     active = (draw < propensity[:, None] * weekday_factor[None, :])
     active &= (day_grid >= start_idx[:, None]) & (day_grid < churn[:, None])
     first_day_rows = (start_idx >= 0) & (start_idx < days)
+    first_day_rows &= start_idx < churn
     active[np.where(first_day_rows)[0], start_idx[first_day_rows]] = True
 
     # main project per member (Grove only after its launch, Harbor not launched)
@@ -75,6 +86,12 @@ def _activity_rows(demo: Plan, members, member_idx, day_idx, project_idx, fatigu
     speed = rng.lognormal(0.0, 0.15, rows)
     reject_rate = base_rej * rng.lognormal(0.0, 0.35, rows)
     question_rate = np.full(rows, 0.10)
+    # Vendors work differently: one BPO is fast and sloppy, another slower and careful.
+    vendor = members["vendor"].to_numpy()[member_idx]
+    for name, (speed_factor, rejection_factor) in VENDOR_WORK.items():
+        theirs = vendor == name
+        speed = np.where(theirs, speed * speed_factor, speed)
+        reject_rate = np.where(theirs, reject_rate * rejection_factor, reject_rate)
 
     # Story: Cedar's guideline change confuses Latin American taskers.
     region = members["region"].to_numpy()[member_idx]
@@ -113,9 +130,12 @@ def queue_items(demo: Plan, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     """Queue items with their status history, weekend escalations and Ember's stuck uploads planted."""
     rng = demo.rng
     total = demo.scale.queue_items_per_day * DAYS
-    created = days_before(demo.anchor, rng.uniform(0, DAYS, total))
     queue = rng.choice(list(QUEUE_SHARE), size=total, p=weights(list(QUEUE_SHARE.values())))
+    created = _arrival_times(demo, queue)
     priority, resolution_target, response_target = _priorities(demo, queue)
+    live = [p[0] for p in PROJECTS if p[5] > 0]
+    project = rng.choice(live, size=total)
+    project_pace = pd.Series(project).map(PROJECT_RESPONSE).fillna(1.0).to_numpy()
 
     # Resolution mostly well inside target; escalations at weekends wait far longer.
     share_used = rng.lognormal(np.log(0.48), 0.6, total)
@@ -127,7 +147,7 @@ def queue_items(demo: Plan, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     share_used = np.where(weekend_escalation, rng.lognormal(np.log(1.6), 0.35, total), share_used)
     resolution = pd.to_timedelta(resolution_target * share_used, unit="m")
     response = pd.to_timedelta(np.where(np.isnan(response_target), resolution_target * share_used * 0.2,
-                                        response_target * rng.lognormal(np.log(0.4), 0.6, total)
+                                        response_target * rng.lognormal(np.log(0.4), 0.6, total) * project_pace
                                         * np.where(weekend_escalation, 3.0, 1.0)), unit="m")
     response = pd.to_timedelta(np.minimum(response.to_numpy(), resolution.to_numpy()))
     resolved_at = created + resolution
@@ -136,8 +156,6 @@ def queue_items(demo: Plan, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     has_response = np.asarray(first_response_at <= demo.anchor) & (queue != "staging")
 
     members_pool = members.loc[~members["is_staff"] & ~members["is_bot"] & members["activated_at"].notna(), "member_id"].to_numpy()
-    live = [p[0] for p in PROJECTS if p[5] > 0]
-    project = rng.choice(live, size=total)
     reviewers = [s[0].split("@")[0] for s in STAFF if s[2] in ("specialist", "manager")]
     status = np.where(is_open, np.where(has_response, "in_progress", "open"), "resolved")
     support_wait = is_open & (queue == "support") & (rng.random(total) < 0.15) & has_response
@@ -171,7 +189,7 @@ def queue_items(demo: Plan, members: pd.DataFrame) -> tuple[pd.DataFrame, pd.Dat
     for column in ("created_at", "first_response_at", "resolved_at", "due_at", "updated_at"):
         items[column] = pd.to_datetime(items[column], utc=True)
 
-    return items, _status_history(items, stuck)
+    return items, _status_history(items, stuck, _handle_minutes(demo, items))
 
 
 def _stuck_uploads(demo: Plan, members_pool: np.ndarray, *, items_before: int) -> pd.DataFrame:
@@ -194,11 +212,51 @@ def _stuck_uploads(demo: Plan, members_pool: np.ndarray, *, items_before: int) -
     return stuck
 
 
-def _status_history(items: pd.DataFrame, stuck: pd.DataFrame) -> pd.DataFrame:
-    """Each item's status changes: opened, answered, resolved, waiting on the tasker, failed uploads."""
+def _arrival_times(demo: Plan, queue: np.ndarray) -> pd.Series:
+    """When each item arrived: busier afternoons and weekdays, and review's burst after Grove's launch."""
+    rng = demo.rng
+    hours = pd.date_range(demo.anchor - pd.Timedelta(days=DAYS), periods=DAYS * 24, freq="h")
+    rhythm = np.asarray(HOUR_SHAPE)[hours.hour] * np.asarray(WEEKDAY_SHAPE)[hours.day_of_week]
+    launch_days = next(p[5] for p in PROJECTS if p[0] == LAUNCH_BURST["project"])
+    age = ((hours - (demo.anchor - pd.Timedelta(days=launch_days))) / pd.Timedelta(days=1)).to_numpy()
+    burst = np.where(age >= 0, 1 + LAUNCH_BURST["extra"] * 0.5 ** (np.clip(age, 0, None)
+                                                                   / LAUNCH_BURST["half_life_days"]), 1.0)
+    created = np.empty(len(queue), dtype="datetime64[us]")
+    for name in QUEUE_SHARE:
+        mask = queue == name
+        shape = rhythm * burst if name == LAUNCH_BURST["queue"] else rhythm
+        picked = rng.choice(len(hours), size=int(mask.sum()), p=shape / shape.sum())
+        offsets = pd.to_timedelta(rng.uniform(0, 3600, int(mask.sum())), unit="s")
+        created[mask] = (hours[picked].tz_convert(None) + offsets).to_numpy().astype("datetime64[us]")
+    return pd.Series(pd.to_datetime(created).tz_localize("UTC"))
+
+
+def _handle_minutes(demo: Plan, items: pd.DataFrame) -> np.ndarray:
+    """Minutes of work each item took: its queue and priority's median, spread like real handling times."""
+    median = pd.Series(list(zip(items["queue"], items["priority"]))).map(HANDLE_MINUTES).to_numpy(dtype="float64")
+    return median * demo.rng.lognormal(0.0, 0.45, len(items))
+
+
+def _status_history(items: pd.DataFrame, stuck: pd.DataFrame, handle_minutes: np.ndarray) -> pd.DataFrame:
+    """Each item's status changes: opened, worked (with a pause for some support replies), resolved, failed uploads.
+
+    A resolved item is in progress for its handling time just before it is resolved (never before its first
+    response); one support item in eight waits on the tasker half-way through. Open items answered already
+    are in progress since their first response.
+    """
     events = [items[["item_id", "created_at"]].rename(columns={"created_at": "at"}).assign(status="open")]
-    responded = items[items["first_response_at"].notna()]
-    events.append(responded[["item_id", "first_response_at", "assignee"]].rename(
+    work = pd.to_timedelta(np.nan_to_num(handle_minutes), unit="m")
+    done = items["resolved_at"].notna() & items["first_response_at"].notna() & ~np.isnan(handle_minutes)
+    start = pd.Series(items["resolved_at"] - work).where(done)
+    start = start.where(start > items["first_response_at"], items["first_response_at"])
+    worked = items.assign(at=start, actor=items["assignee"])[done]
+    events.append(worked[["item_id", "at", "actor"]].assign(status="in_progress"))
+    paused = worked[(worked["queue"] == "support") & (worked["item_id"].str[-1].isin(["3"]))]
+    half = (paused["resolved_at"] - paused["at"]) / 2
+    events.append(paused[["item_id", "actor"]].assign(at=paused["at"] + half / 2, status="waiting_on_tasker"))
+    events.append(paused[["item_id", "actor"]].assign(at=paused["at"] + half * 1.5, status="in_progress"))
+    answered_open = items[items["first_response_at"].notna() & items["resolved_at"].isna()]
+    events.append(answered_open[["item_id", "first_response_at", "assignee"]].rename(
         columns={"first_response_at": "at", "assignee": "actor"}).assign(status="in_progress"))
     done = items[items["resolved_at"].notna()]
     events.append(done[["item_id", "resolved_at", "assignee"]].rename(

@@ -199,6 +199,8 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
         _c("last_error", syn=("error", "last error message", "error message")),
         _c("escalation_reason", syn=("reason", "escalation")),
         _c("owner_team", syn=("team", "owning team")),
+        _c("handle_seconds", low=0, syn=("handle time", "handling seconds", "handle time seconds", "work seconds",
+                                         "time spent seconds")),
     ), references=(("project_id", "project"), ("member_id", "member"))),
     entity("feedback", "Feedback messages", models.Feedback, (
         _c("feedback_id", "id", syn=("id", "message id", "post id", "ticket id", "comment id")),
@@ -235,6 +237,15 @@ ENTITIES: dict[str, Entity] = {e.name: e for e in [
                                             "review interval days")),
         _c("url", syn=("link", "address", "doc url", "document url")),
     ), references=(("project_id", "project"),)),
+    entity("roster", "Roster shifts", models.RosterShift, (
+        _c("shift_id", "id", syn=("id", "shift")),
+        _c("person", syn=("name", "reviewer", "agent", "employee", "staff", "member")),
+        _c("team", syn=("group", "squad")),
+        _c("vendor", syn=("bpo", "agency", "company", "provider")),
+        _c("queue", "lower", syn=("queue name",)),
+        _c("starts_at", syn=("start", "starts", "shift start", "start time", "from")),
+        _c("ends_at", syn=("end", "ends", "shift end", "end time", "to", "until")),
+    )),
     entity("events", "Community events", models.Event, (
         _c("event_id", "id", syn=("id", "event")),
         _c("title", syn=("name", "event name", "event title")),
@@ -250,7 +261,8 @@ _ENTITY_ALIASES = {"member": "members", "tasker": "members", "taskers": "members
                    "queue": "queue_items", "queue_item": "queue_items", "queueitems": "queue_items",
                    "items": "queue_items", "messages": "feedback", "survey": "survey_responses",
                    "responses": "survey_responses", "survey_response": "survey_responses",
-                   "resource": "resources", "event": "events"}
+                   "resource": "resources", "event": "events",
+                   "shifts": "roster", "shift": "roster", "rota": "roster", "schedule": "roster"}
 
 
 def entity_spec(name: str) -> Entity:

@@ -8,8 +8,9 @@ A calendar policy's clock always runs; a business-hours policy's clock runs only
 
 import math
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
+import holidays as holiday_calendars
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -22,10 +23,79 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 # What a business-hours policy with no schedule filled in runs on.
 DEFAULT_SCHEDULE = {day: [9, 17] for day in WEEKDAYS[:5]}
 MINUTE_US = 60_000_000
+# Statuses a policy can pause its clock on (a policy may name others an import brought).
+PAUSE_CHOICES = ["waiting_on_tasker", "waiting_on_customer", "on_hold", "pending_upload"]
 
 
 class SlaPolicyInvalid(CrowdPulseError, ValueError):
     """An SLA policy whose time zone, schedule or holidays cannot be read."""
+
+
+HOLIDAY_COUNTRIES = sorted(code for code in holiday_calendars.list_supported_countries() if len(code) == 2)
+
+
+def time_zones() -> list[str]:
+    """Every IANA time zone name, UTC first."""
+    return ["UTC", *sorted(zone for zone in zoneinfo.available_timezones() if zone != "UTC")]
+
+
+def country_holidays(country: str, years: Iterable[int], *, subdivision: str | None = None) -> list[dict]:
+    """Public holidays of a country (ISO code such as US, BR, IN) in the given years, from the maintained
+    `holidays` library: [{"day": "2026-12-25", "name": "Christmas Day"}, …] sorted by day."""
+    try:
+        calendar = holiday_calendars.country_holidays(country.strip().upper(), subdiv=subdivision, years=list(years))
+    except NotImplementedError as exc:
+        raise SlaPolicyInvalid(f"No holiday calendar for the country {country!r}: use an ISO code such as "
+                               "US, GB, BR or IN.") from exc
+    return [{"day": day.isoformat(), "name": name} for day, name in sorted(calendar.items())]
+
+
+def holiday_days(text: str) -> list[str]:
+    """The days of a holidays text box: one YYYY-MM-DD per line, optionally followed by its name; sorted, unique."""
+    days = []
+    for line in text.splitlines():
+        day = line.strip().split(" ", 1)[0].strip(",;")
+        if day:
+            days.append(day)
+    _holiday_days(days, "being edited")
+    return sorted(set(days))
+
+
+def schedule_text(schedule: Mapping | None) -> dict[str, str]:
+    """A weekly schedule as one text per weekday for editing: {"mon": "09:00-17:00", "sat": "", …}."""
+    spans = _weekly_spans(schedule, "policy")
+    return {day: ", ".join(f"{_clock_text(o)}-{_clock_text(c)}" for o, c in spans.get(i, []))
+            for i, day in enumerate(WEEKDAYS)}
+
+
+def parse_schedule(texts: Mapping[str, str]) -> dict[str, list]:
+    """Weekday texts such as "09:00-17:00" or "8-12, 13-17" (blank = closed) as a policy schedule."""
+    schedule = {}
+    for day, text in texts.items():
+        pairs = [part.split("-") for part in str(text or "").replace(" ", "").split(",") if part]
+        try:
+            pairs = [[_hour(open_), _hour(close)] for open_, close in pairs]
+        except ValueError as exc:
+            raise SlaPolicyInvalid(f"Opening hours on {day} must read like 09:00-17:00 (several: 08-12, 13-17).") from exc
+        if pairs:
+            schedule[day] = pairs if len(pairs) > 1 else pairs[0]
+    _weekly_spans(schedule, "being edited")
+    return schedule
+
+
+def _clock_text(hour: float) -> str:
+    return f"{int(hour):02d}:{round((hour - int(hour)) * 60):02d}"
+
+
+def check_policy(*, timezone: str = "UTC", schedule: Mapping | None = None, holidays=(), name: str = "policy") -> None:
+    """Raise SlaPolicyInvalid when a policy's time zone, weekly schedule or holidays cannot be read."""
+    try:
+        zoneinfo.ZoneInfo(timezone or "UTC")
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SlaPolicyInvalid(f"The SLA policy {name} has an unknown time zone {timezone!r}: "
+                               "use an IANA name such as Europe/Berlin.") from exc
+    _weekly_spans(schedule, name)
+    _holiday_days(holidays, name)
 
 
 # --- policies ------------------------------------------------------------------------------------
@@ -35,6 +105,21 @@ def policies_query():
     """The select that reads every SLA policy, one row per queue and priority."""
     policy = SlaPolicy.__table__
     return select(*loader_columns(policy)).order_by(policy.c.queue, policy.c.priority)
+
+
+def policy_overview(policies: pd.DataFrame) -> pd.DataFrame:
+    """The policies as a table to read: targets in hours, the clock, time zone, pauses and holiday count."""
+    return pd.DataFrame({
+        "queue": policies["queue"], "priority": policies["priority"],
+        "first_response_hours": policies["first_response_minutes"] / 60,
+        "resolution_hours": policies["resolution_minutes"] / 60,
+        "clock": policies["business_hours"].map({True: "business hours", False: "calendar (24/7)"}),
+        "timezone": policies["timezone"],
+        "hours": [", ".join(f"{day} {text}" for day, text in schedule_text(s or DEFAULT_SCHEDULE).items() if text)
+                  if business else "" for s, business in zip(policies["schedule"], policies["business_hours"])],
+        "pauses": policies["pause_statuses"].map(lambda v: ", ".join(v) if isinstance(v, list) else ""),
+        "holidays": policies["holidays"].map(lambda v: len(v) if isinstance(v, list) else 0),
+    })
 
 
 def pause_statuses(policies: pd.DataFrame) -> list[str]:

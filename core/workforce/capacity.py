@@ -139,28 +139,45 @@ def _check_inputs(arrivals_per_hour, aht_seconds, target, within_seconds, shrink
 # --- planning from history ---------------------------------------------------------------------
 
 
-def arrivals_by_hour_of_week(items: pd.DataFrame, now, *, weeks: int = 4) -> pd.DataFrame:
-    """Mean items arriving in each of the 168 UTC hours of the week over the `weeks` before now.
+def arrivals_by_hour_of_week(items: pd.DataFrame, now, *, weeks: int = 4, start=None) -> pd.DataFrame:
+    """Items created in each of the 168 UTC hours of the week in [start, now), ÷ the number of such hours there.
 
-    A window of whole weeks holds every hour of the week exactly `weeks` times, so the mean is
-    the count divided by `weeks`. Columns: hour_of_week (0 = Monday 00:00), day, hour, label,
-    arrivals (count in the window), arrivals_per_hour.
+    Without `start` the window is the `weeks` whole weeks before now (each hour of the week then
+    occurs `weeks` times). A window that does not start on a Monday, or not on the hour, holds some
+    hours of the week once more than others; each is divided by its own count (DESIGN §7).
+    Columns: hour_of_week (0 = Monday 00:00), day, hour, label, arrivals (count in the window),
+    hours (how many such hours the window holds), arrivals_per_hour.
     """
-    if weeks < 1:
+    if start is None and weeks < 1:
         raise CapacityInputError("Cannot plan capacity: use at least one week of history.")
     end = as_timestamp(now)
+    begin = end - pd.Timedelta(weeks=weeks) if start is None else as_timestamp(start)
+    if begin >= end:
+        raise CapacityInputError("Cannot plan capacity: the history window ends before it starts.")
     created = items["created_at"]
-    recent = created[(created >= end - pd.Timedelta(weeks=weeks)) & (created < end)]
-    slot = recent.dt.day_of_week * 24 + recent.dt.hour
-    counts = slot.value_counts().reindex(range(HOURS_PER_WEEK), fill_value=0).sort_index()
+    recent = created[(created >= begin) & (created < end)]
+    counts = hour_of_week(recent).value_counts().reindex(range(HOURS_PER_WEEK), fill_value=0).sort_index()
+    # Every hour that starts inside the window, plus the partial hour the window opens in.
+    starts = pd.date_range(begin.floor("h"), end, freq="h", inclusive="left")
+    hours = hour_of_week(pd.Series(starts)).value_counts().reindex(range(HOURS_PER_WEEK), fill_value=0).sort_index()
+    frame = week_hours_frame()
+    return frame.assign(arrivals=counts.to_numpy().astype("int64"), hours=hours.to_numpy().astype("int64"),
+                        arrivals_per_hour=counts.to_numpy() / hours.clip(lower=1).to_numpy())
+
+
+def hour_of_week(moments: pd.Series) -> pd.Series:
+    """Each UTC moment's hour of the week: 0 = Monday 00:00 … 167 = Sunday 23:00."""
+    return moments.dt.day_of_week * 24 + moments.dt.hour
+
+
+def week_hours_frame() -> pd.DataFrame:
+    """The 168 hours of the week: hour_of_week, day (Mon…), hour (UTC) and a label such as "Mon 20:00"."""
     hours = pd.Series(range(HOURS_PER_WEEK))
     return pd.DataFrame({
         "hour_of_week": hours,
         "day": [DAY_NAMES[h // 24] for h in hours],
         "hour": hours % 24,
         "label": [f"{DAY_NAMES[h // 24]} {h % 24:02d}:00" for h in hours],
-        "arrivals": counts.to_numpy().astype("int64"),
-        "arrivals_per_hour": counts.to_numpy() / weeks,
     })
 
 

@@ -27,7 +27,8 @@ def hostile_vendors(engine, monkeypatch):
     seed_demo(engine, scale="tiny", seed=7, anchor=dt.datetime(2026, 11, 20, 12, tzinfo=dt.UTC))
     with engine.connect() as connection:
         busiest = connection.execute(text(
-            "SELECT member_id FROM activity WHERE day >= '2026-11-01' GROUP BY member_id "
+            "SELECT member_id FROM activity JOIN member USING (member_id) "
+            "WHERE day >= '2026-11-01' AND NOT member.is_staff AND NOT member.is_bot GROUP BY member_id "
             "ORDER BY SUM(tasks_submitted) DESC, member_id LIMIT :n"), {"n": len(HOSTILE_VENDORS)}).scalars().all()
     with Session(engine) as session:
         for member_id, vendor in zip(busiest, HOSTILE_VENDORS):

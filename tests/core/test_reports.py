@@ -53,7 +53,7 @@ def test_markdown_has_the_figures_table_and_the_trend(demo_report):
     text = reports.to_markdown(demo_report[0])
     assert text.startswith("# CrowdPulse weekly health — 2026-W46\n"
                            "Mon 09 Nov – Sun 15 Nov 2026 (UTC), compared with 2026-W45 · all projects and regions · "
-                           "data as of Fri 20 Nov 2026 11:55 UTC\n")
+                           "data as of Fri 20 Nov 2026 11:59 UTC\n")
     assert "| SLA met |" in text and "## 4-week trend" in text and "2026-W43" in text
     assert "## Steady or too few to call" in text and "\n- NPS: " in text
 
@@ -124,10 +124,10 @@ def test_a_partial_week_is_compared_with_the_same_days_and_measured_at_the_last_
     engine = demo_report[1]
     report = reports.weekly_report_from_db(engine, "2026-W47")
     assert report.window.label == "2026-W47 (so far, 5 of 7 days)"
-    assert report.window.through == pd.Timestamp("2026-11-20 11:55:31.941044", tz="UTC")
-    # Each trend point is Monday 00:00 .. Friday 11:55 of its week: the same days, never a full week.
+    assert report.window.through == pd.Timestamp("2026-11-20 11:59:45.124471", tz="UTC")
+    # Each trend point is Monday 00:00 .. Friday 11:59 of its week: the same days, never a full week.
     assert report.trend["week"].unique().tolist() == ["2026-W44", "2026-W45", "2026-W46", "2026-W47"]
-    assert reports.trend_title(report) == "4-week trend (Mon 00:00 – Fri 11:55 UTC of each week)"
+    assert reports.trend_title(report) == "4-week trend (Mon 00:00 – Fri 11:59 UTC of each week)"
     full = reports.weekly_report_from_db(engine, "2026-W46")
     sla_so_far = report.trend[(report.trend["key"] == "sla") & (report.trend["week"] == "2026-W46")]
     assert sla_so_far["count"].iloc[0] < full.trend[(full.trend["key"] == "sla")
@@ -162,7 +162,7 @@ def test_a_snapshot_keeps_its_scope_label_and_data_age(demo_report):
     stored = reports.list_snapshots(engine).iloc[0]
     assert stored["filters"]["label"] == "2026-W47 (so far, 5 of 7 days)"
     assert stored["filters"]["scope"] == "Latin America"
-    assert stored["filters"]["as_of"] == "2026-11-20T11:55:31.941044+00:00"
+    assert stored["filters"]["as_of"] == "2026-11-20T11:59:45.124471+00:00"
     assert stored["summary_md"].startswith(
         "# CrowdPulse weekly health — Latin America — 2026-W47 (so far, 5 of 7 days)\n")
     assert reports.snapshot_caption(stored["week"], stored["filters"], pd.Timestamp("2026-11-20 13:00")) == (

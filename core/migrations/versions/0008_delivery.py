@@ -1,7 +1,7 @@
 """Delivery: each send of a message, one delivery per recipient and channel (unique key), and suppressed addresses
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-07 09:10:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlmodel  # noqa: F401
 
 
 revision = '0008'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -152,3 +152,24 @@ def test_a_level_over_the_occupancy_cap_does_not_meet_the_target():
     assert levels.loc[14, ["service_level", "within_cap", "meets_target"]].tolist() == [
         pytest.approx(0.8884, abs=1e-4), False, False]
     assert levels.loc[17, ["within_cap", "meets_target"]].tolist() == [True, True]
+
+
+def test_a_window_that_starts_on_a_wednesday_divides_each_hour_by_its_own_count():
+    # Wed 2026-11-11 10:30 → Mon 2026-11-23 00:00: Wednesday 10:00 occurs twice (11th, partial, and 18th),
+    # Monday 09:00 once (the 16th), Tuesday 09:00 once (the 17th).
+    items = queue_items(*(make_queue_item(created_at=moment) for moment in [
+        "2026-11-11 10:40", "2026-11-18 10:05", "2026-11-18 10:55",  # Wednesdays 10:00
+        "2026-11-16 09:15",                                          # Monday 09:00
+        "2026-11-11 10:20",                                          # before the window starts
+    ]))
+    arrivals = arrivals_by_hour_of_week(items, utc("2026-11-23 00:00"), start=utc("2026-11-11 10:30"))
+    by_hour = arrivals.set_index("label")
+    assert by_hour.loc["Wed 10:00", ["arrivals", "hours", "arrivals_per_hour"]].tolist() == [3, 2, 1.5]
+    assert by_hour.loc["Wed 09:00", "hours"] == 1  # only the 18th: the 11th's 09:00 is before the window
+    assert by_hour.loc["Mon 09:00", ["arrivals", "hours", "arrivals_per_hour"]].tolist() == [1, 1, 1.0]
+    assert arrivals["hours"].sum() == 11 * 24 + 14  # 10:00 on the 11th through 23:00 on the 22nd
+
+
+def test_a_window_that_ends_before_it_starts_is_refused():
+    with pytest.raises(CapacityInputError, match="ends before it starts"):
+        arrivals_by_hour_of_week(queue_items(), utc("2026-11-01 00:00"), start=utc("2026-11-02 00:00"))
