@@ -278,7 +278,8 @@ td:first-child,th:first-child{{text-align:left}}h2{{margin-top:2rem}}
 
 
 def _fmt(fmt: str, value) -> str:
-    return "—" if value is None or pd.isna(value) else fmt.format(value)
+    """A figure as shown, with a true minus ('−3'); '—' when missing."""
+    return "—" if value is None or pd.isna(value) else fmt.format(value).replace("-", "−")
 
 
 def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: QueueFacts,
@@ -401,11 +402,11 @@ WEEKLY_SHEET_SETTING = "weekly_report_sheet"  # Setting: {"spreadsheet": URL or 
 
 
 def sheet_rows(report: WeeklyReport, *, scope: str) -> pd.DataFrame:
-    """The week's headline figures as one row per metric, for appending to a shared Google Sheet."""
+    """The week's headline figures as one row per metric, for appending to a shared Google Sheet (numbers stay numbers)."""
     return pd.DataFrame([{"week": report.window.label, "scope": scope, "metric": f.label,
                           "this_week": None if pd.isna(f.this_week) else round(float(f.this_week), 4),
                           "previous_week": None if pd.isna(f.previous_week) else round(float(f.previous_week), 4),
-                          "change": f.format_delta()} for f in report.figures])
+                          "change": None if pd.isna(f.delta) else round(float(f.delta), 4)} for f in report.figures])
 
 
 def configured_sheet(engine) -> dict | None:
