@@ -5,9 +5,10 @@ import pandas as pd
 from core.frames import as_day, ratio
 from core.health.active import DAY
 from core.health.crowd import MONTH_DAYS, Crowd
+from core.workforce.quality import DIRECT
 
 # What a blank value means, per attribute.
-BLANK_LABELS = {"vendor": "direct"}
+BLANK_LABELS = {"vendor": DIRECT}
 TENURE_BANDS = ((30, "under 30 days"), (90, "30–90 days"), (365, "3–12 months"), (float("inf"), "over a year"))
 
 
