@@ -31,6 +31,7 @@ widgets.kpi(tiles[3], "Projects showing confusion", len(confusion),
             help="Rejections or questions up after a launch or guideline change.")
 
 percent = st.column_config.NumberColumn
+RATE = "%.1f%%"  # rates in percent with one decimal, as Today's text writes them (8.5%)
 
 
 def show_fatigue() -> None:
@@ -74,21 +75,22 @@ def show_confusion() -> None:
     if confusion.empty:
         st.success("No recent launch or guideline change shows rising rejections or questions.")
     else:
-        widgets.table(confusion.drop(columns=["flagged"]), key="workforce_confusion", filename="confusion-alerts",
+        widgets.table(confusion_rules.in_percent(confusion.drop(columns=["flagged"])), key="workforce_confusion",
+                      filename="confusion-alerts",
                       column_config={"project_id": "Project ID", "name": "Project", "change_kind": "Change",
                                      "baseline_source": st.column_config.TextColumn(
                                          "Compared with", help=widgets.HELP["compared_with"]),
                                      "recent_tasks": "Tasks after",
                                      "reasons": "Why flagged",
                                      "change_at": st.column_config.DatetimeColumn("Changed", format="D MMM YYYY"),
-                                     "baseline_rejection_rate": percent("Rejections before", format="percent"),
-                                     "recent_rejection_rate": percent("Rejections after", format="percent"),
+                                     "baseline_rejection_pct": percent("Rejections before", format=RATE),
+                                     "recent_rejection_pct": percent("Rejections after", format=RATE),
                                      "rejection_ratio": percent("× rejections", format="%.1f"),
                                      "baseline_questions_per_100": percent("Questions/100 before", format="%.1f"),
                                      "recent_questions_per_100": percent("Questions/100 after", format="%.1f"),
                                      "questions_ratio": percent("× questions", format="%.1f"),
-                                     "baseline_negative_share": percent("Negative feedback before", format="percent"),
-                                     "recent_negative_share": percent("Negative feedback after", format="percent"),
+                                     "baseline_negative_pct": percent("Negative feedback before", format=RATE),
+                                     "recent_negative_pct": percent("Negative feedback after", format=RATE),
                                      "severity": percent("Severity", format="%.1f",
                                                          help=widgets.HELP["confusion_severity"])})
         names = dict(zip(confusion["project_id"], confusion["name"]))
@@ -111,10 +113,10 @@ def show_confusion() -> None:
                                                 rule_label="before the change", y_title="questions per 100",
                                                 y_format=".1f"))
         st.caption("Who is affected: the 14 days after the change against the 28 before, by region")
-        widgets.table(regions, key="workforce_confusion_regions", filename=f"confusion-{project}-regions",
+        widgets.table(confusion_rules.in_percent(regions), key="workforce_confusion_regions", filename=f"confusion-{project}-regions",
                       column_config={"region": "Region",
-                                     "baseline_rejection_rate": percent("Rejections before", format="percent"),
-                                     "recent_rejection_rate": percent("Rejections after", format="percent"),
+                                     "baseline_rejection_pct": percent("Rejections before", format=RATE),
+                                     "recent_rejection_pct": percent("Rejections after", format=RATE),
                                      "rejection_ratio": percent("× rejections", format="%.1f"),
                                      "questions_ratio": percent("× questions", format="%.1f"),
                                      "baseline_questions_per_100": percent("Questions/100 before", format="%.2f"),
