@@ -55,7 +55,7 @@ def test_markdown_has_the_figures_table_and_the_trend(demo_report):
                            "Mon 09 Nov – Sun 15 Nov 2026 (UTC), compared with 2026-W45 · all projects and regions · "
                            "data as of Fri 20 Nov 2026 11:59 UTC\n")
     assert "| SLA met |" in text and "## 4-week trend" in text and "2026-W43" in text
-    assert "## Steady or too few to call" in text and "\n- NPS: " in text
+    assert "## Steady or too few to call" in text and "\n- NPS\\: " in text  # statements are Markdown-literal
 
 
 def test_html_export_escapes_text(demo_report):

@@ -49,3 +49,24 @@ def test_the_sheet_rows_keep_the_change_a_number():
                               scope=reports.ALL_SCOPE)
     assert rows[["this_week", "previous_week", "change"]].to_dict("records") == [
         {"this_week": -3.0, "previous_week": 8.0, "change": -11.0}]
+
+
+def sla_trend(partial_last: bool) -> pd.DataFrame:
+    """SLA met over four weeks with the items due behind each point (8 in the last: too few to call)."""
+    return pd.DataFrame({"week": ["2026-W44", "2026-W45", "2026-W46", "2026-W47"], "metric": "SLA met", "key": "sla",
+                         "value": [0.9, 0.8, 0.85, 0.5], "count": [120, 110, 130, 8],
+                         "partial": [False, False, False, partial_last]})
+
+
+def test_the_trend_chart_gives_each_point_its_n_and_marks_the_week_still_going():
+    report = report_with([Figure("sla", "SLA met", 0.5, 0.85, "{:.1%}", True, "")])
+    report.trend = sla_trend(partial_last=True)
+    from core import charts
+    spec = charts.line(report.trend, **reports.trend_chart_options(report, report.trend)).to_dict()
+    tooltips = [t for layer in spec["layer"] for t in layer["encoding"].get("tooltip", [])]
+    assert {"field": "count", "type": "quantitative", "title": "items due", "format": ",.0f"} in tooltips
+    rows = [row for data in spec["datasets"].values() for row in data]
+    last = next(row for row in rows if row["week"] == "2026-W47")
+    assert (last["_partial"], last["_sparse"], last["_note"]) == (True, True, "so far; only 8 items due: read with care")
+    assert not next(row for row in rows if row["week"] == "2026-W46")["_partial"]
+    assert any(layer["mark"].get("strokeDash") == [4, 3] for layer in spec["layer"])  # the dashed partial segment
