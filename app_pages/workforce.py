@@ -16,6 +16,7 @@ st.caption("Quality = approved / reviewed · AHT = handle time per task · produ
            "occupancy = handle time / active time · skip rate = skipped / (submitted + skipped).")
 
 f = filters.current()
+data_as_of = data.as_of()  # daily charts stop at the data's last moment and mark that day "so far"
 summary = queue_data.workforce_summary(f)
 if not summary["rows"]:
     widgets.nothing_yet("No activity yet — import activity on Data.")
@@ -61,10 +62,11 @@ def show_fatigue() -> None:
         with hours_chart:
             st.caption("Active hours per day (dashed: the 9-hour threshold)")
             widgets.chart(charts.line_with_rule(daily, "day", "hours", rule=9, rule_label="9 hours a day",
-                                                y_title="hours", y_format=".1f"))
+                                                y_title="hours", y_format=".1f", as_of=data_as_of))
         with quality_chart:
             st.caption("Quality per day: approved share of reviewed tasks")
-            widgets.chart(charts.line(daily, "day", "quality", y_title="quality", y_format=".0%", height=180))
+            widgets.chart(charts.line(daily, "day", "quality", y_title="quality", y_format=".0%", height=180,
+                                      n="reviewed", n_title="tasks reviewed", as_of=data_as_of, period="D"))
         widgets.message_button(fatigue["member_id"].tolist(), label="fatigued taskers", template="wellbeing_check",
                                key="workforce_fatigue_message",
                                comms_page="app_pages/comms.py")
@@ -105,13 +107,14 @@ def show_confusion() -> None:
             st.caption("Daily rejection rate (dashed: the rate before the change)")
             widgets.chart(charts.line_with_rule(trend, "date", "rejection_rate", rule=alert["baseline_rejection_rate"],
                                                 rule_label="before the change", y_title="rejected",
-                                                y_format=".0%"))
+                                                y_format=".0%", n="reviewed", n_title="tasks reviewed",
+                                                as_of=data_as_of))
         with questions_chart:
             st.caption("Questions per 100 tasks per day (dashed: before the change)")
             widgets.chart(charts.line_with_rule(trend, "date", "questions_per_100",
                                                 rule=alert["baseline_questions_per_100"],
                                                 rule_label="before the change", y_title="questions per 100",
-                                                y_format=".1f"))
+                                                y_format=".1f", n="submitted", n_title="tasks", as_of=data_as_of))
         st.caption("Who is affected: the 14 days after the change against the 28 before, by region")
         widgets.table(confusion_rules.in_percent(regions), key="workforce_confusion_regions", filename=f"confusion-{project}-regions",
                       column_config={"region": "Region",

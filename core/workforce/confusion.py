@@ -192,13 +192,14 @@ def audience_note(project: str, regions: list[str], audience: int, evidence: pd.
 
 
 def daily_project_trend(activity: pd.DataFrame, project_id: str) -> pd.DataFrame:
-    """One project's tasks, rejection rate and questions per 100 tasks per day."""
+    """One project's tasks (submitted, reviewed), rejection rate and questions per 100 tasks per day."""
     frame = activity[activity["project_id"] == project_id].rename(columns=COUNTS)
     daily = frame.groupby("day", sort=True)[["submitted", "approved", "rejected", "questions"]].sum().reset_index()
     return pd.DataFrame(
         {
             "date": daily["day"],
             "submitted": daily["submitted"].astype("int64"),
+            "reviewed": (daily["approved"] + daily["rejected"]).astype("int64"),
             "rejection_rate": ratio(daily["rejected"], daily["approved"] + daily["rejected"]),
             "questions_per_100": ratio(100 * daily["questions"], daily["submitted"]),
         }

@@ -207,3 +207,13 @@ def test_a_confusion_rate_has_one_precision_in_the_table_and_in_the_text(app):
     assert cedar["reasons"].startswith(f"rejections {before} → {after}")  # the words Today shows, same precision
     evidence = next(m.value for m in at.markdown if m.value.startswith("**Evidence for"))
     assert f"rejections {before} → {after}" in evidence
+
+
+def test_the_daily_evidence_charts_give_n_and_stop_at_the_data(app):
+    for tab, titles in (("Fatigue", ["tasks reviewed"]), ("Confusion", ["tasks reviewed", "tasks"])):
+        at = app("workforce", state={"workforce_tab": tab})
+        specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+        tooltips = [{tip.get("title") for layer in spec.get("layer", []) for tip in layer["encoding"].get("tooltip", [])}
+                    for spec in specs]
+        for title in titles:
+            assert any({title, "note"} <= tips for tips in tooltips), (tab, title)
