@@ -78,7 +78,9 @@ def _report_commands(sub) -> None:
     report.add_argument("kind", choices=["weekly"])
     report.add_argument("--week", help="ISO week like 2026-W47; default: the last complete week")
     report.add_argument("--format", choices=["md", "html"], default="md")
-    report.add_argument("--out", help="file to write; default: print")
+    report.add_argument("--out", help="file (or folder: named by week and scope) to write; default: print")
+    report.add_argument("--project", action="append", help="only this project (id or name); repeat for more")
+    report.add_argument("--region", action="append", help="only taskers of this region; repeat for more")
     report.set_defaults(command="reports:weekly_report")
 
     backup = sub.add_parser("backup", help="consistent copy of the SQLite database (online backup API)")
