@@ -14,6 +14,7 @@ from sqlmodel import Session, select
 
 from core import timeline
 from core.comms.audience import load_audience_base, segment_members
+from core.comms.readability import TARGET_EASE
 from core.comms.errors import InvalidTransition
 from core.db import bump_data_version, session_scope
 from core.models import AuditEvent, Draft, DraftRevision, Segment, Setting
@@ -149,3 +150,30 @@ def decide_send_english(engine: Engine, draft_id: int, *, language: str, actor: 
                                entity_id=str(draft_id),
                                after={"language": language, "reason": reason.strip() or None, "summary": summary}))
         bump_data_version(session)
+
+
+NO_CHECK = "No readability check for this language"
+CHECK_COLUMNS = ["language", "readability", "figure", "target", "findings", "blocking", "note"]
+
+
+def version_check_table(reports: dict) -> pd.DataFrame:
+    """Per language version: the readability formula, its figure and target, the findings, or 'no check'.
+
+    `reports` maps a language to its `checks.CheckReport` (not imported: checks depends on the workflow,
+    which consults this module before an approval).
+
+    English is checked in full; a language with a published formula (Fernández Huerta for Spanish,
+    Flesch adapted for Portuguese and French…) gets its reading ease; the word checks (jargon,
+    idioms, calls to action) are English-only, while placeholders, dates, times and lengths run on all.
+    """
+    rows = []
+    for language, report in reports.items():
+        if report.readability_formula == "Flesch-Kincaid":
+            row = ["Grade (Flesch-Kincaid, adapted)", report.grade, f"≤ {report.target_grade:.0f}", ""]
+        elif report.readability_note:
+            row = ["—", None, "", f"{NO_CHECK}; placeholders, dates, times and lengths are checked"]
+        else:
+            row = [f"Reading ease ({report.readability_formula})", report.flesch_reading_ease,
+                   f"≥ {TARGET_EASE:.0f}", "Word checks (jargon, idioms) are English-only"]
+        rows.append([language, row[0], row[1], row[2], len(report.findings), len(report.blocking), row[3]])
+    return pd.DataFrame(rows, columns=CHECK_COLUMNS)

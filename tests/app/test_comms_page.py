@@ -257,3 +257,22 @@ def test_the_audience_tab_counts_own_language_and_english_readers_and_records_a_
     after = languages.draft_language_table(engine, draft_id).set_index("language")
     assert after.loc["es", "send_english"] and not after.loc["es", "missing"]
     assert workflow.history(engine, draft_id)["action"].tolist()[-1] == "send_english"
+
+
+def test_each_language_version_is_checked_and_translators_get_its_strings(studio, engine):
+    """Opening the Spanish version: its checks by Fernández Huerta beside the English grade, and the strings files."""
+    at = studio()
+    at.multiselect(key="comms_regions").set_value(["Latin America"]).run()
+    draft_id = create_draft(at)
+    at.segmented_control(key=f"comms_language_{draft_id}").set_value("es").run()
+    assert not at.exception
+    english = at.text_area(key=f"comms_body_{draft_id}_es").value  # the English text to translate
+    shown = table(at, "readability", "figure", "findings").set_index("language")
+    assert shown.loc["en", "readability"] == "Grade (Flesch-Kincaid, adapted)"
+    assert shown.loc["es", "readability"] == "Reading ease (Fernández Huerta)"
+    assert shown.loc["es", "figure"] == checks.check_text(english, language="es").flesch_reading_ease
+    labels = [b.label for b in at.get("download_button")]
+    assert "Strings as CSV" in labels and "Strings as XLIFF 1.2" in labels
+    at.text_area(key=f"comms_body_{draft_id}_es").set_value("Hola. Lea la guía.").run()
+    at.button(key="comms_save").click().run()
+    assert workflow.get_draft(engine, draft_id).versions["es"].body == "Hola. Lea la guía."

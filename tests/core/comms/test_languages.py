@@ -109,3 +109,20 @@ def test_the_threshold_is_a_setting_and_other_templates_are_not_held(engine):
         session.add(Setting(key=languages.THRESHOLD_SETTING, value=0.8))
     with session_scope(engine) as session:
         assert languages.language_threshold(session) == 0.8
+
+
+def test_each_language_version_is_checked_with_its_formula_or_says_there_is_none():
+    from core.comms import checks
+    texts = {"en": "Please read the new guide. It is short.",
+             "es": "Lea la nueva guía. Es corta.",
+             "id": "Silakan baca panduan baru. Panduannya pendek."}
+    reports = {lang: checks.check_text(text, language=lang, glossary=(), idioms=()) for lang, text in texts.items()}
+    table = languages.version_check_table(reports).set_index("language")
+    assert table["readability"].tolist() == ["Grade (Flesch-Kincaid, adapted)", "Reading ease (Fernández Huerta)", "—"]
+    assert table.loc["en", "figure"] == reports["en"].grade and table.loc["en", "target"] == "≤ 8"
+    # Fernández Huerta: 206.84 − 0.60 × syllables per 100 words − 1.02 × words per sentence
+    # Le-a la nue-va guí-a · Es cor-ta: 10 syllables, 6 words, 2 sentences
+    # = 206.84 − 0.60 × (10 / 6 × 100) − 1.02 × 3 = 103.78
+    assert table.loc["es", "figure"] == pytest.approx(103.8, abs=0.05) and table.loc["es", "target"] == "≥ 60"
+    assert table.loc["id", "note"].startswith("No readability check for this language")
+    assert pd.isna(table.loc["id", "figure"])
