@@ -137,10 +137,10 @@ class MessageScope:
         return None if last is None else as_timestamp(last)
 
     def unscored_languages(self) -> pd.Series:
-        """Messages not scored (another language), per language, most first."""
+        """Messages not scored (another language, no correction), per language, most first."""
         table = rollup.messages
         statement = (select(table.c.language, func.count().label("count"))
-                     .where(*self.where(table), table.c.sentiment.is_(None), table.c.language.is_not(None))
+                     .where(*self.where(table), table.c.score.is_(None), table.c.language.is_not(None))
                      .group_by(table.c.language))
         frame = self.read(statement).sort_values(["count", "language"], ascending=[False, True])
         return frame.set_index("language")["count"].astype("int64")
