@@ -118,7 +118,8 @@ def test_each_language_version_is_checked_with_its_formula_or_says_there_is_none
              "id": "Silakan baca panduan baru. Panduannya pendek."}
     reports = {lang: checks.check_text(text, language=lang, glossary=(), idioms=()) for lang, text in texts.items()}
     table = languages.version_check_table(reports).set_index("language")
-    assert table["readability"].tolist() == ["Grade (Flesch-Kincaid, adapted)", "Reading ease (Fernández Huerta)", "—"]
+    assert table["readability"].tolist() == ["Grade (Flesch-Kincaid, adapted)", "Reading ease (Fernández Huerta)",
+                                             "—"]
     assert table.loc["en", "figure"] == reports["en"].grade and table.loc["en", "target"] == "≤ 8"
     # Fernández Huerta: 206.84 − 0.60 × syllables per 100 words − 1.02 × words per sentence
     # Le-a la nue-va guí-a · Es cor-ta: 10 syllables, 6 words, 2 sentences

@@ -1,4 +1,4 @@
-"""Strings for translators: CSV and XLIFF 1.2 out, the translation back in as the draft's language version (issue 18)."""
+"""Strings for translators: CSV and XLIFF 1.2 out, the translation back in as a language version (issue 18)."""
 
 import pytest
 
