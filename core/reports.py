@@ -13,7 +13,7 @@ from core.db import bump_data_version, session_scope
 from core.exports import markdown_literal
 from core.feedback.messages import MessageScope
 from core.feedback.read import load_responses
-from core.feedback.voice import theme_sentiment_drops
+from core.feedback.voice import coverage_statement, language_coverage, theme_sentiment_drops
 from core.frames import read_frame
 from core.health import active as health
 from core.health.crowd import Crowd
@@ -109,6 +109,9 @@ def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFr
                          "partial": window.partial and back == 0})
     report = WeeklyReport(week=week, start=start, end=end, figures=figures, trend=pd.DataFrame(rows), window=window)
     _write_summary(report, alerts or {})
+    if evidence:  # what the week's net sentiment rests on, per language, and what could not be scored
+        scope = messages.window(window.through - span, window.through)
+        report.no_call += filter(None, [coverage_statement(language_coverage(scope))])
     return report
 
 

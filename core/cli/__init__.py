@@ -115,6 +115,12 @@ def _report_commands(sub) -> None:
     comms.add_argument("--format", choices=["table", "json"], default="table")
     comms.set_defaults(command="comms:comms_check")
 
+    rescore = sub.add_parser("rescore-feedback", help="score stored feedback and survey comments again")
+    rescore.add_argument("--language", help="only texts stored in this language (e.g. es)")
+    rescore.add_argument("--batch", type=int, default=5000, help="texts per transaction")
+    rescore.add_argument("--format", choices=["table", "json"], default="table")
+    rescore.set_defaults(command="feedback:rescore_feedback")
+
 
 def _delivery_commands(sub) -> None:
     """worker and alerts (issue 17)."""

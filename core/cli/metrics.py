@@ -155,7 +155,7 @@ METRICS: dict[str, Callable] = {
     "funnel": _funnel,
     "retention": _retention,
     "churn": _churn,
-    "sentiment": lambda e, s, t, by: voice.sentiment_summary(_messages(e, s, t), by),
+    "sentiment": lambda e, s, t, by: voice.sentiment_with_languages(_messages(e, s, t), by),
     "nps": lambda e, s, t, by: surveys.nps(_responses(e, s, t, by), by),
     "csat": lambda e, s, t, by: surveys.csat(_responses(e, s, t, by), by),
     "themes": lambda e, s, t, by: voice.theme_summary(_messages(e, s, t), by),
