@@ -57,6 +57,7 @@ def test_metrics_sentiment_json_carries_the_per_language_counts(scope_of, engine
 
 def test_the_weekly_report_says_per_language_what_net_sentiment_rests_on(seeded_engine):
     from core import reports
+    from core.exports import markdown_literal
     from core.feedback.messages import MessageScope
     report = reports.weekly_report_from_db(seeded_engine, "2026-W46")
     week = MessageScope(seeded_engine, start=pd.Timestamp("2026-11-09", tz="UTC"),
@@ -66,4 +67,4 @@ def test_the_weekly_report_says_per_language_what_net_sentiment_rests_on(seeded_
     assert coverage["not_scored"].sum() > 0 and "are not scored (no scorer for their language)" in statement
     assert f"{coverage.set_index('language').loc['en', 'scored']:,} English" in statement
     assert statement in report.no_call
-    assert f"- {statement}" in reports.to_markdown(report)
+    assert f"- {markdown_literal(statement)}" in reports.to_markdown(report)  # statements are escaped in Markdown
