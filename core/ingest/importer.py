@@ -2,9 +2,10 @@
 
 A table (CSV, XLSX or a DataFrame from Sheets) is read in chunks (`read`), its columns are mapped
 onto the entity's canonical columns (`contract`), every value is checked (`parse`), and the valid
-rows are upserted on the entity's id in one transaction (`store`). Rejected rows are listed with
-their row number as a spreadsheet shows it (the header is row 1, so the first data row is row 2),
-the column and why.
+rows are upserted on the entity's id (`store`), each chunk as its own committed batch so that other
+writers get SQLite's write lock between batches; a strict import checks every row before writing any,
+and a dry run writes only its staging table. Rejected rows are listed with their row number as a
+spreadsheet shows it (the header is row 1, so the first data row is row 2), the column and why.
 """
 
 import datetime as dt
@@ -22,10 +23,10 @@ from core import models
 from core.people import require
 from core.db import bulk_write, write_batch
 from core.errors import ImportRejected
-from core.exports import to_safe_csv
 from core.ingest.contract import Entity, Plan, entity_spec, normalise_header, plan_columns
 from core.ingest.parse import convert_column, hashed_ids, is_time_zone, text_values
 from core.ingest.read import CHUNK_ROWS, Chunk, TableReader, frame_reader, open_table
+from core.ingest.result import REJECT_COLUMNS, ImportResult, RowsRejected, rejects_csv  # noqa: F401 (public here)
 from core.ingest.store import TableWriter, save_run
 
 PREVIEW_ROWS = 20
@@ -35,93 +36,6 @@ RUN_REJECTS_CAP = 100
 Progress = Callable[[float, str], None]
 WAITED = ("This import waited for another write (an import, a sync or a change on a page) to finish before "
           "writing; nothing was lost.")
-
-
-# --- the result ----------------------------------------------------------------------------------
-
-REJECT_COLUMNS = ["row", "column", "value", "reason"]
-
-
-@dataclass
-class ImportResult:
-    """What an import did (or, in a dry run, would do)."""
-
-    entity: str
-    source: str
-    rows_read: int = 0
-    inserted: int = 0
-    # rows whose id already existed (re-imports); `unchanged` of them held the same values and were not written
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    created_members: int = 0
-    created_projects: int = 0
-    created_surveys: int = 0
-    rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
-    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
-    mapping: dict[str, str] = field(default_factory=dict)
-    constants: dict[str, str] = field(default_factory=dict)
-    attribute_columns: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    hashed_ids: bool = False
-    # canonical column -> the header it was read from, for columns matched by their header (not mapped by hand)
-    guessed: dict[str, str] = field(default_factory=dict)
-    create_missing: bool = True
-    blank_clears: bool = False
-    batches: int = 0  # committed batches (each chunk of rows is written and committed on its own)
-    dry_run: bool = False
-    strict: bool = False
-    committed: bool = False
-    scored_texts: int = 0
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    run_id: int | None = None
-
-    @property
-    def accepted(self) -> int:
-        """Rows written (new or updated)."""
-        return self.inserted + self.updated
-
-    @property
-    def rows_per_second(self) -> float:
-        """Rows read per second of the import."""
-        return self.rows_read / self.seconds if self.seconds else 0.0
-
-    def summary(self) -> str:
-        """One sentence: what was (or would be) written and what was refused."""
-        parts = [f"{self.inserted:,} new", f"{self.updated:,} updated"
-                 + (f" ({self.unchanged:,} unchanged)" if self.unchanged else ""), f"{self.rejected:,} rejected"]
-        text = f"{self.rows_read:,} rows read: {', '.join(parts)}."
-        created = [f"{n:,} {what if n == 1 else what + 's'}"
-                   for n, what in ((self.created_members, "tasker"), (self.created_projects, "project"),
-                                   (self.created_surveys, "survey")) if n]
-        if created:
-            text += f" Created for unknown references: {', '.join(created)}."
-        if self.guessed:
-            text += " Matched by header: " + ", ".join(f"{c} ← '{h}'" for c, h in self.guessed.items()) + "."
-        if self.batches > 1:
-            text += f" Written in {self.batches:,} batches, each committed as it went."
-        if self.dry_run:
-            text += " Dry run: nothing was written."
-        elif self.strict and not self.committed and self.rejected:
-            text += " Strict: nothing was written."
-        return text
-
-
-class RowsRejected(ImportRejected):
-    """Strict mode: some rows were rejected, so nothing was imported. `result` lists them."""
-
-    def __init__(self, result: ImportResult):
-        self.result = result
-        first = result.rejects.iloc[0] if len(result.rejects) else None
-        where = f" (first: row {first['row']}, {first['column']}: {first['reason']})" if first is not None else ""
-        super().__init__(f"Strict import of {result.source}: {result.rejected:,} of {result.rows_read:,} rows "
-                         f"rejected{where}; nothing was imported.")
-
-
-def rejects_csv(result: ImportResult) -> bytes:
-    """The rejected rows as a CSV download (formula-like cells neutralised)."""
-    return to_safe_csv(result.rejects)
 
 
 # --- checking chunks -----------------------------------------------------------------------------
