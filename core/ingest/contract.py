@@ -10,7 +10,7 @@ import datetime as dt
 import re
 import typing
 import unicodedata
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -337,6 +337,12 @@ def suggest_mapping(entity: str | Entity, columns: Iterable[str]) -> dict[str, s
 
 
 QUESTION_WORDS = 4
+
+
+def header_scorer(entity: str | Entity) -> Callable[[list[str]], int]:
+    """How many of the entity's columns a row of cells names: finds a worksheet's header below its title."""
+    spec = entity if isinstance(entity, Entity) else entity_spec(entity)
+    return lambda cells: len(suggest_mapping(spec, cells))
 
 
 def is_exact_header(column: str, header: str) -> bool:

@@ -23,7 +23,7 @@ from core import models
 from core.people import require
 from core.db import bulk_write, write_batch
 from core.errors import ImportRejected
-from core.ingest.contract import Entity, Plan, entity_spec, normalise_header, plan_columns
+from core.ingest.contract import Entity, Plan, entity_spec, header_scorer, normalise_header, plan_columns
 from core.ingest.parse import convert_column, hashed_ids, is_time_zone, text_values
 from core.ingest.read import CHUNK_ROWS, Chunk, TableReader, frame_reader, open_table
 from core.ingest.result import REJECT_COLUMNS, ImportResult, RowsRejected, rejects_csv  # noqa: F401 (public here)
@@ -267,8 +267,10 @@ def import_file(engine: Engine, entity: str, source: Any, *, filename: str | Non
     """Import a CSV or XLSX file (path, bytes or binary file object) into `entity`."""
     binary_name = filename or (Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None))
     label = options.pop("source", None) or f"file:{binary_name or 'upload'}"
+    scorer = header_scorer(entity)
     return _run(engine, entity, lambda: open_table(source, filename=filename, encoding=encoding,
-                                                   delimiter=delimiter, sheet=sheet, chunk_rows=chunk_rows),
+                                                   delimiter=delimiter, sheet=sheet, chunk_rows=chunk_rows,
+                                                   header_score=scorer),
                 source=label, **options)
 
 
