@@ -124,3 +124,20 @@ def test_four_command_line_imports_at_once_all_finish_and_all_are_in_the_history
     assert [code for *_, code in outcomes] == [0, 0, 0, 0], [err for _, err, _ in outcomes]
     assert count(engine, models.Member) == 8_000
     assert sorted(runs(engine)) == [(f"file:batch{n}.csv", True, 2_000) for n in range(4)]
+
+
+def test_a_dry_run_checks_a_file_while_another_writer_holds_the_lock(engine):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("SQLite's write lock")
+    importer.import_file(engine, "members", members_csv("d", 2), filename="first.csv")
+    blocker = engine.raw_connection()
+    blocker.driver_connection.execute("BEGIN IMMEDIATE")
+    try:
+        result = importer.import_file(engine, "activity", b"member_id,project_id,day\nd0,p1,2026-11-02\n"
+                                                          b"d9,p1,2026-11-02\n", filename="check.csv", dry_run=True)
+    finally:
+        blocker.driver_connection.rollback()
+        blocker.close()
+    # the unknown tasker d9 and project p1 would be created; nothing was
+    assert (result.inserted, result.created_members, result.created_projects) == (2, 1, 1)
+    assert (count(engine, models.Activity), count(engine, models.Project), count(engine, models.Member)) == (0, 0, 2)
