@@ -59,6 +59,7 @@ def _import_commands(sub) -> None:
     imp.add_argument("--timezone", help="IANA zone of times written without an offset (default UTC)")
     imp.add_argument("--strict", action="store_true", help="import nothing if any row is rejected")
     imp.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    imp.add_argument("--blank-clears", action="store_true", help="a blank cell clears the stored value (default: unchanged)")
     imp.add_argument("--no-create-missing", action="store_true",
                      help="reject rows naming unknown taskers or projects instead of creating them")
     imp.add_argument("--encoding", help="text encoding of a CSV that is not UTF-8 (e.g. cp1252)")
