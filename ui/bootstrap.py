@@ -36,19 +36,9 @@ def _migrate_once(url: str) -> bool:
     return True
 
 
-# What drivers say when the server or file is not there (SQLite, psycopg), as opposed to a query
-# the database refused (a missing table, a constraint): those are not "cannot reach".
-UNREACHABLE_HINTS = ("unable to open database", "could not connect", "connection refused", "connection to server",
-                     "server closed the connection", "terminating connection", "the database system is",
-                     "could not translate host name", "timeout expired", "connection timed out")
-
-
 def is_unreachable(exc: BaseException) -> bool:
-    """Whether a database error means the database is away, rather than a query it refused."""
-    if isinstance(exc, DatabaseUnavailable) or getattr(exc, "connection_invalidated", False):
-        return True
-    text = str(getattr(exc, "orig", None) or exc).lower()
-    return any(hint in text for hint in UNREACHABLE_HINTS)
+    """Whether a database error means the database is away, rather than a query it refused (`core.db`)."""
+    return db.is_unreachable(exc)
 
 
 @contextmanager
