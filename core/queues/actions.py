@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlmodel import select as model_select
 
 from core import people, rollups
@@ -166,6 +166,31 @@ def record_enforcement(engine: Engine, *, member_id: str, action: str, reason: s
                                       "item_id": item_id or None, "enforcement_id": record.id}))
         bump_data_version(session)
         return record.id
+
+
+@dataclass(frozen=True)
+class TaskerRecord:
+    """What a ban would change for one tasker: who they are, their status now, their open items and past actions."""
+
+    member_id: str
+    handle: str | None
+    country: str | None
+    status: str | None
+    open_items: int
+    past_actions: int
+
+
+def tasker_record(engine: Engine, member_id: str) -> TaskerRecord | None:
+    """The tasker a warning, ban or takedown is about, as the confirmation names them (None: no such tasker)."""
+    with session_scope(engine) as session:
+        member = session.get(Member, member_id)
+        if member is None:
+            return None
+        open_items = session.execute(select(func.count()).select_from(QueueItem).where(
+            QueueItem.member_id == member_id, QueueItem.resolved_at.is_(None))).scalar_one()
+        past = session.execute(select(func.count()).select_from(Enforcement).where(
+            Enforcement.member_id == member_id)).scalar_one()
+        return TaskerRecord(member_id, member.handle, member.country, member.status, int(open_items), int(past))
 
 
 def load_enforcements(engine: Engine, *, limit: int = 100) -> pd.DataFrame:

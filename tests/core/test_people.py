@@ -41,7 +41,8 @@ def test_admin_adds_a_person_and_the_change_is_audited(engine):
 def test_only_an_admin_identity_changes_people(engine, actor, signed_in_as):
     people.save_person(engine, email="lee@example.com", name="Lee", role="specialist", actor=people.COMMAND_LINE)
     people.save_person(engine, email="sam@example.com", name="Sam", role="viewer", actor=people.COMMAND_LINE)
-    with pytest.raises(NotAllowed, match=f"Only an admin can change people and roles; you are signed in as {signed_in_as}"):
+    refused = f"Only an admin can change people and roles; you are signed in as {signed_in_as}"
+    with pytest.raises(NotAllowed, match=refused):
         people.save_person(engine, email="sam@example.com", name="Sam", role="admin", actor=actor)
     assert people.role_for_email(engine, "sam@example.com") == "viewer"
 
