@@ -28,11 +28,16 @@ PAGES = {
     ],
 }
 
-with bootstrap.database_guard():
+# A database away before the navigation: the pages are registered, hidden, so "Try again" reopens the page the
+# person was on (a run that registers none sends the browser to the default page).
+EVERY_PAGE = [page for pages in PAGES.values() for _role, page in pages]
+navigated = []
+with bootstrap.database_guard(keep_page=lambda: navigated or st.navigation(EVERY_PAGE, position="hidden")):
     bootstrap.ensure_ready()
     user = auth.sign_in()
     allowed = {section: [page for role, page in pages if user.may(role)] for section, pages in PAGES.items()}
     page = st.navigation({section: pages for section, pages in allowed.items() if pages})
+    navigated.append(page)
     auth.sidebar_badge(user)
     filters.sidebar_filters(page.url_path)
     page.run()

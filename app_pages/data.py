@@ -281,6 +281,32 @@ def confirm_removal(source) -> None:
         written()
 
 
+@st.dialog("Delete everything and reset the demo data?")
+def confirm_reset(counts) -> None:
+    """Name what a reset deletes, and reset only when confirmed."""
+    lost = [f"{row.rows:,} {row.entity}" for row in counts.itertuples() if row.rows]
+    st.write(f"This deletes **{', '.join(lost) or 'nothing stored yet'}**, and every message draft, saved audience, "
+             "weekly snapshot and setting. The staff accounts become the demo's. The audit trail, the Sheets "
+             "sources and their sync history stay.")
+    keep, reset = st.columns(2)
+    if keep.button("Keep my data", key="data_reset_cancel"):
+        del st.session_state["data_resetting"]
+        st.rerun()
+    if reset.button("Delete and reset", key="data_reset_confirm", type="primary", icon=":material/delete_forever:"):
+        del st.session_state["data_resetting"]
+        from core.demo import seed_demo
+        bar = st.progress(0.0, text="Resetting…")
+        try:
+            made = seed_demo(data.engine(), scale="demo", actor=auth.current_user().email,
+                             progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
+        except CrowdPulseError as exc:
+            st.error(str(exc))
+            return
+        st.session_state["data_reset_done"] = (f"Demo data reset: {made['member']:,} members, "
+                                               f"{made['activity']:,} activity rows.")
+        written()
+
+
 def sync_outcome() -> None:
     """The error or the result of the sync that just ran (kept across the rerun)."""
     error = st.session_state.pop("data_sync_error", None)
@@ -343,17 +369,12 @@ widgets.table(data.admin_frame("sync_runs"), key="data_runs", filename="sync-his
                              "error": st.column_config.TextColumn("Error", width="large")})
 
 st.subheader("Demo data")
-with st.form("data_reset"):
-    st.write("Replace **everything** stored with a freshly generated demo community (about 5,000 taskers).")
-    confirm = st.checkbox("I understand this deletes the current data", key="data_reset_confirm")
-    if st.form_submit_button("Reset demo data", type="secondary"):
-        if not confirm:
-            st.warning("Tick the box to confirm the reset.")
-        elif not auth.current_user().may("admin"):
-            st.error("Only an admin can reset the data: it deletes everything stored.")
-        else:
-            from core.demo import seed_demo
-            bar = st.progress(0.0, text="Resetting…")
-            counts = seed_demo(data.engine(), scale="demo", actor=auth.current_user().email,
-                               progress=lambda fraction, message: bar.progress(min(fraction, 1.0), text=message))
-            st.success(f"Demo data reset: {counts['member']:,} members, {counts['activity']:,} activity rows.")
+st.write("Replace **everything** stored with a freshly generated demo community (about 5,000 taskers).")
+if st.session_state.get("data_reset_done"):
+    st.success(st.session_state.pop("data_reset_done"))
+may_reset = auth.current_user().may("admin")
+if st.button("Reset demo data", key="data_reset", icon=":material/restart_alt:", disabled=not may_reset,
+             help=None if may_reset else "Only an admin can reset the data: it deletes everything stored."):
+    st.session_state["data_resetting"] = True
+if st.session_state.get("data_resetting"):  # asked until confirmed or cancelled, across the dialog's reruns
+    confirm_reset(counts)

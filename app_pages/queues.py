@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.queues import actions as queue_actions
 from core.errors import CrowdPulseError
+from core.exports import markdown_literal
 from core.queues import clock, views
 from ui import charts, data, filters, widgets
 from ui import queues as queue_data
@@ -227,15 +228,53 @@ def show_stuck() -> None:
                       icon=":material/replay:", on_click=request_retries, args=(versions,), disabled=not may_act)
         for item_id in chosen:
             text, button = st.columns([5, 1], vertical_alignment="center")
-            text.markdown(f"**{item_id}** · {by_id.at[item_id, 'hours_stuck']:.0f} h without progress · "
+            text.markdown(f"**{markdown_literal(item_id)}** · "
+                          f"{by_id.at[item_id, 'hours_stuck']:.0f} h without progress · "
                           f"{by_id.at[item_id, 'retries']} retries · "
-                          f"last error: {by_id.at[item_id, 'last_error'] or '—'}")
+                          f"last error: {markdown_literal(by_id.at[item_id, 'last_error'] or '—', one_line=True)}")
             button.button("Request retry", key=f"queues_retry_{item_id}", icon=":material/replay:",
                           on_click=request_retries, args=({item_id: versions[item_id]},),
                           disabled=not may_act, help=None if may_act else "Specialists and above can request retries.")
 
 
 # --- escalation ---------------------------------------------------------------------------------------
+
+def record_enforcement(decision: dict) -> bool:
+    """Record a warning, ban or takedown and say how it went (after the rerun, for a ban confirmed in its dialog)."""
+    try:
+        queue_actions.record_enforcement(data.engine(), **decision, **queue_data.actor())
+    except CrowdPulseError as problem:
+        st.session_state["queues_enforce_flash"] = [("error", str(problem))]
+        return False
+    st.session_state["queues_enforce_flash"] = [
+        ("success", f"Recorded: {decision['action']} for {markdown_literal(decision['member_id'])}.")]
+    return True
+
+
+@st.dialog("Ban this tasker?")
+def confirm_ban(decision: dict) -> None:
+    """Name who is banned and what changes for them, and record the ban only when confirmed."""
+    tasker = queue_actions.tasker_record(data.engine(), decision["member_id"])
+    if tasker is None:
+        st.error(f"There is no tasker {markdown_literal(decision['member_id'])}.")
+    else:
+        who = " · ".join(markdown_literal(v) for v in (tasker.handle, tasker.country) if v)
+        st.write(f"**{markdown_literal(tasker.member_id)}**{f' ({who})' if who else ''} goes from "
+                 f"**{markdown_literal(tasker.status or 'active')}** to **banned**: they leave every audience of "
+                 f"active taskers. They have {tasker.open_items:,} open queue item(s) and "
+                 f"{tasker.past_actions:,} earlier warning(s), ban(s) or takedown(s). The ban and your reason stay "
+                 "on their record and in the audit trail; nothing on this page lifts it.")
+        st.caption(f"Why: {markdown_literal(decision['reason'] or '—', one_line=True)}")
+    keep, ban = st.columns(2)
+    if keep.button("Do not ban", key="queues_ban_cancel"):
+        del st.session_state["queues_banning"]
+        st.rerun()
+    if ban.button("Ban the tasker", key="queues_ban_confirm", type="primary", icon=":material/block:",
+                  disabled=tasker is None):
+        del st.session_state["queues_banning"]
+        record_enforcement({**decision, "action": "ban"})
+        st.rerun()
+
 
 def show_escalations() -> None:
     """Escalations by reason and team, the open ones, and recording an enforcement action."""
@@ -274,14 +313,16 @@ def show_escalations() -> None:
             st.caption("Warnings and takedowns: specialists and above. Bans: managers and above.")
             if st.form_submit_button("Record action", icon=":material/gavel:", disabled=not may_act):
                 member_id = member.strip() or members.get(item)
-                try:
-                    if not member_id:
-                        raise queue_actions.QueueActionRefused("Pick an escalated item or type the tasker ID.")
-                    queue_actions.record_enforcement(data.engine(), member_id=member_id, action=action, reason=reason,
-                                                     item_id=item, **queue_data.actor())
-                    st.success(f"Recorded: {action} for {member_id}.")
-                except CrowdPulseError as problem:
-                    st.error(str(problem))
+                if not member_id:
+                    st.error("Pick an escalated item or type the tasker ID.")
+                elif action == "ban":  # a ban ends someone's work: it is asked in a dialog that names what changes
+                    st.session_state["queues_banning"] = dict(member_id=member_id, reason=reason, item_id=item)
+                else:
+                    record_enforcement(dict(member_id=member_id, action=action, reason=reason, item_id=item))
+        for kind, message in st.session_state.pop("queues_enforce_flash", []):
+            (st.success if kind == "success" else st.error)(message)
+        if st.session_state.get("queues_banning"):  # asked until confirmed or cancelled, across the dialog's reruns
+            confirm_ban(st.session_state["queues_banning"])
 
     st.caption("Recent enforcement actions")
     widgets.table(queue_data.enforcements(), key="queues_enforcements", filename="enforcement-actions",

@@ -78,7 +78,7 @@ def edit_policy(policies) -> None:
         with st.spinner("Saving and recomputing the SLA clocks of this policy's items…"):
             attempt(lambda: admin.update_policy(
                 data.engine(), policy_id=int(policy_id), expected_version=int(current["version"]), changes=changes,
-                actor=user.email, actor_role=user.role), f"Saved the {labels[policy_id]} targets.")
+                actor=user.email), f"Saved the {labels[policy_id]} targets.")
 
 
 def policy_form(current) -> dict | None:
@@ -156,8 +156,8 @@ with thresholds_tab:
                              "or true/false.")
                 else:
                     attempt(lambda: admin.update_setting(data.engine(), key=key, value=parsed,
-                                                         expected_version=int(row["version"]), actor=user.email,
-                                                         actor_role=user.role), f"Saved {key}.")
+                                                         expected_version=int(row["version"]), actor=user.email),
+                                                         f"Saved {key}.")
 
 with glossary_tab:
     st.caption("Teach the message checks a project's words. A term with plain wording is flagged in messages to "
@@ -177,7 +177,7 @@ with glossary_tab:
             if st.form_submit_button("Add or change the term"):
                 attempt(lambda: glossary.save_project_terms(
                     data.engine(), project_id=project_id, rows=glossary.with_term(terms, term, plain),
-                    expected_version=terms_version, actor=user.email, actor_role=user.role),
+                    expected_version=terms_version, actor=user.email),
                     f"Saved '{term}' for {project_names[project_id]}.")
         terms, terms_version = glossary.project_terms(data.engine(), project_id)  # as saved just now
         if terms:
@@ -186,7 +186,7 @@ with glossary_tab:
             if button_col.button("Remove", key="settings_glossary_remove_button"):
                 attempt(lambda: glossary.save_project_terms(
                     data.engine(), project_id=project_id, rows=glossary.without_term(terms, remove),
-                    expected_version=terms_version, actor=user.email, actor_role=user.role), f"Removed '{remove}'.")
+                    expected_version=terms_version, actor=user.email), f"Removed '{remove}'.")
     terms = glossary.project_terms(data.engine(), project_id)[0]  # as saved just now
     widgets.table(glossary.terms_frame(terms), key="settings_glossary_terms",
                   filename=f"glossary-{project_id}", empty="No terms of its own yet: the shared glossary applies.")
@@ -206,7 +206,7 @@ with people_tab:
             active = c4.checkbox("Active", value=True, key="settings_person_active")
             if st.form_submit_button("Save person", key="settings_person_save"):
                 attempt(lambda: people.save_person(data.engine(), email=email, name=name or email, role=role,
-                                                   active=active, actor=user.email, actor_role=user.role),
+                                                   active=active, actor=user.email),
                         f"Saved {email} as {role}.")
         st.caption("People who sign in with an email not listed here get no access, unless the "
                    f"'{people.UNKNOWN_EMAIL_SETTING}' alert setting names a role such as \"viewer\".")

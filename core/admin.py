@@ -9,7 +9,7 @@ from core import models, rollups
 from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError, StaleEdit
 from core.frames import read_frame
-from core.people import require_role
+from core.people import require
 from core.queues import read as queues_read
 from core.queues.calendar import check_policy
 from core.queues.clock import sla_status
@@ -54,10 +54,9 @@ def load_settings(engine: Engine) -> pd.DataFrame:
     return frame.assign(value=frame["value"].map(json.dumps))
 
 
-def update_setting(engine: Engine, *, key: str, value, expected_version: int, actor: str, actor_role: str) -> int:
-    """Change a named setting if nobody changed it since `expected_version` (admins only; audited)."""
-
-    require_role(actor_role, "admin", "change settings")
+def update_setting(engine: Engine, *, key: str, value, expected_version: int, actor: str) -> int:
+    """Change a named setting if nobody changed it since `expected_version` (admins only, by identity; audited)."""
+    require(engine, actor, "admin", "change settings")
     with session_scope(engine) as session:
         setting = session.get(models.Setting, key)
         if setting is None:
@@ -80,11 +79,9 @@ POLICY_FIELDS = ("first_response_minutes", "resolution_minutes", "business_hours
 PREVIEW_DAYS = 28
 
 
-def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_version: int, actor: str,
-                  actor_role: str) -> int:
+def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_version: int, actor: str) -> int:
     """Change an SLA policy's targets or clock if nobody changed it since `expected_version` (admins only; audited)."""
-
-    require_role(actor_role, "admin", "change SLA policies")
+    require(engine, actor, "admin", "change SLA policies")
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
         raise CrowdPulseError(f"These SLA policy fields cannot be changed here: {', '.join(sorted(unknown))}.")

@@ -104,10 +104,10 @@ def validate(settings: dict) -> dict:
     return {"digests": digests, "immediate": immediate, "weekly_report": weekly}
 
 
-def save_settings(engine: Engine, settings: dict, *, expected_version: int, actor: str, role: str) -> int:
+def save_settings(engine: Engine, settings: dict, *, expected_version: int, actor: str) -> int:
     """Store checked alert settings (admins only, audited); returns the new version."""
     return admin.update_setting(engine, key=SETTING_KEY, value=validate(settings), expected_version=expected_version,
-                                actor=actor, actor_role=role)
+                                actor=actor)
 
 
 def community_name(engine: Engine) -> str:

@@ -1,6 +1,7 @@
 """Engine, sessions, schema migrations and the data version every write bumps."""
 
 import datetime as dt
+import re
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -8,8 +9,8 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection, Engine, event, inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy import Connection, Engine, event, inspect, make_url, text
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine, select
 
 from core import models, rollups
@@ -152,8 +153,8 @@ def init_db(engine: Engine) -> None:
             cfg = alembic_config(engine)
             cfg.attributes["connection"] = connection
             command.upgrade(cfg, "head")
-    except OperationalError as exc:
-        raise DatabaseUnavailable(f"Cannot open the database at {engine.url!r}: {exc.orig}") from exc
+    except DBAPIError as exc:  # a corrupt SQLite file is a DatabaseError, not an OperationalError
+        raise DatabaseUnavailable(database_problem(exc, engine.url)) from exc
     with Session(engine) as session:
         if session.get(models.DataVersion, 1) is None:
             session.add(models.DataVersion(id=1, version=0))
@@ -217,7 +218,7 @@ def data_version(engine: Engine) -> int:
             row = session.exec(select(models.DataVersion)).first()
             return row.version if row else 0
     except OperationalError as exc:
-        raise DatabaseUnavailable(f"Cannot reach the database: {exc.orig}") from exc
+        raise DatabaseUnavailable(database_problem(exc, engine.url)) from exc
 
 
 def backup_sqlite(engine: Engine, target: Path) -> Path:
@@ -237,3 +238,66 @@ def backup_sqlite(engine: Engine, target: Path) -> Path:
     finally:
         source.close()
     return target
+
+
+# --- a database that is away or broken, in words ---------------------------------------------------
+
+# What drivers say when the server or file is not there (SQLite, psycopg), as opposed to a query
+# the database refused (a missing table, a constraint): those are not "cannot reach".
+UNREACHABLE_HINTS = ("unable to open database", "could not connect", "connection refused", "connection to server",
+                     "server closed the connection", "terminating connection", "the database system is",
+                     "could not translate host name", "timeout expired", "connection timed out")
+# (what the driver says, as a pattern; what is wrong; what to do), first match wins; {where} names the database.
+_PROBLEMS = (
+    (r"file is not a database|disk image is malformed|file is encrypted",
+     "{where} is damaged or is not a SQLite database",
+     "restore it from a backup (`python -m core backup` makes them) or point CROWDPULSE_DATABASE_URL at another file"),
+    (r"unable to open database", "{where} cannot be opened",
+     "check that its folder exists and that you may write there, or fix CROWDPULSE_DATABASE_URL"),
+    (r"database is locked", "{where} is busy: another program holds its write lock", "try again in a moment"),
+    (r'password authentication failed|role "[^"]*" does not exist|no password supplied',
+     "{where} refused the user and password", "fix them in CROWDPULSE_DATABASE_URL"),
+    (r'database "[^"]*" does not exist', "{where} does not exist",
+     "create it (createdb) or fix CROWDPULSE_DATABASE_URL"),
+    (r'no such table|relation "[^"]*" does not exist', "{where} has no CrowdPulse tables yet (or an older schema)",
+     "run `python -m core init-db`"),
+    (r"could not translate host name", "{where}: the host name is unknown", "fix the host in CROWDPULSE_DATABASE_URL"),
+    ("|".join(map(re.escape, UNREACHABLE_HINTS)), "{where} is not answering",
+     "start the database server (or check the network), or fix CROWDPULSE_DATABASE_URL"),
+)
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether a database error means the database is away, rather than a query it refused."""
+    if isinstance(exc, DatabaseUnavailable) or getattr(exc, "connection_invalidated", False):
+        return True
+    text = str(getattr(exc, "orig", None) or exc).lower()
+    return any(hint in text for hint in UNREACHABLE_HINTS)
+
+
+def describe_database(url) -> str:
+    """The database in words, never its password: 'the SQLite file data/x.db', 'the PostgreSQL database x on h:5432'."""
+    url = make_url(str(url)) if isinstance(url, str) else url
+    backend = url.get_backend_name()
+    if backend == "sqlite":
+        return f"the SQLite file {url.database or ':memory:'}"
+    name, port = ("PostgreSQL", url.port or 5432) if backend == "postgresql" else (backend, url.port or "")
+    return f"the {name} database {url.database} on {url.host or 'localhost'}:{port}"
+
+
+def database_problem(exc: BaseException, url) -> str | None:
+    """One line in words for a database failure: which database, what is wrong, what to do (None: not one)."""
+    if not isinstance(exc, (DBAPIError, DatabaseUnavailable)):
+        return None
+    if isinstance(exc, DatabaseUnavailable) and exc.__cause__ is None:
+        return " ".join(str(exc).split())
+    cause = exc.__cause__ if isinstance(exc, DatabaseUnavailable) else exc
+    said = " ".join(str(getattr(cause, "orig", None) or cause).split())[:200]
+    where = describe_database(url)
+    for pattern, wrong, todo in _PROBLEMS:
+        if re.search(pattern, said, re.IGNORECASE):
+            line = f"{wrong.format(where=where)}: {todo} ({said})."
+            break
+    else:
+        line = f"{where} refused a query: {said}."
+    return line[0].upper() + line[1:]

@@ -75,10 +75,10 @@ def mask_personal(frame: pd.DataFrame) -> pd.DataFrame:
     return masked
 
 
-def save_person(engine: Engine, *, email: str, name: str, role: str, actor: str, actor_role: str,
-                active: bool = True, team: str | None = None) -> None:
-    """Add a staff account or change its name, role, team or access (admins only; audited)."""
-    require_role(actor_role, "admin", "change people and roles")
+def save_person(engine: Engine, *, email: str, name: str, role: str, actor: str, active: bool = True,
+                team: str | None = None) -> None:
+    """Add a staff account or change its name, role, team or access (admins only, by identity; audited)."""
+    require(engine, actor, "admin", "change people and roles")
     email = (email or "").strip().lower()
     if not EMAIL.match(email):
         raise PersonProblem(f"'{email}' is not an email address.")

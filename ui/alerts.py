@@ -86,7 +86,7 @@ def channels_and_alerts(user) -> None:
                                       quiet_start=quiet_start.strip() or None, quiet_end=quiet_end.strip() or None),
                     "weekly_report": dict(enabled=weekly_on, emails=_emails(report_emails), weekday=weekday,
                                           time=report_time, timezone=report_zone)},
-                    expected_version=version, actor=user.email, role=user.role)
+                    expected_version=version, actor=user.email)
                 st.success("Saved the alert settings.")
             except CrowdPulseError as exc:
                 st.error(str(exc))

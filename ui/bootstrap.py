@@ -1,6 +1,6 @@
 """First run and failure handling: seed an empty database, and explain a database that is away."""
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import streamlit as st
@@ -36,27 +36,24 @@ def _migrate_once(url: str) -> bool:
     return True
 
 
-# What drivers say when the server or file is not there (SQLite, psycopg), as opposed to a query
-# the database refused (a missing table, a constraint): those are not "cannot reach".
-UNREACHABLE_HINTS = ("unable to open database", "could not connect", "connection refused", "connection to server",
-                     "server closed the connection", "terminating connection", "the database system is",
-                     "could not translate host name", "timeout expired", "connection timed out")
-
-
 def is_unreachable(exc: BaseException) -> bool:
-    """Whether a database error means the database is away, rather than a query it refused."""
-    if isinstance(exc, DatabaseUnavailable) or getattr(exc, "connection_invalidated", False):
-        return True
-    text = str(getattr(exc, "orig", None) or exc).lower()
-    return any(hint in text for hint in UNREACHABLE_HINTS)
+    """Whether a database error means the database is away, rather than a query it refused (`core.db`)."""
+    return db.is_unreachable(exc)
 
 
 @contextmanager
-def database_guard() -> Iterator[None]:
-    """Turn a database error into a clear message with a retry, instead of a traceback."""
+def database_guard(keep_page: Callable[[], object] | None = None) -> Iterator[None]:
+    """Turn a database error into a clear message with a retry, instead of a traceback.
+
+    `keep_page` is called on an error (the router registers its pages there when the navigation was not
+    reached: a run that registers none sends the browser back to the default page, so "Try again" would
+    open Today instead of the page the person was on).
+    """
     try:
         yield
     except (DatabaseUnavailable, OperationalError, DBAPIError) as exc:
+        if keep_page is not None:
+            keep_page()
         detail = str(getattr(exc, "orig", None) or exc).splitlines()[0][:300]
         if is_unreachable(exc):
             st.error("CrowdPulse cannot reach its database right now, so this page cannot show current numbers. "

@@ -41,9 +41,9 @@ LIST_ROWS = 500
 
 
 def actor() -> dict:
-    """Who is making a change, as keyword arguments for `core.feedback.triage`: actor and actor_role."""
+    """Who is making a change, as keyword arguments for `core.feedback.triage` (core derives the role from it)."""
     user = auth.current_user()
-    return {"actor": user.email, "actor_role": user.role}
+    return {"actor": user.email}
 
 
 def may_edit() -> bool:

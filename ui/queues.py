@@ -164,9 +164,9 @@ def _project_regions(filters, project_id: str) -> pd.DataFrame:
 
 
 def actor() -> dict:
-    """Who is acting, as keyword arguments for `core.queues.actions`: actor and actor_role."""
+    """Who is acting, as keyword arguments for `core.queues.actions` (core derives the role from it)."""
     user = auth.current_user()
-    return {"actor": user.email, "actor_role": user.role}
+    return {"actor": user.email}
 
 
 def may_act() -> bool:

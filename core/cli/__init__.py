@@ -1,16 +1,15 @@
 """`python -m core`: the CrowdPulse command line (DESIGN §6).
 
-Each command parses its input, calls `core`, and prints the result; any `CrowdPulseError` becomes
-one clear line on stderr and exit status 1. A command's module (`core.cli.data`, `.metrics`,
-`.reports`) is imported only when that command runs, so `--help` and a metric stay quick to start.
+Each command parses its input, calls `core`, and prints the result; any `CrowdPulseError`, and a
+database that is away or broken, becomes one clear line on stderr and exit status 1 (`core.cli.failures`).
+A command's module (`core.cli.data`, `.metrics`, `.reports`) is imported only when that command runs,
+so `--help` and a metric stay quick to start.
 """
 
 import argparse
 import importlib
 import os
 import sys
-
-from core.errors import CrowdPulseError
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -149,9 +148,9 @@ def main(argv: list[str] | None = None) -> int:
     run = getattr(importlib.import_module(f"core.cli.{module}"), function)
     try:
         return run(args)
-    except CrowdPulseError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    except Exception as exc:  # noqa: BLE001 - sorted below: words for what we know, the traceback for a bug
+        line, status = importlib.import_module("core.cli.failures").one_line(exc)
+        if line is None:
+            raise
+        print(f"error: {line}", file=sys.stderr)
+        return status

@@ -84,11 +84,10 @@ def cleaned_terms(rows) -> list[list[str]]:
     return out
 
 
-def save_project_terms(engine: Engine, *, project_id: str, rows, expected_version: int, actor: str,
-                       actor_role: str) -> int:
+def save_project_terms(engine: Engine, *, project_id: str, rows, expected_version: int, actor: str) -> int:
     """Replace a project's glossary (admins only, audited, refused if someone saved it meanwhile)."""
     return admin.update_setting(engine, key=setting_key(project_id), value={"terms": cleaned_terms(rows)},
-                                expected_version=expected_version, actor=actor, actor_role=actor_role)
+                                expected_version=expected_version, actor=actor)
 
 
 def with_term(rows, term: str, plain: str) -> list[list[str]]:

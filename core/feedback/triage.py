@@ -92,10 +92,9 @@ class Retagged:
     responses: int
 
 
-def adopt_theme(engine: Engine, *, name: str, phrases: Iterable[str], owner: str, actor: str,
-                actor_role: str) -> Retagged:
+def adopt_theme(engine: Engine, *, name: str, phrases: Iterable[str], owner: str, actor: str) -> Retagged:
     """Add a named theme to the taxonomy and tag every stored message and survey comment its phrases match."""
-    people.require_role(actor_role, EDITOR_ROLE, "adopt a theme")
+    people.require(engine, actor, EDITOR_ROLE, "adopt a theme")
     with session_scope(engine) as session:
         setting, stored = _theme_setting(session)
         theme = themes.adopted_theme(name, phrases, owner, themes.taxonomy_with(stored))
@@ -110,9 +109,9 @@ def adopt_theme(engine: Engine, *, name: str, phrases: Iterable[str], owner: str
     return Retagged(theme, counts["feedback"], counts["survey_response"])
 
 
-def retire_theme(engine: Engine, *, key: str, actor: str, actor_role: str) -> Retagged:
+def retire_theme(engine: Engine, *, key: str, actor: str) -> Retagged:
     """Take an adopted theme out of the taxonomy and off the texts it tagged (human overrides stay as set)."""
-    people.require_role(actor_role, EDITOR_ROLE, "retire a theme")
+    people.require(engine, actor, EDITOR_ROLE, "retire a theme")
     with session_scope(engine) as session:
         setting, stored = _theme_setting(session)
         found = next((t for t in stored if t["key"] == key), None)
@@ -171,9 +170,9 @@ def _retag(session: Session, kind: _Kind, theme: themes.Theme, *, add: bool) -> 
 
 
 def override_scores(engine: Engine, *, entity: str, entity_id: str, expected_version: int, actor: str,
-                    actor_role: str, sentiment: Any = UNCHANGED, themes_set: Any = UNCHANGED) -> int:
+                    sentiment: Any = UNCHANGED, themes_set: Any = UNCHANGED) -> int:
     """Correct a text's sentiment (compound −1..1) and/or themes; None clears an override. Returns the new version."""
-    people.require_role(actor_role, EDITOR_ROLE, "correct a sentiment or theme")
+    people.require(engine, actor, EDITOR_ROLE, "correct a sentiment or theme")
     kind = _kind(entity)
     if sentiment is not UNCHANGED and sentiment is not None:
         sentiment = float(sentiment)
@@ -210,13 +209,13 @@ def override_scores(engine: Engine, *, entity: str, entity_id: str, expected_ver
 # --- inbox triage --------------------------------------------------------------------------------
 
 
-def triage_messages(engine: Engine, *, versions: Mapping[str, int], actor: str, actor_role: str,
+def triage_messages(engine: Engine, *, versions: Mapping[str, int], actor: str,
                     status: Any = UNCHANGED, assignee: Any = UNCHANGED, linked_item_id: Any = UNCHANGED) -> dict[str, int]:
     """Assign, mark handled or link messages to a queue item, all or none; returns each message's new version.
 
     Assigning someone to a message that is still 'new' moves it to 'assigned'.
     """
-    people.require_role(actor_role, EDITOR_ROLE, "triage messages")
+    people.require(engine, actor, EDITOR_ROLE, "triage messages")
     if status is not UNCHANGED and status not in TRIAGE_STATUSES:
         raise InvalidFeedbackEdit(f"Status must be one of {', '.join(TRIAGE_STATUSES)}.")
     if assignee is not UNCHANGED and assignee is not None:

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
-from sqlalchemy import Engine, select, update
+from sqlalchemy import Engine, func, select, update
 from sqlmodel import select as model_select
 
 from core import people, rollups
@@ -49,10 +49,10 @@ class RetryRequested:
     at: dt.datetime
 
 
-def request_retry(engine: Engine, *, item_id: str, expected_version: int, actor: str, actor_role: str,
-                  note: str | None = None, now: dt.datetime | None = None) -> RetryRequested:
+def request_retry(engine: Engine, *, item_id: str, expected_version: int, actor: str, note: str | None = None,
+                  now: dt.datetime | None = None) -> RetryRequested:
     """Ask the pipeline to retry a stuck staging item: retries + 1, a 'retry_requested' event and an audit event."""
-    people.require_role(actor_role, RETRY_ROLE, "request a retry")
+    people.require(engine, actor, RETRY_ROLE, "request a retry")
     moment = now or dt.datetime.now(dt.UTC)
     with session_scope(engine) as session:
         item = session.get(QueueItem, item_id)
@@ -82,8 +82,8 @@ def request_retry(engine: Engine, *, item_id: str, expected_version: int, actor:
     return RetryRequested(item_id=item_id, retries=after["retries"], version=after["version"], at=moment)
 
 
-def request_retries(engine: Engine, *, versions: Mapping[str, int], actor: str, actor_role: str,
-                    note: str | None = None, now: dt.datetime | None = None) -> tuple[list[RetryRequested], dict]:
+def request_retries(engine: Engine, *, versions: Mapping[str, int], actor: str, note: str | None = None,
+                    now: dt.datetime | None = None) -> tuple[list[RetryRequested], dict]:
     """`request_retry` for several items, each on its own, so one changed item does not hold back the rest.
 
     Returns the retries made and, per refused item, the reason in words.
@@ -92,7 +92,7 @@ def request_retries(engine: Engine, *, versions: Mapping[str, int], actor: str, 
     for item_id, version in versions.items():
         try:
             done.append(request_retry(engine, item_id=item_id, expected_version=version, actor=actor,
-                                      actor_role=actor_role, note=note, now=now))
+                                      note=note, now=now))
         except NotAllowed:
             raise
         except CrowdPulseError as problem:
@@ -135,14 +135,14 @@ def _stale_message(session, item_id: str, current: int, expected: int) -> str:
             f"it is now version {current}. Nothing was saved — look at it again, then retry if it still needs it.")
 
 
-def record_enforcement(engine: Engine, *, member_id: str, action: str, reason: str, actor: str, actor_role: str,
+def record_enforcement(engine: Engine, *, member_id: str, action: str, reason: str, actor: str,
                        item_id: str | None = None, now: dt.datetime | None = None) -> int:
     """Record a warning, ban or takedown with who and why (a ban also marks the member banned); returns its id."""
     moment = now or dt.datetime.now(dt.UTC)
     reason = (reason or "").strip()
     if action not in ENFORCEMENT_ACTIONS:
         raise QueueActionRefused(f"Unknown enforcement action {action!r}: choose {', '.join(ENFORCEMENT_ACTIONS)}.")
-    people.require_role(actor_role, ENFORCEMENT_ROLES[action], f"record a {action}")
+    people.require(engine, actor, ENFORCEMENT_ROLES[action], f"record a {action}")
     if len(reason) < MIN_REASON_CHARS:
         raise QueueActionRefused(f"Write why ({MIN_REASON_CHARS} characters or more): "
                                  "the reason stays on the tasker's record and in the audit trail.")
@@ -166,6 +166,31 @@ def record_enforcement(engine: Engine, *, member_id: str, action: str, reason: s
                                       "item_id": item_id or None, "enforcement_id": record.id}))
         bump_data_version(session)
         return record.id
+
+
+@dataclass(frozen=True)
+class TaskerRecord:
+    """What a ban would change for one tasker: who they are, their status now, their open items and past actions."""
+
+    member_id: str
+    handle: str | None
+    country: str | None
+    status: str | None
+    open_items: int
+    past_actions: int
+
+
+def tasker_record(engine: Engine, member_id: str) -> TaskerRecord | None:
+    """The tasker a warning, ban or takedown is about, as the confirmation names them (None: no such tasker)."""
+    with session_scope(engine) as session:
+        member = session.get(Member, member_id)
+        if member is None:
+            return None
+        open_items = session.execute(select(func.count()).select_from(QueueItem).where(
+            QueueItem.member_id == member_id, QueueItem.resolved_at.is_(None))).scalar_one()
+        past = session.execute(select(func.count()).select_from(Enforcement).where(
+            Enforcement.member_id == member_id)).scalar_one()
+        return TaskerRecord(member_id, member.handle, member.country, member.status, int(open_items), int(past))
 
 
 def load_enforcements(engine: Engine, *, limit: int = 100) -> pd.DataFrame:

@@ -136,8 +136,7 @@ def test_a_retry_someone_else_already_made_is_refused_with_who_did_it(writable):
     at = writable()
     item_id = frame(at, "queues_stuck")["item_id"].iloc[0]
     at.multiselect(key="queues_retry_items").set_value([item_id]).run()
-    request_retry(at_engine(), item_id=item_id, expected_version=1, actor="joy.support@crowdpulse.example",
-                  actor_role="specialist")
+    request_retry(at_engine(), item_id=item_id, expected_version=1, actor="joy.support@crowdpulse.example")
     at.button(key=f"queues_retry_{item_id}").click().run()
     assert "changed by someone else" in at.error[0].value
     assert "joy.support@crowdpulse.example" in at.error[0].value

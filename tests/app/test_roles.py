@@ -69,11 +69,11 @@ def test_a_manager_opens_settings_but_cannot_edit_people(seeded_engine):
     assert not [b for b in at.button if b.key == "settings_person_save"]
 
 
-def test_role_check_refuses_on_the_server_side_too(engine):
+def test_role_check_refuses_on_the_server_side_too(seeded_engine):
     from core.errors import NotAllowed
     with pytest.raises(NotAllowed, match="Only an admin can change people and roles; you are signed in as manager"):
-        people.save_person(engine, email="new@crowdpulse.example", name="New", role="admin", actor="marcus",
-                           actor_role="manager")
+        people.save_person(seeded_engine, email="new@crowdpulse.example", name="New", role="admin",
+                           actor="marcus.lead@crowdpulse.example")
 
 
 # --- who may open the app without sign-in (issue 16: local mode listens on localhost only) -------------------------

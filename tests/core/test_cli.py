@@ -37,3 +37,50 @@ def test_unknown_metric_fails_with_one_line_on_stderr(seeded_engine):
                             text=True, env={"CROWDPULSE_DATABASE_URL": url, "PATH": "/usr/bin:/bin"})
     assert result.returncode == 1
     assert result.stderr.strip().count("\n") == 0 and "no-such-metric" in result.stderr
+
+
+def _run_cli(url: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "core", *args], capture_output=True, text=True,
+                          env={"CROWDPULSE_DATABASE_URL": url, "PATH": "/usr/bin:/bin"}, timeout=120)
+
+
+@pytest.mark.parametrize("command", [["init-db"], ["metrics", "active"], ["report", "weekly"]])
+def test_a_corrupt_sqlite_file_is_one_line_that_says_what_to_do(tmp_path, command):
+    broken = tmp_path / "crowdpulse.db"
+    broken.write_bytes(b"not a database, just text that a crash left behind\n" * 200)
+    result = _run_cli(f"sqlite:///{broken}", *command)
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: The SQLite file {broken} is damaged or is not a SQLite database: "
+                                    "restore it from a backup")
+
+
+def test_postgresql_that_is_not_answering_is_one_line_without_the_password(tmp_path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on once this closes
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    result = _run_cli(f"postgresql+psycopg://crowdpulse:s3cret@127.0.0.1:{port}/crowdpulse", "metrics", "active")
+    assert result.returncode == 1 and result.stdout == ""
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.startswith(f"error: The PostgreSQL database crowdpulse on 127.0.0.1:{port} is not answering: "
+                                    "start the database server")
+    assert "s3cret" not in result.stderr
+
+
+def test_a_database_without_tables_says_to_run_init_db(tmp_path):
+    result = _run_cli(f"sqlite:///{tmp_path / 'new.db'}", "metrics", "active")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "run `python -m core init-db`" in result.stderr, result.stderr
+
+
+def test_a_bug_keeps_its_traceback(monkeypatch):
+    from core.cli import metrics
+
+    def broken(_args):
+        raise KeyError("a bug")
+
+    monkeypatch.setattr(metrics, "print_metric", broken)
+    with pytest.raises(KeyError):
+        main(["metrics", "active"])

@@ -51,3 +51,43 @@ def test_only_a_manager_publishes_the_week_and_only_an_admin_resets(engine):
     assert reports.publish_snapshot(engine, report, filters={}, actor=MANAGER) > 0
     with pytest.raises(NotAllowed, match="Only an admin can reset the data; you are signed in as manager"):
         seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR, actor=MANAGER)
+
+
+def _viewer_writes(engine, who: str) -> dict:
+    """Each remaining write of issue 16, as the person `who` (the page passes only who is acting)."""
+    from core import admin
+    from core.feedback import triage
+    from core.queues import actions
+
+    return {
+        "change settings": lambda: admin.update_setting(engine, key="stuck_after_hours", value=1, expected_version=1,
+                                                        actor=who),
+        "change SLA policies": lambda: admin.update_policy(engine, policy_id=1, changes={"resolution_minutes": 60},
+                                                           expected_version=1, actor=who),
+        "change people and roles": lambda: people.save_person(engine, email=who, name="Me", role="admin", actor=who),
+        "adopt a theme": lambda: triage.adopt_theme(engine, name="Dark mode", phrases=["dark mode"], owner="ux",
+                                                    actor=who),
+        "correct a sentiment or theme": lambda: triage.override_scores(engine, entity="feedback", entity_id="x",
+                                                                       expected_version=1, actor=who, sentiment=0.5),
+        "triage messages": lambda: triage.triage_messages(engine, versions={"x": 1}, actor=who, status="handled"),
+        "request a retry": lambda: actions.request_retry(engine, item_id="x", expected_version=1, actor=who),
+        "record a warn": lambda: actions.record_enforcement(engine, member_id="m000001", action="warn",
+                                                            reason="Low-effort answers on Cedar", actor=who),
+        "record a ban": lambda: actions.record_enforcement(engine, member_id="m000001", action="ban",
+                                                           reason="Repeated AI-generated uploads", actor=who),
+    }
+
+
+@pytest.mark.parametrize("doing", list(_viewer_writes(None, VIEWER)))
+def test_a_viewer_identity_is_refused_by_core_for_every_write(seeded_engine, doing):
+    from core.db import data_version
+
+    before = data_version(seeded_engine)
+    with pytest.raises(NotAllowed, match=f"can {doing}; you are signed in as viewer"):
+        _viewer_writes(seeded_engine, VIEWER)[doing]()
+    assert data_version(seeded_engine) == before
+
+
+def test_a_specialist_may_warn_but_a_ban_needs_a_manager(seeded_engine):
+    with pytest.raises(NotAllowed, match="Only a manager or above can record a ban; you are signed in as specialist"):
+        _viewer_writes(seeded_engine, SPECIALIST)["record a ban"]()

@@ -166,7 +166,7 @@ def test_a_correction_changes_the_rollup_numbers(engine):
     scope = _community(engine)
     row = read.load_feedback(engine).set_index("feedback_id").loc["f2"]
     feedback_actions.override_scores(engine, entity="feedback", entity_id="f2", expected_version=int(row["version"]),
-                                     actor="a@example.com", actor_role="specialist", sentiment=-0.8,
+                                     actor="command line", sentiment=-0.8,
                                      themes_set=["payments"])
     summary = voice.sentiment_summary(scope).iloc[0]
     assert summary["negative_share"] == 1.0
@@ -192,8 +192,7 @@ def test_triage_changes_the_count_of_untriaged_messages(engine):
     scope = _community(engine)
     assert scope.new_count() == 2
     version = int(read.load_feedback(engine).set_index("feedback_id").loc["f1", "version"])
-    feedback_actions.triage_messages(engine, versions={"f1": version}, actor="a@example.com",
-                                     actor_role="specialist", status="handled")
+    feedback_actions.triage_messages(engine, versions={"f1": version}, actor="command line", status="handled")
     assert scope.new_count() == 1
 
 
@@ -301,7 +300,7 @@ def test_a_correction_of_an_answer_and_a_respondent_turning_staff_change_the_sur
     scope = _answers(engine)
     version = int(read.load_responses(engine).set_index("response_id").loc["r1", "version"])
     feedback_actions.override_scores(engine, entity="survey_response", entity_id="r1", expected_version=version,
-                                     actor="a@example.com", actor_role="specialist", sentiment=-0.8,
+                                     actor="command line", sentiment=-0.8,
                                      themes_set=["payments"])
     impact = surveys.theme_nps_impact(scope)
     assert impact.set_index("theme").loc["payments", ["responses", "nps"]].tolist() == [1, 100.0]

@@ -30,14 +30,17 @@ from core.feedback.themes import InvalidTheme
 from tests.core.factories import stored
 
 AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
-ME = {"actor": "ana@example.org", "actor_role": "specialist"}
+ME = {"actor": "ana@example.org"}  # a specialist: core reads the role from her staff account (issue 16)
+VIEWER = "v@example.org"
 
 
 @pytest.fixture
 def voices(engine):
-    """Three messages (two about pay), a queue item, and a survey with four answers, with their roll-up."""
+    """Three messages (two about pay), a queue item, and a survey with four answers, with their roll-up; the staff."""
     stored(
         engine,
+        models.Person(email=ME["actor"], name="Ana", role="specialist"),
+        models.Person(email=VIEWER, name="Vic", role="viewer"),
         models.Member(member_id="m1", region="Africa"),
         models.Project(project_id="p1", name="One"),
         models.QueueItem(item_id="q1", queue="support", created_at=AT),
@@ -137,7 +140,7 @@ def test_an_override_from_a_stale_screen_is_refused_and_changes_nothing(voices):
         ({}, InvalidFeedbackEdit, "Nothing to change"),
         ({"sentiment": 0.1, "entity_id": "nope"}, FeedbackNotFound, "no message 'nope'"),
         ({"sentiment": 0.1, "entity": "member"}, InvalidFeedbackEdit, "Can only correct"),
-        ({"sentiment": 0.1, "actor_role": "viewer"}, NotAllowed, "specialist"),
+        ({"sentiment": 0.1, "actor": VIEWER}, NotAllowed, "specialist"),
     ],
 )
 def test_overrides_that_make_no_sense_are_refused_in_plain_words(voices, changes, error, message):
@@ -200,7 +203,7 @@ def test_triage_is_all_or_nothing_when_someone_else_changed_one_message(voices):
         ({"status": "closed"}, InvalidFeedbackEdit, "Status must be one of new, assigned, handled"),
         ({}, InvalidFeedbackEdit, "Nothing to change"),
         ({"status": "handled", "versions": {}}, InvalidFeedbackEdit, "Select at least one"),
-        ({"status": "handled", "actor_role": "viewer"}, NotAllowed, "triage"),
+        ({"status": "handled", "actor": VIEWER}, NotAllowed, "triage"),
     ],
 )
 def test_triage_that_makes_no_sense_is_refused(voices, changes, error, message):
@@ -260,5 +263,26 @@ def test_a_theme_named_like_an_existing_one_is_refused(voices):
     with pytest.raises(InvalidTheme, match="already a theme"):
         adopt_theme(voices, name="night  SHIFT", phrases=["rota"], owner="ops", **ME)
     with pytest.raises(NotAllowed):
-        adopt_theme(voices, name="Dark mode", phrases=["dark mode"], owner="tooling", actor="v@example.org",
-                    actor_role="viewer")
+        adopt_theme(voices, name="Dark mode", phrases=["dark mode"], owner="tooling", actor=VIEWER)
+
+
+@pytest.mark.parametrize("who", [VIEWER, "stranger@example.org", None])
+def test_a_viewer_or_an_unknown_identity_changes_nothing(voices, who):
+    before = data_version(voices)
+    adopt_theme(voices, name="Night shift", phrases=["night shift rota"], owner="ops", **ME)
+    writes = {
+        "adopt a theme": lambda: adopt_theme(voices, name="Dark mode", phrases=["dark mode"], owner="ux", actor=who),
+        "retire a theme": lambda: retire_theme(voices, key="night_shift", actor=who),
+        "correct a sentiment": lambda: override_scores(voices, entity="feedback", entity_id="f1", expected_version=1,
+                                                       actor=who, sentiment=0.5),
+        "triage messages": lambda: triage_messages(voices, versions={"f1": 1}, actor=who, status="handled"),
+    }
+    for doing, write in writes.items():
+        with pytest.raises(NotAllowed, match=f"Only a specialist or above can {doing}"):
+            write()
+    assert [theme["key"] for theme in adopted_themes(voices)] == ["night_shift"]
+    with Session(voices) as session:
+        f1 = session.get(models.Feedback, "f1")
+        assert (f1.sentiment_override, f1.triage_status, f1.version) == (None, "new", 1)
+        assert [e.action for e in session.exec(select(models.AuditEvent))] == ["adopt_theme"]
+    assert data_version(voices) == before + 1

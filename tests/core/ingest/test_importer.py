@@ -476,7 +476,7 @@ def test_a_nul_character_rejects_its_row_instead_of_failing_the_database(engine)
 def test_imported_feedback_is_tagged_with_themes_the_team_adopted(engine):
     from core.feedback import triage as feedback_actions
     feedback_actions.adopt_theme(engine, name="Night shift rota", phrases=["night shift rota"], owner="ops",
-                                 actor="ana", actor_role="admin")
+                                 actor="command line")
     csv = b"feedback_id,channel,created_at,text\nf1,slack,2026-11-01T10:00:00Z,Please publish a night shift rota soon\n"
     importer.import_file(engine, "feedback", csv, filename="feedback.csv")
     with Session(engine) as session:

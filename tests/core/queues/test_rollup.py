@@ -178,8 +178,8 @@ def test_a_retry_refreshes_the_item_and_keeps_it_open_and_stuck(engine):
                             attributes={}))
     with engine.begin() as connection:
         rollups.refresh_all(connection)
-    queue_actions.request_retry(engine, item_id="u1", expected_version=1, actor="a@example.com",
-                                actor_role="specialist", now=utc("2026-11-02 09:00"))
+    queue_actions.request_retry(engine, item_id="u1", expected_version=1, actor="command line",
+                                now=utc("2026-11-02 09:00"))
     facts = QueueFacts(engine, utc("2026-11-02 10:00"))
     stuck = views.stuck_items(facts.live, utc("2026-11-02 10:00"))
     assert stuck["item_id"].tolist() == ["u1"] and stuck["retries"].tolist() == [4]
