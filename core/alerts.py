@@ -14,13 +14,10 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from core import admin, attention, people, reports, timeline, weeks
-from core.comms import channels, delivery, launch, timezones
+from core.comms import channels, delivery, timezones
 from core.comms.channels import ChannelProblem
-from core.feedback.messages import MessageScope
 from core.models import Setting
 from core.queues.facts import QueueFacts
-from core.workforce import confusion
-from core.workforce import read as workforce
 
 SETTING_KEY = "alerts"
 COMMUNITY_SETTING = "community_name"
@@ -121,20 +118,10 @@ def community_name(engine: Engine) -> str:
 
 
 def attention_now(engine: Engine, now) -> pd.DataFrame:
-    """Today's attention list over all projects and regions, at `now` (the last 28 days, as Today opens)."""
+    """Today's attention list over all projects and regions, as the Today page shows it: open clocks at `now`, the
+    history ending on the data's last day."""
     now = pd.Timestamp(now)
-    end = now.normalize()
-    start = end - pd.Timedelta(days=27)
-    status = QueueFacts(engine, now, start=start - pd.Timedelta(days=30), end=end + pd.Timedelta(days=1))
-    voice = MessageScope(engine, start=end - pd.Timedelta(days=35), end=end + pd.Timedelta(days=1))
-    history = (end - pd.Timedelta(days=confusion.HISTORY_DAYS)).date()
-    return attention.today_entries(
-        status=status.live, messages=voice, voice=voice, projects=workforce.load_projects(engine),
-        activity=workforce.load_project_day_totals(engine, start=min(history, start.date()), end=end.date()),
-        negative_feedback=workforce.load_negative_feedback(engine, start=min(history, start.date()), end=end.date()),
-        fatigue=workforce.load_fatigue_alerts(engine, end.date(), window_start=(end - pd.Timedelta(days=35)).date(),
-                                              last_day=end.date()),
-        resources=launch.load_resources(engine), now=now)
+    return attention.today_figures_and_entries(engine, now=now, as_of=timeline.data_as_of(engine, now))[1]
 
 
 def entry_link(app_url: str, page: str, kind: str) -> str:
@@ -232,7 +219,7 @@ def queue_immediate_alerts(engine: Engine, *, now, settings: dict, live: pd.Data
     if not settings.get("enabled") or not (settings.get("emails") or settings.get("slack")):
         return 0
     if live is None:
-        live = QueueFacts(engine, now, start=pd.Timestamp(now) - pd.Timedelta(days=60)).live
+        live = QueueFacts(engine, now).live  # every open clock, as Today counts them
     due_at = quiet_until(settings, now) or timezones.as_utc(now)
     community, app_url = community_name(engine), channels.load_channels().app_url
     queued = 0
