@@ -13,7 +13,7 @@ studio = comms.open_studio()
 
 st.title("Comms studio")
 st.caption("Write from a template filled with live data, check it reads plainly for a global crowd, see it in each "
-           "channel and time zone, get it approved, then export it to send.")
+           "channel and time zone, get it approved, then send it by email, Slack or Discord (or export it).")
 if studio.base.empty:
     widgets.nothing_yet("No taskers yet — import members on Data.")
 

@@ -4,23 +4,26 @@
 Everything is queued as deliveries (`core.comms.delivery`): the unique key of each one (digest: team and local
 day; alert: item and level; report: week) is what stops a second worker, or a second pass, from sending it again.
 The settings live in the `alerts` Setting, changed on Settings by an admin; addresses and webhooks in secrets.
+A team's digest goes to the emails of that team's staff accounts (`Person.team`). Immediate alerts start
+from the moment they were switched on: an item already at 90% or breached then gets no alert. The weekly
+report also appends its row to the Google Sheet set on Settings, when there is one.
 """
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 
 import pandas as pd
 from sqlalchemy import Engine
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from core import admin, attention, people, reports, timeline, weeks
-from core.comms import channels, delivery, launch, timezones
+from core.comms import channels, delivery, timezones
 from core.comms.channels import ChannelProblem
-from core.feedback.messages import MessageScope
-from core.models import Setting
+from core.errors import CrowdPulseError
+from core.ingest import sheets
+from core.models import Person, Setting
 from core.queues.facts import QueueFacts
-from core.workforce import confusion
-from core.workforce import read as workforce
 
 SETTING_KEY = "alerts"
 COMMUNITY_SETTING = "community_name"
@@ -30,9 +33,10 @@ WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DIGEST_GRACE = dt.timedelta(hours=2)
 MAX_ALERTS_PER_PASS = 50
 DEFAULTS = {
-    "digests": [],  # [{"team", "time": "09:00", "timezone", "weekdays": [0..6], "emails": [...], "slack": bool}]
+    "digests": [],  # [{"team", "time": "09:00", "timezone", "weekdays": [0..6], "slack": bool}]: to the team's people
+    # since: the moment alerts were switched on (ISO, UTC); only crossings after it are alerted.
     "immediate": {"enabled": False, "emails": [], "slack": False, "timezone": "UTC", "quiet_start": None,
-                  "quiet_end": None},
+                  "quiet_end": None, "since": None},
     "weekly_report": {"enabled": False, "emails": [], "weekday": 0, "time": "08:00", "timezone": "UTC"},
 }
 # The tab of each page that shows an entry's kind (as Today links it: ui.widgets.lazy_tabs reads `?key=label`).
@@ -76,18 +80,44 @@ def _emails(values, what: str) -> list[str]:
     return found
 
 
-def validate(settings: dict) -> dict:
-    """The settings checked and tidied; `ChannelProblem` says in words what is wrong."""
-    digests = []
-    for digest in settings.get("digests") or []:
-        team = str(digest.get("team") or "").strip() or "team"
-        what = f"The {team} digest"
-        days = sorted({int(d) for d in digest.get("weekdays") or []})
-        if not days or any(d not in range(7) for d in days):
-            raise ChannelProblem(f"{what}: choose at least one weekday.")
-        digests.append(dict(team=team, time=_clock(digest.get("time", "09:00"), what), weekdays=days,
-                            timezone=_zone(digest.get("timezone", "UTC"), what),
-                            emails=_emails(digest.get("emails"), what), slack=bool(digest.get("slack"))))
+def team_emails(engine: Engine) -> dict[str, list[str]]:
+    """The emails of each team's active staff accounts (Settings › People and roles), by team name."""
+    with Session(engine) as session:
+        rows = session.exec(select(Person.team, Person.email).where(Person.active == True,  # noqa: E712
+                                                                    Person.team.is_not(None))).all()
+    teams: dict[str, list[str]] = {}
+    for team, email in sorted(rows):
+        if str(team).strip():
+            teams.setdefault(str(team).strip(), []).append(email)
+    return teams
+
+
+def nobody_in(team: str) -> str:
+    """The error for a digest whose team has nobody in it."""
+    return (f"The {team} digest: nobody is in team “{team}”. Put people in it on Settings › People and roles, "
+            "or remove the row.")
+
+
+def _digest(digest: dict, teams: dict | None) -> dict:
+    team = str(digest.get("team") or "").strip()
+    if not team:
+        raise ChannelProblem("A digest needs a team: its people get it.")
+    what = f"The {team} digest"
+    if teams is not None and not teams.get(team):
+        raise ChannelProblem(nobody_in(team))
+    days = sorted({int(d) for d in digest.get("weekdays") or []})
+    if not days or any(d not in range(7) for d in days):
+        raise ChannelProblem(f"{what}: choose at least one weekday.")
+    return dict(team=team, time=_clock(digest.get("time", "09:00"), what), weekdays=days,
+                timezone=_zone(digest.get("timezone", "UTC"), what), slack=bool(digest.get("slack")))
+
+
+def validate(settings: dict, *, teams: dict | None = None) -> dict:
+    """The settings checked and tidied; `ChannelProblem` says in words what is wrong.
+
+    With `teams` (`team_emails`), a digest for a team with nobody in it is refused.
+    """
+    digests = [_digest(digest, teams) for digest in settings.get("digests") or []]
     now_alerts = dict(settings.get("immediate") or {})
     quiet = [now_alerts.get("quiet_start"), now_alerts.get("quiet_end")]
     if any(quiet) and not all(quiet):
@@ -104,9 +134,18 @@ def validate(settings: dict) -> dict:
     return {"digests": digests, "immediate": immediate, "weekly_report": weekly}
 
 
-def save_settings(engine: Engine, settings: dict, *, expected_version: int, actor: str) -> int:
-    """Store checked alert settings (admins only, audited); returns the new version."""
-    return admin.update_setting(engine, key=SETTING_KEY, value=validate(settings), expected_version=expected_version,
+def save_settings(engine: Engine, settings: dict, *, expected_version: int, actor: str, now=None) -> int:
+    """Store checked alert settings (admins only, audited); returns the new version.
+
+    Switching immediate alerts on records that moment: alerts start from it (see `queue_immediate_alerts`).
+    """
+    checked = validate(settings, teams=team_emails(engine))
+    before, _ = load_settings(engine)
+    was = before["immediate"]
+    on = checked["immediate"]["enabled"]
+    checked["immediate"]["since"] = (was.get("since") if was.get("enabled") and was.get("since") else
+                                     timezones.as_utc(now or timeline.present()).isoformat()) if on else None
+    return admin.update_setting(engine, key=SETTING_KEY, value=checked, expected_version=expected_version,
                                 actor=actor)
 
 
@@ -121,20 +160,10 @@ def community_name(engine: Engine) -> str:
 
 
 def attention_now(engine: Engine, now) -> pd.DataFrame:
-    """Today's attention list over all projects and regions, at `now` (the last 28 days, as Today opens)."""
+    """Today's attention list over all projects and regions, as the Today page shows it: open clocks at `now`, the
+    history ending on the data's last day."""
     now = pd.Timestamp(now)
-    end = now.normalize()
-    start = end - pd.Timedelta(days=27)
-    status = QueueFacts(engine, now, start=start - pd.Timedelta(days=30), end=end + pd.Timedelta(days=1))
-    voice = MessageScope(engine, start=end - pd.Timedelta(days=35), end=end + pd.Timedelta(days=1))
-    history = (end - pd.Timedelta(days=confusion.HISTORY_DAYS)).date()
-    return attention.today_entries(
-        status=status.live, messages=voice, voice=voice, projects=workforce.load_projects(engine),
-        activity=workforce.load_project_day_totals(engine, start=min(history, start.date()), end=end.date()),
-        negative_feedback=workforce.load_negative_feedback(engine, start=min(history, start.date()), end=end.date()),
-        fatigue=workforce.load_fatigue_alerts(engine, end.date(), window_start=(end - pd.Timedelta(days=35)).date(),
-                                              last_day=end.date()),
-        resources=launch.load_resources(engine), now=now)
+    return attention.today_figures_and_entries(engine, now=now, as_of=timeline.data_as_of(engine, now))[1]
 
 
 def entry_link(app_url: str, page: str, kind: str) -> str:
@@ -227,16 +256,33 @@ def alert_text(row, *, community: str, app_url: str) -> tuple[str, str, str]:
     return subject, f"**{row.item_id}** ({row.queue}, {row.priority}): {left}. [Open queues]({link})", link
 
 
-def queue_immediate_alerts(engine: Engine, *, now, settings: dict, live: pd.DataFrame | None = None) -> int:
-    """Queue one alert per item and level not alerted before (held until quiet hours end); how many were queued."""
+def crossings_since(now_live: pd.DataFrame, then_live: pd.DataFrame) -> pd.DataFrame:
+    """The crossings at now that were not there yet then (an item at 90% then alerts when it breaches, not before)."""
+    now_found, then_found = sla_crossings(now_live), sla_crossings(then_live)
+    seen = set(zip(then_found["item_id"], then_found["level"]))
+    return now_found[[(i, lv) not in seen for i, lv in zip(now_found["item_id"], now_found["level"])]]
+
+
+def queue_immediate_alerts(engine: Engine, *, now, settings: dict, live: pd.DataFrame | None = None,
+                           live_at_switch_on: pd.DataFrame | None = None) -> int:
+    """Queue one alert per item and level not alerted before (held until quiet hours end); how many were queued.
+
+    With `since` in the settings (when alerts were switched on), items already at that level then are left out:
+    switching alerts on does not flood the on-call person with everything already late (Today lists those).
+    """
     if not settings.get("enabled") or not (settings.get("emails") or settings.get("slack")):
         return 0
     if live is None:
-        live = QueueFacts(engine, now, start=pd.Timestamp(now) - pd.Timedelta(days=60)).live
+        live = QueueFacts(engine, now).live  # every open clock, as Today counts them
+    found = sla_crossings(live)
+    if settings.get("since"):
+        then = live_at_switch_on if live_at_switch_on is not None else \
+            QueueFacts(engine, pd.Timestamp(settings["since"])).live
+        found = crossings_since(live, then)
     due_at = quiet_until(settings, now) or timezones.as_utc(now)
     community, app_url = community_name(engine), channels.load_channels().app_url
     queued = 0
-    for row in sla_crossings(live).head(MAX_ALERTS_PER_PASS).itertuples():
+    for row in found.head(MAX_ALERTS_PER_PASS).itertuples():
         subject, body, link = alert_text(row, community=community, app_url=app_url)
         base = dict(subject=subject, body=body, link=link, due_at=due_at)
         rows = [("email", base | {"recipient": e}) for e in settings.get("emails") or []]
@@ -251,8 +297,18 @@ def queue_immediate_alerts(engine: Engine, *, now, settings: dict, live: pd.Data
 # --- the weekly report ---------------------------------------------------------------------------------
 
 
-def queue_weekly_report(engine: Engine, *, now, settings: dict) -> int | None:
-    """On its weekday and time, publish last week's snapshot and mail the report to the managers' list, once a week."""
+@dataclass(frozen=True)
+class ReportRun:
+    """The weekly report the worker published: its email send, and what became of the Google Sheet row (in words)."""
+
+    send_id: int | None
+    sheet: str
+
+
+def queue_weekly_report(engine: Engine, *, now, settings: dict, sheets_client=None) -> ReportRun | None:
+    """On its weekday and time, publish last week's snapshot, mail the report to the managers' list and append its
+    row to the Google Sheet (when one is set), once a week. `sheets_client` builds the Sheets client (default: from
+    secrets); without credentials the email still goes and `ReportRun.sheet` says why the sheet was not updated."""
     if not settings.get("enabled") or not settings.get("emails"):
         return None
     zone = settings.get("timezone", "UTC")
@@ -269,20 +325,56 @@ def queue_weekly_report(engine: Engine, *, now, settings: dict) -> int | None:
     reports.publish_snapshot(engine, report, filters={}, actor=people.SCHEDULER)
     rows = [dict(recipient=e, subject=f"{community_name(engine)}: weekly report, {report.window.label}",
                  body=reports.to_markdown(report), due_at=timezones.as_utc(now)) for e in settings["emails"]]
-    return delivery.enqueue(engine, kind="report", channel="email", title=f"Weekly report {week}",
-                            requested_by="scheduled report", key_prefix=key, rows=rows, now=now)
+    send_id = delivery.enqueue(engine, kind="report", channel="email", title=f"Weekly report {week}",
+                               requested_by=people.SCHEDULER, key_prefix=key, rows=rows, now=now)
+    return ReportRun(send_id=send_id, sheet=add_to_sheet(engine, report, sheets_client))
 
 
-def queue_due(engine: Engine, *, now) -> dict:
-    """Everything the alert settings say is due now, queued: digests, immediate alerts, the weekly report."""
+def add_to_sheet(engine: Engine, report, sheets_client=None) -> str:
+    """Append the week's figures to the Google Sheet set on Settings (as the worker); what happened, in words."""
+    target = reports.configured_sheet(engine)
+    if target is None:
+        return "no Google Sheet set on Settings (weekly_report_sheet): nothing added"
+    try:
+        client = sheets_client() if sheets_client is not None else \
+            sheets.client_from_settings(channels.secrets_file())
+        written = sheets.append_weekly_figures(engine, client, report, spreadsheet=target["spreadsheet"],
+                                               worksheet=target["worksheet"], scope=report.scope,
+                                               actor=people.SCHEDULER)
+    except CrowdPulseError as exc:
+        return f"the Google Sheet was not updated ({exc}); the email goes anyway"
+    return f"added {written} rows to {target['worksheet']} in the Google Sheet"
+
+
+def _record_switch_on(engine: Engine, now) -> None:
+    """Alerts switched on before the switch-on moment was kept start from this pass (nothing already late alerts)."""
+    settings, version = load_settings(engine)
+    settings["immediate"]["since"] = timezones.as_utc(now).isoformat()
+    admin.update_setting(engine, key=SETTING_KEY, value=settings, expected_version=version, actor=people.SCHEDULER)
+
+
+def queue_due(engine: Engine, *, now, sheets_client=None) -> dict:
+    """Everything the alert settings say is due now, queued: digests (to each team's people), immediate alerts, the
+    weekly report; `notes` says in words what could not be done."""
     settings, _ = load_settings(engine)
-    digests = 0
+    digests, notes, teams = 0, [], team_emails(engine)
     for digest, day in digests_due(settings, now):
-        if delivery.already_queued(engine, f"digest:{digest['team']}:{day.isoformat()}"):
+        key = f"digest:{digest['team']}:{day.isoformat()}"
+        emails = teams.get(digest["team"], [])
+        if not emails:
+            notes.append(nobody_in(digest["team"]))
+        if delivery.already_queued(engine, key) or not (emails or digest["slack"]):
             continue
-        sends, _ = queue_digest(engine, now=now, emails=digest["emails"], slack=digest["slack"],
-                                key=f"digest:{digest['team']}:{day.isoformat()}", requested_by=f"{digest['team']} digest")
+        sends, _ = queue_digest(engine, now=now, emails=emails, slack=digest["slack"], key=key,
+                                requested_by=f"{digest['team']} digest")
         digests += len(sends)
-    alerts = queue_immediate_alerts(engine, now=now, settings=settings["immediate"])
-    report = queue_weekly_report(engine, now=now, settings=settings["weekly_report"])
-    return {"digests": digests, "alerts": alerts, "reports": int(report is not None)}
+    immediate = settings["immediate"]
+    if immediate["enabled"] and not immediate.get("since"):
+        _record_switch_on(engine, now)
+        alerts = 0
+    else:
+        alerts = queue_immediate_alerts(engine, now=now, settings=immediate)
+    report = queue_weekly_report(engine, now=now, settings=settings["weekly_report"], sheets_client=sheets_client)
+    if report is not None:
+        notes.append(f"weekly report: {report.sheet}")
+    return {"digests": digests, "alerts": alerts, "reports": int(report is not None), "notes": notes}

@@ -4,18 +4,27 @@ Each builder turns one metric's output into entries; `rank` puts them together. 
 severity on one 0–100 scale (breached before about to breach, before stuck, confused, tired or
 unhappy) and the number of people or items it affects; the ranking score weighs both (`SCORE_HELP`).
 Each entry also names the exact view that shows it: the page and the query parameters of its tab,
-queue and project (`link`).
+queue and project (`link`). `today_figures_and_entries` reads everything Today needs from the
+database, the one assembly behind the Today page, the digest and the alerts.
 """
 
+import datetime as dt
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import Engine
 
+from core import overview
 from core.comms import launch
+from core.feedback.messages import MessageScope
 from core.feedback.themes import theme_labels
 from core.feedback.voice import growing_negative_themes, theme_sentiment_drops
+from core.health import active as health_active
+from core.health import scope as health_scope
+from core.queues.facts import QueueFacts
 from core.queues.views import breach_risk, breached_open, stuck_items
 from core.workforce import confusion
+from core.workforce import read as workforce
 
 COLUMNS = ["score", "severity", "kind", "title", "detail", "count", "unit", "page", "link"]
 
@@ -215,3 +224,60 @@ def today_entries(*, status: pd.DataFrame, messages: pd.DataFrame, activity: pd.
         growing_theme_entries(growing_negative_themes(messages if voice is None else voice, as_of)),
         launch_entries(launch.launch_readiness(resources, now)),
     )
+
+
+# --- what Today reads ---------------------------------------------------------------------------------
+
+# Today reads the 28 days ending on the data's last day, whatever range a page shows.
+TODAY_DAYS = 28
+# The voice alerts compare the last 7 days with the 4 weeks before; fatigue the last 7 with the 28 before.
+VOICE_DAYS = 35
+FATIGUE_DAYS = 35
+# The tiles compare 7 days with the 7 before; MAU looks 27 days further back.
+WEEK_DAYS = 7
+MAU_DAYS = 27
+# A confused project's people: those who worked on it in (up to) the 14 days confusion compares.
+CONFUSION_WINDOW_DAYS = 14
+
+
+def today_figures_and_entries(engine: Engine, *, now, as_of, projects=(), regions=(),
+                              status: QueueFacts | None = None) -> tuple[list, pd.DataFrame]:
+    """Today's headline figures and ranked attention list in some projects and regions (none: all): open clocks
+    at `now`, history the 28 days ending on the day of `as_of` (the data's latest moment).
+
+    `status` may pass the QueueFacts of the same projects and regions at `now` when a caller holds them already.
+    """
+    end = pd.Timestamp(as_of).tz_convert("UTC").date()
+    start = end - dt.timedelta(days=TODAY_DAYS - 1)
+    projects, regions = tuple(projects or ()), tuple(regions or ())
+
+    def back(days: int) -> dt.date:
+        return min(start, end - dt.timedelta(days=days))
+
+    status = status if status is not None else QueueFacts(engine, now, projects=projects, regions=regions)
+    said = MessageScope(engine, start=pd.Timestamp(back(VOICE_DAYS), tz="UTC"),
+                        end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects or None,
+                        regions=regions or None)
+    member_days = health_active.load_active_days(engine, start=back(WEEK_DAYS) - dt.timedelta(days=MAU_DAYS),
+                                                 end=end, projects=projects)
+    members = health_scope.project_base(engine, health_active.load_community(engine, regions=regions), end=end,
+                                        projects=projects)
+    figures = overview.week_figures(status=status, member_days=member_days, members=members, messages=said,
+                                    week_end=as_of, now=now)
+    history = back(confusion.HISTORY_DAYS)
+
+    def taskers(project_id: str, change_at) -> int:
+        """Taskers (in the regions) who worked on the project in the days after its change that confusion compares."""
+        first = pd.Timestamp(change_at).date()
+        last = min(first + dt.timedelta(days=CONFUSION_WINDOW_DAYS - 1), end)
+        return int(workforce.load_recent_members(engine, project_id, start=first, end=last, regions=regions).sum())
+
+    entries = today_entries(
+        status=status.live, messages=said, voice=said, projects=workforce.load_projects(engine),
+        activity=workforce.load_project_day_totals(engine, start=history, end=end, projects=projects, regions=regions),
+        fatigue=workforce.load_fatigue_alerts(engine, end, window_start=back(FATIGUE_DAYS), last_day=end,
+                                              projects=projects, regions=regions),
+        negative_feedback=workforce.load_negative_feedback(engine, start=history, end=end, projects=projects,
+                                                           regions=regions),
+        resources=launch.load_resources(engine), now=now, as_of=as_of, taskers=taskers)
+    return figures, entries

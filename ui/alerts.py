@@ -28,9 +28,8 @@ def _emails(text: str) -> list[str]:
 
 def _digest_rows(digests: list[dict]) -> pd.DataFrame:
     return pd.DataFrame([dict(team=d["team"], time=d["time"], timezone=d["timezone"],
-                              weekdays=", ".join(WEEKDAY_NAMES[i] for i in d["weekdays"]),
-                              emails=", ".join(d["emails"]), slack=d["slack"]) for d in digests],
-                        columns=["team", "time", "timezone", "weekdays", "emails", "slack"])
+                              weekdays=", ".join(WEEKDAY_NAMES[i] for i in d["weekdays"]), slack=d["slack"])
+                         for d in digests], columns=["team", "time", "timezone", "weekdays", "slack"])
 
 
 def _digests_from(rows: pd.DataFrame) -> list[dict]:
@@ -42,8 +41,7 @@ def _digests_from(rows: pd.DataFrame) -> list[dict]:
             raise channels.ChannelProblem(f"The {row.team or 'team'} digest: {', '.join(unknown)} is not a weekday; "
                                           "write Mon, Tue, Wed, Thu, Fri, Sat or Sun.")
         digests.append(dict(team=row.team, time=row.time or "09:00", timezone=row.timezone or "UTC",
-                            weekdays=[WEEKDAY_NAMES.index(d) for d in days], emails=_emails(str(row.emails or "")),
-                            slack=bool(row.slack)))
+                            weekdays=[WEEKDAY_NAMES.index(d) for d in days], slack=bool(row.slack)))
     return digests
 
 
@@ -54,15 +52,20 @@ def channels_and_alerts(user) -> None:
                "(see the README, “Email, Slack and Discord”); who gets what is set here.")
     widgets.table(channel_status(ready), key="settings_channels", filename="channels")
     settings, version = alerts.load_settings(data.engine())
+    teams = alerts.team_emails(data.engine())
+    digest_recipients(settings["digests"], teams)
     if not user.may("admin"):
         st.info("Only admins can change who gets alerts.")
         return
     with st.form("settings_alerts_form"):
-        st.markdown("**Digest of Today's list, per team** (one row a team; weekdays like “Mon, Tue, Wed, Thu, Fri”)")
+        st.markdown("**Digest of Today's list, per team**: to the people of that team (People and roles), and/or the "
+                    "alerts Slack channel; one row a team, weekdays like “Mon, Tue, Wed, Thu, Fri”")
         digests = st.data_editor(_digest_rows(settings["digests"]), num_rows="dynamic", key="settings_alert_digests",
-                                 column_config={"slack": st.column_config.CheckboxColumn("Slack")})
+                                 column_config={"team": st.column_config.SelectboxColumn("Team", options=sorted(teams)),
+                                                "slack": st.column_config.CheckboxColumn("Slack")})
         now, report = settings["immediate"], settings["weekly_report"]
         st.markdown("**Immediate alert** when an item reaches 90% of its SLA or breaches (one per item and level)")
+        st.caption(switch_on_words(now))
         i1, i2, i3, i4, i5 = st.columns([1, 3, 1, 1, 2])
         enabled = i1.checkbox("On", value=now["enabled"], key="settings_alert_now_on")
         now_emails = i2.text_input("Emails", value=", ".join(now["emails"]), key="settings_alert_now_emails")
@@ -70,7 +73,8 @@ def channels_and_alerts(user) -> None:
         quiet_end = i4.text_input("to", value=now["quiet_end"] or "", key="settings_alert_quiet_end")
         zone = i5.text_input("Time zone", value=now["timezone"], key="settings_alert_now_zone")
         slack = st.checkbox("Also to the alerts Slack channel", value=now["slack"], key="settings_alert_now_slack")
-        st.markdown("**Weekly report** by email to the managers' list (a snapshot is published as it goes)")
+        st.markdown("**Weekly report** by email to the managers' list (a snapshot is published and, when one is set, its row "
+                    "added to the Google Sheet as it goes)")
         w1, w2, w3, w4, w5 = st.columns([1, 3, 1, 1, 2])
         weekly_on = w1.checkbox("On", value=report["enabled"], key="settings_alert_report_on")
         report_emails = w2.text_input("Emails", value=", ".join(report["emails"]), key="settings_alert_report_emails")
@@ -90,3 +94,24 @@ def channels_and_alerts(user) -> None:
                 st.success("Saved the alert settings.")
             except CrowdPulseError as exc:
                 st.error(str(exc))
+
+
+def digest_recipients(digests: list[dict], teams: dict) -> None:
+    """Who each saved digest reaches; a team with nobody in it is an error to fix."""
+    for digest in digests:
+        people = teams.get(digest["team"], [])
+        if people:
+            st.caption(f"The {digest['team']} digest goes to {', '.join(people)}"
+                       + (" and the alerts Slack channel." if digest["slack"] else "."))
+        else:
+            st.error(alerts.nobody_in(digest["team"]), icon=":material/group_off:")
+
+
+def switch_on_words(immediate: dict) -> str:
+    """What switching immediate alerts on does, and since when they run."""
+    if immediate.get("enabled") and immediate.get("since"):
+        since = pd.Timestamp(immediate["since"])
+        return (f"On since {since:%a %d %b %Y, %H:%M} UTC: only items that reached 90% or breached after that moment "
+                "are alerted; those already there then are on Today.")
+    return ("Switching alerts on starts from that moment: items already at 90% or breached then get no alert "
+            "(Today lists them); only later crossings do.")

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.comms import audience as audiences
-from core.comms import checks, context, languages, workflow
+from core.comms import context, languages, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
@@ -75,8 +75,7 @@ def filter_bar(studio: comms.Studio) -> AudienceChoice:
                                        key="comms_segment_name")
     if save_col.button("Save audience", key="comms_save_segment", icon=":material/group_add:"):
         try:
-            workflow.save_segment(studio.engine, name=segment_name, filters=choice.spec["filters"], actor=studio.actor,
-                                  role=studio.role)
+            workflow.save_segment(studio.engine, name=segment_name, filters=choice.spec["filters"], actor=studio.actor)
             st.toast(f"Saved the audience '{segment_name}'.")
             st.rerun()
         except CrowdPulseError as exc:
@@ -89,10 +88,10 @@ def retarget_button(studio: comms.Studio, draft: DraftView, choice: AudienceChoi
     if st.button(f"Send this draft to {choice.label} instead", key="comms_use_audience", icon=":material/swap_horiz:"):
         try:
             segment_id = workflow.segment_for_audience(studio.engine, choice.spec, actor=studio.actor,
-                                                       role=studio.role, today=studio.now)
+                                                       today=studio.now)
             studio.bases[draft.id] = workflow.set_audience(studio.engine, draft.id, segment_id=segment_id,
                                                            expected_version=studio.bases[draft.id],
-                                                           actor=studio.actor, role=studio.role)
+                                                           actor=studio.actor)
             st.rerun()
         except CrowdPulseError as exc:
             comms.show_error(exc)
@@ -172,7 +171,7 @@ def english_decision(studio: comms.Studio, draft: DraftView, row) -> None:
 def _decide(studio: comms.Studio, draft: DraftView, language: str, reason: str, *, withdraw: bool = False) -> None:
     try:
         languages.decide_send_english(studio.engine, draft.id, language=language, reason=reason, withdraw=withdraw,
-                                      actor=studio.actor, role=studio.role)
+                                      actor=studio.actor)
         st.rerun()
     except CrowdPulseError as exc:
         comms.show_error(exc)

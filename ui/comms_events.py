@@ -84,7 +84,7 @@ def event_form(studio: comms.Studio) -> None:
             try:
                 community_events.add_event(studio.engine, title=title, starts_at=timezones.to_utc(day, clock, zone),
                                            duration_minutes=int(minutes), audience=event_audience,
-                                           actor=studio.actor, role=studio.role)
+                                           actor=studio.actor)
                 st.rerun()
             except CrowdPulseError as exc:
                 comms.show_error(exc)
@@ -101,7 +101,7 @@ def turnout_form(studio: comms.Studio) -> None:
         if st.form_submit_button("Record"):
             try:
                 community_events.record_turnout(studio.engine, turnout_id, registrations=int(registered),
-                                                attendance=int(attended), actor=studio.actor, role=studio.role)
+                                                attendance=int(attended), actor=studio.actor)
                 st.rerun()
             except CrowdPulseError as exc:
                 comms.show_error(exc)

@@ -1,11 +1,9 @@
 """Comms studio, Review tab: the workflow steps for one's role, comments, versions with a diff, the history."""
 
-import datetime as dt
-
 import pandas as pd
 import streamlit as st
 
-from core.comms import approval, checks, context, timezones, workflow
+from core.comms import approval, timezones, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
@@ -21,8 +19,9 @@ REVISION_COLUMNS = {"created_at": st.column_config.DatetimeColumn("Saved", forma
 def review_tab(studio: comms.Studio, draft: DraftView, choice: AudienceChoice) -> None:
     """The next workflow step, then comments, versions and the history of the draft."""
     st.caption(f"You act as **{studio.actor}** ({studio.role}). Specialists write and send for review; managers and "
-               "admins approve what someone else wrote (four eyes). Sending is an export from Preview, then "
-               "“Mark as sent”.")
+               "admins approve what someone else wrote (four eyes). An approved message is sent below, by email, "
+               "Slack or Discord, now or at a local time in each recipient's zone; Markdown, .eml and mail-merge "
+               "CSV on Preview are exports for other tools.")
     workflow_steps(studio, draft, choice)
     st.subheader("Comments")
     comments(studio, draft)
@@ -39,14 +38,14 @@ def review_tab(studio: comms.Studio, draft: DraftView, choice: AudienceChoice) -
 
 
 def workflow_steps(studio: comms.Studio, draft: DraftView, choice: AudienceChoice) -> None:
-    """The buttons the draft's status allows: submit, approve or request changes, schedule, mark as sent."""
+    """The buttons the draft's status allows (submit, approve or request changes), then the send panel."""
     expected = studio.bases[draft.id]
 
     def move(step, **kwargs) -> None:
         """Run a workflow step and reload, or show why it was refused."""
         try:
             studio.bases[draft.id] = step(studio.engine, draft.id, expected_version=expected, actor=studio.actor,
-                                          role=studio.role, **kwargs)
+                                          **kwargs)
             st.rerun(scope="app")
         except CrowdPulseError as exc:
             comms.show_error(exc)
@@ -68,34 +67,12 @@ def workflow_steps(studio: comms.Studio, draft: DraftView, choice: AudienceChoic
             move(workflow.approve, note=note or None)
         if a2.button("Request changes", key="comms_request_changes", icon=":material/undo:"):
             move(workflow.request_changes, note=note or "changes requested")
-    elif draft.status in ("approved", "scheduled"):
-        send_planner(studio, draft, choice, move)
-    else:
-        st.success("Sent. The text and audience are final; the history below shows who did what.")
+    elif draft.status == "scheduled":
+        st.info(f"Scheduled: the first batch goes at {timezones.format_utc(draft.scheduled_at)}. Cancel it below "
+                "until it starts.", icon=":material/schedule_send:")
+    elif draft.status == "sent":
+        st.success("Sent. The text and audience are final; the progress and the history below show who got it.")
     comms_send.send_panel(studio, draft, choice.members)
-
-
-# Choosing a send time only changes this panel: it reruns on its own; a step taken here reruns the page.
-@st.fragment
-def send_planner(studio: comms.Studio, draft: DraftView, choice: AudienceChoice, move) -> None:
-    """When to send, shown in the readers' zones, with schedule, unschedule and mark-as-sent."""
-    s1, s2, s3 = st.columns(3)
-    send_day = s1.date_input("Send on", value=(studio.now + pd.Timedelta(days=1)).date(), key="comms_send_day")
-    send_time = s2.time_input("at", value=dt.time(9, 0), key="comms_send_time")
-    send_zone = s3.selectbox("time zone", ["UTC"] + sorted(choice.members["timezone"].dropna().unique()),
-                             key="comms_send_zone")
-    send_at = timezones.to_utc(send_day, send_time, send_zone)
-    st.caption(f"= {timezones.format_utc(send_at)}. The most common reader zones: "
-               + "; ".join(timezones.zone_lines(send_at, context.zone_mix(choice.members), limit=4)[:4]))
-    b1, b2, b3 = st.columns(3)
-    if draft.status == "approved" and b1.button("Schedule", key="comms_schedule", icon=":material/schedule_send:"):
-        move(workflow.schedule, scheduled_at=send_at)
-    if draft.status == "scheduled":
-        b1.info(f"Scheduled for {timezones.format_utc(draft.scheduled_at)}.")
-        if b3.button("Unschedule", key="comms_unschedule"):
-            move(workflow.transition, to="approved")
-    if b2.button("Mark as sent", key="comms_mark_sent", icon=":material/done_all:"):
-        move(workflow.mark_sent)
 
 
 def comments(studio: comms.Studio, draft: DraftView) -> None:
@@ -107,7 +84,7 @@ def comments(studio: comms.Studio, draft: DraftView) -> None:
     comment = st.text_area("Add a comment", key="comms_comment", height=80)
     if st.button("Comment", key="comms_add_comment", icon=":material/add_comment:"):
         try:
-            workflow.add_comment(studio.engine, draft.id, text=comment, actor=studio.actor, role=studio.role)
+            workflow.add_comment(studio.engine, draft.id, text=comment, actor=studio.actor)
             st.rerun()
         except CrowdPulseError as exc:
             comms.show_error(exc)

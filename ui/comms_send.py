@@ -69,7 +69,7 @@ def test_send(studio: Studio, draft: DraftView, target: str) -> None:
                        disabled=target != "email")
     if t2.button("Send me a test", key="comms_send_test", icon=":material/forward_to_inbox:"):
         try:
-            row = schedule.send_test(studio.engine, draft.id, to=to, actor=studio.actor, role=studio.role,
+            row = schedule.send_test(studio.engine, draft.id, to=to, actor=studio.actor,
                                      now=timeline.present())
         except CrowdPulseError as exc:
             comms.show_error(exc)
@@ -94,7 +94,7 @@ def send_form(studio: Studio, draft: DraftView, members: pd.DataFrame) -> None:
     if st.button(label, key="comms_send_go", type="primary", icon=":material/send:"):
         try:
             started = schedule.send_draft(studio.engine, draft.id, expected_version=studio.bases[draft.id],
-                                          actor=studio.actor, role=studio.role, now=now, clock=clock)
+                                          actor=studio.actor, now=now, clock=clock)
         except CrowdPulseError as exc:
             comms.show_error(exc)
             return
@@ -135,7 +135,7 @@ def _progress(studio: Studio, draft: DraftView) -> None:
         if int(totals["pending"]) and st.button("Cancel what has not started", key=f"comms_send_cancel_{send.id}",
                                                 icon=":material/cancel_schedule_send:"):
             try:
-                cancelled = schedule.cancel_send(studio.engine, int(send.id), actor=studio.actor, role=studio.role,
+                cancelled = schedule.cancel_send(studio.engine, int(send.id), actor=studio.actor,
                                                  now=timeline.present())
                 st.toast(f"Cancelled {cancelled:,} deliveries.")
                 st.rerun(scope="app")

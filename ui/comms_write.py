@@ -66,7 +66,7 @@ def new_draft_form(studio: comms.Studio, choice: AudienceChoice) -> None:
         try:
             draft = drafting.draft_for_segment(
                 engine=studio.engine, template=template, segment=choice, title=title, channel=channel,
-                author=studio.actor, role=studio.role, today=studio.now, signer=signer,
+                author=studio.actor, today=studio.now, signer=signer,
                 subject_source=subject_source, body_source=body_source, **needed)
             st.session_state.pop("comms_handoff", None)
             st.session_state["comms_open_next"] = draft.id
@@ -225,7 +225,7 @@ def save_row(studio: comms.Studio, draft: DraftView, editing: EditorText, *, sav
         try:
             studio.bases[draft.id] = workflow.save_revision(
                 studio.engine, draft.id, expected_version=studio.bases[draft.id], subject=subject, body=body,
-                language=language, actor=studio.actor, role=studio.role)
+                language=language, actor=studio.actor)
             studio.loaded.update(zip(_keys(draft, language), (subject, body)))
             st.session_state.pop("comms_conflict", None)
             st.toast(f"Saved the {language} version.")
@@ -260,7 +260,7 @@ def conflict_box(studio: comms.Studio, draft: DraftView, editing: EditorText, *,
             try:
                 studio.bases[draft.id] = workflow.save_revision(
                     studio.engine, draft.id, expected_version=draft.version, subject=editing.subject,
-                    body=editing.body, language=editing.language, actor=studio.actor, role=studio.role)
+                    body=editing.body, language=editing.language, actor=studio.actor)
                 studio.loaded.update(zip(keys, (editing.subject, editing.body)))
                 st.session_state.pop("comms_conflict")
                 st.rerun()
@@ -295,7 +295,7 @@ def translator_files(studio: comms.Studio, draft: DraftView, language: str, *, r
             try:
                 done, studio.bases[draft.id] = translations.import_strings(
                     studio.engine, draft.id, upload.getvalue(), upload.name, expected_version=studio.bases[draft.id],
-                    actor=studio.actor, role=studio.role)
+                    actor=studio.actor)
                 for k in _keys(draft, done.language):
                     st.session_state.pop(k, None)
                     studio.loaded.pop(k, None)

@@ -1,7 +1,5 @@
 """Cached access to `core`: one engine per process, query results keyed on the data version."""
 
-import dataclasses
-import datetime as dt
 import functools
 
 import pandas as pd
@@ -9,7 +7,7 @@ import streamlit as st
 from sqlalchemy import Engine
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
-from core import admin, attention, db, overview, reports, timeline, weeks
+from core import admin, attention, db, reports, timeline, weeks
 from core.comms import audience, launch
 from core.feedback import messages as feedback_messages
 from core.feedback import read as feedback_read
@@ -20,7 +18,7 @@ from core.health import scope as health_scope
 from core.queues import facts as queues_facts
 from core.queues import read as queues_read
 from core.settings import get_settings
-from core.workforce import confusion, read as workforce
+from core.workforce import read as workforce
 
 
 @st.cache_resource(show_spinner=False)
@@ -408,41 +406,13 @@ def sheet_sources() -> pd.DataFrame:
 # --- Today -----------------------------------------------------------------------------------------
 
 
-# Today reads the 28 days ending on the data's last day (the sidebar's default range).
-TODAY_DAYS = 28
-# A confused project's people: those who worked on it in (up to) the 14 days confusion compares.
-CONFUSION_WINDOW_DAYS = 14
-
-
 @on_data_version(8)
-def _today(recent, now, as_of) -> tuple:
-    status = queue_facts(recent)
-    said = message_scope(recent, days_before=35)
-    figures = overview.week_figures(status=status, member_days=member_days(recent, lookback_days=7),
-                                    members=counted_members(recent), messages=said, week_end=as_of, now=now)
-    entries = attention.today_entries(status=status.live, messages=said, voice=said,
-                                      activity=project_days(recent, days_before=confusion.HISTORY_DAYS),
-                                      projects=projects(), fatigue=fatigue(recent, as_of),
-                                      negative_feedback=negative_feedback(recent, days_before=confusion.HISTORY_DAYS),
-                                      resources=resources(), now=now, as_of=as_of,
-                                      taskers=lambda project_id, change_at: _taskers_since(recent, project_id, change_at))
-    return figures, entries
-
-
-def _taskers_since(filters, project_id: str, change_at) -> int:
-    """Taskers (in the filters' regions) who worked on a project in the days after its change that confusion
-    compares (as the Workforce page's confusion tab counts them)."""
-    first = pd.Timestamp(change_at).date()
-    last = min(first + dt.timedelta(days=CONFUSION_WINDOW_DAYS - 1), filters.end)
-    return int(workforce.load_recent_members(engine(), project_id, start=first, end=last,
-                                             regions=filters.regions).sum())
+def _today(projects, regions, now, as_of) -> tuple:
+    return attention.today_figures_and_entries(engine(), now=now, as_of=as_of, projects=projects, regions=regions,
+                                               status=_queue_facts(projects, regions, now))
 
 
 def today(filters) -> tuple:
     """Today's headline figures and ranked attention list for the filters' projects and regions, now: the 28 days
-    ending on the data's last day, open clocks at the present (to the minute)."""
-    last = as_of()
-    day = last.tz_convert("UTC").date()
-    # Today is "now" whatever the sidebar's date range: it reads the default window, ending on the data's last day.
-    recent = dataclasses.replace(filters, start=day - dt.timedelta(days=TODAY_DAYS - 1), end=day)
-    return _today(recent, clock_now(), last)
+    ending on the data's last day (whatever the sidebar's range), open clocks at the present (to the minute)."""
+    return _today(filters.projects, filters.regions, clock_now(), as_of())

@@ -273,7 +273,7 @@ def save_segment_form(member_ids: list[str], *, default_name: str, key: str) -> 
             try:
                 user = auth.current_user()
                 segment_id = save_segment(data.engine(), name=name, member_ids=member_ids, actor=user.email,
-                                          role=user.role, description=f"{len(member_ids):,} members saved from a list")
+                                          description=f"{len(member_ids):,} members saved from a list")
                 st.success(f"Saved segment #{segment_id} '{name}': pick it as the audience in the Comms studio.")
             except CrowdPulseError as exc:
                 st.error(str(exc))

@@ -12,8 +12,12 @@ from core.db import make_engine
 
 
 def work_once(engine, *, now, ready: channels.Channels | None = None, pacer=None, worker=None) -> delivery.Tally:
-    """One pass: queue what the alert settings say is due, then send every due delivery this worker can claim."""
-    alerts.queue_due(engine, now=now)
+    """One pass: queue what the alert settings say is due, then send every due delivery this worker can claim.
+
+    What could not be done (a digest team with nobody, a weekly report's sheet row) is said on stderr.
+    """
+    for note in alerts.queue_due(engine, now=now)["notes"]:
+        print(f"note: {note}", file=sys.stderr, flush=True)
     return delivery.deliver_due(engine, now=now, ready=ready, pacer=pacer, worker=worker,
                                 on_sent=lambda send_id: schedule.mark_started(engine, send_id))
 

@@ -1,15 +1,17 @@
-"""Four eyes: a manager approves only a message someone else wrote and last edited.
+"""What must hold before a message is approved: four eyes, and no blocking finding.
 
-A one-person team may allow self-approval (CROWDPULSE_ALLOW_SELF_APPROVAL=1, off by default), and
-local single-user mode is such a team by nature: its one person writes and approves. Either way the
-approval is audited as self-approved.
+Four eyes: a manager approves only a message someone else wrote and last edited. A one-person team
+may allow self-approval (CROWDPULSE_ALLOW_SELF_APPROVAL=1, off by default), and local single-user
+mode is such a team by nature: its one person writes and approves. Either way the approval is
+audited as self-approved. Blocking findings are the checks' own (`core.comms.checks`): a
+placeholder left in any language version, or a launch announcement whose guides are not ready.
 """
 
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from core import people
-from core.comms import languages
+from core import people, timeline
+from core.comms import checks, languages, launch
 from core.comms.errors import SelfApproval
 from core.models import AuditEvent, Draft, DraftRevision
 from core.settings import get_settings
@@ -59,3 +61,32 @@ def approval_blocker(engine: Engine, draft_id: int, actor: str) -> str | None:
                 return None
             return languages.missing_versions_message(languages.draft_language_table(engine, draft_id))
     return REFUSAL
+
+
+def launch_blockers(engine: Engine, template: str | None, project_id: str | None, now) -> list[str]:
+    """Why a launch announcement cannot go out yet (its guides not ready); none for other templates."""
+    if template != "project_launch" or not project_id:
+        return []
+    return launch.announcement_blockers(launch.load_resources(engine), project_id, now)
+
+
+def blocking_findings(engine: Engine, draft_id: int, *, now=None) -> list[str]:
+    """The checks' blocking findings on a draft's current text in every language, in words (none: it may go on)."""
+    with Session(engine) as session:
+        draft = session.get(Draft, draft_id)
+        if draft is None:
+            return []
+        current = {row.language: row for row in session.exec(
+            select(DraftRevision).where(DraftRevision.draft_id == draft_id, DraftRevision.applied == True)  # noqa: E712
+            .order_by(DraftRevision.number)).all()}
+        template, project_id = draft.template, (draft.context or {}).get("project_id")
+        channel = draft.channel if draft.channel in checks.CHANNELS else "email"
+    blockers = tuple(launch_blockers(engine, template, project_id, now or timeline.present()))
+    found = []
+    for n, (language, row) in enumerate(sorted(current.items(), key=lambda item: (item[0] != "en", item[0]))):
+        report = checks.check_text(row.body, subject=row.subject, channel=channel, language=language,
+                                   blockers=blockers if n == 0 else ())
+        for finding in report.blocking:
+            said = f"{checks.KIND_LABELS[finding.kind].lower()} “{finding.text}”" if finding.text else finding.message
+            found.append(f"{said} ({language})" if len(current) > 1 else said)
+    return list(dict.fromkeys(found))

@@ -92,6 +92,11 @@ SETUP_HINT = {"email": "set CROWDPULSE_SMTP_URL (or [smtp] url in secrets) to se
               "discord": "set CROWDPULSE_DISCORD_WEBHOOK_URL (or [webhooks] discord in secrets) to post to Discord"}
 
 
+def secrets_file() -> dict:
+    """The git-ignored secrets file as a dict ({} when there is none): the worker reads it without Streamlit."""
+    return _secrets(SECRETS_FILE)
+
+
 def _secrets(path: Path) -> dict:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))

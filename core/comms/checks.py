@@ -28,7 +28,7 @@ from core.comms.readability import (
     split_sentences,
 )
 from core.comms.templates import split_front_matter
-from core.comms.workflow import PLACEHOLDER
+from core.comms.placeholders import PLACEHOLDER
 from core.exports import markdown_literal
 
 __all__ = ["KINDS", "KIND_LABELS", "LEVELS", "Finding", "CheckReport", "check_text", "check_document",

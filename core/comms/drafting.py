@@ -9,7 +9,7 @@ from core.comms.templates import MessageTemplate, render
 
 
 def draft_for_segment(*, engine: Engine, template: MessageTemplate, segment: AudienceChoice, title: str,
-                      author: str, role: str, today, channel: str | None = None, signer: str | None = None,
+                      author: str, today, channel: str | None = None, signer: str | None = None,
                       subject_source: str | None = None, body_source: str | None = None,
                       project: dict | None = None, deadline=None, event: dict | None = None,
                       link: str | None = None) -> workflow.DraftView:
@@ -26,9 +26,9 @@ def draft_for_segment(*, engine: Engine, template: MessageTemplate, segment: Aud
         deadline=deadline, event=event, link=link, community=context.community_figures(engine, today), guide=guide)
     subject, body = render(template.subject if subject_source is None else subject_source,
                            template.body if body_source is None else body_source, variables)
-    segment_id = workflow.segment_for_audience(engine, segment.spec, actor=author, role=role, today=today)
+    segment_id = workflow.segment_for_audience(engine, segment.spec, actor=author, today=today)
     draft_id = workflow.create_draft(
-        engine, title=title, subject=subject, body=body, actor=author, role=role, channel=channel or template.channel,
+        engine, title=title, subject=subject, body=body, actor=author, channel=channel or template.channel,
         template=template.key, segment_id=segment_id,
         context=context.draft_context(audience_label=segment.label, project=project, deadline=deadline, event=event,
                                       link=link))

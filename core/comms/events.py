@@ -7,7 +7,7 @@ from sqlmodel import func, select
 from core.comms.audience import segment_members, select_audience
 from core.comms import timezones
 from core.comms.errors import InvalidTransition, SegmentProblem
-from core.comms.workflow import require_role
+from core.people import require
 from core.db import bump_data_version, session_scope
 from core.frames import read_frame
 from core.models import AuditEvent, Event
@@ -54,10 +54,10 @@ def event_audience(base: pd.DataFrame, audience: str | None, segments: pd.DataFr
     return segment_members(base, filters=segment["filters"], member_ids=segment["member_ids"], now=now)
 
 
-def add_event(engine: Engine, *, title: str, starts_at, duration_minutes: int, actor: str, role: str,
+def add_event(engine: Engine, *, title: str, starts_at, duration_minutes: int, actor: str,
               audience: str = ALL_TASKERS, registrations: int = 0) -> str:
     """Enter an event by hand; returns its id (e + the next number)."""
-    require_role(role, "specialist", "add an event")
+    require(engine, actor, "specialist", "add an event")
     if not title.strip():
         raise InvalidTransition("Give the event a title.")
     if duration_minutes <= 0:
@@ -80,9 +80,9 @@ def add_event(engine: Engine, *, title: str, starts_at, duration_minutes: int, a
 
 
 def record_turnout(engine: Engine, event_id: str, *, registrations: int | None = None, attendance: int | None = None,
-                   actor: str, role: str) -> None:
+                   actor: str) -> None:
     """Record an event's registrations and/or attendance."""
-    require_role(role, "specialist", "record event turnout")
+    require(engine, actor, "specialist", "record event turnout")
     with session_scope(engine) as session:
         event = session.get(Event, event_id)
         if event is None:

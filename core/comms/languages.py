@@ -18,7 +18,7 @@ from core.comms.readability import TARGET_EASE
 from core.comms.errors import InvalidTransition
 from core.db import bump_data_version, session_scope
 from core.models import AuditEvent, Draft, DraftRevision, Segment, Setting
-from core.people import require_role
+from core.people import require
 
 RULE_TEMPLATES = ("project_launch", "guideline_update")
 THRESHOLD_SETTING = "comms_language_version_threshold"
@@ -132,10 +132,10 @@ def check_language_versions(session: Session, draft_id: int) -> None:
         raise MissingLanguageVersion(message)
 
 
-def decide_send_english(engine: Engine, draft_id: int, *, language: str, actor: str, role: str,
-                        reason: str = "", withdraw: bool = False) -> None:
+def decide_send_english(engine: Engine, draft_id: int, *, language: str, actor: str, reason: str = "",
+                        withdraw: bool = False) -> None:
     """Record (or withdraw) the decision to send the English text to one language group; audited, never silent."""
-    require_role(role, "specialist", "decide which language a group reads")
+    require(engine, actor, "specialist", "decide which language a group reads")
     language = base_language(language)
     if language in (FALLBACK, "unknown"):
         raise InvalidTransition("English readers already read the English text.")

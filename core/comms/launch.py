@@ -29,7 +29,7 @@ def resource_staleness(resources: pd.DataFrame, now) -> pd.DataFrame:
     ready = resources["status"].isin(READY_STATUSES) & resources["last_reviewed_at"].notna() & (overdue == 0)
     problem = pd.Series("", index=resources.index, dtype=object)
     problem = problem.mask(overdue > 0, "review overdue")
-    status = resources["status"].map(readable_status)
+    status = resources["status"].map(readable_status).astype(object)  # an empty map is float: keep it text
     problem = problem.mask(~resources["status"].isin(READY_STATUSES), "not published (" + status + ")")
     return resources.assign(days_since_review=since.round(0), days_overdue=overdue.round(0), ready=ready, problem=problem,
                             status=status)

@@ -102,11 +102,18 @@ def draft_rows(engine: Engine, draft: DraftView, *, now, clock: dt.time | None =
     return rows
 
 
-def send_draft(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, now,
+def send_draft(engine: Engine, draft_id: int, *, expected_version: int, actor: str, now,
                clock: dt.time | None = None, day: dt.date | None = None) -> SendStarted:
-    """Queue an approved draft for its audience: now, or at `clock` in each recipient's zone (one batch per zone)."""
-    people.require_role(role, "specialist", "send a message")
+    """Queue an approved draft for its audience: now, or at `clock` in each recipient's zone (one batch per zone).
+
+    The deliveries are queued first; the draft then becomes sent (the first batch is due now) or scheduled.
+    """
+    people.require(engine, actor, "specialist", "send a message")
     draft = workflow.get_draft(engine, draft_id)
+    if draft.version != expected_version:
+        raise StaleDraft(f"Someone changed this draft (now version {draft.version}) after you opened version "
+                         f"{expected_version}. Reload it and try again.", draft_id=draft_id,
+                         current_version=draft.version)
     if draft.status not in ("approved", "scheduled"):
         raise InvalidTransition(f"Only an approved message can be sent; this one is "
                                 f"{workflow.STATUS_LABELS.get(draft.status, draft.status).lower()}.")
@@ -118,22 +125,31 @@ def send_draft(engine: Engine, draft_id: int, *, expected_version: int, actor: s
     first_due = min(row["due_at"] for row in rows)
     when = f"at {clock:%H:%M} in each recipient's time zone" if clock else "now"
     summary = f"sending to {len(rows):,} recipient{'s' if len(rows) != 1 else ''} by {draft.channel} {when}"
-    version = expected_version
-    if first_due <= timezones.as_utc(now):
-        version = workflow.transition(engine, draft_id, to="sent", expected_version=expected_version, actor=actor,
-                                      role=role, note=summary)
-    elif draft.status == "approved":
-        version = workflow.schedule(engine, draft_id, expected_version=expected_version, actor=actor, role=role,
-                                    scheduled_at=first_due)
     send_id = delivery.enqueue(engine, kind="message", channel=draft.channel, title=draft.title, requested_by=actor,
                                key_prefix=f"draft:{draft_id}", rows=rows, now=now, draft_id=draft_id,
                                local_time=f"{clock:%H:%M}" if clock else None,
                                audit={"summary": summary, "channel": draft.channel})
     if send_id is None:
         raise InvalidTransition("Every recipient already has this message, or has it queued.")
+    try:
+        version = _record(engine, draft, actor=actor, first_due=first_due, now=now, note=summary)
+    except (StaleDraft, InvalidTransition):
+        delivery.cancel_queued(engine, send_id, actor=actor, now=now)  # the draft moved meanwhile: nothing goes out
+        raise
     counts = delivery.progress(engine, send_id=send_id)
     return SendStarted(send_id=send_id, version=version, recipients=int(counts["total"].sum()),
                        skipped=int(counts["skipped"].sum()), first_due=first_due)
+
+
+def _record(engine: Engine, draft: DraftView, *, actor: str, first_due, now, note: str) -> int:
+    """The status the queued send gives the draft: sent when its first batch is due now, else scheduled."""
+    if first_due <= timezones.as_utc(now):
+        return workflow.record_send_state(engine, draft.id, to="sent", expected_version=draft.version, actor=actor,
+                                          note=note)
+    if draft.status == "approved":
+        return workflow.record_send_state(engine, draft.id, to="scheduled", expected_version=draft.version,
+                                          actor=actor, note=note, scheduled_at=first_due)
+    return draft.version
 
 
 def mark_started(engine: Engine, send_id: int) -> None:
@@ -145,15 +161,16 @@ def mark_started(engine: Engine, send_id: int) -> None:
             return
         requested_by, version = send.requested_by, draft.version
     try:
-        workflow.transition(engine, draft.id, to="sent", expected_version=version, role="specialist",
-                            actor=f"{requested_by} (scheduled send)", note="the scheduled send started")
+        # The worker acts (an identity of its own), on behalf of whoever scheduled the send.
+        workflow.record_send_state(engine, draft.id, to="sent", expected_version=version, actor=people.SCHEDULER,
+                                   note=f"the send {requested_by} scheduled started")
     except (StaleDraft, InvalidTransition):
         pass  # another worker marked it first
 
 
-def cancel_send(engine: Engine, send_id: int, *, actor: str, role: str, now) -> int:
+def cancel_send(engine: Engine, send_id: int, *, actor: str, now) -> int:
     """Cancel every delivery of a send that has not started; a scheduled draft nothing went out for is approved again."""
-    people.require_role(role, "specialist", "cancel a send")
+    people.require(engine, actor, "specialist", "cancel a send")
     cancelled = delivery.cancel_queued(engine, send_id, actor=actor, now=now)
     if not cancelled:
         raise InvalidTransition("Nothing left to cancel: every delivery of this send has started or finished.")
@@ -167,15 +184,15 @@ def cancel_send(engine: Engine, send_id: int, *, actor: str, role: str, now) -> 
                                after={"send_id": send_id, "cancelled": cancelled,
                                       "summary": f"cancelled {cancelled:,} deliveries not yet started"}))
     if status == "scheduled":
-        workflow.transition(engine, draft_id, to="approved", expected_version=version, actor=actor, role=role,
-                            note="the scheduled send was cancelled")
+        workflow.record_send_state(engine, draft_id, to="approved", expected_version=version, actor=actor,
+                                   note="the scheduled send was cancelled")
     return cancelled
 
 
-def send_test(engine: Engine, draft_id: int, *, to: str, actor: str, role: str, now,
+def send_test(engine: Engine, draft_id: int, *, to: str, actor: str, now,
               ready: channels.Channels | None = None) -> pd.Series:
     """Send the draft's current text to one address (or the channel's webhook) now, marked as a test; its delivery."""
-    people.require_role(role, "specialist", "send a test")
+    people.require(engine, actor, "specialist", "send a test")
     ready = ready or channels.load_channels()
     draft = workflow.get_draft(engine, draft_id)
     target = "email" if draft.channel not in channels.WEBHOOK_CHANNELS else draft.channel

@@ -173,8 +173,8 @@ def strings_file(draft: workflow.DraftView, language: str, *, format: str = "csv
     return to_xliff(table) if format == "xliff" else to_csv(table)
 
 
-def import_strings(engine: Engine, draft_id: int, data: bytes, filename: str, *, expected_version: int, actor: str,
-                   role: str) -> tuple[Translation, int]:
+def import_strings(engine: Engine, draft_id: int, data: bytes, filename: str, *, expected_version: int,
+                   actor: str) -> tuple[Translation, int]:
     """Save a translator's file as the draft's version in its target language; (what was read, new draft version)."""
     draft = workflow.get_draft(engine, draft_id)
     english = draft.versions.get("en")
@@ -184,5 +184,5 @@ def import_strings(engine: Engine, draft_id: int, data: bytes, filename: str, *,
     if translation.language.lower().startswith("en"):
         raise TranslationProblem("The file's target language is English: the English text is edited on Write.")
     version = workflow.save_revision(engine, draft_id, expected_version=expected_version, subject=translation.subject,
-                                     body=translation.body, language=translation.language, actor=actor, role=role)
+                                     body=translation.body, language=translation.language, actor=actor)
     return translation, version

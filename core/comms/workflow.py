@@ -1,7 +1,12 @@
 """A draft's life: draft → in review → approved → scheduled → sent, with roles, versions and an audit trail.
 
-Every write checks the role it needs (viewer < specialist < manager < admin; only managers and
-admins approve, and never what they wrote or last edited themselves: `core.comms.approval`), moves `Draft.version` forward with a compare-and-swap update so two people
+Every write derives the role from the identity it is given (`core.people.role_of`; never from a
+role the caller claims) and checks it (viewer < specialist < manager < admin; only managers and
+admins approve, and never what they wrote or last edited themselves: `core.comms.approval`).
+Submit and approve are refused while the checks show a blocking finding. A draft becomes
+scheduled or sent only by being sent (`core.comms.schedule` queues its deliveries, then records
+the status here with `record_send_state`); nobody marks it by hand. Each write
+moves `Draft.version` forward with a compare-and-swap update so two people
 saving the same draft are detected, writes an AuditEvent and bumps the data version. An edit
 that loses the race is stored as an unapplied revision before `StaleDraft` is raised, so no
 text is ever lost. Comments are audit events with action 'comment': the review trail and the
@@ -10,7 +15,6 @@ conversation read as one timeline.
 
 import datetime as dt
 import difflib
-import re
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -19,10 +23,12 @@ from sqlmodel import Session, select
 
 from core import people
 from core.comms import approval
-from core.comms.errors import DraftNotFound, InvalidTransition, SegmentProblem, StaleDraft
+from core.comms.errors import DraftNotFound, InvalidTransition, StaleDraft
+from core.comms.placeholders import PLACEHOLDER, unfilled_placeholders  # noqa: F401 (callers read them here)
+from core.comms.segments import list_segments, save_segment, segment_for_audience  # noqa: F401 (callers use them here)
 from core.db import bump_data_version, session_scope
-from core.models import AuditEvent, Draft, DraftRevision, Person, Segment, utcnow
-from core.people import require_role, role_allows  # noqa: F401 (pages ask workflow.role_allows)
+from core.models import AuditEvent, Delivery, Draft, DraftRevision, MessageSend, Person, Segment, utcnow
+from core.people import require, require_role, role_allows  # noqa: F401 (pages ask workflow.role_allows)
 
 STATUSES = ("draft", "in_review", "approved", "scheduled", "sent")
 STATUS_LABELS = {"draft": "Draft", "in_review": "In review", "approved": "Approved", "scheduled": "Scheduled",
@@ -32,28 +38,29 @@ TRANSITIONS = {
     ("draft", "in_review"): ("specialist", "submit"),
     ("in_review", "draft"): ("specialist", "request_changes"),
     ("in_review", "approved"): ("manager", "approve"),
+}
+# The moves a send makes (core.comms.schedule): queued for later, cancelled before it started, started.
+SEND_MOVES = {
     ("approved", "scheduled"): ("specialist", "schedule"),
     ("scheduled", "approved"): ("specialist", "unschedule"),
-    ("approved", "sent"): ("specialist", "mark_sent"),
-    ("scheduled", "sent"): ("specialist", "mark_sent"),
+    ("approved", "sent"): ("specialist", "send_started"),
+    ("scheduled", "sent"): ("specialist", "send_started"),
 }
-PLACEHOLDER = re.compile(r"\[(?:Write|Say|Add|Name|Insert)\b[^\]\n]*\]", re.IGNORECASE)
+DOING = {"approve": "approve a message", "request_changes": "send a draft back", "submit": "send a message for review",
+         "schedule": "schedule a message", "unschedule": "unschedule a message", "send_started": "send a message"}
+BY_SENDING = ("A message is scheduled or sent by sending it, not by setting its status: use Send on the Review tab "
+              "(now, or at a local time in each recipient's zone).")
 
 
 def role_of(engine: Engine, email: str | None) -> str:
-    """The role of a staff account by email; unknown or inactive people are viewers."""
-    return people.role_for_email(engine, email) or "viewer"
+    """The role of the person acting (`core.people.role_of`); unknown or inactive people are viewers."""
+    return people.role_of(engine, email) or "viewer"
 
 
 def staff_names(engine: Engine) -> dict[str, str]:
     """Staff names by email (to sign messages and show who acted)."""
     with Session(engine) as session:
         return {p.email: p.name for p in session.exec(select(Person)).all()}
-
-
-def unfilled_placeholders(text: str) -> list[str]:
-    """Template placeholders still in the text, such as '[Write the first change in one short sentence.]'."""
-    return PLACEHOLDER.findall(text or "")
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -217,11 +224,11 @@ def _jsonable(context: dict | None) -> dict:
     return out
 
 
-def create_draft(engine: Engine, *, title: str, subject: str, body: str, actor: str, role: str,
+def create_draft(engine: Engine, *, title: str, subject: str, body: str, actor: str,
                  channel: str = "email", template: str | None = None, segment_id: int | None = None,
                  language: str = "en", context: dict | None = None) -> int:
     """A new draft with its first revision; returns the draft id."""
-    require_role(role, "specialist", "write a message")
+    require(engine, actor, "specialist", "write a message")
     if not title.strip():
         raise InvalidTransition("Give the draft a title so others can find it.")
     with session_scope(engine) as session:
@@ -258,14 +265,14 @@ def _swap_version(session: Session, draft_id: int, expected_version: int, **valu
 
 
 def save_revision(engine: Engine, draft_id: int, *, expected_version: int, subject: str, body: str, actor: str,
-                  role: str, language: str = "en") -> int:
+                  language: str = "en") -> int:
     """Save the text of one language version; returns the draft's new version.
 
     Saving changed text on a draft in review, approved or scheduled sends it back to draft: what
     was approved is no longer what would be sent. If someone saved since `expected_version`,
     the text is kept as an unapplied revision and `StaleDraft` says so.
     """
-    require_role(role, "specialist", "edit a message")
+    require(engine, actor, "specialist", "edit a message")
     conflict = None
     with session_scope(engine) as session:
         draft = session.get(Draft, draft_id)
@@ -300,91 +307,110 @@ def save_revision(engine: Engine, draft_id: int, *, expected_version: int, subje
     return expected_version + 1
 
 
-def transition(engine: Engine, draft_id: int, *, to: str, expected_version: int, actor: str, role: str,
-               note: str | None = None, scheduled_at=None) -> int:
-    """Move a draft to another status if the role and the current status allow it; returns the new version."""
-    with session_scope(engine) as session:
+def transition(engine: Engine, draft_id: int, *, to: str, expected_version: int, actor: str,
+               note: str | None = None) -> int:
+    """Submit, send back or approve a draft if the actor's role and the draft allow it; returns the new version.
+
+    Scheduling and sending are not status changes a person makes: `InvalidTransition` says to send instead.
+    """
+    with Session(engine) as session:
+        draft = session.get(Draft, draft_id)
+        status = draft.status if draft is not None else None
+    if (status, to) in SEND_MOVES or to in ("scheduled", "sent"):
+        raise InvalidTransition(BY_SENDING)
+    return _move(engine, draft_id, to=to, expected_version=expected_version, actor=actor, note=note,
+                 rules=TRANSITIONS)
+
+
+def record_send_state(engine: Engine, draft_id: int, *, to: str, expected_version: int, actor: str,
+                      note: str | None = None, scheduled_at=None) -> int:
+    """The status a send gives its draft (core.comms.schedule calls this once the deliveries are queued or
+    cancelled): scheduled, sent, or approved again; refused when no such send exists."""
+    with Session(engine) as session:
+        states = set(session.scalars(select(Delivery.status).join(MessageSend, Delivery.send_id == MessageSend.id)
+                                     .where(MessageSend.draft_id == draft_id, MessageSend.kind == "message")))
+    if to in ("scheduled", "sent") and not states - {"cancelled"}:
+        raise InvalidTransition(BY_SENDING)
+    if to == "approved" and "queued" in states:
+        raise InvalidTransition("Cancel the send first: deliveries of this message are still queued.")
+    return _move(engine, draft_id, to=to, expected_version=expected_version, actor=actor, note=note,
+                 scheduled_at=scheduled_at, rules=SEND_MOVES)
+
+
+def _stale(session: Session, draft: Draft, expected_version: int) -> StaleDraft:
+    return StaleDraft(f"{_last_writer(session, draft.id) or 'Someone'} changed this draft (now version "
+                      f"{draft.version}) after you opened version {expected_version}. Reload it, read the "
+                      "changes, and try again.", draft_id=draft.id, current_version=draft.version)
+
+
+def _refuse_blocking(engine: Engine, draft_id: int, to: str) -> None:
+    """Submit and approve wait until the checks show no blocking finding (placeholders, an unready launch)."""
+    if to not in ("in_review", "approved"):
+        return
+    blocking = approval.blocking_findings(engine, draft_id)
+    if blocking:
+        step = "review" if to == "in_review" else "approval"
+        raise InvalidTransition(f"Fix the blocking findings on Check before {step}: " + "; ".join(blocking))
+
+
+def _move(engine: Engine, draft_id: int, *, to: str, expected_version: int, actor: str, rules: dict,
+          note: str | None = None, scheduled_at=None) -> int:
+    with Session(engine) as session:
         draft = session.get(Draft, draft_id)
         if draft is None:
             raise DraftNotFound(f"There is no draft number {draft_id}; it may have been removed.")
         if draft.version != expected_version:  # say so before judging a status the person has not seen
-            raise StaleDraft(f"{_last_writer(session, draft_id) or 'Someone'} changed this draft (now version "
-                             f"{draft.version}) after you opened version {expected_version}. Reload it, read the "
-                             "changes, and try again.", draft_id=draft_id, current_version=draft.version)
-        rule = TRANSITIONS.get((draft.status, to))
+            raise _stale(session, draft, expected_version)
+        rule = rules.get((draft.status, to))
         if rule is None:
             raise InvalidTransition(f"A message that is {STATUS_LABELS.get(draft.status, draft.status).lower()} "
                                     f"cannot move to {STATUS_LABELS.get(to, to).lower()}.")
-        needed, action = rule
-        require_role(role, needed, {"approve": "approve a message", "request_changes": "send a draft back",
-                                    "submit": "send a message for review", "schedule": "schedule a message",
-                                    "unschedule": "unschedule a message",
-                                    "mark_sent": "mark a message as sent"}[action])
-        if action == "submit":
-            applied = session.exec(select(DraftRevision).where(DraftRevision.draft_id == draft_id,
-                                                                DraftRevision.applied == True)  # noqa: E712
-                                    .order_by(DraftRevision.number)).all()
-            # only the current text of each language counts: earlier revisions were replaced
-            current = {r.language: r for r in applied}
-            left = sorted({p for r in current.values() for p in unfilled_placeholders(r.subject + "\n" + r.body)})
-            if left:
-                raise InvalidTransition("Fill in the template's placeholders before review: " + "; ".join(left))
+    needed, action = rule
+    require(engine, actor, needed, DOING[action])
+    _refuse_blocking(engine, draft_id, to)
+    if action == "schedule" and scheduled_at is None:
+        raise InvalidTransition("Choose when to send before scheduling.")
+    with session_scope(engine) as session:
+        draft = session.get(Draft, draft_id)
         self_approved = action == "approve" and approval.check_four_eyes(session, draft_id, actor)
-        if action == "schedule" and scheduled_at is None:
-            raise InvalidTransition("Choose when to send before scheduling.")
         before = {"status": draft.status, "version": draft.version}
         values = {"status": to}
         if action == "schedule":
-            values["scheduled_at"] = pd.Timestamp(scheduled_at).tz_convert("UTC").to_pydatetime() \
-                if pd.Timestamp(scheduled_at).tzinfo else pd.Timestamp(scheduled_at, tz="UTC").to_pydatetime()
+            moment = pd.Timestamp(scheduled_at)
+            values["scheduled_at"] = (moment.tz_convert("UTC") if moment.tzinfo else moment.tz_localize("UTC")) \
+                .to_pydatetime()
         if action == "unschedule":
             values["scheduled_at"] = None
         if not _swap_version(session, draft_id, expected_version, **values):
-            raise StaleDraft(f"{_last_writer(session, draft_id) or 'Someone'} changed this draft (now version "
-                             f"{draft.version}) after you opened version {expected_version}. Reload it, read the "
-                             "changes, and try again.", draft_id=draft_id, current_version=draft.version)
+            raise _stale(session, draft, expected_version)
         after = {"status": to, "version": expected_version + 1} | ({"self_approved": True} if self_approved else {})
         if note:
             after["note"] = note
-        if "scheduled_at" in values and values["scheduled_at"] is not None:
+        if values.get("scheduled_at") is not None:
             after["scheduled_at"] = values["scheduled_at"].isoformat()
         _audit(session, actor=actor, action=action, draft_id=draft_id, before=before, after=after)
         bump_data_version(session)
     return expected_version + 1
 
 
-def submit_for_review(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str) -> int:
-    """Draft → in review."""
-    return transition(engine, draft_id, to="in_review", expected_version=expected_version, actor=actor, role=role)
+def submit_for_review(engine: Engine, draft_id: int, *, expected_version: int, actor: str) -> int:
+    """Draft → in review (refused while the checks show a blocking finding)."""
+    return transition(engine, draft_id, to="in_review", expected_version=expected_version, actor=actor)
 
 
-def approve(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, note: str | None = None) -> int:
-    """In review → approved (managers and admins only)."""
-    return transition(engine, draft_id, to="approved", expected_version=expected_version, actor=actor, role=role,
-                      note=note)
+def approve(engine: Engine, draft_id: int, *, expected_version: int, actor: str, note: str | None = None) -> int:
+    """In review → approved (managers and admins only, four eyes, no blocking finding)."""
+    return transition(engine, draft_id, to="approved", expected_version=expected_version, actor=actor, note=note)
 
 
-def request_changes(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, note: str) -> int:
+def request_changes(engine: Engine, draft_id: int, *, expected_version: int, actor: str, note: str) -> int:
     """In review → draft, with what to change."""
-    return transition(engine, draft_id, to="draft", expected_version=expected_version, actor=actor, role=role,
-                      note=note)
+    return transition(engine, draft_id, to="draft", expected_version=expected_version, actor=actor, note=note)
 
 
-def schedule(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, scheduled_at) -> int:
-    """Approved → scheduled at a UTC moment."""
-    return transition(engine, draft_id, to="scheduled", expected_version=expected_version, actor=actor, role=role,
-                      scheduled_at=scheduled_at)
-
-
-def mark_sent(engine: Engine, draft_id: int, *, expected_version: int, actor: str, role: str, note: str | None = None) -> int:
-    """Approved or scheduled → sent (sending itself is an export to the mail tool or channel)."""
-    return transition(engine, draft_id, to="sent", expected_version=expected_version, actor=actor, role=role,
-                      note=note)
-
-
-def add_comment(engine: Engine, draft_id: int, *, text: str, actor: str, role: str) -> None:
+def add_comment(engine: Engine, draft_id: int, *, text: str, actor: str) -> None:
     """A review comment on the draft's current version."""
-    require_role(role, "specialist", "comment on a message")
+    require(engine, actor, "specialist", "comment on a message")
     if not text.strip():
         raise InvalidTransition("Write the comment first.")
     with session_scope(engine) as session:
@@ -397,15 +423,15 @@ def add_comment(engine: Engine, draft_id: int, *, text: str, actor: str, role: s
 
 
 def record_export(engine: Engine, draft_id: int, *, format: str, actor: str) -> None:
-    """Note in the audit trail that a draft was exported (the export is how a message is sent)."""
+    """Note in the audit trail that a draft was exported (a file for another tool; sending is Review › Send)."""
     with session_scope(engine) as session:
         _audit(session, actor=actor, action="export", draft_id=draft_id, after={"format": format})
         bump_data_version(session)
 
 
-def set_audience(engine: Engine, draft_id: int, *, segment_id: int, expected_version: int, actor: str, role: str) -> int:
+def set_audience(engine: Engine, draft_id: int, *, segment_id: int, expected_version: int, actor: str) -> int:
     """Point the draft at another saved segment; returns the new version."""
-    require_role(role, "specialist", "change a message's audience")
+    require(engine, actor, "specialist", "change a message's audience")
     with session_scope(engine) as session:
         draft = session.get(Draft, draft_id)
         if draft is None:
@@ -430,64 +456,3 @@ def revision_diff(old_subject: str, old_body: str, new_subject: str, new_body: s
     old = [f"Subject: {old_subject}"] + (old_body or "").splitlines()
     new = [f"Subject: {new_subject}"] + (new_body or "").splitlines()
     return "\n".join(difflib.unified_diff(old, new, fromfile=old_label, tofile=new_label, lineterm="", n=2))
-
-
-# --- segments -----------------------------------------------------------------------------------
-
-
-def save_segment(engine: Engine, *, name: str, actor: str, role: str, filters: dict | None = None,
-                 member_ids: list[str] | None = None, description: str | None = None, unique: bool = False) -> int:
-    """Save an audience as a segment (a filter or an explicit member list); returns its id.
-
-    With `unique`, a taken name gets a number appended instead of being refused (hand-offs
-    from alerts are saved this way).
-    """
-    require_role(role, "specialist", "save an audience")
-    name = (name or "").strip()
-    if not name:
-        raise SegmentProblem("Give the audience a name.")
-    if not filters and not member_ids:
-        raise SegmentProblem("Choose at least one filter or member before saving an audience.")
-    with session_scope(engine) as session:
-        taken = set(session.exec(select(Segment.name).where(Segment.name.startswith(name))).all())
-        if name in taken:
-            if not unique:
-                raise SegmentProblem(f"An audience called '{name}' already exists; choose another name.")
-            name = next(f"{name} ({i})" for i in range(2, len(taken) + 3) if f"{name} ({i})" not in taken)
-        segment = Segment(name=name, description=description, filters=dict(filters or {}),
-                          member_ids=list(member_ids or []), created_by=actor)
-        session.add(segment)
-        session.flush()
-        session.add(AuditEvent(actor=actor, action="create", entity="segment", entity_id=str(segment.id),
-                               after={"name": name, "filters": dict(filters or {}),
-                                      "members": len(member_ids or [])}))
-        bump_data_version(session)
-        return segment.id
-
-
-def segment_for_audience(engine: Engine, spec: dict, *, actor: str, role: str, today) -> int:
-    """The segment id for an audience choice: a saved one as is; a hand-off list or a filter saved now.
-
-    `spec` is {"segment_id"}, {"member_ids", "label"} (from an alert) or {"filters", "label"}.
-    """
-    if spec.get("segment_id") is not None:
-        return int(spec["segment_id"])
-    day = pd.Timestamp(today).strftime("%d %b %Y")
-    if spec.get("member_ids"):
-        return save_segment(engine, name=f"{spec['label']} · {day}", member_ids=list(spec["member_ids"]),
-                            description=spec.get("description") or "Handed over from an alert", actor=actor,
-                            role=role, unique=True)
-    return save_segment(engine, name=(spec.get("label") or "Filtered taskers")[:120], filters=spec.get("filters") or
-                        {"statuses": ["active"]}, description="Saved from the audience filters", actor=actor,
-                        role=role, unique=True)
-
-
-def list_segments(engine: Engine) -> pd.DataFrame:
-    """Saved segments, newest first: id, name, description, filters, member_ids, created_at, created_by."""
-    with Session(engine) as session:
-        rows = session.exec(select(Segment).order_by(Segment.created_at.desc(), Segment.id.desc())).all()
-        records = [dict(id=s.id, name=s.name, description=s.description, filters=dict(s.filters or {}),
-                        member_ids=list(s.member_ids or []), created_at=s.created_at, created_by=s.created_by)
-                   for s in rows]
-    return pd.DataFrame(records, columns=["id", "name", "description", "filters", "member_ids", "created_at",
-                                          "created_by"])

@@ -83,7 +83,7 @@ def confusion_alerts(
 
 def one_decimal(shares: pd.Series) -> pd.Series:
     """Shares as percentages with one decimal ('8.5%'), the precision of every rate on Today and Workforce."""
-    return shares.map(lambda share: figure(share, "percent"))
+    return shares.map(lambda share: figure(share, "percent")).astype("object")  # text even when empty
 
 
 # Shares a confusion table carries (0–1); `in_percent` shows them as percentages with one decimal.

@@ -110,3 +110,15 @@ def test_a_send_at_a_local_time_can_be_cancelled_from_the_page(studio, engine):
     counts = delivery.progress(engine, draft_id=draft_id)
     assert int(counts["pending"].sum()) == 0 and int(counts["cancelled"].sum()) > 0
     assert workflow.get_draft(engine, draft_id).status == "approved"
+
+
+def test_the_review_tab_sends_and_never_marks_a_message_sent_by_hand(studio):
+    # Issue 17: the old "Schedule" / "Mark as sent" buttons set a status without sending anything.
+    at = studio()
+    approved(at)
+    keys = {b.key for b in at.button}
+    assert "comms_send_go" in keys
+    assert not keys & {"comms_mark_sent", "comms_schedule", "comms_unschedule"}
+    captions = " ".join(c.value for c in at.caption)
+    assert "Mark as sent" not in captions and "Sending is an export" not in captions
+    assert "Markdown, .eml and mail-merge CSV on Preview are exports for other tools" in captions

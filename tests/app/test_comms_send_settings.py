@@ -3,8 +3,10 @@
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core import alerts
+from core import alerts, timeline
 from core.db import init_db
+from core.models import Person
+from tests.core.factories import stored
 from tests.app.conftest import APP
 
 
@@ -51,5 +53,23 @@ def test_saved_alerts_are_stored_checked(settings_page, engine):
     assert [s.value for s in at.success] == ["Saved the alert settings."]
     settings, version = alerts.load_settings(engine)
     assert version == 1
+    # Issue 17: switching alerts on records the moment; only later crossings are alerted, and the page says so.
     assert settings["immediate"] == dict(enabled=True, emails=["oncall@example.org", "lead@example.org"], slack=True,
-                                         timezone="UTC", quiet_start=None, quiet_end=None)
+                                         timezone="UTC", quiet_start=None, quiet_end=None,
+                                         since=timeline.present().isoformat())
+    at.run()
+    assert f"On since {timeline.present():%a %d %b %Y, %H:%M} UTC: only items that reached 90% or breached after " \
+           "that moment are alerted; those already there then are on Today." in [c.value for c in at.caption]
+
+
+def test_a_digest_for_a_team_with_nobody_in_it_is_an_error_on_settings(settings_page, engine):
+    stored(engine, Person(email="lea@example.org", name="Lea", role="specialist", team="quality"))
+    alerts.admin.update_setting(engine, key=alerts.SETTING_KEY, expected_version=0, actor="local user",
+                                value={"digests": [
+                                    dict(team="night shift", time="09:00", timezone="UTC", weekdays=[0], slack=False),
+                                    dict(team="quality", time="09:00", timezone="UTC", weekdays=[0], slack=True)]})
+    at = settings_page
+    at.run()
+    assert alerts.nobody_in("night shift") in [e.value for e in at.error]
+    assert ("The quality digest goes to lea@example.org, tomas.quality@crowdpulse.example and the alerts Slack "
+            "channel.") in [c.value for c in at.caption]

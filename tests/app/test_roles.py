@@ -197,7 +197,7 @@ def written_by_marcus(engine, monkeypatch):
     monkeypatch.setenv("CROWDPULSE_NOW", anchor.isoformat())
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", engine.url.render_as_string(hide_password=False))
     monkeypatch.delenv("CROWDPULSE_ALLOW_SELF_APPROVAL", raising=False)
-    marcus = dict(actor="marcus.lead@crowdpulse.example", role="manager")
+    marcus = dict(actor="marcus.lead@crowdpulse.example")
     draft_id = workflow.create_draft(engine, title="Guide update", subject="The guide changed",
                                      body="Please read the guide.", **marcus)
     workflow.submit_for_review(engine, draft_id, expected_version=1, **marcus)

@@ -178,3 +178,20 @@ def test_a_link_naming_a_project_sets_the_project_filter_in_the_same_session(app
     assert at.multiselect(key="filter_projects").value == query["project"]
     at.multiselect(key="filter_projects").set_value([]).run()  # the person's own pick wins on the next run
     assert at.session_state["filters"].projects == () and "project" not in at.query_params
+
+
+def test_the_digest_lists_what_today_shows_even_when_the_data_is_days_old(app, seeded_engine, monkeypatch):
+    # Issue 17: one assembly (core.attention.today_figures_and_entries) behind the page, the digest and the alerts;
+    # the digest used to end its history on the present's day, so a worker running on stale data listed other entries.
+    from core import alerts, attention
+    later = timeline.data_as_of(seeded_engine) + pd.Timedelta(days=3)
+    monkeypatch.setenv("CROWDPULSE_NOW", later.isoformat())
+    at = app()
+    digest = alerts.attention_now(seeded_engine, timeline.present_minute())
+    figures, entries = attention.today_figures_and_entries(seeded_engine, now=timeline.present_minute(),
+                                                           as_of=timeline.data_as_of(seeded_engine))
+    assert digest.drop(columns=["link"]).equals(entries.drop(columns=["link"]))
+    assert [e.split("**")[1] for e in shown_entries(at)] == digest["title"].head(12).tolist()
+    assert shown_figures(at) == [(f.label, f.fmt.format(f.this_week), "" if f.format_delta() == "—"
+                                  else f.format_delta()) for f in figures]
+    assert any(kind in set(digest["kind"]) for kind in ("fatigue", "confusion"))

@@ -1,6 +1,6 @@
 """Alerts out: who gets what when — digests per team, one alert per item and level, quiet hours, settings in words."""
 
-import datetime as dt
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -8,8 +8,11 @@ import pytest
 from core import alerts
 from core.comms import delivery
 from core.comms.channels import ChannelProblem
+from core.models import Person, Setting
+from tests.core.factories import stored
 
 ADMIN = dict(actor="command line")  # the command line acts as an admin (core.people.role_of)
+MONDAY_9 = pd.Timestamp("2026-12-07 09:00", tz="UTC")
 
 
 def live(*rows) -> pd.DataFrame:
@@ -89,14 +92,15 @@ def test_bad_alert_settings_are_refused_in_words(settings, message):
 
 
 def test_saved_settings_come_back_checked_and_tidy(engine):
-    version = alerts.save_settings(engine, {"digests": [dict(team="ops", time="9:05", timezone="Europe/Berlin",
-                                                             weekdays=[4, 0], emails=[" ops@example.org "])]},
+    stored(engine, Person(email="ops@example.org", name="Ops", role="specialist", team="ops"))
+    version = alerts.save_settings(engine, {"digests": [dict(team=" ops ", time="9:05", timezone="Europe/Berlin",
+                                                             weekdays=[4, 0])]},
                                    expected_version=0, **ADMIN)
     settings, stored_version = alerts.load_settings(engine)
     assert (version, stored_version) == (1, 1)
     assert settings["digests"] == [dict(team="ops", time="09:05", weekdays=[0, 4], timezone="Europe/Berlin",
-                                        emails=["ops@example.org"], slack=False)]
-    assert settings["immediate"]["enabled"] is False
+                                        slack=False)]
+    assert (settings["immediate"]["enabled"], settings["immediate"]["since"]) == (False, None)
 
 
 def test_the_weekly_report_is_published_and_mailed_once_on_monday_morning(engine):
@@ -111,7 +115,9 @@ def test_the_weekly_report_is_published_and_mailed_once_on_monday_morning(engine
     sunday = pd.Timestamp("2026-11-22 07:30", tz="UTC")
     monday = pd.Timestamp("2026-11-23 07:05", tz="UTC")  # 08:05 in Berlin
     assert alerts.queue_weekly_report(engine, now=sunday, settings=settings) is None
-    send_id = alerts.queue_weekly_report(engine, now=monday, settings=settings)
+    run = alerts.queue_weekly_report(engine, now=monday, settings=settings)
+    send_id = run.send_id
+    assert run.sheet == "no Google Sheet set on Settings (weekly_report_sheet): nothing added"
     assert alerts.queue_weekly_report(engine, now=monday + pd.Timedelta(minutes=5), settings=settings) is None
     assert reports.list_snapshots(engine)["week"].tolist() == ["2026-W46"]
     with SmtpServer() as smtp:
@@ -120,3 +126,111 @@ def test_the_weekly_report_is_published_and_mailed_once_on_monday_morning(engine
         tally = delivery.deliver_due(engine, now=monday, ready=ready, send_id=send_id)
     assert (tally.sent, smtp.inbox.to()) == (1, ["managers@example.org"])
     assert smtp.inbox.messages[0]["Subject"].startswith("CrowdPulse community: weekly report, ")
+
+
+# --- issue 17: digests to a team's people, alerts from the switch-on moment, the weekly row in the sheet ---------
+
+
+def team(engine, name: str, *people: tuple[str, bool]):
+    """Staff accounts (email, active) in a team."""
+    return stored(engine, *(Person(email=e, name=e.split("@")[0], role="specialist", team=name, active=active)
+                            for e, active in people))
+
+
+def test_a_team_digest_goes_to_the_emails_of_that_teams_people(engine):
+    team(engine, "ops", ("lea@example.org", True), ("max@example.org", True), ("old@example.org", False))
+    team(engine, "quality", ("qa@example.org", True))
+    alerts.save_settings(engine, {"digests": [dict(team="ops", time="09:00", timezone="UTC", weekdays=[0])]},
+                         expected_version=0, **ADMIN)
+    summary = alerts.queue_due(engine, now=MONDAY_9)
+    assert (summary["digests"], summary["notes"]) == (1, [])
+    send_id = int(delivery.list_sends(engine, kind="digest")["id"].iloc[0])
+    assert sorted(delivery.recipients(engine, send_id)["recipient"]) == ["lea@example.org", "max@example.org"]
+
+
+def test_a_digest_for_a_team_with_nobody_is_refused_on_settings_and_noted_by_the_worker(engine):
+    team(engine, "ops", ("lea@example.org", True))
+    with pytest.raises(ChannelProblem, match="The night shift digest: nobody is in team “night shift”"):
+        alerts.save_settings(engine, {"digests": [dict(team="night shift", time="09:00", weekdays=[0])]},
+                             expected_version=0, **ADMIN)
+    alerts.save_settings(engine, {"digests": [dict(team="ops", time="09:00", weekdays=[0])]},
+                         expected_version=0, **ADMIN)
+    from core.db import session_scope
+    with session_scope(engine) as session:  # Lea leaves the team after the digest was set up
+        session.get(Person, "lea@example.org").team = "quality"
+    summary = alerts.queue_due(engine, now=MONDAY_9)
+    assert summary["digests"] == 0 and summary["notes"] == [alerts.nobody_in("ops")]
+
+
+def test_switching_alerts_on_records_the_moment_and_keeps_it_while_they_stay_on(engine):
+    on = {"immediate": dict(enabled=True, emails=["oncall@example.org"])}
+    v = alerts.save_settings(engine, on, expected_version=0, now=MONDAY_9, **ADMIN)
+    assert alerts.load_settings(engine)[0]["immediate"]["since"] == "2026-12-07T09:00:00+00:00"
+    v = alerts.save_settings(engine, on | {"digests": []}, expected_version=v, now=MONDAY_9 + pd.Timedelta(hours=2),
+                             **ADMIN)
+    assert alerts.load_settings(engine)[0]["immediate"]["since"] == "2026-12-07T09:00:00+00:00"
+    alerts.save_settings(engine, {"immediate": dict(enabled=False)}, expected_version=v, **ADMIN)
+    assert alerts.load_settings(engine)[0]["immediate"]["since"] is None
+
+
+def test_items_already_late_when_alerts_are_switched_on_get_no_alert_only_later_crossings_do(engine):
+    settings = dict(enabled=True, emails=["oncall@example.org"], since=MONDAY_9.isoformat())
+    at_switch_on = live(("late", "breached", 90, -30), ("near", "at_risk", 90, 10), ("calm", "open", 50, 300))
+    later = live(("late", "breached", 90, -90), ("near", "breached", 90, -5), ("calm", "at_risk", 90, 20))
+    queued = alerts.queue_immediate_alerts(engine, now=MONDAY_9 + pd.Timedelta(hours=1), settings=settings,
+                                           live=later, live_at_switch_on=at_switch_on)
+    assert queued == 2
+    assert sorted(delivery.list_sends(engine, kind="alert")["title"]) == [
+        "CrowdPulse community: review item calm has used 90% of its SLA",
+        "CrowdPulse community: review item near breached its SLA"]
+
+
+def test_alerts_switched_on_before_the_moment_was_kept_start_from_the_workers_next_pass(engine):
+    stored(engine, Setting(key=alerts.SETTING_KEY, value={"immediate": dict(enabled=True, emails=["o@example.org"])}))
+    assert alerts.queue_due(engine, now=MONDAY_9)["alerts"] == 0
+    assert alerts.load_settings(engine)[0]["immediate"]["since"] == "2026-12-07T09:00:00+00:00"
+
+
+class FakeSheets:
+    """A gspread client stand-in that records the values appended (one call per append)."""
+
+    def __init__(self):
+        self.appended = []
+        self.http_client = self
+
+    def values_append(self, key, cell, params=None, body=None):
+        self.appended.append((key, cell, body["values"]))
+        return {}
+
+
+@pytest.fixture
+def demo_monday(engine):
+    """The tiny demo and the report settings whose Monday 08:00 Berlin has come."""
+    from core.demo import seed_demo
+    from tests.conftest import DEMO_ANCHOR
+    seed_demo(engine, scale="tiny", seed=7, anchor=DEMO_ANCHOR)
+    stored(engine, Setting(key="weekly_report_sheet", value={"spreadsheet": "1AbcDEFghijKLMnopQRstuvWXyz0123456789abcdEF", "worksheet": "Weekly"}))
+    settings = dict(enabled=True, emails=["managers@example.org"], weekday=0, time="08:00", timezone="Europe/Berlin")
+    return settings, pd.Timestamp("2026-11-23 07:05", tz="UTC")
+
+
+def test_the_scheduled_weekly_report_also_appends_its_row_to_the_google_sheet(engine, demo_monday):
+    settings, monday = demo_monday
+    sheets = FakeSheets()
+    run = alerts.queue_weekly_report(engine, now=monday, settings=settings, sheets_client=lambda: sheets)
+    [(key, cell, values)] = sheets.appended
+    assert (key, cell) == ("1AbcDEFghijKLMnopQRstuvWXyz0123456789abcdEF", "'Weekly'!A1")
+    assert values[0][:3] == ["2026-W46", "all projects and regions", "Weekly active"]
+    assert run.sheet == f"added {len(values)} rows to Weekly in the Google Sheet"
+    assert run.send_id is not None
+
+
+def test_without_sheets_credentials_the_report_is_mailed_and_the_run_says_why_the_sheet_was_not(engine, demo_monday,
+                                                                                              monkeypatch):
+    settings, monday = demo_monday
+    monkeypatch.setattr("core.comms.channels.SECRETS_FILE", Path("/nonexistent/secrets.toml"))
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    run = alerts.queue_weekly_report(engine, now=monday, settings=settings)
+    assert run.sheet.startswith("the Google Sheet was not updated (Google Sheets is not set up")
+    assert run.sheet.endswith("the email goes anyway")
+    assert delivery.recipients(engine, run.send_id)["recipient"].tolist() == ["managers@example.org"]

@@ -107,3 +107,22 @@ def test_the_long_running_worker_sends_as_messages_come_due_and_stops_cleanly_on
         out, _ = worker.communicate(timeout=60)
     assert worker.returncode == 0
     assert json.loads(out.splitlines()[0]) == {"sent": 1, "failed": 0, "pending": 0}
+
+
+def test_worker_once_publishes_the_weekly_report_and_says_why_the_sheet_row_was_not_added(engine, cli_env, capsys):
+    # Issue 17: without Sheets credentials the run summary says so, and the email is queued anyway.
+    from core.admin import update_setting
+    seed_demo(engine, scale="tiny", seed=7, anchor=DEMO_ANCHOR)
+    update_setting(engine, key="weekly_report_sheet", value={"spreadsheet": "1AbcDEFghijKLMnopQRstuvWXyz0123456789",
+                                                              "worksheet": "Weekly"},
+                   expected_version=0, actor="command line")
+    alerts.save_settings(engine, {"weekly_report": dict(enabled=True, emails=["managers@example.org"], weekday=0,
+                                                         time="08:00", timezone="Europe/Berlin")},
+                         expected_version=0, actor="command line")
+    cli_env.setenv("CROWDPULSE_NOW", "2026-11-23T07:05:00+00:00")
+    cli_env.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+    assert main(["worker", "--once", "--format", "json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out) == {"sent": 0, "failed": 0, "pending": 1}
+    assert err.startswith("note: weekly report: the Google Sheet was not updated (Google Sheets is not set up")
+    assert delivery.list_sends(engine, kind="report")["title"].tolist() == ["Weekly report 2026-W46"]

@@ -4,18 +4,22 @@ import datetime as dt
 
 import pandas as pd
 import pytest
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from core.comms import channels, delivery, schedule, workflow
-from core.comms.errors import InvalidTransition
+from core.comms.errors import InvalidTransition, NotAllowed
 from core.db import session_scope
-from core.models import Delivery, Member, Suppression
+from core.models import Member, Suppression
 from tests.core.comms.receivers import Receiver, SmtpServer
-
-SPECIALIST = dict(actor="priya@example.com", role="specialist")
-MANAGER = dict(actor="marcus@example.com", role="manager")
+from tests.core.comms.staff import MANAGER, SPECIALIST, VIEWER, store_staff
 NOW = pd.Timestamp("2026-12-07 03:00", tz="UTC").to_pydatetime()
-BODY = "Hello!\n\n- Read the **new guide**: [guide](https://example.org/guide)\n- Ask in #help"
+BODY = "Hello!\n\n- Read the **new guide**: [guide](https://guides.crowdpulse.test/guide)\n- Ask in #help"
+
+
+@pytest.fixture(autouse=True)
+def staff(engine):
+    """The staff accounts whose identities carry their roles."""
+    return store_staff(engine)
 
 
 class FakeClock:
@@ -96,8 +100,8 @@ def test_an_approved_email_reaches_each_recipient_once_with_plain_html_and_unsub
     assert message["List-Unsubscribe"] == "<mailto:community@example.org?subject=unsubscribe%20m1>"
     plain = message.get_body(("plain",)).get_content()
     html = message.get_body(("html",)).get_content()
-    assert "guide (https://example.org/guide)" in plain
-    assert '<li>Read the <strong>new guide</strong>: <a href="https://example.org/guide">guide</a></li>' in html
+    assert "guide (https://guides.crowdpulse.test/guide)" in plain
+    assert '<li>Read the <strong>new guide</strong>: <a href="https://guides.crowdpulse.test/guide">guide</a></li>' in html
     sent = delivery.recipients(engine, started.send_id, status="sent")
     assert sent["answer"].tolist() == ["250 2.0.0 Ok: queued as M1", "250 2.0.0 Ok: queued as M2"]
 
@@ -227,7 +231,7 @@ def test_slack_answering_429_is_retried_after_its_retry_after_then_sent(engine, 
     late = delivery.deliver_due(engine, now=NOW + dt.timedelta(seconds=30), ready=ready, pacer=fake_pacer())
     assert (early.sent, late.sent, late.pending) == (0, 1, 0)
     assert receiver.posted("/slack")[-1] == {"text": "*The guide changed*\n\nHello!\n\n• Read the *new guide*: "
-                                                     "<https://example.org/guide|guide>\n• Ask in #help\n", "mrkdwn": True}
+                                                     "<https://guides.crowdpulse.test/guide|guide>\n• Ask in #help\n", "mrkdwn": True}
 
 
 def test_discord_gets_its_own_markdown_and_pings_nobody(engine, receiver):
@@ -306,3 +310,38 @@ def test_the_audit_says_who_sent_what_to_how_many(engine, smtp):
     sent = trail[trail["action"] == "send"].iloc[0]
     assert (sent["actor"], sent["after"]["recipients"], sent["after"]["channel"]) == ("priya@example.com", 2, "email")
     assert sent["after"]["summary"] == "sending to 2 recipients by email now"
+
+
+def test_sending_makes_the_message_sent_and_final_and_the_history_says_so(engine, smtp):
+    # Issue 17: "sent" is what a send does (no button sets it); the audit names who sent it to how many.
+    members = add_members(engine, ("m1", "ana@example.org", "UTC", "en"))
+    draft_id, version = approved_draft(engine, members)
+    started = schedule.send_draft(engine, draft_id, expected_version=version, now=NOW, **SPECIALIST)
+    trail = workflow.history(engine, draft_id).set_index("action")
+    assert trail.loc["send_started", ["actor", "detail"]].tolist() == [
+        "priya@example.com", "Approved → Sent: sending to 1 recipient by email now"]
+    with pytest.raises(InvalidTransition, match="already sent"):
+        workflow.save_revision(engine, draft_id, expected_version=started.version, subject="s", body="b",
+                               **SPECIALIST)
+
+
+def test_a_viewer_cannot_send_or_cancel_whoever_calls(engine):
+    members = add_members(engine, ("m1", "ana@example.org", "UTC", "en"))
+    draft_id, version = approved_draft(engine, members)
+    with pytest.raises(NotAllowed, match="can send a message; you are signed in as viewer"):
+        schedule.send_draft(engine, draft_id, expected_version=version, now=NOW, **VIEWER)
+    assert delivery.progress(engine, draft_id=draft_id).empty
+
+
+def test_a_send_queued_for_later_schedules_the_draft_and_a_cancel_approves_it_again(engine):
+    members = add_members(engine, ("ny", "ny@example.org", "America/New_York", "en"))
+    draft_id, version = approved_draft(engine, members)
+    started = schedule.send_draft(engine, draft_id, expected_version=version, now=NOW, clock=dt.time(10, 0),
+                                  **SPECIALIST)
+    draft = workflow.get_draft(engine, draft_id)
+    assert (draft.status, draft.scheduled_at) == ("scheduled", pd.Timestamp("2026-12-07 15:00", tz="UTC"))
+    with pytest.raises(InvalidTransition, match="Cancel the send first"):
+        workflow.record_send_state(engine, draft_id, to="approved", expected_version=draft.version, **SPECIALIST)
+    schedule.cancel_send(engine, started.send_id, now=NOW, **SPECIALIST)
+    assert workflow.get_draft(engine, draft_id).status == "approved"
+    assert {"schedule", "cancel_send", "unschedule"} <= set(workflow.history(engine, draft_id)["action"])

@@ -8,6 +8,7 @@ from core.comms.audience import filtered_audience, handed_over_audience
 from core.comms.drafting import draft_for_segment, message_moment
 from core.comms.errors import NotAllowed, TemplateProblem
 from core.comms.templates import MessageTemplate
+from tests.core.comms.staff import store_staff
 
 TODAY = pd.Timestamp("2026-11-22 09:00", tz="UTC")
 BASE = pd.DataFrame({
@@ -20,7 +21,13 @@ BASE = pd.DataFrame({
 HELLO = MessageTemplate(key="hello", title="Hello", channel="slack", subject="Hi {{ audience.label }}",
                         body="Dear {{ audience.recipients }} readers in {{ audience.time_zones }} zones. "
                              "{{ sender.name }}")
-SPECIALIST = dict(author="priya@example.com", role="specialist")
+SPECIALIST = dict(author="priya@example.com")
+
+
+@pytest.fixture(autouse=True)
+def staff(engine):
+    """Staff accounts: core takes each writer's role from who they are (issue 16)."""
+    return store_staff(engine)
 
 
 def test_a_handed_over_audience_gets_a_filled_draft_on_a_segment_saved_under_its_label(engine):
@@ -59,7 +66,7 @@ def test_a_template_that_cannot_be_filled_saves_neither_segment_nor_draft(engine
 def test_a_viewer_may_not_start_a_draft(engine):
     with pytest.raises(NotAllowed, match="Only a specialist or above"):
         draft_for_segment(engine=engine, template=HELLO, segment=handed_over_audience(BASE, ["a"], "one"),
-                          title="No", today=TODAY, author="sam@example.com", role="viewer")
+                          title="No", today=TODAY, author="sam@example.com")
     assert workflow.list_drafts(engine).empty
 
 

@@ -6,6 +6,7 @@ import pytest
 from core.comms import events
 from core.comms.errors import InvalidTransition, NotAllowed
 from core.models import AuditEvent, Event
+from tests.core.comms.staff import SPECIALIST, VIEWER, store_staff
 from tests.core.factories import stored
 
 NOW = pd.Timestamp("2026-11-22 09:00", tz="UTC")
@@ -41,14 +42,15 @@ def test_an_event_reaches_its_segment_or_every_active_tasker():
 
 
 def test_an_event_entered_by_hand_gets_the_next_id_and_an_audit_event(engine):
+    store_staff(engine)
     stored(engine, Event(event_id="e001", title="Old", starts_at=NOW.to_pydatetime()))
     event_id = events.add_event(engine, title=" Office hours ", starts_at=pd.Timestamp("2026-12-01 15:00", tz="UTC"),
-                                duration_minutes=45, actor="priya", role="specialist")
+                                duration_minutes=45, **SPECIALIST)
     loaded = events.load_events(engine).set_index("event_id")
     assert event_id == "e002"
     assert (loaded.loc["e002", "title"], loaded.loc["e002", "duration_minutes"], str(loaded.loc["e002", "starts_at"])) \
         == ("Office hours", 45, "2026-12-01 15:00:00+00:00")
-    events.record_turnout(engine, "e002", registrations=80, attendance=35, actor="priya", role="specialist")
+    events.record_turnout(engine, "e002", registrations=80, attendance=35, **SPECIALIST)
     assert events.load_events(engine).set_index("event_id").loc["e002", "attendance"] == 35
     from sqlmodel import Session, select
     with Session(engine) as session:
@@ -57,10 +59,11 @@ def test_an_event_entered_by_hand_gets_the_next_id_and_an_audit_event(engine):
 
 
 def test_adding_an_event_needs_a_title_and_a_role(engine):
+    store_staff(engine)
     with pytest.raises(InvalidTransition, match="title"):
-        events.add_event(engine, title=" ", starts_at=NOW, duration_minutes=30, actor="p", role="specialist")
+        events.add_event(engine, title=" ", starts_at=NOW, duration_minutes=30, **SPECIALIST)
     with pytest.raises(NotAllowed):
-        events.add_event(engine, title="x", starts_at=NOW, duration_minutes=30, actor="s", role="viewer")
+        events.add_event(engine, title="x", starts_at=NOW, duration_minutes=30, **VIEWER)
 
 
 def test_upcoming_events_come_soonest_first_and_past_ones_as_listed():

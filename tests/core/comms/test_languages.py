@@ -8,11 +8,17 @@ from core.comms.errors import InvalidTransition, NotAllowed
 from core.comms.languages import MissingLanguageVersion
 from core.db import session_scope
 from core.models import Member, Setting
+from tests.core.comms.staff import MANAGER, SPECIALIST, VIEWER, store_staff
 
-SPECIALIST = dict(actor="priya@example.com", role="specialist")
-MANAGER = dict(actor="marcus@example.com", role="manager")
 AUDIENCE = pd.DataFrame({"member_id": list("abcdefghij"),
                          "language": ["es", "es", "es", "es", "es", "pt", "pt", "en", "fr", None]})
+
+
+@pytest.fixture(autouse=True)
+def staff(request):
+    """The staff accounts the tests act as, in each test's database (core derives roles from them)."""
+    if "engine" in request.fixturenames:
+        store_staff(request.getfixturevalue("engine"))
 
 
 def test_each_language_counts_who_reads_their_own_and_who_falls_back_to_english():
@@ -85,8 +91,7 @@ def test_an_audited_send_english_decision_lets_the_message_be_approved_and_can_b
     with pytest.raises(InvalidTransition, match="Say why"):
         languages.decide_send_english(engine, draft_id, language="es", reason=" ", **SPECIALIST)
     with pytest.raises(NotAllowed):
-        languages.decide_send_english(engine, draft_id, language="es", reason="x", actor="v@example.com",
-                                      role="viewer")
+        languages.decide_send_english(engine, draft_id, language="es", reason="x", **VIEWER)
     languages.decide_send_english(engine, draft_id, language="es", reason="no translator before Friday",
                                   **SPECIALIST)
     trail = workflow.history(engine, draft_id)

@@ -4,12 +4,19 @@ import pytest
 
 from core.comms import translations, workflow
 from core.comms.translations import TranslationProblem
+from tests.core.comms.staff import SPECIALIST, store_staff
 
-SPECIALIST = dict(actor="priya@example.com", role="specialist")
 SUBJECT = "The guide changed"
 BODY = "Hello all,\n\nThe guide for **Cedar** changed:\n- Sao Paulo: 14:00\n- =SUM(A1)\n\n\nThanks!\n"
 SPANISH = {"subject": "La guía cambió", "body.1": "Hola a todos,",
            "body.2": "La guía de **Cedar** cambió:\n- São Paulo: 14:00\n- =SUM(A1)", "body.3": "¡Gracias!"}
+
+
+@pytest.fixture(autouse=True)
+def staff(request):
+    """The staff accounts the tests act as, in each test's database (core derives roles from them)."""
+    if "engine" in request.fixturenames:
+        store_staff(request.getfixturevalue("engine"))
 
 
 def english_draft(engine) -> int:

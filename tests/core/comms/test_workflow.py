@@ -1,5 +1,8 @@
 """Draft workflow: roles, status moves, a save race that loses nothing, comments, versions and the audit trail."""
 
+import datetime as dt
+import inspect
+
 import pandas as pd
 import pytest
 from sqlmodel import Session, select
@@ -7,11 +10,16 @@ from sqlmodel import Session, select
 from core.comms import workflow
 from core.comms.errors import InvalidTransition, NotAllowed, SegmentProblem, StaleDraft
 from core.db import data_version
-from core.models import AuditEvent, DraftRevision, Person
+from core.db import session_scope
+from core.models import AuditEvent, DraftRevision, Person, Project, Resource
+from tests.core.comms.staff import ADMIN, MANAGER, SPECIALIST, VIEWER, store_staff
 from tests.core.factories import stored
 
-SPECIALIST = dict(actor="priya@example.com", role="specialist")
-MANAGER = dict(actor="marcus@example.com", role="manager")
+
+@pytest.fixture(autouse=True)
+def staff(engine):
+    """The staff accounts whose identities carry their roles."""
+    return store_staff(engine)
 
 
 def new_draft(engine, body="Please read the guide.", **overrides) -> int:
@@ -37,7 +45,7 @@ def test_every_write_bumps_the_data_version(engine):
 
 def test_a_viewer_may_not_write_and_is_told_why(engine):
     with pytest.raises(NotAllowed, match="Only a specialist or above can write a message; you are signed in as viewer"):
-        new_draft(engine, actor="sam@example.com", role="viewer")
+        new_draft(engine, **VIEWER)
 
 
 def test_only_managers_and_admins_approve(engine):
@@ -50,11 +58,11 @@ def test_only_managers_and_admins_approve(engine):
     assert workflow.get_draft(engine, draft_id).status == "approved"
     admin_draft = new_draft(engine)
     workflow.submit_for_review(engine, admin_draft, expected_version=1, **SPECIALIST)
-    workflow.approve(engine, admin_draft, expected_version=2, actor="ana@example.com", role="admin")
+    workflow.approve(engine, admin_draft, expected_version=2, **ADMIN)
     assert workflow.get_draft(engine, admin_draft).status == "approved"
 
 
-def test_the_full_path_to_sent_is_recorded_in_order(engine):
+def test_the_full_path_to_approved_is_recorded_in_order(engine):
     draft_id = new_draft(engine)
     v = workflow.submit_for_review(engine, draft_id, expected_version=1, **SPECIALIST)
     v = workflow.request_changes(engine, draft_id, expected_version=v, note="say when", **MANAGER)
@@ -62,30 +70,41 @@ def test_the_full_path_to_sent_is_recorded_in_order(engine):
                                body="Please read the guide by Friday 4 December 2026, 17:00 UTC.", **SPECIALIST)
     v = workflow.submit_for_review(engine, draft_id, expected_version=v, **SPECIALIST)
     v = workflow.approve(engine, draft_id, expected_version=v, **MANAGER)
-    v = workflow.schedule(engine, draft_id, expected_version=v, scheduled_at=pd.Timestamp("2026-12-01 09:00", tz="UTC"),
-                          **SPECIALIST)
-    v = workflow.mark_sent(engine, draft_id, expected_version=v, **SPECIALIST)
     draft = workflow.get_draft(engine, draft_id)
-    assert (draft.status, draft.version, draft.scheduled_at.isoformat()) == ("sent", 8, "2026-12-01T09:00:00+00:00")
+    assert (draft.status, draft.version, draft.scheduled_at) == ("approved", 6, None)
     trail = workflow.history(engine, draft_id)
-    assert trail["action"].tolist() == ["create", "submit", "request_changes", "save", "submit", "approve", "schedule",
-                                        "mark_sent"]
+    assert trail["action"].tolist() == ["create", "submit", "request_changes", "save", "submit", "approve"]
     assert trail["detail"].iloc[2] == "In review → Draft: say when"
 
 
-@pytest.mark.parametrize("status_path, to", [((), "approved"), ((), "sent"), (("in_review",), "scheduled")])
+@pytest.mark.parametrize("status_path, to", [((), "approved"), (("in_review",), "in_review")])
 def test_skipping_a_step_is_refused(engine, status_path, to):
     draft_id = new_draft(engine)
     version = 1
     for step in status_path:
         version = workflow.transition(engine, draft_id, to=step, expected_version=version, **SPECIALIST)
     with pytest.raises(InvalidTransition, match="cannot move to"):
-        workflow.transition(engine, draft_id, to=to, expected_version=version, actor="ana", role="admin")
+        workflow.transition(engine, draft_id, to=to, expected_version=version, **ADMIN)
+
+
+@pytest.mark.parametrize("to", ["scheduled", "sent"])
+def test_nobody_marks_a_message_scheduled_or_sent_by_hand(engine, to):
+    # Issue 17: a draft becomes scheduled or sent only by being sent (core.comms.schedule queues its deliveries).
+    draft_id = new_draft(engine)
+    v = workflow.submit_for_review(engine, draft_id, expected_version=1, **SPECIALIST)
+    v = workflow.approve(engine, draft_id, expected_version=v, **MANAGER)
+    with pytest.raises(InvalidTransition, match="scheduled or sent by sending it"):
+        workflow.transition(engine, draft_id, to=to, expected_version=v, **ADMIN)
+    with pytest.raises(InvalidTransition, match="scheduled or sent by sending it"):
+        workflow.record_send_state(engine, draft_id, to=to, expected_version=v, **ADMIN)  # no send exists
+    assert not hasattr(workflow, "mark_sent")
+    assert workflow.get_draft(engine, draft_id).status == "approved"
 
 
 def test_a_draft_with_template_placeholders_cannot_go_to_review(engine):
     draft_id = new_draft(engine, body="What changed:\n- [Write the first change in one short sentence.]\n")
-    with pytest.raises(InvalidTransition, match=r"placeholders.*\[Write the first change"):
+    with pytest.raises(InvalidTransition, match=r"blocking findings on Check before review: placeholder to fill "
+                                                r"“\[Write the first change"):
         workflow.submit_for_review(engine, draft_id, expected_version=1, **SPECIALIST)
 
 
@@ -95,15 +114,6 @@ def test_editing_an_approved_draft_sends_it_back_for_review(engine):
     v = workflow.approve(engine, draft_id, expected_version=v, **MANAGER)
     workflow.save_revision(engine, draft_id, expected_version=v, subject="s", body="Please read it now.", **SPECIALIST)
     assert workflow.get_draft(engine, draft_id).status == "draft"
-
-
-def test_a_sent_message_is_final(engine):
-    draft_id = new_draft(engine)
-    v = workflow.submit_for_review(engine, draft_id, expected_version=1, **SPECIALIST)
-    v = workflow.approve(engine, draft_id, expected_version=v, **MANAGER)
-    v = workflow.mark_sent(engine, draft_id, expected_version=v, **SPECIALIST)
-    with pytest.raises(InvalidTransition, match="already sent"):
-        workflow.save_revision(engine, draft_id, expected_version=v, subject="s", body="b", **SPECIALIST)
 
 
 def test_two_people_saving_the_same_version_the_second_gets_a_conflict_and_keeps_their_text(engine):
@@ -156,7 +166,7 @@ def test_comments_are_listed_with_author_version_and_text(engine):
     with pytest.raises(InvalidTransition):
         workflow.add_comment(engine, draft_id, text=" ", **MANAGER)
     with pytest.raises(NotAllowed):
-        workflow.add_comment(engine, draft_id, text="hi", actor="sam", role="viewer")
+        workflow.add_comment(engine, draft_id, text="hi", **VIEWER)
 
 
 def test_revision_diff_shows_changed_lines_and_nothing_for_equal_texts():
@@ -187,10 +197,9 @@ def test_segments_from_filters_and_lists_with_unique_names_for_hand_offs(engine)
 
 
 def test_role_of_a_staff_email_and_of_a_stranger(engine):
-    stored(engine, Person(email="marcus@example.com", name="Marcus", role="manager"))
     assert workflow.role_of(engine, "marcus@example.com") == "manager"
     assert workflow.role_of(engine, "someone@else.com") == "viewer"
-    assert workflow.staff_names(engine) == {"marcus@example.com": "Marcus"}
+    assert workflow.staff_names(engine)["marcus@example.com"] == "Marcus"
 
 
 def test_a_conflict_is_stored_in_one_transaction_with_its_audit_event(engine):
@@ -207,10 +216,60 @@ def test_a_draft_whose_placeholders_were_filled_in_a_later_revision_goes_to_revi
     from core.comms import workflow
     draft_id = workflow.create_draft(engine, title="Update", subject="Guideline update",
                                      body="What changes:\n[Write the first change in one short sentence.]",
-                                     actor="priya", role="specialist")
+                                     **SPECIALIST)
     version = workflow.get_draft(engine, draft_id).version
     version = workflow.save_revision(engine, draft_id, expected_version=version, subject="Guideline update",
-                                     body="What changes:\nRate only the final answer.", actor="priya",
-                                     role="specialist")
-    workflow.submit_for_review(engine, draft_id, expected_version=version, actor="priya", role="specialist")
+                                     body="What changes:\nRate only the final answer.", **SPECIALIST)
+    workflow.submit_for_review(engine, draft_id, expected_version=version, **SPECIALIST)
+    assert workflow.get_draft(engine, draft_id).status == "in_review"
+
+
+WRITES = ("create_draft", "save_revision", "transition", "submit_for_review", "approve", "request_changes",
+          "add_comment", "set_audience", "save_segment", "segment_for_audience", "record_send_state")
+
+
+def test_the_role_comes_from_who_acts_never_from_a_role_the_caller_passes(engine):
+    # Issue 16: every workflow write takes the actor only; core looks up what that person may do.
+    assert [name for name in WRITES if "role" in inspect.signature(getattr(workflow, name)).parameters] == []
+    draft_id = new_draft(engine)
+    v = workflow.submit_for_review(engine, draft_id, expected_version=1, **SPECIALIST)
+    with pytest.raises(NotAllowed, match="can approve a message; you are signed in as viewer"):
+        workflow.approve(engine, draft_id, expected_version=v, actor="stranger@elsewhere.org")
+    with session_scope(engine) as session:
+        session.get(Person, "marcus@example.com").role = "specialist"  # Marcus moved to another job
+    with pytest.raises(NotAllowed, match="you are signed in as specialist"):
+        workflow.approve(engine, draft_id, expected_version=v, **MANAGER)
+    assert workflow.approve(engine, draft_id, expected_version=v, **ADMIN) == v + 1
+
+
+def test_a_placeholder_link_keeps_a_draft_from_review(engine):
+    # Issue 19: the checks' blocking findings (here a placeholder link) stop the workflow, not only the page.
+    draft_id = new_draft(engine, body="Please read the new guide: https://example.com/guide")
+    with pytest.raises(InvalidTransition, match="before review: placeholder to fill “https://example.com/guide”"):
+        workflow.submit_for_review(engine, draft_id, expected_version=1, **SPECIALIST)
+    assert workflow.get_draft(engine, draft_id).status == "draft"
+
+
+def launch_announcement(engine, guide_status: str) -> int:
+    """A launch announcement for project p1 (launching in 5 days) whose one guide has this status."""
+    stored(engine, Project(project_id="p1", name="Harbor", launch_at=dt.datetime(2026, 11, 25, 9, tzinfo=dt.UTC)),
+           Resource(resource_id="r1", title="Harbor Guidelines", kind="guide", project_id="p1", status=guide_status,
+                    last_reviewed_at=dt.datetime(2026, 11, 10, tzinfo=dt.UTC)))
+    return new_draft(engine, template="project_launch", context={"project_id": "p1"})
+
+
+def test_a_launch_announcement_waits_for_its_guide_before_review(engine):
+    draft_id = launch_announcement(engine, "in_review")
+    with pytest.raises(InvalidTransition, match=r"before review: 'Harbor Guidelines' \(guide\) is not published "
+                                                r"\(in review\)"):
+        workflow.submit_for_review(engine, draft_id, expected_version=1, **SPECIALIST)
+
+
+def test_approval_is_refused_when_the_guide_stops_being_ready_during_review(engine):
+    draft_id = launch_announcement(engine, "published")
+    v = workflow.submit_for_review(engine, draft_id, expected_version=1, **SPECIALIST)
+    with session_scope(engine) as session:
+        session.get(Resource, "r1").status = "draft"  # pulled back for a rewrite
+    with pytest.raises(InvalidTransition, match="before approval: 'Harbor Guidelines'"):
+        workflow.approve(engine, draft_id, expected_version=v, **MANAGER)
     assert workflow.get_draft(engine, draft_id).status == "in_review"

@@ -6,18 +6,17 @@ from sqlmodel import Session
 from core.comms import approval, workflow
 from core.comms.errors import NotAllowed, SelfApproval
 from core.people import LOCAL_USER
-
-SPECIALIST = dict(actor="priya@example.com", role="specialist")
-MANAGER = dict(actor="marcus@example.com", role="manager")
-OTHER_MANAGER = dict(actor="ana@example.com", role="admin")
+from tests.core.comms.staff import ADMIN as OTHER_MANAGER
+from tests.core.comms.staff import MANAGER, SPECIALIST, store_staff
 REFUSAL = ("You wrote or last edited this message, so someone else must approve it (four eyes): ask another manager "
            "or admin. A one-person team can allow self-approval with CROWDPULSE_ALLOW_SELF_APPROVAL=1.")
 
 
 @pytest.fixture(autouse=True)
-def four_eyes_on(monkeypatch):
-    """The shipped default: self-approval is off."""
+def four_eyes_on(monkeypatch, engine):
+    """The shipped default: self-approval is off; the staff accounts carry their roles."""
     monkeypatch.delenv("CROWDPULSE_ALLOW_SELF_APPROVAL", raising=False)
+    store_staff(engine)
 
 
 def in_review(engine, writer: dict) -> int:
@@ -86,7 +85,7 @@ def test_the_setting_does_not_let_a_specialist_approve(engine, monkeypatch):
 
 
 def test_local_single_user_mode_is_a_one_person_team(engine):
-    local = dict(actor=LOCAL_USER, role="admin")
+    local = dict(actor=LOCAL_USER)
     draft_id = in_review(engine, local)
     assert workflow.approve(engine, draft_id, expected_version=2, **local) == 3
     assert workflow.history(engine, draft_id)["detail"].iloc[-1] == "In review → Approved (self-approved)"
