@@ -117,6 +117,9 @@ def load_queue_items(engine: Engine, *, start=None, end=None, projects=None, reg
     frame = read_frame(engine, statement, timestamps=ITEM_TIMESTAMPS)
     # A text column no row fills (no assignee among the open items, say) would read as None objects, where one
     # with values reads as pandas strings with NaN: type them alike, so the same items read the same either way.
+    # (No rows stay untyped: they merge with any other empty read.)
+    if frame.empty:
+        return frame
     return frame.astype({c.name: "str" for c in statement.selected_columns if _is_text(c)})
 
 
