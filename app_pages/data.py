@@ -33,7 +33,7 @@ def show_result(result: importer.ImportResult, key: str) -> None:
     created = result.created_members + result.created_projects + result.created_surveys
     widgets.kpi(columns[3], "Created", created,
                 help="Taskers, projects or surveys that rows named but were not stored yet, created for them.")
-    st.caption(result.summary())
+    st.caption(markdown_literal(result.summary()))
     if result.hashed_ids:
         st.caption(f"The file has no {contract.entity_spec(result.entity).key[0]} column, so each row's id is a hash "
                    "of its values: importing the same rows again updates them.")
@@ -42,7 +42,7 @@ def show_result(result: importer.ImportResult, key: str) -> None:
     if result.ignored_columns:
         st.caption("Not imported (this entity keeps no extra columns): " + ", ".join(result.ignored_columns))
     for warning in result.warnings:
-        st.warning(warning)
+        st.warning(markdown_literal(warning))
     if result.rejected:
         st.markdown("**Rejected rows** — row numbers as a spreadsheet shows them (the header is row 1)")
         widgets.table(result.rejects, key=f"{key}_rejects", filename=f"rejected-{result.entity}",
@@ -95,10 +95,12 @@ def import_file_step() -> tuple | None:
         st.caption("Re-importing a file updates the rows it already brought in; nothing is duplicated.")
         return None
     try:
-        peeked = read.peek(upload, filename=upload.name)
+        peeked = read.peek(upload, filename=upload.name, header_score=contract.header_scorer(entity))
     except CrowdPulseError as exc:
         st.error(str(exc))
         return None
+    for warning in peeked.warnings:
+        st.info(markdown_literal(warning), icon=":material/table_rows:")
     with st.expander(f"First rows of {upload.name}"):
         st.dataframe(peeked.sample, hide_index=True)
     st.markdown("**Columns** — check where each column is read from; unmapped file columns are kept as attributes")
@@ -117,13 +119,16 @@ def import_options(mapping: dict[str, str | None]) -> dict | None:
     create = st.toggle("Create taskers and projects that rows name but are not stored yet", value=True,
                        key="data_import_create", help="Off: such rows are rejected instead.")
     strict = st.toggle("All or nothing: import nothing if any row is rejected", key="data_import_strict")
+    blank_clears = st.toggle("Blank cells clear the stored value", key="data_import_blank_clears",
+                             help="Off: a blank cell leaves what is stored (a handle, an email, a country) unchanged.")
     try:
         constants = contract.parse_pairs(fixed, what="fixed value")
     except CrowdPulseError as exc:
         st.error(str(exc))
         return None
     return dict(mapping=mapping, suggest=False, constants=constants, dayfirst=order == "dayfirst",
-                monthfirst=order == "monthfirst", timezone=zone, create_missing=create, strict=strict)
+                monthfirst=order == "monthfirst", timezone=zone, create_missing=create, strict=strict,
+                blank_clears=blank_clears)
 
 
 def options_signature(upload, entity: str, options: dict) -> str:
@@ -189,7 +194,7 @@ def last_import() -> None:
     if error:
         st.error(error)
     if result is not None and result.committed:
-        st.success(f"Imported {result.source.removeprefix('file:')}: {result.summary()}")
+        st.success(markdown_literal(f"Imported {result.source.removeprefix('file:')}: {result.summary()}"))
     if result is not None:
         show_result(result, key="data_import_result")
 

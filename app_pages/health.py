@@ -4,6 +4,7 @@ import pandas as pd
 import streamlit as st
 
 from core.health import segments
+from core.health.crowd import STATUS_LABELS
 from ui import charts, data, filters, widgets
 from ui import health as health_data
 from ui.widgets import HELP
@@ -71,6 +72,7 @@ with right:
     st.subheader("Where taskers stand", help="New: onboarded and active in the last 28 days; returning: active in them, "
                  "onboarded earlier; dormant: active before, not in them; never active: no task yet.")
     counts = overview["status_counts"]
+    counts = counts.assign(status=counts["status"].map(STATUS_LABELS))
     widgets.chart(charts.bars(counts, "status", "members", value_title="members"))
     gone = overview["churn"]
     st.caption(f"Churn: **{gone.churned:,}** of {gone.previous_active:,} taskers active in the previous 28 days "

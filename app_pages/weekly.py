@@ -42,12 +42,10 @@ for column, (title, items) in zip(st.columns(4), reports.summary_sections(report
             st.markdown(f"- {markdown_literal(item)}")
 
 st.subheader(reports.trend_title(report))
-formats = {fig.label: fig.fmt for fig in report.figures}
 columns = st.columns(3)
-for i, (metric, rows) in enumerate(report.trend.groupby("metric", sort=False)):
+for i, (_, rows) in enumerate(report.trend.groupby("metric", sort=False)):
     with columns[i % 3]:
-        y_format = reports.axis_format(formats[metric])
-        widgets.chart(charts.line(rows, "week", "value", y_title=metric, x_type="O", y_format=y_format, height=160))
+        widgets.chart(charts.line(rows, **reports.trend_chart_options(report, rows), height=160))
 
 st.subheader("Share")
 markdown, printable = data.weekly_exports(week, f)

@@ -16,6 +16,7 @@ st.caption("Quality = approved / reviewed · AHT = handle time per task · produ
            "occupancy = handle time / active time · skip rate = skipped / (submitted + skipped).")
 
 f = filters.current()
+data_as_of = data.as_of()  # daily charts stop at the data's last moment and mark that day "so far"
 summary = queue_data.workforce_summary(f)
 if not summary["rows"]:
     widgets.nothing_yet("No activity yet — import activity on Data.")
@@ -31,6 +32,7 @@ widgets.kpi(tiles[3], "Projects showing confusion", len(confusion),
             help="Rejections or questions up after a launch or guideline change.")
 
 percent = st.column_config.NumberColumn
+RATE = "%.1f%%"  # rates in percent with one decimal, as Today's text writes them (8.5%)
 
 
 def show_fatigue() -> None:
@@ -60,10 +62,11 @@ def show_fatigue() -> None:
         with hours_chart:
             st.caption("Active hours per day (dashed: the 9-hour threshold)")
             widgets.chart(charts.line_with_rule(daily, "day", "hours", rule=9, rule_label="9 hours a day",
-                                                y_title="hours", y_format=".1f"))
+                                                y_title="hours", y_format=".1f", as_of=data_as_of))
         with quality_chart:
             st.caption("Quality per day: approved share of reviewed tasks")
-            widgets.chart(charts.line(daily, "day", "quality", y_title="quality", y_format=".0%", height=180))
+            widgets.chart(charts.line(daily, "day", "quality", y_title="quality", y_format=".0%", height=180,
+                                      n="reviewed", n_title="tasks reviewed", as_of=data_as_of, period="D"))
         widgets.message_button(fatigue["member_id"].tolist(), label="fatigued taskers", template="wellbeing_check",
                                key="workforce_fatigue_message",
                                comms_page="app_pages/comms.py")
@@ -74,21 +77,22 @@ def show_confusion() -> None:
     if confusion.empty:
         st.success("No recent launch or guideline change shows rising rejections or questions.")
     else:
-        widgets.table(confusion.drop(columns=["flagged"]), key="workforce_confusion", filename="confusion-alerts",
+        widgets.table(confusion_rules.in_percent(confusion.drop(columns=["flagged"])), key="workforce_confusion",
+                      filename="confusion-alerts",
                       column_config={"project_id": "Project ID", "name": "Project", "change_kind": "Change",
                                      "baseline_source": st.column_config.TextColumn(
                                          "Compared with", help=widgets.HELP["compared_with"]),
                                      "recent_tasks": "Tasks after",
                                      "reasons": "Why flagged",
                                      "change_at": st.column_config.DatetimeColumn("Changed", format="D MMM YYYY"),
-                                     "baseline_rejection_rate": percent("Rejections before", format="percent"),
-                                     "recent_rejection_rate": percent("Rejections after", format="percent"),
+                                     "baseline_rejection_pct": percent("Rejections before", format=RATE),
+                                     "recent_rejection_pct": percent("Rejections after", format=RATE),
                                      "rejection_ratio": percent("× rejections", format="%.1f"),
                                      "baseline_questions_per_100": percent("Questions/100 before", format="%.1f"),
                                      "recent_questions_per_100": percent("Questions/100 after", format="%.1f"),
                                      "questions_ratio": percent("× questions", format="%.1f"),
-                                     "baseline_negative_share": percent("Negative feedback before", format="percent"),
-                                     "recent_negative_share": percent("Negative feedback after", format="percent"),
+                                     "baseline_negative_pct": percent("Negative feedback before", format=RATE),
+                                     "recent_negative_pct": percent("Negative feedback after", format=RATE),
                                      "severity": percent("Severity", format="%.1f",
                                                          help=widgets.HELP["confusion_severity"])})
         names = dict(zip(confusion["project_id"], confusion["name"]))
@@ -103,18 +107,19 @@ def show_confusion() -> None:
             st.caption("Daily rejection rate (dashed: the rate before the change)")
             widgets.chart(charts.line_with_rule(trend, "date", "rejection_rate", rule=alert["baseline_rejection_rate"],
                                                 rule_label="before the change", y_title="rejected",
-                                                y_format=".0%"))
+                                                y_format=".0%", n="reviewed", n_title="tasks reviewed",
+                                                as_of=data_as_of))
         with questions_chart:
             st.caption("Questions per 100 tasks per day (dashed: before the change)")
             widgets.chart(charts.line_with_rule(trend, "date", "questions_per_100",
                                                 rule=alert["baseline_questions_per_100"],
                                                 rule_label="before the change", y_title="questions per 100",
-                                                y_format=".1f"))
+                                                y_format=".1f", n="submitted", n_title="tasks", as_of=data_as_of))
         st.caption("Who is affected: the 14 days after the change against the 28 before, by region")
-        widgets.table(regions, key="workforce_confusion_regions", filename=f"confusion-{project}-regions",
+        widgets.table(confusion_rules.in_percent(regions), key="workforce_confusion_regions", filename=f"confusion-{project}-regions",
                       column_config={"region": "Region",
-                                     "baseline_rejection_rate": percent("Rejections before", format="percent"),
-                                     "recent_rejection_rate": percent("Rejections after", format="percent"),
+                                     "baseline_rejection_pct": percent("Rejections before", format=RATE),
+                                     "recent_rejection_pct": percent("Rejections after", format=RATE),
                                      "rejection_ratio": percent("× rejections", format="%.1f"),
                                      "questions_ratio": percent("× questions", format="%.1f"),
                                      "baseline_questions_per_100": percent("Questions/100 before", format="%.2f"),

@@ -183,16 +183,22 @@ def estimates(frame: pd.DataFrame, x: str, y: str, margin: str, *, color: str | 
 
 
 def line_with_rule(frame: pd.DataFrame, x: str, y: str, *, rule: float, rule_label: str, y_title: str | None = None,
-                   y_format: str = ",.0f", x_title: str = "", height: int = 180, color: str = PALETTE[0]) -> alt.Chart:
-    """One series over time with a dashed horizontal line at a threshold (e.g. 9 hours a day)."""
-    base = alt.Chart(frame)
-    series = base.mark_line(point=alt.OverlayMarkDef(size=18), color=color).encode(
-        x=alt.X(f"{x}:T", title=x_title),
-        y=alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format)),
-        tooltip=[alt.Tooltip(f"{x}:T"), alt.Tooltip(f"{y}:Q", format=y_format)])
+                   y_format: str = ",.0f", x_title: str = "", height: int = 180, color: str = PALETTE[0],
+                   n: str | None = None, n_title: str = "items", as_of=None, min_n: int = MIN_N) -> alt.Chart:
+    """One daily series with a dashed horizontal line at a threshold (e.g. 9 hours a day), with the evidence of each
+    point as `line` draws it: nothing after `as_of`, the day still going dashed, a point on fewer than `min_n` hollow."""
+    shown = evidence(frame, x, n=n, as_of=as_of, period="D" if as_of is not None else None, min_n=min_n,
+                     n_title=n_title)
+    x_enc = alt.X(f"{x}:T", title=x_title)
+    y_enc = alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format))
+    tooltip = [alt.Tooltip(f"{x}:T", title=x_title or x, format="%d %b %Y"),
+               alt.Tooltip(f"{y}:Q", title=y_title or y, format=y_format)]
+    tooltip += [alt.Tooltip(f"{n}:Q", title=n_title, format=",.0f")] if n else []
+    tooltip += [alt.Tooltip("_note:N", title="note")]
     marker = alt.Chart(pd.DataFrame({"rule": [rule], "label": [rule_label]})).mark_rule(
         strokeDash=[4, 4], color=BAD).encode(y="rule:Q", tooltip=[alt.Tooltip("label:N", title="threshold")])
-    return _finish(alt.layer(series, marker), height=height)
+    series = _evidence_layers(shown, x_enc, y_enc, alt.value(color), tooltip, None)
+    return _finish(alt.layer(*series, marker), height=height)
 
 
 def week_hours(frame: pd.DataFrame, y: str, *, color: str | None = None, y_title: str | None = None,

@@ -1,7 +1,8 @@
 """Engine, sessions, schema migrations and the data version every write bumps."""
 
 import datetime as dt
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -19,6 +20,8 @@ MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
 SQLITE_MMAP_BYTES = 256 * 1024 * 1024
+# How long an ordinary write waits for SQLite's write lock (an import lets others in between its batches).
+BUSY_TIMEOUT_MS = 5000
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -26,7 +29,7 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA synchronous=NORMAL")
     # Read through a memory map of up to 256 MB: pages come straight from the OS page cache instead
     # of being copied into SQLite's own cache first (the large scale's cold reads got faster).
@@ -43,9 +46,9 @@ WRITE_CACHE_KIB = 128 * 1024
 def bulk_write(connection: Connection) -> Iterator[None]:
     """Settings for an import's one large write on SQLite: a larger page cache, and no foreign-key check per row.
 
-    The importer checks every reference of its rows itself, in the same transaction, before writing
+    The importer checks every reference of a batch's rows itself, in the batch's transaction, before writing
     them (`core.ingest.importer`: unknown members and projects are created or the rows rejected), and SQLite
-    lets no other writer in meanwhile; checking each row again cost ~4% of an import. Both settings
+    lets no other writer in during a batch; checking each row again cost ~4% of an import. Both settings
     are restored afterwards, so every other write stays checked. PostgreSQL: nothing changes.
     """
     if connection.dialect.name != "sqlite":
@@ -62,6 +65,63 @@ def bulk_write(connection: Connection) -> Iterator[None]:
         if not connection.invalidated:
             driver.execute("PRAGMA foreign_keys=ON")
             driver.execute(f"PRAGMA cache_size={int(before)}")
+
+
+# How long a batch of an import waits for another writer (an import's batch, a sync, a click) before giving up.
+WRITE_PATIENCE_SECONDS = 300.0
+# While waiting, each attempt at the write lock waits this long inside SQLite before we look again.
+WRITE_POLL_MS = 200
+def _is_busy(exc: OperationalError) -> bool:
+    text = str(exc.orig).lower()
+    return "locked" in text or "busy" in text
+
+
+@contextmanager
+def write_batch(connection: Connection, *, on_wait: Callable[[str], None] | None = None,
+                patience: float = WRITE_PATIENCE_SECONDS) -> Iterator[None]:
+    """One batch of a long write as its own transaction, committed at the end (rolled back on an error).
+
+    On SQLite the write lock is taken up front (BEGIN IMMEDIATE): when another writer holds it, the batch
+    has written nothing yet, so it waits, says so once through `on_wait`, and tries again until `patience`
+    runs out; other writers get their turn between batches. PostgreSQL locks rows, so a batch just begins.
+    """
+    if connection.dialect.name == "sqlite":
+        _begin_immediate(connection, on_wait, patience)
+    elif not connection.in_transaction():
+        connection.begin()
+    try:
+        yield
+    except BaseException:
+        if not connection.invalidated:
+            connection.rollback()
+        raise
+    connection.commit()
+
+
+def _begin_immediate(connection: Connection, on_wait: Callable[[str], None] | None, patience: float) -> None:
+    """Take SQLite's write lock, waiting in short polls (and saying so once) while another writer holds it."""
+    driver = connection.connection.driver_connection
+    deadline, told = time.monotonic() + patience, False
+    driver.execute(f"PRAGMA busy_timeout={WRITE_POLL_MS}")
+    try:
+        while True:
+            try:
+                connection.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as exc:
+                connection.rollback()
+                if not _is_busy(exc):
+                    raise
+                if time.monotonic() >= deadline:
+                    raise DatabaseUnavailable(
+                        f"The database stayed busy with another write for {patience:.0f} s; nothing of this batch "
+                        "was written. Try again when the other import or sync has finished.") from exc
+                if not told and on_wait is not None:
+                    on_wait("Another write (an import, a sync or a change on a page) holds the database; "
+                            "waiting for it to finish.")
+                told = True
+    finally:
+        driver.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
 
 
 def make_engine(url: str | None = None) -> Engine:

@@ -1,5 +1,6 @@
 """Headline figures for a week against the week before (Today's tiles and the Weekly report)."""
 
+import re
 from dataclasses import dataclass
 
 import pandas as pd
@@ -36,10 +37,14 @@ class Figure:
         return self.fmt if "+" in self.fmt else self.fmt.replace("{:", "{:+")
 
     def format_delta(self) -> str:
-        """The change, formatted ('+1.2 pts', '+88', '−0.1 h'); '—' when unknown."""
+        """The change as shown ('+1.2 pts', '+88', '−0.1 h' with a true minus; '±0.0 h' when it rounds to zero);
+        '—' when unknown."""
         if pd.isna(self.delta):
             return "—"
-        return self.delta_fmt.format(self.delta * 100 if "%" in self.fmt else self.delta)
+        text = self.delta_fmt.format(self.delta * 100 if "%" in self.fmt else self.delta)
+        if not re.search(r"[1-9]", text):
+            return "±" + text.lstrip("+-")
+        return text.replace("-", "−")
 
 
 def _compliance(status: QueueFacts, start: pd.Timestamp, end: pd.Timestamp) -> float:

@@ -1,6 +1,5 @@
 """The weekly health report: one ISO week against the one before, a 4-week trend and a written summary."""
 
-import html
 import re
 from dataclasses import dataclass, field
 
@@ -9,11 +8,12 @@ import vl_convert
 from sqlalchemy import select
 from sqlmodel import Session
 
-from core import charts, models, timeline, weekly_summary
+from core import charts, models, timeline, weekly_html, weekly_summary
 from core.db import bump_data_version, session_scope
+from core.exports import markdown_literal
 from core.feedback.messages import MessageScope
 from core.feedback.read import load_responses
-from core.feedback.voice import theme_sentiment_drops
+from core.feedback.voice import coverage_statement, language_coverage, theme_sentiment_drops
 from core.frames import read_frame
 from core.health import active as health
 from core.health.crowd import Crowd
@@ -52,14 +52,22 @@ class WeeklyReport:
     @property
     def title(self) -> str:
         """'CrowdPulse weekly health — Latin America — 2026-W46' (the scope only when filtered)."""
-        scope = "" if self.scope == ALL_SCOPE else f" — {self.scope}"
-        return f"CrowdPulse weekly health{scope} — {self.window.label}"
+        return self.titled(self.scope)
+
+    def titled(self, scope: str) -> str:
+        """The title with the scope written as given (e.g. escaped for Markdown)."""
+        named = "" if self.scope == ALL_SCOPE else f" — {scope}"
+        return f"CrowdPulse weekly health{named} — {self.window.label}"
 
     @property
     def subtitle(self) -> str:
         """The days counted, what they are compared with, the scope and the data's age."""
+        return self.subtitled(self.scope)
+
+    def subtitled(self, scope: str) -> str:
+        """The subtitle with the scope written as given (e.g. escaped for Markdown)."""
         as_of = "" if self.as_of is None else f" · data as of {self.as_of:%a %d %b %Y %H:%M} UTC"
-        return f"{self.window.dates}, compared with {self.window.compared_with} · {self.scope}{as_of}"
+        return f"{self.window.dates}, compared with {self.window.compared_with} · {scope}{as_of}"
 
     def file_name(self, extension: str) -> str:
         """'crowdpulse-weekly-2026-W46-latin-america.md': week, 'so far' when partial, and the scope."""
@@ -97,9 +105,13 @@ def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFr
         counts = _evidence(status, messages, moment - span, moment) if evidence else {}
         for figure in figures:
             rows.append({"week": iso_week_of(moment), "metric": figure.label, "key": figure.key,
-                         "value": figure.this_week, "count": counts.get(figure.key)})
+                         "value": figure.this_week, "count": counts.get(figure.key),
+                         "partial": window.partial and back == 0})
     report = WeeklyReport(week=week, start=start, end=end, figures=figures, trend=pd.DataFrame(rows), window=window)
     _write_summary(report, alerts or {})
+    if evidence:  # what the week's net sentiment rests on, per language, and what could not be scored
+        scope = messages.window(window.through - span, window.through)
+        report.no_call += filter(None, [coverage_statement(language_coverage(scope))])
     return report
 
 
@@ -215,13 +227,17 @@ def trend_title(report: WeeklyReport) -> str:
 
 
 def to_markdown(report: WeeklyReport) -> str:
-    """The report as Markdown (title with scope, figures table, summary sections, trend)."""
+    """The report as Markdown (title with scope, figures table, summary sections, trend); imported text (project and
+    region names, the statements naming them) is escaped so that any renderer shows it literally."""
     this, last = figure_columns(report)
-    lines = [f"# {report.title}", report.subtitle, "", f"| Metric | {this} | {last} | Change |", "|---|---:|---:|---:|"]
+    scope = markdown_literal(report.scope, one_line=True)
+    lines = [f"# {report.titled(scope)}", report.subtitled(scope), "", f"| Metric | {this} | {last} | Change |",
+             "|---|---:|---:|---:|"]
     for f in report.figures:
         lines.append(f"| {f.label} | {_fmt(f.fmt, f.this_week)} | {_fmt(f.fmt, f.previous_week)} | {f.format_delta()} |")
     for title, items in summary_sections(report):
-        lines += ["", f"## {title}"] + ([f"- {item}" for item in items] or ["- Nothing notable."])
+        lines += ["", f"## {title}"] + ([f"- {markdown_literal(item, one_line=True)}" for item in items]
+                                        or ["- Nothing notable."])
     lines += ["", f"## {trend_title(report)}", "", "| Metric | " + " | ".join(report.trend["week"].unique()) + " |",
               "|---|" + "---:|" * report.trend["week"].nunique()]
     formats = {f.label: f.fmt for f in report.figures}
@@ -239,46 +255,34 @@ def axis_format(fmt: str) -> str:
     return ",.1f" if ".1f" in fmt else ",.0f"
 
 
-def trend_charts_svg(report: WeeklyReport) -> str:
-    """The 4-week trend as inline SVG charts (no scripts, no network), for the HTML export."""
+def trend_chart_options(report: WeeklyReport, rows: pd.DataFrame) -> dict:
+    """How one figure's 4-week trend is drawn (`charts.line` options): its n per point in the tooltip, the week
+    still going marked 'so far', a point on too few items hollow."""
+    figure = next(f for f in report.figures if f.key == rows["key"].iloc[0])
+    counted = rows["count"].notna().all()
+    return {"x": "week", "y": "value", "y_title": figure.label, "x_type": "O", "y_format": axis_format(figure.fmt),
+            "n": "count" if counted else None, "n_title": weekly_summary.RULES[figure.key].unit or "items",
+            "min_n": max(weekly_summary.RULES[figure.key].min_count, 1), "partial": "partial"}
 
 
-    formats = {f.label: f.fmt for f in report.figures}
-    parts = []
-    for metric, rows in report.trend.groupby("metric", sort=False):
-        y_format = axis_format(formats[metric])
-        chart = charts.line(rows, "week", "value", y_title=metric, x_type="O", y_format=y_format, height=140)
-        parts.append(f'<figure>{vl_convert.vegalite_to_svg(chart.properties(width=240).to_json())}</figure>')
-    return f'<h2>{html.escape(trend_title(report))}</h2><div class="charts">{"".join(parts)}</div>'
+def trend_charts_svg(report: WeeklyReport) -> list[str]:
+    """The 4-week trend as SVG charts (no scripts, no network), one per figure, for the HTML export."""
+    return [vl_convert.vegalite_to_svg(charts.line(rows, **trend_chart_options(report, rows), height=140)
+                                       .properties(width=240).to_json())
+            for _, rows in report.trend.groupby("metric", sort=False)]
 
 
-def to_html(report: WeeklyReport, charts_html: str | None = None) -> str:
-    """A self-contained printable HTML page of the report, with the trend charts inline as SVG."""
-    if charts_html is None:
-        charts_html = trend_charts_svg(report)
-    def items(values):
-        return "".join(f"<li>{html.escape(v)}</li>" for v in values) or "<li>Nothing notable.</li>"
-
-    this, last = figure_columns(report)
-    sections = "".join(f"<h2>{html.escape(title)}</h2><ul>{items(values)}</ul>"
-                       for title, values in summary_sections(report))
-    rows = "".join(
-        f"<tr><td>{html.escape(f.label)}</td><td>{_fmt(f.fmt, f.this_week)}</td><td>{_fmt(f.fmt, f.previous_week)}</td>"
-        f"<td>{f.format_delta()}</td></tr>" for f in report.figures)
-    return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>{html.escape(report.title)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:900px;margin:2rem auto;color:#222}}
-table{{border-collapse:collapse;width:100%}}td,th{{border-bottom:1px solid #ddd;padding:.4rem;text-align:right}}
-td:first-child,th:first-child{{text-align:left}}h2{{margin-top:2rem}}
-.charts{{display:flex;flex-wrap:wrap;gap:1rem}}figure{{margin:0}}@media print{{body{{margin:0}}}}</style></head>
-<body><h1>{html.escape(report.title)}</h1>
-<p>{html.escape(report.subtitle)}</p>
-<table><tr><th>Metric</th><th>{html.escape(this)}</th><th>{html.escape(last)}</th><th>Change</th></tr>{rows}</table>
-{sections}{charts_html}</body></html>"""
+def to_html(report: WeeklyReport, charts_svg: list[str] | None = None) -> str:
+    """A self-contained printable HTML page of the report (Jinja2, autoescaped), with the trend charts inline as SVG."""
+    return weekly_html.render_page(title=report.title, subtitle=report.subtitle, headings=figure_columns(report),
+                                   rows=report.figures_frame().to_dict("records"), sections=summary_sections(report),
+                                   trend_title=trend_title(report),
+                                   charts=trend_charts_svg(report) if charts_svg is None else charts_svg)
 
 
 def _fmt(fmt: str, value) -> str:
-    return "—" if value is None or pd.isna(value) else fmt.format(value)
+    """A figure as shown, with a true minus ('−3'); '—' when missing."""
+    return "—" if value is None or pd.isna(value) else fmt.format(value).replace("-", "−")
 
 
 def gather_alerts(*, activity: pd.DataFrame, projects: pd.DataFrame, messages: pd.DataFrame, status: QueueFacts,
@@ -401,11 +405,11 @@ WEEKLY_SHEET_SETTING = "weekly_report_sheet"  # Setting: {"spreadsheet": URL or 
 
 
 def sheet_rows(report: WeeklyReport, *, scope: str) -> pd.DataFrame:
-    """The week's headline figures as one row per metric, for appending to a shared Google Sheet."""
+    """The week's headline figures as one row per metric, for appending to a shared Google Sheet (numbers stay numbers)."""
     return pd.DataFrame([{"week": report.window.label, "scope": scope, "metric": f.label,
                           "this_week": None if pd.isna(f.this_week) else round(float(f.this_week), 4),
                           "previous_week": None if pd.isna(f.previous_week) else round(float(f.previous_week), 4),
-                          "change": f.format_delta()} for f in report.figures])
+                          "change": None if pd.isna(f.delta) else round(float(f.delta), 4)} for f in report.figures])
 
 
 def configured_sheet(engine) -> dict | None:

@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.comms import audience as audiences
-from core.comms import checks, context, workflow
+from core.comms import checks, context, languages, workflow
 from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
@@ -108,11 +108,7 @@ def audience_overview(studio: comms.Studio, draft: DraftView | None, chosen) -> 
                 help="Share of recipients whose language is not English: above 25% the target grade drops to 7, "
                      "above 50% to 6.")
     if draft is not None:
-        missing = context.languages_without_version(chosen, draft.languages)
-        if not missing.empty:
-            st.warning("No version yet for " + ", ".join(f"**{r.language}** ({r.recipients:,} readers)"
-                                                         for r in missing.head(6).itertuples())
-                       + ". They get the English text unless you add one on Write.", icon=":material/translate:")
+        language_versions(studio, draft, chosen)
         for moment_label, moment in context.draft_moments(draft.context).items():
             st.subheader(f"The {moment_label.replace('_', ' ')} in each time zone")
             comms.local_times_table(moment, chosen, key=f"comms_local_{moment_label}", filename=f"local-{moment_label}")
@@ -129,3 +125,54 @@ def audience_overview(studio: comms.Studio, draft: DraftView | None, chosen) -> 
     widgets.table(chosen.drop(columns=["projects"]).head(5000), key="comms_recipients", filename="audience",
                   empty="No taskers match this audience — loosen a filter.",
                   column_config={"onboarded_at": st.column_config.DatetimeColumn("Onboarded", format="D MMM YYYY")})
+
+
+VERSION_COLUMNS = {"language": "Language", "recipients": st.column_config.NumberColumn("Recipients"),
+                   "share": st.column_config.ProgressColumn("Share", format="percent", min_value=0, max_value=1),
+                   "own_language": st.column_config.NumberColumn("Read their own language"),
+                   "english_fallback": st.column_config.NumberColumn("Fall back to English"),
+                   "has_version": st.column_config.CheckboxColumn("Version written"),
+                   "send_english": st.column_config.CheckboxColumn("English decided")}
+
+
+def language_versions(studio: comms.Studio, draft: DraftView, chosen) -> None:
+    """Per language: who reads their own and who falls back to English; a decision box for each large group."""
+    table = languages.draft_language_table(studio.engine, draft.id, audience=chosen)
+    fallback = int(table["english_fallback"].sum())
+    st.subheader("Languages of this message")
+    st.caption(f"{len(chosen) - fallback:,} recipients read their own language, {fallback:,} get the English text. "
+               + ("A launch or guideline message needs a version for every language group above the threshold "
+                  "(Settings, comms_language_version_threshold) before approval."
+                  if draft.template in languages.RULE_TEMPLATES else ""))
+    widgets.table(table.drop(columns=["required", "missing"]), key="comms_language_versions",
+                  filename="audience-language-versions", column_config=VERSION_COLUMNS)
+    blocker = languages.missing_versions_message(table)
+    if blocker:
+        st.warning(blocker, icon=":material/translate:")
+    for row in table[table["required"] & ~table["has_version"]].itertuples():
+        english_decision(studio, draft, row)
+
+
+def english_decision(studio: comms.Studio, draft: DraftView, row) -> None:
+    """Decide (with a reason, audited) to send the English text to a large language group, or withdraw that."""
+    key = f"comms_send_english_{draft.id}_{row.language}"
+    if row.send_english:
+        left, right = st.columns([3, 1], vertical_alignment="bottom")
+        left.caption(f"Decided: the {row.recipients:,} {row.language} readers get the English text.")
+        if right.button("Withdraw", key=f"{key}_withdraw", disabled=draft.status == "sent"):
+            _decide(studio, draft, row.language, "", withdraw=True)
+        return
+    left, right = st.columns([3, 1], vertical_alignment="bottom")
+    reason = left.text_input(f"Why the {row.recipients:,} {row.language} readers get English", key=f"{key}_reason",
+                             placeholder="e.g. no translator before the launch")
+    if right.button(f"Send English to {row.language} readers", key=key, disabled=draft.status == "sent"):
+        _decide(studio, draft, row.language, reason)
+
+
+def _decide(studio: comms.Studio, draft: DraftView, language: str, reason: str, *, withdraw: bool = False) -> None:
+    try:
+        languages.decide_send_english(studio.engine, draft.id, language=language, reason=reason, withdraw=withdraw,
+                                      actor=studio.actor, role=studio.role)
+        st.rerun()
+    except CrowdPulseError as exc:
+        comms.show_error(exc)

@@ -50,7 +50,13 @@ def announcer(studio: comms.Studio, upcoming: pd.DataFrame) -> None:
     event_id = announce_col.selectbox("Event to announce", list(titles), format_func=titles.get,
                                       key="comms_event_pick")
     chosen_event = community_events.event_record(studio.events, event_id)
-    invited = community_events.event_audience(studio.base, chosen_event["audience"], studio.segments, now=studio.now)
+    try:
+        invited = community_events.event_audience(studio.base, chosen_event["audience"], studio.segments,
+                                                  now=studio.now)
+    except community_events.UnknownAudience as exc:
+        st.error(markdown_literal(str(exc)), icon=":material/group_off:")
+        button_col.button("Announce in the studio", key="comms_announce", icon=":material/campaign:", disabled=True)
+        return
     st.caption(f"Starts {timezones.format_utc(chosen_event['starts_at'])} for {len(invited):,} taskers "
                f"({markdown_literal(chosen_event['audience'])}). In their time zones:")
     st.markdown("\n".join(f"- {line}" for line in

@@ -7,7 +7,8 @@ import pandas as pd
 import streamlit as st
 
 from core.comms import audience as audiences
-from core.comms import checks, context, drafting, glossary, launch, timezones, workflow
+from core.comms import (checks, context, drafting, glossary, languages, launch, timezones, translations,
+                        workflow)
 from core.comms import events as community_events
 from core.comms.audience import AudienceChoice
 from core.comms.errors import StaleDraft, TemplateProblem
@@ -15,7 +16,7 @@ from core.comms.templates import MessageTemplate
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
 from core.exports import markdown_literal
-from ui import comms, data
+from ui import comms, data, widgets
 from ui.data import on_data_version
 
 # Times in a message are converted for this many of the audience's largest zones.
@@ -147,18 +148,32 @@ def draft_editor(studio: comms.Studio, draft: DraftView, choice: AudienceChoice)
         editing = EditorText(subject, body, language)
         save_row(studio, draft, editing, saved=saved, read_only=read_only)
         conflict_box(studio, draft, editing, current=saved or starting)
+        if language != "en" and "en" in draft.versions:
+            translator_files(studio, draft, language, read_only=read_only)
     with right:
-        report = comms.check(body, subject=subject, channel=draft.channel, language=language,
-                             share=audiences.second_language_share(choice.members),
-                             expects_deadline=expects_deadline, names=studio.names_in_text,
-                             **check_options(studio, draft, choice))
+        options = dict(channel=draft.channel, share=audiences.second_language_share(choice.members),
+                       expects_deadline=expects_deadline, names=studio.names_in_text,
+                       **check_options(studio, draft, choice))
+        report = comms.check(body, subject=subject, language=language, **options)
         comms.readability_tiles(report)
         left_over = workflow.unfilled_placeholders(subject + "\n" + body)
         if left_over:
             st.warning(f"{len(left_over)} template placeholder(s) still to fill, e.g. “{left_over[0]}”.",
                        icon=":material/edit:")
         comms.findings_list(report, limit=8)
+        if len(draft.versions) > 1 or saved is None:
+            version_checks(draft, EditorText(subject, body, language, report), options)
     return EditorText(subject, body, language, report)
+
+
+def version_checks(draft: DraftView, editing: EditorText, options: dict) -> None:
+    """The checks of every language version side by side (the one in the editor as typed), or 'no check'."""
+    reports = {lang: comms.check(v.body, subject=v.subject, language=lang, **options)
+               for lang, v in draft.versions.items() if lang != editing.language}
+    reports[editing.language] = editing.report
+    st.markdown("**Checks per language version**")
+    widgets.table(languages.version_check_table(dict(sorted(reports.items()))), key="comms_version_checks",
+                  filename=f"draft-{draft.id}-checks-per-language")
 
 
 @on_data_version(max_entries=16)
@@ -259,3 +274,36 @@ def conflict_box(studio: comms.Studio, draft: DraftView, editing: EditorText, *,
             studio.bases[draft.id] = draft.version
             st.session_state.pop("comms_conflict")
             st.rerun()
+
+
+def translator_files(studio: comms.Studio, draft: DraftView, language: str, *, read_only: bool) -> None:
+    """The English strings for a translator into this language (CSV or XLIFF 1.2), and their translation back in."""
+    with st.expander(f"Translators: the strings to translate into {language}", icon=":material/translate:"):
+        name = f"draft-{draft.id}-{language}"
+        csv_col, xliff_col = st.columns(2)
+        csv_col.download_button("Strings as CSV", lambda: translations.strings_file(draft, language),
+                                file_name=f"{name}.csv", mime="text/csv", key=f"comms_strings_csv_{draft.id}",
+                                icon=":material/download:")
+        xliff_col.download_button("Strings as XLIFF 1.2", lambda: translations.strings_file(draft, language,
+                                                                                           format="xliff"),
+                                  file_name=f"{name}.xlf", mime="application/x-xliff+xml",
+                                  key=f"comms_strings_xliff_{draft.id}", icon=":material/download:")
+        upload = st.file_uploader("Import the translated file", type=["csv", "xlf", "xliff"], disabled=read_only,
+                                  key=f"comms_strings_upload_{draft.id}_{language}")
+        if upload is not None and st.button("Save it as the version of its language", key="comms_strings_import",
+                                            icon=":material/upload:"):
+            try:
+                done, studio.bases[draft.id] = translations.import_strings(
+                    studio.engine, draft.id, upload.getvalue(), upload.name, expected_version=studio.bases[draft.id],
+                    actor=studio.actor, role=studio.role)
+                for k in _keys(draft, done.language):
+                    st.session_state.pop(k, None)
+                    studio.loaded.pop(k, None)
+                st.toast(f"Saved the {done.language} version from {upload.name}.")
+                if done.caveats():
+                    st.session_state["comms_strings_notes"] = done.caveats()
+                st.rerun()
+            except CrowdPulseError as exc:
+                comms.show_error(exc)
+        if note := st.session_state.pop("comms_strings_notes", None):
+            st.warning(note, icon=":material/translate:")

@@ -25,7 +25,12 @@ def kpi(column, label: str, value, *, delta=None, fmt: str = "{:,.0f}", delta_fm
         shown_delta = (delta_fmt or fmt).format(delta)
         if delta > 0 and not shown_delta.startswith("+"):
             shown_delta = "+" + shown_delta
-    column.metric(label, shown, shown_delta, delta_color="inverse" if inverse else "normal", help=help, border=True)
+    colour, arrow = "inverse" if inverse else "normal", "auto"
+    if shown_delta and shown_delta.startswith("±"):  # a change that rounds to zero: no arrow, no colour
+        colour, arrow = "off", "off"
+    elif shown_delta and shown_delta.startswith("−"):  # Streamlit reads only an ASCII "-" as a fall
+        colour, arrow = ("green" if inverse else "red"), "down"
+    column.metric(label, shown, shown_delta, delta_color=colour, delta_arrow=arrow, help=help, border=True)
 
 
 # Help text for the terms a specialist may not know, one wording wherever the term appears (help=HELP[...]).

@@ -59,6 +59,7 @@ def _import_commands(sub) -> None:
     imp.add_argument("--timezone", help="IANA zone of times written without an offset (default UTC)")
     imp.add_argument("--strict", action="store_true", help="import nothing if any row is rejected")
     imp.add_argument("--dry-run", action="store_true", help="check and count, write nothing")
+    imp.add_argument("--blank-clears", action="store_true", help="a blank cell clears the stored value (default: unchanged)")
     imp.add_argument("--no-create-missing", action="store_true",
                      help="reject rows naming unknown taskers or projects instead of creating them")
     imp.add_argument("--encoding", help="text encoding of a CSV that is not UTF-8 (e.g. cp1252)")
@@ -78,7 +79,9 @@ def _report_commands(sub) -> None:
     report.add_argument("kind", choices=["weekly"])
     report.add_argument("--week", help="ISO week like 2026-W47; default: the last complete week")
     report.add_argument("--format", choices=["md", "html"], default="md")
-    report.add_argument("--out", help="file to write; default: print")
+    report.add_argument("--out", help="file (or folder: named by week and scope) to write; default: print")
+    report.add_argument("--project", action="append", help="only this project (id or name); repeat for more")
+    report.add_argument("--region", action="append", help="only taskers of this region; repeat for more")
     report.set_defaults(command="reports:weekly_report")
 
     backup = sub.add_parser("backup", help="consistent copy of the SQLite database (online backup API)")
@@ -112,6 +115,12 @@ def _report_commands(sub) -> None:
     comms.add_argument("--zone", action="append", default=[], help="an audience time zone to convert times to")
     comms.add_argument("--format", choices=["table", "json"], default="table")
     comms.set_defaults(command="comms:comms_check")
+
+    rescore = sub.add_parser("rescore-feedback", help="score stored feedback and survey comments again")
+    rescore.add_argument("--language", help="only texts stored in this language (e.g. es)")
+    rescore.add_argument("--batch", type=int, default=5000, help="texts per transaction")
+    rescore.add_argument("--format", choices=["table", "json"], default="table")
+    rescore.set_defaults(command="feedback:rescore_feedback")
 
 
 def _delivery_commands(sub) -> None:

@@ -57,7 +57,7 @@ def import_file(args) -> int:
     options = dict(mapping=contract.parse_pairs(args.map),
                    constants=contract.parse_pairs(args.set, what="fixed value"),
                    dayfirst=args.dayfirst, monthfirst=args.monthfirst, timezone=args.timezone, strict=args.strict,
-                   dry_run=args.dry_run, create_missing=not args.no_create_missing)
+                   dry_run=args.dry_run, create_missing=not args.no_create_missing, blank_clears=args.blank_clears)
     last = [-1]
 
     def progress(fraction: float, message: str) -> None:

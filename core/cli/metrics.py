@@ -16,6 +16,7 @@ from core.feedback import surveys, voice
 from core.feedback.messages import MessageScope
 from core.feedback.read import load_responses
 from core.health import active as health
+from core.health.breakdowns import per_group
 from core.health.crowd import Churn, Crowd
 from core.frames import as_timestamp, read_frame
 from core.queues.facts import QueueFacts, group_column
@@ -71,10 +72,22 @@ def _backlog(engine, start, end, by):
     return backlog(facts.live, facts.now, by=by or "queue", values=facts.values(by or "queue"))
 
 
-def _member_frames(engine, start, end):
-    members = health.load_community(engine)
+def _member_frames(engine, start, end, by=None):
+    """Community members (with the tasker column or imported attribute `by`) and their active days."""
+    if by is not None and by in Activity.__table__.c and by not in Member.__table__.c:
+        raise UnknownMetric(f"Community metrics group taskers by one of their columns or imported attributes "
+                            f"(country, vendor, language, tenure…), not by {by}: try `metrics workforce --by {by}`.")
+    tasker_column = by is not None and by in Member.__table__.c and by != "attributes"
+    members = health.load_community(engine, columns=[by] if tasker_column else [])
+    if by not in (None, "tenure") and not tasker_column:
+        members = _with_member_attribute(engine, members, by)
     days = health.load_active_days(engine, start=start - dt.timedelta(days=150), end=end)
     return members, days
+
+
+def _by_group(crowd: Crowd, by, end, measure) -> pd.DataFrame:
+    """The measure of the whole crowd, or one block of rows per group of taskers (the group column first)."""
+    return measure(crowd) if by is None else per_group(crowd, by, end, measure)
 
 
 def _messages(engine, start, end):
@@ -110,22 +123,20 @@ def _workforce(engine, start, end, by):
 
 
 def _active(engine, start, end, by):
-    members, days = _member_frames(engine, start, end)
-    if by:
-        raise UnknownMetric("metrics active has no --by: filter the people instead.")
-    return Crowd(members, days).active_users(start, end)
+    members, days = _member_frames(engine, start, end, by)
+    return _by_group(Crowd(members, days), by, end, lambda crowd: crowd.active_users(start, end))
 
 
 def _funnel(engine, start, end, by):
-    members, days = _member_frames(engine, start, end)
+    members, days = _member_frames(engine, start, end, by)
     signups = members[members["signed_up_at"] >= pd.Timestamp(start, tz="UTC")]
-    return Crowd(signups, days).onboarding_funnel(end)
+    return _by_group(Crowd(signups, days), by, end, lambda crowd: crowd.onboarding_funnel(end))
 
 
 def _retention(engine, start, end, by):
-    members, days = _member_frames(engine, start, end)
-    cohorts = Crowd(members, days).retention_cohorts(as_of=end)
-    return cohorts[cohorts["cohort_week"] >= pd.Timestamp(start)]
+    members, days = _member_frames(engine, start, end, by)
+    cohorts = _by_group(Crowd(members, days), by, end, lambda crowd: crowd.retention_cohorts(as_of=end))
+    return cohorts[cohorts["cohort_week"] >= pd.Timestamp(start)].reset_index(drop=True)
 
 
 def _churn(engine, start, end, by):
@@ -144,13 +155,16 @@ METRICS: dict[str, Callable] = {
     "funnel": _funnel,
     "retention": _retention,
     "churn": _churn,
-    "sentiment": lambda e, s, t, by: voice.sentiment_summary(_messages(e, s, t), by),
+    "sentiment": lambda e, s, t, by: voice.sentiment_with_languages(_messages(e, s, t), by),
     "nps": lambda e, s, t, by: surveys.nps(_responses(e, s, t, by), by),
     "csat": lambda e, s, t, by: surveys.csat(_responses(e, s, t, by), by),
     "themes": lambda e, s, t, by: voice.theme_summary(_messages(e, s, t), by),
     "workforce": _workforce,
 }
 
+
+# Metrics of the community (taskers): --by groups the taskers by a column, an imported attribute or tenure.
+COMMUNITY = ("active", "funnel", "retention")
 
 # Each metric's own source: its default window ends at that source's latest moment (DESIGN §6).
 SOURCES = {
@@ -214,7 +228,7 @@ def compute_metric(engine: Engine, name: str, *, start: str | None = None, end: 
 def _check_grouping(engine: Engine, name: str, by: str) -> None:
     """A clear error for a --by that is neither a column of the metric's rows nor an attribute an import kept."""
     tables = [SOURCES[name][0].table, Member.__table__]
-    if any(by in table.c and by != "attributes" for table in tables):
+    if any(by in table.c and by != "attributes" for table in tables) or (by == "tenure" and name in COMMUNITY):
         return
     with engine.connect() as connection:
         for table in (t for t in tables if "attributes" in t.c):

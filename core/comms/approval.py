@@ -9,6 +9,7 @@ from sqlalchemy import Engine
 from sqlmodel import Session, select
 
 from core import people
+from core.comms import languages
 from core.comms.errors import SelfApproval
 from core.models import AuditEvent, Draft, DraftRevision
 from core.settings import get_settings
@@ -36,7 +37,12 @@ def self_approval_allowed(actor: str) -> bool:
 
 
 def check_four_eyes(session: Session, draft_id: int, actor: str) -> bool:
-    """Refuse with `SelfApproval` if the approver wrote or last edited the draft; True for an allowed self-approval."""
+    """Refuse with `SelfApproval` if the approver wrote or last edited the draft; True for an allowed self-approval.
+
+    First refuses with `MissingLanguageVersion` a launch or guideline message that a large language
+    group of its audience would read in English without anyone having decided so (core.comms.languages).
+    """
+    languages.check_language_versions(session, draft_id)
     if actor not in writers(session, draft_id):
         return False
     if self_approval_allowed(actor):
@@ -45,8 +51,11 @@ def check_four_eyes(session: Session, draft_id: int, actor: str) -> bool:
 
 
 def approval_blocker(engine: Engine, draft_id: int, actor: str) -> str | None:
-    """Why this person may not approve the draft (four eyes), or None when they may."""
+    """Why this person may not approve the draft (four eyes, or a missing language version), or None when they may."""
     with Session(engine) as session:
+        draft = session.get(Draft, draft_id)
         if self_approval_allowed(actor) or actor not in writers(session, draft_id):
-            return None
+            if draft is None or draft.template not in languages.RULE_TEMPLATES:
+                return None
+            return languages.missing_versions_message(languages.draft_language_table(engine, draft_id))
     return REFUSAL

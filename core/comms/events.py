@@ -6,7 +6,7 @@ from sqlmodel import func, select
 
 from core.comms.audience import segment_members, select_audience
 from core.comms import timezones
-from core.comms.errors import InvalidTransition
+from core.comms.errors import InvalidTransition, SegmentProblem
 from core.comms.workflow import require_role
 from core.db import bump_data_version, session_scope
 from core.frames import read_frame
@@ -34,12 +34,24 @@ def event_turnout(events: pd.DataFrame, now) -> pd.DataFrame:
     return out
 
 
+class UnknownAudience(SegmentProblem):
+    """An event's audience names no saved segment (an imported event, or a segment since renamed)."""
+
+
 def event_audience(base: pd.DataFrame, audience: str | None, segments: pd.DataFrame, *, now=None) -> pd.DataFrame:
-    """The members an event is for: the saved segment of that name, or every active tasker."""
-    if audience and not segments.empty and audience in set(segments["name"]):
-        segment = segments[segments["name"] == audience].iloc[0]
-        return segment_members(base, filters=segment["filters"], member_ids=segment["member_ids"], now=now)
-    return select_audience(base)
+    """The members an event is for: the saved segment of that name, or every active tasker when the audience is
+    'all taskers' (or blank). Any other name is refused: it once sent such events to everyone."""
+    name = (audience or "").strip()
+    if not name or name.lower() == ALL_TASKERS:
+        return select_audience(base)
+    saved = segments[segments["name"] == name] if not segments.empty else segments
+    if saved.empty:
+        raise UnknownAudience(
+            f"The event's audience '{name}' is not a saved segment, so it is announced to no one (not to every "
+            f"tasker). Save a segment called '{name}' (from any member list, 'Save as segment'), or add the event "
+            f"again for '{ALL_TASKERS}' or a saved segment.")
+    segment = saved.iloc[0]
+    return segment_members(base, filters=segment["filters"], member_ids=segment["member_ids"], now=now)
 
 
 def add_event(engine: Engine, *, title: str, starts_at, duration_minutes: int, actor: str, role: str,

@@ -137,13 +137,27 @@ class MessageScope:
         return None if last is None else as_timestamp(last)
 
     def unscored_languages(self) -> pd.Series:
-        """Messages not scored (another language), per language, most first."""
+        """Messages not scored (another language, no correction), per language, most first."""
         table = rollup.messages
         statement = (select(table.c.language, func.count().label("count"))
-                     .where(*self.where(table), table.c.sentiment.is_(None), table.c.language.is_not(None))
+                     .where(*self.where(table), table.c.score.is_(None), table.c.language.is_not(None))
                      .group_by(table.c.language))
         frame = self.read(statement).sort_values(["count", "language"], ascending=[False, True])
         return frame.set_index("language")["count"].astype("int64")
+
+    def language_counts(self, by: Grouping = None) -> pd.DataFrame:
+        """Messages per group and language: `scored` (a computed or corrected score) and `not_scored`."""
+        table = rollup.messages
+        names = [by] if isinstance(by, str) else list(by or [])
+        keys, source = self._grouping(table, [name for name in names if name != "language"])
+        scored = func.sum(case((table.c.score.is_not(None), 1), else_=0))
+        statement = (select(*keys, func.coalesce(table.c.language, "und").label("language"), scored.label("scored"),
+                            (func.count() - scored).label("not_scored"))
+                     .select_from(source).where(*self.where(table)).group_by(*keys, table.c.language))
+        frame = self.read(statement)
+        for column in ("scored", "not_scored"):
+            frame[column] = pd.to_numeric(frame[column]).fillna(0).astype("int64")
+        return frame
 
     # -- sentiment
 

@@ -7,7 +7,10 @@ a language with no scorer (Spanish, Indonesian, Tagalog... today) is marked, sen
 and counted as "not scored", never scored with another language's lexicon. (No Spanish or
 Indonesian scorer installs offline on Python 3.11 with numpy 2: SentiLeak pins spaCy 3.4 and
 numpy < 1.22 and downloads a spaCy model at run time; sensi pins numpy < 2; the others need
-TensorFlow, an old scikit-learn pickle or a translation service.) Texts whose language
+TensorFlow, an old scikit-learn pickle or a translation service; checked again for issue 18: `afinn` 0.1 on
+PyPI ships English and Danish word lists only, indoNLP has no sentiment lexicon and downloads its data sets at
+run time, sentiment-analysis-spanish is a 2021 scikit-learn pickle. `python -m core rescore-feedback`
+re-scores stored texts once a scorer is added.) Texts whose language
 cannot be told ('und': "thanks!!", "👍", "payout late") are scored with VADER, which knows emoji
 and chat words, because in this community they are far more often English than not.
 """

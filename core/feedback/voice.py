@@ -74,6 +74,54 @@ def coverage_sentence(coverage: pd.DataFrame) -> str:
     return " ".join(parts) or "No messages."
 
 
+def _listed(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
+def coverage_statement(coverage: pd.DataFrame) -> str | None:
+    """'Net sentiment rests on 1,204 English and 96 Portuguese messages; 169 in Spanish and 38 in Tagalog are not
+    scored (no scorer for their language).' None without messages."""
+    scored = coverage[coverage["scored"] > 0]
+    unscored = coverage[coverage["not_scored"] > 0].sort_values(["not_scored", "language"], ascending=[False, True])
+    if scored.empty and unscored.empty:
+        return None
+    rests = (f"Net sentiment rests on {_listed([f'{n:,} {name}' for n, name in zip(scored['scored'], scored['name'])])}"
+             f" message{'s' if scored['scored'].sum() != 1 else ''}") if len(scored) else "No message could be scored"
+    if unscored.empty:
+        return rests + ", each scored in its own language."
+    missing = _listed([f"{n:,} in {name}" for n, name in zip(unscored["not_scored"], unscored["name"])])
+    verb = "is" if unscored["not_scored"].sum() == 1 else "are"
+    return f"{rests}; {missing} {verb} not scored (no scorer for their language)."
+
+
+def sentiment_with_languages(scope: MessageScope, by: Grouping = None) -> pd.DataFrame:
+    """`sentiment_summary` with, on each row, the messages scored and not scored per language
+    (`scored_by_language`, `not_scored_by_language`: {"en": 120, "fr": 3}), what the row's figures rest on.
+
+    A group whose messages are all unscored still gets its row (count 0, no figures), so none goes uncounted.
+    """
+    keys = [by] if isinstance(by, str) else list(by or [])
+    summary = sentiment_summary(scope, by)
+    counts = scope.language_counts(by)
+    per_group: dict[tuple, tuple[dict, dict]] = {}
+    for row in counts.itertuples(index=False):
+        group = tuple(getattr(row, k) for k in keys)
+        scored, unscored = per_group.setdefault(group, ({}, {}))
+        if row.scored:
+            scored[row.language] = int(row.scored)
+        if row.not_scored:
+            unscored[row.language] = int(row.not_scored)
+    shown = {tuple(row) for row in summary[keys].itertuples(index=False)} if keys else {()} if len(summary) else set()
+    extra = [dict(zip(keys, group), count=0) for group in per_group if group not in shown]
+    if extra or (not keys and summary.empty):
+        summary = pd.concat([summary, pd.DataFrame(extra or [{"count": 0}])], ignore_index=True)
+        summary["count"] = summary["count"].astype("int64")
+    groups = [tuple(row) for row in summary[keys].itertuples(index=False)] if keys else [()] * len(summary)
+    summary["scored_by_language"] = [per_group.get(g, ({}, {}))[0] for g in groups]
+    summary["not_scored_by_language"] = [per_group.get(g, ({}, {}))[1] for g in groups]
+    return summary
+
+
 def sentiment_trend(scope: MessageScope, freq: str = "W", by: Grouping = None) -> pd.DataFrame:
     """`sentiment_summary` per period ('D', ISO week 'W', month 'M') of creation."""
     return scope.sentiment_by_period(freq, by)

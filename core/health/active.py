@@ -20,6 +20,7 @@ from sqlalchemy import Engine, not_, or_, select
 from core.frames import as_date, as_day, as_utc, driver_rows, loader_columns, read_frame
 from core.health import rollup
 from core.models import Member
+from core.workforce.quality import DIRECT
 
 MEMBER_TIMESTAMPS = ("signed_up_at", "onboarded_at", "activated_at")
 DAY = pd.Timedelta(days=1)
@@ -52,7 +53,8 @@ def load_community(engine: Engine, *, regions=None, columns=()) -> pd.DataFrame:
 
 
 def with_member_details(engine: Engine, frame: pd.DataFrame, columns) -> pd.DataFrame:
-    """The frame (rows of community members) with the detail `columns` read and filled in for its members."""
+    """The frame (rows of community members) with the detail `columns` read and filled in for its members (a blank
+    vendor reads 'direct')."""
     columns = [column for column in columns if column in MEMBER_DETAILS]
     if not columns or not len(frame):
         return frame
@@ -62,6 +64,8 @@ def with_member_details(engine: Engine, frame: pd.DataFrame, columns) -> pd.Data
     filled = frame.copy()
     for column in columns:
         filled[column] = details[column].reindex(frame["member_id"]).to_numpy()
+    if "vendor" in columns:  # a blank vendor is a tasker who works for us directly, named as on Workforce
+        filled["vendor"] = filled["vendor"].fillna(DIRECT)
     return filled
 
 

@@ -1,13 +1,16 @@
 """Community metrics split by a member attribute (region, country, language, vendor, ...)."""
 
+from collections.abc import Callable
+
 import pandas as pd
 
 from core.frames import as_day, ratio
 from core.health.active import DAY
 from core.health.crowd import MONTH_DAYS, Crowd
+from core.workforce.quality import DIRECT
 
 # What a blank value means, per attribute.
-BLANK_LABELS = {"vendor": "direct"}
+BLANK_LABELS = {"vendor": DIRECT}
 TENURE_BANDS = ((30, "under 30 days"), (90, "30–90 days"), (365, "3–12 months"), (float("inf"), "over a year"))
 
 
@@ -46,3 +49,15 @@ def active_by(member_days, members: pd.DataFrame, as_of, column: str) -> pd.Data
                           "wau": counts["wau"].to_numpy("int64"), "mau": counts["mau"].to_numpy("int64"),
                           "active_rate": ratio(counts["mau"].to_numpy(), counts["onboarded"].to_numpy())})
     return frame.sort_values(["mau", column], ascending=[False, True], ignore_index=True)
+
+
+def per_group(crowd: Crowd, column: str, as_of, measure: Callable[[Crowd], pd.DataFrame]) -> pd.DataFrame:
+    """`measure` of each group of a crowd's members by `column` (named as splits name it: vendor 'direct', tenure
+    bands), the group column first; groups in order of their value."""
+    values = segment_values(crowd.members, column, as_of).astype(str).to_numpy()
+    frames = [measure(crowd.where(values == value)).pipe(lambda part, v=value: part.assign(**{column: v}))
+              for value in sorted(set(values))]
+    if not frames:
+        return pd.DataFrame(columns=[column])
+    table = pd.concat(frames, ignore_index=True)
+    return table[[column, *(c for c in table.columns if c != column)]]

@@ -15,6 +15,8 @@ from core.frames import as_day, ratio
 from core.health.active import DAY, active_days
 
 ACTIVITY_STATUSES = ("new", "returning", "dormant", "never_active")
+# How each status reads on a page or in an export (never the stored code).
+STATUS_LABELS = {"new": "New", "returning": "Returning", "dormant": "Dormant", "never_active": "Never active"}
 FUNNEL_STAGES = ("signed_up", "onboarded", "activated_7d", "retained_30d")
 ACTIVATION_DAYS = 7
 RETENTION_WINDOW = (30, 36)  # days after onboarding, both included

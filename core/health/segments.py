@@ -77,8 +77,11 @@ def segment_row_members(scope: HealthScope, members: pd.DataFrame, as_of, column
 
 
 def shown(chosen: pd.DataFrame) -> pd.DataFrame:
-    """A member list with the columns a specialist needs, ordered by member id."""
-    return chosen.reindex(columns=SHOWN_COLUMNS).sort_values("member_id", ignore_index=True)
+    """A member list with the columns a specialist needs, ordered by member id (a blank vendor reads 'direct')."""
+    listed = chosen.reindex(columns=SHOWN_COLUMNS).sort_values("member_id", ignore_index=True)
+    if "vendor" in chosen.columns:
+        listed["vendor"] = listed["vendor"].fillna(breakdowns.BLANK_LABELS["vendor"])
+    return listed
 
 
 def file_scope(day, regions=(), project_names=()) -> str:

@@ -10,8 +10,8 @@ import datetime as dt
 import re
 import typing
 import unicodedata
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -327,14 +327,27 @@ def suggest_mapping(entity: str | Entity, columns: Iterable[str]) -> dict[str, s
                     used.add(source)
                     break
 
-    assign(lambda col, h: h in (col.name.replace("_", " "), col.name.replace("_", "")))
+    assign(lambda col, h: is_exact_header(col.name, h))
     assign(lambda col, h: h in col.synonyms)
-    # "Member ID (numeric)" or "Survey wave" : the canonical name or a synonym at the start of a longer header
-    assign(lambda col, h: any(h.startswith(s + " ") for s in (col.name.replace("_", " "), *col.synonyms)
-                              if len(s) > 3))
-    # Long survey questions: "How likely are you to recommend us to a friend?"
-    assign(lambda col, h: len(h.split()) >= 3 and any(p in h + " " for p in col.contains))
+    # Only a whole synonym counts: a header merely starting with one ('Tasker name' and 'tasker') is a different
+    # column. The one exception is a survey question, matched by the phrases only such questions use
+    # ("How likely are you to recommend us to a friend?").
+    assign(lambda col, h: len(h.split()) >= QUESTION_WORDS and any(p in h + " " for p in col.contains))
     return {c.name: mapping[c.name] for c in spec.columns if c.name in mapping}
+
+
+QUESTION_WORDS = 4
+
+
+def header_scorer(entity: str | Entity) -> Callable[[list[str]], int]:
+    """How many of the entity's columns a row of cells names: finds a worksheet's header below its title."""
+    spec = entity if isinstance(entity, Entity) else entity_spec(entity)
+    return lambda cells: len(suggest_mapping(spec, cells))
+
+
+def is_exact_header(column: str, header: str) -> bool:
+    """Whether a normalised header is the canonical column's own name ('member id', 'memberid')."""
+    return header in (column.replace("_", " "), column.replace("_", ""))
 
 
 def _find_source(columns: list[str], wanted: str) -> str | None:
@@ -368,6 +381,7 @@ class Plan:
     attribute_columns: list[str]
     ignored_columns: list[str]
     hashed_id: bool
+    guessed: dict[str, str] = field(default_factory=dict)  # columns matched by a synonym or a question's words
 
 
 def plan_columns(spec: Entity, columns: list[str], mapping: Mapping[str, str | None] | None = None,
@@ -388,12 +402,15 @@ def plan_columns(spec: Entity, columns: list[str], mapping: Mapping[str, str | N
             raise ImportRejected(f"Column {wanted!r} (mapped to {target}) is not in the file. "
                                  f"Columns found: {', '.join(columns) or '(none)'}.")
         resolved[target] = source
+    guessed: dict[str, str] = {}
     if suggest:
         taken = set(resolved.values())
         free = [c for c in columns if c not in taken]
         for target, source in suggest_mapping(spec, free).items():
             if target not in mapping and target not in constants:
                 resolved[target] = source
+                if not is_exact_header(target, normalise_header(source)):
+                    guessed[target] = source
     for target in constants:
         resolved.pop(target, None)
     id_column = spec.key[0] if len(spec.key) == 1 else None
@@ -404,9 +421,10 @@ def plan_columns(spec: Entity, columns: list[str], mapping: Mapping[str, str | N
     used = set(resolved.values())
     extras = [c for c in columns if c not in used]
     ordered = {c: resolved[c] for c in known if c in resolved}
+    guessed = {c: guessed[c] for c in ordered if c in guessed}
     if spec.has_attributes:
-        return Plan(ordered, constants, extras, [], hashed)
-    return Plan(ordered, constants, [], extras, hashed)
+        return Plan(ordered, constants, extras, [], hashed, guessed)
+    return Plan(ordered, constants, [], extras, hashed, guessed)
 
 
 class MissingColumns(ImportRejected):

@@ -2,9 +2,10 @@
 
 A table (CSV, XLSX or a DataFrame from Sheets) is read in chunks (`read`), its columns are mapped
 onto the entity's canonical columns (`contract`), every value is checked (`parse`), and the valid
-rows are upserted on the entity's id in one transaction (`store`). Rejected rows are listed with
-their row number as a spreadsheet shows it (the header is row 1, so the first data row is row 2),
-the column and why.
+rows are upserted on the entity's id (`store`), each chunk as its own committed batch so that other
+writers get SQLite's write lock between batches; a strict import checks every row before writing any,
+and a dry run writes only its staging table. Rejected rows are listed with their row number as a
+spreadsheet shows it (the header is row 1, so the first data row is row 2), the column and why.
 """
 
 import datetime as dt
@@ -20,12 +21,12 @@ from sqlalchemy import Connection, Engine
 
 from core import models
 from core.people import require
-from core.db import bulk_write
+from core.db import bulk_write, write_batch
 from core.errors import ImportRejected
-from core.exports import to_safe_csv
-from core.ingest.contract import Entity, Plan, entity_spec, normalise_header, plan_columns
+from core.ingest.contract import Entity, Plan, entity_spec, header_scorer, normalise_header, plan_columns
 from core.ingest.parse import convert_column, hashed_ids, is_time_zone, text_values
 from core.ingest.read import CHUNK_ROWS, Chunk, TableReader, frame_reader, open_table
+from core.ingest.result import REJECT_COLUMNS, ImportResult, RowsRejected, rejects_csv  # noqa: F401 (public here)
 from core.ingest.store import TableWriter, save_run
 
 PREVIEW_ROWS = 20
@@ -33,85 +34,8 @@ PREVIEW_ROWS = 20
 RUN_REJECTS_CAP = 100
 
 Progress = Callable[[float, str], None]
-
-
-# --- the result ----------------------------------------------------------------------------------
-
-REJECT_COLUMNS = ["row", "column", "value", "reason"]
-
-
-@dataclass
-class ImportResult:
-    """What an import did (or, in a dry run, would do)."""
-
-    entity: str
-    source: str
-    rows_read: int = 0
-    inserted: int = 0
-    # rows whose id already existed (re-imports); `unchanged` of them held the same values and were not written
-    updated: int = 0
-    unchanged: int = 0
-    rejected: int = 0
-    created_members: int = 0
-    created_projects: int = 0
-    created_surveys: int = 0
-    rejects: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=REJECT_COLUMNS))
-    preview: pd.DataFrame = field(default_factory=pd.DataFrame)
-    mapping: dict[str, str] = field(default_factory=dict)
-    constants: dict[str, str] = field(default_factory=dict)
-    attribute_columns: list[str] = field(default_factory=list)
-    ignored_columns: list[str] = field(default_factory=list)
-    hashed_ids: bool = False
-    create_missing: bool = True
-    dry_run: bool = False
-    strict: bool = False
-    committed: bool = False
-    scored_texts: int = 0
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    run_id: int | None = None
-
-    @property
-    def accepted(self) -> int:
-        """Rows written (new or updated)."""
-        return self.inserted + self.updated
-
-    @property
-    def rows_per_second(self) -> float:
-        """Rows read per second of the import."""
-        return self.rows_read / self.seconds if self.seconds else 0.0
-
-    def summary(self) -> str:
-        """One sentence: what was (or would be) written and what was refused."""
-        parts = [f"{self.inserted:,} new", f"{self.updated:,} updated"
-                 + (f" ({self.unchanged:,} unchanged)" if self.unchanged else ""), f"{self.rejected:,} rejected"]
-        text = f"{self.rows_read:,} rows read: {', '.join(parts)}."
-        created = [f"{n:,} {what if n == 1 else what + 's'}"
-                   for n, what in ((self.created_members, "tasker"), (self.created_projects, "project"),
-                                   (self.created_surveys, "survey")) if n]
-        if created:
-            text += f" Created for unknown references: {', '.join(created)}."
-        if self.dry_run:
-            text += " Dry run: nothing was written."
-        elif self.strict and not self.committed and self.rejected:
-            text += " Strict: nothing was written."
-        return text
-
-
-class RowsRejected(ImportRejected):
-    """Strict mode: some rows were rejected, so nothing was imported. `result` lists them."""
-
-    def __init__(self, result: ImportResult):
-        self.result = result
-        first = result.rejects.iloc[0] if len(result.rejects) else None
-        where = f" (first: row {first['row']}, {first['column']}: {first['reason']})" if first is not None else ""
-        super().__init__(f"Strict import of {result.source}: {result.rejected:,} of {result.rows_read:,} rows "
-                         f"rejected{where}; nothing was imported.")
-
-
-def rejects_csv(result: ImportResult) -> bytes:
-    """The rejected rows as a CSV download (formula-like cells neutralised)."""
-    return to_safe_csv(result.rejects)
+WAITED = ("This import waited for another write (an import, a sync or a change on a page) to finish before "
+          "writing; nothing was lost.")
 
 
 # --- checking chunks -----------------------------------------------------------------------------
@@ -146,14 +70,15 @@ class _Import:
     """One import run over a table: checks each chunk's values and hands the valid rows to the writer."""
 
     def __init__(self, conn: Connection, spec: Entity, plan: Plan, result: ImportResult, *, dayfirst: bool,
-                 monthfirst: bool, timezone: str | None, create_missing: bool, dry_run: bool):
+                 monthfirst: bool, timezone: str | None, create_missing: bool, dry_run: bool,
+                 blank_clears: bool = False):
         self.spec, self.plan, self.result = spec, plan, result
         self.dayfirst, self.monthfirst, self.timezone = dayfirst, monthfirst, timezone
         self.seen = _Seen()
         self.rejects: list[pd.DataFrame] = []
         self.preview: list[pd.DataFrame] = []
         self.writer = TableWriter(conn, spec, plan, create_missing=create_missing, dry_run=dry_run,
-                                  reject=self._reject)
+                                  blank_clears=blank_clears, reject=self._reject)
 
     # -- rejects ----------------------------------------------------------------------------------
 
@@ -169,16 +94,14 @@ class _Import:
 
     # -- one chunk --------------------------------------------------------------------------------
 
-    # -- one chunk --------------------------------------------------------------------------------
-
-    def run_chunk(self, chunk: Chunk) -> None:
-        """Check a chunk, reject what is wrong and write the rest."""
+    def check(self, chunk: Chunk) -> pd.DataFrame | None:
+        """A chunk's rows with every value checked (no database needed); what is wrong is rejected."""
         raw = chunk.frame
         self.result.rows_read += len(raw) + len({r for r, *_ in chunk.broken})
         for row, column, value, reason in chunk.broken:
             self._reject([row], column, [value], reason)
         if raw.empty:
-            return
+            return None
         texts, sources = self._texts(raw)
         typed, bad = self._typed(texts, sources, raw.index)
         bad |= self._cross_checks(typed, sources, bad)
@@ -188,11 +111,20 @@ class _Import:
             frame["attributes"] = _attributes(raw, self.plan.attribute_columns)
         frame = frame.loc[~bad.to_numpy()]
         frame = self._drop_duplicates(frame)
+        return None if frame.empty else frame
+
+    def store(self, frame: pd.DataFrame) -> None:
+        """Resolve emails and references of checked rows and write them (inside the batch's transaction)."""
         frame = self.writer.resolve_emails(frame)
         frame = self.writer.check_references(frame)
-        if frame.empty:
-            return
-        self._write(self.writer.complete(frame))
+        if not frame.empty:
+            self._write(self.writer.complete(frame))
+
+    def run_chunk(self, chunk: Chunk) -> None:
+        """Check a chunk, reject what is wrong and write the rest."""
+        frame = self.check(chunk)
+        if frame is not None:
+            self.store(frame)
 
     def _texts(self, raw: pd.DataFrame) -> tuple[dict[str, pd.Series], dict[str, str]]:
         """Each canonical column's text (mapped, fixed or a computed id) and where it came from, for rejects."""
@@ -335,8 +267,10 @@ def import_file(engine: Engine, entity: str, source: Any, *, filename: str | Non
     """Import a CSV or XLSX file (path, bytes or binary file object) into `entity`."""
     binary_name = filename or (Path(source).name if isinstance(source, (str, Path)) else getattr(source, "name", None))
     label = options.pop("source", None) or f"file:{binary_name or 'upload'}"
+    scorer = header_scorer(entity)
     return _run(engine, entity, lambda: open_table(source, filename=filename, encoding=encoding,
-                                                   delimiter=delimiter, sheet=sheet, chunk_rows=chunk_rows),
+                                                   delimiter=delimiter, sheet=sheet, chunk_rows=chunk_rows,
+                                                   header_score=scorer),
                 source=label, **options)
 
 
@@ -350,40 +284,39 @@ def _run(engine: Engine, entity: str, open_reader: Callable[[], TableReader], *,
          mapping: Mapping[str, str | None] | None = None, constants: Mapping[str, Any] | None = None,
          suggest: bool = True, dayfirst: bool = False, monthfirst: bool = False, timezone: str | None = None,
          strict: bool = False, dry_run: bool = False, create_missing: bool = True, record: bool = True,
-         progress: Progress | None = None, actor: str = "command line") -> ImportResult:
+         blank_clears: bool = False, progress: Progress | None = None, actor: str = "command line") -> ImportResult:
     if not dry_run:  # a dry run writes nothing, so anyone who may open the page may check a file
         require(engine, actor, "specialist", "import data")
     started = time.perf_counter()
     started_at = models.utcnow()
     spec = entity_spec(entity)
     result = ImportResult(entity=spec.name, source=source, dry_run=dry_run, strict=strict,
-                          create_missing=create_missing)
+                          create_missing=create_missing, blank_clears=blank_clears)
     report = progress or (lambda _f, _m: None)
     try:
         if dayfirst and monthfirst:
             raise ImportRejected("Choose dayfirst or monthfirst, not both.")
         if timezone is not None and not is_time_zone(timezone):
             raise ImportRejected(f"{timezone!r} is not an IANA time zone name such as Europe/Berlin.")
-        reader = open_reader()
-        result.warnings.extend(reader.warnings)
-        plan = plan_columns(spec, reader.columns, mapping, constants, suggest=suggest)
-        result.mapping, result.constants = plan.mapping, plan.constants
-        result.attribute_columns, result.ignored_columns = plan.attribute_columns, plan.ignored_columns
-        result.hashed_ids = plan.hashed_id
-        report(0.0, f"Reading {reader.name}")
-        try:
-            _write(engine, spec, plan, reader, result, source=source, started_at=started_at, dayfirst=dayfirst,
-                   monthfirst=monthfirst, timezone=timezone, create_missing=create_missing, dry_run=dry_run,
-                   strict=strict, record=record, report=report, started=started, actor=actor)
-        finally:
-            reader.close()
+        options = dict(dayfirst=dayfirst, monthfirst=monthfirst, timezone=timezone, create_missing=create_missing,
+                       blank_clears=blank_clears)
+        if strict and not dry_run:
+            # All or nothing while writing in batches: every row is checked first, writing nothing.
+            checked = _pass(engine, spec, open_reader, mapping, constants, suggest,
+                            ImportResult(entity=spec.name, source=source, strict=True, dry_run=True), options,
+                            report, started=started, dry_run=True)
+            if checked.rejected:
+                checked.dry_run = False
+                raise RowsRejected(checked)
+        _pass(engine, spec, open_reader, mapping, constants, suggest, result, options, report, started=started,
+              dry_run=dry_run, record=record, source=source, started_at=started_at, actor=actor)
         if strict and result.rejected and not dry_run:
             raise RowsRejected(result)
         report(1.0, result.summary())
         return result
     except Exception as exc:
-        if record and not dry_run:
-            failed = getattr(exc, "result", None) or result
+        failed = getattr(exc, "result", None) or result
+        if record and not dry_run and failed.run_id is None:
             failed.seconds = time.perf_counter() - started
             try:
                 record_run(engine, failed, source=source, started_at=started_at, error=str(exc) or type(exc).__name__)
@@ -392,36 +325,98 @@ def _run(engine: Engine, entity: str, open_reader: Callable[[], TableReader], *,
         raise
 
 
-def _write(engine: Engine, spec: Entity, plan: Plan, reader: TableReader, result: ImportResult, *, source: str,
-           started_at: dt.datetime, dayfirst: bool, monthfirst: bool, timezone: str | None, create_missing: bool,
-           dry_run: bool, strict: bool, record: bool, report: Progress, started: float,
-           actor: str = "command line") -> None:
-    """Everything written in one transaction: kept, or rolled back for a dry run or a strict failure."""
-    with engine.connect() as conn, bulk_write(conn):
-        transaction = conn.begin()
-        try:
-            importer = _Import(conn, spec, plan, result, dayfirst=dayfirst, monthfirst=monthfirst,
-                               timezone=timezone, create_missing=create_missing, dry_run=dry_run)
-            for chunk in reader.chunks:
-                importer.run_chunk(chunk)
-                report(min(chunk.position, 0.99), f"{result.rows_read:,} rows checked")
-            importer.finish()
-            if result.rows_read == 0:
-                result.warnings.append(f"{reader.name} has a header row but no data rows: nothing to import.")
+def _pass(engine: Engine, spec: Entity, open_reader: Callable[[], TableReader], mapping, constants, suggest: bool,
+          result: ImportResult, options: dict, report: Progress, *, started: float, dry_run: bool,
+          record: bool = False, source: str = "", started_at: dt.datetime | None = None,
+          actor: str = "command line") -> ImportResult:
+    """One pass over the table: plan its columns, then check (and unless a dry run, write) every chunk."""
+    reader = open_reader()
+    try:
+        result.warnings.extend(reader.warnings)
+        plan = plan_columns(spec, reader.columns, mapping, constants, suggest=suggest)
+        result.mapping, result.constants = plan.mapping, plan.constants
+        result.attribute_columns, result.ignored_columns = plan.attribute_columns, plan.ignored_columns
+        result.hashed_ids, result.guessed = plan.hashed_id, plan.guessed
+        report(0.0, f"Reading {reader.name}")
+        with engine.connect() as conn, bulk_write(conn):
+            importer = _Import(conn, spec, plan, result, dry_run=dry_run, **options)
+            if dry_run:
+                _check_only(conn, importer, reader, result, report)
+            else:
+                _write_batches(conn, importer, reader, result, report, record=record, source=source,
+                               started_at=started_at, actor=actor, started=started)
+        result.seconds = time.perf_counter() - started
+        return result
+    finally:
+        reader.close()
+
+
+def _check_only(conn: Connection, importer: "_Import", reader: TableReader, result: ImportResult,
+                report: Progress) -> None:
+    """A dry run: every chunk checked and counted in one transaction that is rolled back (it writes only staging)."""
+    try:
+        for chunk in reader.chunks:
+            importer.run_chunk(chunk)
+            report(min(chunk.position, 0.99), f"{result.rows_read:,} rows checked")
+        importer.finish()
+        _note_empty(reader, result)
+    finally:
+        conn.rollback()
+
+
+def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, result: ImportResult,
+                   report: Progress, *, record: bool, source: str, started_at: dt.datetime | None, actor: str,
+                   started: float) -> None:
+    """Each chunk checked outside any lock, then written as its own committed batch; other writers get their
+    turn between batches (a 600k-row file held SQLite's write lock for 22 s when it was one transaction)."""
+    position = [0.0]
+
+    def waiting(message: str) -> None:
+        if WAITED not in result.warnings:
+            result.warnings.append(WAITED)
+        report(position[0], message)
+
+    try:
+        for chunk in reader.chunks:
+            frame = importer.check(chunk)
+            position[0] = min(chunk.position, 0.99)
+            if frame is not None:
+                with write_batch(conn, on_wait=waiting):
+                    importer.store(frame)
+                result.batches += 1
+            report(position[0], f"{result.rows_read:,} rows checked, {result.accepted:,} written")
+        importer.finish()
+        _note_empty(reader, result)
+    except Exception as exc:
+        if result.batches:  # what earlier batches wrote stays: say so in the history, with the roll-ups current
             result.seconds = time.perf_counter() - started
-            if dry_run or (strict and result.rejected):
-                transaction.rollback()
-                return
-            importer.writer.refresh_rollups()
-            run = _run_record(result, source, started_at, ok=True) if record else None
-            result.run_id = importer.writer.record(run=run, actor=actor, source=source, after={
-                "inserted": result.inserted, "updated": result.updated, "rejected": result.rejected})
-            transaction.commit()
-            result.committed = True
-        except BaseException:
-            if transaction.is_active:
-                transaction.rollback()
-            raise
+            error = (f"{exc} The first {result.accepted:,} rows were already written ({result.batches} "
+                     "committed batches) and are kept; importing the file again updates them.")
+            _finish_run(conn, importer, result, source=source, started_at=started_at, actor=actor,
+                        record=record, error=error, waiting=waiting)
+        raise
+    result.seconds = time.perf_counter() - started
+    _finish_run(conn, importer, result, source=source, started_at=started_at, actor=actor, record=record,
+                waiting=waiting)
+    result.committed = True
+
+
+def _finish_run(conn: Connection, importer: "_Import", result: ImportResult, *, source: str,
+                started_at: dt.datetime | None, actor: str, record: bool, waiting: Callable[[str], None],
+                error: str | None = None) -> None:
+    """The last transaction: roll-ups refreshed, data version bumped, the run and the audit event stored."""
+    with write_batch(conn, on_wait=waiting):
+        importer.writer.refresh_rollups()
+        run = _run_record(result, source, started_at or models.utcnow(), ok=error is None, error=error) \
+            if record else None
+        result.run_id = importer.writer.record(run=run, actor=actor, source=source, after={
+            "inserted": result.inserted, "updated": result.updated, "rejected": result.rejected,
+            "batches": result.batches, "ok": error is None})
+
+
+def _note_empty(reader: TableReader, result: ImportResult) -> None:
+    if result.rows_read == 0:
+        result.warnings.append(f"{reader.name} has a header row but no data rows: nothing to import.")
 
 
 def _run_record(result: ImportResult, source: str, started_at: dt.datetime, *, ok: bool,

@@ -7,6 +7,7 @@ row 2); a row that cannot be read as a table row is passed on as broken, to be r
 import codecs
 import csv
 import io
+import itertools
 import math
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -267,7 +268,14 @@ def _position(binary, size: int | None) -> float:
         return 0.0
 
 
-def _xlsx_reader(binary, name: str, sheet: str | None, chunk_rows: int, owned: bool) -> TableReader:
+# How many filled rows at the top of a worksheet may sit above its header (a title, a note, a blank line).
+HEADER_SEARCH_ROWS = 10
+
+HeaderScore = Callable[[list[str]], int]
+
+
+def _xlsx_reader(binary, name: str, sheet: str | None, chunk_rows: int, owned: bool,
+                 header_score: HeaderScore | None = None) -> TableReader:
     # openpyxl is only needed for XLSX files and takes ~70 ms to import, so it is loaded when one is read.
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
@@ -281,41 +289,57 @@ def _xlsx_reader(binary, name: str, sheet: str | None, chunk_rows: int, owned: b
     ws = book[sheet] if sheet is not None else book.worksheets[0]
     ws.reset_dimensions()  # some writers record a wrong sheet size; read to the real end
     cells = ws.iter_rows(values_only=True)
-    row_number, header_cells = _first_filled_row(cells)
+    row_number, header_cells, rows_after = _header_row(cells, header_score)
     if header_cells is None:
         book.close()
         raise ImportRejected(f"{name} is empty: the worksheet {ws.title!r} has no header row and no data.")
     while header_cells and is_blank(header_cells[-1]):
         header_cells.pop()
     header = clean_headers(header_cells)
+    warnings = []
+    if row_number > 1:
+        warnings.append(f"Read the column headers from row {row_number} of worksheet {ws.title!r}: the rows above "
+                        "it do not name the columns (a title or a note), so they were skipped.")
 
     def close() -> None:
         book.close()
         if owned:
             binary.close()
 
-    chunks = _xlsx_chunks(cells, row_number, header, ws.max_row or 0, chunk_rows)
-    return TableReader(name, header, chunks, "xlsx", closer=close)
+    chunks = _xlsx_chunks(rows_after, header, ws.max_row or 0, chunk_rows)
+    return TableReader(name, header, chunks, "xlsx", warnings=warnings, closer=close)
 
 
-def _first_filled_row(cells: Iterator[tuple]) -> tuple[int, list[Any] | None]:
-    """The number and values of the first row with a value (None when there is none)."""
-    row_number = 0
-    for values in cells:
-        row_number += 1
+def _header_row(cells: Iterator[tuple], score: HeaderScore | None) -> tuple[int, list[Any] | None,
+                                                                          Iterator[tuple[int, tuple]]]:
+    """The header's row number and values, and the numbered rows after it: among the first filled rows, the
+    first that names the most of the entity's columns (the first filled row when none names any, or unscored)."""
+    numbered = enumerate(cells, start=1)
+    top: list[tuple[int, tuple]] = []
+    for number, values in numbered:
         if not all(is_blank(v) for v in values):
-            return row_number, list(values)
-    return row_number, None
+            top.append((number, values))
+            if score is None or len(top) >= HEADER_SEARCH_ROWS:
+                break
+    if not top:
+        return 0, None, iter(())
+    best = 0
+    if score is not None:
+        scores = [score(clean_headers(v)) for _, v in top]
+        best = scores.index(max(scores))
+    number, header = top[best]
+    return number, list(header), itertools.chain(top[best + 1:], numbered)
 
 
-def _xlsx_chunks(cells: Iterator[tuple], row_number: int, header: list[str], total: int,
+def _xlsx_chunks(rows_after: Iterator[tuple[int, tuple]], header: list[str], total: int,
                  chunk_rows: int) -> Iterator[Chunk]:
-    """The worksheet's rows after the header as chunks; a value in a column without a header breaks its row."""
+    """The worksheet's numbered rows after the header as chunks; a value in a column without a header breaks
+    its row."""
     width = len(header)
     rows: list[tuple[int, list[Any]]] = []
     broken: list[tuple[int, str, str, str]] = []
-    for values in cells:
-        row_number += 1
+    row_number = 0
+    for row_number, values in rows_after:
         values = list(values)
         if all(is_blank(v) for v in values):
             continue
@@ -356,8 +380,12 @@ def frame_reader(frame: pd.DataFrame, name: str, chunk_rows: int) -> TableReader
 
 
 def open_table(source: Any, *, filename: str | None = None, encoding: str | None = None,
-               delimiter: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS) -> TableReader:
-    """Open a CSV or XLSX file (path, bytes or binary file object) or a DataFrame for reading in chunks."""
+               delimiter: str | None = None, sheet: str | None = None, chunk_rows: int = CHUNK_ROWS,
+               header_score: HeaderScore | None = None) -> TableReader:
+    """Open a CSV or XLSX file (path, bytes or binary file object) or a DataFrame for reading in chunks.
+
+    `header_score` counts the entity's columns a row names: a worksheet's header is the best such row at its
+    top (a title row above the header is skipped)."""
     if isinstance(source, pd.DataFrame):
         return frame_reader(source, filename or "table", chunk_rows)
     binary, name, size, owned = _open_binary(source, filename)
@@ -365,7 +393,7 @@ def open_table(source: Any, *, filename: str | None = None, encoding: str | None
         head = binary.read(8)
         binary.seek(0)
         if _detect_kind(name, head) == "xlsx":
-            return _xlsx_reader(binary, name, sheet, chunk_rows, owned)
+            return _xlsx_reader(binary, name, sheet, chunk_rows, owned, header_score)
         return _csv_reader(binary, name, size, encoding, delimiter, chunk_rows, owned)
     except BaseException:
         if owned:
@@ -381,12 +409,14 @@ class Peek:
     sample: pd.DataFrame
     delimiter: str | None
     kind: str
+    warnings: list[str] = field(default_factory=list)
 
 
 def peek(source: Any, *, filename: str | None = None, encoding: str | None = None, sheet: str | None = None,
-         rows: int = 5) -> Peek:
-    """The columns and first few rows of a file or DataFrame."""
-    reader = open_table(source, filename=filename, encoding=encoding, sheet=sheet, chunk_rows=rows)
+         rows: int = 5, header_score: HeaderScore | None = None) -> Peek:
+    """The columns and first few rows of a file or DataFrame (and where its header was found)."""
+    reader = open_table(source, filename=filename, encoding=encoding, sheet=sheet, chunk_rows=rows,
+                        header_score=header_score)
     try:
         first = next(reader.chunks, None)
     finally:
@@ -394,6 +424,6 @@ def peek(source: Any, *, filename: str | None = None, encoding: str | None = Non
     sample = first.frame if first is not None else pd.DataFrame(columns=reader.columns)
     if hasattr(source, "seek"):
         source.seek(0)
-    return Peek(reader.columns, sample.reset_index(), reader.delimiter, reader.kind)
+    return Peek(reader.columns, sample.reset_index(), reader.delimiter, reader.kind, reader.warnings)
 
 

@@ -1,9 +1,8 @@
 """Google Sheets: read a worksheet into a DataFrame, sync configured sources, write rows back.
 
 Every function takes a `gspread.Client`, so tests hand in one whose `requests` session replays
-canned Sheets API v4 responses. gspread's own `BackOffHTTPClient` retries a persistent 429
-forever (gspread 6.2.1), so calls go through `call_with_backoff`, which gives up after a
-bounded number of attempts.
+canned Sheets API v4 responses. Every call goes through `core.ingest.sheets_api.call_with_backoff`
+(bounded retries, Retry-After within a budget, named errors).
 
 HTTP calls per worksheet read: one metadata call (`GET spreadsheets/{id}` limited to the title,
 time zone and worksheet names: it tells a renamed worksheet from a missing sharing and gives
@@ -16,9 +15,8 @@ import datetime as dt
 import json
 import math
 import re
-import time
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +24,6 @@ from typing import Any
 import gspread
 import numpy as np
 import pandas as pd
-import requests
-from gspread.exceptions import APIError
 from sqlalchemy import Engine
 from sqlmodel import Session, select
 
@@ -37,23 +33,25 @@ from core.db import bump_data_version, session_scope
 from core.errors import (
     CrowdPulseError,
     ImportRejected,
-    SheetAccessDenied,
     SheetAuthFailed,
     SheetNotFound,
-    SheetQuotaExceeded,
-    SheetsError,
-    SheetUnavailable,
     SourceNotFound,
     WorksheetNotFound,
 )
 from core.ingest.contract import entity_spec
 from core.ingest.importer import ImportResult, Progress, import_frame, record_run
 from core.ingest.read import frame_from_rows, is_blank
+from core.ingest.sheets_api import (  # noqa: F401 (Backoff and the error translation are part of this API)
+    RETRY_STATUSES,
+    Backoff,
+    call_with_backoff,
+    service_account_email,
+    translate_error,
+)
 from core.reports import WeeklyReport, sheet_rows
 from core.settings import PROJECT_ROOT, get_settings
 
 SCOPES = ["https://www.googleapis.com/auth/spreadsheets"]
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 # Sheets values come unformatted (numbers as numbers) and dates as serial numbers, so a date
 # is never read back through a locale's d/m/y or m/d/y format.
 VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption": "SERIAL_NUMBER",
@@ -61,111 +59,6 @@ VALUE_PARAMS = {"valueRenderOption": "UNFORMATTED_VALUE", "dateTimeRenderOption"
 METADATA_FIELDS = "properties(title,timeZone),sheets.properties(title,sheetId)"
 SHEETS_URL_RE = re.compile(r"/spreadsheets/d/([a-zA-Z0-9_-]{20,})")
 KEY_RE = re.compile(r"[a-zA-Z0-9_-]{20,}")
-
-
-# --- retries -------------------------------------------------------------------------------------
-
-
-@dataclass
-class Backoff:
-    """Bounded exponential backoff: `attempts` tries, waits of base, 2·base, 4·base … capped at `cap` s."""
-
-    attempts: int = 5
-    base: float = 1.0
-    cap: float = 32.0
-    sleep: Callable[[float], None] = time.sleep
-
-    def delay(self, attempt: int, retry_after: str | None = None) -> float:
-        """Seconds to wait after failed attempt number `attempt` (1-based); a Retry-After header wins."""
-        if retry_after:
-            try:
-                return min(float(retry_after), self.cap)
-            except ValueError:
-                pass
-        return min(self.base * 2 ** (attempt - 1), self.cap)
-
-
-def call_with_backoff(call: Callable[[], Any], *, backoff: Backoff | None = None, what: str = "Google Sheets",
-                      client: gspread.Client | None = None, spreadsheet_key: str | None = None) -> Any:
-    """Run one API call, retrying 429 and 5xx with bounded backoff; other failures become named errors."""
-    backoff = backoff or Backoff()
-    waited = 0.0
-    last: Exception | None = None
-    for attempt in range(1, backoff.attempts + 1):
-        try:
-            return call()
-        except APIError as exc:
-            status = exc.response.status_code
-            if status not in RETRY_STATUSES and not _is_rate_limit(exc):
-                raise translate_error(exc, client=client, spreadsheet_key=spreadsheet_key, what=what) from exc
-            last = exc
-            retry_after = exc.response.headers.get("Retry-After")
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            last, retry_after = exc, None
-        except _auth_errors() as exc:
-            raise SheetAuthFailed(
-                f"Google refused the service account credentials ({exc}). Check [gcp_service_account] in "
-                ".streamlit/secrets.toml or the GOOGLE_APPLICATION_CREDENTIALS file: the key may have been "
-                "deleted or revoked.") from exc
-        if attempt < backoff.attempts:
-            delay = backoff.delay(attempt, retry_after)
-            waited += delay
-            backoff.sleep(delay)
-    if isinstance(last, APIError) and (last.response.status_code == 429 or _is_rate_limit(last)):
-        raise SheetQuotaExceeded(
-            f"{what}: Google Sheets quota exceeded; still refused after {backoff.attempts} attempts over "
-            f"{waited:.0f} s. Sheets allows about 60 reads per minute per user: wait a minute and sync again, "
-            "or sync fewer sources at once.") from last
-    detail = f"HTTP {last.response.status_code}" if isinstance(last, APIError) else str(last)
-    raise SheetUnavailable(f"{what}: Google Sheets did not answer properly ({detail}) after {backoff.attempts} "
-                           "attempts. Try again in a few minutes.") from last
-
-
-def _auth_errors() -> tuple[type[Exception], ...]:
-    from google.auth.exceptions import RefreshError, TransportError
-
-    return (RefreshError, TransportError)
-
-
-def _is_rate_limit(exc: APIError) -> bool:
-    # Older quota errors come as 403 with a rate-limit reason.
-    if exc.response.status_code != 403:
-        return False
-    text = json.dumps(exc.error).lower()
-    return "ratelimitexceeded" in text or "rate_limit_exceeded" in text or "quota" in text and "exceeded" in text
-
-
-def service_account_email(client: gspread.Client | None) -> str | None:
-    """The service account's email, if the client was built from one."""
-    auth = getattr(getattr(client, "http_client", None), "auth", None)
-    return getattr(auth, "service_account_email", None)
-
-
-def translate_error(exc: APIError, *, client: gspread.Client | None = None, spreadsheet_key: str | None = None,
-                    what: str = "Google Sheets") -> SheetsError:
-    """A Sheets API error as a named error whose message says what to fix."""
-    status = exc.response.status_code
-    message = str(exc.error.get("message", ""))
-    key = spreadsheet_key or "?"
-    account = service_account_email(client) or "the service account"
-    if status == 401:
-        return SheetAuthFailed(f"{what}: Google rejected the credentials (401: {message}). Check the service "
-                               "account key in secrets or GOOGLE_APPLICATION_CREDENTIALS.")
-    if status == 403:
-        reason = json.dumps(exc.error).lower()
-        if "service_disabled" in reason or "has not been used" in reason or "accessnotconfigured" in reason:
-            return SheetAccessDenied(f"{what}: the Google Sheets API is turned off for the service account's "
-                                     "Google Cloud project. Enable 'Google Sheets API' in the Cloud console "
-                                     "(APIs & Services) and sync again.")
-        return SheetAccessDenied(f"{what}: the spreadsheet {key} is not shared with {account}. In Google Sheets "
-                                 f"choose Share and add {account} as Viewer (Editor if reports are written "
-                                 "back), then sync again.")
-    if status == 404:
-        return SheetNotFound(f"{what}: there is no spreadsheet with key {key}. Check the URL or key (the part "
-                             "between /d/ and /edit in the spreadsheet's address).")
-    if status == 400 and "unable to parse range" in message.lower():
-        return WorksheetNotFound(f"{what}: the worksheet is not in spreadsheet {key} ({message}).")
-    return SheetsError(f"{what}: Google Sheets refused the request ({status}: {message}).")
 
 
 # --- credentials ---------------------------------------------------------------------------------

@@ -35,6 +35,14 @@ def _model_default(model: type, name: str) -> Any:
     return info.get_default(call_default_factory=True)
 
 
+def _filled(values: pd.Series, default: Any) -> pd.Series:
+    """Blanks replaced by a column's default (a fresh list or dict for JSON columns)."""
+    if isinstance(default, (dict, list)):
+        return pd.Series([v if isinstance(v, (dict, list)) else type(default)() for v in values],
+                         index=values.index, dtype=object)
+    return values.astype(object).where(values.notna(), default)
+
+
 def _quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -78,28 +86,43 @@ class _Stage:
         prefix = "temp." if self.dialect == "sqlite" else ""
         self.conn.exec_driver_sql(f"DROP TABLE IF EXISTS {prefix}{self.NAME}")
 
-    def _differs(self, left: str, right: str, column: str) -> str:
+    def _differs(self, left: str, right: str, column: str, *, blank_clears: bool = True) -> str:
+        """SQL: whether the staged value (`right`) would change the stored one (`left`); a blank staged value
+        changes nothing unless blanks clear."""
         a, b = f"{left}.{_quote(column)}", f"{right}.{_quote(column)}"
         if self.dialect == "postgresql":
             if str(self.target.c[column].type).upper() == "JSON":
                 a, b = f"CAST({a} AS TEXT)", f"CAST({b} AS TEXT)"
-            return f"{a} IS DISTINCT FROM {b}"
-        return f"{a} IS NOT {b}"
+            differs = f"{a} IS DISTINCT FROM {b}"
+        else:
+            differs = f"{a} IS NOT {b}"
+        return differs if blank_clears else f"({b} IS NOT NULL AND {differs})"
+
+    def _assign(self, column: str, blank_clears: bool) -> str:
+        if blank_clears:
+            return f"{_quote(column)} = s.{_quote(column)}"
+        return f"{_quote(column)} = COALESCE(s.{_quote(column)}, {_quote(self.target.name)}.{_quote(column)})"
 
     def insert_all(self, frame: pd.DataFrame) -> None:
         """Insert rows known to be new straight into the target (no staging)."""
         bulk_insert(self.conn, self.target, frame.drop(columns="_row"))
 
+    def fill_blanks(self, defaults: dict[str, Any]) -> None:
+        """Staged blanks of columns that cannot be empty get the column's default (for the rows inserted)."""
+        for column, default in defaults.items():
+            self.conn.execute(self.table.update().where(self.table.c[column].is_(None)).values({column: default}))
+
     def upsert(self, frame: pd.DataFrame, key: tuple[str, ...], provided: list[str], *, bump_version: bool,
-               preview_rows: np.ndarray) -> tuple[dict[int, int], dict[int, int]]:
+               preview_rows: np.ndarray, blank_clears: bool = True, defaults: dict[str, Any] | None = None,
+               dry_run: bool = False) -> tuple[dict[int, int], dict[int, int]]:
         """Stage `frame` and upsert it; returns counts per status (0 new, 1 changed, 2 same) and the
-        status of each of `preview_rows`."""
+        status of each of `preview_rows`. A dry run only stages (the temporary table takes no write lock)."""
         self.conn.exec_driver_sql(f"DELETE FROM {self.NAME}")
         bulk_insert(self.conn, self.table, frame)
         target = _quote(self.target.name)
         join = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in key)
         compared = [c for c in provided if c not in key]
-        changed = " OR ".join(self._differs("t", "s", c) for c in compared) or "1 = 0"
+        changed = " OR ".join(self._differs("t", "s", c, blank_clears=blank_clears) for c in compared) or "1 = 0"
         status = f"CASE WHEN t.{_quote(key[0])} IS NULL THEN 0 WHEN ({changed}) THEN 1 ELSE 2 END"
         source = f"FROM {self.NAME} s LEFT JOIN {target} t ON {join}"
         counts = dict(self.conn.exec_driver_sql(f"SELECT {status}, COUNT(*) {source} GROUP BY 1").all())
@@ -107,15 +130,18 @@ class _Stage:
         if len(preview_rows):
             listed = ", ".join(str(int(r)) for r in preview_rows)
             shown = dict(self.conn.exec_driver_sql(f"SELECT s._row, {status} {source} WHERE s._row IN ({listed})").all())
+        if dry_run:
+            return counts, shown
         if compared and counts.get(1):
-            assignments = [f"{_quote(c)} = s.{_quote(c)}" for c in compared]
+            assignments = [self._assign(c, blank_clears) for c in compared]
             if bump_version:
                 assignments.append(f'"version" = {target}."version" + 1')
             where = " AND ".join(f"{target}.{_quote(k)} = s.{_quote(k)}" for k in key)
-            differs = " OR ".join(self._differs(target, "s", c) for c in compared)
+            differs = " OR ".join(self._differs(target, "s", c, blank_clears=blank_clears) for c in compared)
             self.conn.exec_driver_sql(f"UPDATE {target} SET {', '.join(assignments)} FROM {self.NAME} s "
                                       f"WHERE {where} AND ({differs})")
         if counts.get(0):
+            self.fill_blanks(defaults or {})
             cols = ", ".join(_quote(c) for c in self.columns)
             exists = " AND ".join(f"t.{_quote(k)} = s.{_quote(k)}" for k in key)
             self.conn.exec_driver_sql(
@@ -143,9 +169,11 @@ class TableWriter:
     """Writes one import's checked rows into the entity's table through one connection."""
 
     def __init__(self, conn: Connection, spec: Entity, plan: Plan, *, create_missing: bool, dry_run: bool,
-                 reject: Reject):
+                 reject: Reject, blank_clears: bool = False):
         self.conn, self.spec, self.plan = conn, spec, plan
         self.create_missing, self.dry_run, self.reject = create_missing, dry_run, reject
+        # A blank cell in a re-import leaves the stored value as it was, unless the import is asked to clear it.
+        self.blank_clears = blank_clears
         self.table = spec.model.__table__
         self.touched: set[str] = set()  # the written rows' first key (member, item, message…), for roll-ups
         self.earliest: dt.date | None = None  # the earliest day among the written rows
@@ -223,7 +251,8 @@ class TableWriter:
         else:
             rows = pd.DataFrame({"survey_id": ids, "title": ids, "kind": "nps"})
             self.created["survey"] += len(ids)
-        bulk_insert(self.conn, model.__table__, rows)
+        if not self.dry_run:
+            bulk_insert(self.conn, model.__table__, rows)
         self.known[kind].update(ids)
 
     def _existing(self, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -249,12 +278,17 @@ class TableWriter:
         """Insert or update the completed rows; counts per status (0 new, 1 changed, 2 same) and each preview row's."""
         spec = self.spec
         stage = pd.DataFrame(index=frame.index)
+        fresh = self._cannot_overlap(frame)
+        blanks: dict[str, Any] = {}  # columns that cannot be empty: their staged blanks get the default on insert
         for name in self.columns:
             default = _model_default(spec.model, name)
             if name in frame.columns:
                 values = frame[name]
                 if not self.table.c[name].nullable and values.isna().any():
-                    values = values.astype(object).where(values.notna(), default)
+                    if fresh or self.blank_clears:
+                        values = _filled(values, default)
+                    else:
+                        blanks[name] = default
             elif isinstance(default, (dict, list)):
                 values = pd.Series([type(default)() for _ in range(len(frame))], index=frame.index, dtype=object)
             else:
@@ -262,11 +296,13 @@ class TableWriter:
             stage[name] = values
         stage["_row"] = frame.index.to_numpy()
         self._note_touched(frame)
-        if self._cannot_overlap(frame):
-            self.stage.insert_all(stage)
+        if fresh:
+            if not self.dry_run:
+                self.stage.insert_all(stage)
             return {0: len(frame)}, {int(r): 0 for r in preview_rows}
         return self.stage.upsert(stage, spec.key, self.provided, preview_rows=preview_rows,
-                                 bump_version="version" in self.table.columns)
+                                 bump_version="version" in self.table.columns, blank_clears=self.blank_clears,
+                                 defaults=blanks, dry_run=self.dry_run)
 
     def _cannot_overlap(self, frame: pd.DataFrame) -> bool:
         """True when no row stored before this import can share an id with these rows.
@@ -307,7 +343,9 @@ class TableWriter:
         todo = []
         for i, (key, text) in enumerate(zip(keys, texts)):
             if not isinstance(text, str):
-                continue  # a blank comment has no sentiment (not a neutral one)
+                # a blank comment has no sentiment (not a neutral one); unless blanks clear, the stored one stays
+                found[i] = [] if self.blank_clears else None
+                continue
             old = stored.get(key)
             if old is not None and getattr(old, column) == text:
                 compound[i], language[i], found[i] = old.sentiment, old.language, list(old.themes or [])

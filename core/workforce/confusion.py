@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 
 from core.frames import as_day, as_timestamp, ratio
-from core.workforce.alerts import DAY, TOLERANCE, join_reasons, percent
+from core.exports import figure
+from core.workforce.alerts import DAY, TOLERANCE, join_reasons
 from core.workforce.quality import COUNTS
 
 
@@ -80,6 +81,22 @@ def confusion_alerts(
     return table[columns].sort_values(["severity", "project_id"], ascending=[False, True], ignore_index=True)
 
 
+def one_decimal(shares: pd.Series) -> pd.Series:
+    """Shares as percentages with one decimal ('8.5%'), the precision of every rate on Today and Workforce."""
+    return shares.map(lambda share: figure(share, "percent"))
+
+
+# Shares a confusion table carries (0–1); `in_percent` shows them as percentages with one decimal.
+SHARE_COLUMNS = ("baseline_rejection_rate", "recent_rejection_rate", "baseline_negative_share", "recent_negative_share")
+
+
+def in_percent(table: pd.DataFrame) -> pd.DataFrame:
+    """A confusion table with its shares in percent (`*_pct`, 8.47 for 0.0847), for a table column at '%.1f%%'."""
+    shares = [column for column in SHARE_COLUMNS if column in table]
+    return table.assign(**{column: table[column] * 100 for column in shares}).rename(
+        columns={column: column.rsplit("_", 1)[0] + "_pct" for column in shares})
+
+
 def _judged(table: pd.DataFrame, *, min_tasks: int, rejection_ratio: float, questions_ratio: float,
             min_questions: int) -> pd.DataFrame:
     """The changes with their rates, flagged where rejections or questions rose past the ratios, with reasons."""
@@ -94,8 +111,8 @@ def _judged(table: pd.DataFrame, *, min_tasks: int, rejection_ratio: float, ques
     )
     table["reasons"] = join_reasons(
         [
-            (rejections_up, "rejections " + percent(table["baseline_rejection_rate"]) + " → "
-             + percent(table["recent_rejection_rate"])),
+            (rejections_up, "rejections " + one_decimal(table["baseline_rejection_rate"]) + " → "
+             + one_decimal(table["recent_rejection_rate"])),
             (questions_up, "questions " + table["baseline_questions_per_100"].round(1).astype("str") + " → "
              + table["recent_questions_per_100"].round(1).astype("str") + " per 100 tasks"),
         ]
@@ -175,13 +192,14 @@ def audience_note(project: str, regions: list[str], audience: int, evidence: pd.
 
 
 def daily_project_trend(activity: pd.DataFrame, project_id: str) -> pd.DataFrame:
-    """One project's tasks, rejection rate and questions per 100 tasks per day."""
+    """One project's tasks (submitted, reviewed), rejection rate and questions per 100 tasks per day."""
     frame = activity[activity["project_id"] == project_id].rename(columns=COUNTS)
     daily = frame.groupby("day", sort=True)[["submitted", "approved", "rejected", "questions"]].sum().reset_index()
     return pd.DataFrame(
         {
             "date": daily["day"],
             "submitted": daily["submitted"].astype("int64"),
+            "reviewed": (daily["approved"] + daily["rejected"]).astype("int64"),
             "rejection_rate": ratio(daily["rejected"], daily["approved"] + daily["rejected"]),
             "questions_per_100": ratio(100 * daily["questions"], daily["submitted"]),
         }

@@ -14,6 +14,7 @@ def member_daily(activity: pd.DataFrame, member_id: str) -> pd.DataFrame:
         "day": daily["day"],
         "hours": daily["active_minutes"] / 60,
         "tasks": daily["tasks_submitted"],
+        "reviewed": daily["tasks_approved"] + daily["tasks_rejected"],
         "quality": ratio(daily["tasks_approved"], daily["tasks_approved"] + daily["tasks_rejected"]),
         "aht_seconds": ratio(daily["handle_seconds"], daily["tasks_submitted"]),
     })

@@ -234,3 +234,45 @@ def test_the_preview_shows_the_email_html_and_each_channel_at_its_limits(studio)
     assert shown[:4] == [previews.preview_html(c, subject, body) for c in ("email", "slack", "discord", "in_app")]
     at.text_area(key=f"comms_body_{draft_id}_en").set_value("Please read this. " + "a" * 2100).run()
     assert any("over the Discord limit of 2,000" in e.value for e in at.error)
+
+
+def test_the_audience_tab_counts_own_language_and_english_readers_and_records_a_send_english_decision(studio, engine):
+    """A guideline update to the Latin American readers: Spanish and Portuguese groups need a version (issue 18)."""
+    from core.comms import languages
+    at = studio()
+    at.multiselect(key="comms_regions").set_value(["Latin America"]).run()
+    at.selectbox(key="comms_new_template").set_value("guideline_update").run()
+    at.selectbox(key="comms_new_project").set_value("p03").run()
+    draft_id = create_draft(at)
+    shown = table(at, "language", "own_language", "english_fallback")
+    expected = languages.draft_language_table(engine, draft_id)
+    assert shown["english_fallback"].tolist() == expected["english_fallback"].tolist()
+    assert shown["own_language"].tolist() == expected["own_language"].tolist()
+    large = expected[expected["missing"]]["language"].tolist()
+    assert "es" in large and shown.set_index("language").loc["es", "own_language"] == 0
+    assert any(w.value == languages.missing_versions_message(expected) for w in at.warning)
+    at.text_input(key=f"comms_send_english_{draft_id}_es_reason").set_value("translator away this week").run()
+    at.button(key=f"comms_send_english_{draft_id}_es").click().run()
+    assert not at.exception
+    after = languages.draft_language_table(engine, draft_id).set_index("language")
+    assert after.loc["es", "send_english"] and not after.loc["es", "missing"]
+    assert workflow.history(engine, draft_id)["action"].tolist()[-1] == "send_english"
+
+
+def test_each_language_version_is_checked_and_translators_get_its_strings(studio, engine):
+    """Opening the Spanish version: its checks by Fernández Huerta beside the English grade, and the strings files."""
+    at = studio()
+    at.multiselect(key="comms_regions").set_value(["Latin America"]).run()
+    draft_id = create_draft(at)
+    at.segmented_control(key=f"comms_language_{draft_id}").set_value("es").run()
+    assert not at.exception
+    english = at.text_area(key=f"comms_body_{draft_id}_es").value  # the English text to translate
+    shown = table(at, "readability", "figure", "findings").set_index("language")
+    assert shown.loc["en", "readability"] == "Grade (Flesch-Kincaid, adapted)"
+    assert shown.loc["es", "readability"] == "Reading ease (Fernández Huerta)"
+    assert shown.loc["es", "figure"] == checks.check_text(english, language="es").flesch_reading_ease
+    labels = [b.label for b in at.get("download_button")]
+    assert "Strings as CSV" in labels and "Strings as XLIFF 1.2" in labels
+    at.text_area(key=f"comms_body_{draft_id}_es").set_value("Hola. Lea la guía.").run()
+    at.button(key="comms_save").click().run()
+    assert workflow.get_draft(engine, draft_id).versions["es"].body == "Hola. Lea la guía."

@@ -12,6 +12,14 @@ from core.health.scope import load_scope
 from tests.app.conftest import open_app
 
 
+def chart_data(chart) -> pd.DataFrame:
+    """The rows a chart drew (its datasets, as sent to the browser, stacked)."""
+    import pyarrow as pa
+
+    frames = [pa.ipc.open_stream(d.data.data).read_pandas() for d in chart.proto.datasets]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
 def signed(fmt: str, value) -> str:
     """A delta as a tile shows it: formatted, with a plus sign when it grew."""
     text = fmt.format(value)
@@ -125,3 +133,18 @@ def test_the_members_behind_a_retention_cell_and_a_segment_row_match_their_figur
     cell = cohorts[(cohorts["cohort_week"] == pd.Timestamp(week)) & (cohorts["week_number"] == number)].iloc[0]
     caption = next(c.value for c in at.caption if "taskers ·" in c.value)
     assert caption.startswith(f"**{cell['active']:,}** taskers")
+
+
+def test_where_taskers_stand_names_each_status_in_words(app, seeded_engine):
+    at = app("health")
+    frames = [chart_data(chart) for chart in at.get("vega_lite_chart")]
+    statuses = next(frame for frame in frames if "status" in frame.columns)
+    assert statuses["status"].tolist() == ["New", "Returning", "Dormant", "Never active"]
+
+
+def test_a_member_list_names_a_direct_tasker_s_vendor_direct_not_none(app):
+    at = app("health")
+    at.selectbox(key="health_members").set_value("mau").run()
+    listed = next(frame.value for frame in at.dataframe if "vendor" in frame.value.columns)
+    assert listed["vendor"].notna().all()
+    assert "direct" in set(listed["vendor"]) and "None" not in set(listed["vendor"].astype(str))

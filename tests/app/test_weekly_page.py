@@ -12,6 +12,22 @@ def tiles_of(report) -> list[tuple[str, str, str]]:
             for fig in report.figures]
 
 
+def arrow_of(metric) -> tuple[str, str]:
+    """(arrow direction, colour) of a KPI tile as Streamlit draws it."""
+    proto = metric.proto
+    return (type(proto).MetricDirection.Name(proto.direction), type(proto).MetricColor.Name(proto.color))
+
+
+def expected_arrow(fig) -> tuple[str, str]:
+    """No arrow for a change that rounds to zero; down for a fall (green when lower is better), up for a rise."""
+    shown = fig.format_delta()
+    if shown == "—" or shown.startswith("±"):
+        return ("NONE", "GRAY")
+    falls = shown.startswith("−")
+    good = falls != fig.higher_is_better
+    return ("DOWN" if falls else "UP", "GREEN" if good else "RED")
+
+
 def test_weekly_opens_on_the_last_complete_week(app):
     # The fixture's demo is anchored on Friday 2026-11-20 (ISO week 47): W46 is the last week that ended.
     at = app("weekly")
@@ -33,6 +49,7 @@ def test_each_tile_shows_the_figure_core_computes_for_the_week(app, seeded_engin
     report = reports.weekly_report_from_db(seeded_engine, week, projects=f.projects, regions=f.regions)
     assert [(m.label, m.value, m.delta) for m in at.metric] == tiles_of(report)
     assert at.metric[0].label == "Weekly active" and at.metric[0].value == f"{report.figures[0].this_week:,.0f}"
+    assert [arrow_of(m) for m in at.metric] == [expected_arrow(fig) for fig in report.figures]
     headings = [m.value for m in at.markdown if m.value.startswith("####")]
     assert headings == ["#### Wins", "#### Risks", "#### Steady or too few to call", "#### Where to intervene"]
     bullets = [m.value.replace("\\", "") for m in at.markdown if m.value.startswith("- ")]

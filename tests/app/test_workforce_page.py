@@ -194,3 +194,26 @@ def test_a_direct_taskers_vendor_reads_direct_in_the_vendor_table(app):
     at = app("workforce", state={"workforce_tab": "Taskers, projects, vendors", "workforce_dimension": "vendor"})
     vendors = frame(at, "workforce_table")["vendor"].tolist()
     assert "direct" in vendors and not any(v is None or v != v or v == "None" for v in vendors)
+
+
+def test_a_confusion_rate_has_one_precision_in_the_table_and_in_the_text(app):
+    at = app("workforce", state={"workforce_tab": "Confusion"})
+    element = next(e for e in at.dataframe if TABLES["workforce_confusion"] <= set(e.value.columns))
+    cedar = element.value.iloc[0]
+    config = json.loads(element.proto.columns)
+    assert config["baseline_rejection_pct"]["type_config"]["format"] == "%.1f%%"
+    assert config["recent_rejection_pct"]["type_config"]["format"] == "%.1f%%"
+    before, after = f"{cedar['baseline_rejection_pct']:.1f}%", f"{cedar['recent_rejection_pct']:.1f}%"
+    assert cedar["reasons"].startswith(f"rejections {before} → {after}")  # the words Today shows, same precision
+    evidence = next(m.value for m in at.markdown if m.value.startswith("**Evidence for"))
+    assert f"rejections {before} → {after}" in evidence
+
+
+def test_the_daily_evidence_charts_give_n_and_stop_at_the_data(app):
+    for tab, titles in (("Fatigue", ["tasks reviewed"]), ("Confusion", ["tasks reviewed", "tasks"])):
+        at = app("workforce", state={"workforce_tab": tab})
+        specs = [json.loads(chart.proto.spec) for chart in at.get("vega_lite_chart")]
+        tooltips = [{tip.get("title") for layer in spec.get("layer", []) for tip in layer["encoding"].get("tooltip", [])}
+                    for spec in specs]
+        for title in titles:
+            assert any({title, "note"} <= tips for tips in tooltips), (tab, title)

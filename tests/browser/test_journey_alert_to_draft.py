@@ -4,10 +4,12 @@ import re
 
 import pytest
 
+from core.comms.checks import PLACEHOLDER_TEXT
+from core.comms.workflow import PLACEHOLDER
+
 pytestmark = pytest.mark.browser
 
 ALERT = "confusion after guideline update"
-PLACEHOLDER = re.compile(r"\[(?:Write|Say|Add|Name|Insert)\b[^\]\n]*\]", re.IGNORECASE)
 
 
 def test_confusion_alert_becomes_an_approved_draft(app_page):
@@ -45,13 +47,16 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
     body = page.locator('[class*="st-key-comms_body_"] textarea')
     body.wait_for()
     text = body.input_value()
-    if PLACEHOLDER.findall(text):
-        body.fill(PLACEHOLDER.sub("The examples in section 2 now show where the label goes.", text))
+    filled = PLACEHOLDER_TEXT.sub("https://community.crowdpulse.org/guides/cedar",
+                                  PLACEHOLDER.sub("The examples in section 2 now show where the label goes.", text))
+    if filled != text:  # the template's blanks and sample link, filled as an editor would
+        body.fill(filled)
         app_page.rerun_after(lambda: body.press("Control+Enter"))  # commit the text area's value to the app
         save = page.locator(".st-key-comms_save button")
         assert save.is_enabled(), "Save stays disabled after editing the body"
         app_page.click(save)
-        assert not PLACEHOLDER.findall(page.locator('[class*="st-key-comms_body_"] textarea').input_value())
+        written = page.locator('[class*="st-key-comms_body_"] textarea').input_value()
+        assert not PLACEHOLDER.findall(written) and not PLACEHOLDER_TEXT.findall(written)
     app_page.screenshot("journey-4-comms-written")
 
     # 5. Review: send for review, then approve (local single-user mode is an admin).
@@ -59,7 +64,7 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
     submit = page.locator(".st-key-comms_submit button")
     submit.wait_for(state="visible")
     app_page.click(submit)
-    refused = page.locator('[data-testid="stAlert"]').filter(has_text="before review")
+    refused = page.locator('[data-testid="stAlert"]').filter(has_text="placeholders before review")
     assert refused.count() == 0, f"Send for review was refused: {refused.first.inner_text()}"
     approve = page.locator(".st-key-comms_approve button")
     approve.wait_for()

@@ -84,3 +84,20 @@ def test_estimates_give_the_responses_behind_each_wave():
     spec = charts.estimates(waves, "survey_id", "nps", "nps_margin", n="nps_responses").to_dict(validate=False)
     tips = spec["layer"][0]["encoding"]["tooltip"]
     assert {"field": "nps_responses", "type": "quantitative", "title": "responses", "format": ",.0f"} in tips
+
+
+def test_a_daily_line_with_a_threshold_stops_at_the_data_marks_today_and_gives_n():
+    # Rejection rate per day; the data ends Wednesday 14:00, so Thursday is not drawn and Wednesday is "so far".
+    days = pd.DataFrame({"date": pd.to_datetime(["2026-11-16", "2026-11-17", "2026-11-18", "2026-11-19"]),
+                         "rejection_rate": [0.1, 0.5, 0.2, 0.0], "reviewed": [40, 3, 25, 0]})
+    chart = charts.line_with_rule(days, "date", "rejection_rate", rule=0.08, rule_label="before the change",
+                                  y_format=".0%", n="reviewed", n_title="tasks reviewed", as_of=WEDNESDAY)
+    solid, dashed, filled, hollow, rule = layers_of(chart)
+    assert [row["reviewed"] for row in solid["rows"]] == [40, 3]
+    assert dashed["mark"]["strokeDash"] and [row["reviewed"] for row in dashed["rows"]] == [3, 25]
+    assert [row["reviewed"] for row in filled["rows"]] == [40]
+    assert [(row["reviewed"], row["_note"]) for row in hollow["rows"]] == [
+        (3, "only 3 tasks reviewed: read with care"), (25, "so far, to 14:00 UTC")]
+    tips = {tip.get("title"): tip["field"] for tip in filled["encoding"]["tooltip"]}
+    assert tips["tasks reviewed"] == "reviewed" and tips["note"] == "_note"
+    assert rule["mark"]["type"] == "rule" and rule["rows"] == [{"rule": 0.08, "label": "before the change"}]

@@ -55,7 +55,7 @@ def test_markdown_has_the_figures_table_and_the_trend(demo_report):
                            "Mon 09 Nov – Sun 15 Nov 2026 (UTC), compared with 2026-W45 · all projects and regions · "
                            "data as of Fri 20 Nov 2026 11:59 UTC\n")
     assert "| SLA met |" in text and "## 4-week trend" in text and "2026-W43" in text
-    assert "## Steady or too few to call" in text and "\n- NPS: " in text
+    assert "## Steady or too few to call" in text and "\n- NPS\\: " in text  # statements are Markdown-literal
 
 
 def test_html_export_escapes_text(demo_report):
@@ -167,3 +167,19 @@ def test_a_snapshot_keeps_its_scope_label_and_data_age(demo_report):
         "# CrowdPulse weekly health — Latin America — 2026-W47 (so far, 5 of 7 days)\n")
     assert reports.snapshot_caption(stored["week"], stored["filters"], pd.Timestamp("2026-11-20 13:00")) == (
         "2026-W47 (so far, 5 of 7 days) · Latin America — published 20 Nov 2026 13:00")
+
+
+def test_report_cli_carries_its_scope_in_the_title_and_the_file_name(demo_report, tmp_path, monkeypatch, capsys):
+    from core.__main__ import main
+    monkeypatch.setenv("CROWDPULSE_DATABASE_URL", demo_report[1].url.render_as_string(hide_password=False))
+    assert main(["report", "weekly", "--week", "2026-W46", "--project", "Cedar GenAI Chat Rating",
+                 "--region", "Latin America", "--out", str(tmp_path)]) == 0
+    written = tmp_path / "crowdpulse-weekly-2026-W46-cedar-genai-chat-rating-latin-america.md"
+    assert capsys.readouterr().out == (f"Wrote the 2026-W46 report (Cedar GenAI Chat Rating · Latin America) "
+                                       f"to {written}\n")
+    assert written.read_text().startswith(
+        "# CrowdPulse weekly health — Cedar GenAI Chat Rating · Latin America — 2026-W46\n")
+    assert main(["report", "weekly", "--week", "2026-W46", "--project", "p03", "--format", "html"]) == 0
+    assert "<h1>CrowdPulse weekly health — Cedar GenAI Chat Rating — 2026-W46</h1>" in capsys.readouterr().out
+    assert main(["report", "weekly", "--project", "Nope"]) == 1
+    assert capsys.readouterr().err.startswith("error: No project 'Nope': give a project id or name")

@@ -131,3 +131,51 @@ m3,p1,2026-06-02,30,20,10
     assert err.strip() == "window: 2026-05-06 – 2026-06-02 (28 days to the latest day of activity)"
     # blue: m2 + m3 → 50 submitted, 30 of 50 reviewed approved; red: m1 → 9 of 10
     assert [(r["team"], r["submitted"], r["quality"]) for r in rows] == [("blue", 50, 0.6), ("red", 10, 0.9)]
+
+
+COMMUNITY = """member_id,country,team,signed_up_at,onboarded_at
+m1,BR,red,2026-05-20T09:00,2026-05-21T09:00
+m2,BR,blue,2026-05-20T09:00,2026-05-22T09:00
+m3,MX,blue,2026-05-25T09:00,2026-05-26T09:00
+"""
+# m1 starts the day after onboarding; m2 waits 10 days (not activated within 7); m3 starts the next day, and on 2 Jun.
+COMMUNITY_DAYS = """member_id,project_id,day,tasks_submitted
+m1,p1,2026-05-22,5
+m2,p1,2026-06-01,5
+m3,p1,2026-05-27,5
+m3,p1,2026-06-02,5
+"""
+
+
+@pytest.fixture
+def community(engine, tmp_path):
+    """Three taskers of two countries and two imported teams, with their active days."""
+    _import(engine, tmp_path, "members", COMMUNITY)
+    _import(engine, tmp_path, "activity", COMMUNITY_DAYS)
+    return engine
+
+
+def test_active_breaks_down_by_the_taskers_imported_team(community, cli, capsys):
+    rows, _ = cli(capsys, "active", "--by", "team", "--from", "2026-06-02", "--to", "2026-06-02")
+    # blue: m3 on 2 Jun (daily), m2 and m3 in the 7 days; red: m1 only on 22 May (monthly, not weekly)
+    assert [(r["team"], r["date"], r["dau"], r["wau"], r["mau"], r["active_rate"]) for r in rows] == [
+        ("blue", "2026-06-02", 1, 2, 2, 1.0), ("red", "2026-06-02", 0, 0, 1, 1.0)]
+
+
+def test_funnel_breaks_down_by_country(community, cli, capsys):
+    rows, _ = cli(capsys, "funnel", "--by", "country", "--from", "2026-05-10", "--to", "2026-06-02")
+    stages = [(r["country"], r["stage"], r["members"]) for r in rows if r["stage"] != "retained_30d"]
+    assert stages == [("BR", "signed_up", 2), ("BR", "onboarded", 2), ("BR", "activated_7d", 1),
+                      ("MX", "signed_up", 1), ("MX", "onboarded", 1), ("MX", "activated_7d", 1)]
+
+
+def test_retention_breaks_down_by_country(community, cli, capsys):
+    rows, _ = cli(capsys, "retention", "--by", "country", "--from", "2026-05-10", "--to", "2026-06-02")
+    assert [(r["country"], r["cohort_week"], r["week_number"], r["cohort_size"], r["active"]) for r in rows] == [
+        ("BR", "2026-05-18", 0, 2, 1), ("BR", "2026-05-18", 1, 2, 0), ("MX", "2026-05-25", 0, 1, 1)]
+
+
+def test_active_by_a_project_column_says_what_to_use_instead(community, monkeypatch, capsys):
+    monkeypatch.setenv("CROWDPULSE_DATABASE_URL", community.url.render_as_string(hide_password=False))
+    assert main(["metrics", "active", "--by", "project_id"]) == 1
+    assert "not by project_id: try `metrics workforce --by project_id`" in capsys.readouterr().err

@@ -69,3 +69,16 @@ def test_upcoming_events_come_soonest_first_and_past_ones_as_listed():
                                                        utc=True)})
     upcoming, past = events.upcoming_and_past(listed)
     assert (upcoming["event_id"].tolist(), past["event_id"].tolist()) == (["e2", "e3"], ["e1", "e0"])
+
+
+def test_an_audience_naming_no_saved_segment_is_refused_not_sent_to_everyone():
+    base = pd.DataFrame({"member_id": ["a", "b"], "status": ["active", "active"], "language": ["es", "en"],
+                         "country": None, "region": None, "vendor": None, "timezone": None, "projects": [(), ()]})
+    segments = pd.DataFrame({"name": ["Spanish readers"], "filters": [{"languages": ["es"]}], "member_ids": [[]]})
+    with pytest.raises(events.UnknownAudience, match="audience 'New joiners EU' is not a saved segment, so it is "
+                                                     "announced to no one"):
+        events.event_audience(base, "New joiners EU", segments)
+    with pytest.raises(events.UnknownAudience):
+        events.event_audience(base, "Spanish readers", segments.iloc[0:0])  # the segment was deleted
+    assert events.event_audience(base, "", segments)["member_id"].tolist() == ["a", "b"]
+    assert events.event_audience(base, "All taskers", segments)["member_id"].tolist() == ["a", "b"]

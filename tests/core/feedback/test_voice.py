@@ -241,8 +241,11 @@ def test_an_override_changes_sentiment_theme_summary_and_nps_impact(pay_drags_np
 @pytest.mark.parametrize(
     ("name", "by", "fields"),
     [
-        ("sentiment", None, ["mean_compound", "positive_share", "negative_share", "net", "count"]),
-        ("sentiment", "tenure_band", ["tenure_band", "mean_compound", "positive_share", "negative_share", "net", "count"]),
+        # DESIGN §6's fields, then how many texts of each language were scored and not scored (issue 18)
+        ("sentiment", None, ["mean_compound", "positive_share", "negative_share", "net", "count",
+                             "scored_by_language", "not_scored_by_language"]),
+        ("sentiment", "tenure_band", ["tenure_band", "mean_compound", "positive_share", "negative_share", "net", "count",
+                                      "scored_by_language", "not_scored_by_language"]),
         ("nps", None, ["nps", "promoters", "passives", "detractors", "responses", "margin_of_error"]),
         ("nps", "survey_id", ["survey_id", "nps", "promoters", "passives", "detractors", "responses", "margin_of_error"]),
         ("csat", "region", ["region", "csat", "responses", "margin_of_error"]),

@@ -113,3 +113,16 @@ def test_sync_sheets_reports_each_source_and_fails_if_one_failed(use_engine, cap
     assert captured.out.startswith("Pulse: 2 rows read: 2 new")
     assert captured.err.startswith("error: Old: Spreadsheet 'Pulse survey' has no worksheet named 'Gone'")
     assert main(["sync-sheets", "--source", "Pulse"]) == 0
+
+
+def test_import_keeps_stored_values_under_blank_cells_unless_blank_clears(use_engine, tmp_path, capsys):
+    first = write(tmp_path, "first.csv", "member_id,handle,country\nm1,ana,BR\n")
+    blanks = write(tmp_path, "blanks.csv", "member_id,handle,country\nm1,,\n")
+    assert main(["import", "members", str(first)]) == 0
+    assert main(["import", "members", str(blanks), "--format", "json"]) == 0
+    with Session(use_engine) as session:
+        assert (session.get(models.Member, "m1").handle, session.get(models.Member, "m1").country) == ("ana", "BR")
+    assert main(["import", "members", str(blanks), "--blank-clears", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["updated"] == 1
+    with Session(use_engine) as session:
+        assert (session.get(models.Member, "m1").handle, session.get(models.Member, "m1").country) == (None, None)

@@ -493,4 +493,4 @@ def test_an_import_is_audited_with_who_and_the_counts(engine):
     with Session(engine) as session:
         event = session.exec(select(models.AuditEvent).where(models.AuditEvent.action == "import")).one()
     assert (event.actor, event.entity, event.entity_id) == ("priya@example.com", "members", "file:roster.csv")
-    assert event.after == {"inserted": 2, "updated": 0, "rejected": 0}
+    assert event.after == {"inserted": 2, "updated": 0, "rejected": 0, "batches": 1, "ok": True}

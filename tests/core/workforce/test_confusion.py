@@ -67,16 +67,16 @@ def test_confusion_alerts_flag_rising_rejections_and_questions_after_a_change(ch
         (1.0, 4.0, 4.0)
     )
     assert p1["severity"] == pytest.approx(4 / 1.5 + 4 / 2)
-    assert p1["reasons"] == "rejections 5% → 20%; questions 1.0 → 4.0 per 100 tasks"
+    assert p1["reasons"] == "rejections 5.0% → 20.0%; questions 1.0 → 4.0 per 100 tasks"
     assert (p2["change_kind"], p2["baseline_source"]) == ("launch", "crowd")
     assert (p2["baseline_rejection_rate"], p2["recent_rejection_rate"]) == pytest.approx((0.05, 0.1))
-    assert p2["reasons"] == "rejections 5% → 10%"
+    assert p2["reasons"] == "rejections 5.0% → 10.0%"
     assert p2["severity"] == pytest.approx(2 / 1.5)
 
 
 def test_a_handful_more_questions_is_not_a_signal(changed_projects, confusion_activity):
     alerts = confusion_alerts(confusion_activity, changed_projects, AS_OF, min_baseline_days=1)
-    assert alerts.set_index("project_id").loc["p1", "reasons"] == "rejections 5% → 20%"
+    assert alerts.set_index("project_id").loc["p1", "reasons"] == "rejections 5.0% → 20.0%"
 
 
 def test_a_baseline_of_too_few_days_is_replaced_by_the_crowd(changed_projects, confusion_activity):
