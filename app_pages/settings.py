@@ -8,7 +8,7 @@ from core import admin, people
 from core.comms import glossary
 from core.queues import calendar
 from core.errors import CrowdPulseError
-from ui import auth, data, widgets
+from ui import auth, data, jobs, widgets
 from ui.alerts import channels_and_alerts
 
 st.title("Settings")
@@ -27,6 +27,7 @@ def attempt(action, success: str) -> None:
         st.error(str(exc))
 
 
+POLICY_JOB = "settings_policy_job"
 POLICY_WIDGETS = ("settings_policy_first", "settings_policy_resolution", "settings_policy_clock",
                   "settings_policy_timezone", "settings_policy_pauses", "settings_policy_holidays",
                   *(f"settings_policy_day_{day}" for day in calendar.WEEKDAYS))
@@ -68,17 +69,23 @@ def edit_policy(policies) -> None:
         st.markdown(f"**The {labels[policy_id]} policy**")
         changes = policy_form(current)
         save, preview = st.columns(2)
-        saved = save.form_submit_button("Save policy")
+        saved = save.form_submit_button("Save policy", disabled=jobs.running(POLICY_JOB),
+                                        help="Saving recomputes the SLA clocks of the policy's items in the "
+                                             "background: other tabs and pages stay usable meanwhile.")
         previewed = preview.form_submit_button("Show the effect on past compliance")
-    if changes is None:
-        return
-    if previewed:
+    if changes is not None and previewed:
         show_preview(policy_id, changes)
-    if saved:
-        with st.spinner("Saving and recomputing the SLA clocks of this policy's items…"):
-            attempt(lambda: admin.update_policy(
-                data.engine(), policy_id=int(policy_id), expected_version=int(current["version"]), changes=changes,
-                actor=user.email), f"Saved the {labels[policy_id]} targets.")
+    if changes is not None and saved and not jobs.running(POLICY_JOB):
+        save_policy(int(policy_id), int(current["version"]), changes, labels[policy_id])
+    jobs.follow(POLICY_JOB)
+
+
+def save_policy(policy_id: int, version: int, changes: dict, label: str) -> None:
+    """Save the policy and recompute its items' SLA clocks in the background, followed by a progress bar."""
+    engine = data.engine()
+    jobs.start(POLICY_JOB, lambda progress: admin.update_policy(
+        engine, policy_id=policy_id, expected_version=version, changes=changes, actor=user.email, progress=progress),
+        text=f"Saving the {label} policy and recomputing its items' SLA clocks…", success=f"Saved the {label} targets.")
 
 
 def policy_form(current) -> dict | None:
@@ -140,7 +147,7 @@ with policies_tab:
 
 with thresholds_tab:
     settings = data.admin_frame("settings")
-    settings = settings[~settings["key"].str.startswith(glossary.SETTING_PREFIX)]  # on the Glossary tab
+    settings = settings[~settings["key"].astype("str").str.startswith(glossary.SETTING_PREFIX)]  # on the Glossary tab
     widgets.table(settings, key="settings_thresholds", filename="settings")
     if user.may("admin") and len(settings):
         with st.form("settings_threshold_form"):

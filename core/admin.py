@@ -1,16 +1,18 @@
 """What the Data and Settings pages list: stored row counts, sync history, people, settings."""
 
 import json
+from collections.abc import Callable
 
 import pandas as pd
 from sqlalchemy import Engine, func, select
 
-from core import models, rollups
+from core import models
 from core.db import bump_data_version, session_scope
 from core.errors import CrowdPulseError, StaleEdit
 from core.frames import read_frame
 from core.people import require
 from core.queues import read as queues_read
+from core.queues import rollup as queue_rollup
 from core.queues.calendar import check_policy
 from core.queues.clock import sla_status
 from core.frames import as_timestamp
@@ -79,8 +81,13 @@ POLICY_FIELDS = ("first_response_minutes", "resolution_minutes", "business_hours
 PREVIEW_DAYS = 28
 
 
-def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_version: int, actor: str) -> int:
-    """Change an SLA policy's targets or clock if nobody changed it since `expected_version` (admins only; audited)."""
+def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_version: int, actor: str,
+                  progress: Callable[[float, str], None] = lambda _share, _message: None) -> int:
+    """Change an SLA policy's targets or clock if nobody changed it since `expected_version` (admins only; audited).
+
+    The clocks of the items the change can move are recomputed in the same transaction, reported to
+    `progress(share done, what is happening)`."""
+
     require(engine, actor, "admin", "change SLA policies")
     unknown = set(changes) - set(POLICY_FIELDS)
     if unknown:
@@ -93,6 +100,7 @@ def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_ver
         if policy.version != expected_version:
             raise StaleEdit(f"Someone changed the {policy.queue}/{policy.priority} policy while you were editing. "
                             "Reload the page to see their change, then make yours again.")
+        policies_before = queue_rollup.stored_policies(session.connection())
         before = {name: getattr(policy, name) for name in changes}
         for name, value in changes.items():
             setattr(policy, name, value)
@@ -102,7 +110,7 @@ def update_policy(engine: Engine, *, policy_id: int, changes: dict, expected_ver
                                       before=before, after=dict(changes)))
         session.flush()
         # Settled items' clocks were computed under the old policy: recompute them in this transaction.
-        rollups.refresh(session.connection(), "sla_policies")
+        queue_rollup.refresh_policy_change(session.connection(), policies_before, progress)
         bump_data_version(session)
         return policy.version
 

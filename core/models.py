@@ -238,6 +238,7 @@ class Resource(SQLModel, table=True):
     last_reviewed_at: Optional[dt.datetime] = None
     review_every_days: int = 90
     url: Optional[str] = None
+    attributes: dict = _json_dict()  # an import's extra columns, e.g. a guide's `words` (its read time)
 
 
 class Segment(SQLModel, table=True):

@@ -131,6 +131,11 @@ def test_an_sla_target_saved_on_one_server_shows_on_the_other_at_its_next_rerun(
             WidgetState(id=widget(writer, "number_input", "settings_policy_resolution").id, double_value=36.0),
             WidgetState(id=submit.id, trigger_value=True)])
         assert run.errors == []
+        for _attempt in range(RUN_TIMEOUT * 2):  # the save runs in the background: rerun as its progress bar would
+            if "Saved the review / normal targets." in [a.body for a in of_type(writer, "alert")]:
+                break
+            await asyncio.sleep(0.5)
+            assert (await writer.run(RUN_TIMEOUT)).errors == []
         assert "Saved the review / normal targets." in [a.body for a in of_type(writer, "alert")]
 
         run = await reader.run(RUN_TIMEOUT)  # server B cached the policies at version N; now it reads N+1

@@ -8,14 +8,12 @@ from core.frames import as_date
 from core.queues import actions as queue_actions
 from core.queues import read as queues_read
 from core.queues import views as queues_views
-from core.workforce import capacity, drilldown
+from core.workforce import drilldown
 from core.workforce import confusion as workforce_confusion
 from core.workforce import read as workforce
 from ui import auth, data
-from ui.data import as_of, engine, on_data_version
+from ui.data import engine, on_data_version
 
-# The capacity planner averages this many whole weeks of arrivals.
-CAPACITY_WEEKS = 4
 # Confusion compares 14 days after a change (up to 60 days ago) with the 28 days before it.
 CONFUSION_DAYS = workforce_confusion.HISTORY_DAYS
 
@@ -126,27 +124,6 @@ def stuck_thresholds() -> dict:
     return queues_read.load_stuck_thresholds(engine())
 
 
-@on_data_version(8)
-def _arrivals(queue: str, now: pd.Timestamp, weeks: int) -> pd.DataFrame:
-    items = queues_read.load_arrivals(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
-    return capacity.arrivals_by_hour_of_week(items, now, weeks=weeks)
-
-
-def arrivals(queue: str) -> pd.DataFrame:
-    """Mean arrivals in each hour of the week for one queue over the last four weeks."""
-    return _arrivals(queue, as_of(), CAPACITY_WEEKS)
-
-
-@on_data_version(8)
-def _handle_seconds(queue: str, now: pd.Timestamp, weeks: int) -> pd.Series:
-    return queues_read.load_handle_seconds(engine(), queue, start=now - pd.Timedelta(weeks=weeks), end=now)
-
-
-def handle_seconds(queue: str) -> pd.Series:
-    """Handling seconds recorded on the queue's items over the last four weeks (empty when none are recorded)."""
-    return _handle_seconds(queue, as_of(), CAPACITY_WEEKS)
-
-
 def _confusion_start(filters):
     return filters.end - pd.Timedelta(days=CONFUSION_DAYS).to_pytimedelta()
 
@@ -242,16 +219,3 @@ def workforce_table(filters, by: str) -> pd.DataFrame:
     table = workforce.load_workforce_table(engine(), start=filters.start, end=filters.end, by=by,
                                            projects=filters.projects, regions=filters.regions)
     return data.with_project_names(table) if by == "project_id" else table
-
-
-@on_data_version(32)
-def _staffing_plan(queue: str, aht_seconds: float, target: float, within_seconds: float,
-                   shrinkage: float, max_occupancy: float) -> pd.DataFrame:
-    return capacity.staffing_by_hour_of_week(arrivals(queue), aht_seconds, target, within_seconds,
-                                             shrinkage=shrinkage, max_occupancy=max_occupancy)
-
-
-def staffing_plan(queue: str, aht_seconds: float, target: float, within_seconds: float, *, shrinkage: float,
-                  max_occupancy: float) -> pd.DataFrame:
-    """Reviewers needed in each hour of the week for the queue's recent arrivals (Erlang C)."""
-    return _staffing_plan(queue, aht_seconds, target, within_seconds, shrinkage, max_occupancy)

@@ -1,9 +1,10 @@
 """Launch readiness: which guides, FAQs and SOPs each launch still needs."""
 
 import pandas as pd
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, select
 
-from core.frames import read_frame
+from core.frames import read_frame, unparsed
+from core.models import Project, Resource
 
 READY_STATUSES = ("published",)
 # Reading speed for an estimated read time (words per minute of instructional text).
@@ -13,12 +14,20 @@ REQUIRED_KINDS = ("guide", "faq", "sop")
 
 
 def load_resources(engine: Engine) -> pd.DataFrame:
-    """Every resource with its project's name, status and launch date."""
-    query = text(
-        "SELECT r.resource_id, r.title, r.kind, r.project_id, p.name AS project, p.status AS project_status, "
-        "p.launch_at, r.owner, r.status, r.last_reviewed_at, r.review_every_days, r.url "
-        "FROM resource r LEFT JOIN project p ON p.project_id = r.project_id ORDER BY p.launch_at DESC, r.resource_id")
-    return read_frame(engine, query, timestamps=("launch_at", "last_reviewed_at"))
+    """Every resource with its project's name, status and launch date, and its length in `words` where an import
+    gave one (an extra `words` column, kept as an attribute; NaN when unknown)."""
+    resource, project = Resource.__table__, Project.__table__
+    statement = (
+        select(resource.c.resource_id, resource.c.title, resource.c.kind, resource.c.project_id,
+               project.c.name.label("project"), project.c.status.label("project_status"),
+               unparsed(project.c.launch_at), resource.c.owner, resource.c.status,
+               unparsed(resource.c.last_reviewed_at), resource.c.review_every_days, resource.c.url,
+               resource.c.attributes)
+        .select_from(resource.outerjoin(project, project.c.project_id == resource.c.project_id))
+        .order_by(project.c.launch_at.desc(), resource.c.resource_id))
+    frame = read_frame(engine, statement, timestamps=("launch_at", "last_reviewed_at"))
+    words = pd.to_numeric(frame.pop("attributes").map(lambda extra: (extra or {}).get("words")), errors="coerce")
+    return frame.assign(words=words.where(words > 0).astype("float64"))
 
 
 def resource_staleness(resources: pd.DataFrame, now) -> pd.DataFrame:

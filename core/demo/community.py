@@ -135,11 +135,12 @@ def roster(demo: Plan) -> pd.DataFrame:
 
 
 def resources(demo: Plan) -> pd.DataFrame:
-    """Guides, FAQs and SOPs per project, Harbor's not ready."""
+    """Guides, FAQs and SOPs per project with their length in words, Harbor's not ready (nor measured yet)."""
     rows, owners = [], [s[0] for s in STAFF if s[2] != "viewer"]
-    kinds = [("guide", "Guidelines", 60), ("faq", "FAQ", 30), ("sop", "Reviewer SOP", 90)]
+    # kind, title, review cadence (days), words in the first project's document and per project after it
+    kinds = [("guide", "Guidelines", 60, 1150, 230), ("faq", "FAQ", 30, 480, 60), ("sop", "Reviewer SOP", 90, 900, 120)]
     for i, (pid, name, *_rest) in enumerate(PROJECTS):
-        for j, (kind, label, cadence) in enumerate(kinds):
+        for j, (kind, label, cadence, words, more) in enumerate(kinds):
             reviewed_days = int(demo.rng.integers(3, cadence))
             status = "published"
             if pid == "p08":  # upcoming launch: resources not ready
@@ -151,7 +152,8 @@ def resources(demo: Plan) -> pd.DataFrame:
             rows.append(dict(resource_id=f"{pid}-{kind}", title=f"{name.split()[0]} {label}", kind=kind,
                              project_id=pid, owner=owners[(i + j) % len(owners)], status=status,
                              last_reviewed_at=None if reviewed_days is None else demo.anchor - pd.Timedelta(days=reviewed_days),
-                             review_every_days=cadence))
+                             review_every_days=cadence,
+                             attributes={} if pid == "p08" else {"words": words + more * i}))
     return pd.DataFrame(rows)
 
 

@@ -1,100 +1,157 @@
 """Phrase banks for the demo community's feedback and survey comments.
 
-Each theme has openings and details in several tones; the generator joins an
-opening, a detail and sometimes a closing, and fills {project}, {days}, {amount}
-and {hours}, so thousands of messages read like different people wrote them.
+Each theme has openings in three tones (a complaint, good news, a question or request); the
+generator joins an opening and sometimes a closer of the same tone, and fills {project}, {days},
+{amount} and {hours}, so thousands of messages read like different people wrote them, each one
+person with one mood (never a complaint closed with a cheer).
 """
 
+TONES = ("negative", "positive", "request")
+
 OPENINGS = {
-    "payments": [
-        "Still waiting on my payout for last week.",
-        "My payment for {project} hasn't arrived yet.",
-        "Has anyone else not been paid this cycle?",
-        "The pay rate on {project} was cut again without notice.",
-        "Got my payout today, right on time, thank you!",
-        "Payoneer shows the transfer pending for {days} days now.",
-        "The bonus for the weekend sprint never showed up on my invoice.",
-        "Payments are finally faster since the switch to weekly payouts, great job.",
-        "Why is my invoice ${amount} lower than my task count says?",
-        "PayPal fees are eating a big part of my earnings.",
-    ],
-    "instructions": [
-        "The new guidelines for {project} are really confusing.",
-        "The instructions contradict the examples in the rubric.",
-        "I don't understand what counts as a 'partially helpful' answer on {project}.",
-        "The updated guideline for {project} changed the scoring scale and nobody explained why.",
-        "Thanks for the clear examples in the new {project} guide, it helps a lot.",
-        "Half the edge cases are not covered in the instructions.",
-        "Can someone clarify the rule about refusals in {project}? The doc says two different things.",
-        "The guideline video for {project} was super helpful.",
-        "I keep getting rejected because the instructions are unclear about tone.",
-    ],
-    "task_availability": [
-        "No tasks in my queue again today.",
-        "Ran out of work after {hours} hours, is more coming on {project}?",
-        "The queue has been empty for {days} days in my region.",
-        "Waiting for tasks since Monday.",
-        "Lots of tasks on {project} this week, love it.",
-        "Tasks disappear within seconds, impossible to get any.",
-        "Is {project} paused? My dashboard shows zero available tasks.",
-    ],
-    "tooling": [
-        "The upload keeps failing with a timeout error.",
-        "The labelling tool crashes when I zoom in.",
-        "My submissions are stuck in 'processing' for {hours} hours.",
-        "Page loads are very slow since the last update.",
-        "The new keyboard shortcuts in the tool are great.",
-        "Audio player freezes on long clips in {project}.",
-        "Got an error 500 three times while submitting, lost my work.",
-        "The bug where the timer resets is fixed, thanks.",
-    ],
-    "quality_feedback": [
-        "My work was rejected without any explanation.",
-        "The reviewer feedback on {project} was detailed and fair.",
-        "I got disqualified after one bad audit, that seems harsh.",
-        "Rejections went up a lot this week on {project}, not sure what I'm doing wrong.",
-        "My quality score dropped but the reviewer comments don't match my answers.",
-        "Appreciate the reviewer notes, I improved my score.",
-        "Two reviewers gave opposite feedback on the same task.",
-    ],
-    "support": [
-        "Opened a ticket {days} days ago and still no reply.",
-        "Support answered in an hour and fixed my account, amazing.",
-        "Nobody answers in the help channel on weekends.",
-        "Waiting for an answer from the support team about my account lock.",
-        "The support agent was kind and solved my payment issue.",
-        "Escalated my issue twice, no response.",
-    ],
-    "onboarding": [
-        "Finished onboarding but I can't find my first task.",
-        "The qualification test for {project} was hard but fair.",
-        "I passed the assessment {days} days ago and still have no project.",
-        "Onboarding videos were clear and short, nice.",
-        "The training module for {project} doesn't load.",
-        "Completed the training, when do I get access?",
-    ],
-    "community": [
-        "Loved the office hours yesterday, very useful.",
-        "Can we get an AMA with the {project} team?",
-        "The community event was at 3am my time, please rotate time zones.",
-        "Great webinar on {project} guidelines, thank you!",
-        "The Discord community is really welcoming.",
-        "Missed the meetup because the invite came too late.",
-    ],
+    "payments": {
+        "negative": [
+            "Still waiting on my payout for last week.",
+            "My payment for {project} hasn't arrived yet.",
+            "Has anyone else not been paid this cycle?",
+            "The pay rate on {project} was cut again without notice.",
+            "Payoneer shows the transfer pending for {days} days now.",
+            "The bonus for the weekend sprint never showed up on my invoice.",
+            "Why is my invoice ${amount} lower than my task count says?",
+            "PayPal fees are eating a big part of my earnings.",
+        ],
+        "positive": [
+            "Got my payout today, right on time, thank you!",
+            "Payments are finally faster since the switch to weekly payouts, great job.",
+        ],
+        "request": [
+            "Could we get payouts through Wise as well as PayPal?",
+        ],
+    },
+    "instructions": {
+        "negative": [
+            "The new guidelines for {project} are really confusing.",
+            "The instructions contradict the examples in the rubric.",
+            "I don't understand what counts as a 'partially helpful' answer on {project}.",
+            "The updated guideline for {project} changed the scoring scale and nobody explained why.",
+            "Half the edge cases are not covered in the instructions.",
+            "I keep getting rejected because the instructions are unclear about tone.",
+        ],
+        "positive": [
+            "Thanks for the clear examples in the new {project} guide, it helps a lot.",
+            "The guideline video for {project} was super helpful.",
+        ],
+        "request": [
+            "Can someone clarify the rule about refusals in {project}? The doc says two different things.",
+            "Could the {project} guide get a few more examples of borderline answers?",
+        ],
+    },
+    "task_availability": {
+        "negative": [
+            "No tasks in my queue again today.",
+            "Ran out of work after {hours} hours, is more coming on {project}?",
+            "The queue has been empty for {days} days in my region.",
+            "Waiting for tasks since Monday.",
+            "Tasks disappear within seconds, impossible to get any.",
+        ],
+        "positive": [
+            "Lots of tasks on {project} this week, love it.",
+        ],
+        "request": [
+            "Is {project} paused? My dashboard shows zero available tasks.",
+        ],
+    },
+    "tooling": {
+        "negative": [
+            "The upload keeps failing with a timeout error.",
+            "The labelling tool crashes when I zoom in.",
+            "My submissions are stuck in 'processing' for {hours} hours.",
+            "Page loads are very slow since the last update.",
+            "Audio player freezes on long clips in {project}.",
+            "Got an error 500 three times while submitting, lost my work.",
+        ],
+        "positive": [
+            "The new keyboard shortcuts in the tool are great.",
+            "The bug where the timer resets is fixed, thanks.",
+        ],
+        "request": [
+            "Could the tool save a draft when the connection drops?",
+        ],
+    },
+    "quality_feedback": {
+        "negative": [
+            "My work was rejected without any explanation.",
+            "I got disqualified after one bad audit, that seems harsh.",
+            "Rejections went up a lot this week on {project}, not sure what I'm doing wrong.",
+            "My quality score dropped but the reviewer comments don't match my answers.",
+            "Two reviewers gave opposite feedback on the same task.",
+        ],
+        "positive": [
+            "The reviewer feedback on {project} was detailed and fair.",
+            "Appreciate the reviewer notes, I improved my score.",
+        ],
+        "request": [
+            "Can reviewers add a short note when they reject a task on {project}?",
+        ],
+    },
+    "support": {
+        "negative": [
+            "Opened a ticket {days} days ago and still no reply.",
+            "Nobody answers in the help channel on weekends.",
+            "Waiting for an answer from the support team about my account lock.",
+            "Escalated my issue twice, no response.",
+        ],
+        "positive": [
+            "Support answered in an hour and fixed my account, amazing.",
+            "The support agent was kind and solved my payment issue.",
+        ],
+        "request": [],
+    },
+    "onboarding": {
+        "negative": [
+            "Finished onboarding but I can't find my first task.",
+            "I passed the assessment {days} days ago and still have no project.",
+            "The training module for {project} doesn't load.",
+        ],
+        "positive": [
+            "The qualification test for {project} was hard but fair.",
+            "Onboarding videos were clear and short, nice.",
+        ],
+        "request": [
+            "Completed the training, when do I get access?",
+        ],
+    },
+    "community": {
+        "negative": [
+            "The community event was at 3am my time, please rotate time zones.",
+            "Missed the meetup because the invite came too late.",
+        ],
+        "positive": [
+            "Loved the office hours yesterday, very useful.",
+            "Great webinar on {project} guidelines, thank you!",
+            "The Discord community is really welcoming.",
+        ],
+        "request": [
+            "Can we get an AMA with the {project} team?",
+        ],
+    },
 }
 
-# Closing sentences by the tone of the opening they follow.
+# Closing sentences in the tone of the opening they follow ("" = the opening alone).
 DETAILS = {
     "negative": ["", "", " It's been like this for {days} days.", " This is the third time this month.",
                  " Please look into it.", " I'm thinking about leaving if this continues.",
                  " Other taskers in my group say the same.", " Honestly so frustrating.", " Any update?"],
     "positive": ["", "", " Really appreciate the team.", " Keep it up!", " Thanks again.",
                  " Made my week easier."],
+    "request": ["", "", " Thanks in advance.", " It would help a lot.", " Happy to share more details."],
 }
 
-# Words that mark an opening as good news (the rest read as complaints or questions).
-POSITIVE_MARKERS = ("thank", "great", "love", "amazing", "helpful", "nice", "welcoming", "fixed",
-                    "appreciate", "fair", "clear", "on time", "faster", "improved", "useful", "kind")
+
+def openings(theme: str) -> list[tuple[str, str]]:
+    """The theme's openings as (tone, text) pairs, in a fixed order."""
+    return [(tone, text) for tone in TONES for text in OPENINGS[theme][tone]]
+
 
 # Uncategorised chatter the taxonomy does not know, so discovery has something to find.
 NEW_TOPIC = [

@@ -33,22 +33,15 @@ def feedback(demo: Plan, members: pd.DataFrame) -> pd.DataFrame:
     incident = (days_ago < lo) & (days_ago > hi) & (rng.random(n) < 0.35)
     themes = np.where(incident, "payments", themes)
 
-    negative_payment = [o for o in demo_texts.OPENINGS["payments"] if not any(w in o for w in ("thank", "great", "on time"))]
-    negative_instructions = [o for o in demo_texts.OPENINGS["instructions"] if "helpful" not in o and "Thanks" not in o]
+    banks = {theme: demo_texts.openings(theme) for theme in demo_texts.OPENINGS}
+    # The stories' messages are complaints: an incident or a confusing change brings no thank-you notes.
+    complaints = {theme: [(tone, text) for tone, text in bank if tone == "negative"] for theme, bank in banks.items()}
     texts = []
     for i in range(n):
-        theme = themes[i]
-        if incident[i]:
-            opening = negative_payment[rng.integers(len(negative_payment))]
-        elif confused[i]:
-            opening = negative_instructions[rng.integers(len(negative_instructions))]
-        else:
-            bank = demo_texts.OPENINGS[theme]
-            opening = bank[rng.integers(len(bank))]
-        tone = "positive" if any(m in opening.lower() for m in demo_texts.POSITIVE_MARKERS) else "negative"
+        bank = (complaints if incident[i] or confused[i] else banks)[themes[i]]
+        tone, opening = bank[rng.integers(len(bank))]
         details = demo_texts.DETAILS[tone]
-        detail = details[rng.integers(len(details))]
-        texts.append(opening + detail)
+        texts.append(opening + details[rng.integers(len(details))])
     language = pool["language"].to_numpy()[author_idx]
     foreign = (rng.random(n) < 0.25) & np.isin(language, list(demo_texts.NON_ENGLISH))
     foreign |= confused & np.isin(language, ["es", "pt"]) & (rng.random(n) < 0.4)

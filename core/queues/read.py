@@ -8,7 +8,8 @@ put on the SLA clock (`core.queues.clock`) from their status history. Scopes are
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, and_, or_, select
+from sqlalchemy import Engine, String, and_, or_, select
+from sqlalchemy.types import TypeDecorator
 
 from core.frames import as_timestamp, loader_columns, read_frame
 from core.models import Member, QueueItem, Setting
@@ -113,7 +114,19 @@ def load_queue_items(engine: Engine, *, start=None, end=None, projects=None, reg
         statement = statement.where(item.c.queue == queue)
     if among is not None:
         statement = statement.where(item.c.item_id.in_(among))
-    return read_frame(engine, statement, timestamps=ITEM_TIMESTAMPS)
+    frame = read_frame(engine, statement, timestamps=ITEM_TIMESTAMPS)
+    # A text column no row fills (no assignee among the open items, say) would read as None objects, where one
+    # with values reads as pandas strings with NaN: type them alike, so the same items read the same either way.
+    # (No rows stay untyped: they merge with any other empty read.)
+    if frame.empty:
+        return frame
+    return frame.astype({c.name: "str" for c in statement.selected_columns if _is_text(c)})
+
+
+def _is_text(column) -> bool:
+    """Whether a selected column holds text (SQLModel's AutoString wraps String; timestamps are read as text)."""
+    kind = column.type.impl_instance if isinstance(column.type, TypeDecorator) else column.type
+    return isinstance(kind, String) and column.name not in ITEM_TIMESTAMPS
 
 
 def load_policies(engine: Engine) -> pd.DataFrame:
@@ -145,20 +158,6 @@ def load_live_status(engine: Engine, now, *, start=None, end=None, projects=None
     policies = load_policies(engine)
     pauses = load_pauses(engine, policies, start=start, end=end, projects=projects, regions=regions)
     return sla_status(items, policies, now, pauses=pauses)
-
-
-def load_handle_seconds(engine: Engine, queue: str, *, start=None, end=None) -> pd.Series:
-    """Handling seconds recorded on items of one queue created in [start, end) (an imported `handle_seconds` column).
-
-    Pickup-to-resolution time is not used instead: it includes waiting and would overstate the
-    work an item takes several-fold.
-    """
-    item = QueueItem.__table__
-    recorded = item.c.attributes["handle_seconds"].as_float()
-    statement = select(recorded.label("handle_seconds")).where(item.c.queue == queue, recorded.is_not(None),
-                                                               *item_scope(start=start, end=end))
-    seconds = read_frame(engine, statement)["handle_seconds"].astype("float64")
-    return seconds[seconds > 0].reset_index(drop=True)
 
 
 def load_stuck_thresholds(engine: Engine) -> dict:

@@ -1,10 +1,14 @@
 """Settings, SLA policies: the whole policy edited, holidays pre-filled from a country, the effect shown before saving."""
 
+import threading
+
 import pandas as pd
 import pytest
+from sqlalchemy import select
 from streamlit.testing.v1 import AppTest
 
-from core import admin
+from core import admin, rollups
+from core.queues import rollup as queue_rollup
 from core.demo import seed_demo
 from core.queues.read import load_policies
 from tests.app.conftest import APP
@@ -70,6 +74,13 @@ def test_holidays_prefill_from_a_country_and_the_effect_shows_before_saving(sett
     assert stored["timezone"] == "UTC" and stored["holidays"] == []  # nothing saved yet
 
 
+def saved(at: AppTest) -> AppTest:
+    """Click Save, let the background save finish, and rerun as the page's progress fragment would."""
+    at = submit(at, "Save policy")
+    assert at.session_state["settings_policy_job"].wait(timeout=60)
+    return at.run()
+
+
 def test_saving_stores_the_whole_policy(settings, engine):
     at = settings
     support = policy_id(engine, "support / normal")
@@ -77,7 +88,7 @@ def test_saving_stores_the_whole_policy(settings, engine):
     at.selectbox(key="settings_policy_timezone").set_value("Europe/Berlin")
     at.text_input(key="settings_policy_day_sat").set_value("10:00-14:00")
     at.text_area(key="settings_policy_holidays").set_value("2026-12-24 Christmas Eve\n2026-12-25")
-    at = submit(at, "Save policy")
+    at = saved(at)
     assert "Saved the support / normal targets." in [s.value for s in at.success]
     stored = load_policies(engine).set_index("id").loc[support]
     assert stored["timezone"] == "Europe/Berlin"
@@ -90,3 +101,43 @@ def test_unreadable_opening_hours_are_explained_not_saved(settings, engine):
     at = submit(at, "Save policy")
     assert any("09:00-17:00" in e.value for e in at.error)
     assert not at.success
+
+
+def test_saving_recomputes_the_clocks_in_the_background_while_the_page_stays_usable(settings, engine, monkeypatch):
+    at = settings
+    support = policy_id(engine, "support / normal")
+    before = clock_rows(engine)
+    release, real_update = threading.Event(), admin.update_policy
+
+    def held_update(*args, progress, **kwargs):
+        progress(0.25, "Recomputed the SLA clocks of 1 of 4 items")
+        assert release.wait(timeout=60)
+        return real_update(*args, progress=progress, **kwargs)
+
+    monkeypatch.setattr(admin, "update_policy", held_update)
+    at.selectbox(key="settings_policy").set_value(support).run()
+    at.number_input(key="settings_policy_resolution").set_value(2.0)
+    at = submit(at, "Save policy")
+    bar = at.get("progress")[0].proto
+    assert (bar.value, bar.text) == (25, "Recomputed the SLA clocks of 1 of 4 items")
+    at.selectbox(key="settings_policy").set_value(policy_id(engine, "review / normal")).run()  # still usable
+    assert not at.exception and at.get("progress")
+    assert next(b for b in at.button if b.label == "Save policy").disabled  # one save at a time
+    release.set()
+    assert at.session_state["settings_policy_job"].wait(timeout=60)
+    at.run()
+    assert "Saved the support / normal targets." in [s.value for s in at.success] and not at.get("progress")
+    after = clock_rows(engine)
+    moved = after.index[after["state"].fillna("open").ne(before["state"].fillna("open"))]
+    assert len(moved) > 0 and set(after.loc[moved, "queue"] + " / " + after.loc[moved, "priority"]) == {
+        "support / normal"}
+    with engine.begin() as connection:  # what a full rebuild under the saved policy gives
+        rollups.refresh(connection, "sla_policies")
+    pd.testing.assert_frame_equal(after, clock_rows(engine))
+
+
+def clock_rows(engine) -> pd.DataFrame:
+    """The stored SLA clock of every queue item, by item id."""
+    with engine.connect() as connection:
+        frame = pd.read_sql(select(queue_rollup.clock), connection)
+    return frame.set_index("item_id").sort_index()

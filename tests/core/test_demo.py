@@ -1,13 +1,14 @@
 """The demo community: deterministic, sized as promised, and telling its stories."""
 
 import datetime as dt
+import re
 
 import pandas as pd
 import pytest
 from sqlalchemy import text
 
 from core import demo
-from core.demo import community, voice, work
+from core.demo import community, texts, voice, work
 from core.demo.plan import SCALES, STORIES, Plan
 from core.frames import read_frame
 
@@ -135,3 +136,38 @@ def test_reseeding_replaces_rather_than_duplicates(engine):
     demo.seed_demo(engine, scale="tiny", seed=7, anchor=ANCHOR)
     with engine.connect() as connection:
         assert connection.execute(text("SELECT COUNT(*) FROM member")).scalar_one() == 418
+
+
+def _message_tones() -> list[tuple[re.Pattern, str]]:
+    """Every opening + closer the demo may write, as a pattern (a placeholder matches one word or number) with the
+    opening's tone and the closer's ("alone" when there is none)."""
+    def pattern(template: str) -> str:
+        return r"\w+".join(re.escape(part) for part in re.split(r"\{\w+\}", template))
+    return [(re.compile(pattern(opening) + pattern(closer) + "$"), f"{tone}/{closer_tone if closer else 'alone'}")
+            for theme in texts.OPENINGS for tone, opening in texts.openings(theme)
+            for closer_tone, closers in texts.DETAILS.items() for closer in set(closers)]
+
+
+def test_each_feedback_message_reads_as_one_person_in_one_mood(demo_frames):
+    plan, members = Plan(SCALES["tiny"], seed=7, anchor=ANCHOR), demo_frames[1]
+    messages = voice.feedback(plan, members)["text"]
+    tones = _message_tones()
+    kinds = [{kind for regex, kind in tones if regex.match(message)} for message in messages]
+    composed = set().union(*kinds)
+    assert sum(1 for found in kinds if found) > len(messages) / 2  # the rest: other languages, the new topic
+    assert composed == {f"{tone}/{closer}" for tone in texts.TONES for closer in (tone, "alone")}
+    assert not messages.str.contains("unclear about tone. Keep it up!", regex=False).any()
+
+
+def test_the_same_seed_writes_the_same_messages(demo_frames):
+    members = demo_frames[1]
+    first = voice.feedback(Plan(SCALES["tiny"], seed=7, anchor=ANCHOR), members)
+    second = voice.feedback(Plan(SCALES["tiny"], seed=7, anchor=ANCHOR), members)
+    assert first["text"].tolist() == second["text"].tolist()
+
+
+def test_a_complaint_opening_is_never_sorted_as_good_news():
+    tone = {text: tone for theme in texts.OPENINGS for tone, text in texts.openings(theme)}
+    assert tone["I keep getting rejected because the instructions are unclear about tone."] == "negative"
+    assert tone["I don't understand what counts as a 'partially helpful' answer on {project}."] == "negative"
+    assert tone["The qualification test for {project} was hard but fair."] == "positive"

@@ -7,7 +7,7 @@ import pytest
 
 from core import models
 from core.queues.clock import sla_status
-from core.queues.read import load_handle_seconds, load_pauses, load_policies, load_queue_items, load_stuck_thresholds
+from core.queues.read import load_pauses, load_policies, load_queue_items, load_stuck_thresholds
 from tests.core.factories import stored, utc
 from tests.core.queues.oracle import load_sla_status
 
@@ -81,13 +81,3 @@ def test_stuck_thresholds_come_from_settings_with_defaults(engine):
     assert load_stuck_thresholds(engine) == {"stuck_after_hours": 24.0, "stuck_max_retries": 3}
     stored(engine, models.Setting(key="stuck_after_hours", value=12))
     assert load_stuck_thresholds(engine) == {"stuck_after_hours": 12.0, "stuck_max_retries": 3}
-
-
-def test_load_handle_seconds_reads_a_recorded_handle_time_per_queue(engine):
-    at = dt.datetime(2026, 11, 2, 8, tzinfo=UTC)
-    stored(engine, *(models.QueueItem(item_id=f"h{i}", queue=queue, created_at=at, attributes=attributes)
-                     for i, (queue, attributes) in enumerate([
-                         ("review", {"handle_seconds": 300}), ("review", {"handle_seconds": "420.5"}),
-                         ("review", {}), ("review", {"handle_seconds": 0}), ("support", {"handle_seconds": 900})])))
-    assert load_handle_seconds(engine, "review").tolist() == [300.0, 420.5]
-    assert load_handle_seconds(engine, "review", start=utc("2026-11-03 00:00")).empty
