@@ -8,6 +8,7 @@ from core.comms.audience import AudienceChoice
 from core.comms.workflow import DraftView
 from core.errors import CrowdPulseError
 from core.exports import markdown_literal
+from core.feedback.language import language_name
 from ui import comms, widgets
 
 SOURCES = {"draft": "This draft's audience", "handoff": "From the alert", "segment": "A saved audience",
@@ -157,14 +158,16 @@ def english_decision(studio: comms.Studio, draft: DraftView, row) -> None:
     key = f"comms_send_english_{draft.id}_{row.language}"
     if row.send_english:
         left, right = st.columns([3, 1], vertical_alignment="bottom")
-        left.caption(f"Decided: the {row.recipients:,} {row.language} readers get the English text.")
+        left.caption(f"Decided: the {row.recipients:,} {language_name(row.language)} readers get the English text.")
         if right.button("Withdraw", key=f"{key}_withdraw", disabled=draft.status == "sent"):
             _decide(studio, draft, row.language, "", withdraw=True)
         return
     left, right = st.columns([3, 1], vertical_alignment="bottom")
-    reason = left.text_input(f"Why the {row.recipients:,} {row.language} readers get English", key=f"{key}_reason",
+    reason = left.text_input(f"Why the {row.recipients:,} {language_name(row.language)} readers get English",
+                             key=f"{key}_reason",
                              placeholder="e.g. no translator before the launch")
-    if right.button(f"Send English to {row.language} readers", key=key, disabled=draft.status == "sent"):
+    if right.button(f"Send English to {language_name(row.language)} readers", key=key,
+                    disabled=draft.status == "sent"):
         _decide(studio, draft, row.language, reason)
 
 

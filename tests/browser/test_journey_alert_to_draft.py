@@ -59,18 +59,35 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
         assert not PLACEHOLDER.findall(written) and not PLACEHOLDER_TEXT.findall(written)
     app_page.screenshot("journey-4-comms-written")
 
-    # 5. Review: send for review, then approve (local single-user mode is an admin).
+    # 5. The audience reads Spanish and Portuguese: with no translation yet, decide (audited, with a reason) that
+    #    each large language group gets the English text; without a version or that decision approval is refused.
+    page.get_by_role("tab", name="Audience", exact=True).click()  # switches in the browser, no rerun
+    reasons = page.locator('[class*="st-key-comms_send_english_"][class*="_reason"] input')
+    reasons.first.wait_for(state="visible")
+    decided = 0
+    while reasons.count():
+        field = reasons.first
+        key = re.search(r"st-key-(comms_send_english_\S+)_reason", field.locator("xpath=ancestor::*[contains("
+                        "@class, '_reason')][1]").get_attribute("class")).group(1)
+        field.fill("No translator before the guideline takes effect; the translated versions follow.")
+        app_page.rerun_after(lambda: field.press("Enter"))
+        app_page.click(page.locator(f".st-key-{key} button"))
+        decided += 1
+    assert decided >= 1, "a Latin American audience should need a decision about its language"
+    app_page.screenshot("journey-5-comms-languages-decided")
+
+    # 6. Review: send for review, then approve (local single-user mode is an admin).
     page.get_by_role("tab", name="Review", exact=True).click()  # the studio's tabs switch in the browser, no rerun
     submit = page.locator(".st-key-comms_submit button")
     submit.wait_for(state="visible")
     app_page.click(submit)
     refused = page.locator('[data-testid="stAlert"]').filter(has_text="placeholders before review")
     assert refused.count() == 0, f"Send for review was refused: {refused.first.inner_text()}"
-    approve = page.locator(".st-key-comms_approve button")
+    approve = page.locator(".st-key-comms_approve button:not([disabled])").first
     approve.wait_for()
     app_page.click(approve)
 
-    # 6. The same draft stays open and its step bar shows it approved.
+    # 7. The same draft stays open and its step bar shows it approved.
     picked = page.locator(".st-key-comms_draft_pick").evaluate("e => e.textContent + ' ' + "
                                                                "[...e.querySelectorAll('input')].map(i => i.value).join(' ')")
     assert "#" in picked and "New draft" not in picked, picked

@@ -9,7 +9,7 @@ from core.queues import rollup
 from core.queues.facts import QueueFacts
 from tests.core.factories import stored, utc
 
-ADMIN = dict(actor="admin@example.com", actor_role="admin")
+ADMIN = dict(actor="command line")  # an admin (core.people.role_of)
 
 
 @pytest.fixture
