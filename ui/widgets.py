@@ -10,7 +10,9 @@ from core.comms.workflow import save_segment
 from core.errors import CrowdPulseError
 # count_of, figure and nps_drag are here for the pages: one way to write a figure.
 from core.exports import count_of, figure, markdown_literal, nps_drag, plain_label, to_safe_csv  # noqa: F401
+from core.feedback.language import language_name
 from core.people import mask_personal
+from core.workforce.quality import DIRECT
 from ui import auth, data, filters
 
 
@@ -141,13 +143,23 @@ def column_title(column: str, column_config: dict) -> str:
 _LITERAL_COLUMNS = ("id", "email", "handle", "name", "text", "title", "quote", "comment", "message", "keywords")
 
 
+# Columns whose stored codes read differently: a blank vendor is a tasker who works for us directly, a language
+# code is its name. The table shows the words; the CSV keeps what is stored.
+IN_WORDS = {"vendor": lambda values: values.where(values.notna() & (values != ""), DIRECT),
+            "language": lambda values: values.map(lambda code: language_name(code) if isinstance(code, str) else code)}
+
+
 def readable_codes(frame: pd.DataFrame) -> pd.DataFrame:
-    """The frame as a table shows it: code columns in words ('in_review' → 'in review', None → '—').
+    """The frame as a table shows it: code columns in words ('in_review' → 'in review', None → '—', 'pt' →
+    'Portuguese' in a language column, a blank vendor → 'direct').
 
     Only text columns whose every value is a short code (no spaces) change; identifiers and free text stay literal.
     """
-    changed = {}
+    changed = {column: words(frame[column]) for column, words in IN_WORDS.items()
+               if column in frame and (frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]))}
     for column in frame.columns:
+        if column in changed:
+            continue
         values = frame[column]
         textual = values.dtype == object or pd.api.types.is_string_dtype(values)
         if not textual or str(column).endswith(_LITERAL_COLUMNS):

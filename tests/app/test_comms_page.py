@@ -264,7 +264,7 @@ def test_the_audience_tab_counts_own_language_and_english_readers_and_records_a_
     assert shown["english_fallback"].tolist() == expected["english_fallback"].tolist()
     assert shown["own_language"].tolist() == expected["own_language"].tolist()
     large = expected[expected["missing"]]["language"].tolist()
-    assert "es" in large and shown.set_index("language").loc["es", "own_language"] == 0
+    assert "es" in large and shown.set_index("language").loc["Spanish", "own_language"] == 0  # languages in words
     assert any(w.value == languages.missing_versions_message(expected) for w in at.warning)
     at.text_input(key=f"comms_send_english_{draft_id}_es_reason").set_value("translator away this week").run()
     at.button(key=f"comms_send_english_{draft_id}_es").click().run()
@@ -283,9 +283,9 @@ def test_each_language_version_is_checked_and_translators_get_its_strings(studio
     assert not at.exception
     english = at.text_area(key=f"comms_body_{draft_id}_es").value  # the English text to translate
     shown = table(at, "readability", "figure", "findings").set_index("language")
-    assert shown.loc["en", "readability"] == "Grade (Flesch-Kincaid, adapted)"
-    assert shown.loc["es", "readability"] == "Reading ease (Fernández Huerta)"
-    assert shown.loc["es", "figure"] == checks.check_text(english, language="es").flesch_reading_ease
+    assert shown.loc["English", "readability"] == "Grade (Flesch-Kincaid, adapted)"  # languages in words
+    assert shown.loc["Spanish", "readability"] == "Reading ease (Fernández Huerta)"
+    assert shown.loc["Spanish", "figure"] == checks.check_text(english, language="es").flesch_reading_ease
     labels = [b.label for b in at.get("download_button")]
     assert "Strings as CSV" in labels and "Strings as XLIFF 1.2" in labels
     at.text_area(key=f"comms_body_{draft_id}_es").set_value("Hola. Lea la guía.").run()
