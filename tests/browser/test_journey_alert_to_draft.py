@@ -62,16 +62,17 @@ def test_confusion_alert_becomes_an_approved_draft(app_page):
     # 5. The audience reads Spanish and Portuguese: with no translation yet, decide (audited, with a reason) that
     #    each large language group gets the English text; without a version or that decision approval is refused.
     page.get_by_role("tab", name="Audience", exact=True).click()  # switches in the browser, no rerun
-    reasons = page.locator('[class*="st-key-comms_send_english_"][class*="_reason"] input')
+    reasons = page.locator('[class*="st-key-comms_send_english_"][class*="_reason"]')
     reasons.first.wait_for(state="visible")
+    keys = reasons.evaluate_all("els => els.map(e => [...e.classList].find(c => c.startsWith('st-key-'))"
+                                ".slice('st-key-'.length, -'_reason'.length))")
     decided = 0
-    while reasons.count():
-        field = reasons.first
-        key = re.search(r"st-key-(comms_send_english_\S+)_reason", field.locator("xpath=ancestor::*[contains("
-                        "@class, '_reason')][1]").get_attribute("class")).group(1)
+    for key in keys:  # one decision per large language group, each waited on until it shows as made
+        field = page.locator(f".st-key-{key}_reason input")
         field.fill("No translator before the guideline takes effect; the translated versions follow.")
         app_page.rerun_after(lambda: field.press("Enter"))
         app_page.click(page.locator(f".st-key-{key} button"))
+        page.locator(f".st-key-{key}_withdraw button").wait_for()
         decided += 1
     assert decided >= 1, "a Latin American audience should need a decision about its language"
     app_page.screenshot("journey-5-comms-languages-decided")
