@@ -31,7 +31,8 @@ SEGMENT_TITLES = {"region": "Region", "country": "Country", "language": "Languag
 st.title("Feedback")
 st.caption("What taskers say in Slack, Discord, the forum, modmail, email and tickets, and how they answer surveys. "
            "Sentiment is scored by a lexicon made for each language (VADER for English, LeIA for Portuguese, "
-           "vaderSentiment-fr for French); messages in other languages are counted as not scored.")
+           "vaderSentiment-fr for French); messages in other languages are counted as not scored. Messages follow "
+           "the date range; the survey tiles show the latest wave sent by its end.")
 voice.show_notice()
 
 f = filters.current()
@@ -50,10 +51,10 @@ widgets.kpi(tiles[0], "Messages", seen["messages"],
 widgets.kpi(tiles[1], "Net sentiment", summary["net"], fmt="{:+.0f}",
             help=f"% positive − % negative over {int(summary['count']):,} scored messages.")
 if latest is not None:
-    widgets.kpi(tiles[2], f"NPS · {latest['survey_id']}", latest["nps"], fmt="{:+.0f}",
+    widgets.kpi(tiles[2], "NPS · latest wave", latest["nps"], fmt="{:+.0f}",
                 delta=latest["nps_change"], delta_fmt="{:+.0f}",
-                help=f"± {latest['nps_margin']:.0f} points (95%), {int(latest['nps_responses']):,} answers; "
-                     "delta vs the previous wave.")
+                help=f"Wave {latest['survey_id']}: ± {latest['nps_margin']:.0f} points (95%), "
+                     f"{int(latest['nps_responses']):,} answers; delta vs the previous wave.")
     widgets.kpi(tiles[3], "CSAT · latest wave", latest["csat"], fmt="{:.0%}",
                 help=f"± {latest['csat_margin']:.0%} (95%), {int(latest['csat_responses']):,} ratings of 4–5 out of 5.")
     widgets.kpi(tiles[4], "Response rate", latest["response_rate"], fmt="{:.0%}",

@@ -25,7 +25,8 @@ MEMBER_COLUMNS = {
 st.title("Community health")
 f = filters.current()
 st.caption("Active taskers have at least one submitted task that day; staff and bot accounts are excluded. "
-           "WAU and MAU count the 7 and 28 days ending on each date."
+           "WAU and MAU count the 7 and 28 days ending on each date. Everything here follows the date range: the "
+           "tiles and member lists are measured on its last day, the charts cover its days."
            + (f" Base: the members of {', '.join(health_data.project_names_of(f))}." if f.projects else ""),
            help=HELP["base"])
 

@@ -13,7 +13,8 @@ from ui import queues as queue_data
 
 st.title("Workforce")
 st.caption("Quality = approved / reviewed · AHT = handle time per task · productivity = tasks per active hour · "
-           "occupancy = handle time / active time · skip rate = skipped / (submitted + skipped).")
+           "occupancy = handle time / active time · skip rate = skipped / (submitted + skipped). Everything here "
+           "follows the date range: tables cover its days, fatigue and confusion are judged as of its last day.")
 
 f = filters.current()
 data_as_of = data.as_of()  # daily charts stop at the data's last moment and mark that day "so far"
