@@ -156,12 +156,14 @@ def test_a_snapshot_published_on_one_server_shows_on_the_other_at_its_next_rerun
         click = WidgetState(id=widget(writer, "button", "weekly_publish").id, trigger_value=True)
         run = await writer.run(RUN_TIMEOUT, widgets=[click])
         assert run.errors == []
-        assert any(a.body.startswith("Published snapshot #1 for 2026-W47:") for a in of_type(writer, "alert")), [a.body for a in of_type(writer, "alert")]
+        # Weekly opens on the last complete week (the data ends on Friday of W47)
+        assert any(a.body.startswith("Published snapshot #1 for 2026-W46 ") for a in of_type(writer, "alert")), \
+            [a.body for a in of_type(writer, "alert")]
 
         run = await reader.run(RUN_TIMEOUT)  # server B's caches hold the old version until now
         assert run.errors == []
         assert "No published weeks yet — publish this one above." not in [a.body for a in of_type(reader, "alert")]
-        assert widget(reader, "selectbox", "weekly_snapshot").options[0].startswith("2026-W47 — published")
+        assert widget(reader, "selectbox", "weekly_snapshot").options[0].startswith("2026-W46")
         await asyncio.gather(reader.close(), writer.close())
 
     asyncio.run(scenario())

@@ -103,12 +103,30 @@ def table(frame: pd.DataFrame, *, key: str, filename: str, column_config: dict |
     ordered = frame.sort_values(keys, ascending=ascending, na_position="last", kind="stable") if keys else frame
     shown = ordered.head(SHOWN_ROWS)
     order = [*keys, *(c for c in shown.columns if c not in keys)] if keys else None
-    st.dataframe(readable_codes(shown), hide_index=True, column_config=column_config, key=key,
-                 height=height or "auto", column_order=order)
+    shown, shown_config = in_percent(readable_codes(shown), column_config)
+    st.dataframe(shown, hide_index=True, column_config=shown_config, key=key, height=height or "auto",
+                 column_order=order)
     if len(shown) < len(ordered):
         st.caption(f"Showing the {len(shown):,} {which} of {len(ordered):,} rows, sorted over all of them; "
                    "the CSV download has them all.")
     download(ordered, key=key, filename=filename)
+
+
+def in_percent(frame: pd.DataFrame, column_config: dict | None) -> tuple[pd.DataFrame, dict | None]:
+    """Share columns (format "percent") shown as percentages with one decimal ('45.4%', not '45.38%'): one
+    precision for every rate, as the tiles and texts show them; the CSV keeps the shares."""
+    if not column_config:
+        return frame, column_config
+    config, scaled = dict(column_config), {}
+    for name, column in column_config.items():
+        kind = column.get("type_config") if isinstance(column, dict) else None
+        if not kind or kind.get("format") != "percent" or name not in frame:
+            continue
+        scaled[name] = pd.to_numeric(frame[name], errors="coerce") * 100
+        kind = {**kind, "format": "%.1f%%"} | {bound: kind[bound] * 100 for bound in ("min_value", "max_value")
+                                               if kind.get(bound) is not None}
+        config[name] = {**column, "type_config": kind}
+    return (frame.assign(**scaled) if scaled else frame), config
 
 
 def _first(ascending: bool | list[bool]) -> bool:

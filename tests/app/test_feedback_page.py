@@ -71,7 +71,7 @@ def test_surveys_break_down_by_tenure_with_margins_and_response_rates(app):
     at.selectbox(key="feedback_survey_segment").set_value("tenure_band").run()
     segments = table_with(at, "tenure_band")
     assert set(segments["tenure_band"]) <= {"new", "established", "unknown"}
-    assert segments["nps_margin"].gt(0).all() and segments["response_rate"].between(0, 1).all()
+    assert segments["nps_margin"].gt(0).all() and segments["response_rate"].between(0, 100).all()  # in percent
     waves = table_with(at, "respondents")
     assert waves["survey_id"].is_unique and len(waves) == 3
 

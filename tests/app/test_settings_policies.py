@@ -69,6 +69,7 @@ def test_holidays_prefill_from_a_country_and_the_effect_shows_before_saving(sett
                "schedule": {"mon": [9.0, 18.0], **{d: [8.0, 18.0] for d in ("tue", "wed", "thu", "fri")}},
                "holidays": sorted(line.split(" ")[0] for line in holidays.splitlines())}
     expected = admin.preview_policy(engine, policy_id=support, changes=changes, now=ANCHOR)
+    expected["compliance"] = expected["compliance"] * 100  # tables show shares as percentages, one decimal
     pd.testing.assert_frame_equal(shown.reset_index(drop=True), expected, check_dtype=False)
     stored = load_policies(engine).set_index("id").loc[support]
     assert stored["timezone"] == "UTC" and stored["holidays"] == []  # nothing saved yet

@@ -131,6 +131,8 @@ def test_capacity_planner_staffs_next_week_from_the_measured_aht_and_shows_the_r
     shown_gap = frame(at, "capacity_roster_gap")
     assert shown_gap["gap"].tolist() == roster.off_plan_hours(gap)["gap"].tolist()
     levels = frame(at, "capacity_levels")
+    expected_levels = expected_levels.assign(**{c: expected_levels[c] * 100 for c in ("service_level", "occupancy")
+                                                if c in expected_levels})  # shares shown as percentages
     pd.testing.assert_frame_equal(levels.reset_index(drop=True), expected_levels, check_dtype=False)
     assert levels["meets_target"].any()
 
