@@ -104,6 +104,13 @@ def nav_titles(page) -> list[str]:
     return [text.split("\n")[-1].strip() for text in page.locator('[data-testid="stSidebarNavLink"]').all_inner_texts()]
 
 
+def open_from_sidebar(signed_page, title: str) -> None:
+    """Open a page from the sidebar and wait until it has drawn: its heading shows and the app is idle."""
+    signed_page.page.locator('[data-testid="stSidebarNavLink"]').filter(has_text=title).click()
+    signed_page.page.get_by_role("heading", name=title).first.wait_for()
+    signed_page.wait_for_app()
+
+
 @pytest.mark.parametrize("role", list(ROLES))
 def test_each_role_signs_in_through_the_provider_and_sees_its_pages(signed_page, role):
     email, pages = ROLES[role]
@@ -118,7 +125,7 @@ def test_each_role_signs_in_through_the_provider_and_sees_its_pages(signed_page,
     assert nav_titles(page) == pages
     assert page.get_by_role("heading", name="Today").is_visible()
 
-    signed_page.click(page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Launch readiness"))
+    open_from_sidebar(signed_page, "Launch readiness")
     announce = page.get_by_role("button", name="Draft the launch announcement")
     if role == "viewer":  # no draft buttons (the Comms studio is not theirs): who to ask instead, and no traceback
         assert announce.count() == 0
@@ -127,8 +134,7 @@ def test_each_role_signs_in_through_the_provider_and_sees_its_pages(signed_page,
     else:
         assert announce.count() > 0
     if role in ("manager", "admin"):
-        signed_page.click(page.locator('[data-testid="stSidebarNavLink"]').filter(has_text="Settings"))
-        assert page.get_by_role("heading", name="Settings").is_visible()
+        open_from_sidebar(signed_page, "Settings")
     # the provider's own page (a missing favicon, a stylesheet from a CDN out of reach) is not the app's
     app_errors = [e for e in signed_page.console_errors if f"@ {signed_page.base_url}" in e or "uncaught" in e]
     assert not app_errors, signed_page.console_errors
