@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from core.comms import audience as audiences
-from core.comms import (checks, context, drafting, glossary, languages, launch, timezones, translations,
+from core.comms import (approval, checks, context, drafting, glossary, languages, launch, timezones, translations,
                         workflow)
 from core.comms import events as community_events
 from core.comms.audience import AudienceChoice
@@ -187,8 +187,7 @@ def check_options(studio: comms.Studio, draft: DraftView, choice: AudienceChoice
     project_id = (draft.context or {}).get("project_id")
     sent_on = pd.Timestamp(draft.scheduled_at or studio.now)
     zones = context.zone_mix(choice.members)["timezone"].head(CHECK_ZONES)
-    blockers = launch.announcement_blockers(data.resources(), project_id, studio.now) \
-        if draft.template == "project_launch" else []
+    blockers = approval.launch_blockers_in(data.resources(), draft.template, project_id, studio.now)
     return {"send_date": sent_on.date(), "zones": tuple(zones), "glossary": project_glossary(project_id),
             "blockers": tuple(blockers)}
 

@@ -67,7 +67,14 @@ def launch_blockers(engine: Engine, template: str | None, project_id: str | None
     """Why a launch announcement cannot go out yet (its guides not ready); none for other templates."""
     if template != "project_launch" or not project_id:
         return []
-    return launch.announcement_blockers(launch.load_resources(engine), project_id, now)
+    return launch_blockers_in(launch.load_resources(engine), template, project_id, now)
+
+
+def launch_blockers_in(resources, template: str | None, project_id: str | None, now) -> list[str]:
+    """`launch_blockers` over resources already loaded (the studio's cached ones)."""
+    if template != "project_launch" or not project_id:
+        return []
+    return launch.announcement_blockers(resources, project_id, now)
 
 
 def blocking_findings(engine: Engine, draft_id: int, *, now=None) -> list[str]:
