@@ -12,16 +12,9 @@ from core.comms.workflow import PLACEHOLDER
 from core.demo import seed_demo
 from tests.app.conftest import APP
 from ui import widgets
-from tests.core.comms.receivers import SmtpServer
+from tests.core.comms.receivers import smtp  # noqa: F401 (a fixture the tests take by name)
 
 ANCHOR = pd.Timestamp("2026-11-22 09:00", tz="UTC").to_pydatetime()
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on localhost."""
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -16,16 +16,9 @@ from core.__main__ import main
 from core.comms import delivery
 from core.demo import seed_demo
 from tests.conftest import DEMO_ANCHOR
-from tests.core.comms.receivers import SmtpServer
+from tests.core.comms.receivers import smtp  # noqa: F401 (a fixture the tests take by name)
 
 NOW = pd.Timestamp("2026-12-07 09:00", tz="UTC").to_pydatetime()
-
-
-@pytest.fixture
-def smtp():
-    """A real SMTP server on localhost."""
-    with SmtpServer() as server:
-        yield server
 
 
 @pytest.fixture

@@ -2,20 +2,15 @@
 
 import email
 import json
-import socket
 import threading
 from dataclasses import dataclass, field
 from email import policy
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import pytest
 from aiosmtpd.controller import Controller
 
-
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+from tests.conftest import free_port
 
 
 class Inbox:
@@ -107,3 +102,10 @@ class Receiver:
     def __exit__(self, *exc):
         self.server.shutdown()
         self.server.server_close()
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on localhost (import this fixture into a test module to use it)."""
+    with SmtpServer() as server:
+        yield server
