@@ -4,6 +4,8 @@ import os
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,18 +56,17 @@ def app_database(tmp_path_factory):
     return url
 
 
-@pytest.fixture(scope="session")
-def app_url(app_database, tmp_path_factory):
-    """Base URL of `streamlit run app.py` on a free port, stopped at the end of the session."""
-    if not (PROJECT_ROOT / "app.py").exists():
-        missing_tool("app.py does not exist yet")
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    env = {**os.environ, "CROWDPULSE_DATABASE_URL": app_database}
+@contextmanager
+def served_app(database_url: str, log_dir: Path, *options: str, port: int | None = None) -> Iterator[str]:
+    """`streamlit run app.py` on the database at `database_url` (on `port`, else a free one, with more
+    `options`): yields its base URL once it is healthy and stops it on exit."""
+    port = port or free_port()
+    log_path = log_dir / "server.log"
+    env = {**os.environ, "CROWDPULSE_DATABASE_URL": database_url}
     command = [
         sys.executable, "-m", "streamlit", "run", "app.py",
         "--server.headless", "true", "--server.port", str(port),
-        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false",
+        "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false", *options,
     ]
     with open(log_path, "w") as log:
         server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log,
@@ -76,6 +77,15 @@ def app_url(app_database, tmp_path_factory):
         yield base
     finally:
         stop_server(server, timeout=10)
+
+
+@pytest.fixture(scope="session")
+def app_url(app_database, tmp_path_factory):
+    """Base URL of `streamlit run app.py` on a free port, stopped at the end of the session."""
+    if not (PROJECT_ROOT / "app.py").exists():
+        missing_tool("app.py does not exist yet")
+    with served_app(app_database, tmp_path_factory.mktemp("streamlit")) as base:
+        yield base
 
 
 @pytest.fixture(scope="session")
@@ -156,14 +166,23 @@ class AppPage:
         return path
 
 
-@pytest.fixture
-def app_page(browser, app_url):
-    """A fresh browser tab on the served app that records console errors and page crashes."""
+@contextmanager
+def browser_tab(browser, base_url: str) -> Iterator[AppPage]:
+    """A fresh browser tab (no cookies) on the app at `base_url` that records console errors and page crashes."""
     context = browser.new_context(viewport={"width": 1440, "height": 900})
     page = context.new_page()
     page.set_default_timeout(30_000)
-    tab = AppPage(page=page, base_url=app_url)
+    tab = AppPage(page=page, base_url=base_url)
     page.on("console", tab.record_console)
     page.on("pageerror", lambda error: tab.console_errors.append(f"uncaught: {error}"))
-    yield tab
-    context.close()
+    try:
+        yield tab
+    finally:
+        context.close()
+
+
+@pytest.fixture
+def app_page(browser, app_url):
+    """A fresh browser tab on the served app."""
+    with browser_tab(browser, app_url) as tab:
+        yield tab

@@ -7,14 +7,11 @@ how each demo staff account (core/demo/plan.py) arrives with its role.
 """
 
 import os
-import subprocess
-import sys
 
 import pytest
 
-from scripts.served import stop_server
-from tests.browser.conftest import PROJECT_ROOT, AppPage
-from tests.conftest import free_port, missing_tool, wait_until_healthy
+from tests.browser.conftest import AppPage, browser_tab, served_app
+from tests.conftest import free_port, missing_tool
 
 pytestmark = pytest.mark.browser
 
@@ -59,31 +56,16 @@ def signed_app_url(app_database, oidc_provider, tmp_path_factory):
                        'client_id = "crowdpulse-test"\n'
                        'client_secret = "crowdpulse-test-secret"\n'
                        f'server_metadata_url = "{oidc_provider}"\n')
-    log_path = folder / "server.log"
-    env = {**os.environ, "CROWDPULSE_DATABASE_URL": app_database}
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-               "--server.address", "127.0.0.1", "--server.port", str(port), "--server.fileWatcherType", "none",
-               "--browser.gatherUsageStats", "false", "--secrets.files", str(secrets)]
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(command, cwd=PROJECT_ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_until_healthy(base, server, log_path)
+    with served_app(app_database, folder, "--server.address", "127.0.0.1", "--secrets.files", str(secrets),
+                    port=port):
         yield base
-    finally:
-        stop_server(server, timeout=10)
 
 
 @pytest.fixture
 def signed_page(browser, signed_app_url):
     """A fresh browser tab (no cookies) on the app that requires sign-in."""
-    context = browser.new_context(viewport={"width": 1440, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(30_000)
-    tab = AppPage(page=page, base_url=signed_app_url)
-    page.on("console", tab.record_console)
-    page.on("pageerror", lambda error: tab.console_errors.append(f"uncaught: {error}"))
-    yield tab
-    context.close()
+    with browser_tab(browser, signed_app_url) as tab:
+        yield tab
 
 
 def sign_in(tab: AppPage, email: str) -> None:
