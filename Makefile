@@ -56,7 +56,7 @@ test-postgres: $(VENV)/.stamp-dev
 test-browser: $(VENV)/.stamp-dev
 	$(PY) -m pytest tests/browser
 
-bench: $(VENV)/.stamp-run
+bench: $(VENV)/.stamp-dev
 	$(PY) -m bench --scale $(BENCH_SCALE) $(BENCH_ARGS)
 
 clean:

@@ -22,7 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--floor-repeat", type=int, default=3, help="direct calls per loader for the query floor")
     parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument("--sentiment-texts", type=int, default=100_000)
-    parser.add_argument("--skip", nargs="+", choices=["pages", "memory", "import", "sentiment", "sheets"],
+    parser.add_argument("--skip", nargs="+", choices=["pages", "memory", "import", "sentiment", "sheets", "floors"],
                         help="parts not to measure (import also skips the roll-up rebuild timing)")
     parser.add_argument("--compare", metavar="JSON", help="an earlier result at a smaller scale: adds warm-growth checks")
     parser.add_argument("--fail-on-miss", action="store_true", help="exit 1 when any target is missed")

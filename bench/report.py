@@ -8,13 +8,17 @@ from pathlib import Path
 # DESIGN §9.
 TARGETS = {
     "warm_ms": 300.0,
-    "cold_ms": 3_000.0,
+    "cold_ms": 1_000.0,
+    "first_visit_ms": 1_500.0,
     "cold_over_floor": 2.0,
-    "import_rows_per_s": 50_000.0,
+    "figure_over_duckdb_floor": 2.0,
+    "import_rows_per_s": 100_000.0,
     "sentiment_texts_per_s": 20_000.0,
     "sheets_reads_per_worksheet": 1.0,
-    "peak_memory_mb": 1_536.0,
-    "warm_growth_per_10x": 2.0,
+    "peak_memory_mb": 1_024.0,
+    "cold_growth_per_20x": 3.0,
+    "warm_growth_per_20x": 1.5,
+    "cli_startup_ms": 400.0,
 }
 
 FLOOR_WORTH_CHECKING_MS = 100.0
@@ -115,6 +119,21 @@ def other_checks(result: dict) -> list[Check]:
     if memory.get("bench_process_peak_mb") is not None:
         checks.append(Check("memory: bench process maxrss", memory["bench_process_peak_mb"], "MB", None,
                             note="the whole bench: import, sentiment and every page"))
+    return checks
+
+
+def floor_checks(result: dict) -> list[Check]:
+    """Each headline figure's app time over its DuckDB floor (`bench.floors`), and whether both agree."""
+    checks = []
+    for row in result.get("floors", []):
+        if row["error"]:
+            checks.append(Check(f"floor: {row['figure']}", None, "", None, note=f"ERROR: {row['error'][:200]}"))
+            continue
+        note = f"app {format_ms(row['app_ms'])}, DuckDB {format_ms(row['floor_ms'])}"
+        if not row["same"]:
+            note += "; THE ANSWERS DIFFER"
+        checks.append(Check(f"floor: {row['figure']}", round_or_none(row["ratio"], 2), "×",
+                            TARGETS["figure_over_duckdb_floor"], note=note))
     return checks
 
 

@@ -26,11 +26,13 @@ from sqlalchemy.engine import make_url
 from core.db import init_db, is_empty, make_engine
 from core.demo import seed_demo
 from core.settings import DATA_DIR
+from core.timeline import NOW_ENV
 
 from bench import pages as page_timing
 from bench import throughput
-from bench.report import TARGETS, other_checks, page_checks, scaling_checks
-from bench.throughput import BENCH_ANCHOR, BENCH_SEED
+from bench import floors
+from bench.report import TARGETS, floor_checks, other_checks, page_checks, scaling_checks
+from bench.throughput import BENCH_ANCHOR, BENCH_NOW, BENCH_SEED
 
 
 # --- the database ------------------------------------------------------------------------------
@@ -86,6 +88,7 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
     if unknown:
         raise ValueError(f"Unknown page(s) {', '.join(unknown)}; the app has: {', '.join(known)}")
     url = prepare_database(scale, database_url, progress=progress)
+    os.environ.setdefault(NOW_ENV, BENCH_NOW.isoformat())
     result = _result_header(scale, url, cold=cold, warm=warm, floor_repeat=floor_repeat)
     started = time.perf_counter()
     # The small, process-wide figures first: a process that has not yet held every page's data
@@ -102,12 +105,15 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
     if "sheets" not in skip:
         progress("Syncing replayed Google Sheets…")
         result["sheets"] = throughput.measure_sheets()
+    if "floors" not in skip:
+        progress("Timing each headline figure against its DuckDB floor…")
+        result["floors"] = floors.measure_floors(url, BENCH_NOW, repeat=floor_repeat, progress=progress)
     if "pages" not in skip:
         _measure_pages_into(result, url, pages, cold=cold, warm=warm, floor_repeat=floor_repeat, timeout=timeout,
                             memory="memory" not in skip, progress=progress)
     result["memory"]["bench_process_peak_mb"] = throughput.process_peak_mb()
     result["seconds"] = round(time.perf_counter() - started, 1)
-    checks = page_checks([_figures_from(p) for p in result["pages"]]) + other_checks(result)
+    checks = page_checks([_figures_from(p) for p in result["pages"]]) + other_checks(result) + floor_checks(result)
     if baseline:
         checks += scaling_checks(result, baseline)
     result["checks"] = [c.public() for c in checks]

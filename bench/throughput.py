@@ -26,6 +26,9 @@ from core.ingest import importer, sheets
 # A fixed "now" makes two runs of the bench describe the same weeks.
 BENCH_ANCHOR = dt.datetime(2026, 11, 22, 9, 0, tzinfo=dt.UTC)
 BENCH_SEED = 7
+# The bench views its data at the anchor (CROWDPULSE_NOW), as a user looking at fresh data would;
+# on the wall clock the "now" figures would describe days after the data ends.
+BENCH_NOW = BENCH_ANCHOR
 
 
 # --- memory ------------------------------------------------------------------------------------
