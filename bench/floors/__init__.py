@@ -99,7 +99,6 @@ def _fingerprint(engine: Engine) -> str:
 def duckdb_copy(url: str, *, progress: Callable[[str], None] = lambda _m: None, chunk: int = 200_000):
     """A DuckDB connection over a copy of the source tables of `url`, made once and reused."""
     import duckdb
-    import pandas as pd
 
     engine = make_engine(url)
     path = duckdb_path(url)
@@ -116,26 +115,7 @@ def duckdb_copy(url: str, *, progress: Callable[[str], None] = lambda _m: None, 
         with engine.connect() as connection:
             present = set(inspect(connection).get_table_names())
             for table in (t for t in SOURCE_TABLES if t in present):
-                created = False
-                # SQLite keeps dates as text: give DuckDB real DATE and TIMESTAMP columns, as a server has.
-                kinds = {c["name"]: type(c["type"]).__name__.upper() for c in inspect(connection).get_columns(table)}
-                for frame in pd.read_sql(text(f"SELECT * FROM {table}"), connection, chunksize=chunk):
-                    for column, kind in kinds.items():
-                        if kind in ("DATETIME", "TIMESTAMP"):
-                            frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed")
-                        elif kind == "DATE":
-                            frame[column] = pd.to_datetime(frame[column], format="mixed").dt.date
-                    duck.register("incoming", frame)
-                    if created:
-                        duck.execute(f"INSERT INTO {table} SELECT * FROM incoming")
-                    else:
-                        duck.execute(f"CREATE TABLE {table} AS SELECT * FROM incoming")
-                        created = True
-                    duck.unregister("incoming")
-                if not created:  # an empty table still gets its columns, so queries parse
-                    columns = [c["name"] for c in inspect(connection).get_columns(table)]
-                    duck.execute(f"CREATE TABLE {table} AS SELECT * FROM "
-                                 f"(SELECT {', '.join(f'NULL AS {c}' for c in columns)}) WHERE false")
+                _copy_table(duck, connection, table, chunk)
         duck.execute("CHECKPOINT")
         duck.close()
         marker.write_text(fingerprint)
@@ -143,6 +123,31 @@ def duckdb_copy(url: str, *, progress: Callable[[str], None] = lambda _m: None, 
         return duckdb.connect(str(path), read_only=True)
     finally:
         engine.dispose()
+
+
+# DuckDB column types for the source tables' SQLAlchemy types; SQLite keeps dates as text, and a
+# chunk whose column happens to be all empty must not decide the column's type.
+_DUCK_TYPES = {"DATETIME": "TIMESTAMPTZ", "TIMESTAMP": "TIMESTAMPTZ", "DATE": "DATE", "INTEGER": "BIGINT",
+               "BIGINT": "BIGINT", "SMALLINT": "BIGINT", "FLOAT": "DOUBLE", "REAL": "DOUBLE", "DOUBLE": "DOUBLE",
+               "DOUBLE_PRECISION": "DOUBLE", "NUMERIC": "DOUBLE", "BOOLEAN": "BOOLEAN"}
+
+
+def _copy_table(duck, connection, table: str, chunk: int) -> None:
+    """Copy one source table into DuckDB with typed columns, a chunk at a time."""
+    import pandas as pd
+
+    kinds = {c["name"]: type(c["type"]).__name__.upper() for c in inspect(connection).get_columns(table)}
+    columns = ", ".join(f'"{name}" {_DUCK_TYPES.get(kind, "VARCHAR")}' for name, kind in kinds.items())
+    duck.execute(f"CREATE TABLE {table} ({columns})")
+    for frame in pd.read_sql(text(f"SELECT * FROM {table}"), connection, chunksize=chunk):
+        for column, kind in kinds.items():
+            if kind in ("DATETIME", "TIMESTAMP"):
+                frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed")
+            elif kind == "DATE":
+                frame[column] = pd.to_datetime(frame[column], format="mixed").dt.date
+        duck.register("incoming", frame)
+        duck.execute(f"INSERT INTO {table} SELECT * FROM incoming")
+        duck.unregister("incoming")
 
 
 # --- timing ----------------------------------------------------------------------------------------
