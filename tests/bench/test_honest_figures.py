@@ -153,3 +153,29 @@ def _psql(server, database, sql):
     with psycopg.connect(host="127.0.0.1", port=server.port, user="app", dbname=database, autocommit=True) as c:
         cursor = c.execute(sql)
         return cursor.fetchall() if cursor.description else None
+
+
+# --- A/B in interleaved rounds -------------------------------------------------------------------
+
+
+def test_two_trees_are_benched_in_alternation():
+    from bench import ab
+
+    order = []
+    results = ab.interleave({"A": Path("a"), "B": Path("b")}, 3,
+                            lambda name, round_: order.append(f"{name}{round_}") or {"run": f"{name}{round_}"})
+    assert order == ["A1", "B1", "A2", "B2", "A3", "B3"]
+    assert [r["run"] for r in results["B"]] == ["B1", "B2", "B3"]
+
+
+def test_ab_compares_medians_over_the_rounds_of_what_both_sides_measured():
+    from bench import ab
+
+    def run(cold, warm, floor_ms=None):
+        floors = [{"figure": "NPS", "app_ms": floor_ms}] if floor_ms else []
+        return {"pages": [{"page": "today", "cold_ms_median": cold, "warm_ms_median": warm}], "floors": floors}
+
+    a = [run(1_000.0, 20.0, 50.0), run(1_200.0, 30.0, 70.0), run(1_100.0, 25.0, 60.0)]
+    b = [run(500.0, 20.0), run(700.0, 40.0), run(600.0, 30.0)]
+    assert ab.compare(a, b) == [("today: cold", 1_100.0, 600.0, 600.0 / 1_100.0),
+                                ("today: warm", 25.0, 30.0, 1.2)]
