@@ -75,6 +75,8 @@ def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, 
                        import_rows=300, sentiment_texts=200, skip=["memory"])
     (page,) = result["pages"]
     assert page["page"] == "launch" and page["error"] is None
+    assert result["engine"] == seeded_engine.dialect.name and result["database_bytes"] > 1_000_000
+    assert len(result["machine"]["load_average_at_start"]) == len(result["machine"]["load_average_at_end"]) == 3
     assert len(page["cold_ms"]) == 1 and len(page["warm_ms"]) == 1
     assert "comms.launch.load_resources" in [loader["loader"] for loader in page["loaders"]]
     assert page["loader_calls_warm"] == 0  # the warm rerun is served from the caches
