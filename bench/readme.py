@@ -66,7 +66,8 @@ def pages_table(results: list[dict]) -> str:
         row = [page]
         for name in labels:
             figures = seen.get(name, {})
-            row += [format_ms(figures.get("cold_ms_median")), format_ms(figures.get("warm_ms_median"))]
+            row += [_page_time(figures.get(f"{kind}_ms_median"), TARGETS[f"{kind}_ms"] if name.startswith("large")
+                               else None) for kind in ("cold", "warm")]
         for _engine, small, big in growth:
             for kind, target in (("cold", "cold_growth_per_20x"), ("warm", "warm_growth_per_20x")):
                 then = seen.get(small, {}).get(f"{kind}_ms_median")
@@ -74,6 +75,12 @@ def pages_table(results: list[dict]) -> str:
                 row.append(_ratio(now / then, TARGETS[target]) if then and now else "—")
         rows.append(row)
     return _table(header, rows)
+
+
+def _page_time(value: float | None, target: float | None) -> str:
+    """A page time, bold when it misses its target (targets hold at the large scale)."""
+    text = format_ms(value)
+    return f"**{text}**" if value is not None and target is not None and value > target else text
 
 
 def _ratio(value: float, target: float) -> str:

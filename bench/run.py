@@ -14,6 +14,7 @@ It imports Streamlit to drive the app and time it, so it lives outside `core`, w
 
 import datetime as dt
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -62,6 +63,7 @@ def prepare_database(scale: str, url: str | None = None, *,
             if seeded:
                 progress(f"Copying the {scale}-scale data from {seeded} into {where} (once; later runs reuse it)…")
                 copy_from_sqlite(seeded, url, progress=progress)
+                _share_floor_copy(seeded, url)
             else:
                 progress(f"Seeding the {scale}-scale demo data into {where} (once; later runs reuse it)…")
                 seed_demo(engine, scale=scale, seed=BENCH_SEED, anchor=BENCH_ANCHOR)
@@ -84,6 +86,16 @@ def _seeded_sqlite(scale: str) -> str | None:
         return None if is_empty(engine) else url
     finally:
         engine.dispose()
+
+
+def _share_floor_copy(sqlite_url: str, url: str) -> None:
+    """Give a copied database the SQLite file's DuckDB floor copy (the same raw rows; its fingerprint is rechecked)."""
+    source = floors.duckdb_path(sqlite_url)
+    marker = source.with_suffix(".fingerprint")
+    if source.exists() and marker.exists():
+        target = floors.duckdb_path(url)
+        shutil.copyfile(source, target)
+        shutil.copyfile(marker, target.with_suffix(".fingerprint"))
 
 
 def bench_cluster_dir(scale: str) -> Path:
