@@ -179,3 +179,15 @@ def test_ab_compares_medians_over_the_rounds_of_what_both_sides_measured():
     b = [run(500.0, 20.0), run(700.0, 40.0), run(600.0, 30.0)]
     assert ab.compare(a, b) == [("today: cold", 1_100.0, 600.0, 600.0 / 1_100.0),
                                 ("today: warm", 25.0, 30.0, 1.2)]
+
+
+def test_the_table_lists_cold_and_warm_growth_per_page():
+    demo = {"scale": "demo", "pages": [{"page": "today", "cold_ms_median": 400.0, "warm_ms_median": 20.0}]}
+    large = _result("large", "sqlite", [{"page": "today", "cold_ms_median": 1_600.0, "warm_ms_median": 24.0,
+                                          "floor_ms": None, "loaders": [], "loader_calls_warm": 0,
+                                          "peak_rss_mb": None, "error": None}],
+                    settings={"cold_runs": 1, "warm_runs": 1})
+    large["checks"] = [c.public() for c in report.scaling_checks(large, demo)]
+    table = report.render_table(large)
+    assert "today: cold large ÷ cold demo  4.00×" in table and "MISS (1.3× target)" in table
+    assert "today: warm large ÷ warm demo  1.20×" in table
