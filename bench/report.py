@@ -138,16 +138,34 @@ def floor_checks(result: dict) -> list[Check]:
 
 
 def scaling_checks(result: dict, baseline: dict) -> list[Check]:
-    """Warm time at this scale over warm time at the baseline's (smaller) scale, per page."""
-    before = {p["page"]: p.get("warm_ms_median") for p in baseline.get("pages", [])}
+    """Cold and warm time at this scale over the baseline's (smaller, ~20× less data), per page (DESIGN §9)."""
+    before = {p["page"]: p for p in baseline.get("pages", [])}
     checks = []
     for page in result.get("pages", []):
-        previous, now = before.get(page["page"]), page.get("warm_ms_median")
-        if previous and now:
-            checks.append(Check(f"{page['page']}: warm {result['scale']} ÷ warm {baseline['scale']}",
-                                round(now / previous, 2), "×", TARGETS["warm_growth_per_10x"],
-                                note=f"{previous:,.0f} → {now:,.0f} ms"))
+        previous = before.get(page["page"], {})
+        for kind, target in (("cold", "cold_growth_per_20x"), ("warm", "warm_growth_per_20x")):
+            then, now = previous.get(f"{kind}_ms_median"), page.get(f"{kind}_ms_median")
+            if then and now:
+                checks.append(Check(f"{page['page']}: {kind} {result['scale']} ÷ {kind} {baseline['scale']}",
+                                    round(now / then, 2), "×", TARGETS[target],
+                                    note=f"{format_ms(then)} → {format_ms(now)}"))
     return checks
+
+
+BUSY_LOAD_PER_CORE = 0.5
+
+
+def busy_note(machine: dict) -> str:
+    """A warning when the load average (1 min) exceeded half the cores at the start or end of a run, else ''."""
+    cores = machine.get("cpus") or 1
+    loads = {when: machine.get(f"load_average_at_{when}") for when in ("start", "end")}
+    busy = [f"{loads[w][0]:.2f} at the {w}" for w in ("start", "end") if loads[w] and
+            loads[w][0] > cores * BUSY_LOAD_PER_CORE]
+    if not busy:
+        return ""
+    return (f"machine busy: load {' and '.join(busy)} on {cores} cores (over {cores * BUSY_LOAD_PER_CORE:g}); "
+            "times are inflated, compare only with figures from the same run")
+
 
 # --- tables --------------------------------------------------------------------------------------
 
@@ -242,10 +260,20 @@ def headline(result: dict) -> str:
         ("member", "taskers"), ("activity", "activity rows"), ("queueitem", "queue items"),
         ("feedback", "feedback texts"), ("surveyresponse", "survey responses")) if t in counts)
     machine = result.get("machine", {})
-    return (f"CrowdPulse bench · scale {result['scale']} · {sizes} · {result['database']} · "
-            f"{machine.get('cpus')} CPUs, load {machine.get('load_average_at_start')} at start · "
+    size = result.get("database_bytes")
+    line = (f"CrowdPulse bench · scale {result['scale']} · {sizes} · {result['database']}"
+            f"{f' ({format_bytes(size)})' if size else ''} · "
+            f"{machine.get('cpus')} CPUs, load {machine.get('load_average_at_start')} at start, "
+            f"{machine.get('load_average_at_end')} at end · "
             f"{result['started_at']} · {result['settings']['cold_runs']} cold / {result['settings']['warm_runs']} "
             "warm runs per page (medians; every run is router + page)")
+    busy = busy_note(machine)
+    return f"{line}\n\nWARNING: {busy}" if busy else line
+
+
+def format_bytes(size: int) -> str:
+    """A size as `1.87 GB` or `412 MB` (powers of 1000, as disk sizes are quoted)."""
+    return f"{size / 1e9:.2f} GB" if size >= 1e9 else f"{size / 1e6:,.0f} MB"
 
 
 def render_table(result: dict, *, markdown: bool = False) -> str:
@@ -254,7 +282,7 @@ def render_table(result: dict, *, markdown: bool = False) -> str:
     parts = [headline(result), ""]
     if result.get("pages"):
         parts += [table(PAGE_HEADER, page_rows(result)), ""]
-        page_checks_rows = [r for r in _check_rows(result, pages=True) if "÷ warm" in r[0]]
+        page_checks_rows = [r for r in _check_rows(result, pages=True) if "÷ warm" in r[0] or "÷ cold" in r[0]]
         if page_checks_rows:
             parts += [table(CHECK_HEADER, page_checks_rows), ""]
     parts.append(table(CHECK_HEADER, _check_rows(result, pages=False)))

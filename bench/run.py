@@ -14,9 +14,11 @@ It imports Streamlit to drive the app and time it, so it lives outside `core`, w
 
 import datetime as dt
 import os
+import shutil
 import sys
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +33,8 @@ from core.timeline import NOW_ENV
 from bench import pages as page_timing
 from bench import throughput
 from bench import floors
-from bench.report import TARGETS, floor_checks, other_checks, page_checks, scaling_checks
+from bench.postgres import copy_from_sqlite, database_size_bytes, kept_cluster
+from bench.report import TARGETS, busy_note, floor_checks, other_checks, page_checks, scaling_checks
 from bench.throughput import BENCH_ANCHOR, BENCH_NOW, BENCH_SEED
 
 
@@ -45,21 +48,66 @@ def bench_database_path(scale: str) -> Path:
 
 def prepare_database(scale: str, url: str | None = None, *,
                      progress: Callable[[str], None] = lambda _m: None) -> str:
-    """The URL of a migrated database holding the scale's demo data, seeding it only when empty."""
+    """The URL of a migrated database holding the scale's demo data, seeding it only when empty.
+
+    An empty PostgreSQL database is copied from the scale's seeded SQLite file when there is one
+    (the same rows, minutes faster than generating them again), else seeded like SQLite.
+    """
     url = url or f"sqlite:///{bench_database_path(scale)}"
     engine = make_engine(url)
     try:
         if is_empty(engine):
-            progress(f"Seeding the {scale}-scale demo data into {engine.url.render_as_string(hide_password=True)} "
-                     "(once; later runs reuse it)…")
+            where = engine.url.render_as_string(hide_password=True)
+            seeded = _seeded_sqlite(scale) if engine.dialect.name == "postgresql" else None
             started = time.perf_counter()
-            seed_demo(engine, scale=scale, seed=BENCH_SEED, anchor=BENCH_ANCHOR)
+            if seeded:
+                progress(f"Copying the {scale}-scale data from {seeded} into {where} (once; later runs reuse it)…")
+                copy_from_sqlite(seeded, url, progress=progress)
+                _share_floor_copy(seeded, url)
+            else:
+                progress(f"Seeding the {scale}-scale demo data into {where} (once; later runs reuse it)…")
+                seed_demo(engine, scale=scale, seed=BENCH_SEED, anchor=BENCH_ANCHOR)
             progress(f"Seeded in {time.perf_counter() - started:.0f} s.")
         else:
             init_db(engine)  # newer migrations (indexes, roll-ups) apply to a reused database
     finally:
         engine.dispose()
     return url
+
+
+def _seeded_sqlite(scale: str) -> str | None:
+    """The URL of the scale's SQLite bench database when it holds seeded data, else None."""
+    path = bench_database_path(scale)
+    if not path.exists():
+        return None
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    try:
+        return None if is_empty(engine) else url
+    finally:
+        engine.dispose()
+
+
+def _share_floor_copy(sqlite_url: str, url: str) -> None:
+    """Give a copied database the SQLite file's DuckDB floor copy (the same raw rows; its fingerprint is rechecked)."""
+    source = floors.duckdb_path(sqlite_url)
+    marker = source.with_suffix(".fingerprint")
+    if source.exists() and marker.exists():
+        target = floors.duckdb_path(url)
+        shutil.copyfile(source, target)
+        shutil.copyfile(marker, target.with_suffix(".fingerprint"))
+
+
+def bench_cluster_dir(scale: str) -> Path:
+    """Where the bench keeps its PostgreSQL cluster of a scale (git-ignored, reused between runs)."""
+    return DATA_DIR / f"bench-{scale}-pg"
+
+
+@contextmanager
+def postgres_database(scale: str, base_dir: Path | None = None, port: int | None = None) -> Iterator[str]:
+    """The URL of the scale's database on the bench's own PostgreSQL 15, started for the block and stopped after."""
+    with kept_cluster(base_dir or bench_cluster_dir(scale), port) as server:
+        yield server.ensure_database(f"crowdpulse_bench_{scale}")
 
 
 def database_counts(url: str) -> dict[str, int]:
@@ -90,6 +138,8 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
     url = prepare_database(scale, database_url, progress=progress)
     os.environ.setdefault(NOW_ENV, BENCH_NOW.isoformat())
     result = _result_header(scale, url, cold=cold, warm=warm, floor_repeat=floor_repeat)
+    if busy_note(result["machine"]):
+        progress(f"WARNING: {busy_note(result['machine'])}")
     started = time.perf_counter()
     # The small, process-wide figures first: a process that has not yet held every page's data
     # is what the CLI imports and scores texts in.
@@ -113,6 +163,10 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
                             memory="memory" not in skip, progress=progress)
     result["memory"]["bench_process_peak_mb"] = throughput.process_peak_mb()
     result["seconds"] = round(time.perf_counter() - started, 1)
+    result["machine"]["load_average_at_end"] = load_average()
+    result["machine"]["busy"] = busy_note(result["machine"])
+    if result["machine"]["busy"]:
+        progress(f"WARNING: {result['machine']['busy']}")
     checks = page_checks([_figures_from(p) for p in result["pages"]]) + other_checks(result) + floor_checks(result)
     if baseline:
         checks += scaling_checks(result, baseline)
@@ -122,17 +176,25 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
 
 def _result_header(scale: str, url: str, *, cold: int, warm: int, floor_repeat: int) -> dict[str, Any]:
     """What a result says about its own run: scale, database, data sizes, machine, settings, targets."""
+    parsed = make_url(url)
     return {
         "scale": scale,
-        "database": make_url(url).render_as_string(hide_password=True),
+        "database": parsed.render_as_string(hide_password=True),
+        "engine": parsed.get_backend_name(),
+        "database_bytes": database_size_bytes(url),
         "counts": database_counts(url),
         "started_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0],
-                    "load_average_at_start": [round(v, 2) for v in os.getloadavg()]},
+                    "load_average_at_start": load_average()},
         "settings": {"cold_runs": cold, "warm_runs": warm, "floor_repeat": floor_repeat},
         "targets": TARGETS,
         "pages": [], "memory": {},
     }
+
+
+def load_average() -> list[float]:
+    """The machine's load average over 1, 5 and 15 minutes, rounded."""
+    return [round(v, 2) for v in os.getloadavg()]
 
 
 def _measure_pages_into(result: dict, url: str, pages: list[str], *, cold: int, warm: int, floor_repeat: int,

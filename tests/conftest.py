@@ -8,20 +8,20 @@ import datetime as dt
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
 import weakref
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, event
 
-PG_VERSION = "15"
+# The server helper is shared with the bench's PostgreSQL run; free_port is also used for Streamlit servers.
+from bench.postgres import PG_VERSION, PostgresServer, find_postgres_bin, free_port  # noqa: F401
+
 SESSION_DATABASE = "crowdpulse_test"
 TEMPLATE_DATABASE = "crowdpulse_template"
 DATABASE_ENV = "CROWDPULSE_DATABASE_URL"
@@ -133,13 +133,6 @@ def missing_tool(reason: str):
     pytest.skip(reason)
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def wait_until_healthy(base: str, server: subprocess.Popen, log_path: Path, timeout: float = 60.0) -> None:
     """Poll a `streamlit run` server's /_stcore/health until it answers; fail with its log if it dies or hangs."""
     import urllib.request
@@ -166,79 +159,6 @@ _temp_before = pytest.StashKey[set]()
 _temp_left = pytest.StashKey[list]()
 
 
-def find_postgres_bin() -> Path | None:
-    """The directory holding initdb and pg_ctl, preferring PostgreSQL 15."""
-    candidates = [Path(f"/usr/lib/postgresql/{PG_VERSION}/bin")]
-    on_path = shutil.which("pg_ctl")
-    if on_path:
-        candidates.append(Path(on_path).resolve().parent)
-    for directory in candidates:
-        if (directory / "initdb").exists() and (directory / "pg_ctl").exists():
-            return directory
-    return None
-
-
-@dataclass
-class PostgresServer:
-    """A PostgreSQL cluster in a temporary directory, reachable over TCP as superuser `app`."""
-
-    bin_dir: Path
-    base_dir: Path
-    port: int = field(default_factory=free_port)
-    # initdb refuses to run as root, so as root the cluster belongs to the `postgres` user.
-    run_as_postgres: bool = field(default_factory=lambda: os.geteuid() == 0)
-
-    @property
-    def data_dir(self) -> Path:
-        return self.base_dir / "data"
-
-    @property
-    def log_file(self) -> Path:
-        return self.base_dir / "server.log"
-
-    def url(self, database: str) -> str:
-        """SQLAlchemy URL of one database on this server."""
-        return f"postgresql+psycopg://app@127.0.0.1:{self.port}/{database}"
-
-    def _run(self, tool: str, *args: str) -> None:
-        command = [str(self.bin_dir / tool), *args]
-        if self.run_as_postgres:
-            command = ["runuser", "-u", "postgres", "--", *command]
-        result = subprocess.run(command, cwd=self.base_dir, capture_output=True, text=True)
-        if result.returncode != 0:
-            log = self.log_file.read_text() if self.log_file.exists() else ""
-            raise RuntimeError(
-                f"{' '.join(command)} failed ({result.returncode}):\n"
-                f"{result.stdout}{result.stderr}\n{log[-3000:]}"
-            )
-
-    def initdb(self) -> None:
-        """Create the cluster: trust auth, superuser `app`, no fsync (it is thrown away)."""
-        if self.run_as_postgres:
-            shutil.chown(self.base_dir, user="postgres", group="postgres")
-        self._run("initdb", "-D", str(self.data_dir), "-A", "trust", "-U", "app",
-                  "-E", "UTF8", "--locale=C", "--no-sync")
-
-    def start(self) -> None:
-        """Start the server on its own port and socket directory, waiting until it accepts."""
-        options = (f"-p {self.port} -k {self.base_dir} -c listen_addresses=127.0.0.1"
-                   " -c fsync=off -c synchronous_commit=off -c full_page_writes=off")
-        self._run("pg_ctl", "-D", str(self.data_dir), "-o", options,
-                  "-l", str(self.log_file), "-w", "-t", "60", "start")
-
-    def stop(self) -> None:
-        """Stop the server fast (disconnecting clients)."""
-        self._run("pg_ctl", "-D", str(self.data_dir), "-m", "fast", "-w", "stop")
-
-    def execute(self, sql: str) -> None:
-        """Run one statement outside a transaction (CREATE/DROP DATABASE need that)."""
-        import psycopg
-
-        with psycopg.connect(host="127.0.0.1", port=self.port, user="app",
-                             dbname="postgres", autocommit=True) as connection:
-            connection.execute(sql)
-
-
 @pytest.fixture(scope="session")
 def postgres_server(request):
     """A PostgreSQL 15 server for this test session, stopped and deleted at the end."""
@@ -253,7 +173,9 @@ def postgres_server(request):
             missing_tool("running as root but there is no `postgres` user to own the test cluster")
 
     base_dir = Path(tempfile.mkdtemp(prefix="crowdpulse-pg-"))
-    server = PostgresServer(bin_dir=bin_dir, base_dir=base_dir)
+    # A fixed port when several people share the machine (each their own), else any free one.
+    server = PostgresServer(bin_dir=bin_dir, base_dir=base_dir,
+                            port=int(os.environ.get("CROWDPULSE_TEST_PG_PORT") or free_port()))
     timings = request.config.stash.setdefault(_postgres_timings, {})
     if is_xdist_worker(request.config):
         request.config.workeroutput["postgres_timings"] = timings  # sent to the controller at the end

@@ -27,16 +27,19 @@ def test_a_figure_without_a_target_is_information_only():
     assert (check.passed, check.verdict()) == (None, "—")
 
 
-def test_warm_growth_is_checked_per_page_against_the_smaller_scale():
-    demo = {"scale": "demo", "pages": [{"page": "today", "warm_ms_median": 200.0},
-                                       {"page": "queues", "warm_ms_median": 100.0}]}
-    large = {"scale": "large", "pages": [{"page": "today", "warm_ms_median": 300.0},
-                                         {"page": "queues", "warm_ms_median": 250.0}]}
+def test_cold_and_warm_growth_are_checked_per_page_against_the_smaller_scale():
+    demo = {"scale": "demo", "pages": [{"page": "today", "cold_ms_median": 400.0, "warm_ms_median": 200.0},
+                                       {"page": "queues", "cold_ms_median": 300.0, "warm_ms_median": 100.0}]}
+    large = {"scale": "large", "pages": [{"page": "today", "cold_ms_median": 1_000.0, "warm_ms_median": 300.0},
+                                         {"page": "queues", "cold_ms_median": 1_200.0, "warm_ms_median": 250.0}]}
     checks = report.scaling_checks(large, demo)
     assert [(c.measure, c.value, c.verdict()) for c in checks] == [
+        ("today: cold large ÷ cold demo", 2.5, "PASS"),
         ("today: warm large ÷ warm demo", 1.5, "PASS"),
-        ("queues: warm large ÷ warm demo", 2.5, "MISS (1.2× target)"),
+        ("queues: cold large ÷ cold demo", 4.0, "MISS (1.3× target)"),
+        ("queues: warm large ÷ warm demo", 2.5, "MISS (1.7× target)"),
     ]
+    assert checks[2].note == "300 ms → 1.20 s"
 
 
 def test_bench_texts_are_distinct():
@@ -72,6 +75,8 @@ def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, 
                        import_rows=300, sentiment_texts=200, skip=["memory"])
     (page,) = result["pages"]
     assert page["page"] == "launch" and page["error"] is None
+    assert result["engine"] == seeded_engine.dialect.name and result["database_bytes"] > 1_000_000
+    assert len(result["machine"]["load_average_at_start"]) == len(result["machine"]["load_average_at_end"]) == 3
     assert len(page["cold_ms"]) == 1 and len(page["warm_ms"]) == 1
     assert "comms.launch.load_resources" in [loader["loader"] for loader in page["loaders"]]
     assert page["loader_calls_warm"] == 0  # the warm rerun is served from the caches
