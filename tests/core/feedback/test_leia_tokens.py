@@ -1,0 +1,46 @@
+"""LeIA's faster tokeniser gives exactly LeIA's own words and scores."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from bench.throughput import short_texts_in
+from core.feedback import leia_tokens
+
+leia = pytest.importorskip("LeIA.leia")
+# LeIA's own method, whether or not an earlier test already loaded the Portuguese scorer.
+ORIGINAL = leia_tokens.leias_own or leia.SentiText._words_and_emoticons
+FIXTURES = Path(__file__).parent / "fixtures"
+TRICKY = ["!!!bom!!!", "...", "a", "ok?!", ":) valeu", "não!!! gostei...", "pagamento, atrasado.", "'ótimo'",
+          "--ruim--", "?!?!pessimo!?!?", "bom.ruim", "a, b, c", "ÓTIMO!!! mas... ruim?", "e-mail não chegou -",
+          "(atrasado)", "nada! nada!", "\"horrível\"", "— travou —", "?!? ...!!"]
+
+
+def _texts() -> list[str]:
+    with open(FIXTURES / "short_texts.csv", encoding="utf-8") as rows:
+        fixture = [row["text"] for row in csv.DictReader(rows)]
+    return TRICKY + fixture + short_texts_in("pt", 2_000)
+
+
+def test_the_faster_tokeniser_gives_leias_own_words():
+    for text in _texts():
+        ascii_text = leia.unicodedata.normalize("NFKD", text).encode("ASCII", "ignore").decode("ASCII")
+        sentitext = leia.SentiText.__new__(leia.SentiText)
+        sentitext.text = ascii_text
+        assert leia_tokens.words_and_emoticons(sentitext) == ORIGINAL(sentitext), text
+
+
+def test_scores_are_the_same_with_and_without_it(monkeypatch):
+    analyzer = leia.SentimentIntensityAnalyzer()
+    monkeypatch.setattr(leia.SentiText, "_words_and_emoticons", ORIGINAL)
+    before = [analyzer.polarity_scores(t) for t in _texts()]
+    monkeypatch.setattr(leia.SentiText, "_words_and_emoticons", leia_tokens.words_and_emoticons)
+    after = [analyzer.polarity_scores(t) for t in _texts()]
+    assert after == before
+
+
+def test_punctuation_before_or_after_a_word_is_removed_but_a_quoted_word_stays_whole_as_in_leia():
+    sentitext = leia.SentiText.__new__(leia.SentiText)
+    sentitext.text = "bom!!! ...ruim 'ok' x"
+    assert leia_tokens.words_and_emoticons(sentitext) == ["bom", "ruim", "'ok'"]
