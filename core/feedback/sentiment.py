@@ -30,7 +30,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.feedback import leia_tokens
+from core.feedback import scorer_speedups
 from core.feedback.language import detect_language, warm_up
 
 # Texts longer than this are scored per sentence: VADER's cost grows with the square of the
@@ -66,8 +66,7 @@ def _analyzer(language: str = "en"):
     analyzer = _analyzers.get(language)
     if analyzer is None:
         module, name = SCORERS[language]
-        if language == "pt":
-            leia_tokens.install()  # same scores, a third of the time
+        scorer_speedups.install(language)  # same scores, less time (Portuguese and French)
         with warnings.catch_warnings():
             # vaderSentiment-fr's fuzzy matcher warns that it runs without python-Levenshtein.
             warnings.simplefilter("ignore", UserWarning)
