@@ -66,11 +66,11 @@ def _analyzer(language: str = "en"):
     analyzer = _analyzers.get(language)
     if analyzer is None:
         module, name = SCORERS[language]
-        scorer_speedups.install(language)  # same scores, less time (Portuguese and French)
         with warnings.catch_warnings():
             # vaderSentiment-fr's fuzzy matcher warns that it runs without python-Levenshtein.
             warnings.simplefilter("ignore", UserWarning)
             analyzer = getattr(importlib.import_module(module), name)()
+        scorer_speedups.install(language)  # same scores, less time (Portuguese and French)
         _analyzers[language] = analyzer
     return analyzer
 
