@@ -167,15 +167,16 @@ def theme_detail(f: Filters, theme: str) -> dict:
     return _theme_detail(*_args(f), theme)
 
 
-@data.on_data_version(8)
+@data.on_data_version(9)
 def _discovered(start, end, projects, regions) -> pd.DataFrame:
     messages, _ = _frames(start, end, projects, regions)
-    recent = messages.newest_texts(languages=["en", "und"], limit=DISCOVERY_TEXTS)  # oldest first, as written
-    return themes.discover_themes(recent["text"].tolist(), recent["themed"].tolist(), taxonomy=taxonomy())
+    recent = messages.newest_texts(limit=DISCOVERY_TEXTS)  # oldest first, as written; every language
+    return themes.discover_themes(recent["text"].tolist(), recent["themed"].tolist(),
+                                  languages=recent["language"].tolist(), taxonomy=taxonomy())
 
 
 def discovered(f: Filters) -> pd.DataFrame:
-    """Recurring phrases no theme covers (candidates the team can name and adopt)."""
+    """Recurring phrases no theme covers, per language (candidates the team can name and adopt)."""
     return _discovered(*_args(f))
 
 

@@ -349,14 +349,14 @@ class MessageScope:
         return self.read(statement, timestamps=("created_at",))
 
     def newest_texts(self, *, languages=None, limit: int) -> pd.DataFrame:
-        """The newest `limit` messages' text and whether they mention any theme (`themed`), oldest first: what
+        """The newest `limit` messages' text, whether they mention any theme (`themed`) and language, oldest first: what
         topic discovery reads (the messages `listing(languages=…, limit=…)` lists, without the rest)."""
         table, message, mentions = rollup.messages, Feedback.__table__, rollup.mentions
         where = self.where(table)
         if languages:
             where.append(table.c.language.in_(list(languages)))
         themed = select(mentions.c.feedback_id).where(mentions.c.feedback_id == table.c.feedback_id).exists()
-        statement = (select(message.c.text, themed.label("themed"))
+        statement = (select(message.c.text, themed.label("themed"), table.c.language)
                      .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id)).where(*where)
                      .order_by(table.c.created_at.desc(), table.c.feedback_id.desc()).limit(limit))
         frame = self.read(statement)

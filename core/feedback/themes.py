@@ -19,12 +19,16 @@ from typing import Any
 import pandas as pd
 
 from core.errors import CrowdPulseError
+from core.feedback import stopwords
 from core.feedback.language import detect_language, language_name
 from core.settings import DATA_DIR
 
 THEME_PHRASES_FILE = DATA_DIR / "theme_phrases.csv"
-# Discovery's stop words are English: other languages' texts would only surface their function words.
-DISCOVERY_LANGUAGES = frozenset({"en", "und"})
+# Texts read as English: undetermined ones ("payout late") are far more often English than not.
+ENGLISH_LIKE = frozenset({"en", "und"})
+# Discovery runs per language with that language's stop words (core.feedback.stopwords); texts in
+# other languages would only surface their function words, so they are left out.
+DISCOVERY_LANGUAGES = ENGLISH_LIKE | stopwords.languages_with_stop_words()
 
 
 @dataclass(frozen=True)
@@ -199,36 +203,18 @@ def theme_owners(taxonomy: Sequence[Theme] = TAXONOMY) -> dict[str, str]:
 
 # --- discovery -------------------------------------------------------------------------------
 
-# English function words plus words every crowd-work message uses: they would otherwise top
-# every discovery list ("task", "project", "please").
-STOP_WORDS = frozenset(
-    """a about above after again against all almost also am an and any are aren't as at be
-    because been before being below between both but by can can't cannot could couldn't did
-    didn't do does doesn't doing don't down during each even ever every few for from further
-    get gets getting got had hadn't has hasn't have haven't having he her here hers herself him
-    himself his how i i'd i'll i'm i've if in into is isn't it it's its itself just let's like
-    me more most much my myself need needs no nor not now of off on once only or other our ours
-    ourselves out over own really same she should shouldn't so some such than that that's the
-    their theirs them themselves then there there's these they they're this those through to too
-    under until up us very was wasn't we we're were weren't what what's when where which while
-    who whom why will with won't would wouldn't you you're your yours yourself yourselves
-    already always another anyone anything around back day days else everyone still thing
-    things today week weeks yesterday time times make made one two lot lots way well yes yeah ok
-    okay hi hello hey dear thanks thank please team guys everyone anybody someone something
-    task tasks project projects work working worked job jobs know think want going go see said
-    say says since last first new also though may might must shall us via etc im dont cant ive
-    didnt doesnt isnt wont""".split()
-)
-_TOKEN = re.compile(r"[a-z][a-z']*[a-z]|[a-z]")
+# English function words plus words every crowd-work message uses (see core.feedback.stopwords).
+STOP_WORDS = stopwords.ENGLISH_STOP_WORDS
+_TOKEN = re.compile(r"[^\W\d_](?:[^\W\d_']*[^\W\d_])?")
 
 
-def _candidate_ngrams(text: str, max_n: int = 3) -> set[str]:
+def _candidate_ngrams(text: str, stop: frozenset[str] = STOP_WORDS, max_n: int = 3) -> set[str]:
     """1-3 word phrases from runs of content words; stop words and punctuation break a run."""
     grams: set[str] = set()
     for segment in re.split(r"[.!?,;:()\[\]\"\n]+", text):
         run: list[str] = []
         for token in _TOKEN.findall(segment) + [""]:
-            if token and token not in STOP_WORDS and len(token) > 2:
+            if token and token not in stop and len(token) > 2:
                 run.append(token)
                 continue
             for n in range(1, max_n + 1):
@@ -242,26 +228,43 @@ def discover_themes(
     texts: Sequence[Any],
     known_themes_lists: Sequence[Sequence[str]] | None = None,
     *,
+    languages: Sequence[Any] | None = None,
     min_count: int = 5,
     top: int = 15,
     taxonomy: Sequence[Theme] = TAXONOMY,
 ) -> pd.DataFrame:
-    """Candidate new themes: recurring phrases in texts that no known theme covers.
+    """Candidate new themes per language: recurring phrases in texts of one language that no known theme covers.
 
     `known_themes_lists` gives each text's themes (only whether it has any counts: a flag will do);
-    without it the texts are matched against `taxonomy`.
+    without it the texts are matched against `taxonomy`. `languages` gives each text's language code
+    (as stored); without it each text's language is detected. Undetermined texts count as English.
+    Each language yields up to `top` candidates, named in the `language` column.
     """
-    columns = ["candidate", "keywords", "count", "example"]
     raw = ["" if _is_missing(t) else str(t).strip() for t in texts]
     lowered = [_normalise(t) for t in raw]
     if known_themes_lists is None:
         known_themes_lists = match_themes_many(lowered, taxonomy)
-    # The stop words are English: texts in other languages are left out of discovery.
-    uncovered = {i for i, themes in enumerate(known_themes_lists)
-                 if not themes and lowered[i] and detect_language(raw[i]) in DISCOVERY_LANGUAGES}
-    if not uncovered:
-        return pd.DataFrame(columns=columns)
-    scores, docs_by_gram = _phrase_scores(lowered, uncovered, min_count)
+    if languages is None:
+        languages = [detect_language(t) if t else "und" for t in raw]
+    by_language: dict[str, list[int]] = defaultdict(list)
+    for i, code in enumerate(languages):
+        code = "en" if code in ENGLISH_LIKE or _is_missing(code) else str(code)
+        if lowered[i] and code in DISCOVERY_LANGUAGES:
+            by_language[code].append(i)
+    rows = []
+    for code, members in sorted(by_language.items()):
+        uncovered = {i for i in members if not known_themes_lists[i]}
+        if uncovered:
+            found = _candidates(raw, lowered, members, uncovered, stopwords.stop_words(code), min_count, top)
+            rows += [{**row, "language": code} for row in found]
+    rows.sort(key=lambda r: (-r["count"], r["language"], r["candidate"]))
+    return pd.DataFrame(rows, columns=["candidate", "keywords", "count", "example", "language"])
+
+
+def _candidates(raw: list[str], lowered: list[str], members: list[int], uncovered: set[int],
+                stop: frozenset[str], min_count: int, top: int) -> list[dict[str, Any]]:
+    """The `top` candidate themes among one language's texts (`members`), seeded by its uncovered ones."""
+    scores, docs_by_gram = _phrase_scores(lowered, members, uncovered, min_count, stop)
     # Only the strongest phrases seed candidates; the tail would only add noise (and time).
     ranked = sorted(_longest_phrases(scores, docs_by_gram), key=lambda g: (-scores[g], g))[: top * 10]
     rows = []
@@ -279,27 +282,27 @@ def discover_themes(
             }
         )
     rows.sort(key=lambda r: (-r["count"], r["candidate"]))
-    return pd.DataFrame(rows[:top], columns=columns)
+    return rows[:top]
 
 
-def _phrase_scores(lowered: list[str], uncovered: set[int], min_count: int) -> tuple[dict, dict]:
-    """(score per recurring phrase of the uncovered texts, the uncovered texts each phrase is in)."""
+def _phrase_scores(lowered: list[str], members: list[int], uncovered: set[int], min_count: int,
+                   stop: frozenset[str]) -> tuple[dict, dict]:
+    """(score per recurring phrase of the uncovered texts, the uncovered texts each phrase is in) among `members`."""
     # Document frequency among uncovered texts and among all texts: a phrase common in
     # uncovered texts but rare elsewhere is a gap in the taxonomy, not just a common phrase.
     docs_by_gram: dict[str, set[int]] = defaultdict(set)
     df_all: Counter[str] = Counter()
     grams_of: dict[str, set[str]] = {}  # feedback repeats itself: tokenise each text once
-    for i, text in enumerate(lowered):
-        if not text:
-            continue
+    for i in members:
+        text = lowered[i]
         grams = grams_of.get(text)
         if grams is None:
-            grams = grams_of[text] = _candidate_ngrams(text)
+            grams = grams_of[text] = _candidate_ngrams(text, stop)
         df_all.update(grams)
         if i in uncovered:
             for gram in grams:
                 docs_by_gram[gram].add(i)
-    n_all = sum(1 for t in lowered if t)
+    n_all = len(members)
     scores = {}
     for gram, docs in docs_by_gram.items():
         if len(docs) < min_count:
@@ -406,7 +409,7 @@ def representative_quotes(texts: Sequence[Any], sentiments: Sequence[Any], k: in
 def in_its_language(quote: str) -> str:
     """A quote as written, followed by its language's name when that is not English ("… (in Spanish)")."""
     language = detect_language(quote)
-    return quote if language in DISCOVERY_LANGUAGES else f"{quote} (in {language_name(language)})"
+    return quote if language in ENGLISH_LIKE else f"{quote} (in {language_name(language)})"
 
 
 # Two quotes say the same thing when this share of the shorter one's content words is in the

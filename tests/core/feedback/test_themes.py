@@ -122,9 +122,10 @@ def feedback_with_a_planted_phrase():
 def test_discovery_finds_a_recurring_phrase_no_theme_covers(feedback_with_a_planted_phrase):
     found = discover_themes(feedback_with_a_planted_phrase)
 
-    assert list(found.columns) == ["candidate", "keywords", "count", "example"]
+    assert list(found.columns) == ["candidate", "keywords", "count", "example", "language"]
     top = found.iloc[0]
     assert top["candidate"] == "night shift rota"
+    assert top["language"] == "en"
     assert top["count"] == 8
     assert "night shift rota" in top["keywords"]
     assert "night shift rota" in top["example"].lower()
@@ -153,6 +154,52 @@ def test_discovery_groups_phrases_that_share_a_word():
     assert len(found) == 1
     assert found.iloc[0]["count"] == 10
     assert "shift swap" in found.iloc[0]["keywords"]
+
+
+NIGHT_SCHEDULE_ES = [
+    "el horario nocturno cambió otra vez sin aviso",
+    "quién decide el horario nocturno de la semana?",
+    "no me gusta el horario nocturno para Lima",
+    "pueden publicar antes el horario nocturno por favor",
+    "el horario nocturno choca con mi otro trabajo",
+    "cambiar turnos en el horario nocturno es muy difícil",
+]
+SPANISH_CHATTER = ["hola a todos desde Bogotá", "buenos días equipo", "feliz viernes a todos",
+                   "saludos desde Quito", "qué bonito día en Lima"]
+
+
+def test_discovery_finds_a_spanish_phrase_among_spanish_texts_and_names_the_language():
+    texts = NIGHT_SCHEDULE_ES + SPANISH_CHATTER
+
+    found = discover_themes(texts, [[]] * len(texts))
+
+    assert found["candidate"].tolist() == ["horario nocturno"]
+    assert found.iloc[0]["count"] == 6
+    assert found.iloc[0]["language"] == "es"
+
+
+def test_each_language_is_discovered_with_its_own_texts_and_stop_words():
+    english = ["night shift rota again", "the night shift rota is late", "who owns the night shift rota",
+               "night shift rota clash", "post the night shift rota"]
+    # Spanish function words recur in every text here ("que", "para", "por favor"): never a candidate.
+    function_words = ["que es esto para mi por favor", "para que sirve esto por favor", "que pasa con esto por favor",
+                      "es para mi o para ti por favor", "que hay para hoy por favor"]
+    texts = english + NIGHT_SCHEDULE_ES + function_words
+    languages = ["en"] * 5 + ["es"] * 11
+
+    found = discover_themes(texts, [[]] * len(texts), languages=languages)
+
+    assert found[["candidate", "count", "language"]].values.tolist() == [
+        ["horario nocturno", 6, "es"], ["night shift rota", 5, "en"]]
+
+
+def test_undetermined_texts_join_english_and_languages_without_stop_words_are_left_out():
+    texts = ["night shift rota"] * 3 + ["night shift rota!!"] * 2 + ["夜勤のシフト表"] * 6
+    languages = ["en"] * 3 + ["und"] * 2 + ["ja"] * 6
+
+    found = discover_themes(texts, [[]] * len(texts), languages=languages)
+
+    assert found[["candidate", "count", "language"]].values.tolist() == [["night shift rota", 5, "en"]]
 
 
 @pytest.mark.parametrize(("texts", "sentiments", "expected"), [
