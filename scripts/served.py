@@ -24,7 +24,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """--url, --serve, --port and --database: which app to measure, or which one to start."""
     parser.add_argument("--url", help="a running app, e.g. http://127.0.0.1:8650 (loopback only)")
-    parser.add_argument("--serve", action="store_true", help="start `streamlit run app.py` on --port first")
+    parser.add_argument("--serve", action="store_true", help="start `streamlit run serve.py` on --port first")
     parser.add_argument("--port", type=int, default=8650)
     parser.add_argument("--database", help="CROWDPULSE_DATABASE_URL for the server started with --serve")
 
