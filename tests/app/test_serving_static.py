@@ -93,3 +93,34 @@ def test_streamlit_run_serve_py_finds_the_app_with_its_middleware():
 
     found = discover_asgi_app(ROOT / "serve.py")
     assert found.is_asgi_app and found.app_name == "app"
+
+
+@pytest.mark.slow
+def test_the_served_app_sends_its_bundles_gzipped_and_its_pages_as_before(engine, tmp_path):
+    import os
+    import subprocess
+    import sys
+    import urllib.request
+
+    from tests.conftest import free_port, wait_until_healthy
+
+    port, log_path = free_port(), tmp_path / "serve.log"
+    env = dict(os.environ, CROWDPULSE_DATABASE_URL=engine.url.render_as_string(hide_password=False))
+    with open(log_path, "w") as log:
+        server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
+                                   "--server.address", "127.0.0.1", "--server.port", str(port)],
+                                  cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        wait_until_healthy(base, server, log_path)
+        bundle = re.search(r'src="\./(static/js/[^"]+\.js)"', (serving.STATIC_ROOT / "index.html").read_text())[1]
+        request = urllib.request.Request(f"{base}/{bundle}", headers={"Accept-Encoding": "gzip"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert response.headers["Content-Encoding"] == "gzip"
+            assert "immutable" in response.headers["Cache-Control"]
+            assert gzip.decompress(response.read()) == (serving.STATIC_ROOT / bundle).read_bytes()
+        with urllib.request.urlopen(f"{base}/queues", timeout=30) as response:  # a page: Streamlit's own index
+            assert response.status == 200 and b'id="root"' in response.read()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
