@@ -39,7 +39,7 @@ run: $(VENV)/.stamp-run
 	$(PY) -m core seed-demo --if-empty
 	# The delivery worker runs beside the app and stops with it (issue 17).
 	$(PY) -m core worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT; \
-		$(PY) -m streamlit run app.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
+		$(PY) -m streamlit run serve.py --server.address $(ADDRESS) --server.port $(PORT) --server.headless true
 
 test: test-sqlite test-postgres
 

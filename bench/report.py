@@ -98,6 +98,11 @@ def other_checks(result: dict) -> list[Check]:
                             TARGETS["sentiment_texts_per_s"], at_most=False,
                             note=f"{figures['texts']:,} texts, {figures['scored']:,} scored"
                                  + ("" if figures["scored"] else " (no scorer: detected and counted only)")))
+    if result.get("cli"):
+        figures = result["cli"]
+        checks.append(Check("CLI: start-up (imports) of a metrics command", figures["startup_ms"], "ms",
+                            TARGETS["cli_startup_ms"], note=f"{figures['command']}: {figures['metric_ms']:,.0f} ms in "
+                                                         f"all; --help {figures['help_ms']:,.0f} ms"))
     if result.get("rollups"):
         figures = result["rollups"]
         checks.append(Check("roll-ups: full rebuild, all areas", figures["total_s"], "s", None,

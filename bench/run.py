@@ -30,6 +30,7 @@ from core.demo import seed_demo
 from core.settings import DATA_DIR
 from core.timeline import NOW_ENV
 
+from bench import cli as cli_timing
 from bench import pages as page_timing
 from bench import throughput
 from bench import floors
@@ -143,6 +144,7 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
     started = time.perf_counter()
     # The small, process-wide figures first: a process that has not yet held every page's data
     # is what the CLI imports and scores texts in.
+    result["cli"] = cli_timing.measure_cli(url)
     if "sentiment" not in skip:
         progress(f"Scoring {sentiment_texts:,} short texts…")
         result["sentiment"] = throughput.measure_sentiment(texts=sentiment_texts)

@@ -6,9 +6,8 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import Connection, Engine, event, inspect, make_url, text
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel import Session, create_engine, select
@@ -16,6 +15,9 @@ from sqlmodel import Session, create_engine, select
 from core import models, rollups
 from core.errors import DatabaseUnavailable
 from core.settings import get_settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -137,8 +139,10 @@ def make_engine(url: str | None = None) -> Engine:
     return engine
 
 
-def alembic_config(engine: Engine) -> Config:
+def alembic_config(engine: Engine) -> "Config":
     """Alembic configuration pointing at our migrations and this engine."""
+    from alembic.config import Config  # alembic takes ~0.25 s to import: only migrations pay it, not every command
+
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
     cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
@@ -148,6 +152,8 @@ def alembic_config(engine: Engine) -> Config:
 
 def init_db(engine: Engine) -> None:
     """Create or upgrade the schema to the newest migration."""
+    from alembic import command  # imported here, not at start: see alembic_config
+
     try:
         with engine.begin() as connection:
             cfg = alembic_config(engine)

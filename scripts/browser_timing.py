@@ -8,6 +8,12 @@ apart, since a browser caches them after the first visit.
 
     python scripts/browser_timing.py --url http://127.0.0.1:8650 --pages today queues
     python scripts/browser_timing.py --serve --port 8650 --database sqlite:////tmp/large.db --out browser.json
+    python scripts/browser_timing.py --url http://127.0.0.1:8650 --network 20 --pages queues
+
+Loopback moves 5 MB in milliseconds, so it cannot show what compressing the static files buys;
+`--network MBPS` makes Chromium's network behave as a link of that many Mbit/s each way (20 ms
+latency), as a person on office Wi-Fi or a VPN sees it. Static KB counts the bytes on the wire
+(compressed when the server compressed them).
 
 The first visit after the server starts fills its caches and is reported on its own; the
 median is over the visits after it.
@@ -41,8 +47,18 @@ RENDERED = """() => {
 }"""
 
 
+def emulate_network(context, page, mbps: float | None) -> None:
+    """Make the page's network a link of `mbps` Mbit/s each way with 20 ms latency (Chrome DevTools protocol)."""
+    if not mbps:
+        return
+    cdp = context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", {"offline": False, "latency": 20, "downloadThroughput": mbps * 125_000,
+                                                  "uploadThroughput": mbps * 125_000})
+
+
 def visit(browser, base_url: str, url_path: str, *, timeout_ms: int, viewport: dict,
-          screenshot: Path | None = None, context=None) -> dict:
+          screenshot: Path | None = None, context=None, network_mbps: float | None = None) -> dict:
     """One visit: milliseconds to script finished and to rendered, and bytes.
 
     In a fresh context (no cache, no cookies) unless `context` is given: a context that has
@@ -52,6 +68,7 @@ def visit(browser, base_url: str, url_path: str, *, timeout_ms: int, viewport: d
     own_context = context is None
     context = context or browser.new_context(viewport=viewport)
     page = context.new_page()
+    emulate_network(context, page, network_mbps)
     frames = {"bytes": 0, "frames": 0, "script_finished_ms": None, "sent_bytes": 0}
     assets = {"bytes": 0, "requests": 0}
     started = [0.0]
@@ -76,7 +93,7 @@ def visit(browser, base_url: str, url_path: str, *, timeout_ms: int, viewport: d
 
     def on_response(response) -> None:
         try:
-            size = len(response.body())
+            size = response.request.sizes()["responseBodySize"]  # on the wire: compressed if the server did
         except Exception:  # redirects and aborted requests have no body
             return
         assets["bytes"] += size
@@ -126,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=300, help="seconds one visit may take")
     parser.add_argument("--screenshots", help="directory for a screenshot of each page (1400×3200)")
     parser.add_argument("--out", help="write the figures as JSON here")
+    parser.add_argument("--network", type=float, metavar="MBPS",
+                        help="emulate a link of MBPS Mbit/s each way (default: loopback, unlimited)")
     args = parser.parse_args(argv)
 
     base_url, known = checked_target(parser, args, args.pages)
@@ -140,14 +159,16 @@ def main(argv: list[str] | None = None) -> int:
                 for stem in args.pages:
                     timeout_ms = int(args.timeout * 1000)
                     first = visit(browser, base_url, known[stem], timeout_ms=timeout_ms,
-                                  viewport={"width": 1400, "height": 900})
+                                  viewport={"width": 1400, "height": 900}, network_mbps=args.network)
                     later = [visit(browser, base_url, known[stem], timeout_ms=timeout_ms,
-                                   viewport={"width": 1400, "height": 900}) for _ in range(args.repeat)]
+                                   viewport={"width": 1400, "height": 900}, network_mbps=args.network)
+                             for _ in range(args.repeat)]
                     returning = browser.new_context(viewport={"width": 1400, "height": 900})
                     try:
-                        visit(browser, base_url, known[stem], timeout_ms=timeout_ms, viewport={}, context=returning)
+                        visit(browser, base_url, known[stem], timeout_ms=timeout_ms, viewport={}, context=returning,
+                              network_mbps=args.network)
                         cached = [visit(browser, base_url, known[stem], timeout_ms=timeout_ms, viewport={},
-                                        context=returning) for _ in range(args.repeat)]
+                                        context=returning, network_mbps=args.network) for _ in range(args.repeat)]
                     finally:
                         returning.close()
                     shot = Path(args.screenshots) / f"{stem}.png" if args.screenshots else None
@@ -187,6 +208,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\n".join(lines))
     if args.out:
         Path(args.out).write_text(json.dumps({"url": base_url, "database": args.database, "cpus": os.cpu_count(),
+                                              "network_mbps": args.network,
                                               "load_average": os.getloadavg(), "results": results}, indent=2),
                                   encoding="utf-8")
     return 0

@@ -24,7 +24,7 @@ LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 def add_server_options(parser: argparse.ArgumentParser) -> None:
     """--url, --serve, --port and --database: which app to measure, or which one to start."""
     parser.add_argument("--url", help="a running app, e.g. http://127.0.0.1:8650 (loopback only)")
-    parser.add_argument("--serve", action="store_true", help="start `streamlit run app.py` on --port first")
+    parser.add_argument("--serve", action="store_true", help="start `streamlit run serve.py` on --port first")
     parser.add_argument("--port", type=int, default=8650)
     parser.add_argument("--database", help="CROWDPULSE_DATABASE_URL for the server started with --serve")
 
@@ -86,7 +86,7 @@ def wait_until_healthy(base_url: str, timeout: float, server: subprocess.Popen |
 
 
 def start_server(port: int, database: str | None, log_path: Path) -> subprocess.Popen:
-    """`streamlit run app.py` on a loopback port, as a child of this script."""
+    """`streamlit run serve.py` (app.py, as `make run` serves it) on a loopback port, as a child of this script."""
     with socket.socket() as probe:
         # Another server on the port would answer the health check and be measured instead.
         if probe.connect_ex(("127.0.0.1", port)) == 0:
@@ -94,7 +94,7 @@ def start_server(port: int, database: str | None, log_path: Path) -> subprocess.
     env = dict(os.environ)
     if database:
         env["CROWDPULSE_DATABASE_URL"] = database
-    command = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+    command = [sys.executable, "-m", "streamlit", "run", "serve.py", "--server.headless", "true",
                "--server.address", "127.0.0.1", "--server.port", str(port),
                "--server.fileWatcherType", "none", "--browser.gatherUsageStats", "false"]
     with open(log_path, "w") as log:

@@ -2,10 +2,19 @@
 
 `python -m ui.serving ADDRESS` (run by `make run`) says how the app will serve on ADDRESS and exits 1 when it
 would hand an open admin console to a network; the router refuses the same case on its own (`ui.auth.sign_in`).
+
+How its files travel: Streamlit marks its content-hashed /static/ bundles "immutable, max-age=1 year" but
+sends them uncompressed (5.5 MB of JavaScript for a first visit), leaving compression to a proxy.
+`CompressedStatic` is that proxy's job done in the app's own server: `serve.py` hands it to `st.App`
+(Streamlit's supported hook for ASGI middleware), and it gzips each bundle once, then serves it from memory.
 """
 
+import gzip
+import mimetypes
 import sys
+from pathlib import Path
 
+import anyio
 import streamlit as st
 
 from core.settings import get_settings
@@ -46,6 +55,60 @@ def startup_check(address: str) -> int:
     mode = serving_mode(address, auth=auth_configured(), trusted_network=get_settings().trusted_network)
     print(MODE_LINES[mode].format(address=address))
     return 1 if mode == "refused" else 0
+
+
+# Streamlit's own bundle folder: a request for /static/js/x.js reads STATIC_ROOT/static/js/x.js.
+STATIC_ROOT = Path(st.__file__).resolve().parent / "static"
+# Text worth compressing; fonts (woff2) and images are compressed already.
+COMPRESSIBLE = frozenset({".js", ".mjs", ".css", ".svg", ".json", ".map", ".txt", ".ttf", ".wasm"})
+IMMUTABLE = "public, immutable, max-age=31536000"
+
+
+class CompressedStatic:
+    """ASGI middleware: Streamlit's hashed /static/ bundles gzip-compressed (once each, then from memory)."""
+
+    def __init__(self, app, *, root: Path = STATIC_ROOT, level: int = 6) -> None:
+        self.app, self.root, self.level = app, root.resolve(), level
+        self._bodies: dict[Path, bytes] = {}
+
+    def bundle(self, url_path: str) -> Path | None:
+        """The compressible file under `root` that a GET of `url_path` asks for, if there is one."""
+        if not url_path.startswith("/static/"):
+            return None
+        file = (self.root / url_path.lstrip("/")).resolve()
+        if file.suffix not in COMPRESSIBLE or not file.is_relative_to(self.root) or not file.is_file():
+            return None
+        return file
+
+    def compressed(self, file: Path) -> bytes:
+        """The file's bytes gzipped, computed on the first request for it."""
+        if file not in self._bodies:
+            self._bodies[file] = gzip.compress(file.read_bytes(), compresslevel=self.level, mtime=0)
+        return self._bodies[file]
+
+    async def __call__(self, scope, receive, send) -> None:
+        headers = dict(scope.get("headers", ())) if scope["type"] == "http" else {}
+        file = None
+        if scope["type"] == "http" and scope["method"] in ("GET", "HEAD") and b"range" not in headers \
+                and b"gzip" in headers.get(b"accept-encoding", b""):
+            file = self.bundle(scope["path"])
+        if file is None:
+            await self.app(scope, receive, send)
+            return
+        body = self._bodies.get(file) or await anyio.to_thread.run_sync(self.compressed, file)
+        content_type = mimetypes.guess_type(file.name)[0] or "application/octet-stream"
+        await send({"type": "http.response.start", "status": 200, "headers": [
+            (b"content-type", content_type.encode()), (b"content-encoding", b"gzip"),
+            (b"content-length", str(len(body)).encode()), (b"cache-control", IMMUTABLE.encode()),
+            (b"vary", b"Accept-Encoding")]})
+        await send({"type": "http.response.body", "body": b"" if scope["method"] == "HEAD" else body})
+
+
+def middleware() -> list:
+    """The app server's own middleware, for `st.App(..., middleware=middleware())` in serve.py."""
+    from starlette.middleware import Middleware  # Streamlit's server library, needed only by the server
+
+    return [Middleware(CompressedStatic)]
 
 
 if __name__ == "__main__":

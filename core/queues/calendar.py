@@ -6,11 +6,12 @@ A calendar policy's clock always runs; a business-hours policy's clock runs only
 (`BusinessClock`); the SLA clock (`core.queues.clock`) places items on it with `searchsorted`.
 """
 
+import functools
+import importlib
 import math
 import zoneinfo
 from collections.abc import Iterable, Mapping
 
-import holidays as holiday_calendars
 import numpy as np
 import pandas as pd
 from sqlalchemy import select
@@ -31,7 +32,21 @@ class SlaPolicyInvalid(CrowdPulseError, ValueError):
     """An SLA policy whose time zone, schedule or holidays cannot be read."""
 
 
-HOLIDAY_COUNTRIES = sorted(code for code in holiday_calendars.list_supported_countries() if len(code) == 2)
+def _holiday_calendars():
+    """The `holidays` library, imported on first use: it takes ~0.2 s, which every SLA read and CLI command paid."""
+    return importlib.import_module("holidays")
+
+
+@functools.cache
+def _holiday_countries() -> list[str]:
+    return sorted(code for code in _holiday_calendars().list_supported_countries() if len(code) == 2)
+
+
+def __getattr__(name: str):
+    """HOLIDAY_COUNTRIES (the ISO codes with a holiday calendar), listed on first use (PEP 562)."""
+    if name == "HOLIDAY_COUNTRIES":
+        return _holiday_countries()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def time_zones() -> list[str]:
@@ -43,7 +58,7 @@ def country_holidays(country: str, years: Iterable[int], *, subdivision: str | N
     """Public holidays of a country (ISO code such as US, BR, IN) in the given years, from the maintained
     `holidays` library: [{"day": "2026-12-25", "name": "Christmas Day"}, …] sorted by day."""
     try:
-        calendar = holiday_calendars.country_holidays(country.strip().upper(), subdiv=subdivision, years=list(years))
+        calendar = _holiday_calendars().country_holidays(country.strip().upper(), subdiv=subdivision, years=list(years))
     except NotImplementedError as exc:
         raise SlaPolicyInvalid(f"No holiday calendar for the country {country!r}: use an ISO code such as "
                                "US, GB, BR or IN.") from exc
