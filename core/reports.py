@@ -97,15 +97,22 @@ def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFr
     window = week_window(week, end if through is None else through)
     # Up to the week's last moment, or the data's last moment; a partial week's span is its days so far.
     span = window.through - start + pd.Timedelta(microseconds=1)
+    # Each week's figures come with the week before's: one call covers two trend weeks.
+    values: dict[int, dict[str, float]] = {}
+    for back in range(0, TREND_WEEKS, 2):
+        pair = week_figures(status=status, member_days=member_days, members=members, messages=messages,
+                            week_end=window.through - pd.Timedelta(days=7 * back), span=span)
+        values[back] = {figure.key: figure.this_week for figure in pair}
+        values[back + 1] = {figure.key: figure.previous_week for figure in pair}
+        if back == 0:
+            figures = pair
     rows = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         moment = window.through - pd.Timedelta(days=7 * back)
-        figures = week_figures(status=status, member_days=member_days, members=members, messages=messages,
-                               week_end=moment, span=span)
         counts = _evidence(status, messages, moment - span, moment) if evidence else {}
         for figure in figures:
             rows.append({"week": iso_week_of(moment), "metric": figure.label, "key": figure.key,
-                         "value": figure.this_week, "count": counts.get(figure.key),
+                         "value": values[back][figure.key], "count": counts.get(figure.key),
                          "partial": window.partial and back == 0})
     report = WeeklyReport(week=week, start=start, end=end, figures=figures, trend=pd.DataFrame(rows), window=window)
     _write_summary(report, alerts or {})
