@@ -17,7 +17,7 @@ from core.feedback.voice import coverage_statement, language_coverage, theme_sen
 from core.frames import read_frame
 from core.health import active as health
 from core.health.crowd import Crowd
-from core.health.scope import project_base
+from core.health.scope import project_base_and_days
 from core.overview import Figure, week_figures
 from core.people import require
 from core.queues.facts import QueueFacts
@@ -337,8 +337,11 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     # Every item created before the week's end: the backlog at a week's end counts items however old.
     status = QueueFacts(engine, min(end, timeline.present()), end=end, projects=projects, regions=regions)
     # Under a project filter the base is the project's members, as on the Health page.
-    members = project_base(engine, health.load_community(engine, regions=regions), end=last_day, projects=projects)
-    member_days = health.load_active_days(engine, start=first_day, end=last_day, projects=projects)
+    members = health.load_community(engine, regions=regions)
+    if projects:
+        members, member_days = project_base_and_days(engine, members, start=first_day, end=last_day, projects=projects)
+    else:
+        member_days = health.load_active_days(engine, start=first_day, end=last_day)
     voice = MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,
                          projects=tuple(projects) if projects else None,
                          regions=tuple(regions) if regions else None)
