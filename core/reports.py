@@ -15,7 +15,7 @@ from core.exports import markdown_literal
 from core.feedback.messages import MessageScope
 from core.feedback import rollup as feedback_rollup
 from core.feedback.voice import coverage_statement, language_coverage, theme_sentiment_drops
-from core.frames import as_timestamp, read_frame
+from core.frames import as_timestamp, read_frame, unparsed
 from core.health import active as health
 from core.health.crowd import Crowd
 from core.health.scope import project_base_and_days
@@ -378,7 +378,7 @@ def _survey_responses(engine, regions, through) -> pd.DataFrame:
     """
     answers = feedback_rollup.answers
     since = as_timestamp(through) - pd.Timedelta(days=2 * weekly_summary.SURVEY_DAYS + 1)
-    statement = (select(answers.c.submitted_at, answers.c.region, answers.c.score, answers.c.csat)
+    statement = (select(unparsed(answers.c.submitted_at), answers.c.region, answers.c.score, answers.c.csat)
                  .where(answers.c.submitted_at >= since.to_pydatetime(),
                         *([answers.c.region.in_(list(regions))] if regions else []))
                  .order_by(answers.c.submitted_at, answers.c.response_id))
