@@ -18,7 +18,6 @@ from core.feedback.read import load_responses
 from core.health import active as health
 from core.health.breakdowns import per_group
 from core.health.crowd import Churn, Crowd
-from core.health.scope import concurrently
 from core.frames import as_timestamp, read_frame
 from core.queues.facts import QueueFacts, group_column
 from core.queues.views import backlog, response_time_summary
@@ -79,10 +78,10 @@ def _member_frames(engine, start, end, by=None):
         raise UnknownMetric(f"Community metrics group taskers by one of their columns or imported attributes "
                             f"(country, vendor, language, tenure…), not by {by}: try `metrics workforce --by {by}`.")
     tasker_column = by is not None and by in Member.__table__.c and by != "attributes"
-    members, days = concurrently(engine, lambda: health.load_community(engine, columns=[by] if tasker_column else []),
-                                 lambda: health.load_active_days(engine, start=start - dt.timedelta(days=150), end=end))
+    members = health.load_community(engine, columns=[by] if tasker_column else [])
     if by not in (None, "tenure") and not tasker_column:
         members = _with_member_attribute(engine, members, by)
+    days = health.load_active_days(engine, start=start - dt.timedelta(days=150), end=end)
     return members, days
 
 
