@@ -18,7 +18,7 @@ from core.feedback.voice import coverage_statement, language_coverage, theme_sen
 from core.frames import as_timestamp, read_frame, unparsed
 from core.health import active as health
 from core.health.crowd import Crowd
-from core.health.scope import concurrently, project_base_and_days
+from core.health.scope import project_base_and_days
 from core.overview import Figure, week_figures
 from core.people import require
 from core.queues.facts import QueueFacts
@@ -338,44 +338,35 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
     # Every item created before the week's end: the backlog at a week's end counts items however old.
     status = QueueFacts(engine, min(end, timeline.present()), end=end, projects=projects, regions=regions)
+    # Under a project filter the base is the project's members, as on the Health page.
+    members = health.load_community(engine, regions=regions)
+    if projects:
+        members, member_days = project_base_and_days(engine, members, start=first_day, end=last_day, projects=projects)
+    else:
+        member_days = health.load_active_days(engine, start=first_day, end=last_day)
     voice = MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,
                          projects=tuple(projects) if projects else None,
                          regions=tuple(regions) if regions else None)
     window_start = (through - pd.Timedelta(days=36)).date()
-    # Independent reads, at once (see core.health.scope.concurrently).
-    (members, member_days), _, activity, fatigue, negative, project_table, responses = concurrently(
-        engine,
-        lambda: _crowd(engine, first_day, last_day, projects, regions),
-        lambda: status.live,  # the open items' clocks, read once here for every figure below
-        lambda: workforce.load_project_day_totals(engine, start=window_start, end=last_day, projects=projects,
-                                                  regions=regions, by_region=True),
-        # Fatigue over the same 36 days as the Workforce page and Today (its stored default view when the week is
-        # the latest), whether the week has ended or not.
-        lambda: workforce.load_fatigue_alerts(engine, last_day, window_start=last_day - dt.timedelta(days=FATIGUE_DAYS),
-                                              projects=projects, regions=regions),
-        lambda: workforce.load_negative_feedback(engine, start=(start - pd.Timedelta(days=35)).date(), end=last_day,
-                                                 projects=projects, regions=regions),
-        lambda: workforce.load_projects(engine),
-        lambda: _survey_responses(engine, regions, window.through))
+    activity = workforce.load_project_day_totals(engine, start=window_start, end=last_day, projects=projects,
+                                                 regions=regions, by_region=True)
+    # Fatigue over the same 36 days as the Workforce page and Today (its stored default view when the week is the
+    # latest), whether the week has ended or not.
+    fatigue = workforce.load_fatigue_alerts(engine, last_day, window_start=last_day - dt.timedelta(days=FATIGUE_DAYS),
+                                            projects=projects, regions=regions)
+    negative = workforce.load_negative_feedback(engine, start=(start - pd.Timedelta(days=35)).date(), end=last_day,
+                                                projects=projects, regions=regions)
+    project_table = workforce.load_projects(engine)
     alerts = gather_alerts(activity=activity, projects=project_table, messages=voice, status=status,
                            members=members, member_days=member_days, start=start, end=through, voice=voice,
                            fatigue=fatigue, negative_feedback=negative)
-    alerts["survey_responses"] = responses
+    alerts["survey_responses"] = _survey_responses(engine, regions, window.through)
     report = build_weekly_report(week, status=status, member_days=member_days, members=members, messages=voice,
                                  alerts=alerts, through=window.through)
     names = project_table.set_index("project_id")["name"] if len(project_table) else pd.Series(dtype=object)
     report.scope = scope_label([str(names.get(p, p)) for p in projects or ()], regions or ())
     report.as_of = as_of
     return report
-
-
-def _crowd(engine, first_day, last_day, projects, regions) -> tuple[pd.DataFrame, "health.ActiveDays"]:
-    """The members the report counts and their active days first_day..last_day: the regions' community or, under a
-    project filter, the project's members (as on the Health page) with their days on the project."""
-    members = health.load_community(engine, regions=regions)
-    if projects:
-        return project_base_and_days(engine, members, start=first_day, end=last_day, projects=projects)
-    return members, health.load_active_days(engine, start=first_day, end=last_day)
 
 
 def _survey_responses(engine, regions, through) -> pd.DataFrame:
