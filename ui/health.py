@@ -6,7 +6,7 @@ import pandas as pd
 from core.health import active as health_active
 from core.health import breakdowns, segments
 from core.health import scope as health_scope
-from ui.data import HEALTH_LOOKBACK_DAYS, active_days_start, project_names, engine, on_data_version
+from ui.data import HEALTH_LOOKBACK_DAYS, active_days_start, project_names, engine, members, on_data_version
 
 
 # Held once per data version and filters and shared (cache_resource): the members counted matched to their
@@ -14,9 +14,8 @@ from ui.data import HEALTH_LOOKBACK_DAYS, active_days_start, project_names, engi
 @on_data_version(shared=True)
 def _scope(filters):
     # The days of member_days(filters), read here so that the matrix is held once, not also pickled in st.cache_data.
-    # The members are read here too (not from `members(filters)`), alongside the days, on another core.
     return health_scope.load_scope(engine(), start=active_days_start(filters, HEALTH_LOOKBACK_DAYS), end=filters.end,
-                                   projects=filters.projects, regions=filters.regions)
+                                   projects=filters.projects, members=members(filters))
 
 
 @on_data_version(8)

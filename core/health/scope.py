@@ -7,11 +7,7 @@ activated, retained or churned reads their activity on any project (someone who 
 has not left the community); DAU, WAU and MAU count their activity on the chosen projects.
 """
 
-import os
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,23 +91,10 @@ def load_scope(engine: Engine, *, start, end, regions=None, projects=None, membe
 
     `members` (community members of the regions, as `load_community` gives) saves reading them again.
     """
-    reads = [lambda: load_active_days(engine, start=start, end=end),
-             lambda: load_active_days(engine, start=start, end=end, projects=projects) if projects else None,
-             lambda: load_community(engine, regions=regions) if members is None else members]
-    days, project_days, members = concurrently(engine, *reads)
+    members = load_community(engine, regions=regions) if members is None else members
+    days = load_active_days(engine, start=start, end=end)
+    project_days = load_active_days(engine, start=start, end=end, projects=projects) if projects else None
     return scope_of(members, days, project_days)
-
-
-def concurrently(engine: Engine, *reads: Callable[[], Any]) -> list:
-    """The results of independent reads of `engine`, run at once: the database driver lets go of the GIL while the
-    database reads, so the reads of a cold page share the machine's cores instead of queueing.
-
-    An in-memory SQLite database is one per connection (each thread would read an empty one): read in turn there.
-    """
-    if engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:"):
-        return [read() for read in reads]
-    with ThreadPoolExecutor(max_workers=max(1, min(len(reads), os.cpu_count() or 1))) as pool:
-        return [future.result() for future in [pool.submit(read) for read in reads]]
 
 
 def active_member_ids(engine: Engine, as_of, *, window_days: int = MONTH_DAYS) -> list[str]:

@@ -124,23 +124,3 @@ def test_the_funnel_follows_the_members_who_signed_up_since_the_first_active_day
                     make_member(member_id="later", signed_up_at="2026-11-04 09:00"))
     recent = Crowd(crowd, member_days(("old", "2026-11-01"), ("new", "2026-11-02"))).recent_signups()
     assert recent.members["member_id"].tolist() == ["new", "later"]
-
-
-def test_independent_reads_give_their_results_in_order_on_a_file_or_in_memory(engine):
-    import threading
-
-    from sqlalchemy import create_engine
-
-    from core.health.scope import concurrently
-
-    readers = []
-
-    def read(value):
-        readers.append(threading.get_ident())
-        return value
-
-    assert concurrently(engine, lambda: read("days"), lambda: read("members")) == ["days", "members"]
-    memory = create_engine("sqlite://")
-    readers.clear()
-    assert concurrently(memory, lambda: read(1), lambda: read(2), lambda: None) == [1, 2, None]
-    assert set(readers) == {threading.get_ident()}  # one in-memory database per connection: read in this thread
