@@ -1,5 +1,6 @@
 """The weekly health report: one ISO week against the one before, a 4-week trend and a written summary."""
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -12,18 +13,19 @@ from core import charts, models, timeline, weekly_html, weekly_summary
 from core.db import bump_data_version, session_scope
 from core.exports import markdown_literal
 from core.feedback.messages import MessageScope
-from core.feedback.read import load_responses
+from core.feedback import rollup as feedback_rollup
 from core.feedback.voice import coverage_statement, language_coverage, theme_sentiment_drops
-from core.frames import read_frame
+from core.frames import as_timestamp, read_frame, unparsed
 from core.health import active as health
 from core.health.crowd import Crowd
-from core.health.scope import project_base
+from core.health.scope import project_base_and_days
 from core.overview import Figure, week_figures
 from core.people import require
 from core.queues.facts import QueueFacts
 from core.weeks import WeekWindow, iso_week_of, parse_iso_week, previous_week, week_window
 from core.workforce import read as workforce
 from core.workforce.confusion import confusion_alerts, confusion_by_region
+from core.workforce.rollup import FATIGUE_DAYS
 
 TREND_WEEKS = 4
 ALL_SCOPE = "all projects and regions"
@@ -97,15 +99,22 @@ def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFr
     window = week_window(week, end if through is None else through)
     # Up to the week's last moment, or the data's last moment; a partial week's span is its days so far.
     span = window.through - start + pd.Timedelta(microseconds=1)
+    # Each week's figures come with the week before's: one call covers two trend weeks.
+    values: dict[int, dict[str, float]] = {}
+    for back in range(0, TREND_WEEKS, 2):
+        pair = week_figures(status=status, member_days=member_days, members=members, messages=messages,
+                            week_end=window.through - pd.Timedelta(days=7 * back), span=span)
+        values[back] = {figure.key: figure.this_week for figure in pair}
+        values[back + 1] = {figure.key: figure.previous_week for figure in pair}
+        if back == 0:
+            figures = pair
     rows = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         moment = window.through - pd.Timedelta(days=7 * back)
-        figures = week_figures(status=status, member_days=member_days, members=members, messages=messages,
-                               week_end=moment, span=span)
         counts = _evidence(status, messages, moment - span, moment) if evidence else {}
         for figure in figures:
             rows.append({"week": iso_week_of(moment), "metric": figure.label, "key": figure.key,
-                         "value": figure.this_week, "count": counts.get(figure.key),
+                         "value": values[back][figure.key], "count": counts.get(figure.key),
                          "partial": window.partial and back == 0})
     report = WeeklyReport(week=week, start=start, end=end, figures=figures, trend=pd.DataFrame(rows), window=window)
     _write_summary(report, alerts or {})
@@ -330,23 +339,28 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     # Every item created before the week's end: the backlog at a week's end counts items however old.
     status = QueueFacts(engine, min(end, timeline.present()), end=end, projects=projects, regions=regions)
     # Under a project filter the base is the project's members, as on the Health page.
-    members = project_base(engine, health.load_community(engine, regions=regions), end=last_day, projects=projects)
-    member_days = health.load_active_days(engine, start=first_day, end=last_day, projects=projects)
+    members = health.load_community(engine, regions=regions)
+    if projects:
+        members, member_days = project_base_and_days(engine, members, start=first_day, end=last_day, projects=projects)
+    else:
+        member_days = health.load_active_days(engine, start=first_day, end=last_day)
     voice = MessageScope(engine, start=start - pd.Timedelta(days=35), end=end,
                          projects=tuple(projects) if projects else None,
                          regions=tuple(regions) if regions else None)
     window_start = (through - pd.Timedelta(days=36)).date()
     activity = workforce.load_project_day_totals(engine, start=window_start, end=last_day, projects=projects,
                                                  regions=regions, by_region=True)
-    fatigue = workforce.load_fatigue_alerts(engine, last_day, window_start=window_start, projects=projects,
-                                            regions=regions)
+    # Fatigue over the same 36 days as the Workforce page and Today (its stored default view when the week is the
+    # latest), whether the week has ended or not.
+    fatigue = workforce.load_fatigue_alerts(engine, last_day, window_start=last_day - dt.timedelta(days=FATIGUE_DAYS),
+                                            projects=projects, regions=regions)
     negative = workforce.load_negative_feedback(engine, start=(start - pd.Timedelta(days=35)).date(), end=last_day,
                                                 projects=projects, regions=regions)
     project_table = workforce.load_projects(engine)
     alerts = gather_alerts(activity=activity, projects=project_table, messages=voice, status=status,
                            members=members, member_days=member_days, start=start, end=through, voice=voice,
                            fatigue=fatigue, negative_feedback=negative)
-    alerts["survey_responses"] = _survey_responses(engine, regions)
+    alerts["survey_responses"] = _survey_responses(engine, regions, window.through)
     report = build_weekly_report(week, status=status, member_days=member_days, members=members, messages=voice,
                                  alerts=alerts, through=window.through)
     names = project_table.set_index("project_id")["name"] if len(project_table) else pd.Series(dtype=object)
@@ -355,10 +369,23 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     return report
 
 
-def _survey_responses(engine, regions) -> pd.DataFrame:
-    """Survey responses (NPS and CSAT answers) of taskers in the regions; surveys have no project."""
-    responses = load_responses(engine, with_comments=False)[["submitted_at", "region", "score", "csat"]]
-    return responses[responses["region"].isin(list(regions))] if regions else responses
+def _survey_responses(engine, regions, through) -> pd.DataFrame:
+    """Survey responses (NPS and CSAT answers) of taskers in the regions submitted in the 56 days `survey_readings`
+    compares, up to `through`; surveys have no project.
+
+    From the survey roll-up (staff and bots already left out, the respondent's region copied): four columns of the
+    weeks read, not every column of every response.
+    """
+    answers = feedback_rollup.answers
+    since = as_timestamp(through) - pd.Timedelta(days=2 * weekly_summary.SURVEY_DAYS + 1)
+    statement = (select(unparsed(answers.c.submitted_at), answers.c.region, answers.c.score, answers.c.csat)
+                 .where(answers.c.submitted_at >= since.to_pydatetime(),
+                        *([answers.c.region.in_(list(regions))] if regions else []))
+                 .order_by(answers.c.submitted_at, answers.c.response_id))
+    responses = read_frame(engine, statement, timestamps=("submitted_at",))
+    for answer in ("score", "csat"):
+        responses[answer] = pd.to_numeric(responses[answer]).astype("Int64")
+    return responses
 
 
 def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str) -> int:

@@ -12,6 +12,9 @@ import pandas as pd
 
 from core.feedback.surveys import csat, nps
 
+# NPS and CSAT of the last this many days against the same number before (the Weekly report's survey readings).
+SURVEY_DAYS = 28
+
 WIN, RISK, NO_CALL = "win", "risk", "no call"
 
 
@@ -106,7 +109,7 @@ def read_trend(label: str, weeks: list[str], values: list[float], *, fmt: str, h
                             f"{len(values)} weeks: no trend yet.")
 
 
-def survey_readings(responses: pd.DataFrame, end: pd.Timestamp, *, days: int = 28) -> list[Reading]:
+def survey_readings(responses: pd.DataFrame, end: pd.Timestamp, *, days: int = SURVEY_DAYS) -> list[Reading]:
     """NPS and CSAT of the responses in the `days` up to `end` against the `days` before, read with their margins."""
     recent_start, earlier_start = end - pd.Timedelta(days=days), end - pd.Timedelta(days=2 * days)
     submitted = responses["submitted_at"]

@@ -110,6 +110,13 @@ class ActiveDays:
         active[rows, columns] = True
         return cls(np.asarray(member_ids, dtype=object), first_day, active)
 
+    def between(self, start, end) -> "ActiveDays":
+        """The same members' days start..end (both included, within this matrix's days)."""
+        first, last = int((as_day(start) - self.first_day) // DAY), int((as_day(end) - self.first_day) // DAY)
+        if first < 0 or last >= self.active.shape[1]:
+            raise ValueError(f"{as_day(start):%Y-%m-%d}..{as_day(end):%Y-%m-%d} is outside these days")
+        return ActiveDays(self.member_ids, as_day(start), np.ascontiguousarray(self.active[:, first:last + 1]))
+
     @property
     def days(self) -> pd.DatetimeIndex:
         """The day of each column."""

@@ -218,6 +218,10 @@ class Crowd:
         previous, latest = self.window_members(as_of, window_days)
         return self.members[previous & ~latest].reset_index(drop=True)
 
+    def recent_signups(self) -> "Crowd":
+        """The members who signed up since the first active day in the data (whom the funnel follows)."""
+        return self.where(self.members["signed_up_at"] >= pd.Timestamp(self.days.first_active_day(), tz="UTC"))
+
     def overview(self, start, end, *, working: "Crowd | None" = None) -> dict:
         """Everything the Health page shows from activity: active users, funnel of recent sign-ups, statuses, churn, cohorts.
 
@@ -225,12 +229,11 @@ class Crowd:
         the data, so long-tenured members (whose first task predates the data) do not look slow to activate.
         Active users count `working`'s days when given (the same members' activity on the chosen projects).
         """
-        since = self.days.first_active_day()
-        signups = self.where(self.members["signed_up_at"] >= pd.Timestamp(since, tz="UTC"))
+        signups = self.recent_signups()
         as_of = as_day(end)
         return {
             "active": (self if working is None else working).active_users(start, end),
-            "since": since,
+            "since": self.days.first_active_day(),
             "funnel": signups.onboarding_funnel(as_of),
             "days_to_activate": signups.time_to_activate(),
             "status_counts": self.status_counts(as_of),

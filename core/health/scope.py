@@ -76,6 +76,16 @@ def project_base(engine: Engine, members: pd.DataFrame, *, end, projects=None, d
     return members[members["member_id"].isin(project_members(project_days))].reset_index(drop=True)
 
 
+def project_base_and_days(engine: Engine, members: pd.DataFrame, *, start, end, projects) -> tuple[pd.DataFrame,
+                                                                                                      ActiveDays]:
+    """`project_base` of `members` and the project's days start..end, from one read of the project's days."""
+    last = as_date(end)
+    base_start = last - pd.Timedelta(days=BASE_DAYS - 1).to_pytimedelta()
+    project_days = load_active_days(engine, start=min(as_date(start), base_start), end=last, projects=projects)
+    base = members[members["member_id"].isin(project_members(project_days.between(base_start, last)))]
+    return base.reset_index(drop=True), project_days.between(as_date(start), last)
+
+
 def load_scope(engine: Engine, *, start, end, regions=None, projects=None, members=None) -> HealthScope:
     """The scope of a Health view whose days run start..end (the lookback included), read from the roll-up.
 

@@ -148,11 +148,16 @@ def _distinct_members(engine: Engine, start, end, keys: list[str], projects, reg
 def _member_table(engine: Engine, start, end, projects, regions) -> pd.DataFrame:
     """Per tasker: one SQL GROUP BY over the range's activity (joined to members only to drop staff)."""
     activity, member = Activity.__table__, Member.__table__
+    # SQLite: reading the range in member order (the member-day index) groups without sorting 800k rows and reads
+    # each row once, about 2.5 times faster at large than the day index; a day wrapped in an expression keeps the
+    # planner off the day index. A project filter keeps its (project, day) index.
+    scanned_day = func.coalesce(activity.c.day, activity.c.day) \
+        if engine.dialect.name == "sqlite" and not projects else activity.c.day
     statement = (
         select(activity.c.member_id, *(func.sum(activity.c[name]).label(name) for name in COUNTS),
                func.count(func.distinct(case((activity.c.tasks_submitted > 0, activity.c.day)))).label("active_days"))
         .select_from(activity.join(member, activity.c.member_id == member.c.member_id))
-        .where(activity.c.day >= as_date(start), activity.c.day <= as_date(end), not_(member.c.is_staff),
+        .where(scanned_day >= as_date(start), scanned_day <= as_date(end), not_(member.c.is_staff),
                not_(member.c.is_bot), *_region_filter(member.c.region, regions))
         .group_by(activity.c.member_id)
     )

@@ -82,3 +82,45 @@ def test_file_names_carry_the_day_regions_and_projects():
     assert segments.file_scope("2026-11-20", ["Latin America"], ["Cedar GenAI Chat Rating"]) == \
         "2026-11-20-latin-america-cedar"
     assert segments.file_scope("2026-10-24-to-2026-11-20") == "2026-10-24-to-2026-11-20"
+
+
+def test_one_read_of_the_project_days_gives_the_base_and_the_days_of_two(engine):
+    from core.health.active import load_active_days, load_community
+    from core.health.scope import project_base, project_base_and_days
+    from core.ingest import importer
+    from tests.core.factories import day
+
+    for entity, text in (("members", "member_id\nm1\nm2\nm3\nm4\n"),
+                         ("activity", "member_id,project_id,day,tasks_submitted\nm1,p1,2026-07-01,1\n"
+                                      "m2,p1,2026-11-01,1\nm3,p2,2026-11-01,1\nm4,p1,2026-05-01,1\n")):
+        importer.import_file(engine, entity, text.encode(), filename="upload.csv")
+    community = load_community(engine)
+    # The base looks back 147 days (to 9 Jun): m1 (1 Jul) belongs to p1, m4 (1 May) no longer does; m3 works on p2.
+    base, days = project_base_and_days(engine, community, start="2026-10-01", end="2026-11-02", projects=["p1"])
+    assert base["member_id"].tolist() == ["m1", "m2"]
+    assert days.first_day == pd.Timestamp("2026-10-01") and days.active.shape[1] == 33
+    assert days.pairs().values.tolist() == [["m2", day("2026-11-01")]]
+    assert base.equals(project_base(engine, community, end="2026-11-02", projects=["p1"]))
+    assert days.pairs().equals(load_active_days(engine, start="2026-10-01", end="2026-11-02", projects=["p1"]).pairs())
+
+
+def test_between_keeps_the_members_and_only_the_days_asked():
+    from core.health.active import ActiveDays
+    from tests.core.factories import day
+
+    days = ActiveDays.from_pairs(member_days(("a", "2026-11-01"), ("b", "2026-11-03"), ("a", "2026-11-05")))
+    cut = days.between("2026-11-02", "2026-11-04")
+    assert cut.member_ids.tolist() == ["a", "b"] and cut.first_day == pd.Timestamp("2026-11-02")
+    assert cut.pairs().values.tolist() == [["b", day("2026-11-03")]]
+    with pytest.raises(ValueError):
+        days.between("2026-10-31", "2026-11-04")
+
+
+def test_the_funnel_follows_the_members_who_signed_up_since_the_first_active_day():
+    from core.health.crowd import Crowd
+
+    crowd = members(make_member(member_id="old", signed_up_at="2026-10-31 23:00"),
+                    make_member(member_id="new", signed_up_at="2026-11-01 00:00"),
+                    make_member(member_id="later", signed_up_at="2026-11-04 09:00"))
+    recent = Crowd(crowd, member_days(("old", "2026-11-01"), ("new", "2026-11-02"))).recent_signups()
+    assert recent.members["member_id"].tolist() == ["new", "later"]
