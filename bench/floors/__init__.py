@@ -125,6 +125,9 @@ def duckdb_copy(url: str, *, progress: Callable[[str], None] = lambda _m: None, 
                             frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed")
                         elif kind == "DATE":
                             frame[column] = pd.to_datetime(frame[column], format="mixed").dt.date
+                        elif kind in ("VARCHAR", "TEXT", "STRING", "CHAR"):
+                            # A text column empty in the first chunk must not be guessed a number for the rest.
+                            frame[column] = frame[column].astype("string")
                     duck.register("incoming", frame)
                     if created:
                         duck.execute(f"INSERT INTO {table} SELECT * FROM incoming")
