@@ -64,6 +64,12 @@ def _hours(minutes: float) -> str:
     return f"{minutes:.0f} min" if hours < 1 else f"{hours:.1f} h" if hours < 48 else f"{hours / 24:.1f} days"
 
 
+_CLOCK_COLUMNS = ("target_minutes", "clock_minutes", "used_share", "time_left_minutes", "due_in_minutes", "state",
+                  "warn_level")
+_SLA_COLUMNS = ["item_id", "queue", "priority", "resolved_at", "first_response_at", "due_effective", "response_due",
+                *_CLOCK_COLUMNS, *(f"response_{name}" for name in _CLOCK_COLUMNS)]
+
+
 def sla_entries(status: pd.DataFrame, *, listed_elsewhere=()) -> pd.DataFrame:
     """Per queue: open items with a clock already breached (first response or resolution, `breached_open`, as the
     Queues page counts them), and items whose highest clock is at 90/75/50% of its target.
@@ -72,6 +78,8 @@ def sla_entries(status: pd.DataFrame, *, listed_elsewhere=()) -> pd.DataFrame:
     warnings only: a breach is counted wherever it is.
     """
     both = ("first_response", "resolution")
+    # Only the columns an entry reads: the live frame is wide, and every row filter below copies each column.
+    status = status[[column for column in _SLA_COLUMNS if column in status.columns]]
     breached = breached_open(status, targets=both)
     risk = breach_risk(status, targets=both)
     risk = risk[~risk["item_id"].isin(list(listed_elsewhere)) & ~risk["item_id"].isin(breached["item_id"])]

@@ -50,15 +50,18 @@ def target_name(prefix: str) -> str:
 # --- pauses --------------------------------------------------------------------------------------
 
 
-def pause_spells_query(statuses: list[str], conditions=(), *, with_member: bool = False):
+def pause_spells_query(statuses: list[str], conditions=(), *, with_member: bool = False, among=None):
     """The select of pause spells (item_id, status, paused_from, paused_until; NULL = still paused) of the items
-    matching `conditions` (on queue_item, and on member when `with_member`).
+    matching `conditions` (on queue_item, and on member when `with_member`), and among `among` (a select of item
+    ids) when given.
 
     A spell ends at the item's next status event; only items that ever entered a pause status are
     read, through the (status, item_id) index, and scoped afterwards by joining their rows.
     """
     event, item, member = QueueEvent.__table__, QueueItem.__table__, Member.__table__
     paused_items = select(event.c.item_id).where(event.c.status.in_(statuses)).distinct()
+    if among is not None:  # e.g. the few items whose clocks still run: their history only, not every item's
+        paused_items = paused_items.where(event.c.item_id.in_(among))
     following = func.lead(event.c.at).over(partition_by=event.c.item_id, order_by=(event.c.at, event.c.id))
     history = select(
         event.c.item_id,

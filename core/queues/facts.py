@@ -18,6 +18,8 @@ from core.queues.read import (
     DAY_US,
     clock_scope,
     in_window,
+    LiveInputs,
+    live_status,
     load_live_status,
     micros_of,
     micros_series,
@@ -79,7 +81,7 @@ class QueueFacts:
     """
 
     def __init__(self, engine: Engine, now, *, start=None, end=None, projects=None, regions=None, queues=None,
-                 priorities=None, live: pd.DataFrame | None = None):
+                 priorities=None, live: pd.DataFrame | None = None, inputs: LiveInputs | None = None):
         rollup.ensure_current(engine)
         self.engine, self.now = engine, as_timestamp(now)
         self.now_us = micros_of(self.now)
@@ -87,14 +89,20 @@ class QueueFacts:
                           end=None if end is None else as_timestamp(end),
                           projects=tuple(projects or ()), regions=tuple(regions or ()))
         self.queues, self.priorities = tuple(queues or ()), tuple(priorities or ())
-        self._live = live
+        self._live, self._inputs = live, inputs
         self._memo: dict = {}
 
     @property
     def live(self) -> pd.DataFrame:
-        """`load_live_status` of the scope: the items whose clocks still run at `now` (read on first use)."""
+        """`load_live_status` of the scope: the items whose clocks still run at `now` (read on first use, or placed at
+        `now` from the `inputs` given, read earlier for the same scope)."""
         if "live" not in self._memo:
-            live = self._live if self._live is not None else load_live_status(self.engine, self.now, **self.scope)
+            if self._live is not None:
+                live = self._live
+            elif self._inputs is not None:
+                live = live_status(self._inputs, self.now)
+            else:
+                live = load_live_status(self.engine, self.now, **self.scope)
             if self.queues:
                 live = live[live["queue"].isin(list(self.queues))]
             if self.priorities:

@@ -6,6 +6,8 @@ put on the SLA clock (`core.queues.clock`) from their status history. Scopes are
 [start, end), some projects, some member regions (empty filters mean all).
 """
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, String, and_, or_, select
@@ -135,7 +137,7 @@ def load_policies(engine: Engine) -> pd.DataFrame:
 
 
 def load_pauses(engine: Engine, policies: pd.DataFrame, *, start=None, end=None, projects=None,
-                regions=None) -> pd.DataFrame:
+                regions=None, among=None) -> pd.DataFrame:
     """Spells items spent in a pause status of any policy: item_id, status, paused_from, paused_until (NaT = still).
 
     Items are scoped like `load_queue_items`.
@@ -144,20 +146,49 @@ def load_pauses(engine: Engine, policies: pd.DataFrame, *, start=None, end=None,
     if not statuses:
         return empty_pauses()
     statement = pause_spells_query(statuses, item_scope(start=start, end=end, projects=projects, regions=regions),
-                                   with_member=True)
+                                   with_member=True, among=among)
     return read_frame(engine, statement, timestamps=("paused_from", "paused_until"))
 
 
-def load_live_status(engine: Engine, now, *, start=None, end=None, projects=None, regions=None) -> pd.DataFrame:
-    """The SLA clocks at `now` of the items in scope whose clocks still run then: open ones, and resolved ones
-    whose clock was paused and that `now` precedes. Found through the clock roll-up's index."""
+@dataclass(frozen=True)
+class LiveInputs:
+    """What the live clocks are computed from: the items in scope whose clocks still ran at `since`, every SLA
+    policy and those items' pause spells. Later moments need no new read: an item only leaves the live set
+    (its clock settles), so `live_status` filters these at any `now` from `since` on."""
+
+    since: pd.Timestamp
+    items: pd.DataFrame
+    policies: pd.DataFrame
+    pauses: pd.DataFrame
+
+
+def load_live_inputs(engine: Engine, now, *, start=None, end=None, projects=None, regions=None) -> LiveInputs:
+    """The inputs of the SLA clocks of the items in scope whose clocks still run at `now`: open ones, and resolved
+    ones whose clock was paused and that `now` precedes. Found through the clock roll-up's index."""
     clock, now_us = rollup.clock, micros_of(now)
     live = or_(clock.c.resolved_us.is_(None), and_(clock.c.pausable, clock.c.resolved_us > now_us))
     ids = select(clock.c.item_id).where(live, *clock_scope(start=start, end=end, projects=projects))
     items = load_queue_items(engine, regions=regions, among=ids)
     policies = load_policies(engine)
-    pauses = load_pauses(engine, policies, start=start, end=end, projects=projects, regions=regions)
-    return sla_status(items, policies, now, pauses=pauses)
+    pauses = load_pauses(engine, policies, start=start, end=end, projects=projects, regions=regions, among=ids)
+    return LiveInputs(as_timestamp(now), items, policies, pauses)
+
+
+def live_status(inputs: LiveInputs, now) -> pd.DataFrame:
+    """The SLA clocks at `now` (not before `inputs.since`) of the inputs' items whose clocks still run then."""
+    now = as_timestamp(now)
+    if now < inputs.since:
+        raise ValueError(f"Live clocks read at {inputs.since} cannot be placed at the earlier {now}.")
+    items = inputs.items
+    if now > inputs.since and not items.empty:
+        items = items[(items["resolved_at"].isna() | (items["resolved_at"] > now)).to_numpy()]
+    return sla_status(items, inputs.policies, now, pauses=inputs.pauses)
+
+
+def load_live_status(engine: Engine, now, *, start=None, end=None, projects=None, regions=None) -> pd.DataFrame:
+    """The SLA clocks at `now` of the items in scope whose clocks still run then (see `load_live_inputs`)."""
+    inputs = load_live_inputs(engine, now, start=start, end=end, projects=projects, regions=regions)
+    return live_status(inputs, now)
 
 
 def load_stuck_thresholds(engine: Engine) -> dict:

@@ -42,8 +42,10 @@ def breach_risk(status: pd.DataFrame, limit: int | None = None, *, targets=("res
     """
     parts = []
     for target in targets:
-        view = target_view(status, target)
-        parts.append(view[view["state"].isin(["open", "at_risk"]) & (view["warn_level"] >= 50)])
+        prefix = target_prefix(target)
+        # Rows first, then the view: the live frame is wide and only a few of its rows are at risk.
+        chosen = (status[f"{prefix}state"].isin(["open", "at_risk"]) & (status[f"{prefix}warn_level"] >= 50)).to_numpy()
+        parts.append(target_view(status[chosen], target))
     at_risk = pd.concat(parts, ignore_index=len(parts) > 1) if len(parts) > 1 else parts[0]
     at_risk = at_risk.sort_values(["due_in_minutes", "time_left_minutes"], kind="stable")
     return at_risk if limit is None else at_risk.head(limit)
@@ -57,10 +59,11 @@ def breached_open(status: pd.DataFrame, *, targets=("resolution",)) -> pd.DataFr
     """
     parts = []
     for target in targets:
-        view = target_view(status, target)
-        still_running = view["resolved_at"].isna() if target == "resolution" else \
-            view["first_response_at"].isna() & view["resolved_at"].isna()
-        parts.append(view[still_running & (view["state"] == "breached")])
+        prefix = target_prefix(target)
+        still_running = status["resolved_at"].isna() if target == "resolution" else \
+            status["first_response_at"].isna() & status["resolved_at"].isna()
+        chosen = (still_running & (status[f"{prefix}state"] == "breached")).to_numpy()
+        parts.append(target_view(status[chosen], target))
     breached = pd.concat(parts, ignore_index=len(parts) > 1) if len(parts) > 1 else parts[0]
     breached = breached.assign(overdue_minutes=-breached["due_in_minutes"], hours_overdue=-breached["hours_left"])
     return breached.sort_values("overdue_minutes", ascending=False, kind="stable")
