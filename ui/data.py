@@ -60,6 +60,8 @@ def version() -> int:
 QUEUES = ("queues", "members", "projects")
 ACTIVITY = ("activity", "members", "projects")  # Health and Workforce
 FEEDBACK = ("feedback", "members", "projects")
+WORKFORCE = (*ACTIVITY, "feedback")  # the Workforce page: confusion alerts weigh negative feedback too
+VOICE = (*FEEDBACK, "activity")  # the Feedback page: survey segments read each tasker's main project from activity
 PROJECTS = ("projects",)
 MEMBERS = ("members",)
 
@@ -100,7 +102,7 @@ def on_data_version(max_entries: int = 4, *, shared: bool = False, spinner: bool
     return decorate
 
 
-@on_data_version()
+@on_data_version(areas=("activity", "queues"))
 def as_of() -> pd.Timestamp:
     """The latest moment the stored data describes (its last day is "the last day with data"); open SLA clocks run
     on `clock_now()` instead."""
