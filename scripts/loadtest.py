@@ -259,14 +259,17 @@ def _ms(value: float | None) -> str:
 
 
 async def run_all(base_url: str, pages: dict[str, str], clients: list[int], reruns: int, timeout: float,
-                  deadline: float, stagger: bool = False) -> tuple[list[dict], dict]:
-    """Every page at every N, after one warming visit per page (reported separately)."""
+                  deadline: float, stagger: bool = False, settle: float = 0) -> tuple[list[dict], dict]:
+    """Every page at every N, after one warming visit per page (reported separately); `settle` seconds of pause
+    after the first page's first visit (the server's background warm-up runs then)."""
     results, warming = [], {}
     ends_at = time.monotonic() + deadline
-    for stem, url_path in pages.items():
+    for index, (stem, url_path) in enumerate(pages.items()):
         # The first visit after start fills the caches (a cold server); the measured runs are warm.
         warming[stem] = (await measure(base_url, url_path, 1, 0, timeout))["first_load"]["p50_ms"]
         print(f"{stem}: first visit on a fresh server {_ms(warming[stem])}", file=sys.stderr, flush=True)
+        if index == 0 and settle:
+            await asyncio.sleep(settle)
         for n in clients:
             if time.monotonic() > ends_at:
                 print(f"deadline reached; skipping {stem} at N={n} and later", file=sys.stderr)
@@ -294,6 +297,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="rerun each page while a write is made mid-run; report p95 before and after it")
     parser.add_argument("--before", type=float, default=10, help="with --write: seconds of reruns before the write")
     parser.add_argument("--after", type=float, default=10, help="with --write: seconds of reruns after the write")
+    parser.add_argument("--settle", type=float, default=0,
+                        help="seconds to wait after the first page's first visit (the server warms the others then)")
     parser.add_argument("--out", help="write the figures as JSON here")
     args = parser.parse_args(argv)
 
@@ -307,12 +312,13 @@ def main(argv: list[str] | None = None) -> int:
     with serving(args, base_url, "loadtest"):
         started = time.time()
         results, warming = asyncio.run(run_all(base_url, {s: known[s] for s in stems}, args.clients, args.reruns,
-                                               args.timeout, args.deadline, args.stagger))
+                                               args.timeout, args.deadline, args.stagger, args.settle))
     print(render(results))
     if args.out:
         Path(args.out).write_text(json.dumps({
             "url": base_url, "database": args.database, "started_at": started, "cpus": os.cpu_count(),
             "load_average": os.getloadavg(), "reruns_per_session": args.reruns, "staggered_first_loads": args.stagger,
+            "settle_s": args.settle,
             "first_visit_fresh_server_ms": warming, "results": results}, indent=2), encoding="utf-8")
     return 0
 

@@ -387,7 +387,8 @@ class TableWriter:
     def record(self, *, run: models.SyncRun | None, actor: str, source: str, after: dict) -> int | None:
         """Bump the data version and add the run (if any) and the import's audit event; returns the run id."""
         with Session(bind=self.conn) as session:
-            bump_data_version(session, *({ENTITY_AREAS[self.spec.name], "admin"} if self.spec.name in ENTITY_AREAS else ()))
+            area = ENTITY_AREAS.get(self.spec.name)
+            bump_data_version(session, *((area, "admin") if area else ()))  # an unknown entity: every area
             if run is not None:
                 session.add(run)
             session.add(models.AuditEvent(actor=actor, action="import", entity=self.spec.name, entity_id=source,

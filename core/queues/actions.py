@@ -2,8 +2,9 @@
 
 Each action is one transaction: it changes the item (or the member), appends to the item's
 status history where there is one, writes an AuditEvent and bumps the data version of the areas it
-changes (a retry: queues and admin), so only the pages that read them refresh. A retry is guarded by the item's `version`: it applies only to the item as the
-specialist saw it, and fails with `StaleItem` when someone changed it since.
+changes (a retry: queues and admin), so only the pages that read them refresh. A retry is guarded by
+the item's `version`: it applies only to the item as the specialist saw it, and fails with `StaleItem`
+when someone changed it since.
 """
 
 import datetime as dt

@@ -19,7 +19,8 @@ CREATED = dt.datetime(2026, 11, 20, 8, tzinfo=dt.UTC)
 def counted(engine, monkeypatch):
     """The engine with a stuck upload to retry, and how often the health, members and queue loaders ran."""
     stored(engine, models.Person(email="priya.cs", name="Priya", role="specialist"),
-           models.Member(member_id="m1", handle="tasker1", country="BR"), models.Project(project_id="p01", name="Atlas"),
+           models.Member(member_id="m1", handle="tasker1", country="BR"),
+           models.Project(project_id="p01", name="Atlas"),
            models.QueueItem(item_id="s1", queue="staging", member_id="m1", status="failed", created_at=CREATED,
                             retries=3, version=4))
     monkeypatch.setattr(data, "engine", lambda: engine)
@@ -32,9 +33,10 @@ def counted(engine, monkeypatch):
             return real(*args, **kwargs)
         return call
 
-    monkeypatch.setattr(data.health_active, "load_active_days", counting("active_days", data.health_active.load_active_days))
-    monkeypatch.setattr(data.health_active, "load_community", counting("community", data.health_active.load_community))
-    monkeypatch.setattr(data.queues_read, "load_policies", counting("policies", data.queues_read.load_policies))
+    for module, loader, name in ((data.health_active, "load_active_days", "active_days"),
+                                 (data.health_active, "load_community", "community"),
+                                 (data.queues_read, "load_policies", "policies")):
+        monkeypatch.setattr(module, loader, counting(name, getattr(module, loader)))
     for accessor in (data._member_days, data._members, data.policies):
         accessor.clear()
     return engine, calls
