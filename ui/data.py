@@ -109,7 +109,7 @@ def as_of() -> pd.Timestamp:
     return timeline.data_as_of(engine())
 
 
-@on_data_version()
+@on_data_version(areas=("activity", "queues", "admin"))  # as_of, and the sync sources and runs
 def _freshness(now: pd.Timestamp, stale_after_hours: float):
     return timeline.freshness(engine(), stale_after_hours=stale_after_hours, now=now)
 
@@ -119,7 +119,7 @@ def freshness():
     return _freshness(clock_now(), get_settings().stale_after_hours)
 
 
-@on_data_version()
+@on_data_version(areas=("projects", "members"))
 def filter_choices() -> dict:
     """Projects (id, name) and regions that the filter bar offers."""
     return admin.filter_choices(engine())
