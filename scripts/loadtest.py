@@ -201,16 +201,16 @@ async def measure_write(base_url: str, url_path: str, clients: int, write, *, be
     against those started in the `after` seconds following it."""
     sessions = [Session(base_url, url_path) for _ in range(clients)]
     await asyncio.gather(*(s.open(timeout) for s in sessions))
-    runs: list[tuple[float, Run]] = []  # (when the rerun started, the run)
+    runs: list[tuple[float, int, Run]] = []  # (when the rerun started, which session, the run)
     written: dict = {}
     try:
         await asyncio.gather(*(s.run(timeout) for s in sessions))  # first loads, not counted
         ends_at = time.perf_counter() + before + after
 
-        async def keep_rerunning(session: Session) -> None:
+        async def keep_rerunning(index: int, session: Session) -> None:
             while time.perf_counter() < ends_at:
                 started = time.perf_counter()
-                runs.append((started, await session.run(timeout)))
+                runs.append((started, index, await session.run(timeout)))
 
         async def write_midway() -> None:
             await asyncio.sleep(before)
@@ -218,19 +218,23 @@ async def measure_write(base_url: str, url_path: str, clients: int, write, *, be
             await asyncio.to_thread(write)
             written["ms"] = (time.perf_counter() - written["at"]) * 1000
 
-        await asyncio.gather(*(keep_rerunning(s) for s in sessions), write_midway())
+        await asyncio.gather(*(keep_rerunning(i, s) for i, s in enumerate(sessions)), write_midway())
     finally:
         await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
     at = written["at"]
-    ahead = [run.ms for started, run in runs if at - before <= started < at]
-    following = [run.ms for started, run in runs if at <= started < at + after]
+    ahead = [run.ms for started, _index, run in runs if at - before <= started < at]
+    following = [run.ms for started, _index, run in runs if at <= started < at + after]
+    # Each session's next rerun after the write: the one that meets whatever the write invalidated.
+    nexts = {index: run.ms for started, index, run in sorted(runs, key=lambda r: r[0], reverse=True) if started >= at}
     p95_before, p95_after = percentile(ahead, 0.95), percentile(following, 0.95)
     return {"clients": clients, "write_ms": _round(written["ms"]),
             "before": {"runs": len(ahead), "p50_ms": _round(percentile(ahead, 0.5)), "p95_ms": _round(p95_before)},
             "after": {"runs": len(following), "p50_ms": _round(percentile(following, 0.5)),
                       "p95_ms": _round(p95_after), "max_ms": _round(max(following) if following else None)},
+            "next_rerun": {"p50_ms": _round(percentile(list(nexts.values()), 0.5)),
+                           "max_ms": _round(max(nexts.values()) if nexts else None)},
             "p95_ratio": round(p95_after / p95_before, 2) if p95_before and p95_after else None,
-            "errors": sorted({e for _started, run in runs for e in run.errors})}
+            "errors": sorted({e for _started, _index, run in runs for e in run.errors})}
 
 
 def _round(value: float | None) -> float | None:
@@ -338,7 +342,9 @@ def write_test(args: argparse.Namespace, base_url: str, pages: dict[str, str]) -
             results.append(outcome)
             print(f"{stem} N={outcome['clients']}: p95 {_ms(outcome['before']['p95_ms'])} before the write, "
                   f"{_ms(outcome['after']['p95_ms'])} in the {args.after:.0f} s after it ({outcome['p95_ratio']}x; "
-                  f"write {_ms(outcome['write_ms'])}) {'; '.join(outcome['errors'])[:120]}", flush=True)
+                  f"write {_ms(outcome['write_ms'])}); each session's next rerun: median "
+                  f"{_ms(outcome['next_rerun']['p50_ms'])}, max {_ms(outcome['next_rerun']['max_ms'])} "
+                  f"{'; '.join(outcome['errors'])[:120]}", flush=True)
     if args.out:
         Path(args.out).write_text(json.dumps({
             "url": base_url, "database": database_url, "write": args.write, "cpus": os.cpu_count(),
