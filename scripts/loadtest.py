@@ -22,10 +22,12 @@ stress weapon. With --serve it starts `streamlit run` itself and stops it at the
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -176,7 +178,7 @@ async def measure(base_url: str, url_path: str, clients: int, reruns: int, timeo
 
 
 def retry_writer(database_url: str):
-    """A write for --write retry: each call asks for a retry of an open staging item through core, as a specialist."""
+    """A write for --write retry: a picklable call that asks for a retry of an open staging item through core."""
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from core import admin
     from core.db import make_engine
@@ -186,13 +188,20 @@ def retry_writer(database_url: str):
     people = admin.load_people(engine)
     actor = people[people["role"].isin(["specialist", "manager", "admin"])]["email"].iloc[0]
     staging = read.load_queue_items(engine, queue=actions.RETRYABLE_QUEUES[0])
-    item = staging[staging["resolved_at"].isna()].iloc[-1]
+    engine.dispose()
+    return functools.partial(retry_once, database_url, staging[staging["resolved_at"].isna()]["item_id"].iloc[-1], actor)
 
-    def write() -> None:
-        current = read.load_queue_items(engine, among=[item["item_id"]])["version"].iloc[0]
-        actions.request_retry(engine, item_id=item["item_id"], expected_version=int(current), actor=actor,
-                              note="loadtest: a write mid-run")
-    return write
+
+def retry_once(database_url: str, item_id: str, actor: str) -> None:
+    """One queue retry through core (`request_retry`), as a specialist would make it from another process."""
+    from core.db import make_engine
+    from core.queues import actions, read
+
+    engine = make_engine(database_url)
+    current = read.load_queue_items(engine, among=[item_id])["version"].iloc[0]
+    actions.request_retry(engine, item_id=item_id, expected_version=int(current), actor=actor,
+                          note="loadtest: a write mid-run")
+    engine.dispose()
 
 
 async def measure_write(base_url: str, url_path: str, clients: int, write, *, before: float, after: float,
@@ -215,7 +224,10 @@ async def measure_write(base_url: str, url_path: str, clients: int, write, *, be
         async def write_midway() -> None:
             await asyncio.sleep(before)
             written["at"] = time.perf_counter()
-            await asyncio.to_thread(write)
+            # In a process of its own, as another server or the CLI would write: a thread here would hold
+            # this process's GIL and slow the clients' own reading, which is not what is measured.
+            with ProcessPoolExecutor(1) as pool:
+                await asyncio.get_running_loop().run_in_executor(pool, write)
             written["ms"] = (time.perf_counter() - written["at"]) * 1000
 
         await asyncio.gather(*(keep_rerunning(i, s) for i, s in enumerate(sessions)), write_midway())
