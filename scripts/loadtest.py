@@ -228,7 +228,8 @@ async def measure_write(base_url: str, url_path: str, clients: int, write, *, be
             # this process's GIL and slow the clients' own reading, which is not what is measured.
             with ProcessPoolExecutor(1) as pool:
                 await asyncio.get_running_loop().run_in_executor(pool, write)
-            written["ms"] = (time.perf_counter() - written["at"]) * 1000
+            written["done"] = time.perf_counter()
+            written["ms"] = (written["done"] - written["at"]) * 1000
 
         await asyncio.gather(*(keep_rerunning(i, s) for i, s in enumerate(sessions)), write_midway())
     finally:
@@ -236,8 +237,9 @@ async def measure_write(base_url: str, url_path: str, clients: int, write, *, be
     at = written["at"]
     ahead = [run.ms for started, _index, run in runs if at - before <= started < at]
     following = [run.ms for started, _index, run in runs if at <= started < at + after]
-    # Each session's next rerun after the write: the one that meets whatever the write invalidated.
-    nexts = {index: run.ms for started, index, run in sorted(runs, key=lambda r: r[0], reverse=True) if started >= at}
+    # Each session's next rerun once the write has committed: the one that meets whatever it invalidated.
+    nexts = {index: run.ms for started, index, run in sorted(runs, key=lambda r: r[0], reverse=True)
+             if started >= written["done"]}
     p95_before, p95_after = percentile(ahead, 0.95), percentile(following, 0.95)
     return {"clients": clients, "write_ms": _round(written["ms"]),
             "before": {"runs": len(ahead), "p50_ms": _round(percentile(ahead, 0.5)), "p95_ms": _round(p95_before)},
