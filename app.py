@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from ui import auth, bootstrap, filters
+from ui import auth, bootstrap, filters, warmup
 
 st.set_page_config(page_title="CrowdPulse", page_icon="data/icon.png", layout="wide")
 
@@ -41,3 +41,4 @@ with bootstrap.database_guard(keep_page=lambda: navigated or st.navigation(EVERY
     auth.sidebar_badge(user)
     filters.sidebar_filters(page.url_path)
     page.run()
+    warmup.start(p.url_path for p in EVERY_PAGE)  # once per process, after this first page has drawn

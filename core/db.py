@@ -1,4 +1,4 @@
-"""Engine, sessions, schema migrations and the data version every write bumps."""
+"""Engine, sessions, schema migrations and the data versions (overall and per area) that writes bump."""
 
 import datetime as dt
 import re
@@ -162,9 +162,10 @@ def init_db(engine: Engine) -> None:
     except DBAPIError as exc:  # a corrupt SQLite file is a DatabaseError, not an OperationalError
         raise DatabaseUnavailable(database_problem(exc, engine.url)) from exc
     with Session(engine) as session:
-        if session.get(models.DataVersion, 1) is None:
-            session.add(models.DataVersion(id=1, version=0))
-            session.commit()
+        for row_id in (OVERALL_ID, *AREA_IDS.values()):
+            if session.get(models.DataVersion, row_id) is None:
+                session.add(models.DataVersion(id=row_id, version=0))
+        session.commit()
     rollups.ensure_built(engine)
 
 
@@ -195,6 +196,19 @@ def session_scope(engine: Engine) -> Iterator[Session]:
         session.close()
 
 
+# The areas of stored data a write changes and a cached read depends on. Each has its own row in the
+# DataVersion table (ids 2…, beside row 1, the overall version every write bumps), so a write invalidates
+# only the caches that read its areas, on every app server sharing the database:
+#   members   taskers (member)                     projects  projects
+#   activity  daily activity                       queues    queue items, their events, SLA policies, enforcement
+#   feedback  messages, surveys, survey responses  comms     drafts, sends, deliveries, segments, events, resources
+#   roster    roster shifts                        reports   weekly snapshots
+#   admin     people, settings, sync sources and runs, the audit trail
+AREAS = ("members", "projects", "activity", "queues", "feedback", "comms", "roster", "reports", "admin")
+OVERALL_ID = 1
+AREA_IDS = {area: row_id for row_id, area in enumerate(AREAS, start=OVERALL_ID + 1)}
+OVERALL = "*"  # the key of the overall version in data_versions()
+
 # Writes this process has made (any thread): lets a reader that memoises the version notice them.
 _local_writes = 0
 
@@ -204,27 +218,40 @@ def local_writes() -> int:
     return _local_writes
 
 
-def bump_data_version(session: Session) -> int:
-    """Mark that stored data changed, so every cache keyed on the version refreshes."""
+def bump_data_version(session: Session, *areas: str) -> int:
+    """Mark that stored data in `areas` changed (every area when none is named); returns the overall version."""
     global _local_writes
+    unknown = sorted(set(areas) - set(AREAS))
+    if unknown:
+        raise ValueError(f"Unknown data area(s) {unknown}: choose from {AREAS}.")
     _local_writes += 1
-    row = session.get(models.DataVersion, 1)
-    if row is None:
-        row = models.DataVersion(id=1, version=0)
-    row.version += 1
-    row.changed_at = dt.datetime.now(dt.UTC)
-    session.add(row)
-    return row.version
+    now = dt.datetime.now(dt.UTC)
+    # Ascending ids, so concurrent writers lock the rows in one order (no deadlock on PostgreSQL).
+    for row_id in sorted({OVERALL_ID, *(AREA_IDS[area] for area in (areas or AREAS))}):
+        row = session.get(models.DataVersion, row_id) or models.DataVersion(id=row_id, version=0)
+        row.version += 1
+        row.changed_at = now
+        session.add(row)
+        if row_id == OVERALL_ID:
+            overall = row.version
+    return overall
 
 
 def data_version(engine: Engine) -> int:
-    """The current data version (0 on a fresh database)."""
+    """The overall data version (0 on a fresh database): every write bumps it."""
+    return data_versions(engine)[OVERALL]
+
+
+def data_versions(engine: Engine) -> dict[str, int]:
+    """Every version in one read: the overall one under OVERALL ("*") and one per area of AREAS (0 when unset)."""
     try:
-        with Session(engine) as session:
-            row = session.exec(select(models.DataVersion)).first()
-            return row.version if row else 0
+        with engine.connect() as connection:
+            rows = dict(connection.execute(text("SELECT id, version FROM dataversion")).all())
     except OperationalError as exc:
         raise DatabaseUnavailable(database_problem(exc, engine.url)) from exc
+    versions = {area: rows.get(row_id, 0) for area, row_id in AREA_IDS.items()}
+    versions[OVERALL] = rows.get(OVERALL_ID, 0)
+    return versions
 
 
 def backup_sqlite(engine: Engine, target: Path) -> Path:

@@ -394,7 +394,7 @@ class Setting(SQLModel, table=True):
 
 
 class DataVersion(SQLModel, table=True):
-    """A single counter every write bumps; page caches are keyed on it."""
+    """The overall version (id 1, every write bumps it) and one per data area (core.db.AREAS); caches key on them."""
 
     id: int = Field(default=1, primary_key=True)
     version: int = 0

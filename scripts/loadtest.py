@@ -9,6 +9,12 @@ already holds (`cached_message_hashes`), so unchanged charts and tables are not 
 
     python scripts/loadtest.py --url http://127.0.0.1:8650 --pages today queues --clients 1 10 25
     python scripts/loadtest.py --serve --port 8650 --database sqlite:////tmp/large.db --out load.json
+    python scripts/loadtest.py --serve --database sqlite:////tmp/large.db --pages health --clients 10 --write retry
+
+With --write retry the N sessions rerun the page back to back while a queue retry is made through
+core (`core.queues.actions.request_retry`, on the same database) mid-run; it reports the p95 of
+the reruns started in the --before seconds ahead of the write against those started in the
+--after seconds following it (DESIGN §9: a write slows other sessions' next reruns by ≤ 1.3×).
 
 Loopback only, at most 50 sessions, and a hard deadline: this is a measuring tool, not a
 stress weapon. With --serve it starts `streamlit run` itself and stops it at the end.
@@ -16,10 +22,12 @@ stress weapon. With --serve it starts `streamlit run` itself and stops it at the
 
 import argparse
 import asyncio
+import functools
 import json
 import os
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlparse
@@ -169,6 +177,80 @@ async def measure(base_url: str, url_path: str, clients: int, reruns: int, timeo
             "seconds": round(total_seconds, 1), "errors": errors}
 
 
+def retry_writer(database_url: str):
+    """A write for --write retry: a picklable call that asks for a retry of an open staging item through core."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from core import admin
+    from core.db import make_engine
+    from core.queues import actions, read
+
+    engine = make_engine(database_url)
+    people = admin.load_people(engine)
+    actor = people[people["role"].isin(["specialist", "manager", "admin"])]["email"].iloc[0]
+    staging = read.load_queue_items(engine, queue=actions.RETRYABLE_QUEUES[0])
+    engine.dispose()
+    return functools.partial(retry_once, database_url, staging[staging["resolved_at"].isna()]["item_id"].iloc[-1], actor)
+
+
+def retry_once(database_url: str, item_id: str, actor: str) -> None:
+    """One queue retry through core (`request_retry`), as a specialist would make it from another process."""
+    from core.db import make_engine
+    from core.queues import actions, read
+
+    engine = make_engine(database_url)
+    current = read.load_queue_items(engine, among=[item_id])["version"].iloc[0]
+    actions.request_retry(engine, item_id=item_id, expected_version=int(current), actor=actor,
+                          note="loadtest: a write mid-run")
+    engine.dispose()
+
+
+async def measure_write(base_url: str, url_path: str, clients: int, write, *, before: float, after: float,
+                        timeout: float) -> dict:
+    """N sessions rerun the page back to back; `write` runs `before` seconds in: p95 of reruns started before it
+    against those started in the `after` seconds following it."""
+    sessions = [Session(base_url, url_path) for _ in range(clients)]
+    await asyncio.gather(*(s.open(timeout) for s in sessions))
+    runs: list[tuple[float, int, Run]] = []  # (when the rerun started, which session, the run)
+    written: dict = {}
+    try:
+        await asyncio.gather(*(s.run(timeout) for s in sessions))  # first loads, not counted
+        ends_at = time.perf_counter() + before + after
+
+        async def keep_rerunning(index: int, session: Session) -> None:
+            while time.perf_counter() < ends_at:
+                started = time.perf_counter()
+                runs.append((started, index, await session.run(timeout)))
+
+        async def write_midway() -> None:
+            await asyncio.sleep(before)
+            written["at"] = time.perf_counter()
+            # In a process of its own, as another server or the CLI would write: a thread here would hold
+            # this process's GIL and slow the clients' own reading, which is not what is measured.
+            with ProcessPoolExecutor(1) as pool:
+                await asyncio.get_running_loop().run_in_executor(pool, write)
+            written["done"] = time.perf_counter()
+            written["ms"] = (written["done"] - written["at"]) * 1000
+
+        await asyncio.gather(*(keep_rerunning(i, s) for i, s in enumerate(sessions)), write_midway())
+    finally:
+        await asyncio.gather(*(s.close() for s in sessions), return_exceptions=True)
+    at = written["at"]
+    ahead = [run.ms for started, _index, run in runs if at - before <= started < at]
+    following = [run.ms for started, _index, run in runs if at <= started < at + after]
+    # Each session's next rerun once the write has committed: the one that meets whatever it invalidated.
+    nexts = {index: run.ms for started, index, run in sorted(runs, key=lambda r: r[0], reverse=True)
+             if started >= written["done"]}
+    p95_before, p95_after = percentile(ahead, 0.95), percentile(following, 0.95)
+    return {"clients": clients, "write_ms": _round(written["ms"]),
+            "before": {"runs": len(ahead), "p50_ms": _round(percentile(ahead, 0.5)), "p95_ms": _round(p95_before)},
+            "after": {"runs": len(following), "p50_ms": _round(percentile(following, 0.5)),
+                      "p95_ms": _round(p95_after), "max_ms": _round(max(following) if following else None)},
+            "next_rerun": {"p50_ms": _round(percentile(list(nexts.values()), 0.5)),
+                           "max_ms": _round(max(nexts.values()) if nexts else None)},
+            "p95_ratio": round(p95_after / p95_before, 2) if p95_before and p95_after else None,
+            "errors": sorted({e for _started, _index, run in runs for e in run.errors})}
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
@@ -195,14 +277,17 @@ def _ms(value: float | None) -> str:
 
 
 async def run_all(base_url: str, pages: dict[str, str], clients: list[int], reruns: int, timeout: float,
-                  deadline: float, stagger: bool = False) -> tuple[list[dict], dict]:
-    """Every page at every N, after one warming visit per page (reported separately)."""
+                  deadline: float, stagger: bool = False, settle: float = 0) -> tuple[list[dict], dict]:
+    """Every page at every N, after one warming visit per page (reported separately); `settle` seconds of pause
+    after the first page's first visit (the server's background warm-up runs then)."""
     results, warming = [], {}
     ends_at = time.monotonic() + deadline
-    for stem, url_path in pages.items():
+    for index, (stem, url_path) in enumerate(pages.items()):
         # The first visit after start fills the caches (a cold server); the measured runs are warm.
         warming[stem] = (await measure(base_url, url_path, 1, 0, timeout))["first_load"]["p50_ms"]
         print(f"{stem}: first visit on a fresh server {_ms(warming[stem])}", file=sys.stderr, flush=True)
+        if index == 0 and settle:
+            await asyncio.sleep(settle)
         for n in clients:
             if time.monotonic() > ends_at:
                 print(f"deadline reached; skipping {stem} at N={n} and later", file=sys.stderr)
@@ -226,6 +311,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--deadline", type=float, default=1800, help="seconds for the whole test")
     parser.add_argument("--stagger", action="store_true",
                         help="open the N sessions one after another; only the reruns overlap")
+    parser.add_argument("--write", choices=["retry"],
+                        help="rerun each page while a write is made mid-run; report p95 before and after it")
+    parser.add_argument("--before", type=float, default=10, help="with --write: seconds of reruns before the write")
+    parser.add_argument("--after", type=float, default=10, help="with --write: seconds of reruns after the write")
+    parser.add_argument("--settle", type=float, default=0,
+                        help="seconds to wait after the first page's first visit (the server warms the others then)")
     parser.add_argument("--out", help="write the figures as JSON here")
     args = parser.parse_args(argv)
 
@@ -234,16 +325,44 @@ def main(argv: list[str] | None = None) -> int:
     stems = args.pages or ["today", "queues", "workforce", "feedback", "health"]
     base_url, known = checked_target(parser, args, stems)
 
+    if args.write:
+        return write_test(args, base_url, {s: known[s] for s in stems})
     with serving(args, base_url, "loadtest"):
         started = time.time()
         results, warming = asyncio.run(run_all(base_url, {s: known[s] for s in stems}, args.clients, args.reruns,
-                                               args.timeout, args.deadline, args.stagger))
+                                               args.timeout, args.deadline, args.stagger, args.settle))
     print(render(results))
     if args.out:
         Path(args.out).write_text(json.dumps({
             "url": base_url, "database": args.database, "started_at": started, "cpus": os.cpu_count(),
             "load_average": os.getloadavg(), "reruns_per_session": args.reruns, "staggered_first_loads": args.stagger,
+            "settle_s": args.settle,
             "first_visit_fresh_server_ms": warming, "results": results}, indent=2), encoding="utf-8")
+    return 0
+
+
+def write_test(args: argparse.Namespace, base_url: str, pages: dict[str, str]) -> int:
+    """--write: per page, the first --clients N sessions' rerun p95 before and after a write made mid-run."""
+    database_url = args.database or os.environ.get("CROWDPULSE_DATABASE_URL")
+    if not database_url:
+        raise SystemExit("--write needs --database (or CROWDPULSE_DATABASE_URL): the database the app serves")
+    write = retry_writer(database_url)
+    results = []
+    with serving(args, base_url, "loadtest"):
+        for stem, url_path in pages.items():
+            outcome = asyncio.run(measure_write(base_url, url_path, args.clients[0], write, before=args.before,
+                                                after=args.after, timeout=args.timeout))
+            outcome["page"] = stem
+            results.append(outcome)
+            print(f"{stem} N={outcome['clients']}: p95 {_ms(outcome['before']['p95_ms'])} before the write, "
+                  f"{_ms(outcome['after']['p95_ms'])} in the {args.after:.0f} s after it ({outcome['p95_ratio']}x; "
+                  f"write {_ms(outcome['write_ms'])}); each session's next rerun: median "
+                  f"{_ms(outcome['next_rerun']['p50_ms'])}, max {_ms(outcome['next_rerun']['max_ms'])} "
+                  f"{'; '.join(outcome['errors'])[:120]}", flush=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps({
+            "url": base_url, "database": database_url, "write": args.write, "cpus": os.cpu_count(),
+            "load_average": os.getloadavg(), "results": results}, indent=2), encoding="utf-8")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""Cached access to `core`: one engine per process, query results keyed on the data version."""
+"""Cached access to `core`: one engine per process, query results keyed on the versions of the data areas they read."""
 
 import functools
 
@@ -27,8 +27,8 @@ def engine() -> Engine:
     return db.make_engine(get_settings().database_url)
 
 
-def version() -> int:
-    """The data version now; every write bumps it, so cached results refresh.
+def versions() -> dict[str, int]:
+    """The data versions now (`core.db.data_versions`: overall and per area); writes bump them, so caches refresh.
 
     Read once per script run (a page calls this for every cached accessor): the run's `cursors`
     dict is new on each rerun, and a write made by this process in the meantime forces a re-read.
@@ -44,22 +44,46 @@ def version() -> int:
     if run is not None and memo is not None and memo[0] is run and memo[1] == db.local_writes():
         return memo[2]
     writes = db.local_writes()
-    value = db.data_version(engine())
+    value = db.data_versions(engine())
     if run is not None:
         ctx._crowdpulse_version = (run, writes, value)
     return value
 
 
-def on_data_version(max_entries: int = 4, *, shared: bool = False, spinner: bool | str = False):
-    """Cache a function's results per data version, so that any write makes the next call recompute.
+def version() -> int:
+    """The overall data version now: every write bumps it (read as `versions()` is)."""
+    return versions()[db.OVERALL]
 
+
+# The data areas (core.db.AREAS) each page's figures read: its cached accessors are keyed on these only,
+# so a write elsewhere (a queue retry for Health, an activity import for Feedback) leaves them cached.
+QUEUES = ("queues", "members", "projects")
+ACTIVITY = ("activity", "members", "projects")  # Health and Workforce
+FEEDBACK = ("feedback", "members", "projects")
+WORKFORCE = (*ACTIVITY, "feedback")  # the Workforce page: confusion alerts weigh negative feedback too
+VOICE = (*FEEDBACK, "activity")  # the Feedback page: survey segments read each tasker's main project from activity
+PROJECTS = ("projects",)
+MEMBERS = ("members",)
+
+
+def on_data_version(max_entries: int = 4, *, shared: bool = False, spinner: bool | str = False,
+                    areas: tuple[str, ...] | None = None):
+    """Cache a function's results per data version, so that a write it depends on makes the next call recompute.
+
+    `areas` names the data areas (core.db.AREAS) the function reads, nested accessors included; the cache
+    is keyed on their versions only. Without it, on the overall version: any write refreshes it.
     `shared=True` keeps one object for every session (`st.cache_resource`): for read-only objects that
     are costly to copy; otherwise each call gets its own copy (`st.cache_data`). The cached function
     takes plain, hashable arguments; `.clear()` empties its cache. `spinner` is the text shown while it
     computes (none by default).
     """
+    unknown = sorted(set(areas or ()) - set(db.AREAS))
+    if unknown:
+        raise ValueError(f"Unknown data area(s) {unknown}: choose from {db.AREAS}.")
+    keys = tuple(sorted(set(areas))) if areas else (db.OVERALL,)
+
     def decorate(function):
-        def cached(data_version: int, *args, **kwargs):
+        def cached(data_version: tuple, *args, **kwargs):
             return function(*args, **kwargs)
 
         # Streamlit keys a cache on the function's module and qualified name: give each its own.
@@ -68,22 +92,24 @@ def on_data_version(max_entries: int = 4, *, shared: bool = False, spinner: bool
 
         @functools.wraps(function)
         def current(*args, **kwargs):
-            return store(version(), *args, **kwargs)
+            now = versions()
+            return store(tuple(now[key] for key in keys), *args, **kwargs)
 
         current.clear = store.clear
+        current.areas = keys
         return current
 
     return decorate
 
 
-@on_data_version()
+@on_data_version(areas=("activity", "queues"))
 def as_of() -> pd.Timestamp:
     """The latest moment the stored data describes (its last day is "the last day with data"); open SLA clocks run
     on `clock_now()` instead."""
     return timeline.data_as_of(engine())
 
 
-@on_data_version()
+@on_data_version(areas=("activity", "queues", "admin"))  # as_of, and the sync sources and runs
 def _freshness(now: pd.Timestamp, stale_after_hours: float):
     return timeline.freshness(engine(), stale_after_hours=stale_after_hours, now=now)
 
@@ -93,7 +119,7 @@ def freshness():
     return _freshness(clock_now(), get_settings().stale_after_hours)
 
 
-@on_data_version()
+@on_data_version(areas=("projects", "members"))
 def filter_choices() -> dict:
     """Projects (id, name) and regions that the filter bar offers."""
     return admin.filter_choices(engine())
@@ -109,7 +135,7 @@ def clock_now() -> pd.Timestamp:
 
 # Held once per data version, filters and minute, and shared (cache_resource): the open items' clocks plus
 # memoised SQL aggregates of the resolved ones (core.queues.rollup). Treat it as read-only.
-@on_data_version(16, shared=True)
+@on_data_version(16, shared=True, areas=QUEUES)
 def _queue_facts(projects, regions, now):
     # Every item in the projects and regions: "now" figures (open, breached, at risk, paused, stuck) describe
     # the present whatever the date range; each history question (clocks due in the range, items created in
@@ -137,14 +163,14 @@ def queue_status(filters) -> pd.DataFrame:
     return queue_facts(filters).live
 
 
-@on_data_version(8)
+@on_data_version(8, areas=QUEUES)
 def sla_trend(filters, freq: str = "W") -> pd.DataFrame:
     """Resolution SLA met per period for the clocks due in the range (date, compliance, met, breached, count)."""
     return queue_facts(filters).compliance_trend(freq=freq, due_from=pd.Timestamp(filters.start, tz="UTC"),
                                                  due_to=pd.Timestamp(filters.end, tz="UTC") + pd.Timedelta(days=1))
 
 
-@on_data_version()
+@on_data_version(areas=("queues",))
 def policies() -> pd.DataFrame:
     """SLA policies per queue and priority."""
     return queues_read.load_policies(engine())
@@ -183,7 +209,7 @@ def admin_frame(name: str) -> pd.DataFrame:
 HEALTH_LOOKBACK_DAYS = 120
 
 
-@on_data_version(8)
+@on_data_version(8, areas=MEMBERS)
 def _members(regions) -> pd.DataFrame:
     return health_active.load_community(engine(), regions=regions)
 
@@ -193,7 +219,7 @@ def members(filters) -> pd.DataFrame:
     return _members(filters.regions)
 
 
-@on_data_version(8)
+@on_data_version(8, areas=ACTIVITY)
 def _counted_members(regions, projects, end) -> pd.DataFrame:
     return health_scope.project_base(engine(), _members(regions), end=end, projects=projects)
 
@@ -204,7 +230,7 @@ def counted_members(filters) -> pd.DataFrame:
     return _counted_members(filters.regions, filters.projects, filters.end)
 
 
-@on_data_version(8)
+@on_data_version(8, areas=ACTIVITY)
 def _member_days(start, end, projects):
     return health_active.load_active_days(engine(), start=start, end=end, projects=projects)
 
@@ -229,7 +255,7 @@ def active_days_start(filters, lookback_days: int):
 FATIGUE_DAYS = 35
 
 
-@on_data_version()
+@on_data_version(areas=PROJECTS)
 def projects() -> pd.DataFrame:
     """Projects with launch and guideline-change moments."""
     return workforce.load_projects(engine())
@@ -240,7 +266,7 @@ def reaching_back(filters, days_before: int):
     return min(filters.start, filters.end - pd.Timedelta(days=days_before).to_pytimedelta())
 
 
-@on_data_version(8)
+@on_data_version(8, areas=ACTIVITY)
 def _project_days(start, end, projects, regions) -> pd.DataFrame:
     return workforce.load_project_day_totals(engine(), start=start, end=end, projects=projects, regions=regions)
 
@@ -250,7 +276,7 @@ def project_days(filters, *, days_before: int = 0) -> pd.DataFrame:
     return _project_days(reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
-@on_data_version(8)
+@on_data_version(8, areas=FEEDBACK)
 def _negative_feedback(start, end, projects, regions) -> pd.DataFrame:
     return workforce.load_negative_feedback(engine(), start=start, end=end, projects=projects, regions=regions)
 
@@ -260,7 +286,7 @@ def negative_feedback(filters, *, days_before: int = 0) -> pd.DataFrame:
     return _negative_feedback(reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
-@on_data_version(8)
+@on_data_version(8, areas=ACTIVITY)
 def _fatigue(as_of, start, end, projects, regions) -> pd.DataFrame:
     return workforce.load_fatigue_alerts(engine(), as_of, window_start=start, last_day=end, projects=projects,
                                          regions=regions)
@@ -276,7 +302,7 @@ def fatigue(filters, as_of=None) -> pd.DataFrame:
 # --- voice of the crowd --------------------------------------------------------------------------
 
 
-@on_data_version(8)
+@on_data_version(8, areas=FEEDBACK)
 def _messages(start, end, projects, regions) -> pd.DataFrame:
     return feedback_messages.load_message_scores(message_scope_for(start, end, projects, regions))
 
@@ -303,7 +329,7 @@ def message_scope(filters, *, days_before: int = 0):
     return message_scope_for(reaching_back(filters, days_before), filters.end, filters.projects, filters.regions)
 
 
-@on_data_version(8)
+@on_data_version(8, areas=FEEDBACK)
 def _sentiment_trend(start, end, projects, regions, freq: str) -> pd.DataFrame:
     scope = message_scope_for(start, end, projects, regions)
     return feedback_voice.sentiment_trend(scope, freq=freq) if scope.count() else None
@@ -314,7 +340,7 @@ def sentiment_trend(filters, freq: str = "W") -> pd.DataFrame | None:
     return _sentiment_trend(filters.start, filters.end, filters.projects, filters.regions, freq)
 
 
-@on_data_version()
+@on_data_version(areas=FEEDBACK)
 def _responses() -> pd.DataFrame:
     return feedback_read.load_responses(engine())
 
@@ -332,7 +358,7 @@ def response_scope(filters):
 
 # A Series (not a dict) held as a resource: mapping through it reuses its index's hash table,
 # where mapping through a dict builds one on every call.
-@on_data_version(shared=True)
+@on_data_version(shared=True, areas=PROJECTS)
 def project_names() -> pd.Series:
     """Project names by project id."""
     listed = projects()

@@ -59,7 +59,7 @@ def _args(f: Filters) -> tuple:
     return f.start, f.end, f.projects, f.regions
 
 
-@data.on_data_version(2, shared=True)
+@data.on_data_version(2, shared=True, areas=data.VOICE)
 def _frames(start, end, projects, regions) -> tuple:
     # Messages and survey responses are roll-up scopes that every view aggregates in SQL (texts are
     # read only for the quotes and lists shown); the response rows are loaded only for a breakdown
@@ -82,7 +82,7 @@ def _weeks(start, now: pd.Timestamp) -> int:
 # --- taxonomy, surveys, people ---------------------------------------------------------------
 
 
-@data.on_data_version()
+@data.on_data_version(areas=data.VOICE)
 def taxonomy() -> list:
     """The starting themes plus those the team adopted."""
     return triage.current_taxonomy(data.engine())
@@ -94,13 +94,13 @@ def theme_names() -> tuple[dict, dict]:
     return themes.theme_labels(current), themes.theme_owners(current)
 
 
-@data.on_data_version()
+@data.on_data_version(areas=data.VOICE)
 def adopted() -> list[dict]:
     """Themes the team adopted (key, label, owner, phrases)."""
     return triage.adopted_themes(data.engine())
 
 
-@data.on_data_version()
+@data.on_data_version(areas=data.VOICE)
 def surveys() -> pd.DataFrame:
     """Survey waves, oldest first."""
     return feedback_read.load_surveys(data.engine())
@@ -118,7 +118,7 @@ def people() -> list[str]:
 # --- overview and themes ----------------------------------------------------------------------
 
 
-@data.on_data_version(8)
+@data.on_data_version(8, areas=data.VOICE)
 def _overview(start, end, projects, regions, now) -> dict:
     messages, responses = _frames(start, end, projects, regions)
     labels, owners = theme_names()
@@ -149,7 +149,7 @@ def overview(f: Filters) -> dict:
     return _overview(*_args(f), as_of(f))
 
 
-@data.on_data_version(16)
+@data.on_data_version(16, areas=data.VOICE)
 def _theme_detail(start, end, projects, regions, theme: str) -> dict:
     messages, _ = _frames(start, end, projects, regions)
     table = data.with_project_names(messages.theme_messages(theme, LIST_ROWS))
@@ -167,7 +167,7 @@ def theme_detail(f: Filters, theme: str) -> dict:
     return _theme_detail(*_args(f), theme)
 
 
-@data.on_data_version(9)
+@data.on_data_version(9, areas=data.VOICE)
 def _discovered(start, end, projects, regions) -> pd.DataFrame:
     messages, _ = _frames(start, end, projects, regions)
     recent = messages.newest_texts(limit=DISCOVERY_TEXTS)  # oldest first, as written; every language
@@ -183,19 +183,19 @@ def discovered(f: Filters) -> pd.DataFrame:
 # --- surveys -----------------------------------------------------------------------------------
 
 
-@data.on_data_version(8)
+@data.on_data_version(8, areas=data.VOICE)
 def _population(by: str) -> pd.DataFrame:
     if by != "project_id":  # counted per value in SQL
         return feedback_read.load_survey_population(data.engine(), by=by)
     return feedback_surveys.with_main_project(feedback_read.load_survey_population(data.engine()), _main_projects())
 
 
-@data.on_data_version(2, spinner="Finding each tasker's main project…")
+@data.on_data_version(2, spinner="Finding each tasker's main project…", areas=data.VOICE)
 def _main_projects() -> pd.DataFrame:
     return feedback_read.load_main_projects(data.engine())
 
 
-@data.on_data_version()
+@data.on_data_version(areas=data.VOICE)
 def _segment_choices(start, end, projects, regions) -> list[str]:
     _, responses = _frames(start, end, projects, regions)
     return feedback_surveys.survey_segment_columns(pd.DataFrame(columns=responses.columns()).assign(project_id=None))
@@ -206,7 +206,7 @@ def segment_choices(f: Filters) -> list[str]:
     return _segment_choices(*_args(f))
 
 
-@data.on_data_version(16)
+@data.on_data_version(16, areas=data.VOICE)
 def _survey_segments(start, end, projects, regions, by: str) -> pd.DataFrame:
     _, responses = _frames(start, end, projects, regions)
     if by not in feedback_surveys.ResponseScope.SEGMENTS:  # only the rows know imported attributes and main projects
@@ -221,7 +221,7 @@ def survey_segments(f: Filters, by: str) -> pd.DataFrame:
     return _survey_segments(*_args(f), by)
 
 
-@data.on_data_version(8)
+@data.on_data_version(8, areas=data.VOICE)
 def _theme_nps(start, end, projects, regions) -> pd.DataFrame:
     labels, owners = theme_names()
     impact = feedback_surveys.theme_nps_impact(_frames(start, end, projects, regions)[1])
@@ -233,7 +233,7 @@ def theme_nps(f: Filters) -> pd.DataFrame:
     return _theme_nps(*_args(f))
 
 
-@data.on_data_version(8)
+@data.on_data_version(8, areas=data.VOICE)
 def _comments(start, end, projects, regions, survey_id: str) -> pd.DataFrame:
     _, answers = _frames(start, end, projects, regions)
     return feedback_surveys.survey_comments(answers, survey_id, limit=LIST_ROWS)
@@ -247,7 +247,7 @@ def comments(f: Filters, survey_id: str) -> pd.DataFrame:
 # --- inbox and report --------------------------------------------------------------------------
 
 
-@data.on_data_version(16)
+@data.on_data_version(16, areas=data.VOICE)
 def _inbox(start, end, projects, regions, statuses, themes, sentiments, channels,
            inbox_projects) -> tuple[pd.DataFrame, int]:
     messages, _ = _frames(start, end, projects, regions)
@@ -263,7 +263,7 @@ def inbox(f: Filters, *, statuses=(), themes=(), sentiments=(), channels=(), pro
                   tuple(projects))
 
 
-@data.on_data_version(8, spinner="Writing the report…")
+@data.on_data_version(8, spinner="Writing the report…", areas=data.VOICE)
 def _report(start, end, projects, regions, now) -> tuple:
     messages, responses = _frames(start, end, projects, regions)
     project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))

@@ -6,19 +6,19 @@ import pandas as pd
 from core.health import active as health_active
 from core.health import breakdowns, segments
 from core.health import scope as health_scope
-from ui.data import HEALTH_LOOKBACK_DAYS, active_days_start, project_names, engine, members, on_data_version
+from ui.data import ACTIVITY, HEALTH_LOOKBACK_DAYS, active_days_start, project_names, engine, members, on_data_version
 
 
 # Held once per data version and filters and shared (cache_resource): the members counted matched to their
 # active days (core.health.scope), so the figures, the splits and every member list reuse one match. Read-only.
-@on_data_version(shared=True)
+@on_data_version(shared=True, areas=ACTIVITY)
 def _scope(filters):
     # The days of member_days(filters), read here so that the matrix is held once, not also pickled in st.cache_data.
     return health_scope.load_scope(engine(), start=active_days_start(filters, HEALTH_LOOKBACK_DAYS), end=filters.end,
                                    projects=filters.projects, members=members(filters))
 
 
-@on_data_version(8)
+@on_data_version(8, areas=ACTIVITY)
 def health(filters) -> dict | None:
     """The Health page's activity figures (see core.health.scope.HealthScope.overview), None without activity.
 
@@ -47,7 +47,7 @@ def _with_split_column(filters, dimension: str) -> pd.DataFrame:
     return community
 
 
-@on_data_version(32)
+@on_data_version(32, areas=ACTIVITY)
 def health_split(filters, dimension: str) -> pd.DataFrame:
     """Members, WAU, MAU and active rate per value of a member attribute (the project's members under a project filter)."""
     working = _scope(filters).working
@@ -59,19 +59,19 @@ def _member_details(chosen: pd.DataFrame) -> pd.DataFrame:
     return health_active.with_member_details(engine(), chosen, health_active.MEMBER_DETAILS)
 
 
-@on_data_version(32)
+@on_data_version(32, areas=ACTIVITY)
 def member_list(filters, kind: str) -> pd.DataFrame:
     """The members behind one of core.health.segments.MEMBER_LISTS."""
     return _member_details(segments.members_behind(kind, _scope(filters), pd.Timestamp(filters.end)))
 
 
-@on_data_version(32)
+@on_data_version(32, areas=ACTIVITY)
 def cohort_list(filters, cohort_week: pd.Timestamp, week_number: int) -> pd.DataFrame:
     """The members behind one retention cell (onboarding week × week N)."""
     return _member_details(segments.cohort_members(_scope(filters), cohort_week, week_number))
 
 
-@on_data_version(32)
+@on_data_version(32, areas=ACTIVITY)
 def segment_list(filters, dimension: str, value: str, group: str) -> pd.DataFrame:
     """The members behind one row of the split by `dimension`: all of them, or its WAU or MAU."""
     chosen = segments.segment_row_members(_scope(filters), _with_split_column(filters, dimension),

@@ -128,13 +128,13 @@ def _confusion_start(filters):
     return filters.end - pd.Timedelta(days=CONFUSION_DAYS).to_pytimedelta()
 
 
-@on_data_version(8)
+@on_data_version(8, areas=data.WORKFORCE)
 def _project_days(filters) -> pd.DataFrame:
     return workforce.load_project_day_totals(engine(), start=_confusion_start(filters), end=filters.end,
                                              projects=filters.projects, regions=filters.regions)
 
 
-@on_data_version(8)
+@on_data_version(8, areas=data.WORKFORCE)
 def _project_regions(filters, project_id: str) -> pd.DataFrame:
     return workforce.load_project_day_totals(engine(), start=_confusion_start(filters), end=filters.end,
                                              projects=[project_id], regions=filters.regions, by_region=True)
@@ -156,7 +156,7 @@ def may_act() -> bool:
 # activity rows are read only for one tasker's evidence.
 
 
-@on_data_version(8)
+@on_data_version(8, areas=data.WORKFORCE)
 def workforce_summary(filters) -> dict:
     """Activity rows loaded, totals over the date range, and the fatigue alerts at its last day."""
     return {"rows": len(data.project_days(filters, days_before=data.FATIGUE_DAYS)),
@@ -170,7 +170,7 @@ def _workforce_totals(filters) -> dict:
                                           members=False).iloc[0].to_dict()
 
 
-@on_data_version(32)
+@on_data_version(32, areas=data.WORKFORCE)
 def member_daily(filters, member_id: str) -> pd.DataFrame:
     """One tasker's hours, tasks, quality and AHT per day over the fatigue window."""
     rows = workforce.load_member_daily(engine(), member_id, start=data.reaching_back(filters, data.FATIGUE_DAYS),
@@ -178,14 +178,14 @@ def member_daily(filters, member_id: str) -> pd.DataFrame:
     return drilldown.member_daily(rows, member_id)
 
 
-@on_data_version(8)
+@on_data_version(8, areas=data.WORKFORCE)
 def confusion(filters) -> pd.DataFrame:
     """Projects confused after a launch or guideline change (90 days of per-project totals), with feedback shares."""
     return workforce_confusion.confusion_alerts(_project_days(filters), data.projects(), pd.Timestamp(filters.end),
                                                 feedback=data.negative_feedback(filters, days_before=CONFUSION_DAYS))
 
 
-@on_data_version(16)
+@on_data_version(16, areas=data.WORKFORCE)
 def _confusion_detail(filters, project_id: str, change_at: pd.Timestamp) -> dict:
     first = max(as_date(change_at), _confusion_start(filters))
     last = min(first + pd.Timedelta(days=13).to_pytimedelta(), filters.end)
@@ -201,7 +201,7 @@ def confusion_detail(filters, project_id: str, change_at) -> dict:
     return _confusion_detail(filters, project_id, pd.Timestamp(change_at))
 
 
-@on_data_version(32)
+@on_data_version(32, areas=data.WORKFORCE)
 def _affected(filters, project_id: str, change_at: pd.Timestamp, regions: tuple) -> list[str]:
     since = max(as_date(change_at), _confusion_start(filters))
     return workforce.load_affected_members(engine(), project_id, since, end=filters.end, regions=filters.regions,
@@ -213,7 +213,7 @@ def affected(filters, project_id: str, change_at, regions) -> list[str]:
     return _affected(filters, project_id, pd.Timestamp(change_at), tuple(regions))
 
 
-@on_data_version(16)
+@on_data_version(16, areas=data.WORKFORCE)
 def workforce_table(filters, by: str) -> pd.DataFrame:
     """Quality, AHT, productivity, occupancy, skip and too-fast rates per tasker, project or vendor."""
     table = workforce.load_workforce_table(engine(), start=filters.start, end=filters.end, by=by,

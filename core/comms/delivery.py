@@ -64,7 +64,7 @@ def suppress(engine: Engine, address: str, *, reason: str = "opted_out", channel
         if session.get(Suppression, (channel, address.strip().lower())) is None:
             session.add(Suppression(channel=channel, address=address.strip().lower(), reason=reason, note=note,
                                     at=now or dt.datetime.now(dt.UTC)))
-            bump_data_version(session)
+            bump_data_version(session, "comms", "admin")
 
 
 def delivery_key(prefix: str, channel: str, recipient: str) -> str:
@@ -104,7 +104,7 @@ def enqueue(engine: Engine, *, kind: str, channel: str, title: str, requested_by
                 session.add(AuditEvent(actor=requested_by, action="send", entity="draft", entity_id=str(draft_id),
                                        at=now, after=audit | {"send_id": send.id, "recipients": len(fresh),
                                                               "skipped": send.skipped}))
-            bump_data_version(session)
+            bump_data_version(session, "comms", "admin")
             return send.id
     except IntegrityError:
         return None  # another worker queued the same keys in between: theirs stands
@@ -149,7 +149,7 @@ def interrupt_stale_claims(engine: Engine, *, now) -> int:
                                            "twice (check the mail log, then send it again by hand if needed)")
         ).rowcount
         if done:
-            bump_data_version(session)
+            bump_data_version(session, "comms", "admin")
     return done
 
 
@@ -218,7 +218,7 @@ def record(engine: Engine, delivery: Delivery, outcome: Outcome, *, now) -> str:
             if session.get(Suppression, ("email", address)) is None:
                 session.add(Suppression(channel="email", address=address, reason="bounced", at=now,
                                         note=outcome.error))
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
     return values["status"]
 
 
@@ -288,7 +288,7 @@ def cancel_queued(engine: Engine, send_id: int, *, actor: str, now) -> int:
         send = session.get(MessageSend, send_id)
         if send is not None and cancelled:
             send.cancelled_at, send.cancelled_by = now, actor
-            bump_data_version(session)
+            bump_data_version(session, "comms", "admin")
     return cancelled
 
 

@@ -75,7 +75,7 @@ def add_event(engine: Engine, *, title: str, starts_at, duration_minutes: int, a
         session.add(AuditEvent(actor=actor, action="create", entity="event", entity_id=event_id,
                                after={"title": title.strip(), "starts_at": starts.isoformat(),
                                       "duration_minutes": duration_minutes, "audience": audience}))
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
     return event_id
 
 
@@ -95,7 +95,7 @@ def record_turnout(engine: Engine, event_id: str, *, registrations: int | None =
         session.add(event)
         session.add(AuditEvent(actor=actor, action="turnout", entity="event", entity_id=event_id, before=before,
                                after={"registrations": event.registrations, "attendance": event.attendance}))
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
 
 
 def event_record(events: pd.DataFrame, event_id: str) -> dict:

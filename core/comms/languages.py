@@ -149,7 +149,7 @@ def decide_send_english(engine: Engine, draft_id: int, *, language: str, actor: 
         session.add(AuditEvent(actor=actor, action=WITHDRAW if withdraw else SEND_ENGLISH, entity="draft",
                                entity_id=str(draft_id),
                                after={"language": language, "reason": reason.strip() or None, "summary": summary}))
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
 
 
 NO_CHECK = "No readability check for this language"

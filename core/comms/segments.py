@@ -36,7 +36,7 @@ def save_segment(engine: Engine, *, name: str, actor: str, filters: dict | None 
         session.add(AuditEvent(actor=actor, action="create", entity="segment", entity_id=str(segment.id),
                                after={"name": name, "filters": dict(filters or {}),
                                       "members": len(member_ids or [])}))
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
         return segment.id
 
 

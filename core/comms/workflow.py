@@ -241,7 +241,7 @@ def create_draft(engine: Engine, *, title: str, subject: str, body: str, actor: 
         _audit(session, actor=actor, action="create", draft_id=draft.id,
                after={"template": template, "channel": channel, "segment_id": segment_id, "language": language,
                       "status": "draft", "version": 1})
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
         return draft.id
 
 
@@ -297,7 +297,7 @@ def save_revision(engine: Engine, draft_id: int, *, expected_version: int, subje
                    after={"base_version": expected_version, "current_version": draft.version, "revision": number,
                           "language": language})
             conflict = (draft.version, number, _last_writer(session, draft_id))
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
     if conflict:
         current, kept, who = conflict
         raise StaleDraft(f"{who or 'Someone'} saved this draft (now version {current}) while you were editing "
@@ -389,7 +389,7 @@ def _move(engine: Engine, draft_id: int, *, to: str, expected_version: int, acto
         if values.get("scheduled_at") is not None:
             after["scheduled_at"] = values["scheduled_at"].isoformat()
         _audit(session, actor=actor, action=action, draft_id=draft_id, before=before, after=after)
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
     return expected_version + 1
 
 
@@ -419,14 +419,14 @@ def add_comment(engine: Engine, draft_id: int, *, text: str, actor: str) -> None
             raise DraftNotFound(f"There is no draft number {draft_id}; it may have been removed.")
         _audit(session, actor=actor, action="comment", draft_id=draft_id,
                after={"text": text.strip(), "version": draft.version})
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
 
 
 def record_export(engine: Engine, draft_id: int, *, format: str, actor: str) -> None:
     """Note in the audit trail that a draft was exported (a file for another tool; sending is Review › Send)."""
     with session_scope(engine) as session:
         _audit(session, actor=actor, action="export", draft_id=draft_id, after={"format": format})
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
 
 
 def set_audience(engine: Engine, draft_id: int, *, segment_id: int, expected_version: int, actor: str) -> int:
@@ -446,7 +446,7 @@ def set_audience(engine: Engine, draft_id: int, *, segment_id: int, expected_ver
                              current_version=draft.version)
         _audit(session, actor=actor, action="set_audience", draft_id=draft_id, before=before,
                after={"segment_id": segment_id, "status": "draft", "version": expected_version + 1})
-        bump_data_version(session)
+        bump_data_version(session, "comms", "admin")
     return expected_version + 1
 
 

@@ -249,7 +249,7 @@ def save_source(engine: Engine, *, name: str, spreadsheet: str, worksheet: str, 
         session.add(source)
         session.add(models.AuditEvent(actor=actor, action="update" if before else "create", entity="sync_source",
                                       entity_id=name, before=before, after=_audited(source)))
-        bump_data_version(session)
+        bump_data_version(session, "admin")  # a Sheets source: settings and audit only
         session.flush()
         session.refresh(source)
         session.expunge(source)
@@ -320,7 +320,7 @@ def delete_source(engine: Engine, name: str, *, actor: str = "command line") -> 
         session.add(models.AuditEvent(actor=actor, action="delete", entity="sync_source", entity_id=name,
                                       before=_audited(source), after=None))
         session.delete(source)
-        bump_data_version(session)
+        bump_data_version(session, "admin")  # a Sheets source: settings and audit only
 
 
 # --- syncing -------------------------------------------------------------------------------------

@@ -25,6 +25,10 @@ from core.ingest.contract import REFERENCE_TABLES, ROLLUP_DAY_COLUMNS, Entity, P
 
 # Ids are looked up with IN lists of this size (well under SQLite's 32,766 parameters).
 LOOKUP_BATCH = 5_000
+# The data area (core.db.AREAS) each import entity writes; every import also records a run and an audit event (admin).
+ENTITY_AREAS = {"members": "members", "projects": "projects", "activity": "activity", "queue_items": "queues",
+                "feedback": "feedback", "survey_responses": "feedback", "resources": "comms", "roster": "roster",
+                "events": "comms"}
 
 # reject(rows, column, values, reason): how the writer refuses rows (an unknown tasker, say)
 Reject = Callable[[Any, str, Any, Any], None]
@@ -383,7 +387,8 @@ class TableWriter:
     def record(self, *, run: models.SyncRun | None, actor: str, source: str, after: dict) -> int | None:
         """Bump the data version and add the run (if any) and the import's audit event; returns the run id."""
         with Session(bind=self.conn) as session:
-            bump_data_version(session)
+            area = ENTITY_AREAS.get(self.spec.name)
+            bump_data_version(session, *((area, "admin") if area else ()))  # an unknown entity: every area
             if run is not None:
                 session.add(run)
             session.add(models.AuditEvent(actor=actor, action="import", entity=self.spec.name, entity_id=source,
@@ -396,6 +401,6 @@ def save_run(engine: Engine, run: models.SyncRun) -> int:
     """Store an import or sync run on its own (one that failed wrote nothing else); returns its id."""
     with session_scope(engine) as session:
         session.add(run)
-        bump_data_version(session)
+        bump_data_version(session, "admin")
         session.flush()
         return run.id

@@ -1,9 +1,10 @@
 """What a specialist does to queue items: request a retry of a stuck upload, record an enforcement decision.
 
 Each action is one transaction: it changes the item (or the member), appends to the item's
-status history where there is one, writes an AuditEvent and bumps the data version so every
-page refreshes. A retry is guarded by the item's `version`: it applies only to the item as the
-specialist saw it, and fails with `StaleItem` when someone changed it since.
+status history where there is one, writes an AuditEvent and bumps the data version of the areas it
+changes (a retry: queues and admin), so only the pages that read them refresh. A retry is guarded by
+the item's `version`: it applies only to the item as the specialist saw it, and fails with `StaleItem`
+when someone changed it since.
 """
 
 import datetime as dt
@@ -78,7 +79,7 @@ def request_retry(engine: Engine, *, item_id: str, expected_version: int, actor:
                                entity_id=item_id, before=before, after=after))
         session.flush()
         rollups.refresh(session.connection(), "queue_items", ids=[item_id])
-        bump_data_version(session)
+        bump_data_version(session, "queues", "admin")
     return RetryRequested(item_id=item_id, retries=after["retries"], version=after["version"], at=moment)
 
 
@@ -119,7 +120,7 @@ def notify_pipeline(engine: Engine, item_ids: list[str], *, actor: str, now: dt.
             session.add(AuditEvent(at=now or dt.datetime.now(dt.UTC), actor=actor, action="pipeline_retry",
                                    entity="queue_item", entity_id=item_id,
                                    after={"ok": outcome.sent, "answer": outcome.answer, "error": outcome.error}))
-        bump_data_version(session)
+        bump_data_version(session, "queues", "admin")
     if outcome.sent:
         return "success", f"The pipeline accepted the retry of {len(item_ids)} item(s): {outcome.answer}."
     return "error", f"The retry is recorded, but the pipeline was not told: {outcome.error}."

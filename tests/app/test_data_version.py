@@ -21,8 +21,8 @@ def test_one_read_per_run_and_writes_are_seen(engine, monkeypatch):
     run = SimpleNamespace(cursors={})
     monkeypatch.setattr(data, "get_script_run_ctx", lambda suppress_warning=False: run)
     reads = []
-    real = db.data_version
-    monkeypatch.setattr(db, "data_version", lambda e: reads.append(1) or real(e))
+    real = db.data_versions
+    monkeypatch.setattr(db, "data_versions", lambda e: reads.append(1) or real(e))
 
     first = data.version()
     assert data.version() == first and len(reads) == 1  # the rest of the run reuses it

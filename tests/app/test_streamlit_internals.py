@@ -38,8 +38,8 @@ def test_script_run_context_has_a_cursors_dict_that_each_run_replaces():
 def test_the_data_version_is_read_once_per_run_inside_streamlit(engine, monkeypatch):
     monkeypatch.setattr(data, "engine", lambda: engine)
     reads = []
-    real = db.data_version
-    monkeypatch.setattr(db, "data_version", lambda e: reads.append(1) or real(e))
+    real = db.data_versions
+    monkeypatch.setattr(db, "data_versions", lambda e: reads.append(1) or real(e))
 
     def script():
         from ui import data
