@@ -30,6 +30,8 @@ from core.db import make_engine
 AREA_MODULES = ("bench.floors.queues", "bench.floors.health", "bench.floors.workforce", "bench.floors.feedback")
 
 # The floor copies only source tables; roll-ups, audit and bookkeeping are not "the raw data".
+# Column types (SQLAlchemy class names) DuckDB must hold as text even when a first chunk is all NULL.
+TEXT_KINDS = ("VARCHAR", "STRING", "TEXT", "AUTOSTRING", "JSON")
 SOURCE_TABLES = ("member", "project", "activity", "slapolicy", "queueitem", "queueevent", "feedback",
                  "survey", "surveyresponse", "resource", "roster", "event")
 
@@ -125,6 +127,9 @@ def duckdb_copy(url: str, *, progress: Callable[[str], None] = lambda _m: None, 
                             frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed")
                         elif kind == "DATE":
                             frame[column] = pd.to_datetime(frame[column], format="mixed").dt.date
+                        elif kind in TEXT_KINDS and not created and frame[column].isna().all():
+                            # a first chunk of NULLs would make DuckDB guess INTEGER for a text column
+                            frame[column] = frame[column].astype("string")
                     duck.register("incoming", frame)
                     if created:
                         duck.execute(f"INSERT INTO {table} SELECT * FROM incoming")
