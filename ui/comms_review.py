@@ -52,7 +52,8 @@ def workflow_steps(studio: comms.Studio, draft: DraftView, choice: AudienceChoic
 
     can_approve = workflow.role_allows(studio.role, "manager")
     # four eyes: say why before the click, not after
-    blocker = approval.approval_blocker(studio.engine, draft.id, studio.actor) if can_approve else None
+    blocker = (approval.approval_blocker(studio.engine, draft.id, studio.actor, base=studio.base) if can_approve
+               else None)
     if draft.status == "draft":
         if st.button("Send for review", key="comms_submit", type="primary", icon=":material/send:"):
             move(workflow.submit_for_review)

@@ -127,7 +127,6 @@ def _overview(start, end, projects, regions, now) -> dict:
     scorecard = with_theme_names(theme_scorecard(messages, responses, now, weeks=weeks, trend=trend), labels, owners)
     waves = survey_scorecard(responses, surveys())
     waves = waves[waves["sent_at"] <= now]  # the latest wave of a past range is the latest sent by its end
-    unscored = messages.unscored_languages()
     return {
         "messages": messages.count(),
         "new_messages": messages.new_count(),
@@ -139,7 +138,6 @@ def _overview(start, end, projects, regions, now) -> dict:
         "theme_trend": with_theme_names(trend, labels, owners),
         "segments": theme_segments(messages, ["region", "project_id", "channel"]),
         "waves": waves[waves["responses"] > 0].reset_index(drop=True),
-        "unscored": unscored,
         "coverage": coverage_sentence(language_coverage(messages)),
     }
 

@@ -52,14 +52,17 @@ def check_four_eyes(session: Session, draft_id: int, actor: str) -> bool:
     raise SelfApproval(REFUSAL)
 
 
-def approval_blocker(engine: Engine, draft_id: int, actor: str) -> str | None:
-    """Why this person may not approve the draft (four eyes, or a missing language version), or None when they may."""
+def approval_blocker(engine: Engine, draft_id: int, actor: str, *, base=None) -> str | None:
+    """Why this person may not approve the draft (four eyes, or a missing language version), or None when they may.
+
+    `base`: the audience base (`audience.load_audience_base`) when the caller holds it, else it is read.
+    """
     with Session(engine) as session:
         draft = session.get(Draft, draft_id)
         if self_approval_allowed(actor) or actor not in writers(session, draft_id):
             if draft is None or draft.template not in languages.RULE_TEMPLATES:
                 return None
-            return languages.missing_versions_message(languages.draft_language_table(engine, draft_id))
+            return languages.missing_versions_message(languages.draft_language_table(engine, draft_id, base=base))
     return REFUSAL
 
 

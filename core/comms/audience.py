@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import Engine, func, not_, select
 
@@ -50,8 +51,10 @@ def load_audience_base(engine: Engine, *, as_of=None) -> pd.DataFrame:
 def with_activity_status(base: pd.DataFrame, active_ids) -> pd.DataFrame:
     """The base with `status` active/inactive by Health's monthly activity (`account_status` keeps the stored one)."""
     stored = base["status"].fillna("active")
-    status = stored.where(stored != "active", base["member_id"].isin(list(active_ids)).map({True: "active",
-                                                                                             False: "inactive"}))
+    # Looked up in a Python set: `isin` would first turn 100k ids into an Arrow array (~0.2 s at the large scale).
+    active = set(active_ids)
+    monthly = np.where([member in active for member in base["member_id"].tolist()], "active", "inactive")
+    status = stored.where(stored != "active", pd.Series(monthly, index=base.index, dtype=stored.dtype))
     return base.assign(status=status, account_status=stored)
 
 

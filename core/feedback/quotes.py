@@ -4,7 +4,7 @@ import statistics
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Engine, func, or_, select
+from sqlalchemy import Engine, and_, func, or_, select
 
 from core.feedback import rollup, themes
 from core.feedback.read import read_rollup
@@ -36,16 +36,16 @@ def pick_quotes(engine: Engine, where: list, *, k: int) -> list[str]:
         # Read in rank order, the readable ones among the texts read are the first readable candidates of
         # all: when they already give k quotes, the texts not read could not change the choice.
         ranked = rows[pd.to_numeric(rows["text_length"]).fillna(0) >= 40].sort_values(["distance", "position"])
-        size, joined = CANDIDATES, table.join(message, message.c.feedback_id == table.c.feedback_id)
+        size, texts, read_to = CANDIDATES, {}, None
         while len(ranked):
-            # Every candidate up to the distance of the size-th: a prefix of the ranking, read in one query.
+            # Every candidate up to the distance of the size-th: a prefix of the ranking.
             reach = float(ranked["distance"].iloc[min(size, len(ranked)) - 1])
+            if read_to is not None and reach <= read_to:  # ties: the same prefix as last time, which fell short
+                size *= 4
+                continue
             batch = ranked[ranked["distance"] <= reach]
-            near = func.abs(table.c.score - median) <= reach + 0.001  # a margin for SQL's unrounded distance
-            texts = read_rollup(engine, select(table.c.feedback_id, message.c.text).select_from(joined)
-                               .where(*where, table.c.text_length >= 40,
-                                      or_(near, table.c.score.is_(None)) if reach >= 2.0 else near))
-            texts = dict(zip(texts["feedback_id"], texts["text"]))
+            texts.update(_ring_texts(engine, where, median, read_to, reach))  # only the texts not read yet
+            read_to = reach
             stripped = batch["feedback_id"].map(texts).fillna("").str.strip()
             readable = batch[stripped.str.len().between(40, 240)]
             chosen = themes.representative_quotes(readable["feedback_id"].map(texts).tolist(),
@@ -57,7 +57,23 @@ def pick_quotes(engine: Engine, where: list, *, k: int) -> list[str]:
                 break
             size *= 4
     # Few texts, or too few readable ones to choose from: the choice needs every text.
-    texts = read_rollup(engine, select(message.c.text, table.c.score)
+    every = read_rollup(engine, select(message.c.text, table.c.score)
                        .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id))
                        .where(*where).order_by(*in_order))
-    return themes.representative_quotes(texts["text"].tolist(), texts["score"].tolist(), k=k)
+    return themes.representative_quotes(every["text"].tolist(), every["score"].tolist(), k=k)
+
+
+def _ring_texts(engine: Engine, where: list, median: float, after: float | None, reach: float) -> dict:
+    """{feedback_id: text} of the mentions `where` keeps, at least 40 characters long, whose distance to the
+    median is within `reach` and beyond `after` (the reach already read; None: nothing read yet)."""
+    table, message = rollup.mentions, Feedback.__table__
+    distance = func.abs(table.c.score - median)
+    # a margin for SQL's unrounded distance; the same expression on both sides, so rings never overlap or miss
+    ring = [distance <= reach + 0.001, *([distance > after + 0.001] if after is not None else [])]
+    unscored = reach >= 2.0 and (after is None or after < 2.0)  # an unscored text ranks at distance 2.0
+    statement = (select(table.c.feedback_id, message.c.text)
+                 .select_from(table.join(message, message.c.feedback_id == table.c.feedback_id))
+                 .where(*where, table.c.text_length >= 40,
+                        or_(and_(*ring), table.c.score.is_(None)) if unscored else and_(*ring)))
+    texts = read_rollup(engine, statement)
+    return dict(zip(texts["feedback_id"], texts["text"]))

@@ -18,7 +18,7 @@ from core.feedback import rollup
 from core.feedback.read import THEME_COLUMNS, parse_theme_lists, raw_theme_columns, read_rollup
 from core.feedback.sentiment import effective_sentiment, sentiment_labels
 from core.feedback.themes import effective_themes
-from core.frames import Grouping, group_columns, ratio, read_frame, unparsed
+from core.frames import Grouping, as_timestamp, group_columns, ratio, read_frame, unparsed
 from core.models import SurveyResponse
 
 Z_95 = 1.96
@@ -29,21 +29,24 @@ _NOT_SEGMENTS = {"response_id", "survey_id", "member_id", "submitted_at", "score
                  "themes", "sentiment_override", "themes_override", "version", "title", "sent_at"}
 
 
-def nps(responses: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
+def nps(responses: "pd.DataFrame | ResponseScope", by: Grouping = None) -> pd.DataFrame:
     """NPS (−100..100) with promoter, passive and detractor counts and its 95% margin of error in points."""
-    keys = group_columns(responses, by)
-    scored = responses[responses["score"].notna()]
-    score = scored["score"].astype("float64")
-    flags = pd.DataFrame(
-        {
-            "promoters": (score >= 9).astype("int64"),
-            "passives": ((score >= 7) & (score <= 8)).astype("int64"),
-            "detractors": (score <= 6).astype("int64"),
-            "responses": 1,
-        },
-        index=scored.index,
-    )
-    table = _sum_by(flags.join(scored[keys]), keys)
+    if isinstance(responses, ResponseScope):  # counted in SQL from the roll-up
+        keys, table = responses.answer_counts(by, "nps")
+    else:
+        keys = group_columns(responses, by)
+        scored = responses[responses["score"].notna()]
+        score = scored["score"].astype("float64")
+        flags = pd.DataFrame(
+            {
+                "promoters": (score >= 9).astype("int64"),
+                "passives": ((score >= 7) & (score <= 8)).astype("int64"),
+                "detractors": (score <= 6).astype("int64"),
+                "responses": 1,
+            },
+            index=scored.index,
+        )
+        table = _sum_by(flags.join(scored[keys]), keys)
     table["nps"], table["margin_of_error"] = nps_figures(table["promoters"], table["detractors"], table["responses"])
     return table[[*keys, "nps", "promoters", "passives", "detractors", "responses", "margin_of_error"]]
 
@@ -62,16 +65,19 @@ def csat_figures(satisfied: pd.Series, responses: pd.Series) -> tuple[pd.Series,
     return share, Z_95 * np.sqrt(share * (1 - share) / responses.where(responses > 0))
 
 
-def csat(responses: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:
+def csat(responses: "pd.DataFrame | ResponseScope", by: Grouping = None) -> pd.DataFrame:
     """CSAT: share of 4–5 among answered 1–5 ratings, with responses and a 95% margin of error (as a share)."""
-    keys = group_columns(responses, by)
-    rating = responses["csat"].astype("float64")
-    answered = responses[rating.between(1, 5)]
-    flags = pd.DataFrame(
-        {"satisfied": (answered["csat"].astype("float64") >= 4).astype("int64"), "responses": 1},
-        index=answered.index,
-    )
-    table = _sum_by(flags.join(answered[keys]), keys)
+    if isinstance(responses, ResponseScope):  # counted in SQL from the roll-up
+        keys, table = responses.answer_counts(by, "csat")
+    else:
+        keys = group_columns(responses, by)
+        rating = responses["csat"].astype("float64")
+        answered = responses[rating.between(1, 5)]
+        flags = pd.DataFrame(
+            {"satisfied": (answered["csat"].astype("float64") >= 4).astype("int64"), "responses": 1},
+            index=answered.index,
+        )
+        table = _sum_by(flags.join(answered[keys]), keys)
     table["csat"], table["margin_of_error"] = csat_figures(table["satisfied"], table["responses"])
     return table[[*keys, "csat", "responses", "margin_of_error"]]
 
@@ -209,11 +215,51 @@ class ResponseScope:
 
     engine: Engine
     regions: tuple | None = None
+    start: pd.Timestamp | None = None  # submitted in [start, end) when set
+    end: pd.Timestamp | None = None
 
     SEGMENTS = ("region", "country", "language", "vendor", "tenure_band")
+    # What `nps` and `csat` of a scope can group by: the wave and the segments the roll-up copies.
+    COUNTS_BY = ("survey_id", *SEGMENTS)
 
     def _where(self, table) -> list:
-        return [table.c.region.in_(list(self.regions))] if self.regions else []
+        conditions = [table.c.region.in_(list(self.regions))] if self.regions else []
+        answers = rollup.answers
+        window = [*([answers.c.submitted_at >= as_timestamp(self.start).to_pydatetime()] if self.start is not None
+                    else []),
+                  *([answers.c.submitted_at < as_timestamp(self.end).to_pydatetime()] if self.end is not None
+                    else [])]
+        if window and table is not answers:  # a table without the answer's time: its answers in the window
+            window = [table.c.response_id.in_(select(answers.c.response_id).where(*window))]
+        return conditions + window
+
+    def answer_counts(self, by: Grouping, kind: str) -> tuple[list[str], pd.DataFrame]:
+        """(group columns, counts per group, sorted as pandas groups them): for `kind` "nps" promoters, passives,
+        detractors and responses (scored answers), for "csat" satisfied and responses (1–5 ratings)."""
+        keys = [by] if isinstance(by, str) else list(by or [])
+        unknown = [k for k in keys if k not in self.COUNTS_BY]
+        if unknown:
+            raise UnknownMetric(f"Cannot count survey answers by {', '.join(unknown)} from the roll-up.")
+        table = rollup.answers
+        score, rating = table.c.score, table.c.csat
+
+        def counted(condition):
+            return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+        if kind == "nps":
+            answered = score.is_not(None)
+            measures = [counted(score >= 9).label("promoters"), counted(score.between(7, 8)).label("passives"),
+                        counted(score <= 6).label("detractors"), func.count().label("responses")]
+        else:
+            answered = rating.between(1, 5)
+            measures = [counted(rating >= 4).label("satisfied"), func.count().label("responses")]
+        columns = [table.c[k].label(k) for k in keys]
+        statement = select(*columns, *measures).where(*self._where(table), answered)
+        frame = read_rollup(self.engine, statement.group_by(*columns) if keys else statement)
+        frame = frame.astype({m.name: "int64" for m in measures})
+        for key in keys:  # a missing value groups as NaN, as in pandas
+            frame[key] = frame[key].astype("object").where(frame[key].notna(), np.nan)
+        return keys, frame.sort_values(keys, na_position="last", ignore_index=True) if keys else frame
 
     def count(self) -> int:
         """How many responses."""

@@ -14,9 +14,12 @@ def _messages(engine, start, end):
 
 
 def _responses(engine, start, end, by=None):
-    """Survey responses submitted in the window; grouped by a respondent's imported attribute, they carry it."""
+    """Survey responses submitted in the window: counted in SQL when grouped by a wave or a segment the roll-up has,
+    else the rows (grouped by a respondent's imported attribute, they carry it)."""
     lo, hi = bounds(start, end)
-    frame = load_responses(engine)
+    if by is None or by in surveys.ResponseScope.COUNTS_BY:
+        return surveys.ResponseScope(engine, start=lo, end=hi)
+    frame = load_responses(engine, with_comments=False)
     frame = frame[(frame["submitted_at"] >= lo) & (frame["submitted_at"] < hi)]
     return with_member_attribute(engine, frame, by)
 

@@ -86,6 +86,16 @@ def test_a_guideline_update_to_a_spanish_majority_cannot_be_approved_without_a_s
     assert workflow.approve(engine, draft_id, expected_version=version, **MANAGER) == version + 1
 
 
+def test_the_language_rule_over_a_base_the_studio_holds_counts_the_drafts_saved_audience_from_it(engine):
+    draft_id, _ = spanish_majority_draft(engine)
+    # The studio's cached base: m3 has since switched to English (the rule reads the base it is given).
+    base = pd.DataFrame({"member_id": ["m1", "m2", "m3", "m4", "m5"], "language": ["es", "es", "en", "en", "es"]})
+    assert approval.approval_blocker(engine, draft_id, MANAGER["actor"], base=base) == (
+        "This message goes to large language groups with no version of their own: es (2 readers, 50%). "
+        "Add their version on Write, or decide on Audience to send them the English text (the decision "
+        "is audited).")
+
+
 def test_an_audited_send_english_decision_lets_the_message_be_approved_and_can_be_withdrawn(engine):
     draft_id, version = spanish_majority_draft(engine, template="project_launch")
     with pytest.raises(InvalidTransition, match="Say why"):

@@ -5,7 +5,7 @@ import math
 import pandas as pd
 import pytest
 
-from core.feedback.surveys import csat, nps, survey_scorecard, theme_nps_impact
+from core.feedback.surveys import ResponseScope, csat, nps, survey_scorecard, theme_nps_impact
 from core.frames import as_utc
 from tests.core.factories import make_response, responses
 
@@ -19,8 +19,14 @@ def answers():
     )
 
 
-def test_nps_is_promoters_minus_detractors_with_a_95_percent_margin(answers):
-    result = nps(answers).iloc[0]
+@pytest.fixture(params=["rows", "roll-up"])
+def counted(request, responses_of):
+    """Answers as rows, or stored and counted in SQL from the roll-up: both must give the same figures."""
+    return (lambda frame: frame) if request.param == "rows" else responses_of
+
+
+def test_nps_is_promoters_minus_detractors_with_a_95_percent_margin(answers, counted):
+    result = nps(counted(answers)).iloc[0]
     assert (result["promoters"], result["passives"], result["detractors"], result["responses"]) == (4, 2, 3, 9)
     assert result["nps"] == pytest.approx(100 / 9)
     # p = 4/9, d = 3/9: variance term p + d − (p − d)² = 62/81, over n = 9.
@@ -28,8 +34,8 @@ def test_nps_is_promoters_minus_detractors_with_a_95_percent_margin(answers):
     assert result["margin_of_error"] == pytest.approx(57.16, abs=0.01)
 
 
-def test_nps_by_survey(answers):
-    result = nps(answers, by="survey_id")
+def test_nps_by_survey(answers, counted):
+    result = nps(counted(answers), by="survey_id")
     assert result[["survey_id", "nps", "promoters", "passives", "detractors", "responses"]].values.tolist() == [
         ["s1", pytest.approx(20.0), 2, 2, 1, 5],
         ["s2", pytest.approx(0.0), 2, 0, 2, 4],
@@ -37,16 +43,33 @@ def test_nps_by_survey(answers):
     assert result["margin_of_error"].tolist()[0] == pytest.approx(1.96 * 100 * math.sqrt(0.56 / 5))
 
 
-def test_nps_without_answers_is_nan_with_zero_responses():
-    result = nps(responses(make_response(score=None))).iloc[0]
+def test_nps_without_answers_is_nan_with_zero_responses(counted):
+    result = nps(counted(responses(make_response(score=None)))).iloc[0]
     assert result["responses"] == 0 and math.isnan(result["nps"]) and math.isnan(result["margin_of_error"])
 
 
-def test_csat_is_the_share_of_four_and_five_among_valid_ratings():
+def test_csat_is_the_share_of_four_and_five_among_valid_ratings(counted):
     ratings = responses(*(make_response(score=None, csat=rating) for rating in (5, 4, 3, 2, 1, None, 4, 0, 6)))
-    result = csat(ratings).iloc[0]
+    result = csat(counted(ratings)).iloc[0]
     assert (result["csat"], result["responses"]) == (0.5, 6)
     assert result["margin_of_error"] == pytest.approx(1.96 * math.sqrt(0.25 / 6))
+
+
+def test_a_scope_counts_only_the_answers_submitted_in_its_window_by_region(responses_of):
+    scope = responses_of(responses(
+        make_response(member_id="m1", region="EU", submitted_at="2026-11-01 23:59", score=0, csat=1),  # before
+        make_response(member_id="m2", region="EU", submitted_at="2026-11-02 00:00", score=10, csat=5),
+        make_response(member_id="m3", region="EU", submitted_at="2026-11-05 10:00", score=5, csat=2),
+        make_response(member_id="m4", region="APAC", submitted_at="2026-11-06 10:00", score=9, csat=4),
+        make_response(member_id=None, region=None, submitted_at="2026-11-07 10:00", score=7, csat=3),
+        make_response(member_id="m5", region="APAC", submitted_at="2026-11-08 00:00", score=0, csat=1),  # after
+    ))
+    window = ResponseScope(scope.engine, start=pd.Timestamp("2026-11-02", tz="UTC"),
+                           end=pd.Timestamp("2026-11-08", tz="UTC"))
+    by_region = nps(window, by="region")
+    assert by_region[["region", "nps", "responses"]].fillna("none").values.tolist() == [
+        ["APAC", 100.0, 1], ["EU", 0.0, 2], ["none", 0.0, 1]]
+    assert csat(window)[["csat", "responses"]].values.tolist() == [[0.5, 4]]
 
 
 def test_theme_nps_impact_is_overall_nps_minus_the_theme_nps(responses_of):
