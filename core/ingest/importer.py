@@ -3,14 +3,16 @@
 A table (CSV, XLSX or a DataFrame from Sheets) is read in chunks (`read`), its columns are mapped
 onto the entity's canonical columns (`contract`), every value is checked (`parse`), and the valid
 rows are upserted on the entity's id (`store`), each chunk as its own committed batch so that other
-writers get SQLite's write lock between batches; a strict import checks every row before writing any,
-and a dry run writes only its staging table. Rejected rows are listed with their row number as a
+writers get SQLite's write lock between batches, while the next chunk is read and checked; an import that
+fails takes its committed batches back (`undo`), so it leaves stored data and roll-ups as they were; a
+strict import checks every row before writing any, and a dry run writes only its staging table. Rejected rows are listed with their row number as a
 spreadsheet shows it (the header is row 1, so the first data row is row 2), the column and why.
 """
 
 import datetime as dt
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -377,8 +379,7 @@ def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, r
         report(position[0], message)
 
     try:
-        for chunk in reader.chunks:
-            frame = importer.check(chunk)
+        for chunk, frame in _checked_ahead(importer, reader.chunks):
             position[0] = min(chunk.position, 0.99)
             if frame is not None:
                 with write_batch(conn, on_wait=waiting):
@@ -387,18 +388,41 @@ def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, r
             report(position[0], f"{result.rows_read:,} rows checked, {result.accepted:,} written")
         importer.finish()
         _note_empty(reader, result)
+        result.seconds = time.perf_counter() - started
+        _finish_run(conn, importer, result, source=source, started_at=started_at, actor=actor, record=record,
+                    waiting=waiting)
     except Exception as exc:
-        if result.batches:  # what earlier batches wrote stays: say so in the history, with the roll-ups current
-            result.seconds = time.perf_counter() - started
-            error = (f"{exc} The first {result.accepted:,} rows were already written ({result.batches} "
-                     "committed batches) and are kept; importing the file again updates them.")
-            _finish_run(conn, importer, result, source=source, started_at=started_at, actor=actor,
-                        record=record, error=error, waiting=waiting)
+        if result.batches:  # what earlier batches committed is taken back: a failed import leaves nothing
+            _undo(conn, importer, exc, waiting)
         raise
-    result.seconds = time.perf_counter() - started
-    _finish_run(conn, importer, result, source=source, started_at=started_at, actor=actor, record=record,
-                waiting=waiting)
     result.committed = True
+
+
+def _checked_ahead(importer: "_Import", chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, pd.DataFrame | None]]:
+    """Each chunk with its checked rows; the next chunk is read and checked in a second thread while the caller
+    writes this one (parsing and SQLite's writing both run outside Python's lock for much of their time)."""
+    source = iter(chunks)
+
+    def read_and_check() -> tuple[Chunk, pd.DataFrame | None] | None:
+        chunk = next(source, None)
+        return None if chunk is None else (chunk, importer.check(chunk))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-check") as pool:
+        pending = pool.submit(read_and_check)
+        while (item := pending.result()) is not None:
+            pending = pool.submit(read_and_check)
+            yield item
+
+
+def _undo(conn: Connection, importer: "_Import", exc: Exception, waiting: Callable[[str], None]) -> None:
+    """Take back the committed batches of a failed import (the roll-ups were not refreshed for them yet)."""
+    if conn.invalidated:
+        raise ImportRejected(f"{exc} The connection to the database was lost before the rows already written "
+                             "could be taken back; importing the file again updates them.") from exc
+    if conn.in_transaction():
+        conn.rollback()
+    with write_batch(conn, on_wait=waiting):
+        importer.writer.journal.undo()
 
 
 def _finish_run(conn: Connection, importer: "_Import", result: ImportResult, *, source: str,
@@ -412,6 +436,7 @@ def _finish_run(conn: Connection, importer: "_Import", result: ImportResult, *, 
         result.run_id = importer.writer.record(run=run, actor=actor, source=source, after={
             "inserted": result.inserted, "updated": result.updated, "rejected": result.rejected,
             "batches": result.batches, "ok": error is None})
+        importer.writer.journal.drop()
 
 
 def _note_empty(reader: TableReader, result: ImportResult) -> None:
