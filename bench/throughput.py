@@ -6,6 +6,7 @@ import json
 import os
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -135,15 +136,47 @@ def measure_import(url: str, *, rows: int, progress: Callable[[str], None] = lam
         if hasattr(os, "sync"):  # the copy's 1.3 GB (at large) are written out now, not during the timed import
             os.sync()
         engine = make_engine(scratch_url)
+        stop = threading.Event()
+        waits: list[float] = []
+        prober = threading.Thread(target=_probe_writes, args=(engine, stop, waits), name="bench-other-writer")
         try:
+            prober.start()
             started = time.perf_counter()
             result = importer.import_file(engine, "activity", csv_path)
             seconds = time.perf_counter() - started
         finally:
+            stop.set()
+            prober.join()
             engine.dispose()
     return {"entity": "activity", "rows": result.rows_read, "inserted": result.inserted, "updated": result.updated,
             "rejected": result.rejected, "seconds": round(seconds, 2),
-            "rows_per_s": round(result.rows_read / seconds) if seconds else None, "into": scratch_kind}
+            "rows_per_s": round(result.rows_read / seconds) if seconds else None, "into": scratch_kind,
+            "other_writes": len(waits), "other_write_max_wait_s": round(max(waits), 3) if waits else None,
+            "other_write_p95_wait_s": round(float(np.percentile(waits, 95)), 3) if waits else None}
+
+
+# Another writer's small write (a queue item's retry) every this many seconds while an import runs.
+PROBE_EVERY_S = 0.05
+
+
+def _probe_writes(engine, stop: threading.Event, waits: list[float]) -> None:
+    """While `stop` is unset, retry one queue item in its own short transaction and record how long each took
+    (mostly the wait for the import's write lock); a write that gave up counts as its whole wait."""
+    with engine.connect() as connection:
+        item = connection.execute(text("SELECT item_id FROM queueitem ORDER BY item_id LIMIT 1")).scalar()
+        connection.rollback()
+        if item is None:
+            return
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                with connection.begin():
+                    connection.execute(text("UPDATE queueitem SET retries = retries + 1 WHERE item_id = :item"),
+                                       {"item": item})
+            except Exception:  # noqa: BLE001 - SQLite's busy timeout ran out: the wait is what we report
+                pass
+            waits.append(time.perf_counter() - started)
+            stop.wait(PROBE_EVERY_S)
 
 
 def measure_rollups(url: str) -> dict:

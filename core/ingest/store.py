@@ -105,8 +105,10 @@ class _Stage:
         return f"{_quote(column)} = COALESCE(s.{_quote(column)}, {_quote(self.target.name)}.{_quote(column)})"
 
     def insert_all(self, frame: pd.DataFrame) -> None:
-        """Insert rows known to be new straight into the target (no staging)."""
-        bulk_insert(self.conn, self.target, frame.drop(columns="_row"))
+        """Insert rows known to be new straight into the target (no staging), in key order: each index's
+        pages are then visited in one sweep rather than at random."""
+        key = [c.name for c in self.target.primary_key.columns]
+        bulk_insert(self.conn, self.target, frame.drop(columns="_row").sort_values(key, kind="stable"))
 
     def fill_blanks(self, defaults: dict[str, Any]) -> None:
         """Staged blanks of columns that cannot be empty get the column's default (for the rows inserted)."""
