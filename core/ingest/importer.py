@@ -77,6 +77,7 @@ class _Import:
         self.spec, self.plan, self.result = spec, plan, result
         self.dayfirst, self.monthfirst, self.timezone = dayfirst, monthfirst, timezone
         self.seen = _Seen()
+        self.refreshed: list[Callable[[], None]] = []  # roll-up steps committed for this import's rows
         self.rejects: list[pd.DataFrame] = []
         self.preview: list[pd.DataFrame] = []
         self.writer = TableWriter(conn, spec, plan, create_missing=create_missing, dry_run=dry_run,
@@ -423,14 +424,21 @@ def _undo(conn: Connection, importer: "_Import", exc: Exception, waiting: Callab
         conn.rollback()
     with write_batch(conn, on_wait=waiting):
         importer.writer.journal.undo()
+    for step in importer.refreshed:  # areas refreshed for the rows just taken back derive them again
+        with write_batch(conn, on_wait=waiting):
+            step()
 
 
 def _finish_run(conn: Connection, importer: "_Import", result: ImportResult, *, source: str,
                 started_at: dt.datetime | None, actor: str, record: bool, waiting: Callable[[str], None],
                 error: str | None = None) -> None:
-    """The last transaction: roll-ups refreshed, data version bumped, the run and the audit event stored."""
+    """The last transactions: each area's roll-ups refreshed in its own (no single one holds the write lock
+    for long), then the data version bumped and the run and the audit event stored."""
+    for step in importer.writer.rollup_steps():
+        with write_batch(conn, on_wait=waiting):
+            step()
+        importer.refreshed.append(step)
     with write_batch(conn, on_wait=waiting):
-        importer.writer.refresh_rollups()
         run = _run_record(result, source, started_at or models.utcnow(), ok=error is None, error=error) \
             if record else None
         result.run_id = importer.writer.record(run=run, actor=actor, source=source, after={

@@ -105,10 +105,8 @@ class _Stage:
         return f"{_quote(column)} = COALESCE(s.{_quote(column)}, {_quote(self.target.name)}.{_quote(column)})"
 
     def insert_all(self, frame: pd.DataFrame) -> None:
-        """Insert rows known to be new straight into the target (no staging), in key order: each index's
-        pages are then visited in one sweep rather than at random."""
-        key = [c.name for c in self.target.primary_key.columns]
-        bulk_insert(self.conn, self.target, frame.drop(columns="_row").sort_values(key, kind="stable"))
+        """Insert rows known to be new straight into the target (no staging)."""
+        bulk_insert(self.conn, self.target, frame.drop(columns="_row"))
 
     def fill_blanks(self, defaults: dict[str, Any]) -> None:
         """Staged blanks of columns that cannot be empty get the column's default (for the rows inserted)."""
@@ -387,6 +385,15 @@ class TableWriter:
     def refresh_rollups(self) -> None:
         """Bring the roll-ups up to date with the written rows (their ids and earliest day)."""
         rollups.refresh(self.conn, self.spec.name, ids=sorted(self.touched), since=self.earliest)
+
+    def rollup_steps(self) -> list[Callable[[], None]]:
+        """The roll-up refresh as one step per area (each its own short transaction for the caller)."""
+        ids, since, entity = sorted(self.touched), self.earliest, self.spec.name
+
+        def step(area) -> Callable[[], None]:
+            return lambda: area.refresh(self.conn, ids=ids, since=since, entity=entity)
+
+        return [step(area) for area in rollups.areas() if entity in area.ENTITIES]
 
     def record(self, *, run: models.SyncRun | None, actor: str, source: str, after: dict) -> int | None:
         """Bump the data version and add the run (if any) and the import's audit event; returns the run id."""

@@ -56,10 +56,10 @@ def test_members_import_failing_at_its_roll_up_refresh_restores_changed_rows_and
     load(engine, "members", "member_id,country,handle\nm1,BR,ana\nm2,IN,raj\n")
     body = "member_id,country,handle\nm1,DE,ana\n" + "".join(f"x{i},FR,h{i}\n" for i in range(150))
 
-    def broken(self):
+    def broken_step():
         raise RuntimeError("roll-up refresh failed")
 
-    monkeypatch.setattr(store.TableWriter, "refresh_rollups", broken)
+    monkeypatch.setattr(store.TableWriter, "rollup_steps", lambda self: [broken_step])
     with pytest.raises(RuntimeError, match="roll-up refresh failed"):
         load(engine, "members", body, chunk_rows=60)
     with Session(engine) as session:
@@ -76,3 +76,25 @@ def test_an_import_that_succeeds_after_a_failed_one_finds_no_leftover_journal(en
     monkeypatch.undo()
     result = load(engine, "members", body, chunk_rows=10)
     assert (result.inserted, result.updated, count(engine, models.Member)) == (30, 0, 30)
+
+
+def test_a_failure_after_one_area_refreshed_its_roll_ups_puts_those_roll_ups_back(engine, monkeypatch):
+    from core.workforce import rollup as workforce_rollup
+
+    load(engine, "activity", "member_id,project_id,day,tasks_submitted\nm0,p0,2026-03-01,5\n")
+    with engine.connect() as conn:
+        bits_before = conn.execute(text("SELECT member_id, block, w0 FROM activity_member_days")).all()
+
+    def broken(connection, **_kwargs):
+        raise RuntimeError("workforce refresh failed")
+
+    # the activity area (bitmaps) refreshes and commits first; the workforce area then fails
+    monkeypatch.setattr(workforce_rollup, "refresh", broken)
+    with pytest.raises(RuntimeError, match="workforce refresh failed"):
+        load(engine, "activity", "member_id,project_id,day,tasks_submitted\nm0,p0,2026-03-02,7\n"
+                                 "m5,p0,2026-03-02,1\n")
+    assert count(engine, models.Activity) == 1
+    with engine.connect() as conn:
+        assert conn.execute(text("SELECT member_id, block, w0 FROM activity_member_days")).all() == bits_before
+    # m0 active on 2026-03-01 only: day 20513 is bit 20513 - 81·252 = 101 → word 1, bit 38
+    assert bits_before == [("m0", 81, 0)]
