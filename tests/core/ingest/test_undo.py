@@ -98,3 +98,16 @@ def test_a_failure_after_one_area_refreshed_its_roll_ups_puts_those_roll_ups_bac
         assert conn.execute(text("SELECT member_id, block, w0 FROM activity_member_days")).all() == bits_before
     # m0 active on 2026-03-01 only: day 20513 is bit 20513 - 81·252 = 101 → word 1, bit 38
     assert bits_before == [("m0", 81, 0)]
+
+
+def test_a_chunk_larger_than_a_write_batch_is_written_in_parts_and_all_taken_back_on_failure(engine, monkeypatch):
+    monkeypatch.setattr(importer, "WRITE_ROWS", 4)
+    body = "member_id,country\n" + "".join(f"z{i},BR\n" for i in range(10))
+    result = load(engine, "members", body)
+    assert (result.batches, result.inserted) == (3, 10)  # one chunk of 10 rows: parts of 4 + 4 + 2
+    fail_in_batch(monkeypatch, 3)
+    with pytest.raises(RuntimeError):
+        load(engine, "members", body.replace(",BR", ",PT") + "z10,PT\n")
+    with Session(engine) as session:
+        assert {m.country for m in session.exec(select(models.Member))} == {"BR"}
+    assert count(engine, models.Member) == 10
