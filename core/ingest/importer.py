@@ -3,16 +3,14 @@
 A table (CSV, XLSX or a DataFrame from Sheets) is read in chunks (`read`), its columns are mapped
 onto the entity's canonical columns (`contract`), every value is checked (`parse`), and the valid
 rows are upserted on the entity's id (`store`), each chunk as its own committed batch so that other
-writers get SQLite's write lock between batches, while the next chunk is read and checked; an import that
-fails takes its committed batches back (`undo`), so it leaves stored data and roll-ups as they were; a
+writers get SQLite's write lock between batches; an import that fails takes its committed batches back (`undo`), so it leaves stored data and roll-ups as they were; a
 strict import checks every row before writing any, and a dry run writes only its staging table. Rejected rows are listed with their row number as a
 spreadsheet shows it (the header is row 1, so the first data row is row 2), the column and why.
 """
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -383,7 +381,8 @@ def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, r
         report(position[0], message)
 
     try:
-        for chunk, frame in _checked_ahead(importer, reader.chunks):
+        for chunk in reader.chunks:
+            frame = importer.check(chunk)
             position[0] = min(chunk.position, 0.99)
             for part in _write_parts(frame):
                 with write_batch(conn, on_wait=waiting):
@@ -409,22 +408,6 @@ def _write_parts(frame: pd.DataFrame | None) -> list[pd.DataFrame]:
     if len(frame) <= WRITE_ROWS:
         return [frame]
     return [frame.iloc[start:start + WRITE_ROWS].copy() for start in range(0, len(frame), WRITE_ROWS)]
-
-
-def _checked_ahead(importer: "_Import", chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, pd.DataFrame | None]]:
-    """Each chunk with its checked rows; the next chunk is read and checked in a second thread while the caller
-    writes this one (parsing and SQLite's writing both run outside Python's lock for much of their time)."""
-    source = iter(chunks)
-
-    def read_and_check() -> tuple[Chunk, pd.DataFrame | None] | None:
-        chunk = next(source, None)
-        return None if chunk is None else (chunk, importer.check(chunk))
-
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="import-check") as pool:
-        pending = pool.submit(read_and_check)
-        while (item := pending.result()) is not None:
-            pending = pool.submit(read_and_check)
-            yield item
 
 
 def _undo(conn: Connection, importer: "_Import", exc: Exception, waiting: Callable[[str], None]) -> None:
