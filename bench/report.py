@@ -87,6 +87,10 @@ def other_checks(result: dict) -> list[Check]:
         checks.append(Check("import: activity rows/s", figures["rows_per_s"], "rows/s",
                             TARGETS["import_rows_per_s"], at_most=False,
                             note=f"{figures['rows']:,} rows in {figures['seconds']} s into {figures['into']}"))
+        if figures.get("other_write_max_wait_s") is not None:
+            checks.append(Check("import: another writer's longest wait", figures["other_write_max_wait_s"], "s",
+                                1.0, note=f"{figures['other_writes']:,} small writes during the import, "
+                                          f"p95 wait {figures['other_write_p95_wait_s']} s"))
     if result.get("sentiment"):
         figures = result["sentiment"]
         checks.append(Check("sentiment: short texts/s", figures["texts_per_s"], "texts/s",

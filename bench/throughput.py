@@ -6,6 +6,7 @@ import json
 import os
 import resource
 import tempfile
+import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -125,25 +126,75 @@ def _scratch_copy(url: str, directory: Path) -> tuple[str, str]:
 
 
 def measure_import(url: str, *, rows: int, progress: Callable[[str], None] = lambda _m: None) -> dict:
-    """Rows per second of importing a generated activity CSV into a scratch copy of the database."""
+    """Rows per second of importing a generated activity CSV (new days) into a scratch copy of a SQLite
+    database, or into the PostgreSQL database itself (through COPY), whose new days are deleted afterwards."""
     with tempfile.TemporaryDirectory(prefix="crowdpulse-bench-") as directory:
         directory = Path(directory)
         csv_path = directory / "activity.csv"
         write_activity_csv(url, csv_path, rows)
-        progress(f"Copying the database to import {rows:,} activity rows into the copy…")
-        scratch_url, scratch_kind = _scratch_copy(url, directory)
-        if hasattr(os, "sync"):  # the copy's 1.3 GB (at large) are written out now, not during the timed import
-            os.sync()
+        if url.startswith("postgresql"):
+            scratch_url, scratch_kind = url, "the PostgreSQL bench database (COPY; its new days deleted after)"
+        else:
+            progress(f"Copying the database to import {rows:,} activity rows into the copy…")
+            scratch_url, scratch_kind = _scratch_copy(url, directory)
+            if hasattr(os, "sync"):  # the copy's 1.9 GB (at large) are written out now, not during the timed import
+                os.sync()
         engine = make_engine(scratch_url)
+        with engine.connect() as connection:
+            last_day = connection.execute(text("SELECT MAX(day) FROM activity")).scalar()
+        stop = threading.Event()
+        waits: list[float] = []
+        prober = threading.Thread(target=_probe_writes, args=(engine, stop, waits), name="bench-other-writer")
         try:
+            prober.start()
             started = time.perf_counter()
             result = importer.import_file(engine, "activity", csv_path)
             seconds = time.perf_counter() - started
         finally:
+            stop.set()
+            prober.join()
+            if scratch_url == url:
+                _delete_days_after(engine, last_day)
             engine.dispose()
     return {"entity": "activity", "rows": result.rows_read, "inserted": result.inserted, "updated": result.updated,
             "rejected": result.rejected, "seconds": round(seconds, 2),
-            "rows_per_s": round(result.rows_read / seconds) if seconds else None, "into": scratch_kind}
+            "rows_per_s": round(result.rows_read / seconds) if seconds else None, "into": scratch_kind,
+            "other_writes": len(waits), "other_write_max_wait_s": round(max(waits), 3) if waits else None,
+            "other_write_p95_wait_s": round(float(np.percentile(waits, 95)), 3) if waits else None}
+
+
+def _delete_days_after(engine, last_day) -> None:
+    """Take a bench import's new days out of the bench database again, roll-ups included."""
+    if last_day is None:
+        return
+    day = last_day if isinstance(last_day, dt.date) else dt.date.fromisoformat(str(last_day)[:10])
+    with engine.begin() as connection:
+        connection.execute(text("DELETE FROM activity WHERE day > :day"), {"day": day})
+        rollups.refresh(connection, "activity", since=day + dt.timedelta(days=1))
+
+
+# Another writer's small write (a queue item's retry) every this many seconds while an import runs.
+PROBE_EVERY_S = 0.05
+
+
+def _probe_writes(engine, stop: threading.Event, waits: list[float]) -> None:
+    """While `stop` is unset, write one queue item (value unchanged) in its own short transaction and record how long each took
+    (mostly the wait for the import's write lock); a write that gave up counts as its whole wait."""
+    with engine.connect() as connection:
+        item = connection.execute(text("SELECT item_id FROM queueitem ORDER BY item_id LIMIT 1")).scalar()
+        connection.rollback()
+        if item is None:
+            return
+        while not stop.is_set():
+            started = time.perf_counter()
+            try:
+                with connection.begin():
+                    connection.execute(text("UPDATE queueitem SET retries = retries WHERE item_id = :item"),
+                                       {"item": item})
+            except Exception:  # noqa: BLE001 - SQLite's busy timeout ran out: the wait is what we report
+                pass
+            waits.append(time.perf_counter() - started)
+            stop.wait(PROBE_EVERY_S)
 
 
 def measure_rollups(url: str) -> dict:

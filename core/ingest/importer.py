@@ -3,8 +3,8 @@
 A table (CSV, XLSX or a DataFrame from Sheets) is read in chunks (`read`), its columns are mapped
 onto the entity's canonical columns (`contract`), every value is checked (`parse`), and the valid
 rows are upserted on the entity's id (`store`), each chunk as its own committed batch so that other
-writers get SQLite's write lock between batches; a strict import checks every row before writing any,
-and a dry run writes only its staging table. Rejected rows are listed with their row number as a
+writers get SQLite's write lock between batches; an import that fails takes its committed batches back (`undo`), so it leaves stored data and roll-ups as they were; a
+strict import checks every row before writing any, and a dry run writes only its staging table. Rejected rows are listed with their row number as a
 spreadsheet shows it (the header is row 1, so the first data row is row 2), the column and why.
 """
 
@@ -30,6 +30,9 @@ from core.ingest.result import REJECT_COLUMNS, ImportResult, RowsRejected, rejec
 from core.ingest.store import TableWriter, save_run
 
 PREVIEW_ROWS = 20
+# Rows written per committed batch: at the large scale ~0.3 s of SQLite's write lock each, so other writers
+# wait well under a second (a chunk is read and checked whole, then written in parts of this size).
+WRITE_ROWS = 25_000
 # Rejects kept with the sync history (the full list goes to the result and the CSV).
 RUN_REJECTS_CAP = 100
 
@@ -75,6 +78,7 @@ class _Import:
         self.spec, self.plan, self.result = spec, plan, result
         self.dayfirst, self.monthfirst, self.timezone = dayfirst, monthfirst, timezone
         self.seen = _Seen()
+        self.refreshed: list[Callable[[], None]] = []  # roll-up steps committed for this import's rows
         self.rejects: list[pd.DataFrame] = []
         self.preview: list[pd.DataFrame] = []
         self.writer = TableWriter(conn, spec, plan, create_missing=create_missing, dry_run=dry_run,
@@ -380,38 +384,62 @@ def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, r
         for chunk in reader.chunks:
             frame = importer.check(chunk)
             position[0] = min(chunk.position, 0.99)
-            if frame is not None:
+            for part in _write_parts(frame):
                 with write_batch(conn, on_wait=waiting):
-                    importer.store(frame)
+                    importer.store(part)
                 result.batches += 1
             report(position[0], f"{result.rows_read:,} rows checked, {result.accepted:,} written")
         importer.finish()
         _note_empty(reader, result)
+        result.seconds = time.perf_counter() - started
+        _finish_run(conn, importer, result, source=source, started_at=started_at, actor=actor, record=record,
+                    waiting=waiting)
     except Exception as exc:
-        if result.batches:  # what earlier batches wrote stays: say so in the history, with the roll-ups current
-            result.seconds = time.perf_counter() - started
-            error = (f"{exc} The first {result.accepted:,} rows were already written ({result.batches} "
-                     "committed batches) and are kept; importing the file again updates them.")
-            _finish_run(conn, importer, result, source=source, started_at=started_at, actor=actor,
-                        record=record, error=error, waiting=waiting)
+        if result.batches:  # what earlier batches committed is taken back: a failed import leaves nothing
+            _undo(conn, importer, exc, waiting)
         raise
-    result.seconds = time.perf_counter() - started
-    _finish_run(conn, importer, result, source=source, started_at=started_at, actor=actor, record=record,
-                waiting=waiting)
     result.committed = True
+
+
+def _write_parts(frame: pd.DataFrame | None) -> list[pd.DataFrame]:
+    """A chunk's checked rows in parts of at most WRITE_ROWS, each to be written in its own batch."""
+    if frame is None:
+        return []
+    if len(frame) <= WRITE_ROWS:
+        return [frame]
+    return [frame.iloc[start:start + WRITE_ROWS].copy() for start in range(0, len(frame), WRITE_ROWS)]
+
+
+def _undo(conn: Connection, importer: "_Import", exc: Exception, waiting: Callable[[str], None]) -> None:
+    """Take back the committed batches of a failed import (the roll-ups were not refreshed for them yet)."""
+    if conn.invalidated:
+        raise ImportRejected(f"{exc} The connection to the database was lost before the rows already written "
+                             "could be taken back; importing the file again updates them.") from exc
+    if conn.in_transaction():
+        conn.rollback()
+    with write_batch(conn, on_wait=waiting):
+        importer.writer.journal.undo()
+    for step in importer.refreshed:  # areas refreshed for the rows just taken back derive them again
+        with write_batch(conn, on_wait=waiting):
+            step()
 
 
 def _finish_run(conn: Connection, importer: "_Import", result: ImportResult, *, source: str,
                 started_at: dt.datetime | None, actor: str, record: bool, waiting: Callable[[str], None],
                 error: str | None = None) -> None:
-    """The last transaction: roll-ups refreshed, data version bumped, the run and the audit event stored."""
+    """The last transactions: each area's roll-ups refreshed in its own (no single one holds the write lock
+    for long), then the data version bumped and the run and the audit event stored."""
+    for step in importer.writer.rollup_steps():
+        with write_batch(conn, on_wait=waiting):
+            step()
+        importer.refreshed.append(step)
     with write_batch(conn, on_wait=waiting):
-        importer.writer.refresh_rollups()
         run = _run_record(result, source, started_at or models.utcnow(), ok=error is None, error=error) \
             if record else None
         result.run_id = importer.writer.record(run=run, actor=actor, source=source, after={
             "inserted": result.inserted, "updated": result.updated, "rejected": result.rejected,
             "batches": result.batches, "ok": error is None})
+        importer.writer.journal.drop()
 
 
 def _note_empty(reader: TableReader, result: ImportResult) -> None:

@@ -37,7 +37,7 @@ class ImportResult:
     guessed: dict[str, str] = field(default_factory=dict)
     create_missing: bool = True
     blank_clears: bool = False
-    batches: int = 0  # committed batches (each chunk of rows is written and committed on its own)
+    batches: int = 0  # committed batches (each part of a chunk is written and committed on its own)
     dry_run: bool = False
     strict: bool = False
     committed: bool = False
@@ -69,7 +69,7 @@ class ImportResult:
         if self.guessed:
             text += " Matched by header: " + ", ".join(f"{c} ← '{h}'" for c, h in self.guessed.items()) + "."
         if self.batches > 1:
-            text += f" Written in {self.batches:,} batches, each committed as it went."
+            text += f" Written in {self.batches:,} short batches (taken back had the import failed)."
         if self.dry_run:
             text += " Dry run: nothing was written."
         elif self.strict and not self.committed and self.rejected:

@@ -22,6 +22,7 @@ from core.db import bump_data_version, session_scope
 from core.feedback import sentiment, themes
 from core.feedback.triage import CUSTOM_THEMES_KEY
 from core.ingest.contract import REFERENCE_TABLES, ROLLUP_DAY_COLUMNS, Entity, Plan
+from core.ingest.undo import Journal
 
 # Ids are looked up with IN lists of this size (well under SQLite's 32,766 parameters).
 LOOKUP_BATCH = 5_000
@@ -118,7 +119,7 @@ class _Stage:
 
     def upsert(self, frame: pd.DataFrame, key: tuple[str, ...], provided: list[str], *, bump_version: bool,
                preview_rows: np.ndarray, blank_clears: bool = True, defaults: dict[str, Any] | None = None,
-               dry_run: bool = False) -> tuple[dict[int, int], dict[int, int]]:
+               dry_run: bool = False, journal: Journal | None = None) -> tuple[dict[int, int], dict[int, int]]:
         """Stage `frame` and upsert it; returns counts per status (0 new, 1 changed, 2 same) and the
         status of each of `preview_rows`. A dry run only stages (the temporary table takes no write lock)."""
         self.conn.exec_driver_sql(f"DELETE FROM {self.NAME}")
@@ -136,6 +137,8 @@ class _Stage:
             shown = dict(self.conn.exec_driver_sql(f"SELECT s._row, {status} {source} WHERE s._row IN ({listed})").all())
         if dry_run:
             return counts, shown
+        if journal is not None and (counts.get(0) or counts.get(1)):
+            journal.note_upsert(self.NAME, changed)
         if compared and counts.get(1):
             assignments = [self._assign(c, blank_clears) for c in compared]
             if bump_version:
@@ -196,6 +199,7 @@ class TableWriter:
         self.columns = [c for c in model_columns if c in self.provided or not self.table.c[c].nullable
                         or c in spec.key]
         self.stage = _Stage(conn, self.table, self.columns)
+        self.journal = Journal(conn, self.table, spec.key)  # what to take back if the import fails
 
     def resolve_emails(self, frame: pd.DataFrame) -> pd.DataFrame:
         """Rows with an email but no member id get the id of the tasker with that email, if any."""
@@ -257,6 +261,7 @@ class TableWriter:
             self.created["survey"] += len(ids)
         if not self.dry_run:
             bulk_insert(self.conn, model.__table__, rows)
+            self.journal.note_created(model.__table__, ids)
         self.known[kind].update(ids)
 
     def _existing(self, frame: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
@@ -303,10 +308,11 @@ class TableWriter:
         if fresh:
             if not self.dry_run:
                 self.stage.insert_all(stage)
+                self.journal.note_inserted(stage)
             return {0: len(frame)}, {int(r): 0 for r in preview_rows}
         return self.stage.upsert(stage, spec.key, self.provided, preview_rows=preview_rows,
                                  bump_version="version" in self.table.columns, blank_clears=self.blank_clears,
-                                 defaults=blanks, dry_run=self.dry_run)
+                                 defaults=blanks, dry_run=self.dry_run, journal=self.journal)
 
     def _cannot_overlap(self, frame: pd.DataFrame) -> bool:
         """True when no row stored before this import can share an id with these rows.
@@ -383,6 +389,15 @@ class TableWriter:
     def refresh_rollups(self) -> None:
         """Bring the roll-ups up to date with the written rows (their ids and earliest day)."""
         rollups.refresh(self.conn, self.spec.name, ids=sorted(self.touched), since=self.earliest)
+
+    def rollup_steps(self) -> list[Callable[[], None]]:
+        """The roll-up refresh as one step per area (each its own short transaction for the caller)."""
+        ids, since, entity = sorted(self.touched), self.earliest, self.spec.name
+
+        def step(area) -> Callable[[], None]:
+            return lambda: area.refresh(self.conn, ids=ids, since=since, entity=entity)
+
+        return [step(area) for area in rollups.areas() if entity in area.ENTITIES]
 
     def record(self, *, run: models.SyncRun | None, actor: str, source: str, after: dict) -> int | None:
         """Bump the data version and add the run (if any) and the import's audit event; returns the run id."""
