@@ -41,4 +41,4 @@ with bootstrap.database_guard(keep_page=lambda: navigated or st.navigation(EVERY
     auth.sidebar_badge(user)
     filters.sidebar_filters(page.url_path)
     page.run()
-    warmup.start(p.url_path for p in EVERY_PAGE)  # once per process, after this first page has drawn
+    warmup.start(p.url_path for p in EVERY_PAGE)  # once per process: serve.py starts it, else the first page
