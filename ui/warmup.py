@@ -83,6 +83,8 @@ def at_server_start(health_url: str, stream_url: str, *, timeout: float = 120) -
     if serving.auth_configured():
         from ui import warmup_direct
 
+        with _lock:  # app.py's page visits would stop at sign-in: none are started later
+            _started.append(threading.current_thread())
         took = warmup_direct.warm()
         log.info("warm-up done: sign-in required, %d accessor step(s) warmed directly in %.2f s", len(took),
                  sum(took.values()))

@@ -98,7 +98,9 @@ def test_with_sign_in_the_start_warms_the_accessors_directly_instead_of_a_sessio
     monkeypatch.setattr(serving, "auth_configured", lambda: True)
     monkeypatch.setattr(warmup_direct, "warm", lambda: {"health": 0.5})
     monkeypatch.setattr(warmup, "visit", lambda *a: pytest.fail("a loopback session cannot sign in"))
+    monkeypatch.setattr(warmup, "_started", [])
     assert warmup.at_server_start("http://h/_stcore/health", "ws://h/_stcore/stream") == {"health": 0.5}
+    assert len(warmup._started) == 1  # so a signed-in visitor's run starts no page visits that stop at sign-in
 
 
 @pytest.mark.slow
