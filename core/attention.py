@@ -266,10 +266,15 @@ def today_figures_and_entries(engine: Engine, *, now, as_of, projects=(), region
     said = MessageScope(engine, start=pd.Timestamp(back(VOICE_DAYS), tz="UTC"),
                         end=pd.Timestamp(end, tz="UTC") + pd.Timedelta(days=1), projects=projects or None,
                         regions=regions or None)
-    member_days = health_active.load_active_days(engine, start=back(WEEK_DAYS) - dt.timedelta(days=MAU_DAYS),
-                                                 end=end, projects=projects)
-    members = health_scope.project_base(engine, health_active.load_community(engine, regions=regions), end=end,
-                                        projects=projects)
+    # The tiles' days: this week's and last week's, each with its month before (one read; under a project filter
+    # the same read also says who the project's members are).
+    days_from = end - dt.timedelta(days=WEEK_DAYS + MAU_DAYS)
+    members = health_active.load_onboarded(engine, regions=regions)
+    if projects:
+        members, member_days = health_scope.project_base_and_days(engine, members, start=days_from, end=end,
+                                                                  projects=projects)
+    else:
+        member_days = health_active.load_active_days(engine, start=days_from, end=end)
     figures = overview.week_figures(status=status, member_days=member_days, members=members, messages=said,
                                     week_end=as_of, now=now)
     history = back(confusion.HISTORY_DAYS)
