@@ -248,6 +248,20 @@ MAU_DAYS = 27
 CONFUSION_WINDOW_DAYS = 14
 
 
+def _changed_projects_feedback(engine: Engine, every_project: pd.DataFrame, *, as_of, start, end, projects,
+                               regions) -> pd.DataFrame | None:
+    """The negative feedback confusion reads: of the (filtered) projects changed in its lookback only, from the
+    first of their baselines (all projects over 88 days cost ~0.1 s of grouping 130k+ messages at large)."""
+    changed = confusion.change_days(every_project, as_of)
+    if projects:
+        changed = changed[changed.index.isin(list(projects))]
+    if changed.empty:
+        return None
+    first = (changed.min() - pd.Timedelta(days=confusion.BASELINE_DAYS)).date()
+    return workforce.load_negative_feedback(engine, start=max(start, first), end=end, projects=list(changed.index),
+                                            regions=regions)
+
+
 def today_figures_and_entries(engine: Engine, *, now, as_of, projects=(), regions=(),
                               status: QueueFacts | None = None) -> tuple[list, pd.DataFrame]:
     """Today's headline figures and ranked attention list in some projects and regions (none: all): open clocks
@@ -285,12 +299,13 @@ def today_figures_and_entries(engine: Engine, *, now, as_of, projects=(), region
         last = min(first + dt.timedelta(days=CONFUSION_WINDOW_DAYS - 1), end)
         return int(workforce.load_recent_members(engine, project_id, start=first, end=last, regions=regions).sum())
 
+    every_project = workforce.load_projects(engine)
     entries = today_entries(
-        status=status.live, messages=said, voice=said, projects=workforce.load_projects(engine),
+        status=status.live, messages=said, voice=said, projects=every_project,
         activity=workforce.load_project_day_totals(engine, start=history, end=end, projects=projects, regions=regions),
         fatigue=workforce.load_fatigue_alerts(engine, end, window_start=back(FATIGUE_DAYS), last_day=end,
                                               projects=projects, regions=regions),
-        negative_feedback=workforce.load_negative_feedback(engine, start=history, end=end, projects=projects,
-                                                           regions=regions),
+        negative_feedback=_changed_projects_feedback(engine, every_project, as_of=as_of, start=history, end=end,
+                                                     projects=projects, regions=regions),
         resources=launch.load_resources(engine), now=now, as_of=as_of, taskers=taskers)
     return figures, entries
