@@ -37,3 +37,15 @@ def test_todays_confusion_alerts_judge_the_same_feedback_as_when_every_projects_
     judged = alerts(narrow)
     assert judged["recent_negative_share"].notna().any()
     pd.testing.assert_frame_equal(judged, alerts(full))
+
+
+def test_a_week_without_messages_has_no_net_sentiment_and_no_languages(engine):
+    from core.feedback.messages import MessageScope
+    from core.feedback.voice import coverage_sentence, language_coverage
+    from core.overview import _net_sentiment
+
+    scope = MessageScope(engine, start=pd.Timestamp("2026-11-01", tz="UTC"), end=pd.Timestamp("2026-11-22", tz="UTC"))
+    assert pd.isna(_net_sentiment(scope, pd.Timestamp("2026-11-14", tz="UTC"), pd.Timestamp("2026-11-21", tz="UTC")))
+    coverage = language_coverage(scope)
+    assert coverage.empty and list(coverage.columns) == ["language", "name", "scored", "not_scored", "scorer"]
+    assert coverage_sentence(coverage) == "No messages."
