@@ -61,8 +61,8 @@ def _median_first_response_hours(status: QueueFacts, start: pd.Timestamp, end: p
 
 def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp) -> float:
     # `messages` is a `feedback.messages.MessageScope` (aggregated in SQL).
-    week = messages.window(start, end)
-    return float(sentiment_summary(week)["net"].iloc[0]) if week.count() else float("nan")
+    # One aggregate row whatever the messages: without scored ones its net is NaN (no second query counting them).
+    return float(sentiment_summary(messages.window(start, end))["net"].iloc[0])
 
 
 def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,

@@ -49,7 +49,7 @@ def language_coverage(scope: MessageScope) -> pd.DataFrame:
     Columns: language, name, scored, not_scored, scorer. What each sentiment figure rests on.
     """
     columns = ["language", "name", "scored", "not_scored", "scorer"]
-    scored = scope.sentiment("language").set_index("language")["count"] if scope.count() else pd.Series(dtype="int64")
+    scored = scope.sentiment("language").set_index("language")["count"]  # no messages: no rows (no count first)
     table = pd.concat([scored.rename("scored"), scope.unscored_languages().rename("not_scored")], axis=1)
     if table.empty:
         return pd.DataFrame(columns=columns)

@@ -52,6 +52,12 @@ def load_community(engine: Engine, *, regions=None, columns=()) -> pd.DataFrame:
     return _community(engine, names, regions=regions)
 
 
+def load_onboarded(engine: Engine, *, regions=None) -> pd.DataFrame:
+    """Non-staff, non-bot members (in the regions), ordered by id: id and onboarding time only, all that active
+    users and the active rate read (Today's tiles); `load_community` reads region and sign-up time too."""
+    return _community(engine, ["member_id", "onboarded_at"], regions=regions)
+
+
 def with_member_details(engine: Engine, frame: pd.DataFrame, columns) -> pd.DataFrame:
     """The frame (rows of community members) with the detail `columns` read and filled in for its members (a blank
     vendor reads 'direct')."""

@@ -206,6 +206,12 @@ def daily_project_trend(activity: pd.DataFrame, project_id: str) -> pd.DataFrame
     )
 
 
+def change_days(projects: pd.DataFrame, as_of, *, lookback_days: int = LOOKBACK_DAYS) -> pd.Series:
+    """Per project launched or given new guidelines in the `lookback_days` ending as_of: the (naive UTC) day of that
+    change, the projects `confusion_alerts` judges (their feedback is all it reads of `feedback`)."""
+    return _recent_changes(projects, as_day(as_of), lookback_days)["change_day"]
+
+
 def _recent_changes(projects: pd.DataFrame, as_of_day: pd.Timestamp, lookback_days: int) -> pd.DataFrame:
     end = as_timestamp(as_of_day + DAY)
     start = as_timestamp(as_of_day - lookback_days * DAY)
