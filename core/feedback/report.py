@@ -91,14 +91,16 @@ def build_feedback_report(messages: MessageScope, responses, surveys: pd.DataFra
                           names: Mapping[str, Mapping[str, str]] | None = None, top: int = 5,
                           segments_by=("region", "project_id"), weeks: int | None = None,
                           min_segment_mentions: int = 5, scorecard: pd.DataFrame | None = None,
-                          affected: pd.DataFrame | None = None, waves: pd.DataFrame | None = None) -> FeedbackReport:
+                          affected: pd.DataFrame | None = None, waves: pd.DataFrame | None = None,
+                          count: int | None = None, summary: Mapping | None = None) -> FeedbackReport:
     """The `top` themes by impact in the messages of [start, end], each with figures, quotes, segments and owner.
 
     `names` maps a segment column to readable names of its values (e.g. project_id → project name).
     `rising` lists themes whose negative mentions grew fast this week, whatever their rank.
     `scorecard`, `affected` and `waves` may be given when already computed (`theme_scorecard` with
     the same `as_of` and `weeks`; `theme_segments` by at least `segments_by`; `survey_scorecard`
-    of the responses). `responses` is a `surveys.ResponseScope` (or None).
+    of the responses), and so may `count` and `summary` (the scope's `count()` and first row of
+    `sentiment_summary`). `responses` is a `surveys.ResponseScope` (or None).
     """
     names = names or {}
     labels, owners = themes.theme_labels(taxonomy), themes.theme_owners(taxonomy)
@@ -121,8 +123,11 @@ def build_feedback_report(messages: MessageScope, responses, surveys: pd.DataFra
             quotes=tuple(issue_quotes(messages, row.theme)),
             segments=tuple(affected_segments(affected[affected["theme"] == row.theme], names)),
         ))
-    count = messages.count()
-    summary = voice.sentiment_summary(messages).iloc[0] if count else None
+    count = messages.count() if count is None else count
+    if not count:
+        summary = None
+    elif summary is None:
+        summary = voice.sentiment_summary(messages).iloc[0]
     rising = [{"theme": row.theme, "label": labels.get(row.theme, row.theme.replace("_", " ")),
                "owner": owners.get(row.theme, "ops"), "recent_negative": int(row.recent_negative),
                "usual_negative": float(row.usual_negative), "growth": float(row.growth)}

@@ -125,3 +125,15 @@ def test_fast_growing_complaints_are_called_out_whatever_their_rank(surveys, sco
                                    end="2026-11-14", as_of=AS_OF)
     assert [(r["theme"], r["recent_negative"]) for r in report.rising] == [("payments", 16)]
     assert "**Rising fast:** Pay and payouts\\: 16 negative mentions in the last 7 days" in report_markdown(report)
+
+
+def test_the_overview_s_count_and_summary_are_the_report_s_headline(messages, answers, surveys, scope_of,
+                                                                       responses_of, report):
+    given = build_feedback_report(scope_of(messages), responses_of(answers), surveys, start="2026-11-01",
+                                  end="2026-11-14", as_of=AS_OF, weeks=2,
+                                  names={"region": {"B": "Region <B>"}}, min_segment_mentions=2, count=7, summary={"net": 12.5})
+    assert (given.messages, given.net_sentiment) == (7, 12.5)
+    assert given.issues == report.issues
+    nothing = build_feedback_report(scope_of(messages), responses_of(answers), surveys, start="2026-11-01",
+                                    end="2026-11-14", as_of=AS_OF, count=0, summary={"net": 12.5})
+    assert nothing.net_sentiment is None
