@@ -15,6 +15,7 @@ app ÷ floor. Each area adds its figures in its own module (`bench/floors/<area>
 
 import datetime as dt
 import importlib
+import json
 import os
 import statistics
 import time
@@ -141,7 +142,9 @@ def _copy_table(duck, connection, table: str, chunk: int) -> None:
     duck.execute(f"CREATE TABLE {table} ({columns})")
     for frame in pd.read_sql(text(f"SELECT * FROM {table}"), connection, chunksize=chunk):
         for column, kind in kinds.items():
-            if kind in ("DATETIME", "TIMESTAMP"):
+            if kind in ("JSON", "JSONB"):  # PostgreSQL hands JSON back parsed; store the text, as SQLite has it
+                frame[column] = frame[column].map(lambda v: v if v is None or isinstance(v, str) else json.dumps(v))
+            elif kind in ("DATETIME", "TIMESTAMP"):
                 frame[column] = pd.to_datetime(frame[column], utc=True, format="mixed")
             elif kind == "DATE":
                 frame[column] = pd.to_datetime(frame[column], format="mixed").dt.date
