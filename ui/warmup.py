@@ -12,6 +12,7 @@ default filters (`ui.warmup_direct`). Set CROWDPULSE_WARMUP=0 to turn it off.
 """
 
 import asyncio
+import concurrent.futures
 import os
 import threading
 import time
@@ -90,7 +91,7 @@ def at_server_start(health_url: str, stream_url: str, *, timeout: float = 120) -
                  sum(took.values()))
         return took
     try:
-        asyncio.run(visit(stream_url, ""))  # its run ends in app.py's start(): every page in turn
+        run_alone(visit(stream_url, ""))  # its run ends in app.py's start(): every page in turn
     except Exception as problem:
         log.warning("warm-up at server start: the default page failed: %s", problem)
         return {}
@@ -119,7 +120,7 @@ def warm(stream_url: str, url_paths: list[str]) -> dict[str, float]:
     for url_path in url_paths:
         started = time.perf_counter()
         try:
-            asyncio.run(visit(stream_url, url_path))
+            run_alone(visit(stream_url, url_path))
         except Exception as problem:  # a page that fails warms nothing; its visitor will see the error
             log.warning("warm-up of page %r failed: %s", url_path, problem)
             continue
@@ -127,6 +128,12 @@ def warm(stream_url: str, url_paths: list[str]) -> dict[str, float]:
         log.info("warmed page %r in %.2f s", url_path, took[url_path])
     log.info("warm-up done: %d of %d page(s) in %.2f s", len(took), len(url_paths), sum(took.values()))
     return took
+
+
+def run_alone(coroutine):
+    """Run a coroutine to its end on its own event loop in its own thread, whatever loop this thread runs."""
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="warm-up-loop") as pool:
+        return pool.submit(asyncio.run, coroutine).result()
 
 
 async def visit(stream_url: str, url_path: str) -> None:

@@ -42,9 +42,8 @@ def test_the_start_up_hook_returns_while_the_warm_up_still_runs(monkeypatch):
         async with warmup.lifespan(None) as state:
             return state
 
-    import asyncio
 
-    assert asyncio.run(enter_and_leave()) is None  # returned although the warm-up is blocked
+    assert warmup.run_alone(enter_and_leave()) is None  # returned although the warm-up is blocked
     [thread] = warmup._at_start
     assert thread.is_alive() and seen and seen[0][0].endswith("/_stcore/health") \
         and seen[0][1].startswith("ws://") and seen[0][1].endswith("/_stcore/stream")
@@ -54,7 +53,6 @@ def test_the_start_up_hook_returns_while_the_warm_up_still_runs(monkeypatch):
 
 
 def test_the_start_up_hook_starts_nothing_when_turned_off(monkeypatch):
-    import asyncio
 
     async def enter():
         async with warmup.lifespan(None):
@@ -62,7 +60,7 @@ def test_the_start_up_hook_starts_nothing_when_turned_off(monkeypatch):
 
     monkeypatch.setenv("CROWDPULSE_WARMUP", "0")
     monkeypatch.setattr(warmup, "_at_start", [])
-    asyncio.run(enter())
+    warmup.run_alone(enter())
     assert warmup._at_start == []
 
 
