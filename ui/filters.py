@@ -37,12 +37,17 @@ def _parse_day(value: str | None) -> dt.date | None:
         return None
 
 
+def default_start(as_of: dt.date) -> dt.date:
+    """The first day of a new session's date range: the last DEFAULT_DAYS days of data end on `as_of`."""
+    return as_of - dt.timedelta(days=DEFAULT_DAYS - 1)
+
+
 def _seed_from_url(as_of: dt.date, projects: list[str], regions: list[str]) -> None:
     """On the first run of a session, take the filters from the query string (a shared link)."""
     if st.session_state.get("_filters_seeded"):
         return
     params = st.query_params
-    start = _parse_day(params.get("from")) or as_of - dt.timedelta(days=DEFAULT_DAYS - 1)
+    start = _parse_day(params.get("from")) or default_start(as_of)
     end = _parse_day(params.get("to")) or as_of
     if start > end:
         start, end = end, start
@@ -62,7 +67,7 @@ def _follow_link(as_of: dt.date, projects: list[str], regions: list[str]) -> Non
     if written is None or not any(current.values()) or current == written:
         return
     last = st.session_state.get("filters")
-    start = _parse_day(st.query_params.get("from")) or (last.start if last else as_of - dt.timedelta(DEFAULT_DAYS - 1))
+    start = _parse_day(st.query_params.get("from")) or (last.start if last else default_start(as_of))
     end = _parse_day(st.query_params.get("to")) or (last.end if last else as_of)
     st.session_state["filter_range"] = (min(start, end), max(start, end))
     st.session_state["filter_projects"] = [p for p in current["project"] if p in projects]

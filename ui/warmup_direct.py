@@ -7,7 +7,6 @@ first visit finds those entries cached. Calls made later in a page (tabs, picker
 The accessors need no script run: outside one they read the data versions on each call.
 """
 
-import datetime as dt
 import time
 from collections.abc import Callable
 
@@ -24,8 +23,7 @@ log = get_logger(__name__)
 def default_filters() -> filters.Filters:
     """The filters a new session starts with (`ui.filters._seed_from_url` without a query string)."""
     as_of = data.as_of().date()
-    return filters.Filters(start=as_of - dt.timedelta(days=filters.DEFAULT_DAYS - 1), end=as_of, projects=(),
-                           regions=())
+    return filters.Filters(start=filters.default_start(as_of), end=as_of, projects=(), regions=())
 
 
 def steps(f: filters.Filters) -> dict[str, Callable[[], object]]:

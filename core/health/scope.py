@@ -73,6 +73,11 @@ def project_base(engine: Engine, members: pd.DataFrame, *, end, projects=None, d
     last = as_date(end)
     project_days = load_active_days(engine, start=last - pd.Timedelta(days=days - 1).to_pytimedelta(), end=last,
                                     projects=projects)
+    return _members_in(members, project_days)
+
+
+def _members_in(members: pd.DataFrame, project_days: ActiveDays) -> pd.DataFrame:
+    """The rows of `members` with a submitted task in `project_days` (the project base's one rule)."""
     return members[members["member_id"].isin(project_members(project_days))].reset_index(drop=True)
 
 
@@ -82,8 +87,7 @@ def project_base_and_days(engine: Engine, members: pd.DataFrame, *, start, end, 
     last = as_date(end)
     base_start = last - pd.Timedelta(days=BASE_DAYS - 1).to_pytimedelta()
     project_days = load_active_days(engine, start=min(as_date(start), base_start), end=last, projects=projects)
-    base = members[members["member_id"].isin(project_members(project_days.between(base_start, last)))]
-    return base.reset_index(drop=True), project_days.between(as_date(start), last)
+    return _members_in(members, project_days.between(base_start, last)), project_days.between(as_date(start), last)
 
 
 def load_scope(engine: Engine, *, start, end, regions=None, projects=None, members=None) -> HealthScope:
