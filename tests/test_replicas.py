@@ -20,6 +20,7 @@ import pytest
 from streamlit.proto.WidgetStates_pb2 import WidgetState
 
 from tests.conftest import free_port, wait_until_healthy
+from ui.warmup import run_alone
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -143,7 +144,7 @@ def test_an_sla_target_saved_on_one_server_shows_on_the_other_at_its_next_rerun(
         assert widget(reader, "number_input", "settings_policy_resolution").default == 36.0
         await asyncio.gather(reader.close(), writer.close())
 
-    asyncio.run(scenario())
+    run_alone(scenario())
 
 
 def test_a_snapshot_published_on_one_server_shows_on_the_other_at_its_next_rerun(two_servers):
@@ -166,7 +167,7 @@ def test_a_snapshot_published_on_one_server_shows_on_the_other_at_its_next_rerun
         assert widget(reader, "selectbox", "weekly_snapshot").options[0].startswith("2026-W46")
         await asyncio.gather(reader.close(), writer.close())
 
-    asyncio.run(scenario())
+    run_alone(scenario())
 
 
 def test_an_import_from_the_command_line_shows_on_both_servers_at_their_next_rerun(two_servers, engine):
@@ -184,4 +185,4 @@ def test_an_import_from_the_command_line_shows_on_both_servers_at_their_next_rer
         assert [metric(s, "Activity") for s in sessions] == ["43", "43"]
         await asyncio.gather(*(s.close() for s in sessions))
 
-    asyncio.run(scenario())
+    run_alone(scenario())

@@ -4,10 +4,10 @@ import gzip
 import re
 from pathlib import Path
 
-import anyio
 import pytest
 
 from ui import serving
+from ui.warmup import run_alone
 
 ROOT = Path(__file__).resolve().parents[2]
 BUNDLE = b"function hello(){return 'hello world';}\n" * 200
@@ -25,7 +25,7 @@ def call(app, path: str, *, accept: bytes = b"gzip, deflate, br", extra=(), meth
     async def send(message):
         sent.append(message)
 
-    anyio.run(app, scope, receive, send)
+    run_alone(app(scope, receive, send))  # its own loop: a worker that ran Playwright already has one
     return {"status": sent[0]["status"], "headers": dict(sent[0]["headers"]), "body": sent[1]["body"]}
 
 
