@@ -29,7 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--floor-repeat", type=int, default=3, help="direct calls per loader for the query floor")
     parser.add_argument("--import-rows", type=int, default=200_000)
     parser.add_argument("--sentiment-texts", type=int, default=100_000)
-    parser.add_argument("--skip", nargs="+", choices=["pages", "memory", "import", "sentiment", "sheets", "floors"],
+    parser.add_argument("--sessions", type=int, default=25,
+                        help="websocket sessions rerunning each page together on a freshly started serve.py")
+    parser.add_argument("--skip", nargs="+",
+                        choices=["pages", "memory", "import", "sentiment", "sheets", "floors", "sessions"],
                         help="parts not to measure (import also skips the roll-up rebuild timing)")
     parser.add_argument("--compare", metavar="JSON",
                         help="an earlier result at a smaller scale (bench-demo.json): adds per-page cold and warm "
@@ -49,7 +52,7 @@ def main(argv: list[str] | None = None) -> int:
             args.database) as url:
         result = run_bench(scale=args.scale, database_url=url, pages=args.pages, cold=args.cold,
                            warm=args.repeat, floor_repeat=args.floor_repeat, import_rows=args.import_rows,
-                           sentiment_texts=args.sentiment_texts, skip=args.skip or (), baseline=baseline,
+                           sentiment_texts=args.sentiment_texts, sessions=args.sessions, skip=args.skip or (), baseline=baseline,
                            progress=lambda message: print(message, file=sys.stderr, flush=True))
     print(render_table(result))
     suffix = "-pg" if result["engine"] == "postgresql" else ""

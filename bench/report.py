@@ -19,6 +19,7 @@ TARGETS = {
     "cold_growth_per_20x": 3.0,
     "warm_growth_per_20x": 1.5,
     "cli_startup_ms": 400.0,
+    "sessions_p95_ms": 1_000.0,
 }
 
 FLOOR_WORTH_CHECKING_MS = 100.0

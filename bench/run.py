@@ -34,6 +34,7 @@ from bench import cli as cli_timing
 from bench import pages as page_timing
 from bench import throughput
 from bench import floors
+from bench import sessions as served
 from bench.postgres import copy_from_sqlite, database_size_bytes, kept_cluster
 from bench.report import TARGETS, busy_note, floor_checks, other_checks, page_checks, scaling_checks
 from bench.throughput import BENCH_ANCHOR, BENCH_NOW, BENCH_SEED
@@ -127,7 +128,7 @@ def database_counts(url: str) -> dict[str, int]:
 
 def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] | None = None,
               cold: int = 3, warm: int = 5, floor_repeat: int = 3, import_rows: int = 200_000,
-              sentiment_texts: int = 100_000, skip: Iterable[str] = (), baseline: dict | None = None,
+              sentiment_texts: int = 100_000, sessions: int = 25, skip: Iterable[str] = (), baseline: dict | None = None,
               timeout: float = 900.0, progress: Callable[[str], None] = lambda _m: None) -> dict:
     """Measure everything DESIGN §9 sets a target for; returns a JSON-ready result with its checks."""
     skip = set(skip)
@@ -163,13 +164,17 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
     if "pages" not in skip:
         _measure_pages_into(result, url, pages, cold=cold, warm=warm, floor_repeat=floor_repeat, timeout=timeout,
                             memory="memory" not in skip, progress=progress)
+    if "sessions" not in skip:
+        progress(f"Serving the app and rerunning each page with {sessions} sessions…")
+        result["sessions"] = served.measure_sessions(url, pages, clients=sessions)
     result["memory"]["bench_process_peak_mb"] = throughput.process_peak_mb()
     result["seconds"] = round(time.perf_counter() - started, 1)
     result["machine"]["load_average_at_end"] = load_average()
     result["machine"]["busy"] = busy_note(result["machine"])
     if result["machine"]["busy"]:
         progress(f"WARNING: {result['machine']['busy']}")
-    checks = page_checks([_figures_from(p) for p in result["pages"]]) + other_checks(result) + floor_checks(result)
+    checks = (page_checks([_figures_from(p) for p in result["pages"]]) + other_checks(result) + floor_checks(result)
+              + served.session_checks(result))
     if baseline:
         checks += scaling_checks(result, baseline)
     result["checks"] = [c.public() for c in checks]

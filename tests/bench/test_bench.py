@@ -72,7 +72,7 @@ def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, 
     url = seeded_engine.url.render_as_string(hide_password=False)
     rollup_rows = _rollup_counts(seeded_engine)
     result = run_bench(scale="tiny", database_url=url, pages=["launch"], cold=1, warm=1, floor_repeat=1,
-                       import_rows=300, sentiment_texts=200, skip=["memory"])
+                       import_rows=300, sentiment_texts=200, sessions=2, skip=["memory"])
     (page,) = result["pages"]
     assert page["page"] == "launch" and page["error"] is None
     assert result["engine"] == seeded_engine.dialect.name and result["database_bytes"] > 1_000_000
@@ -90,6 +90,11 @@ def test_a_bench_run_on_the_tiny_scenario_writes_json_and_tables(seeded_engine, 
     assert {"import: activity rows/s", "sentiment: short texts/s",
             "Sheets: batched value reads per worksheet", "roll-ups: full rebuild, all areas"} <= set(measures)
     assert all(check["verdict"] for check in result["checks"])
+    # the served part: serve.py started on this database, the page visited once, then rerun by 2 sessions
+    (served,) = result["sessions"]["pages"]
+    assert result["sessions"]["error"] is None and served["errors"] == []
+    assert served["page"] == "launch" and served["first_visit_ms"] > 0 and served["rerun_p95_ms"] > 0
+    assert {"launch: first visit on a fresh server", "launch: rerun p95, 2 sessions"} <= set(measures)
 
     out, markdown = report.write_result(result, tmp_path / "bench-tiny.json")
     assert json.loads(out.read_text())["scale"] == "tiny"

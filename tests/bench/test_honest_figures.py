@@ -86,6 +86,16 @@ def test_readme_floor_table_shows_the_ratio_and_a_disagreement():
     assert table.splitlines()[2] == "| DAU/WAU/MAU | 300 ms / 100 ms = **3.00×**, ANSWERS DIFFER |"
 
 
+def test_readme_sessions_table_shows_each_pages_first_visit_and_rerun_p95_per_run():
+    large = _result("large", "sqlite", [])
+    large["sessions"] = {"clients": 25, "pages": [
+        {"page": "today", "first_visit_ms": 1200.0, "rerun_p95_ms": 2840.0},
+        {"page": "queues", "first_visit_ms": 1600.0, "rerun_p95_ms": 640.0}]}
+    table = readme.sessions_table([large, _result("demo", "sqlite", [])]).splitlines()
+    assert table[0] == ("| page | large SQLite first visit after a start | large SQLite rerun p95, 25 sessions |")
+    assert table[2:] == ["| today | 1.20 s | **2.84 s** |", "| queues | **1.60 s** | 640 ms |"]
+
+
 def test_readme_rewrite_replaces_only_what_lies_between_the_markers():
     before = f"# Title\n\n## Performance\nprose\n{readme.BEGIN}\nold table\n{readme.END}\nafter\n"
     after = readme.rewrite(before, [_result("demo", "sqlite", [_page("today", 200.0, 20.0)])])
