@@ -18,10 +18,10 @@ index per table fewer.
 """
 
 import datetime as dt
+import importlib
 
 from sqlalchemy import (BigInteger, Column, Connection, Date, Index, Integer, MetaData, String, Table, and_, case, cast,
                         column, delete, func, insert, literal, literal_column, or_, select, text, update, values)
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
 from core.models import Activity
@@ -133,7 +133,8 @@ def _refresh_days(connection: Connection, since: dt.date) -> None:
 
 def _upsert(connection: Connection, table: Table, rows) -> None:
     """Insert `rows` (a select of the table's columns) into `table`, OR-ing in the words of rows already stored."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    # The engine's own dialect (its ON CONFLICT), imported here: PostgreSQL's costs a CLI command ~0.07 s on SQLite.
+    dialect = importlib.import_module(f"sqlalchemy.dialects.{connection.dialect.name}")
     statement = dialect.insert(table).from_select(list(rows.selected_columns.keys()), rows)
     connection.execute(statement.on_conflict_do_update(
         index_elements=[column.name for column in table.primary_key],

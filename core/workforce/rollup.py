@@ -21,12 +21,12 @@ filled in SQL on SQLite and PostgreSQL.
 """
 
 import datetime as dt
+import importlib
 
 import pandas as pd
 from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, MetaData,
                         PrimaryKeyConstraint, String, Table, and_, case, cast, column, delete, func, insert,
                         literal_column, not_, or_, select, values)
-from sqlalchemy.dialects import postgresql, sqlite
 
 from core import timeline
 from core.models import Activity, Member
@@ -349,7 +349,8 @@ def _update_presence_since(connection: Connection, since: dt.date, days: list[dt
         connection.execute(delete(presence).where(presence.c.block == first_block, presence.c.seen == 0, *mine))
     if not days:
         return
-    upsert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    # The engine's own dialect (its ON CONFLICT), imported here: PostgreSQL's costs a CLI command ~0.07 s on SQLite.
+    upsert = importlib.import_module(f"sqlalchemy.dialects.{connection.dialect.name}").insert
     # SQLite upserts each activity row as it is read, skipping a sort of them all by the key; PostgreSQL's
     # upsert must not meet a key twice. The WHERE (the join's own condition again) ends the SELECT: SQLite
     # would read ON CONFLICT as the join's.

@@ -1,6 +1,6 @@
 """`python -m core metrics NAME`: each metric of DESIGN §6 as one DataFrame with the contract's fields.
 
-Each area's metrics live in a module of this package (queues, crowd, voice, workforce), imported only
+Each area's metrics live in a module of this package (queues, crowd, surveys, voice, workforce), imported only
 when one of its metrics runs: a command pays for pandas, SQLAlchemy and its own area, not for every
 area of the app (DESIGN §9: start-up ≤ 0.4 s).
 """
@@ -59,8 +59,8 @@ METRICS: dict[str, str] = {
     "retention": "crowd:retention",
     "churn": "crowd:churn",
     "sentiment": "voice:sentiment",
-    "nps": "voice:nps",
-    "csat": "voice:csat",
+    "nps": "surveys:nps",
+    "csat": "surveys:csat",
     "themes": "voice:themes",
     "workforce": "workforce:workforce",
 }

@@ -39,3 +39,17 @@ def test_a_survey_metric_imports_neither_other_areas_nor_migrations(engine):
     url = engine.url.render_as_string(hide_password=False)
     assert imported_by(["metrics", "nps", "--format", "json"], OTHER_AREAS + ["core.feedback.surveys"], url) == [
         "core.feedback.surveys"]
+
+
+def test_a_survey_metric_does_not_import_the_messages_metrics(engine):
+    url = engine.url.render_as_string(hide_password=False)
+    scorers = ["core.feedback.messages", "core.feedback.voice"]
+    assert imported_by(["metrics", "csat", "--format", "json"], scorers, url) == []
+
+
+@pytest.mark.parametrize("name", ["active", "workforce"])
+def test_a_metric_on_sqlite_does_not_import_the_postgresql_dialect(engine, name):
+    if engine.dialect.name != "sqlite":
+        pytest.skip("on PostgreSQL the engine imports its own dialect")
+    url = engine.url.render_as_string(hide_password=False)
+    assert imported_by(["metrics", name, "--format", "json"], ["sqlalchemy.dialects.postgresql"], url) == []
