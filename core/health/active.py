@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, not_, or_, select
+from sqlalchemy import Engine, or_, select
 
-from core.frames import as_date, as_day, as_utc, driver_rows, loader_columns, read_frame
+from core.frames import as_date, as_day, driver_rows, loader_columns, read_frame
 from core.health import rollup
+from core.health.members import ID_BATCH, community_rows
 from core.models import Member
 from core.workforce.quality import DIRECT
 
@@ -27,8 +28,6 @@ DAY = pd.Timedelta(days=1)
 # What every community metric reads of a member (see `load_community`); splits and member lists add details.
 CROWD_COLUMNS = ("member_id", "region", "signed_up_at", "onboarded_at")
 MEMBER_DETAILS = ("handle", "country", "region", "timezone", "language", "vendor")
-# Members looked up by id at a time (under SQLite's 32,766 bound parameters); past this, one scan is cheaper.
-ID_BATCH = 20_000
 
 
 def load_members(engine: Engine, *, regions=None) -> pd.DataFrame:
@@ -49,13 +48,13 @@ def load_community(engine: Engine, *, regions=None, columns=()) -> pd.DataFrame:
     (`with_member_details`).
     """
     names = [*CROWD_COLUMNS, *(column for column in columns if column not in CROWD_COLUMNS)]
-    return _community(engine, names, regions=regions)
+    return community_rows(engine, names, regions=regions)
 
 
 def load_onboarded(engine: Engine, *, regions=None) -> pd.DataFrame:
     """Non-staff, non-bot members (in the regions), ordered by id: id and onboarding time only, all that active
     users and the active rate read (Today's tiles); `load_community` reads region and sign-up time too."""
-    return _community(engine, ["member_id", "onboarded_at"], regions=regions)
+    return community_rows(engine, ["member_id", "onboarded_at"], regions=regions)
 
 
 def with_member_details(engine: Engine, frame: pd.DataFrame, columns) -> pd.DataFrame:
@@ -66,33 +65,13 @@ def with_member_details(engine: Engine, frame: pd.DataFrame, columns) -> pd.Data
         return frame
     # A few members are looked up by id; for many, one pass over all of them is cheaper.
     member_ids = frame["member_id"] if len(frame) <= ID_BATCH else None
-    details = _community(engine, ["member_id", *columns], member_ids=member_ids).set_index("member_id")
+    details = community_rows(engine, ["member_id", *columns], member_ids=member_ids).set_index("member_id")
     filled = frame.copy()
     for column in columns:
         filled[column] = details[column].reindex(frame["member_id"]).to_numpy()
     if "vendor" in columns:  # a blank vendor is a tasker who works for us directly, named as on Workforce
         filled["vendor"] = filled["vendor"].fillna(DIRECT)
     return filled
-
-
-def _community(engine: Engine, names: list[str], *, regions=None, member_ids=None) -> pd.DataFrame:
-    member = Member.__table__
-    statement = (
-        select(*(member.c[name] for name in names))
-        .where(not_(member.c.is_staff), not_(member.c.is_bot))
-        .order_by(member.c.member_id)
-    )
-    if regions:
-        statement = statement.where(member.c.region.in_(list(regions)))
-    if member_ids is None:
-        rows = _row_matrix(driver_rows(engine, statement), len(names))
-    else:
-        ids = sorted({str(member_id) for member_id in member_ids})
-        batches = [_row_matrix(driver_rows(engine, statement.where(member.c.member_id.in_(ids[start:start + ID_BATCH]))
-                                           ), len(names)) for start in range(0, len(ids), ID_BATCH)]
-        rows = np.concatenate(batches) if batches else np.empty((0, len(names)), dtype=object)
-    return pd.DataFrame({name: as_utc(rows[:, index]) if name.endswith("_at") else pd.Series(rows[:, index], dtype="str")
-                         for index, name in enumerate(names)})
 
 
 @dataclass(frozen=True, eq=False)
