@@ -40,7 +40,7 @@ def community_rows(engine: Engine, names: list[str], *, regions=None, member_ids
     )
     if regions:
         statement = statement.where(member.c.region.in_(list(regions)))
-    with _collector_paused():
+    with collector_paused():
         if member_ids is None:
             rows = driver_rows(engine, statement)
         else:
@@ -54,7 +54,7 @@ def community_rows(engine: Engine, names: list[str], *, regions=None, member_ids
 
 
 @contextmanager
-def _collector_paused():
+def collector_paused():
     """Python's cyclic garbage collector off for a bulk read (back on after it, if it was on)."""
     enabled = gc.isenabled()
     gc.disable()

@@ -30,6 +30,7 @@ from sqlalchemy import (BigInteger, Column, Connection, Date, Index, Integer, La
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.sql import ColumnElement
 
+from core.health.members import collector_paused
 from core.models import Activity
 
 NAME = "activity"
@@ -200,7 +201,9 @@ def _repack(connection: Connection, first_block: int = 0) -> None:
     for block in sorted(block for (block,) in connection.execute(blocks)):
         rows = select(member_days.c.member_id, *(member_days.c[name] for name in WORD_COLUMNS)).where(
             member_days.c.block == block).order_by(member_days.c.member_id)
-        connection.execute(insert(member_day_packs).values(block=block, data=pack(connection.execute(rows).all())))
+        with collector_paused():  # ~100k row objects (see core.health.members)
+            data = pack(connection.execute(rows).tuples().all())
+        connection.execute(insert(member_day_packs).values(block=block, data=data))
 
 
 def pack(rows: list[tuple]) -> bytes:
