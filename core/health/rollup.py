@@ -202,7 +202,7 @@ def _repack(connection: Connection, first_block: int = 0) -> None:
         rows = select(member_days.c.member_id, *(member_days.c[name] for name in WORD_COLUMNS)).where(
             member_days.c.block == block).order_by(member_days.c.member_id)
         with collector_paused():  # ~100k row objects (see core.health.members)
-            data = pack(connection.execute(rows).tuples().all())
+            data = pack(connection.execute(rows).all())
         connection.execute(insert(member_day_packs).values(block=block, data=data))
 
 
