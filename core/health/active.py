@@ -15,10 +15,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
-from sqlalchemy import Engine, not_, or_, select
+from sqlalchemy import Engine, or_, select
 
-from core.frames import as_date, as_day, as_utc, driver_rows, loader_columns, read_frame
+from core.frames import as_date, as_day, driver_rows, loader_columns, read_frame
 from core.health import rollup
+from core.health.members import ID_BATCH, community_rows
 from core.models import Member
 from core.workforce.quality import DIRECT
 
@@ -27,8 +28,6 @@ DAY = pd.Timedelta(days=1)
 # What every community metric reads of a member (see `load_community`); splits and member lists add details.
 CROWD_COLUMNS = ("member_id", "region", "signed_up_at", "onboarded_at")
 MEMBER_DETAILS = ("handle", "country", "region", "timezone", "language", "vendor")
-# Members looked up by id at a time (under SQLite's 32,766 bound parameters); past this, one scan is cheaper.
-ID_BATCH = 20_000
 
 
 def load_members(engine: Engine, *, regions=None) -> pd.DataFrame:
@@ -49,13 +48,13 @@ def load_community(engine: Engine, *, regions=None, columns=()) -> pd.DataFrame:
     (`with_member_details`).
     """
     names = [*CROWD_COLUMNS, *(column for column in columns if column not in CROWD_COLUMNS)]
-    return _community(engine, names, regions=regions)
+    return community_rows(engine, names, regions=regions)
 
 
 def load_onboarded(engine: Engine, *, regions=None) -> pd.DataFrame:
     """Non-staff, non-bot members (in the regions), ordered by id: id and onboarding time only, all that active
     users and the active rate read (Today's tiles); `load_community` reads region and sign-up time too."""
-    return _community(engine, ["member_id", "onboarded_at"], regions=regions)
+    return community_rows(engine, ["member_id", "onboarded_at"], regions=regions)
 
 
 def with_member_details(engine: Engine, frame: pd.DataFrame, columns) -> pd.DataFrame:
@@ -66,33 +65,13 @@ def with_member_details(engine: Engine, frame: pd.DataFrame, columns) -> pd.Data
         return frame
     # A few members are looked up by id; for many, one pass over all of them is cheaper.
     member_ids = frame["member_id"] if len(frame) <= ID_BATCH else None
-    details = _community(engine, ["member_id", *columns], member_ids=member_ids).set_index("member_id")
+    details = community_rows(engine, ["member_id", *columns], member_ids=member_ids).set_index("member_id")
     filled = frame.copy()
     for column in columns:
         filled[column] = details[column].reindex(frame["member_id"]).to_numpy()
     if "vendor" in columns:  # a blank vendor is a tasker who works for us directly, named as on Workforce
         filled["vendor"] = filled["vendor"].fillna(DIRECT)
     return filled
-
-
-def _community(engine: Engine, names: list[str], *, regions=None, member_ids=None) -> pd.DataFrame:
-    member = Member.__table__
-    statement = (
-        select(*(member.c[name] for name in names))
-        .where(not_(member.c.is_staff), not_(member.c.is_bot))
-        .order_by(member.c.member_id)
-    )
-    if regions:
-        statement = statement.where(member.c.region.in_(list(regions)))
-    if member_ids is None:
-        rows = _row_matrix(driver_rows(engine, statement), len(names))
-    else:
-        ids = sorted({str(member_id) for member_id in member_ids})
-        batches = [_row_matrix(driver_rows(engine, statement.where(member.c.member_id.in_(ids[start:start + ID_BATCH]))
-                                           ), len(names)) for start in range(0, len(ids), ID_BATCH)]
-        rows = np.concatenate(batches) if batches else np.empty((0, len(names)), dtype=object)
-    return pd.DataFrame({name: as_utc(rows[:, index]) if name.endswith("_at") else pd.Series(rows[:, index], dtype="str")
-                         for index, name in enumerate(names)})
 
 
 @dataclass(frozen=True, eq=False)
@@ -307,40 +286,85 @@ class ActiveDays:
 def load_active_days(engine: Engine, *, start, end, projects=None) -> ActiveDays:
     """Which non-staff members were active on each day start..end (included), from the activity roll-up.
 
-    One small bitmap row per member (and project) is read instead of the raw activity rows.
+    The community's days come from one packed row per block of days; a project's from one small bitmap
+    row per member and project. Neither reads the raw activity rows.
     """
     start, end = as_date(start), as_date(end)
     first_block, last_block = rollup.block_of(start), rollup.block_of(end)
+    if projects:
+        member_ids, members, blocks, words = _project_rows(engine, first_block, last_block, projects)
+        members, blocks, words = _or_by_member_and_block(members, blocks, words)  # a member's projects OR-ed
+    else:
+        member_ids, members, blocks, words = _packed_rows(engine, first_block, last_block)
+    active = np.zeros((len(member_ids), (end - start).days + 1), dtype=bool)
+    first_day = rollup.day_number(start)
+    for block in np.unique(blocks):
+        in_block = blocks == block
+        # The days of this block inside start..end, as offsets in the block, and the words holding them.
+        low = max(first_day - int(block) * rollup.BLOCK_DAYS, 0)
+        high = min(first_day + active.shape[1] - 1 - int(block) * rollup.BLOCK_DAYS, rollup.BLOCK_DAYS - 1)
+        first_word, last_word = low // rollup.WORD_BITS, high // rollup.WORD_BITS
+        held = np.ascontiguousarray(words[in_block, first_word:last_word + 1]).astype("<i8")
+        bits = np.unpackbits(held.view(np.uint8).reshape(len(held), -1), axis=1, bitorder="little")
+        bits = bits.reshape(len(held), -1, 64)[:, :, :rollup.WORD_BITS].reshape(len(held), -1)
+        skip = low - first_word * rollup.WORD_BITS
+        column = int(block) * rollup.BLOCK_DAYS + low - first_day
+        active[members[in_block], column:column + high - low + 1] = bits[:, skip:skip + high - low + 1]
+    if isinstance(member_ids, pa.Array):
+        found = ActiveDays(member_ids.to_numpy(zero_copy_only=False), pd.Timestamp(start), active)
+        found.__dict__["_arrow_ids"] = member_ids  # the cached lookup array rows_of would build from them
+        return found
+    return ActiveDays(np.asarray(member_ids, dtype=object), pd.Timestamp(start), active)
+
+
+def _or_by_member_and_block(members: np.ndarray, blocks: np.ndarray, words: np.ndarray):
+    """The rows' words OR-ed together per (member, block), one row each."""
+    slots = members * (int(blocks.max(initial=0)) + 1) + blocks - int(blocks.min(initial=0))
+    order = np.argsort(slots, kind="stable")
+    slots, members, blocks, words = slots[order], members[order], blocks[order], words[order]
+    starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]])
+    return members[starts], blocks[starts], np.bitwise_or.reduceat(words, starts, axis=0)
+
+
+def _packed_rows(engine: Engine, first_block: int, last_block: int):
+    """The community's (member ids, each row's member number, block, words) from the packed blocks, staff and bots
+    dropped; the ids (Arrow, sorted) are those of the members with a row."""
+    packs, member = rollup.member_day_packs, Member.__table__
+    with engine.connect() as connection:
+        stored = connection.execute(select(packs.c.block, packs.c.data).where(
+            packs.c.block >= first_block, packs.c.block <= last_block).order_by(packs.c.block)).all()
+        excluded = connection.execute(select(member.c.member_id).where(or_(member.c.is_staff, member.c.is_bot))
+                                      ).scalars().all()
+    tables = [(block, rollup.unpack(data)) for block, data in stored]
+    if not tables:
+        return pa.array([], type=pa.large_string()), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), \
+            np.zeros((0, rollup.WORDS), dtype=np.int64)
+    ids = pa.concat_arrays([table.column("member_id").combine_chunks() for _, table in tables])
+    blocks = np.concatenate([np.full(table.num_rows, block, dtype=np.int64) for block, table in tables])
+    words = np.column_stack([np.concatenate([table[name].to_numpy() for _, table in tables])
+                             for name in rollup.WORD_COLUMNS])
+    keep = np.logical_not(pc.is_in(ids, value_set=pa.array(excluded, type=pa.large_string())).to_numpy(
+        zero_copy_only=False))
+    ids, blocks, words = ids.filter(pa.array(keep)), blocks[keep], words[keep]
+    if len(tables) == 1:  # a block's members are distinct and sorted
+        return ids, np.arange(len(ids), dtype=np.int64), blocks, words
+    member_ids = pc.unique(ids)
+    member_ids = member_ids.take(pc.sort_indices(member_ids))
+    return member_ids, pc.index_in(ids, value_set=member_ids).to_numpy().astype(np.int64), blocks, words
+
+
+def _project_rows(engine: Engine, first_block: int, last_block: int, projects):
+    """The projects' (member ids, each row's member number, block, words): a row per member, project and block."""
     member = Member.__table__
-    table = rollup.project_member_days if projects else rollup.member_days
+    table = rollup.project_member_days
     statement = (
         select(table.c.member_id, table.c.block, *(table.c[name] for name in rollup.WORD_COLUMNS))
-        .where(table.c.block >= first_block, table.c.block <= last_block,
+        .where(table.c.block >= first_block, table.c.block <= last_block, table.c.project_id.in_(list(projects)),
                table.c.member_id.not_in(select(member.c.member_id).where(or_(member.c.is_staff, member.c.is_bot))))
     )
-    if projects:
-        statement = statement.where(table.c.project_id.in_(list(projects)))
     rows = _row_matrix(driver_rows(engine, statement), 2 + rollup.WORDS)
-    blocks = last_block - first_block + 1
-    origin = rollup.EPOCH + dt.timedelta(days=first_block * rollup.BLOCK_DAYS)
-    first_column, days = (start - origin).days, (end - start).days + 1
-    if not len(rows):
-        return ActiveDays(np.array([], dtype=object), pd.Timestamp(start), np.zeros((0, days), dtype=bool))
     members, member_ids = pd.factorize(rows[:, 0])
-    words = rows[:, 2:].astype(np.int64)
-    slots = members * blocks + (rows[:, 1].astype(np.int64) - first_block)
-    if projects:  # one row per project: OR a member's projects together
-        order = np.argsort(slots, kind="stable")
-        slots, words = slots[order], words[order]
-        starts = np.flatnonzero(np.r_[True, slots[1:] != slots[:-1]])
-        slots, words = slots[starts], np.bitwise_or.reduceat(words, starts, axis=0)
-    bits = np.unpackbits(words.astype("<i8").view(np.uint8).reshape(len(words), -1), axis=1, bitorder="little")
-    bits = bits.reshape(len(words), rollup.WORDS, 64)[:, :, : rollup.WORD_BITS].reshape(len(words), rollup.BLOCK_DAYS)
-    matrix = np.zeros((len(member_ids) * blocks, rollup.BLOCK_DAYS), dtype=bool)
-    matrix[slots] = bits
-    active = matrix.reshape(len(member_ids), blocks * rollup.BLOCK_DAYS)[:, first_column : first_column + days]
-    return ActiveDays(np.asarray(member_ids, dtype=object), pd.Timestamp(start), np.ascontiguousarray(active))
-
+    return member_ids, members.astype(np.int64), rows[:, 1].astype(np.int64), rows[:, 2:].astype(np.int64)
 
 
 def _columns(matrix: np.ndarray, columns: np.ndarray) -> np.ndarray:

@@ -15,19 +15,26 @@ days' bits with one upsert per table, so a day's import reads that day's activit
 block's.
 On SQLite both tables are WITHOUT ROWID (a row lives in its key's index): an import writes one
 index per table fewer.
+
+`activity_member_day_packs` holds each block's `activity_member_days` rows again as one row: an Arrow
+stream of (member_id, w0..w3) ordered by member, so the community's days are read as a row or two, not
+one per member (`core.health.active.load_active_days`). Every rebuild and refresh repacks the blocks it
+changed, in the same transaction, so the packs always equal the rows.
 """
 
 import datetime as dt
 import importlib
 
-from sqlalchemy import (BigInteger, Column, Connection, Date, Index, Integer, MetaData, String, Table, and_, case, cast,
-                        column, delete, func, insert, literal, literal_column, or_, select, text, update, values)
+import pyarrow as pa
+from sqlalchemy import (BigInteger, Column, Connection, Date, Index, Integer, LargeBinary, MetaData, String, Table, and_,
+                        case, cast, column, delete, func, insert, literal, literal_column, or_, select, text, update, values)
 from sqlalchemy.sql import ColumnElement
 
+from core.health.members import collector_paused
 from core.models import Activity
 
 NAME = "activity"
-VERSION = 3
+VERSION = 4
 ENTITIES: frozenset[str] = frozenset({"activity"})
 METADATA = MetaData()  # this area's roll-up tables
 
@@ -60,6 +67,11 @@ project_member_days = Table(
     Index("ix_activity_project_member_days_project", "project_id", "block"),
     sqlite_with_rowid=False,
 )
+member_day_packs = Table(
+    "activity_member_day_packs", METADATA,
+    Column("block", Integer, primary_key=True),
+    Column("data", LargeBinary, nullable=False),  # Arrow IPC stream: member_id, w0..w3 (`pack`)
+)
 
 
 def day_number(day: dt.date) -> int:
@@ -77,6 +89,7 @@ def rebuild(connection: Connection) -> None:
     for name in LEGACY_TABLES:  # left behind by an older definition, which `METADATA` no longer names
         connection.execute(text(f"DROP TABLE IF EXISTS {name}"))
     _fill(connection)
+    _repack(connection)
 
 
 def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | None,
@@ -89,7 +102,9 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
     """
     if since is not None and not _reaches_first_day(connection, since):
         _refresh_days(connection, since)
-    elif since is None and ids is not None and len(ids) <= MAX_REFRESH_IDS:
+        _repack(connection, block_of(since))
+        return
+    if since is None and ids is not None and len(ids) <= MAX_REFRESH_IDS:
         for start in range(0, len(ids), 500):
             batch = ids[start:start + 500]
             for table in (member_days, project_member_days):
@@ -99,6 +114,7 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
         for table in (member_days, project_member_days):
             connection.execute(delete(table))
         _fill(connection)
+    _repack(connection)
 
 
 def _reaches_first_day(connection: Connection, since: dt.date) -> bool:
@@ -177,6 +193,34 @@ def _day_bits(day: dt.date) -> tuple[int, ...]:
     block, offset = divmod(day_number(day), BLOCK_DAYS)
     word, bit = divmod(offset, WORD_BITS)
     return (block, *((1 << bit) if index == word else 0 for index in range(WORDS)))
+
+
+def _repack(connection: Connection, first_block: int = 0) -> None:
+    """Write every block of `member_days` from `first_block` on as its packed row (dropping packs of emptied blocks)."""
+    connection.execute(delete(member_day_packs).where(member_day_packs.c.block >= first_block))
+    blocks = select(member_days.c.block).where(member_days.c.block >= first_block).distinct()
+    for block in sorted(block for (block,) in connection.execute(blocks)):
+        rows = select(member_days.c.member_id, *(member_days.c[name] for name in WORD_COLUMNS)).where(
+            member_days.c.block == block).order_by(member_days.c.member_id)
+        with collector_paused():  # ~100k row objects (see core.health.members)
+            data = pack(connection.execute(rows).all())
+        connection.execute(insert(member_day_packs).values(block=block, data=data))
+
+
+def pack(rows: list[tuple]) -> bytes:
+    """(member_id, w0..w3) rows as one Arrow IPC stream (`unpack` reads it back)."""
+    columns = list(zip(*rows)) if rows else [()] * (1 + WORDS)
+    table = pa.table({"member_id": pa.array(columns[0], type=pa.large_string()),
+                      **{name: pa.array(values, type=pa.int64()) for name, values in zip(WORD_COLUMNS, columns[1:])}})
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
+def unpack(data) -> pa.Table:
+    """A packed block's table: member_id (large_string), w0..w3 (int64), ordered by member."""
+    return pa.ipc.open_stream(pa.py_buffer(bytes(data) if isinstance(data, memoryview) else data)).read_all()
 
 
 def _as_date(value) -> dt.date:

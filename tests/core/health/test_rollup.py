@@ -35,10 +35,21 @@ def same_days(engine, start, end, projects=None) -> bool:
 
 
 def stored_rows(engine) -> dict:
-    """Every row of both bitmap tables, for before/after comparisons."""
+    """Every row of both bitmap tables and of the packed blocks (unpacked), for before/after comparisons."""
     with engine.connect() as connection:
-        return {table.name: sorted(map(tuple, connection.execute(select(table)).all()))
-                for table in (rollup.member_days, rollup.project_member_days)}
+        stored = {table.name: sorted(map(tuple, connection.execute(select(table)).all()))
+                  for table in (rollup.member_days, rollup.project_member_days)}
+        stored["packs"] = packed_rows(connection)
+    return stored
+
+
+def packed_rows(connection) -> list[tuple]:
+    """The packed blocks as (member_id, block, w0..w3) rows, in the order stored."""
+    rows = []
+    for block, data in connection.execute(select(rollup.member_day_packs).order_by(rollup.member_day_packs.c.block)):
+        table = rollup.unpack(data).to_pydict()
+        rows += [(member_id, block, *words) for member_id, *words in zip(*table.values())]
+    return rows
 
 
 @pytest.fixture
@@ -87,6 +98,23 @@ def test_an_activity_import_refreshes_the_days_and_the_numbers(crowd):
     # an import reaching back into the previous block
     load(crowd, "activity", activity_csv(("m3", "p2", "2026-07-29", 1), ("m1", "p1", "2026-07-29", 0)))
     assert same_days(crowd, "2026-06-01", "2026-10-31") and same_days(crowd, "2026-06-01", "2026-10-31", ["p1"])
+
+
+def test_each_block_is_packed_in_one_row_in_member_order_and_repacked_by_an_import(crowd):
+    july_30 = rollup.block_of(dt.date(2026, 7, 30))  # its first day; 2026-09-30 is its day 62 (bit 62 of w0)
+    with crowd.connect() as connection:
+        assert packed_rows(connection) == [
+            ("m1", july_30 - 1, 0, 0, 0, (1 << 61) | (1 << 62)),  # 07-28, 07-29: its days 250, 251 = 3·63 + 61, 62
+            ("m3", july_30 - 1, 0, 0, 0, 1 << 13),  # 06-10 is 50 days before 07-30: day 202 = 3·63 + 13
+            ("m1", july_30, 1 | (1 << 62), 0, 0, 0), ("m2", july_30, 1 << 1, 0, 0, 0),
+            ("m3", july_30, 1 << 13, 1 << 0, 0, 0), ("s1", july_30, 1, 0, 0, 0)]
+    # m2's only day goes (no task left), m1's 07-28 too: m2 leaves the block's pack, the earlier block is repacked
+    load(crowd, "activity", activity_csv(("m2", "p2", "2026-07-31", 0), ("m1", "p1", "2026-07-28", 0),
+                                         ("m1", "p2", "2026-07-28", 0)))
+    with crowd.connect() as connection:
+        assert [row[:2] for row in packed_rows(connection)] == [("m1", july_30 - 1), ("m3", july_30 - 1),
+                                                                ("m1", july_30), ("m3", july_30), ("s1", july_30)]
+        assert packed_rows(connection)[0] == ("m1", july_30 - 1, 0, 0, 0, 1 << 62)
 
 
 def test_refresh_by_members_or_in_full_rebuilds_the_same_rows(crowd):
