@@ -12,13 +12,17 @@ from core.health.crowd import Churn, Crowd
 from core.models import Activity, Member
 
 
-def _member_frames(engine, start, end, by=None):
-    """Community members (with the tasker column or imported attribute `by`) and their active days."""
+def _member_frames(engine, start, end, by=None, *, onboarding_only=False):
+    """Community members (with the tasker column or imported attribute `by`) and their active days; with
+    `onboarding_only` and no `by`, only ids and onboarding times (all active users read)."""
     if by is not None and by in Activity.__table__.c and by not in Member.__table__.c:
         raise UnknownMetric(f"Community metrics group taskers by one of their columns or imported attributes "
                             f"(country, vendor, language, tenure…), not by {by}: try `metrics workforce --by {by}`.")
     tasker_column = by is not None and by in Member.__table__.c and by != "attributes"
-    members = health.load_community(engine, columns=[by] if tasker_column else [])
+    if onboarding_only and by is None:
+        members = health.load_onboarded(engine)
+    else:
+        members = health.load_community(engine, columns=[by] if tasker_column else [])
     if by not in (None, "tenure") and not tasker_column:
         members = with_member_attribute(engine, members, by)
     days = health.load_active_days(engine, start=start - dt.timedelta(days=150), end=end)
@@ -32,7 +36,7 @@ def _by_group(crowd: Crowd, by, end, measure) -> pd.DataFrame:
 
 def active(engine, start: dt.date, end: dt.date, by):
     """Daily, weekly and monthly active taskers over the window."""
-    members, days = _member_frames(engine, start, end, by)
+    members, days = _member_frames(engine, start, end, by, onboarding_only=True)
     return _by_group(Crowd(members, days), by, end, lambda crowd: crowd.active_users(start, end))
 
 
