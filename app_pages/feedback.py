@@ -65,7 +65,7 @@ if latest is not None:
 # --- overview: what is the crowd saying ---------------------------------------------------------
 def show_overview() -> None:
     """What the crowd is saying: the issues to fix first, themes by mood, the sentiment trend, channels."""
-    report = voice.report(f)[0]
+    report = voice.brief_report(f)
     st.subheader("What needs fixing first")
     st.caption("Themes ranked by impact: negative mentions, weighted by their drag on NPS and by how fast they are "
                "rising. The Report tab has the full list and exports.", help=IMPACT_HELP)

@@ -261,21 +261,40 @@ def inbox(f: Filters, *, statuses=(), themes=(), sentiments=(), channels=(), pro
                   tuple(projects))
 
 
-@data.on_data_version(8, spinner="Writing the report…", areas=data.VOICE)
-def _report(start, end, projects, regions, now) -> tuple:
+def _build_report(start, end, projects, regions, now, **brief):
     messages, responses = _frames(start, end, projects, regions)
     project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
     seen = _overview(start, end, projects, regions, now)  # its scorecard and segments are the report's
-    report = feedback_report.build_feedback_report(
+    return feedback_report.build_feedback_report(
         messages, responses, surveys(), start=start, end=end, as_of=now, taxonomy=taxonomy(),
         names={"project_id": project_names}, weeks=_weeks(start, now), scorecard=seen["scorecard"],
-        affected=seen["segments"], waves=seen["waves"], count=seen["messages"], summary=seen["summary"])
+        affected=seen["segments"], waves=seen["waves"], count=seen["messages"], summary=seen["summary"], **brief)
+
+
+@data.on_data_version(8, spinner="Writing the report…", areas=data.VOICE)
+def _report(start, end, projects, regions, now) -> tuple:
+    report = _build_report(start, end, projects, regions, now)
     return report, feedback_report.report_markdown(report), feedback_report.report_html(report)
 
 
 def report(f: Filters) -> tuple:
     """(FeedbackReport, its Markdown, its HTML) for the filters."""
     return _report(*_args(f), as_of(f))
+
+
+# The Overview shows the first three issues with one quote each: picking one quote reads far
+# fewer texts than three, and the Report tab's full report is built only when it is opened.
+BRIEF_ISSUES = 3
+
+
+@data.on_data_version(8, areas=data.VOICE)
+def _brief_report(start, end, projects, regions, now):
+    return _build_report(start, end, projects, regions, now, top=BRIEF_ISSUES, quotes_shown=1)
+
+
+def brief_report(f: Filters):
+    """The report's first BRIEF_ISSUES issues with only their first quote, and its rising themes."""
+    return _brief_report(*_args(f), as_of(f))
 
 
 # --- forms the page shares ---------------------------------------------------------------------
