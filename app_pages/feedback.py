@@ -122,7 +122,8 @@ def show_themes() -> None:
         with quotes:
             for quote in detail["all_quotes"]:
                 st.markdown(f"> {markdown_literal(quote, one_line=True)}")
-            affected = seen["segments"][seen["segments"]["theme"] == theme]
+            affected = voice.segments(f)
+            affected = affected[affected["theme"] == theme]
             if len(affected):
                 project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
                 shown = feedback_report.affected_segments(affected, {"project_id": project_names}, limit=4)
