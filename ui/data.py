@@ -185,9 +185,9 @@ def resources() -> pd.DataFrame:
     return launch.load_resources(engine())
 
 
-@on_data_version(shared=True)  # 100k members: one read-only copy, not unpickled on every rerun
+@on_data_version()
 def audience_base() -> pd.DataFrame:
-    """Members a message can reach, with the fields a segment filters on (read-only: shared by every session)."""
+    """Members a message can reach, with the fields a segment filters on."""
     return audience.load_audience_base(engine())
 
 
