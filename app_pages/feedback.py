@@ -65,7 +65,7 @@ if latest is not None:
 # --- overview: what is the crowd saying ---------------------------------------------------------
 def show_overview() -> None:
     """What the crowd is saying: the issues to fix first, themes by mood, the sentiment trend, channels."""
-    report = voice.report(f)[0]
+    report = voice.brief_report(f)
     st.subheader("What needs fixing first")
     st.caption("Themes ranked by impact: negative mentions, weighted by their drag on NPS and by how fast they are "
                "rising. The Report tab has the full list and exports.", help=IMPACT_HELP)
@@ -122,7 +122,8 @@ def show_themes() -> None:
         with quotes:
             for quote in detail["all_quotes"]:
                 st.markdown(f"> {markdown_literal(quote, one_line=True)}")
-            affected = seen["segments"][seen["segments"]["theme"] == theme]
+            affected = voice.segments(f)
+            affected = affected[affected["theme"] == theme]
             if len(affected):
                 project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
                 shown = feedback_report.affected_segments(affected, {"project_id": project_names}, limit=4)

@@ -136,7 +136,6 @@ def _overview(start, end, projects, regions, now) -> dict:
         "scorecard": scorecard,
         "mix": with_theme_names(theme_sentiment_mix(messages), labels, owners),
         "theme_trend": with_theme_names(trend, labels, owners),
-        "segments": theme_segments(messages, ["region", "project_id", "channel"]),
         "waves": waves[waves["responses"] > 0].reset_index(drop=True),
         "coverage": coverage_sentence(language_coverage(messages)),
     }
@@ -145,6 +144,20 @@ def _overview(start, end, projects, regions, now) -> dict:
 def overview(f: Filters) -> dict:
     """Headline figures, the theme scorecard, weekly trends and survey waves for the filters."""
     return _overview(*_args(f), as_of(f))
+
+
+# Segments a theme over-represents: the Themes tab and the full report show them, the Overview does not.
+SEGMENT_DIMENSIONS = ["region", "project_id", "channel"]
+
+
+@data.on_data_version(8, areas=data.VOICE)
+def _segments(start, end, projects, regions) -> pd.DataFrame:
+    return theme_segments(_frames(start, end, projects, regions)[0], SEGMENT_DIMENSIONS)
+
+
+def segments(f: Filters) -> pd.DataFrame:
+    """Per theme, the regions, projects and channels over-represented among its mentions (`theme_segments`)."""
+    return _segments(*_args(f))
 
 
 @data.on_data_version(16, areas=data.VOICE)
@@ -261,21 +274,41 @@ def inbox(f: Filters, *, statuses=(), themes=(), sentiments=(), channels=(), pro
                   tuple(projects))
 
 
-@data.on_data_version(8, spinner="Writing the report…", areas=data.VOICE)
-def _report(start, end, projects, regions, now) -> tuple:
+def _build_report(start, end, projects, regions, now, *, affected: pd.DataFrame, **brief):
     messages, responses = _frames(start, end, projects, regions)
     project_names = dict(zip(data.projects()["project_id"], data.projects()["name"]))
-    seen = _overview(start, end, projects, regions, now)  # its scorecard and segments are the report's
-    report = feedback_report.build_feedback_report(
+    seen = _overview(start, end, projects, regions, now)  # its scorecard is the report's
+    return feedback_report.build_feedback_report(
         messages, responses, surveys(), start=start, end=end, as_of=now, taxonomy=taxonomy(),
         names={"project_id": project_names}, weeks=_weeks(start, now), scorecard=seen["scorecard"],
-        affected=seen["segments"], waves=seen["waves"], count=seen["messages"], summary=seen["summary"])
+        affected=affected, waves=seen["waves"], count=seen["messages"], summary=seen["summary"], **brief)
+
+
+@data.on_data_version(8, spinner="Writing the report…", areas=data.VOICE)
+def _report(start, end, projects, regions, now) -> tuple:
+    report = _build_report(start, end, projects, regions, now, affected=_segments(start, end, projects, regions))
     return report, feedback_report.report_markdown(report), feedback_report.report_html(report)
 
 
 def report(f: Filters) -> tuple:
     """(FeedbackReport, its Markdown, its HTML) for the filters."""
     return _report(*_args(f), as_of(f))
+
+
+# The Overview shows the first three issues with one quote each and no segments: picking one quote
+# reads far fewer texts than three, and the Report tab's full report is built only when it is opened.
+BRIEF_ISSUES = 3
+NO_SEGMENTS = pd.DataFrame(columns=["theme", "dimension"])
+
+
+@data.on_data_version(8, areas=data.VOICE)
+def _brief_report(start, end, projects, regions, now):
+    return _build_report(start, end, projects, regions, now, affected=NO_SEGMENTS, top=BRIEF_ISSUES, quotes_shown=1)
+
+
+def brief_report(f: Filters):
+    """The report's first BRIEF_ISSUES issues with only their first quote (no segments), and its rising themes."""
+    return _brief_report(*_args(f), as_of(f))
 
 
 # --- forms the page shares ---------------------------------------------------------------------

@@ -331,11 +331,13 @@ class MessageScope:
                            .where(*self.theme_where(theme, True), table.c.member_id.is_not(None)))
         return sorted(frame["member_id"].tolist())
 
-    def quotes(self, theme: str, *, k: int = 3, negative_first: bool = False) -> list[str]:
+    def quotes(self, theme: str, *, k: int = 3, negative_first: bool = False, shown: int | None = None) -> list[str]:
         """`themes.representative_quotes` of the messages mentioning `theme` (its negative ones first when there
-        are at least k), reading only as many texts as the choice needs."""
+        are at least k), reading only as many texts as the choice needs; with `shown`, only the first `shown` of
+        those k quotes (the same texts, picked from fewer reads)."""
         negative = negative_first and self.theme_count(theme, negative=True) >= k
-        return quotes.pick_quotes(self.engine, self.theme_where(theme, negative), k=k)
+        # Quotes are chosen greedily, best first: the first of k is the first of one.
+        return quotes.pick_quotes(self.engine, self.theme_where(theme, negative), k=min(k, shown or k))
 
     def theme_messages(self, theme: str, limit: int) -> pd.DataFrame:
         """The newest `limit` messages mentioning `theme` with their text (created_at, channel, project_id, region,

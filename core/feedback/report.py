@@ -92,7 +92,8 @@ def build_feedback_report(messages: MessageScope, responses, surveys: pd.DataFra
                           segments_by=("region", "project_id"), weeks: int | None = None,
                           min_segment_mentions: int = 5, scorecard: pd.DataFrame | None = None,
                           affected: pd.DataFrame | None = None, waves: pd.DataFrame | None = None,
-                          count: int | None = None, summary: Mapping | None = None) -> FeedbackReport:
+                          count: int | None = None, summary: Mapping | None = None,
+                          quotes_shown: int | None = None) -> FeedbackReport:
     """The `top` themes by impact in the messages of [start, end], each with figures, quotes, segments and owner.
 
     `names` maps a segment column to readable names of its values (e.g. project_id → project name).
@@ -100,7 +101,8 @@ def build_feedback_report(messages: MessageScope, responses, surveys: pd.DataFra
     `scorecard`, `affected` and `waves` may be given when already computed (`theme_scorecard` with
     the same `as_of` and `weeks`; `theme_segments` by at least `segments_by`; `survey_scorecard`
     of the responses), and so may `count` and `summary` (the scope's `count()` and first row of
-    `sentiment_summary`). `responses` is a `surveys.ResponseScope` (or None).
+    `sentiment_summary`). `responses` is a `surveys.ResponseScope` (or None). `quotes_shown` keeps only the
+    first quotes of each issue (a brief report: the same first quotes, fewer texts read).
     """
     names = names or {}
     labels, owners = themes.theme_labels(taxonomy), themes.theme_owners(taxonomy)
@@ -120,7 +122,7 @@ def build_feedback_report(messages: MessageScope, responses, surveys: pd.DataFra
             mean_sentiment=float(row.mean_sentiment),
             nps_impact=None if pd.isna(row.nps_impact) else float(row.nps_impact), nps_responses=int(row.nps_responses),
             last_7_days=int(row.last_7_days), previous_7_days=int(row.previous_7_days),
-            quotes=tuple(issue_quotes(messages, row.theme)),
+            quotes=tuple(issue_quotes(messages, row.theme, shown=quotes_shown)),
             segments=tuple(affected_segments(affected[affected["theme"] == row.theme], names)),
         ))
     count = messages.count() if count is None else count
@@ -144,9 +146,10 @@ def rising_text(rising: dict) -> str:
             f"{rising['growth']:.1f}× the usual {rising['usual_negative']:.0f} (owner: {rising['owner']})")
 
 
-def issue_quotes(messages: MessageScope, theme: str, k: int = 3) -> list[str]:
-    """Representative quotes for a theme as an issue: drawn from its negative mentions when there are enough."""
-    return messages.quotes(theme, k=k, negative_first=True)
+def issue_quotes(messages: MessageScope, theme: str, k: int = 3, shown: int | None = None) -> list[str]:
+    """Representative quotes for a theme as an issue: drawn from its negative mentions when there are enough
+    (only the first `shown` of the k when given)."""
+    return messages.quotes(theme, k=k, negative_first=True, shown=shown)
 
 
 def affected_segments(rows: pd.DataFrame, names: Mapping[str, Mapping[str, str]] | None = None,

@@ -176,12 +176,13 @@ class FrameScope:
         mentions = theme_messages(self.rows, theme)
         return int((effective_sentiment(mentions) <= NEGATIVE_THRESHOLD).sum()) if negative else len(mentions)
 
-    def quotes(self, theme: str, *, k: int = 3, negative_first: bool = False) -> list[str]:
-        """`themes.representative_quotes` of the rows mentioning `theme` (its negative ones first when enough)."""
+    def quotes(self, theme: str, *, k: int = 3, negative_first: bool = False, shown: int | None = None) -> list[str]:
+        """`themes.representative_quotes` of the rows mentioning `theme` (its negative ones first when enough), the
+        first `shown` of them when given."""
         mentions = theme_messages(self.rows, theme)
         negative = mentions[effective_sentiment(mentions) <= NEGATIVE_THRESHOLD]
         pool = negative if negative_first and len(negative) >= k else mentions
-        return themes.representative_quotes(pool["text"].tolist(), effective_sentiment(pool).tolist(), k=k)
+        return themes.representative_quotes(pool["text"].tolist(), effective_sentiment(pool).tolist(), k=k)[:shown]
 
 
 @dataclass(frozen=True)

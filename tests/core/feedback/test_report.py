@@ -137,3 +137,28 @@ def test_the_overview_s_count_and_summary_are_the_report_s_headline(messages, an
     nothing = build_feedback_report(scope_of(messages), responses_of(answers), surveys, start="2026-11-01",
                                     end="2026-11-14", as_of=AS_OF, count=0, summary={"net": 12.5})
     assert nothing.net_sentiment is None
+
+
+def test_a_brief_report_keeps_the_first_issues_with_their_first_quote(messages, answers, surveys, scope_of,
+                                                                       responses_of, report):
+    brief = build_feedback_report(scope_of(messages), responses_of(answers), surveys, start="2026-11-01",
+                                  end="2026-11-14", as_of=AS_OF, weeks=2, names={"region": {"B": "Region <B>"}},
+                                  min_segment_mentions=2, top=1, quotes_shown=1)
+    assert [(i.theme, i.quotes) for i in brief.issues] == [
+        ("payments", ("My payout for October has not arrived and nobody answers.",))]
+    assert brief.issues[0].quotes == report.issues[0].quotes[:1]
+
+
+def test_a_brief_quote_comes_from_the_same_mentions_as_the_full_choice(scope_of):
+    # One negative mention of three is too few to quote negatives only: both choices read all three.
+    scope = scope_of(feedback(
+        make_feedback(created_at="2026-11-10 09:00", themes=["support"], sentiment=-0.5,
+                      text="Support closed my ticket without reading it at all."),
+        make_feedback(created_at="2026-11-11 09:00", themes=["support"], sentiment=0.5,
+                      text="Support sorted my account out within the hour, great."),
+        make_feedback(created_at="2026-11-12 09:00", themes=["support"], sentiment=0.5,
+                      text="Quick and friendly answer from support on my payout."),
+    ))
+    full = scope.quotes("support", k=3, negative_first=True)
+    assert scope.quotes("support", k=3, negative_first=True, shown=1) == full[:1] == [
+        "Support sorted my account out within the hour, great."]

@@ -90,6 +90,8 @@ def test_quotes_read_on_demand_are_the_quotes_of_all_the_rows(both, monkeypatch,
         assert scope.quotes(theme) == themes.representative_quotes(
             mentions["text"].tolist(), effective_sentiment(mentions).tolist())
         assert feedback_report.issue_quotes(scope, theme) == feedback_report.issue_quotes(FrameScope(rows), theme)
+        assert feedback_report.issue_quotes(scope, theme, shown=1) == feedback_report.issue_quotes(
+            FrameScope(rows), theme, shown=1)
         assert scope.theme_count(theme) == len(mentions)
 
 
