@@ -33,7 +33,7 @@ def steps(f: filters.Filters) -> dict[str, Callable[[], object]]:
         "today": lambda: data.today(f),
         "queues": lambda: (queue_data.choices(f), queue_data.overview(f, [], [])),
         "workforce": lambda: (queue_data.workforce_summary(f), queue_data.confusion(f)),
-        "feedback": lambda: voice.overview(f),
+        "feedback": lambda: (voice.overview(f), voice.brief_report(f)),
         "health": lambda: (health_data.health(f), health_data.health_split(f, "region")),
     }
 
