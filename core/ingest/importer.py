@@ -81,6 +81,7 @@ class _Import:
         self.refreshed: list[Callable[[], None]] = []  # roll-up steps committed for this import's rows
         self.rejects: list[pd.DataFrame] = []
         self.preview: list[pd.DataFrame] = []
+        self.first_rows: np.ndarray | None = None  # the chunk's first rows in file order, shown in the preview
         self.writer = TableWriter(conn, spec, plan, create_missing=create_missing, dry_run=dry_run,
                                   blank_clears=blank_clears, reject=self._reject)
 
@@ -123,6 +124,14 @@ class _Import:
         frame = self.writer.check_references(frame)
         if not frame.empty:
             self._write(self.writer.complete(frame))
+
+    def in_key_order(self, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        """A checked chunk's rows sorted by the entity's key (row numbers kept), so that each batch inserts
+        neighbouring index entries: a tasker's days of one chunk land on one index page, written once."""
+        if frame is None or len(frame) < 2:
+            return frame
+        self.first_rows = np.sort(frame.index.to_numpy())[: PREVIEW_ROWS]
+        return frame.sort_values(list(self.spec.key), kind="stable")
 
     def run_chunk(self, chunk: Chunk) -> None:
         """Check a chunk, reject what is wrong and write the rest."""
@@ -219,7 +228,11 @@ class _Import:
     def _write(self, frame: pd.DataFrame) -> None:
         spec, result = self.spec, self.result
         shown = sum(len(p) for p in self.preview)
-        preview_rows = frame.index.to_numpy()[: max(PREVIEW_ROWS - shown, 0)]
+        rows = frame.index.to_numpy()
+        if self.first_rows is not None:  # a chunk written in key order: its first rows in file order
+            rows = rows[np.isin(rows, self.first_rows)]
+            rows.sort()
+        preview_rows = rows[: PREVIEW_ROWS if shown < PREVIEW_ROWS else 0]
         counts, statuses = self.writer.write(frame, preview_rows)
         result.inserted += counts.get(0, 0)
         result.updated += counts.get(1, 0) + counts.get(2, 0)
@@ -241,6 +254,8 @@ class _Import:
         result.rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
         result.rejected = int(rejects["row"].nunique()) if len(rejects) else 0
         result.preview = pd.concat(self.preview, ignore_index=True) if self.preview else pd.DataFrame()
+        if "row" in result.preview.columns:
+            result.preview = result.preview.sort_values("row", kind="stable").head(PREVIEW_ROWS).reset_index(drop=True)
         result.created_members, result.created_projects, result.created_surveys = (
             writer.created["member"], writer.created["project"], writer.created["survey"])
         result.scored_texts = writer.scored_texts
@@ -382,7 +397,7 @@ def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, r
 
     try:
         for chunk in reader.chunks:
-            frame = importer.check(chunk)
+            frame = importer.in_key_order(importer.check(chunk))
             position[0] = min(chunk.position, 0.99)
             for part in _write_parts(frame):
                 with write_batch(conn, on_wait=waiting):
