@@ -33,6 +33,10 @@ PREVIEW_ROWS = 20
 # Rows written per committed batch: at the large scale ~0.3 s of SQLite's write lock each, so other writers
 # wait well under a second (a chunk is read and checked whole, then written in parts of this size).
 WRITE_ROWS = 25_000
+# Between two batches of one chunk (no checking in between), a pause this long after a batch that held the
+# write lock longer: another writer waiting on SQLite's busy handler polls every 100 ms at most, and with
+# batches back to back it found the lock free only by chance (waits of 3-4 batches at large).
+WRITE_GAP_SECONDS = 0.1
 # Rejects kept with the sync history (the full list goes to the result and the CSV).
 RUN_REJECTS_CAP = 100
 
@@ -399,7 +403,10 @@ def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, r
         for chunk in reader.chunks:
             frame = importer.in_key_order(importer.check(chunk))
             position[0] = min(chunk.position, 0.99)
-            for part in _write_parts(frame):
+            for number, part in enumerate(_write_parts(frame)):
+                if number and conn.dialect.name == "sqlite" and time.perf_counter() - held > WRITE_GAP_SECONDS:
+                    time.sleep(WRITE_GAP_SECONDS)  # let a waiting writer's next poll find the lock free
+                held = time.perf_counter()
                 with write_batch(conn, on_wait=waiting):
                     importer.store(part)
                 result.batches += 1
