@@ -49,16 +49,23 @@ def _format_column(series: pd.Series, column, dialect: str) -> list:
     if isinstance(kind, Integer) and series.dtype.kind in "iu" and not series.isna().any():
         return series.to_numpy(dtype="int64").tolist()  # Python ints, without a test per value
     if isinstance(kind, Integer):
-        if series.dtype.kind == "f":
-            # A whole-number column with blanks arrives as floats; PostgreSQL's COPY refuses "95.0" for an integer.
-            series = series.astype("Int64")
-        return [None if pd.isna(v) else int(v) for v in series.tolist()]
+        # Blanks become None, the rest Python ints (a whole-number column with blanks arrives as floats, and
+        # PostgreSQL's COPY refuses "95.0" for an integer), converted by numpy rather than one test per value.
+        missing = series.isna().to_numpy()
+        whole = series[~missing].to_numpy(dtype="int64").tolist()
+        if not missing.any():
+            return whole
+        out = np.full(len(series), None, dtype=object)
+        out[~missing] = whole
+        return out.tolist()
     if series.dtype.kind == "f":  # floats: NaN is NULL
         values = series.to_numpy(dtype="float64", na_value=np.nan)
         out = values.tolist()
         if np.isnan(values).any():
             out = [None if v != v else v for v in out]
         return out
+    if isinstance(series.dtype, pd.StringDtype):  # already Python strings: no test per value
+        return series.to_numpy(dtype=object, na_value=None).tolist()
     out = series.astype(object).where(series.notna(), None).tolist()
     return [v.item() if isinstance(v, np.generic) else v for v in out]
 

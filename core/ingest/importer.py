@@ -33,6 +33,10 @@ PREVIEW_ROWS = 20
 # Rows written per committed batch: at the large scale ~0.3 s of SQLite's write lock each, so other writers
 # wait well under a second (a chunk is read and checked whole, then written in parts of this size).
 WRITE_ROWS = 25_000
+# Between two batches of one chunk (no checking in between), a pause this long after a batch that held the
+# write lock longer: another writer waiting on SQLite's busy handler polls every 100 ms at most, and with
+# batches back to back it found the lock free only by chance (waits of 3-4 batches at large).
+WRITE_GAP_SECONDS = 0.1
 # Rejects kept with the sync history (the full list goes to the result and the CSV).
 RUN_REJECTS_CAP = 100
 
@@ -81,6 +85,7 @@ class _Import:
         self.refreshed: list[Callable[[], None]] = []  # roll-up steps committed for this import's rows
         self.rejects: list[pd.DataFrame] = []
         self.preview: list[pd.DataFrame] = []
+        self.first_rows: np.ndarray | None = None  # the chunk's first rows in file order, shown in the preview
         self.writer = TableWriter(conn, spec, plan, create_missing=create_missing, dry_run=dry_run,
                                   blank_clears=blank_clears, reject=self._reject)
 
@@ -123,6 +128,14 @@ class _Import:
         frame = self.writer.check_references(frame)
         if not frame.empty:
             self._write(self.writer.complete(frame))
+
+    def in_key_order(self, frame: pd.DataFrame | None) -> pd.DataFrame | None:
+        """A checked chunk's rows sorted by the entity's key (row numbers kept), so that each batch inserts
+        neighbouring index entries: a tasker's days of one chunk land on one index page, written once."""
+        if frame is None or len(frame) < 2:
+            return frame
+        self.first_rows = np.sort(frame.index.to_numpy())[: PREVIEW_ROWS]
+        return frame.sort_values(list(self.spec.key), kind="stable")
 
     def run_chunk(self, chunk: Chunk) -> None:
         """Check a chunk, reject what is wrong and write the rest."""
@@ -219,7 +232,11 @@ class _Import:
     def _write(self, frame: pd.DataFrame) -> None:
         spec, result = self.spec, self.result
         shown = sum(len(p) for p in self.preview)
-        preview_rows = frame.index.to_numpy()[: max(PREVIEW_ROWS - shown, 0)]
+        rows = frame.index.to_numpy()
+        if self.first_rows is not None:  # a chunk written in key order: its first rows in file order
+            rows = rows[np.isin(rows, self.first_rows)]
+            rows.sort()
+        preview_rows = rows[: PREVIEW_ROWS if shown < PREVIEW_ROWS else 0]
         counts, statuses = self.writer.write(frame, preview_rows)
         result.inserted += counts.get(0, 0)
         result.updated += counts.get(1, 0) + counts.get(2, 0)
@@ -241,6 +258,8 @@ class _Import:
         result.rejects = rejects.sort_values("row", kind="stable").reset_index(drop=True)
         result.rejected = int(rejects["row"].nunique()) if len(rejects) else 0
         result.preview = pd.concat(self.preview, ignore_index=True) if self.preview else pd.DataFrame()
+        if "row" in result.preview.columns:
+            result.preview = result.preview.sort_values("row", kind="stable").head(PREVIEW_ROWS).reset_index(drop=True)
         result.created_members, result.created_projects, result.created_surveys = (
             writer.created["member"], writer.created["project"], writer.created["survey"])
         result.scored_texts = writer.scored_texts
@@ -382,9 +401,12 @@ def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, r
 
     try:
         for chunk in reader.chunks:
-            frame = importer.check(chunk)
+            frame = importer.in_key_order(importer.check(chunk))
             position[0] = min(chunk.position, 0.99)
-            for part in _write_parts(frame):
+            for number, part in enumerate(_write_parts(frame)):
+                if number and conn.dialect.name == "sqlite" and time.perf_counter() - held > WRITE_GAP_SECONDS:
+                    time.sleep(WRITE_GAP_SECONDS)  # let a waiting writer's next poll find the lock free
+                held = time.perf_counter()
                 with write_batch(conn, on_wait=waiting):
                     importer.store(part)
                 result.batches += 1

@@ -20,7 +20,10 @@ import pandas as pd
 
 from core.errors import ImportRejected
 
-CHUNK_ROWS = 50_000
+# Source rows read, checked and sorted by key together (then written in parts of importer.WRITE_ROWS): at the
+# large scale a chunk spanning several days of a tasker puts those days on one index page, written once
+# (a 200k-row, 8-day activity file: 5.1 s → 1.1 s of commits, 3.4 s → 2.2 s of inserts).
+CHUNK_ROWS = 200_000
 
 @dataclass
 class Chunk:

@@ -38,3 +38,19 @@ def test_bulk_dates_and_integers_round_trip(engine):
     with Session(engine) as session:
         row = session.exec(select(models.Activity)).one()
     assert row.day == dt.date(2026, 3, 1) and row.tasks_submitted == 12 and row.handle_seconds == 300.5
+
+
+def test_integer_values_become_python_ints_and_blanks_none_whatever_the_column_dtype():
+    from sqlalchemy import Column, Integer
+
+    from core.bulk import _format_column
+
+    column = Column("n", Integer)
+    # floats with a blank (as a whole-number column with blanks arrives), object defaults, nullable Int64
+    assert _format_column(pd.Series([1.0, float("nan"), 95.0]), column, "postgresql") == [1, None, 95]
+    assert _format_column(pd.Series([0, None, 7], dtype=object), column, "sqlite") == [0, None, 7]
+    assert _format_column(pd.Series([3, None], dtype="Int64"), column, "sqlite") == [3, None]
+    values = _format_column(pd.Series([0, 2**40], dtype=object), column, "sqlite")
+    assert values == [0, 1_099_511_627_776] and {type(v) for v in values} == {int}
+    assert _format_column(pd.Series(["a", None], dtype="str"), Column("s", models.Member.__table__.c.country.type),
+                          "sqlite") == ["a", None]

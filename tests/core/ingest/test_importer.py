@@ -494,3 +494,20 @@ def test_an_import_is_audited_with_who_and_the_counts(engine):
         event = session.exec(select(models.AuditEvent).where(models.AuditEvent.action == "import")).one()
     assert (event.actor, event.entity, event.entity_id) == ("priya@example.com", "members", "file:roster.csv")
     assert event.after == {"inserted": 2, "updated": 0, "rejected": 0, "batches": 1, "ok": True}
+
+
+def test_rows_are_written_in_key_order_yet_the_preview_shows_the_files_first_rows(engine, monkeypatch):
+    monkeypatch.setattr(importer, "WRITE_ROWS", 2)  # 5 rows: parts of 2 + 2 + 1, each of neighbouring keys
+    written = []
+    real = importer._Import.store
+    monkeypatch.setattr(importer._Import, "store", lambda self, frame: (written.append(list(frame["member_id"])),
+                                                                       real(self, frame)))
+    result = load(engine, "activity", "member_id,project_id,day,tasks_submitted\n"
+                                      "m3,p1,2026-03-01,1\nm1,p1,2026-03-02,2\nm2,p1,2026-03-01,3\n"
+                                      "m1,p1,2026-03-01,4\nm3,p1,2026-03-02,5\n")
+    assert written == [["m1", "m1"], ["m2", "m3"], ["m3"]]
+    assert list(result.preview["row"]) == [2, 3, 4, 5, 6]
+    assert list(result.preview["member_id"]) == ["m3", "m1", "m2", "m1", "m3"]
+    assert sorted((a.member_id, str(a.day), a.tasks_submitted) for a in stored(engine, models.Activity)) == [
+        ("m1", "2026-03-01", 4), ("m1", "2026-03-02", 2), ("m2", "2026-03-01", 3), ("m3", "2026-03-01", 1),
+        ("m3", "2026-03-02", 5)]
