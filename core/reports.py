@@ -99,38 +99,31 @@ def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFr
     window = week_window(week, end if through is None else through)
     # Up to the week's last moment, or the data's last moment; a partial week's span is its days so far.
     span = window.through - start + pd.Timedelta(microseconds=1)
-    # Each week's figures come with the week before's: one call covers two trend weeks.
-    values: dict[int, dict[str, float]] = {}
+    # Each week's figures come with the week before's: one call covers two trend weeks, with the n of each.
+    scope = messages.window(window.through - span, window.through)
+    coverage = language_coverage(scope)  # what the week's net sentiment rests on, per language
+    values: dict[int, dict[str, tuple]] = {}
     for back in range(0, TREND_WEEKS, 2):
         pair = week_figures(status=status, member_days=member_days, members=members, messages=messages,
-                            week_end=window.through - pd.Timedelta(days=7 * back), span=span)
-        values[back] = {figure.key: figure.this_week for figure in pair}
-        values[back + 1] = {figure.key: figure.previous_week for figure in pair}
+                            week_end=window.through - pd.Timedelta(days=7 * back), span=span, coverage=coverage,
+                            counted=evidence)
+        values[back] = {figure.key: (figure.this_week, figure.counts[0]) for figure in pair}
+        values[back + 1] = {figure.key: (figure.previous_week, figure.counts[1]) for figure in pair}
         if back == 0:
             figures = pair
     rows = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         moment = window.through - pd.Timedelta(days=7 * back)
-        counts = _evidence(status, messages, moment - span, moment) if evidence else {}
         for figure in figures:
+            value, count = values[back][figure.key]
             rows.append({"week": iso_week_of(moment), "metric": figure.label, "key": figure.key,
-                         "value": values[back][figure.key], "count": counts.get(figure.key),
+                         "value": value, "count": count if evidence else None,
                          "partial": window.partial and back == 0})
     report = WeeklyReport(week=week, start=start, end=end, figures=figures, trend=pd.DataFrame(rows), window=window)
     _write_summary(report, alerts or {})
     if evidence:  # what the week's net sentiment rests on, per language, and what could not be scored
-        scope = messages.window(window.through - span, window.through)
-        report.no_call += filter(None, [coverage_statement(language_coverage(scope))])
+        report.no_call += filter(None, [coverage_statement(coverage)])
     return report
-
-
-def _evidence(status: QueueFacts, messages, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, int]:
-    """How many items, answers and messages each figure of (start, end] rests on."""
-    decided = status.decided(due_from=start, due_to=end, closed="right").iloc[0]
-    answered = status.durations(created_from=start, created_to=end, closed="right", kinds=("first_response",))
-    return {"sla": int(decided["met"]) + int(decided["breached"]),
-            "first_response": int(answered["first_response_seconds"].notna().sum()),
-            "net_sentiment": messages.window(start, end).count()}
 
 
 def _write_summary(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> None:
