@@ -13,9 +13,9 @@ from core import charts, models, timeline, weekly_html, weekly_summary
 from core.db import bump_data_version, session_scope
 from core.exports import markdown_literal
 from core.feedback.messages import MessageScope
-from core.feedback import rollup as feedback_rollup
+from core.feedback.surveys import ResponseScope
 from core.feedback.voice import coverage_statement, language_coverage, theme_sentiment_drops
-from core.frames import as_timestamp, read_frame, unparsed
+from core.frames import read_frame
 from core.health import active as health
 from core.health.crowd import Crowd
 from core.health.scope import project_base_and_days
@@ -353,7 +353,7 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     alerts = gather_alerts(activity=activity, projects=project_table, messages=voice, status=status,
                            members=members, member_days=member_days, start=start, end=through, voice=voice,
                            fatigue=fatigue, negative_feedback=negative)
-    alerts["survey_responses"] = _survey_responses(engine, regions, window.through)
+    alerts["survey_responses"] = _survey_responses(engine, regions)
     report = build_weekly_report(week, status=status, member_days=member_days, members=members, messages=voice,
                                  alerts=alerts, through=window.through)
     names = project_table.set_index("project_id")["name"] if len(project_table) else pd.Series(dtype=object)
@@ -362,23 +362,11 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     return report
 
 
-def _survey_responses(engine, regions, through) -> pd.DataFrame:
-    """Survey responses (NPS and CSAT answers) of taskers in the regions submitted in the 56 days `survey_readings`
-    compares, up to `through`; surveys have no project.
-
-    From the survey roll-up (staff and bots already left out, the respondent's region copied): four columns of the
-    weeks read, not every column of every response.
-    """
-    answers = feedback_rollup.answers
-    since = as_timestamp(through) - pd.Timedelta(days=2 * weekly_summary.SURVEY_DAYS + 1)
-    statement = (select(unparsed(answers.c.submitted_at), answers.c.region, answers.c.score, answers.c.csat)
-                 .where(answers.c.submitted_at >= since.to_pydatetime(),
-                        *([answers.c.region.in_(list(regions))] if regions else []))
-                 .order_by(answers.c.submitted_at, answers.c.response_id))
-    responses = read_frame(engine, statement, timestamps=("submitted_at",))
-    for answer in ("score", "csat"):
-        responses[answer] = pd.to_numeric(responses[answer]).astype("Int64")
-    return responses
+def _survey_responses(engine, regions) -> ResponseScope:
+    """Survey responses (NPS and CSAT answers) of taskers in the regions, counted in SQL from the survey roll-up
+    (staff and bots already left out, the respondent's region copied) for each window `survey_readings` compares;
+    surveys have no project."""
+    return ResponseScope(engine, regions=tuple(regions) if regions else None)
 
 
 def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str) -> int:
