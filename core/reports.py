@@ -331,8 +331,9 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
     # Every item created before the week's end: the backlog at a week's end counts items however old.
     status = QueueFacts(engine, min(end, timeline.present()), end=end, projects=projects, regions=regions)
-    # Under a project filter the base is the project's members, as on the Health page.
-    members = health.load_community(engine, regions=regions)
+    # Under a project filter the base is the project's members, as on the Health page. Active users, the active
+    # rate and onboarding cohorts read only ids and onboarding times (as Today's tiles do), not every member's details.
+    members = health.load_onboarded(engine, regions=regions)
     if projects:
         members, member_days = project_base_and_days(engine, members, start=first_day, end=last_day, projects=projects)
     else:
