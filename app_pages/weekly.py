@@ -48,11 +48,11 @@ for i, (_, rows) in enumerate(report.trend.groupby("metric", sort=False)):
         widgets.chart(charts.line(rows, **reports.trend_chart_options(report, rows), height=160))
 
 st.subheader("Share")
-markdown, printable = data.weekly_exports(week, f)
 c1, c2, c3, c4 = st.columns(4)
-c1.download_button("Markdown", markdown, file_name=report.file_name("md"), mime="text/markdown",
+c1.download_button("Markdown", reports.to_markdown(report), file_name=report.file_name("md"), mime="text/markdown",
                    icon=":material/description:", key="weekly_md")
-c2.download_button("Printable HTML", printable, file_name=report.file_name("html"),
+# The printable page draws its charts as SVG (about a second at any scale): written when clicked, not on every visit.
+c2.download_button("Printable HTML", lambda: reports.to_html(report), file_name=report.file_name("html"),
                    mime="text/html", icon=":material/print:", key="weekly_html")
 manager = auth.current_user().may("manager")
 MANAGERS_ONLY = "Managers publish the weekly figures; you can download them."

@@ -24,6 +24,8 @@ class Figure:
     fmt: str
     higher_is_better: bool
     help: str
+    # What each week's value rests on (items due, items answered, messages); None where a figure has no n.
+    counts: tuple = (None, None)
 
     @property
     def delta(self) -> float:
@@ -47,57 +49,69 @@ class Figure:
         return text.replace("-", "−")
 
 
-def _compliance(status: QueueFacts, start: pd.Timestamp, end: pd.Timestamp) -> float:
+def _compliance(status: QueueFacts, start: pd.Timestamp, end: pd.Timestamp) -> tuple[float, int]:
     counts = status.decided(due_from=start, due_to=end, closed="right").iloc[0]
     decided = int(counts["met"]) + int(counts["breached"])
-    return int(counts["met"]) / decided if decided else float("nan")
+    return (int(counts["met"]) / decided if decided else float("nan")), decided
 
 
-def _median_first_response_hours(status: QueueFacts, start: pd.Timestamp, end: pd.Timestamp) -> float:
+def _median_first_response_hours(status: QueueFacts, start: pd.Timestamp, end: pd.Timestamp) -> tuple[float, int]:
     week = status.durations(created_from=start, created_to=end, closed="right", kinds=("first_response",))
     value = response_time_summary(week, "first_response")["median_seconds"].iloc[0]
-    return float(value) / 3600
+    return float(value) / 3600, int(week["first_response_seconds"].notna().sum())
 
 
-def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp) -> float:
+def _net_sentiment(messages, start: pd.Timestamp, end: pd.Timestamp, counted: bool) -> tuple[float, int | None]:
     # `messages` is a `feedback.messages.MessageScope` (aggregated in SQL).
     # One aggregate row whatever the messages: without scored ones its net is NaN (no second query counting them).
-    return float(sentiment_summary(messages.window(start, end))["net"].iloc[0])
+    window = messages.window(start, end)
+    return float(sentiment_summary(window)["net"].iloc[0]), window.count() if counted else None
+
+
+def _both(measure, this_week: tuple, previous_week: tuple) -> tuple[tuple, tuple]:
+    """A (value, count) measure of this week's window and the week before's, as (values, counts)."""
+    (value, count), (previous_value, previous_count) = measure(this_week), measure(previous_week)
+    return (value, previous_value), (count, previous_count)
 
 
 def week_figures(*, status: QueueFacts, member_days: pd.DataFrame, members: pd.DataFrame,
-                 messages: pd.DataFrame, week_end, span: pd.Timedelta = WEEK, now=None) -> list[Figure]:
+                 messages: pd.DataFrame, week_end, span: pd.Timedelta = WEEK, now=None,
+                 coverage: pd.DataFrame | None = None, counted: bool = False) -> list[Figure]:
     """Headline figures for the `span` ending at `week_end` (7 days, or a partial week's days so far) and the same span
     a week before.
 
     `status` is the queues' `QueueFacts`; `member_days` must reach 34 days before week_end. With `now` (Today)
     the open backlog is the one at that moment against a week before it, as the Queues page counts it.
+    `coverage` is the week's `language_coverage` when the caller has it already; `counted` also counts the messages
+    behind net sentiment (each figure's `counts`; the queue figures' come with their values).
     """
     end = pd.Timestamp(week_end)
     if end.tzinfo is None:
         end = end.tz_localize("UTC")
     backlog_at = end if now is None else pd.Timestamp(now)
     previous_end = end - WEEK
-    start, previous_start = end - span, previous_end - span
+    windows = ((end - span, end), (previous_end - span, previous_end))
     day = (end.tz_convert("UTC").tz_localize(None) if end.tzinfo else end).normalize()
     previous_day = day - WEEK
     active = Crowd(members, member_days).active_users(previous_day, day).set_index("date")
+    sla, sla_n = _both(lambda window: _compliance(status, *window), *windows)
+    response, response_n = _both(lambda window: _median_first_response_hours(status, *window), *windows)
+    net, net_n = _both(lambda window: _net_sentiment(messages, *window, counted), *windows)
+    if coverage is None:
+        coverage = language_coverage(messages.window(*windows[0]))
     return [
         Figure("wau", "Weekly active", active.loc[day, "wau"], active.loc[previous_day, "wau"], "{:,.0f}", True,
                "Taskers with a submitted task in the 7 days."),
         Figure("active_rate", "Active rate", active.loc[day, "active_rate"], active.loc[previous_day, "active_rate"],
                "{:.1%}", True, "Monthly active taskers / onboarded taskers."),
-        Figure("sla", "SLA met", _compliance(status, start, end),
-               _compliance(status, previous_start, previous_end), "{:.1%}", True,
-               "Items that met their target / items whose target came due in the week."),
-        Figure("first_response", "First response", _median_first_response_hours(status, start, end),
-               _median_first_response_hours(status, previous_start, previous_end), "{:.1f} h", False,
-               "Median time from creation to first response, items created in the week."),
+        Figure("sla", "SLA met", *sla, "{:.1%}", True,
+               "Items that met their target / items whose target came due in the week.", counts=sla_n),
+        Figure("first_response", "First response", *response, "{:.1f} h", False,
+               "Median time from creation to first response, items created in the week.", counts=response_n),
         Figure("backlog", "Open backlog", status.open_at(backlog_at), status.open_at(backlog_at - WEEK), "{:,.0f}",
                False, "Open queue items at the end of the week." if now is None
                else "Open queue items now, against a week ago (whatever the date range)."),
-        Figure("net_sentiment", "Net sentiment", _net_sentiment(messages, start, end),
-               _net_sentiment(messages, previous_start, previous_end), "{:+.0f}", True,
+        Figure("net_sentiment", "Net sentiment", *net, "{:+.0f}", True,
                "% positive − % negative channel messages in the week, each scored in its own language. "
-               + coverage_sentence(language_coverage(messages.window(start, end)))),
+               + coverage_sentence(coverage), counts=net_n),
     ]

@@ -13,9 +13,9 @@ from core import charts, models, timeline, weekly_html, weekly_summary
 from core.db import bump_data_version, session_scope
 from core.exports import markdown_literal
 from core.feedback.messages import MessageScope
-from core.feedback import rollup as feedback_rollup
+from core.feedback.surveys import ResponseScope
 from core.feedback.voice import coverage_statement, language_coverage, theme_sentiment_drops
-from core.frames import as_timestamp, read_frame, unparsed
+from core.frames import read_frame
 from core.health import active as health
 from core.health.crowd import Crowd
 from core.health.scope import project_base_and_days
@@ -99,38 +99,31 @@ def build_weekly_report(week: str, *, status: QueueFacts, member_days: pd.DataFr
     window = week_window(week, end if through is None else through)
     # Up to the week's last moment, or the data's last moment; a partial week's span is its days so far.
     span = window.through - start + pd.Timedelta(microseconds=1)
-    # Each week's figures come with the week before's: one call covers two trend weeks.
-    values: dict[int, dict[str, float]] = {}
+    # Each week's figures come with the week before's: one call covers two trend weeks, with the n of each.
+    scope = messages.window(window.through - span, window.through)
+    coverage = language_coverage(scope)  # what the week's net sentiment rests on, per language
+    values: dict[int, dict[str, tuple]] = {}
     for back in range(0, TREND_WEEKS, 2):
         pair = week_figures(status=status, member_days=member_days, members=members, messages=messages,
-                            week_end=window.through - pd.Timedelta(days=7 * back), span=span)
-        values[back] = {figure.key: figure.this_week for figure in pair}
-        values[back + 1] = {figure.key: figure.previous_week for figure in pair}
+                            week_end=window.through - pd.Timedelta(days=7 * back), span=span, coverage=coverage,
+                            counted=evidence)
+        values[back] = {figure.key: (figure.this_week, figure.counts[0]) for figure in pair}
+        values[back + 1] = {figure.key: (figure.previous_week, figure.counts[1]) for figure in pair}
         if back == 0:
             figures = pair
     rows = []
     for back in range(TREND_WEEKS - 1, -1, -1):
         moment = window.through - pd.Timedelta(days=7 * back)
-        counts = _evidence(status, messages, moment - span, moment) if evidence else {}
         for figure in figures:
+            value, count = values[back][figure.key]
             rows.append({"week": iso_week_of(moment), "metric": figure.label, "key": figure.key,
-                         "value": values[back][figure.key], "count": counts.get(figure.key),
+                         "value": value, "count": count if evidence else None,
                          "partial": window.partial and back == 0})
     report = WeeklyReport(week=week, start=start, end=end, figures=figures, trend=pd.DataFrame(rows), window=window)
     _write_summary(report, alerts or {})
     if evidence:  # what the week's net sentiment rests on, per language, and what could not be scored
-        scope = messages.window(window.through - span, window.through)
-        report.no_call += filter(None, [coverage_statement(language_coverage(scope))])
+        report.no_call += filter(None, [coverage_statement(coverage)])
     return report
-
-
-def _evidence(status: QueueFacts, messages, start: pd.Timestamp, end: pd.Timestamp) -> dict[str, int]:
-    """How many items, answers and messages each figure of (start, end] rests on."""
-    decided = status.decided(due_from=start, due_to=end, closed="right").iloc[0]
-    answered = status.durations(created_from=start, created_to=end, closed="right", kinds=("first_response",))
-    return {"sla": int(decided["met"]) + int(decided["breached"]),
-            "first_response": int(answered["first_response_seconds"].notna().sum()),
-            "net_sentiment": messages.window(start, end).count()}
 
 
 def _write_summary(report: WeeklyReport, alerts: dict[str, pd.DataFrame]) -> None:
@@ -338,8 +331,9 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     # The Queues page's clocks (business hours, pauses from the status history), from the clock roll-up.
     # Every item created before the week's end: the backlog at a week's end counts items however old.
     status = QueueFacts(engine, min(end, timeline.present()), end=end, projects=projects, regions=regions)
-    # Under a project filter the base is the project's members, as on the Health page.
-    members = health.load_community(engine, regions=regions)
+    # Under a project filter the base is the project's members, as on the Health page. Active users, the active
+    # rate and onboarding cohorts read only ids and onboarding times (as Today's tiles do), not every member's details.
+    members = health.load_onboarded(engine, regions=regions)
     if projects:
         members, member_days = project_base_and_days(engine, members, start=first_day, end=last_day, projects=projects)
     else:
@@ -360,7 +354,7 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     alerts = gather_alerts(activity=activity, projects=project_table, messages=voice, status=status,
                            members=members, member_days=member_days, start=start, end=through, voice=voice,
                            fatigue=fatigue, negative_feedback=negative)
-    alerts["survey_responses"] = _survey_responses(engine, regions, window.through)
+    alerts["survey_responses"] = _survey_responses(engine, regions)
     report = build_weekly_report(week, status=status, member_days=member_days, members=members, messages=voice,
                                  alerts=alerts, through=window.through)
     names = project_table.set_index("project_id")["name"] if len(project_table) else pd.Series(dtype=object)
@@ -369,23 +363,11 @@ def weekly_report_from_db(engine, week: str, *, projects=None, regions=None, as_
     return report
 
 
-def _survey_responses(engine, regions, through) -> pd.DataFrame:
-    """Survey responses (NPS and CSAT answers) of taskers in the regions submitted in the 56 days `survey_readings`
-    compares, up to `through`; surveys have no project.
-
-    From the survey roll-up (staff and bots already left out, the respondent's region copied): four columns of the
-    weeks read, not every column of every response.
-    """
-    answers = feedback_rollup.answers
-    since = as_timestamp(through) - pd.Timedelta(days=2 * weekly_summary.SURVEY_DAYS + 1)
-    statement = (select(unparsed(answers.c.submitted_at), answers.c.region, answers.c.score, answers.c.csat)
-                 .where(answers.c.submitted_at >= since.to_pydatetime(),
-                        *([answers.c.region.in_(list(regions))] if regions else []))
-                 .order_by(answers.c.submitted_at, answers.c.response_id))
-    responses = read_frame(engine, statement, timestamps=("submitted_at",))
-    for answer in ("score", "csat"):
-        responses[answer] = pd.to_numeric(responses[answer]).astype("Int64")
-    return responses
+def _survey_responses(engine, regions) -> ResponseScope:
+    """Survey responses (NPS and CSAT answers) of taskers in the regions, counted in SQL from the survey roll-up
+    (staff and bots already left out, the respondent's region copied) for each window `survey_readings` compares;
+    surveys have no project."""
+    return ResponseScope(engine, regions=tuple(regions) if regions else None)
 
 
 def publish_snapshot(engine, report: WeeklyReport, *, filters: dict, actor: str) -> int:

@@ -6,11 +6,11 @@ figure's minimum is "too few to call"; each statement cites the four weeks and t
 """
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from core.feedback.surveys import csat, nps
+from core.feedback.surveys import ResponseScope, csat, nps
 
 # NPS and CSAT of the last this many days against the same number before (the Weekly report's survey readings).
 SURVEY_DAYS = 28
@@ -109,18 +109,29 @@ def read_trend(label: str, weeks: list[str], values: list[float], *, fmt: str, h
                             f"{len(values)} weeks: no trend yet.")
 
 
-def survey_readings(responses: pd.DataFrame, end: pd.Timestamp, *, days: int = SURVEY_DAYS) -> list[Reading]:
-    """NPS and CSAT of the responses in the `days` up to `end` against the `days` before, read with their margins."""
+def survey_readings(responses: "pd.DataFrame | ResponseScope", end: pd.Timestamp, *,
+                    days: int = SURVEY_DAYS) -> list[Reading]:
+    """NPS and CSAT of the responses in the `days` up to `end` against the `days` before, read with their margins.
+
+    `responses` are response rows (submitted_at, score, csat) or a `ResponseScope`, counted in SQL."""
     recent_start, earlier_start = end - pd.Timedelta(days=days), end - pd.Timedelta(days=2 * days)
-    submitted = responses["submitted_at"]
-    recent = responses[(submitted > recent_start) & (submitted <= end)]
-    earlier = responses[(submitted > earlier_start) & (submitted <= recent_start)]
+    recent, earlier = _survey_windows(responses, (recent_start, end), (earlier_start, recent_start))
     span = f"{days} days to {end:%a %d %b}"
     readings = []
     for name, measure, value_fmt, higher in (("NPS", nps, "{:+.0f}", "nps"), ("CSAT", csat, "{:.0%}", "csat")):
         now, before = measure(recent).iloc[0], measure(earlier).iloc[0]
         readings.append(_survey_reading(name, now, before, higher, value_fmt, span))
     return readings
+
+
+def _survey_windows(responses, *windows: tuple) -> list:
+    """The responses submitted in each (after, through] window."""
+    if isinstance(responses, ResponseScope):
+        # A scope counts [start, end); moments are stored to the microsecond, so (a, b] is [a + 1 µs, b + 1 µs).
+        step = pd.Timedelta(microseconds=1)
+        return [replace(responses, start=after + step, end=through + step) for after, through in windows]
+    submitted = responses["submitted_at"]
+    return [responses[(submitted > after) & (submitted <= through)] for after, through in windows]
 
 
 def _survey_reading(name: str, now: pd.Series, before: pd.Series, column: str, fmt: str, span: str) -> Reading:

@@ -389,17 +389,6 @@ def weekly_report(week: str, filters):
     return _weekly_report(week, filters.projects, filters.regions)
 
 
-@on_data_version(16)
-def _weekly_exports(week: str, projects, regions) -> tuple[str, str]:
-    report = _weekly_report(week, projects, regions)
-    return reports.to_markdown(report), reports.to_html(report)
-
-
-def weekly_exports(week: str, filters) -> tuple[str, str]:
-    """The weekly report as Markdown and as printable HTML with its charts (built once per data version)."""
-    return _weekly_exports(week, filters.projects, filters.regions)
-
-
 @on_data_version()
 def snapshots() -> pd.DataFrame:
     """Published weekly snapshots, newest first."""

@@ -97,3 +97,35 @@ def test_the_default_week_is_the_last_complete_one():
 def test_a_week_link_is_honoured_when_its_data_exists_or_answered(asked, shown, problem):
     first, as_of = pd.Timestamp("2026-07-15", tz="UTC"), pd.Timestamp("2026-11-20 12:00", tz="UTC")
     assert weeks.week_link(asked, as_of=as_of, first=first) == (shown, problem)
+
+
+def test_survey_readings_counted_in_sql_keep_each_window_open_before_and_closed_after(engine):
+    from core import models
+    from core.feedback import rollup
+    from core.feedback.surveys import ResponseScope
+    from tests.core.factories import stored
+
+    end = pd.Timestamp("2026-11-15 23:59:59.999999", tz="UTC")
+    at = [end, end - pd.Timedelta(days=1), end - pd.Timedelta(days=28), end + pd.Timedelta(microseconds=1),
+          end - pd.Timedelta(days=56), end - pd.Timedelta(days=2)]
+    scores, ratings, authors = [10, 9, 3, 0, 0, 0], [5, 5, 1, 1, 1, 1], ["m1"] * 5 + ["m2"]
+    stored(engine, models.Member(member_id="m1", region="Europe"), models.Member(member_id="m2", region="Asia"),
+           models.Survey(survey_id="s1", title="Pulse"),
+           *[models.SurveyResponse(response_id=f"r{i}", survey_id="s1", member_id=who, submitted_at=moment,
+                                   score=score, csat=rating)
+             for i, (moment, score, rating, who) in enumerate(zip(at, scores, ratings, authors))])
+    with engine.begin() as connection:
+        for table in (rollup.answer_mentions, rollup.answers, rollup.mentions, rollup.messages):
+            connection.execute(table.delete())
+        rollup.rebuild(connection)
+    counted = survey_readings(ResponseScope(engine, regions=("Europe",)), end)
+    # The answer at the end counts, the one a microsecond later does not; the one exactly 28 days before the end is
+    # the earlier window's last, and the one 56 days before is outside both; m2 (Asia) is outside the scope.
+    assert [reading.text for reading in counted] == [
+        "NPS: +100 ± 0 (n 2) in the 28 days to Sun 15 Nov, −100 ± 0 (n 1) in the 28 days before — too few responses "
+        "to call.",
+        "CSAT: 100% ± 0 pts (n 2) in the 28 days to Sun 15 Nov, 0% ± 0 pts (n 1) in the 28 days before — too few "
+        "responses to call."]
+    rows = pd.DataFrame({"submitted_at": at[:5], "score": pd.array(scores[:5], dtype="Int64"),
+                         "csat": pd.array(ratings[:5], dtype="Int64")})
+    assert survey_readings(rows, end) == counted
