@@ -21,7 +21,7 @@ def pack_day(rows: pd.DataFrame) -> tuple[bytes, bytes]:
     """One day's (and region's) per-member sums (`member_id`, `worked`, the measures) as (ids, columns) blobs."""
     rows = rows.sort_values("member_id")
     columns = b"".join(rows[name].to_numpy().astype(kind).tobytes() for name, kind in COLUMNS.items())
-    return "\n".join(rows["member_id"]).encode("utf-8"), columns
+    return "\n".join(rows["member_id"].tolist()).encode("utf-8"), columns
 
 
 def _columns(blobs, counts) -> dict[str, np.ndarray]:

@@ -25,10 +25,11 @@ import datetime as dt
 import pandas as pd
 from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, LargeBinary, MetaData,
                         PrimaryKeyConstraint, String, Table, and_, case, cast, column, delete, func, insert,
-                        literal_column, not_, or_, select, values)
+                        literal_column, not_, or_, select, type_coerce, values)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from core import timeline
+from core.frames import frame_on
 from core.models import Activity, Member
 from core.workforce.bitmaps import BLOCK_DAYS, EPOCH, FULL_BITS, day_number, day_number_sql
 from core.workforce.daypack import pack_day
@@ -300,18 +301,19 @@ def _fill_member_days(connection: Connection, days) -> None:
     for start in range(0, len(days), MEMBER_DAYS_PER_READ):
         part = days[start:start + MEMBER_DAYS_PER_READ]
         connection.execute(delete(member_day).where(member_day.c.day.in_(part)))
+        # Grouped in the day index's (day, member) order, without a sort: a member has one region.
         statement = (
-            select(activity.c.day, activity.c.member_id, member.c.region,
+            select(type_coerce(activity.c.day, String).label("day"), activity.c.member_id,
+                   func.min(member.c.region).label("region"),
                    func.max(case((activity.c.tasks_submitted > 0, 1), else_=0)).label("worked"),
                    *(func.sum(activity.c[name]).label(name) for name in MEASURES))
             .select_from(_counted_activity()).where(_counted(), activity.c.day.in_(part))
-            .group_by(activity.c.day, activity.c.member_id, member.c.region))
-        rows = pd.DataFrame(connection.execute(statement).all(), columns=["day", "member_id", "region", "worked",
-                                                                         *MEASURES])
+            .group_by(activity.c.day, activity.c.member_id))
+        rows = frame_on(connection, statement)
         packed = []
         for (day, region), group in rows.groupby(["day", "region"], dropna=False, sort=True):
             ids, sums = pack_day(group)
-            packed.append({"day": pd.Timestamp(day).date(), "region": None if pd.isna(region) else region,
+            packed.append({"day": pd.Timestamp(str(day)).date(), "region": None if pd.isna(region) else region,
                            "members": len(group), "ids": ids, "sums": sums})
         if packed:
             connection.execute(insert(member_day), packed)
