@@ -5,7 +5,6 @@ ending on the present day.
 """
 
 import datetime as dt
-import math
 
 from bench.floors import Figure, close_numbers
 from core.workforce.read import load_workforce_table
@@ -19,15 +18,16 @@ def _range(as_of: dt.datetime) -> tuple[dt.date, dt.date]:
 
 
 def _number(value) -> float | None:
-    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+    return None if value is None or value != value else float(value)  # NaN is the one value unequal to itself
 
 
 def quality_app(engine, as_of) -> dict:
     """Per tasker: quality and AHT, as the Workforce page's table per tasker shows them."""
     start, end = _range(as_of)
     table = load_workforce_table(engine, start=start, end=end, by="member_id")
-    return {member: [_number(quality), _number(aht)]
-            for member, quality, aht in zip(table["member_id"], table["quality"], table["aht_seconds"])}
+    # Plain lists: iterating an Arrow-backed column element by element costs more than the figure at `large`.
+    return {member: [_number(quality), _number(aht)] for member, quality, aht in
+            zip(table["member_id"].tolist(), table["quality"].tolist(), table["aht_seconds"].tolist())}
 
 
 def quality_floor(duck, as_of) -> dict:

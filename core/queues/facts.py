@@ -13,6 +13,7 @@ from core.errors import UnknownMetric
 from core.frames import Grouping, as_day, as_timestamp, driver_frame, group_columns, ratio
 from core.queues import rollup
 from core.models import Member, QueueItem
+from core.queues.packing import unpack
 from core.queues.clock import ITEM_TIMESTAMPS, RESPONSE_KINDS, target_name, target_prefix
 from core.queues.read import (
     DAY_US,
@@ -326,6 +327,9 @@ class QueueFacts:
         clock = rollup.clock
         low = None if created_from is None else micros_of(created_from)
         high = None if created_to is None else micros_of(created_to)
+        packed = self._packed_durations(keys, kinds, low, high, closed)
+        if packed is not None:
+            return packed
         seconds = {"first_response": clock.c.response_seconds, "resolution": clock.c.resolution_seconds}
         statement = (select(*[group_column(key).label(key) for key in keys],
                             *[seconds[kind].label(f"{kind}_seconds") for kind in kinds])
@@ -333,6 +337,29 @@ class QueueFacts:
                      .where(*self._where(clock), *in_window(clock.c.created_us, low, high, closed)))
         frame = self._read(("durations", low, high, closed, tuple(keys), tuple(kinds)), statement)
         return _whole_numbers(frame.astype({f"{kind}_seconds": "float64" for kind in kinds}), keys)
+
+    def _packed_durations(self, keys: list, kinds, low, high, closed: str) -> pd.DataFrame | None:
+        """`durations` of one kind from the packed seconds of whole creation days (`core.queues.packing`): per
+        group the same values, one row per item, the items without one as NaN; None when the scope, the window or
+        the grouping needs the items themselves."""
+        days = self._day_scope()
+        bounds = [low, high]
+        if (days is None or len(kinds) != 1 or closed != "left" or any(key not in CLOCK_GROUPS for key in keys)
+                or any(bound is not None and bound % DAY_US for bound in bounds)):
+            return None
+        first = max((d for d in (days[0], None if low is None else low // DAY_US) if d is not None), default=None)
+        stop = min((d for d in (days[1], None if high is None else high // DAY_US) if d is not None), default=None)
+        table = rollup.seconds
+        (kind,) = kinds
+        column = table.c["response" if kind == "first_response" else "resolution"]
+        statement = (select(*[table.c[key] for key in keys], table.c["items"], column.label("packed"))
+                     .where(*self._day_where(table, (first, stop))))
+        rows = self._read(("packed", first, stop, tuple(keys), kind), statement)
+        items = rows["items"].to_numpy(dtype="int64")
+        # The keys as categories: repeating a few thousand group codes, not a quarter million strings.
+        frame = pd.DataFrame({key: _repeated(rows[key], items) for key in keys})
+        frame[f"{kind}_seconds"] = unpack(rows["packed"].to_numpy(dtype=object), items)
+        return frame
 
     def open_at(self, moment) -> int:
         """Items in scope created by `moment` and not resolved by then."""
@@ -401,6 +428,12 @@ def _day_group(key: str, days: np.ndarray) -> np.ndarray:
 
 
 
+
+
+def _repeated(values: pd.Series, times: np.ndarray) -> pd.Categorical:
+    """Each value `times` times, as a categorical (missing values stay missing)."""
+    groups = pd.Categorical(values.to_numpy(dtype=object))
+    return pd.Categorical.from_codes(np.repeat(groups.codes, times), groups.categories)
 
 
 def _whole_numbers(frame: pd.DataFrame, keys) -> pd.DataFrame:

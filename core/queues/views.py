@@ -116,18 +116,21 @@ def response_time_summary(items: pd.DataFrame, kind: str, by: Grouping = None) -
     if kind not in RESPONSE_KINDS:
         raise UnknownMetric(f"Unknown response time {kind!r}: use one of {', '.join(RESPONSE_KINDS)}.")
     keys = group_columns(items, by)
-    frame = items[keys].assign(seconds=items[f"{kind}_seconds"])
-    frame = frame[frame["seconds"].notna()]
     if not keys:
-        values = frame["seconds"]
+        values = items[f"{kind}_seconds"].dropna()
         return pd.DataFrame(
             {"median_seconds": [values.median()], "p90_seconds": [values.quantile(0.9)], "count": [len(values)]}
         )
-    grouped = frame.groupby(keys, dropna=False, sort=True)["seconds"]
+    # Median and quantile skip missing values and count() counts the others; groups with none are left out.
+    grouped = items.groupby(keys, dropna=False, sort=True, observed=True)[f"{kind}_seconds"]
     summary = pd.DataFrame(
-        {"median_seconds": grouped.median(), "p90_seconds": grouped.quantile(0.9), "count": grouped.size()}
+        {"median_seconds": grouped.median(), "p90_seconds": grouped.quantile(0.9), "count": grouped.count()}
     )
-    return summary.reset_index()
+    summary = summary[summary["count"] > 0].reset_index()
+    for key in keys:  # keys read as categories (packed durations) come back as their plain values
+        if isinstance(summary[key].dtype, pd.CategoricalDtype):
+            summary[key] = summary[key].astype(summary[key].cat.categories.dtype)
+    return summary
 
 
 def response_times(items: pd.DataFrame, by: Grouping = None) -> pd.DataFrame:

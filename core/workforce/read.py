@@ -15,6 +15,7 @@ from core.models import Activity, Member, Project
 from core.workforce import rollup
 from core.workforce.alerts import DAY
 from core.workforce.bitmaps import range_masks
+from core.workforce.daypack import member_sums
 from core.workforce.fatigue import FATIGUE_COLUMNS, FATIGUE_RATES, SEGMENTS, fatigue_alerts
 from core.workforce.quality import COUNTS, DIRECT, count_types, table_from_sums, workforce_table
 
@@ -146,23 +147,25 @@ def _distinct_members(engine: Engine, start, end, keys: list[str], projects, reg
 
 
 def _member_table(engine: Engine, start, end, projects, regions) -> pd.DataFrame:
-    """Per tasker: one SQL GROUP BY over the range's activity (joined to members only to drop staff)."""
+    """Per tasker: the range's packed per-member days summed (`core.workforce.daypack`); under a project filter,
+    one SQL GROUP BY over the range's activity (joined to members only to drop staff)."""
+    if not projects:
+        table = rollup.member_day
+        statement = select(table.c.ids, table.c.sums, table.c.members).where(table.c.day >= as_date(start), table.c.day <= as_date(end),
+                                                            *_region_filter(table.c.region, regions))
+        with engine.connect() as connection:
+            packed = connection.execute(statement).all()
+        return table_from_sums(member_sums(*zip(*packed)) if packed else member_sums([], [], []), ["member_id"])
     activity, member = Activity.__table__, Member.__table__
-    # SQLite: reading the range in member order (the member-day index) groups without sorting 800k rows and reads
-    # each row once, about 2.5 times faster at large than the day index; a day wrapped in an expression keeps the
-    # planner off the day index. A project filter keeps its (project, day) index.
-    scanned_day = func.coalesce(activity.c.day, activity.c.day) \
-        if engine.dialect.name == "sqlite" and not projects else activity.c.day
     statement = (
         select(activity.c.member_id, *(func.sum(activity.c[name]).label(name) for name in COUNTS),
                func.count(func.distinct(case((activity.c.tasks_submitted > 0, activity.c.day)))).label("active_days"))
         .select_from(activity.join(member, activity.c.member_id == member.c.member_id))
-        .where(scanned_day >= as_date(start), scanned_day <= as_date(end), not_(member.c.is_staff),
-               not_(member.c.is_bot), *_region_filter(member.c.region, regions))
+        .where(activity.c.day >= as_date(start), activity.c.day <= as_date(end), not_(member.c.is_staff),
+               not_(member.c.is_bot), *_region_filter(member.c.region, regions),
+               activity.c.project_id.in_(list(projects)))
         .group_by(activity.c.member_id)
     )
-    if projects:
-        statement = statement.where(activity.c.project_id.in_(list(projects)))
     return table_from_sums(read_frame(engine, statement).rename(columns=COUNTS), ["member_id"])
 
 

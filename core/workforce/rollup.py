@@ -24,18 +24,20 @@ import datetime as dt
 import importlib
 
 import pandas as pd
-from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, MetaData,
+from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, LargeBinary, MetaData,
                         PrimaryKeyConstraint, String, Table, and_, case, cast, column, delete, func, insert,
-                        literal_column, not_, or_, select, values)
+                        literal_column, not_, or_, select, type_coerce, values)
 
 from core import timeline
+from core.frames import frame_on
 from core.models import Activity, Member
 from core.workforce.bitmaps import BLOCK_DAYS, EPOCH, FULL_BITS, day_number, day_number_sql
+from core.workforce.daypack import pack_day
 from core.workforce.fatigue import fatigue_alerts
 from core.workforce.quality import FLOAT_COUNTS
 
 NAME = "workforce"
-VERSION = 3
+VERSION = 4
 ENTITIES: frozenset[str] = frozenset({"activity", "members"})
 METADATA = MetaData()  # this area's roll-up tables
 
@@ -50,6 +52,8 @@ MAX_REFRESH_IDS = 5_000
 FULL_REBUILD_DAYS = 45
 # Up to this many days, a refresh lists each day's bit instead of working it out per row.
 MAX_LISTED_DAYS = 400
+# Days summed per member in one read when packing `member_day` (bounds a rebuild's memory).
+MEMBER_DAYS_PER_READ = 8
 
 member = Table(
     "workforce_member", METADATA,
@@ -85,6 +89,17 @@ presence = Table(
     sqlite_with_rowid=False,
 )
 PRESENCE_KEY = ["block", "project_id", "member_id"]
+# Per UTC day and member region, the counted members' activity summed over projects, packed (`core.workforce.daypack`):
+# the table per tasker reads a month as a few dozen rows.
+member_day = Table(
+    "workforce_member_day", METADATA,
+    Column("day", Date, nullable=False),
+    Column("region", String),
+    Column("members", Integer, nullable=False),
+    Column("ids", LargeBinary, nullable=False),
+    Column("sums", LargeBinary, nullable=False),
+    Index("ix_workforce_member_day", "day", "region"),
+)
 generation = Table(
     "workforce_generation", METADATA,
     Column("generation", Integer, nullable=False),  # one row, moved on by every refresh
@@ -119,6 +134,7 @@ def rebuild(connection: Connection) -> None:
     """Fill this area's (freshly created, empty) roll-up tables from the source tables."""
     _snapshot_members(connection)
     _fill_project_days(connection)
+    _fill_member_days(connection, _days_since(connection, EPOCH))
     _fill_presence(connection)
     _fill_fatigue(connection)
 
@@ -157,6 +173,9 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
         connection.execute(delete(project_day).where(project_day.c.day >= since))
         written = _days_since(connection, since)
         days = {day for day in days if day < since} | written
+    if since is not None:
+        connection.execute(delete(member_day).where(member_day.c.day >= since))
+    _fill_member_days(connection, days)
     if len(days) > FULL_REBUILD_DAYS:  # e.g. a members import naming old sign-ups: cheaper in one pass
         connection.execute(delete(project_day))
         _fill_project_days(connection)
@@ -273,6 +292,31 @@ def _fill_project_days(connection: Connection, *, since: dt.date | None = None, 
         statement = statement.where(activity.c.day.in_(days))
     connection.execute(insert(project_day).from_select(["project_id", "day", "region", "vendor", *MEASURES],
                                                        statement))
+
+
+def _fill_member_days(connection: Connection, days) -> None:
+    """(Re)pack these days' per-member sums, a few days per read."""
+    activity = Activity.__table__
+    days = sorted(days)
+    for start in range(0, len(days), MEMBER_DAYS_PER_READ):
+        part = days[start:start + MEMBER_DAYS_PER_READ]
+        connection.execute(delete(member_day).where(member_day.c.day.in_(part)))
+        # Grouped in the day index's (day, member) order, without a sort: a member has one region.
+        statement = (
+            select(type_coerce(activity.c.day, String).label("day"), activity.c.member_id,
+                   func.min(member.c.region).label("region"),
+                   func.max(case((activity.c.tasks_submitted > 0, 1), else_=0)).label("worked"),
+                   *(func.sum(activity.c[name]).label(name) for name in MEASURES))
+            .select_from(_counted_activity()).where(_counted(), activity.c.day.in_(part))
+            .group_by(activity.c.day, activity.c.member_id))
+        rows = frame_on(connection, statement)
+        packed = []
+        for (day, region), group in rows.groupby(["day", "region"], dropna=False, sort=True):
+            ids, sums = pack_day(group)
+            packed.append({"day": pd.Timestamp(str(day)).date(), "region": None if pd.isna(region) else region,
+                           "members": len(group), "ids": ids, "sums": sums})
+        if packed:
+            connection.execute(insert(member_day), packed)
 
 
 def _presence_rows(connection: Connection, *, members: list[str] | None = None, days: list | None = None,

@@ -214,3 +214,28 @@ def test_a_resolved_clock_that_was_paused_counts_as_the_raw_clock_does_before_an
                                                                       inclusive="left")])
     _same(expected, QueueFacts(engine, utc(now)).compliance(**window))
     assert QueueFacts(engine, utc("2026-11-03 00:00")).compliance(**window)["met"].iloc[0] == 2
+
+
+def _day_durations(engine, kind: str) -> pd.DataFrame:
+    facts = QueueFacts(engine, utc("2026-11-03 00:00"))
+    return facts.durations(created_from=utc("2026-11-02 00:00"), created_to=utc("2026-11-03 00:00"), by="queue",
+                           kinds=(kind,))
+
+
+def test_whole_days_read_the_packed_seconds_and_an_import_repacks_them(support_engine):
+    with support_engine.connect() as connection:
+        packed = connection.execute(select(rollup.seconds.c["items"])).scalars().all()
+    assert packed == [2]  # one group: support/normal on 2 November
+    resolution = _day_durations(support_engine, "resolution")
+    assert sorted(resolution["resolution_seconds"]) == [7200.0, 21600.0]
+    csv = ("item_id,queue,priority,created_at,resolved_at,first_response_at\n"
+           "s2,support,normal,2026-11-02T09:00:00Z,2026-11-02T11:00:00Z,2026-11-02T09:30:00Z\n"
+           "s3,support,normal,2026-11-02T12:00:00Z,,\n")
+    assert ingest.import_file(support_engine, "queue_items", csv.encode(), filename="items.csv").committed
+    resolution = _day_durations(support_engine, "resolution")["resolution_seconds"]
+    assert sorted(resolution.dropna()) == [7200.0, 7200.0] and resolution.isna().sum() == 1  # s3 still open
+    response = _day_durations(support_engine, "first_response")
+    assert response["queue"].tolist() == ["support"] * 3
+    assert response["first_response_seconds"].dropna().tolist() == [1800.0]
+    summary = views.response_time_summary(response, "first_response", "queue")
+    assert summary[["median_seconds", "count"]].values.tolist() == [[1800.0, 1]]

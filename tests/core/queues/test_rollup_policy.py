@@ -43,7 +43,7 @@ def _stored_tables(engine) -> dict:
     """Every row of the clock roll-up's tables, in a stable order."""
     with engine.connect() as connection:
         frames = {table.name: pd.read_sql(select(table), connection) for table in (rollup.clock, rollup.flow,
-                                                                                    rollup.sla_day, rollup.state)}
+                                                                                    rollup.sla_day, rollup.seconds, rollup.state)}
     return {name: frame.sort_values(list(frame.columns)).reset_index(drop=True) for name, frame in frames.items()}
 
 
