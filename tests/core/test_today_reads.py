@@ -45,7 +45,9 @@ def test_a_week_without_messages_has_no_net_sentiment_and_no_languages(engine):
     from core.overview import _net_sentiment
 
     scope = MessageScope(engine, start=pd.Timestamp("2026-11-01", tz="UTC"), end=pd.Timestamp("2026-11-22", tz="UTC"))
-    assert pd.isna(_net_sentiment(scope, pd.Timestamp("2026-11-14", tz="UTC"), pd.Timestamp("2026-11-21", tz="UTC")))
+    net, messages = _net_sentiment(scope, pd.Timestamp("2026-11-14", tz="UTC"), pd.Timestamp("2026-11-21", tz="UTC"),
+                                   counted=True)
+    assert pd.isna(net) and messages == 0
     coverage = language_coverage(scope)
     assert coverage.empty and list(coverage.columns) == ["language", "name", "scored", "not_scored", "scorer"]
     assert coverage_sentence(coverage) == "No messages."
