@@ -142,7 +142,8 @@ def _rows(engine, table) -> pd.DataFrame:
     with engine.connect() as connection:
         frame = pd.read_sql(select(table), connection)
     exact = [c for c in frame.columns if frame[c].dtype.kind != "f"]
-    frame = frame.astype({c: str for c in exact})  # JSON values do not order; their text does
+    for name in exact:  # JSON values do not order, their text does; packed roll-ups are bytes, compared as hex
+        frame[name] = frame[name].map(lambda v: v.hex() if isinstance(v, (bytes, memoryview)) else str(v))
     return frame.sort_values(exact, ignore_index=True)
 
 
