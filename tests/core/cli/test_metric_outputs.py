@@ -19,7 +19,8 @@ METRICS = ["first_response", "resolution", "sla", "backlog", "active", "funnel",
 @pytest.mark.parametrize("name", METRICS)
 def test_a_metric_prints_what_it_printed_before(seeded_engine, monkeypatch, capsys, name, fmt):
     if seeded_engine.dialect.name != "sqlite":
-        pytest.skip("printed on SQLite; PostgreSQL sums floats in another order (last-digit differences) and breaks theme ties otherwise")
+        pytest.skip("printed on SQLite; PostgreSQL sums floats in another order (last-digit differences) "
+                    "and breaks theme ties otherwise")
     monkeypatch.setenv("CROWDPULSE_DATABASE_URL", seeded_engine.url.render_as_string(hide_password=False))
     assert main(["metrics", name, "--format", fmt]) == 0
     out, err = capsys.readouterr()
