@@ -299,7 +299,8 @@ def render_table(result: dict, *, markdown: bool = False) -> str:
     parts = [headline(result), ""]
     if result.get("pages"):
         parts += [table(PAGE_HEADER, page_rows(result)), ""]
-        page_checks_rows = [r for r in _check_rows(result, pages=True) if "÷ warm" in r[0] or "÷ cold" in r[0]]
+        page_checks_rows = [r for r in _check_rows(result, pages=True)
+                            if "÷ warm" in r[0] or "÷ cold" in r[0] or "fresh server" in r[0] or "sessions" in r[0]]
         if page_checks_rows:
             parts += [table(CHECK_HEADER, page_checks_rows), ""]
     parts.append(table(CHECK_HEADER, _check_rows(result, pages=False)))

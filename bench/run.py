@@ -164,12 +164,14 @@ def run_bench(*, scale: str, database_url: str | None = None, pages: list[str] |
     if "pages" not in skip:
         _measure_pages_into(result, url, pages, cold=cold, warm=warm, floor_repeat=floor_repeat, timeout=timeout,
                             memory="memory" not in skip, progress=progress)
+    # The load at the end of the in-process timings: the served part below loads the machine on purpose
+    # (a server and N sessions) and records its own load.
+    result["machine"]["load_average_at_end"] = load_average()
     if "sessions" not in skip:
         progress(f"Serving the app and rerunning each page with {sessions} sessions…")
         result["sessions"] = served.measure_sessions(url, pages, clients=sessions)
     result["memory"]["bench_process_peak_mb"] = throughput.process_peak_mb()
     result["seconds"] = round(time.perf_counter() - started, 1)
-    result["machine"]["load_average_at_end"] = load_average()
     result["machine"]["busy"] = busy_note(result["machine"])
     if result["machine"]["busy"]:
         progress(f"WARNING: {result['machine']['busy']}")

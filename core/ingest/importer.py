@@ -404,8 +404,8 @@ def _write_batches(conn: Connection, importer: "_Import", reader: TableReader, r
             frame = importer.in_key_order(importer.check(chunk))
             position[0] = min(chunk.position, 0.99)
             for number, part in enumerate(_write_parts(frame)):
-                if number and conn.dialect.name == "sqlite" and time.perf_counter() - held > WRITE_GAP_SECONDS:
-                    time.sleep(WRITE_GAP_SECONDS)  # let a waiting writer's next poll find the lock free
+                if number:
+                    _let_others_write(conn, held)
                 held = time.perf_counter()
                 with write_batch(conn, on_wait=waiting):
                     importer.store(part)
@@ -432,6 +432,13 @@ def _write_parts(frame: pd.DataFrame | None) -> list[pd.DataFrame]:
     return [frame.iloc[start:start + WRITE_ROWS].copy() for start in range(0, len(frame), WRITE_ROWS)]
 
 
+def _let_others_write(conn: Connection, held_since: float) -> None:
+    """On SQLite, after a batch that held the write lock past WRITE_GAP_SECONDS, pause so a waiting writer's next
+    poll finds the lock free (its busy handler polls every 100 ms at most)."""
+    if conn.dialect.name == "sqlite" and time.perf_counter() - held_since > WRITE_GAP_SECONDS:
+        time.sleep(WRITE_GAP_SECONDS)
+
+
 def _undo(conn: Connection, importer: "_Import", exc: Exception, waiting: Callable[[str], None]) -> None:
     """Take back the committed batches of a failed import (the roll-ups were not refreshed for them yet)."""
     if conn.invalidated:
@@ -451,7 +458,10 @@ def _finish_run(conn: Connection, importer: "_Import", result: ImportResult, *, 
                 error: str | None = None) -> None:
     """The last transactions: each area's roll-ups refreshed in its own (no single one holds the write lock
     for long), then the data version bumped and the run and the audit event stored."""
+    held = 0.0  # the last part was just written: the first step lets a waiting writer in too
     for step in importer.writer.rollup_steps():
+        _let_others_write(conn, held)
+        held = time.perf_counter()
         with write_batch(conn, on_wait=waiting):
             step()
         importer.refreshed.append(step)

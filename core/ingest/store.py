@@ -7,7 +7,8 @@ inserting new ones are a few set-based statements per chunk, not one statement p
 """
 
 import datetime as dt
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
@@ -390,14 +391,17 @@ class TableWriter:
         """Bring the roll-ups up to date with the written rows (their ids and earliest day)."""
         rollups.refresh(self.conn, self.spec.name, ids=sorted(self.touched), since=self.earliest)
 
-    def rollup_steps(self) -> list[Callable[[], None]]:
-        """The roll-up refresh as one step per area (each its own short transaction for the caller)."""
+    def rollup_steps(self) -> Iterator[Callable[[], None]]:
+        """The roll-up refresh as steps, each its own short transaction for the caller: one per area, or the
+        area's own steps when it has them (`refresh_steps`, worked out as the steps before them run)."""
         ids, since, entity = sorted(self.touched), self.earliest, self.spec.name
-
-        def step(area) -> Callable[[], None]:
-            return lambda: area.refresh(self.conn, ids=ids, since=since, entity=entity)
-
-        return [step(area) for area in rollups.areas() if entity in area.ENTITIES]
+        for area in rollups.areas():
+            if entity not in area.ENTITIES:
+                continue
+            if hasattr(area, "refresh_steps"):
+                yield from area.refresh_steps(self.conn, ids=ids, since=since, entity=entity)
+            else:
+                yield functools.partial(area.refresh, self.conn, ids=ids, since=since, entity=entity)
 
     def record(self, *, run: models.SyncRun | None, actor: str, source: str, after: dict) -> int | None:
         """Bump the data version and add the run (if any) and the import's audit event; returns the run id."""

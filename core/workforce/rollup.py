@@ -21,7 +21,9 @@ filled in SQL on SQLite and PostgreSQL.
 """
 
 import datetime as dt
+import functools
 import importlib
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, Index, Integer, LargeBinary, MetaData,
@@ -54,6 +56,8 @@ FULL_REBUILD_DAYS = 45
 MAX_LISTED_DAYS = 400
 # Days summed per member in one read when packing `member_day` (bounds a rebuild's memory).
 MEMBER_DAYS_PER_READ = 8
+# An import's refresh redoes this many days per step (transaction): about 0.25 s of write lock per day at large.
+REFILL_DAYS_PER_STEP = 2
 
 member = Table(
     "workforce_member", METADATA,
@@ -151,15 +155,43 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
     `since` (their sign-up day) says. With neither `ids` nor `since`, everything is rebuilt.
     Stored fatigue alerts are dropped, to be computed again on first use.
     """
+    for step in refresh_steps(connection, ids=ids, since=since, entity=entity):
+        step()
+
+
+def refresh_steps(connection: Connection, *, ids: list[str] | None, since: dt.date | None,
+                  entity: str | None = None) -> Iterator[Callable[[], None]]:
+    """`refresh` as steps an import commits one by one, so none holds SQLite's write lock for long (each step
+    is worked out when the one before it has run): the members' snapshot, then a few days at a time, then
+    presence and the fatigue cache. Between steps a reader can see the new activity with some days not yet
+    redone, as it can see an import's first batches before its last."""
     if ids is not None and len(ids) > MAX_REFRESH_IDS:
         ids = None
     if ids is None and since is None:
-        for table in reversed(METADATA.sorted_tables):
-            connection.execute(delete(table))
-        rebuild(connection)
+        yield lambda: _rebuild_all(connection)
         return
     if entity == "members":
         ids, since = [], None
+    state: dict = {}
+    yield lambda: state.update(_refresh_members(connection, ids, since, entity))
+    days = sorted(state["days"])
+    if len(days) > FULL_REBUILD_DAYS:  # e.g. a members import naming old sign-ups: cheaper in one pass
+        yield lambda: (_fill_member_days(connection, days), connection.execute(delete(project_day)),
+                       _fill_project_days(connection))
+    else:
+        for start in range(0, len(days), REFILL_DAYS_PER_STEP):
+            yield functools.partial(_refill_days, connection, days[start:start + REFILL_DAYS_PER_STEP])
+    yield lambda: _refresh_presence(connection, ids, since, state["changed"], state["written"])
+
+
+def _rebuild_all(connection: Connection) -> None:
+    for table in reversed(METADATA.sorted_tables):
+        connection.execute(delete(table))
+    rebuild(connection)
+
+
+def _refresh_members(connection: Connection, ids, since, entity) -> dict:
+    """The members' snapshot brought up to date; the days to redo, and the days worked from `since` on."""
     # An activity write changes no member, but may have created some (the import's "create missing").
     changed = _changed_members(connection, new_only=entity == "activity")
     if changed:
@@ -169,22 +201,25 @@ def refresh(connection: Connection, *, ids: list[str] | None, since: dt.date | N
         days |= _days_worked(connection, ids)
     written: set[dt.date] = set()
     if since is not None:
-        # Listed days, not `day >= since`: SQLite then reads them by the day index, not the whole table.
-        connection.execute(delete(project_day).where(project_day.c.day >= since))
         written = _days_since(connection, since)
         days = {day for day in days if day < since} | written
-    if since is not None:
-        connection.execute(delete(member_day).where(member_day.c.day >= since))
+        # days from `since` on that no longer have activity; the others are redone day by day
+        for table in (project_day, member_day):
+            connection.execute(delete(table).where(table.c.day >= since, table.c.day.not_in(sorted(written))))
+    return {"changed": changed, "days": days, "written": written}
+
+
+def _refill_days(connection: Connection, days: list) -> None:
+    """These days' per-member packs and per-project sums, computed again."""
     _fill_member_days(connection, days)
-    if len(days) > FULL_REBUILD_DAYS:  # e.g. a members import naming old sign-ups: cheaper in one pass
-        connection.execute(delete(project_day))
-        _fill_project_days(connection)
-        days = set()
     # A day at a time: grouping sorts the rows, and a few small sorts beat one large one.
-    for day in sorted(days):
+    for day in days:
         connection.execute(delete(project_day).where(project_day.c.day == day))
         _fill_project_days(connection, days=[day])
 
+
+def _refresh_presence(connection: Connection, ids, since, changed, written) -> None:
+    """Presence redone for changed members, brought forward for the rest; stored fatigue alerts dropped."""
     redo = sorted(set(changed) | (set(ids or ()) if since is None else set()))
     if len(redo) > MAX_REFRESH_IDS:  # the table is keyed by block: each batch's delete reads all of it
         connection.execute(delete(presence))

@@ -85,11 +85,12 @@ def test_a_failure_after_one_area_refreshed_its_roll_ups_puts_those_roll_ups_bac
     with engine.connect() as conn:
         bits_before = conn.execute(text("SELECT member_id, block, w0 FROM activity_member_days")).all()
 
-    def broken(connection, **_kwargs):
+    def broken(connection, days):
         raise RuntimeError("workforce refresh failed")
 
-    # the activity area (bitmaps) refreshes and commits first; the workforce area then fails
-    monkeypatch.setattr(workforce_rollup, "refresh", broken)
+    # the activity area (bitmaps) refreshes and commits first; the workforce area commits its members' step,
+    # then fails redoing the days
+    monkeypatch.setattr(workforce_rollup, "_refill_days", broken)
     with pytest.raises(RuntimeError, match="workforce refresh failed"):
         load(engine, "activity", "member_id,project_id,day,tasks_submitted\nm0,p0,2026-03-02,7\n"
                                  "m5,p0,2026-03-02,1\n")

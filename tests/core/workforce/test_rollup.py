@@ -204,6 +204,22 @@ def test_an_import_of_new_days_and_a_new_member_updates_the_rollup_like_a_rebuil
         same(table_of(community, by, end="2026-12-31"), quality.workforce_table(rows, by=by))
 
 
+def test_an_imports_refresh_is_committed_a_few_days_at_a_time_and_ends_like_a_rebuild(community, monkeypatch):
+    # Ten new days: the members' step, five steps of 2 days (REFILL_DAYS_PER_STEP), presence and the cache;
+    # each its own transaction in an import, so none holds SQLite's write lock for the whole refresh.
+    steps = []
+    original = rollup._refill_days
+    monkeypatch.setattr(rollup, "_refill_days", lambda connection, days: (steps.append(list(days)),
+                                                                          original(connection, days)))
+    run_import(community, "activity", [activity_row("a", (dt.date(2026, 11, 1) + dt.timedelta(days=n)).isoformat())
+                                       for n in range(10)])
+    assert [len(days) for days in steps] == [2, 2, 2, 2, 2]
+    assert steps[0][0] == dt.date(2026, 11, 1) and steps[-1][-1] == dt.date(2026, 11, 10)
+    refreshed = stored_rollup(community)
+    for name, frame in rebuilt_rollup(community).items():
+        same(refreshed[name], frame)
+
+
 def test_an_import_repeating_a_tasker_project_and_block_ors_the_days_like_a_rebuild(community):
     # a on p1 three new days of one block, one with a row but nothing submitted, and b on one of them
     run_import(community, "activity", [activity_row("a", "2026-11-01", "p1"),
