@@ -33,9 +33,8 @@ PREVIEW_ROWS = 20
 # Rows written per committed batch: at the large scale ~0.3 s of SQLite's write lock each, so other writers
 # wait well under a second (a chunk is read and checked whole, then written in parts of this size).
 WRITE_ROWS = 25_000
-# Between two batches of one chunk (no checking in between), a pause this long after a batch that held the
-# write lock longer: another writer waiting on SQLite's busy handler polls every 100 ms at most, and with
-# batches back to back it found the lock free only by chance (waits of 3-4 batches at large).
+# Between two batches (write parts, roll-up steps), a pause this long after one that held the write lock longer:
+# SQLite's busy handler polls every 100 ms at most, so back to back a waiting writer missed 3-4 batches at large.
 WRITE_GAP_SECONDS = 0.1
 # Rejects kept with the sync history (the full list goes to the result and the CSV).
 RUN_REJECTS_CAP = 100
@@ -433,8 +432,7 @@ def _write_parts(frame: pd.DataFrame | None) -> list[pd.DataFrame]:
 
 
 def _let_others_write(conn: Connection, held_since: float) -> None:
-    """On SQLite, after a batch that held the write lock past WRITE_GAP_SECONDS, pause so a waiting writer's next
-    poll finds the lock free (its busy handler polls every 100 ms at most)."""
+    """On SQLite, after a batch that held the write lock past WRITE_GAP_SECONDS, pause for a waiting writer's poll."""
     if conn.dialect.name == "sqlite" and time.perf_counter() - held_since > WRITE_GAP_SECONDS:
         time.sleep(WRITE_GAP_SECONDS)
 
