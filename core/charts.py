@@ -4,6 +4,8 @@ Colours are the Okabe-Ito palette: distinguishable with the common colour-vision
 deficiencies and legible on light and dark backgrounds.
 """
 
+import re
+
 import altair as alt
 import pandas as pd
 
@@ -61,6 +63,15 @@ def _so_far(period: str, start: pd.Timestamp, moment: pd.Timestamp) -> str:
     return f"so far, to {moment:%H:%M} UTC"
 
 
+def precise_axis(value_format: str) -> alt.Axis:
+    """An axis whose ticks are at least one shown digit apart (1.7, 1.8, not 1.7, 1.8, 1.8 for ticks 0.05 apart)."""
+    precision = re.search(r"\.(\d+)([f%])", value_format)
+    if not precision:
+        return alt.Axis(format=value_format)
+    digits = int(precision.group(1)) + (2 if precision.group(2) == "%" else 0)
+    return alt.Axis(format=value_format, tickMinStep=10.0 ** -digits)
+
+
 def line(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, y_title: str | None = None,
          y_format: str = ",.0f", x_title: str = "", x_type: str = "T", height: int = HEIGHT, n: str | None = None,
          n_title: str = "items", as_of=None, period: str | None = None, min_n: int = MIN_N,
@@ -74,7 +85,7 @@ def line(frame: pd.DataFrame, x: str, y: str, *, color: str | None = None, y_tit
     if color:
         shown[color] = shown[color].map(plain_label)
     x_enc = alt.X(f"{x}:{x_type}", title=x_title, axis=alt.Axis(labelAngle=0) if x_type == "O" else alt.Axis())
-    y_enc = alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format), scale=alt.Scale(zero=False))
+    y_enc = alt.Y(f"{y}:Q", title=y_title or y, axis=precise_axis(y_format), scale=alt.Scale(zero=False))
     tooltip = [alt.Tooltip(f"{x}:{x_type}", title=x_title or x, **({"format": "%d %b %Y"} if x_type == "T" else {})),
                alt.Tooltip(f"{y}:Q", title=y_title or y, format=y_format)]
     tooltip += [alt.Tooltip(f"{color}:N", title="series")] if color else []
@@ -190,7 +201,7 @@ def line_with_rule(frame: pd.DataFrame, x: str, y: str, *, rule: float, rule_lab
     shown = evidence(frame, x, n=n, as_of=as_of, period="D" if as_of is not None else None, min_n=min_n,
                      n_title=n_title)
     x_enc = alt.X(f"{x}:T", title=x_title)
-    y_enc = alt.Y(f"{y}:Q", title=y_title or y, axis=alt.Axis(format=y_format))
+    y_enc = alt.Y(f"{y}:Q", title=y_title or y, axis=precise_axis(y_format))
     tooltip = [alt.Tooltip(f"{x}:T", title=x_title or x, format="%d %b %Y"),
                alt.Tooltip(f"{y}:Q", title=y_title or y, format=y_format)]
     tooltip += [alt.Tooltip(f"{n}:Q", title=n_title, format=",.0f")] if n else []

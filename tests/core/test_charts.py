@@ -101,3 +101,14 @@ def test_a_daily_line_with_a_threshold_stops_at_the_data_marks_today_and_gives_n
     tips = {tip.get("title"): tip["field"] for tip in filled["encoding"]["tooltip"]}
     assert tips["tasks reviewed"] == "reviewed" and tips["note"] == "_note"
     assert rule["mark"]["type"] == "rule" and rule["rows"] == [{"rule": 0.08, "label": "before the change"}]
+
+
+def test_axis_ticks_are_at_least_one_shown_digit_apart():
+    # Hours shown as 1.7 … 1.9 with ticks every 0.05 read "1.7, 1.8, 1.8, 1.9, 1.9" on Weekly's trend
+    assert charts.precise_axis(".1f").to_dict() == {"format": ".1f", "tickMinStep": 0.1}
+    assert charts.precise_axis(".1%").to_dict() == {"format": ".1%", "tickMinStep": 0.001}
+    assert charts.precise_axis(",.0f").to_dict() == {"format": ",.0f", "tickMinStep": 1.0}
+    assert charts.precise_axis("+d").to_dict() == {"format": "+d"}
+    frame = pd.DataFrame({"week": ["W43", "W44"], "hours": [1.72, 1.86]})
+    chart = charts.line(frame, "week", "hours", x_type="O", y_format=".1f").to_dict()
+    assert chart["layer"][0]["encoding"]["y"]["axis"]["tickMinStep"] == 0.1
