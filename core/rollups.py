@@ -35,6 +35,12 @@ log = logging.getLogger(__name__)
 AREAS = ("core.health.rollup", "core.workforce.rollup", "core.queues.rollup", "core.feedback.rollup")
 
 
+def dialect_insert(connection: Connection) -> Callable:
+    """The engine's own `insert` (with `on_conflict_do_update`), its dialect imported on first use: importing
+    PostgreSQL's costs a SQLite command line ~0.07 s."""
+    return importlib.import_module(f"sqlalchemy.dialects.{connection.dialect.name}").insert
+
+
 def areas() -> list[ModuleType]:
     """The area modules, imported on first use."""
     return [importlib.import_module(name) for name in AREAS]

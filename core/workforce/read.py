@@ -151,8 +151,8 @@ def _member_table(engine: Engine, start, end, projects, regions) -> pd.DataFrame
     one SQL GROUP BY over the range's activity (joined to members only to drop staff)."""
     if not projects:
         table = rollup.member_day
-        statement = select(table.c.ids, table.c.sums, table.c.members).where(table.c.day >= as_date(start), table.c.day <= as_date(end),
-                                                            *_region_filter(table.c.region, regions))
+        statement = select(table.c.ids, table.c.sums, table.c.members).where(
+            table.c.day >= as_date(start), table.c.day <= as_date(end), *_region_filter(table.c.region, regions))
         with engine.connect() as connection:
             packed = connection.execute(statement).all()
         return table_from_sums(member_sums(*zip(*packed)) if packed else member_sums([], [], []), ["member_id"])

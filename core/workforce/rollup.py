@@ -22,7 +22,6 @@ filled in SQL on SQLite and PostgreSQL.
 
 import datetime as dt
 import functools
-import importlib
 from collections.abc import Callable, Iterator
 
 import pandas as pd
@@ -33,6 +32,7 @@ from sqlalchemy import (BigInteger, Boolean, Column, Connection, Date, Float, In
 from core import timeline
 from core.frames import frame_on
 from core.models import Activity, Member
+from core.rollups import dialect_insert
 from core.workforce.bitmaps import BLOCK_DAYS, EPOCH, FULL_BITS, day_number, day_number_sql
 from core.workforce.daypack import pack_day
 from core.workforce.fatigue import fatigue_alerts
@@ -428,8 +428,7 @@ def _update_presence_since(connection: Connection, since: dt.date, days: list[dt
         connection.execute(delete(presence).where(presence.c.block == first_block, presence.c.seen == 0, *mine))
     if not days:
         return
-    # The engine's own dialect (its ON CONFLICT), imported here: PostgreSQL's costs a CLI command ~0.07 s on SQLite.
-    upsert = importlib.import_module(f"sqlalchemy.dialects.{connection.dialect.name}").insert
+    upsert = dialect_insert(connection)
     # SQLite upserts each activity row as it is read, skipping a sort of them all by the key; PostgreSQL's
     # upsert must not meet a key twice. The WHERE (the join's own condition again) ends the SELECT: SQLite
     # would read ON CONFLICT as the join's.
